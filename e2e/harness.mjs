@@ -1,0 +1,203 @@
+// Shared harness for the Sonic end-to-end tests.
+//
+// A test file does:
+//
+//   import { startWorker } from "../harness.mjs";
+//   let w;
+//   before(async () => { w = await startWorker(); });
+//   after(async () => { await w?.stop(); });
+//   test("...", async () => { const res = await w.fetch("/health"); ... });
+//
+// `startWorker()` serves the *built* Worker (examples/worker/build, made by scripts/e2e.sh)
+// with Miniflare's JS API on 127.0.0.1 on a free port. Its D1/KV state lives in a persist
+// directory laid out exactly like `wrangler ... --local --persist-to <dir>` (<dir>/v3/d1,
+// <dir>/v3/kv), so migrations applied by `wrangler d1 migrations apply` are what the Worker sees.
+// By default every call gets a fresh state dir: a copy of the migrated template named by
+// $SONIC_E2E_TEMPLATE_STATE (prepared once by run.mjs), or, when a test file is run on its own,
+// a new dir that the harness migrates itself with wrangler.
+//
+// Node 20 built-ins only, plus `miniflare` and `wrangler` from e2e/node_modules.
+
+import { spawn } from "node:child_process";
+import { cp, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Log, LogLevel, Miniflare } from "miniflare";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const paths = {
+  e2e: here,
+  repo: path.resolve(here, ".."),
+  workerDir: path.resolve(here, "../examples/worker"),
+  wranglerConfig: path.resolve(here, "../examples/worker/wrangler.toml"),
+  wranglerBin: path.resolve(here, "node_modules/.bin/wrangler"),
+};
+
+/** Environment for every wrangler/miniflare child: offline, no telemetry. */
+export const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+let configPromise;
+/** The wrangler config (examples/worker/wrangler.toml) as wrangler itself reads it. */
+export function loadConfig() {
+  configPromise ??= (async () => {
+    const { unstable_readConfig } = await import("wrangler");
+    const c = unstable_readConfig({ config: paths.wranglerConfig });
+    const d1 = Object.fromEntries(
+      c.d1_databases.map((d) => [d.binding, d.preview_database_id ?? d.database_id]),
+    );
+    const kv = Object.fromEntries(c.kv_namespaces.map((k) => [k.binding, k.preview_id ?? k.id]));
+    return {
+      main: path.resolve(paths.workerDir, c.main),
+      compatibilityDate: c.compatibility_date,
+      compatibilityFlags: c.compatibility_flags ?? [],
+      d1Databases: d1,
+      kvNamespaces: kv,
+    };
+  })();
+  return configPromise;
+}
+
+/** Run a command (own process group), capture output, reject on non-zero exit. */
+export function run(cmd, args, { cwd = paths.workerDir, env = quietEnv, timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    untrackOnExit.add(child);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const timer = setTimeout(() => killGroup(child, "SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      untrackOnExit.delete(child);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      untrackOnExit.delete(child);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(" ")} failed (${signal ?? code}):\n${out}`));
+    });
+  });
+}
+
+/** `wrangler d1 migrations apply <binding> --local --persist-to <persistDir>`. */
+export async function applyMigrations(persistDir, binding = "DB") {
+  return run(paths.wranglerBin, [
+    "d1", "migrations", "apply", binding,
+    "--local", "--persist-to", persistDir, "--config", paths.wranglerConfig,
+  ]);
+}
+
+/** A fresh, migrated persist dir (caller owns it; `startWorker` removes the ones it made). */
+export async function freshState() {
+  const dir = await mkdtemp(path.join(tmpdir(), "sonic-e2e-"));
+  const template = process.env.SONIC_E2E_TEMPLATE_STATE;
+  if (template) await cp(template, dir, { recursive: true });
+  else await applyMigrations(dir);
+  return dir;
+}
+
+const live = new Set(); // running Worker handles, stopped on signals
+const untrackOnExit = new Set(); // child processes, killed (by group) on exit
+
+/**
+ * Start the built Worker on 127.0.0.1:<free port>.
+ * @param {{ persistDir?: string, keepState?: boolean }} [opts]
+ *   persistDir: an existing wrangler-style persist dir to serve (kept afterwards);
+ *   default: a fresh migrated copy, deleted by stop() unless keepState.
+ * @returns handle with url, fetch(path, init), json(path, init), mf, db (D1 binding), kv (KV
+ *   binding), persistDir, stop().
+ */
+export async function startWorker(opts = {}) {
+  const cfg = await loadConfig();
+  try {
+    await stat(cfg.main);
+  } catch {
+    throw new Error(`${cfg.main} not found: build the Worker first (scripts/e2e.sh)`);
+  }
+  const ownsState = !opts.persistDir;
+  const persistDir = opts.persistDir ?? (await freshState());
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: cfg.main,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: cfg.compatibilityDate,
+    compatibilityFlags: cfg.compatibilityFlags,
+    d1Databases: cfg.d1Databases,
+    kvNamespaces: cfg.kvNamespaces,
+    d1Persist: path.join(persistDir, "v3", "d1"),
+    kvPersist: path.join(persistDir, "v3", "kv"),
+    cf: false,
+    log: new Log(process.env.SONIC_E2E_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
+  });
+  let stopped = false;
+  const handle = {
+    mf,
+    persistDir,
+    url: undefined,
+    db: undefined,
+    kv: undefined,
+    /** fetch over real HTTP on 127.0.0.1 */
+    fetch: (p, init) => fetch(new URL(p, handle.url), init),
+    /** fetch and parse JSON; returns { status, headers, body } */
+    async json(p, init) {
+      const res = await handle.fetch(p, init);
+      const text = await res.text();
+      let body;
+      try {
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      return { status: res.status, headers: res.headers, body };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(handle);
+      try {
+        await mf.dispose();
+      } finally {
+        if (ownsState && !opts.keepState) await rm(persistDir, { recursive: true, force: true });
+      }
+    },
+  };
+  live.add(handle);
+  try {
+    handle.url = (await mf.ready).toString();
+    handle.db = await mf.getD1Database(Object.keys(cfg.d1Databases)[0] ?? "DB");
+    handle.kv = await mf.getKVNamespace(Object.keys(cfg.kvNamespaces)[0] ?? "KV");
+  } catch (e) {
+    await handle.stop().catch(() => {});
+    throw e;
+  }
+  return handle;
+}
+
+// Interrupted (Ctrl-C, runner timeout): stop every Worker before exiting. A hard kill is
+// covered by run.mjs / scripts/e2e.sh, which kill the whole process group.
+function killGroup(child, sig) {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(sig, async () => {
+    for (const c of untrackOnExit) killGroup(c, "SIGTERM");
+    await Promise.allSettled([...live].map((h) => h.stop()));
+    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[sig]);
+  });
+}
+process.once("exit", () => {
+  for (const c of untrackOnExit) killGroup(c, "SIGKILL");
+});

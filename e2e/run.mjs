@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Runs the end-to-end suite against the already built Worker (scripts/e2e.sh builds it):
+//  1. applies the migrations with `wrangler d1 migrations apply DB --local --persist-to <dir>`
+//     into a fresh template state dir (each test file's Worker gets its own copy of it);
+//  2. runs e2e/tests/*.test.mjs with node:test in a process group of their own;
+//  3. always kills that process group (every Worker/workerd started by the tests) and deletes
+//     the state, also on failure or Ctrl-C; exits non-zero if anything failed or leaked.
+//
+// Usage: node run.mjs [test-file-name-filter ...]   (env SONIC_E2E_DEBUG=1 for Miniflare logs)
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyMigrations, paths, quietEnv } from "./harness.mjs";
+
+const filters = process.argv.slice(2);
+const testsDir = path.join(paths.e2e, "tests");
+const files = (await readdir(testsDir))
+  .filter((f) => f.endsWith(".test.mjs"))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort()
+  .map((f) => path.join(testsDir, f));
+if (files.length === 0) {
+  console.error(`no test files in ${testsDir} match ${filters.join(" ") || "*.test.mjs"}`);
+  process.exit(1);
+}
+
+const t0 = performance.now();
+const stateDir = await mkdtemp(path.join(tmpdir(), "sonic-e2e-template-"));
+let child;
+let exitCode = 1;
+
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killTree() {
+  if (!child?.pid) return false;
+  const pgid = child.pid;
+  if (!groupAlive(pgid)) return false;
+  let leftovers = "";
+  try {
+    leftovers = execFileSync("ps", ["-o", "pid=,args=", "-g", String(pgid)], { encoding: "utf8" });
+  } catch {
+    /* ps finds nothing */
+  }
+  for (const sig of ["SIGTERM", "SIGKILL"]) {
+    try {
+      process.kill(-pgid, sig);
+    } catch {
+      break;
+    }
+    for (let i = 0; i < 20 && groupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!groupAlive(pgid)) break;
+  }
+  return leftovers.trim();
+}
+
+async function cleanup() {
+  const leaked = await killTree();
+  await rm(stateDir, { recursive: true, force: true });
+  return leaked;
+}
+
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(sig, async () => {
+    console.error(`\n${sig}: stopping tests`);
+    await cleanup();
+    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[sig]);
+  });
+}
+
+try {
+  const tm = performance.now();
+  await applyMigrations(stateDir);
+  console.log(`# migrations applied by wrangler in ${((performance.now() - tm) / 1000).toFixed(1)} s`);
+
+  const concurrency = process.env.SONIC_E2E_CONCURRENCY ?? "2";
+  child = spawn(
+    process.execPath,
+    ["--test", `--test-concurrency=${concurrency}`, "--test-timeout=60000", ...files],
+    {
+      cwd: paths.e2e,
+      env: { ...quietEnv, SONIC_E2E_TEMPLATE_STATE: stateDir },
+      stdio: "inherit",
+      detached: true, // own process group: killTree() reaches every workerd it starts
+    },
+  );
+  const code = await new Promise((resolve) => child.on("close", (c, s) => resolve(s ? 1 : c)));
+  exitCode = code ?? 1;
+} catch (e) {
+  console.error(e?.stack ?? e);
+  exitCode = 1;
+} finally {
+  const leaked = await cleanup();
+  if (leaked) {
+    console.error(`# leaked processes after the tests (killed):\n${leaked}`);
+    exitCode ||= 1;
+  }
+  console.log(`# e2e ${exitCode === 0 ? "passed" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+process.exit(exitCode);

@@ -1,0 +1,131 @@
+//! The one error type of Sonic.
+
+use crate::convert::ConvertError;
+
+/// Everything that can go wrong in Sonic.
+///
+/// Database errors keep the database's own message; constraint violations are their own
+/// variants so callers can tell a duplicate email from a broken connection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A stored value does not convert into the field's type.
+    #[error("cannot decode column `{table}`.`{column}`: {source}")]
+    Decode {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What was expected and what was found.
+        source: ConvertError,
+    },
+    /// A field's value cannot be stored (e.g. a `u64` beyond `i64::MAX`, a NaN).
+    #[error("cannot encode column `{table}`.`{column}`: {source}")]
+    Encode {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What was expected and what was found.
+        source: ConvertError,
+    },
+    /// A column name that the table does not have (raw input such as a REST sort parameter).
+    #[error("table `{table}` has no column `{column}`")]
+    UnknownColumn {
+        /// Table name.
+        table: String,
+        /// The unknown name.
+        column: String,
+    },
+    /// A `UNIQUE` or `PRIMARY KEY` constraint failed.
+    #[error("unique constraint violated: {message}")]
+    UniqueViolation {
+        /// The database's message.
+        message: String,
+    },
+    /// A `FOREIGN KEY` constraint failed.
+    #[error("foreign key constraint violated: {message}")]
+    ForeignKeyViolation {
+        /// The database's message.
+        message: String,
+    },
+    /// A `NOT NULL` or `CHECK` constraint failed.
+    #[error("constraint violated: {message}")]
+    ConstraintViolation {
+        /// The database's message.
+        message: String,
+    },
+    /// Any other error reported by the SQL database.
+    #[error("database error: {message}")]
+    Database {
+        /// The database's message.
+        message: String,
+    },
+    /// A platform limit would be exceeded and Sonic cannot split the work without changing
+    /// its meaning; nothing was sent to the database.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// A query that cannot be expressed (e.g. an update with no columns to set).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// A record that was required was not found.
+    #[error("no `{table}` record matches")]
+    NotFound {
+        /// Table name.
+        table: String,
+    },
+    /// The key-value store failed.
+    #[error("KV error: {0}")]
+    Kv(String),
+    /// JSON (de)serialisation failed outside of a column conversion.
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Wraps a conversion error of a column being read.
+    pub fn decode(table: &str, column: &str, source: ConvertError) -> Self {
+        Error::Decode {
+            table: table.to_string(),
+            column: column.to_string(),
+            source,
+        }
+    }
+
+    /// Wraps a conversion error of a column being written.
+    pub fn encode(table: &str, column: &str, source: ConvertError) -> Self {
+        Error::Encode {
+            table: table.to_string(),
+            column: column.to_string(),
+            source,
+        }
+    }
+
+    /// Classifies a SQLite error message (as both SQLite and D1 word them) into the
+    /// constraint variants, keeping the message.
+    ///
+    /// ```
+    /// use sonic_core::Error;
+    /// let e = Error::from_sqlite_message("UNIQUE constraint failed: users.email");
+    /// assert!(matches!(e, Error::UniqueViolation { .. }));
+    /// ```
+    pub fn from_sqlite_message(message: impl Into<String>) -> Self {
+        let message = message.into();
+        if message.contains("UNIQUE constraint failed")
+            || message.contains("PRIMARY KEY constraint failed")
+        {
+            Error::UniqueViolation { message }
+        } else if message.contains("FOREIGN KEY constraint failed") {
+            Error::ForeignKeyViolation { message }
+        } else if message.contains("NOT NULL constraint failed")
+            || message.contains("CHECK constraint failed")
+        {
+            Error::ConstraintViolation { message }
+        } else {
+            Error::Database { message }
+        }
+    }
+}
+
+/// Sonic's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

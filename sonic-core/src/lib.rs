@@ -1,0 +1,27 @@
+//! Sonic: a typed data layer for Cloudflare Workers.
+//!
+//! D1 (SQLite) is the source of truth and Workers KV caches single records by primary key;
+//! one query API routes between them. Natively, an in-memory SQLite backend (feature
+//! `rusqlite`) and an in-memory KV let applications unit-test without Cloudflare.
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod clock;
+pub mod convert;
+pub mod error;
+pub mod schema;
+pub mod value;
+
+pub use backend::{Capabilities, EagerStrategy, QueryResult, SqlBackend, Statement};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
+pub use error::{Error, Result};
+pub use schema::{
+    Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,
+    RelationSlot, Table, TableDef,
+};
+pub use value::{SqlType, Value};
+
+#[cfg(feature = "derive")]
+pub use sonic_derive::{Table, TextEnum};

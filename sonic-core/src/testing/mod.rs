@@ -1,0 +1,3 @@
+//! Backend wrappers for tests: counting statements and round trips, injecting faults.
+//!
+//! Public so that applications can assert their own routing and failure handling too.
