@@ -63,23 +63,61 @@ export function loadConfig() {
   return configPromise;
 }
 
+// ---- cleanup on interruption ---------------------------------------------------------------
+// One handler per signal runs every registered cleanup, then exits (128 + signal number).
+// A hard kill (SIGKILL) is covered by run.mjs / scripts/e2e.sh, which own the process group.
+const cleanups = new Set();
+const children = new Set(); // process groups we started: SIGKILLed on exit whatever happens
+let handlersInstalled = false;
+
+/** Register `fn` (may be async) to run on SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
+export function onInterrupt(fn) {
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    const codes = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+    for (const sig of Object.keys(codes)) {
+      process.once(sig, async () => {
+        await Promise.allSettled([...cleanups].map((f) => f(sig)));
+        process.exit(128 + codes[sig]);
+      });
+    }
+    process.once("exit", () => {
+      for (const c of children) killGroup(c, "SIGKILL");
+    });
+  }
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+function killGroup(child, sig) {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
 /** Run a command (own process group), capture output, reject on non-zero exit. */
 export function run(cmd, args, { cwd = paths.workerDir, env = quietEnv, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    untrackOnExit.add(child);
+    children.add(child);
+    const off = onInterrupt(() => killGroup(child, "SIGTERM"));
+    const done = () => {
+      clearTimeout(timer);
+      children.delete(child);
+      off();
+    };
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const timer = setTimeout(() => killGroup(child, "SIGKILL"), timeoutMs);
     child.on("error", (e) => {
-      clearTimeout(timer);
-      untrackOnExit.delete(child);
+      done();
       reject(e);
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      untrackOnExit.delete(child);
+      done();
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(" ")} failed (${signal ?? code}):\n${out}`));
     });
@@ -94,17 +132,26 @@ export async function applyMigrations(persistDir, binding = "DB") {
   ]);
 }
 
-/** A fresh, migrated persist dir (caller owns it; `startWorker` removes the ones it made). */
+/**
+ * A fresh, migrated persist dir (the caller removes it; `startWorker` removes the ones it made).
+ * Created under $SONIC_E2E_STATE_ROOT (run.mjs deletes that whole dir at the end) or the tmpdir.
+ */
 export async function freshState() {
-  const dir = await mkdtemp(path.join(tmpdir(), "sonic-e2e-"));
-  const template = process.env.SONIC_E2E_TEMPLATE_STATE;
-  if (template) await cp(template, dir, { recursive: true });
-  else await applyMigrations(dir);
-  return dir;
+  const root = process.env.SONIC_E2E_STATE_ROOT ?? tmpdir();
+  const dir = await mkdtemp(path.join(root, "sonic-e2e-"));
+  const off = onInterrupt(() => rm(dir, { recursive: true, force: true }));
+  try {
+    const template = process.env.SONIC_E2E_TEMPLATE_STATE;
+    if (template) await cp(template, dir, { recursive: true });
+    else await applyMigrations(dir);
+    return dir;
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    off();
+  }
 }
-
-const live = new Set(); // running Worker handles, stopped on signals
-const untrackOnExit = new Set(); // child processes, killed (by group) on exit
 
 /**
  * Start the built Worker on 127.0.0.1:<free port>.
@@ -128,6 +175,8 @@ export async function startWorker(opts = {}) {
     port: 0,
     modules: true,
     scriptPath: cfg.main,
+    // module names are relative to this root; the default (cwd) would need "..", which workerd refuses
+    modulesRoot: path.dirname(cfg.main),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: cfg.compatibilityDate,
     compatibilityFlags: cfg.compatibilityFlags,
@@ -139,6 +188,7 @@ export async function startWorker(opts = {}) {
     log: new Log(process.env.SONIC_E2E_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
   });
   let stopped = false;
+  let offInterrupt = () => {};
   const handle = {
     mf,
     persistDir,
@@ -162,7 +212,7 @@ export async function startWorker(opts = {}) {
     async stop() {
       if (stopped) return;
       stopped = true;
-      live.delete(handle);
+      offInterrupt();
       try {
         await mf.dispose();
       } finally {
@@ -170,7 +220,7 @@ export async function startWorker(opts = {}) {
       }
     },
   };
-  live.add(handle);
+  offInterrupt = onInterrupt(() => handle.stop());
   try {
     handle.url = (await mf.ready).toString();
     handle.db = await mf.getD1Database(Object.keys(cfg.d1Databases)[0] ?? "DB");
@@ -181,23 +231,3 @@ export async function startWorker(opts = {}) {
   }
   return handle;
 }
-
-// Interrupted (Ctrl-C, runner timeout): stop every Worker before exiting. A hard kill is
-// covered by run.mjs / scripts/e2e.sh, which kill the whole process group.
-function killGroup(child, sig) {
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.once(sig, async () => {
-    for (const c of untrackOnExit) killGroup(c, "SIGTERM");
-    await Promise.allSettled([...live].map((h) => h.stop()));
-    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[sig]);
-  });
-}
-process.once("exit", () => {
-  for (const c of untrackOnExit) killGroup(c, "SIGKILL");
-});

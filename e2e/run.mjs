@@ -9,10 +9,10 @@
 // Usage: node run.mjs [test-file-name-filter ...]   (env SONIC_E2E_DEBUG=1 for Miniflare logs)
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, paths, quietEnv } from "./harness.mjs";
+import { applyMigrations, onInterrupt, paths, quietEnv } from "./harness.mjs";
 
 const filters = process.argv.slice(2);
 const testsDir = path.join(paths.e2e, "tests");
@@ -27,7 +27,10 @@ if (files.length === 0) {
 }
 
 const t0 = performance.now();
-const stateDir = await mkdtemp(path.join(tmpdir(), "sonic-e2e-template-"));
+// Everything the run writes lives under stateRoot: the migrated template and each Worker's copy.
+const stateRoot = await mkdtemp(path.join(tmpdir(), "sonic-e2e-run-"));
+const stateDir = path.join(stateRoot, "template");
+await mkdir(stateDir);
 let child;
 let exitCode = 1;
 
@@ -46,7 +49,7 @@ async function killTree() {
   if (!groupAlive(pgid)) return false;
   let leftovers = "";
   try {
-    leftovers = execFileSync("ps", ["-o", "pid=,args=", "-g", String(pgid)], { encoding: "utf8" });
+    leftovers = execFileSync("ps", ["-o", "pid=,args=", "--sid", String(pgid)], { encoding: "utf8" });
   } catch {
     /* ps finds nothing */
   }
@@ -62,19 +65,24 @@ async function killTree() {
   return leftovers.trim();
 }
 
-async function cleanup() {
-  const leaked = await killTree();
-  await rm(stateDir, { recursive: true, force: true });
-  return leaked;
+// Memoised: the signal handler and the main flow (which resumes when the runner dies) share it.
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    const leaked = await killTree();
+    await rm(stateRoot, { recursive: true, force: true });
+    return leaked;
+  })();
+  return cleaning;
 }
 
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.once(sig, async () => {
-    console.error(`\n${sig}: stopping tests`);
-    await cleanup();
-    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[sig]);
-  });
-}
+let interrupted = false;
+onInterrupt(async (sig) => {
+  interrupted = true;
+  console.error(`\n# ${sig}: stopping the tests`);
+  const leaked = await cleanup();
+  if (leaked) console.error(`# killed:\n${leaked}`);
+});
 
 try {
   const tm = performance.now();
@@ -84,10 +92,10 @@ try {
   const concurrency = process.env.SONIC_E2E_CONCURRENCY ?? "2";
   child = spawn(
     process.execPath,
-    ["--test", `--test-concurrency=${concurrency}`, "--test-timeout=60000", ...files],
+    ["--test", "--test-reporter=spec", `--test-concurrency=${concurrency}`, "--test-timeout=60000", ...files],
     {
       cwd: paths.e2e,
-      env: { ...quietEnv, SONIC_E2E_TEMPLATE_STATE: stateDir },
+      env: { ...quietEnv, SONIC_E2E_TEMPLATE_STATE: stateDir, SONIC_E2E_STATE_ROOT: stateRoot },
       stdio: "inherit",
       detached: true, // own process group: killTree() reaches every workerd it starts
     },
@@ -99,6 +107,7 @@ try {
   exitCode = 1;
 } finally {
   const leaked = await cleanup();
+  if (interrupted) await new Promise((r) => setTimeout(r, 5_000)); // the signal handler exits
   if (leaked) {
     console.error(`# leaked processes after the tests (killed):\n${leaked}`);
     exitCode ||= 1;

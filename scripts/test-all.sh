@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project, from a clean machine:
+#   formatting, clippy, the native test suites (unit, integration, trybuild UI, doctests,
+#   model-based and property tests, the conformance suite on rusqlite + in-memory KV),
+#   a smoke run of every benchmark, and the end-to-end tests of the example Worker on
+#   workerd (Miniflare) over HTTP on 127.0.0.1, including the conformance suite on D1 + KV.
+# It installs what it needs itself (wasm32 target, wasm-bindgen-cli, worker-build, npm packages
+# from the committed lock file) and stops every process it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, all features, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "native tests (unit, integration, UI, doctests)"
+cargo test --workspace --all-features
+
+step "benchmarks build and run once each (criterion test mode, no timing)"
+cargo test --workspace --all-features --benches
+
+step "end-to-end: example Worker on workerd (Miniflare), D1 + KV over HTTP"
+scripts/e2e.sh
+
+printf '\nall checks passed in %ss\n' "$((SECONDS - started))"
