@@ -238,6 +238,12 @@ impl<T, V> std::fmt::Debug for Column<T, V> {
 /// `Option<Vec<C>>` for a many relation, `Option<Box<C>>` for a one relation;
 /// `None` means "not loaded", which serialises as an absent field with
 /// `#[serde(skip_serializing_if = "Option::is_none")]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a Sonic relation",
+    label = "not a relation field type",
+    note = "a `#[relation(many, ..)]` field is an `Option<Vec<T>>`, a `#[relation(one, ..)]` \
+            field an `Option<Box<T>>`, where `T` is a `#[derive(Table)]` struct"
+)]
 pub trait RelationSlot {
     /// The related table.
     type Target: Table;

@@ -1,0 +1,7 @@
+//! The seed's blog (users, posts, comments) on Sonic.
+//!
+//! The library holds the schema so that both the native binary and a Worker can use it.
+
+#![warn(missing_docs)]
+
+pub mod schema;

@@ -1,0 +1,562 @@
+//! DDL: `CREATE TABLE` and `CREATE INDEX` statements for a set of tables, in the SQLite syntax
+//! that D1 accepts.
+//!
+//! A [`Schema`] is an ordered list of table definitions. Its DDL is rendered from a
+//! [`SchemaSnapshot`], a plain, serialisable copy of the definitions; the migration generator
+//! ([`crate::migrate`]) renders from the same model, so a table created by a migration is
+//! created by exactly the same statement as in the full DDL.
+//!
+//! What the DDL contains:
+//! - Identifiers are always double-quoted (`"` doubled inside).
+//! - Non-`Option` columns are `NOT NULL`. An `INTEGER` primary key is SQLite's rowid alias.
+//! - `UNIQUE`, `DEFAULT <expr>` (verbatim) and `REFERENCES "t"("c") ON DELETE …` as declared.
+//! - One index, `"<table>_<column>_idx"`, per column that is marked `#[column(index)]` or that
+//!   is a foreign key: a column with `references`, the `local` column of a `one` relation and
+//!   the `remote` column of a `many` relation (when the related table is part of the schema).
+//!   SQLite does not index foreign keys by itself, and without these indexes eager loading
+//!   (one correlated subquery per parent row) scans the child table each time: ten times slower
+//!   as measured on the Diesel benchmark workload. Primary-key and `UNIQUE` columns are indexed
+//!   by SQLite already and get none.
+//! - Tables come in dependency order where possible: a referenced table before the tables that
+//!   refer to it (SQLite itself accepts any order; other tools and readers prefer this one).
+//!
+//! ```
+//! use sonic_core::{ColumnDef, ForeignKey, Schema, SqlType, TableDef};
+//!
+//! static USERS: TableDef = TableDef {
+//!     name: "users",
+//!     rust_name: "User",
+//!     columns: &[ColumnDef {
+//!         primary_key: true,
+//!         ..ColumnDef::new("id", "id", SqlType::Integer)
+//!     }],
+//!     primary_key: 0,
+//!     relations: &[],
+//! };
+//! static POSTS: TableDef = TableDef {
+//!     name: "posts",
+//!     rust_name: "Post",
+//!     columns: &[
+//!         ColumnDef {
+//!             primary_key: true,
+//!             ..ColumnDef::new("id", "id", SqlType::Integer)
+//!         },
+//!         ColumnDef {
+//!             references: Some(ForeignKey {
+//!                 target: || (&USERS, &USERS.columns[0]),
+//!                 on_delete: Some("CASCADE"),
+//!             }),
+//!             ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
+//!         },
+//!     ],
+//!     primary_key: 0,
+//!     relations: &[],
+//! };
+//!
+//! // With `#[derive(Table)]`: `Schema::new().table::<Post>().table::<User>()`.
+//! let schema = Schema::new().table_def(&POSTS).table_def(&USERS);
+//! assert_eq!(
+//!     schema.statements(),
+//!     [
+//!         "CREATE TABLE IF NOT EXISTS \"users\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY\n)",
+//!         "CREATE TABLE IF NOT EXISTS \"posts\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY,\n    \
+//!          \"user_id\" INTEGER NOT NULL REFERENCES \"users\" (\"id\") ON DELETE CASCADE\n)",
+//!         "CREATE INDEX IF NOT EXISTS \"posts_user_id_idx\" ON \"posts\" (\"user_id\")",
+//!     ]
+//! );
+//! ```
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{AuditRole, RelationKind, Table, TableDef};
+
+/// An ordered set of tables: the unit that DDL and migrations are generated for.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    tables: Vec<&'static TableDef>,
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn new() -> Self {
+        Schema::default()
+    }
+
+    /// Adds a table (a second table of the same name is ignored).
+    pub fn table<T: Table>(self) -> Self {
+        self.table_def(T::DEF)
+    }
+
+    /// Adds a table by its definition (a second table of the same name is ignored).
+    pub fn table_def(mut self, def: &'static TableDef) -> Self {
+        if !self.tables.iter().any(|t| t.name == def.name) {
+            self.tables.push(def);
+        }
+        self
+    }
+
+    /// The tables in the order they were added.
+    pub fn tables(&self) -> &[&'static TableDef] {
+        &self.tables
+    }
+
+    /// The table with this SQL name.
+    pub fn get(&self, name: &str) -> Option<&'static TableDef> {
+        self.tables.iter().copied().find(|t| t.name == name)
+    }
+
+    /// The tables in creation order: each after the tables it refers to, where that is
+    /// possible (tables in a reference cycle keep the order they were added in).
+    pub fn ordered_tables(&self) -> Vec<&'static TableDef> {
+        let deps: Vec<HashSet<&'static str>> =
+            self.tables.iter().map(|t| self.dependencies(t)).collect();
+        let mut done: HashSet<&'static str> = HashSet::new();
+        let mut out = Vec::with_capacity(self.tables.len());
+        let mut remaining: Vec<usize> = (0..self.tables.len()).collect();
+        while !remaining.is_empty() {
+            let pick = remaining
+                .iter()
+                .position(|&i| deps[i].iter().all(|d| done.contains(d)))
+                .unwrap_or(0);
+            let i = remaining.remove(pick);
+            done.insert(self.tables[i].name);
+            out.push(self.tables[i]);
+        }
+        out
+    }
+
+    /// The tables of this schema that `table` refers to (itself excluded).
+    fn dependencies(&self, table: &TableDef) -> HashSet<&'static str> {
+        let mut deps = HashSet::new();
+        for column in table.columns {
+            if let Some(fk) = &column.references {
+                deps.insert((fk.target)().0.name);
+            }
+        }
+        for rel in table.relations {
+            if rel.kind == RelationKind::One {
+                deps.insert((rel.target)().name);
+            }
+        }
+        // A `many` relation elsewhere whose remote column lives in this table.
+        for other in &self.tables {
+            for rel in other.relations {
+                if rel.kind == RelationKind::Many && (rel.target)().name == table.name {
+                    deps.insert(other.name);
+                }
+            }
+        }
+        deps.remove(table.name);
+        deps.retain(|d| self.get(d).is_some());
+        deps
+    }
+
+    /// The index of column `column` of `table` (if it is not already the primary key or
+    /// unique), as part of this schema.
+    fn want_index(&self, wanted: &mut Vec<(&'static str, usize)>, table: &TableDef, column: usize) {
+        if self.get(table.name).is_none() {
+            return;
+        }
+        let def = &table.columns[column];
+        if def.primary_key || def.unique {
+            return;
+        }
+        if !wanted.contains(&(table.name, column)) {
+            wanted.push((table.name, column));
+        }
+    }
+
+    /// A serialisable copy of the schema: tables in creation order, each with its indexes.
+    pub fn snapshot(&self) -> SchemaSnapshot {
+        // (table, column index) pairs that need an index.
+        let mut wanted: Vec<(&'static str, usize)> = Vec::new();
+        for table in &self.tables {
+            for (i, column) in table.columns.iter().enumerate() {
+                if column.indexed || column.references.is_some() {
+                    self.want_index(&mut wanted, table, i);
+                }
+            }
+            for rel in table.relations {
+                match rel.kind {
+                    RelationKind::One => self.want_index(&mut wanted, table, rel.local),
+                    RelationKind::Many => {
+                        self.want_index(&mut wanted, (rel.target)(), (rel.remote)())
+                    }
+                }
+            }
+        }
+        let tables = self
+            .ordered_tables()
+            .into_iter()
+            .map(|table| {
+                let columns = table.columns.iter().map(ColumnSnapshot::of).collect();
+                let indexes = (0..table.columns.len())
+                    .filter(|&i| wanted.contains(&(table.name, i)))
+                    .map(|i| IndexSnapshot::on(table.name, table.columns[i].name))
+                    .collect();
+                TableSnapshot {
+                    name: table.name.to_string(),
+                    columns,
+                    indexes,
+                }
+            })
+            .collect();
+        SchemaSnapshot {
+            version: SchemaSnapshot::VERSION,
+            tables,
+        }
+    }
+
+    /// Every statement, without trailing `;`: per table, its `CREATE TABLE` then its
+    /// `CREATE INDEX`es.
+    pub fn statements(&self) -> Vec<String> {
+        self.snapshot().statements()
+    }
+
+    /// The whole DDL as one script, each statement ended by `;`.
+    pub fn to_sql(&self) -> String {
+        script(&self.statements())
+    }
+}
+
+/// Joins statements into a script: each ends with `;` and a blank line separates them.
+pub(crate) fn script(statements: &[String]) -> String {
+    let mut out = String::new();
+    for (i, s) in statements.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(s);
+        out.push_str(";\n");
+    }
+    out
+}
+
+/// Quotes an SQL identifier: `users` → `"users"`, `a"b` → `"a""b"`.
+///
+/// ```
+/// assert_eq!(sonic_core::ddl::quote_ident(r#"a"b"#), r#""a""b""#);
+/// ```
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A serialisable copy of a [`Schema`]: what the migration generator stores in
+/// `migrations/meta/sonic-snapshot.json` and compares against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaSnapshot {
+    /// Format version of the snapshot ([`SchemaSnapshot::VERSION`]).
+    pub version: u32,
+    /// Tables in creation order.
+    pub tables: Vec<TableSnapshot>,
+}
+
+impl Default for SchemaSnapshot {
+    fn default() -> Self {
+        SchemaSnapshot {
+            version: Self::VERSION,
+            tables: Vec::new(),
+        }
+    }
+}
+
+impl SchemaSnapshot {
+    /// The current format version.
+    pub const VERSION: u32 = 1;
+
+    /// The table with this name.
+    pub fn table(&self, name: &str) -> Option<&TableSnapshot> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Every statement: per table, its `CREATE TABLE` then its `CREATE INDEX`es.
+    pub fn statements(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for table in &self.tables {
+            out.push(table.create_sql());
+            out.extend(table.indexes.iter().map(|i| i.create_sql(&table.name)));
+        }
+        out
+    }
+}
+
+/// A table in a [`SchemaSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSnapshot {
+    /// SQL name.
+    pub name: String,
+    /// Columns in declaration order.
+    pub columns: Vec<ColumnSnapshot>,
+    /// Indexes (one column each).
+    pub indexes: Vec<IndexSnapshot>,
+}
+
+impl TableSnapshot {
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<&ColumnSnapshot> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS "name" (...)`, without the `;`.
+    pub fn create_sql(&self) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("    {}", c.definition_sql()))
+            .collect();
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n{}\n)",
+            quote_ident(&self.name),
+            columns.join(",\n")
+        )
+    }
+}
+
+/// A column in a [`TableSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSnapshot {
+    /// SQL name.
+    pub name: String,
+    /// Declared type keyword (`INTEGER`, `REAL`, `TEXT`, `BLOB`).
+    pub sql_type: String,
+    /// Whether `NULL` is allowed.
+    pub nullable: bool,
+    /// `PRIMARY KEY`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub primary_key: bool,
+    /// `UNIQUE`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// `DEFAULT` expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// `REFERENCES` clause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<ReferenceSnapshot>,
+    /// `"created"` / `"updated"` for the columns of `#[audit]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ColumnSnapshot {
+    fn of(def: &crate::schema::ColumnDef) -> Self {
+        ColumnSnapshot {
+            name: def.name.to_string(),
+            sql_type: def.sql_type.keyword().to_string(),
+            nullable: def.nullable,
+            primary_key: def.primary_key,
+            unique: def.unique,
+            default: def.default.map(str::to_string),
+            references: def.references.as_ref().map(|fk| {
+                let (table, column) = (fk.target)();
+                ReferenceSnapshot {
+                    table: table.name.to_string(),
+                    column: column.name.to_string(),
+                    on_delete: fk.on_delete.map(str::to_string),
+                }
+            }),
+            audit: def.audit.map(|role| {
+                match role {
+                    AuditRole::Created => "created",
+                    AuditRole::Updated => "updated",
+                }
+                .to_string()
+            }),
+        }
+    }
+
+    /// The column definition as in `CREATE TABLE`: `"email" TEXT NOT NULL UNIQUE`.
+    pub fn definition_sql(&self) -> String {
+        self.definition_sql_with_default(self.default.as_deref())
+    }
+
+    /// The definition with another `DEFAULT` (or none): for `ALTER TABLE … ADD COLUMN`, which
+    /// accepts constant defaults only.
+    pub(crate) fn definition_sql_with_default(&self, default: Option<&str>) -> String {
+        let mut sql = format!("{} {}", quote_ident(&self.name), self.sql_type);
+        if !self.nullable {
+            sql.push_str(" NOT NULL");
+        }
+        if self.primary_key {
+            sql.push_str(" PRIMARY KEY");
+        }
+        if self.unique && !self.primary_key {
+            sql.push_str(" UNIQUE");
+        }
+        if let Some(default) = default {
+            sql.push_str(" DEFAULT ");
+            sql.push_str(default);
+        }
+        if let Some(r) = &self.references {
+            sql.push_str(&format!(
+                " REFERENCES {} ({})",
+                quote_ident(&r.table),
+                quote_ident(&r.column)
+            ));
+            if let Some(action) = &r.on_delete {
+                sql.push_str(" ON DELETE ");
+                sql.push_str(action);
+            }
+        }
+        sql
+    }
+}
+
+/// A `REFERENCES` clause in a [`ColumnSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceSnapshot {
+    /// Referenced table.
+    pub table: String,
+    /// Referenced column.
+    pub column: String,
+    /// `ON DELETE` action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<String>,
+}
+
+/// A one-column index in a [`TableSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSnapshot {
+    /// Index name, `<table>_<column>_idx`.
+    pub name: String,
+    /// Indexed column.
+    pub column: String,
+}
+
+impl IndexSnapshot {
+    /// The index Sonic creates on `table`.`column`.
+    pub fn on(table: &str, column: &str) -> Self {
+        IndexSnapshot {
+            name: format!("{table}_{column}_idx"),
+            column: column.to_string(),
+        }
+    }
+
+    /// `CREATE INDEX IF NOT EXISTS "name" ON "table" ("column")`, without the `;`.
+    pub fn create_sql(&self, table: &str) -> String {
+        format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+            quote_ident(&self.name),
+            quote_ident(table),
+            quote_ident(&self.column)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ColumnDef, ForeignKey, RelationDef};
+    use crate::value::SqlType;
+
+    static PARENTS: TableDef = TableDef {
+        name: "parents",
+        rust_name: "Parent",
+        columns: &[
+            ColumnDef {
+                primary_key: true,
+                ..ColumnDef::new("id", "id", SqlType::Text)
+            },
+            ColumnDef {
+                unique: true,
+                nullable: true,
+                ..ColumnDef::new("we\"ird", "weird", SqlType::Text)
+            },
+            ColumnDef {
+                indexed: true,
+                default: Some("0"),
+                ..ColumnDef::new("rank", "rank", SqlType::Integer)
+            },
+        ],
+        primary_key: 0,
+        relations: &[RelationDef {
+            name: "children",
+            kind: RelationKind::Many,
+            target: || &CHILDREN,
+            local: 0,
+            remote: || 1,
+        }],
+    };
+
+    static CHILDREN: TableDef = TableDef {
+        name: "children",
+        rust_name: "Child",
+        columns: &[
+            ColumnDef {
+                primary_key: true,
+                ..ColumnDef::new("id", "id", SqlType::Integer)
+            },
+            // Joined by the `many` relation of `parents`, without `references`.
+            ColumnDef::new("parent_id", "parent_id", SqlType::Text),
+            ColumnDef {
+                nullable: true,
+                references: Some(ForeignKey {
+                    target: || (&PARENTS, &PARENTS.columns[0]),
+                    on_delete: Some("SET NULL"),
+                }),
+                ..ColumnDef::new("other_id", "other_id", SqlType::Text)
+            },
+        ],
+        primary_key: 0,
+        relations: &[],
+    };
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("users"), "\"users\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn ddl_and_order() {
+        let schema = Schema::new()
+            .table_def(&CHILDREN)
+            .table_def(&PARENTS)
+            .table_def(&CHILDREN);
+        assert_eq!(schema.tables().len(), 2);
+        let names: Vec<_> = schema.ordered_tables().iter().map(|t| t.name).collect();
+        assert_eq!(names, ["parents", "children"]);
+        assert_eq!(
+            schema.statements(),
+            [
+                "CREATE TABLE IF NOT EXISTS \"parents\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    \
+                 \"we\"\"ird\" TEXT UNIQUE,\n    \"rank\" INTEGER NOT NULL DEFAULT 0\n)",
+                "CREATE INDEX IF NOT EXISTS \"parents_rank_idx\" ON \"parents\" (\"rank\")",
+                "CREATE TABLE IF NOT EXISTS \"children\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY,\n    \
+                 \"parent_id\" TEXT NOT NULL,\n    \"other_id\" TEXT REFERENCES \"parents\" (\"id\") \
+                 ON DELETE SET NULL\n)",
+                "CREATE INDEX IF NOT EXISTS \"children_parent_id_idx\" ON \"children\" (\"parent_id\")",
+                "CREATE INDEX IF NOT EXISTS \"children_other_id_idx\" ON \"children\" (\"other_id\")",
+            ]
+        );
+        assert!(schema.to_sql().ends_with("(\"other_id\");\n"));
+    }
+
+    #[test]
+    fn many_relation_index_needs_the_target_in_the_schema() {
+        let schema = Schema::new().table_def(&PARENTS);
+        let snapshot = schema.snapshot();
+        assert_eq!(snapshot.tables.len(), 1);
+        assert_eq!(
+            snapshot.tables[0].indexes,
+            [IndexSnapshot::on("parents", "rank")]
+        );
+    }
+
+    #[test]
+    fn snapshot_round_trips_through_json() {
+        let snapshot = Schema::new()
+            .table_def(&PARENTS)
+            .table_def(&CHILDREN)
+            .snapshot();
+        let json = serde_json::to_string_pretty(&snapshot).unwrap();
+        let back: SchemaSnapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snapshot);
+    }
+}

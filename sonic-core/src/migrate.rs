@@ -1,0 +1,822 @@
+//! Migrations: the next numbered `.sql` file for `wrangler d1 migrations apply`, generated from
+//! the schema.
+//!
+//! # Layout
+//!
+//! ```text
+//! migrations/
+//!   0001_init.sql                 CREATE TABLE … / CREATE INDEX …
+//!   0002_comments.sql             only what changed since 0001
+//!   meta/sonic-snapshot.json      the schema as of the last generated migration
+//! ```
+//!
+//! The `NNNN_name.sql` files are what `wrangler d1 migrations apply` reads (it records the
+//! applied ones in its own `d1_migrations` table); the `meta` directory is ignored by it.
+//!
+//! # Why a snapshot file
+//!
+//! The next migration is the difference between the schema in the code and the schema that the
+//! existing migrations produce. Sonic keeps the latter as a JSON snapshot
+//! ([`SchemaSnapshot`]) written next to the migrations every time one is generated (as
+//! Drizzle Kit does), rather than reading a live database: generating a migration then needs
+//! no database, no network and no Cloudflare credentials; it is deterministic, so it can run
+//! in CI and in tests; and the snapshot is reviewed and committed together with the SQL, so
+//! the history of the schema is in version control. The price: a migration written by hand
+//! must be followed by [`Migrations::record_snapshot`] so that the snapshot matches again.
+//!
+//! # What is generated
+//!
+//! - A new table: `CREATE TABLE` and its indexes, exactly as in the full DDL
+//!   ([`crate::ddl::Schema::to_sql`]); so the first migration is the full DDL.
+//! - A new column: `ALTER TABLE … ADD COLUMN …` (SQLite appends it, whatever its position in
+//!   the struct). SQLite refuses some columns there, and Sonic reports them instead of
+//!   writing a migration that fails: a `NOT NULL` column without a default
+//!   ([`MigrateError::NotNullWithoutDefault`]), a primary key or `UNIQUE` column, a foreign key
+//!   that is `NOT NULL` or has a non-null default, a non-constant default
+//!   ([`MigrateError::CannotAddColumn`]). The audit columns are the exception: their default
+//!   (the insert time) is not constant, so they are added with `DEFAULT 0` and a comment says
+//!   so; Sonic sets both on every write anyway.
+//! - A new or removed index: `CREATE INDEX` / `DROP INDEX` (no data is lost).
+//! - A removed table or column: an error ([`MigrateError::DropsNotAllowed`]) unless the caller
+//!   opts in with `allow_drops`; then `DROP TABLE` / `ALTER TABLE … DROP COLUMN`.
+//! - A changed column (type, nullability, key, default, reference): SQLite cannot alter a
+//!   column, and rebuilding the table is a decision about data, so this is an error
+//!   ([`MigrateError::ColumnChanged`]): write that migration by hand, then record the snapshot.
+//!
+//! Nothing changed: no file is written.
+//!
+//! ```
+//! use sonic_core::ddl::{ColumnSnapshot, SchemaSnapshot, TableSnapshot};
+//! use sonic_core::migrate::{diff_sql, DiffOptions};
+//!
+//! let column = |name: &str, nullable| ColumnSnapshot {
+//!     name: name.into(),
+//!     sql_type: "TEXT".into(),
+//!     nullable,
+//!     primary_key: name == "id",
+//!     unique: false,
+//!     default: None,
+//!     references: None,
+//!     audit: None,
+//! };
+//! let v1 = SchemaSnapshot {
+//!     tables: vec![TableSnapshot {
+//!         name: "users".into(),
+//!         columns: vec![column("id", false)],
+//!         indexes: vec![],
+//!     }],
+//!     ..SchemaSnapshot::default()
+//! };
+//! let mut v2 = v1.clone();
+//! v2.tables[0].columns.push(column("bio", true));
+//!
+//! let sql = diff_sql(&v1, &v2, &DiffOptions::default()).unwrap().unwrap();
+//! assert_eq!(sql, "ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT;\n");
+//! assert_eq!(diff_sql(&v2, &v2, &DiffOptions::default()).unwrap(), None);
+//! ```
+
+use std::collections::HashSet;
+
+use crate::ddl::{quote_ident, script, ColumnSnapshot, SchemaSnapshot, TableSnapshot};
+
+/// Why a migration could not be generated (or written).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// SQLite cannot add a `NOT NULL` column without a default to an existing table.
+    #[error(
+        "cannot add column `{table}`.`{column}`: it is NOT NULL without a default, and SQLite \
+         cannot add such a column to an existing table; make the field an `Option`, or give it \
+         `#[column(default = \"...\")]`"
+    )]
+    NotNullWithoutDefault {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+    },
+    /// SQLite's `ALTER TABLE … ADD COLUMN` refuses this column.
+    #[error("cannot add column `{table}`.`{column}` to an existing table: {reason}")]
+    CannotAddColumn {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What SQLite refuses.
+        reason: String,
+    },
+    /// A column's definition changed, which SQLite cannot alter in place.
+    #[error(
+        "column `{table}`.`{column}` changed ({changes}); SQLite cannot alter a column: write \
+         this migration by hand (rebuild the table), then call `Migrations::record_snapshot`"
+    )]
+    ColumnChanged {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What changed, e.g. `type TEXT → INTEGER`.
+        changes: String,
+    },
+    /// Tables or columns were removed and `allow_drops` is off.
+    #[error(
+        "the schema no longer has {}; dropping deletes data, so Sonic does not generate it \
+         unless asked: use `allow_drops` (or write the migration by hand)",
+        describe_drops(.tables, .columns)
+    )]
+    DropsNotAllowed {
+        /// Removed tables.
+        tables: Vec<String>,
+        /// Removed columns, as `(table, column)`.
+        columns: Vec<(String, String)>,
+    },
+    /// SQLite's `ALTER TABLE … DROP COLUMN` refuses this column.
+    #[error("cannot drop column `{table}`.`{column}`: {reason}")]
+    CannotDropColumn {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What SQLite refuses.
+        reason: String,
+    },
+    /// The migration name has no letter or digit.
+    #[error("invalid migration name {0:?}: use letters, digits and underscores")]
+    InvalidName(String),
+    /// The snapshot was written by another version of Sonic.
+    #[error("snapshot {path} has format version {found}, this Sonic reads version {expected}")]
+    SnapshotVersion {
+        /// Snapshot file.
+        path: String,
+        /// Version in the file.
+        found: u32,
+        /// Version this code reads.
+        expected: u32,
+    },
+    /// The snapshot file is not valid JSON of a schema.
+    #[error("cannot read snapshot {path}: {source}")]
+    Snapshot {
+        /// Snapshot file.
+        path: String,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+fn describe_drops(tables: &[String], columns: &[(String, String)]) -> String {
+    let mut parts = Vec::new();
+    if !tables.is_empty() {
+        let list: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+        parts.push(format!("table(s) {}", list.join(", ")));
+    }
+    if !columns.is_empty() {
+        let list: Vec<String> = columns
+            .iter()
+            .map(|(t, c)| format!("`{t}`.`{c}`"))
+            .collect();
+        parts.push(format!("column(s) {}", list.join(", ")));
+    }
+    parts.join(" and ")
+}
+
+/// Options of the diff.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Generate `DROP TABLE` / `DROP COLUMN` for removed tables and columns instead of
+    /// returning [`MigrateError::DropsNotAllowed`].
+    pub allow_drops: bool,
+}
+
+/// Whether SQLite's `ALTER TABLE ADD COLUMN` accepts this default: not an expression in
+/// parentheses nor `CURRENT_TIME` / `CURRENT_DATE` / `CURRENT_TIMESTAMP`.
+fn is_constant_default(default: &str) -> bool {
+    let d = default.trim();
+    !(d.starts_with('(')
+        || d.eq_ignore_ascii_case("CURRENT_TIME")
+        || d.eq_ignore_ascii_case("CURRENT_DATE")
+        || d.eq_ignore_ascii_case("CURRENT_TIMESTAMP"))
+}
+
+/// `ALTER TABLE … ADD COLUMN …` for a column new in an existing table, or why SQLite refuses it.
+fn add_column(table: &str, column: &ColumnSnapshot) -> Result<String, MigrateError> {
+    let refuse = |reason: &str| MigrateError::CannotAddColumn {
+        table: table.to_string(),
+        column: column.name.clone(),
+        reason: reason.to_string(),
+    };
+    if column.primary_key {
+        return Err(refuse("SQLite cannot add a PRIMARY KEY column"));
+    }
+    if column.unique {
+        return Err(refuse(
+            "SQLite cannot add a UNIQUE column (add it without `unique`, then create a unique \
+             index by hand)",
+        ));
+    }
+    let mut comment = None;
+    let default = match column.default.as_deref() {
+        Some(d) if !is_constant_default(d) => {
+            if column.audit.is_some() {
+                comment = Some(format!(
+                    "-- `{}` is an audit column: its default {d} is not constant, which ALTER \
+                     TABLE ADD COLUMN does not accept,\n-- so existing rows get 0 (and so do \
+                     rows inserted by raw SQL); Sonic sets it on every write.\n",
+                    column.name
+                ));
+                Some("0")
+            } else {
+                return Err(refuse(&format!(
+                    "its default {d} is not constant, and ALTER TABLE ADD COLUMN accepts only \
+                     constant defaults"
+                )));
+            }
+        }
+        other => other,
+    };
+    if column.references.is_some()
+        && (!column.nullable || default.is_some_and(|d| !d.trim().eq_ignore_ascii_case("NULL")))
+    {
+        return Err(refuse(
+            "with foreign keys enforced (as on D1), SQLite adds a REFERENCES column only if it \
+             is nullable with a NULL default",
+        ));
+    }
+    if !column.nullable && default.is_none() {
+        return Err(MigrateError::NotNullWithoutDefault {
+            table: table.to_string(),
+            column: column.name.clone(),
+        });
+    }
+    Ok(format!(
+        "{}ALTER TABLE {} ADD COLUMN {}",
+        comment.unwrap_or_default(),
+        quote_ident(table),
+        column.definition_sql_with_default(default)
+    ))
+}
+
+/// What differs between two definitions of a column, or `None`.
+fn column_changes(old: &ColumnSnapshot, new: &ColumnSnapshot) -> Option<String> {
+    let mut changes = Vec::new();
+    if old.sql_type != new.sql_type {
+        changes.push(format!("type {} → {}", old.sql_type, new.sql_type));
+    }
+    if old.nullable != new.nullable {
+        changes.push(if new.nullable {
+            "now nullable".to_string()
+        } else {
+            "now NOT NULL".to_string()
+        });
+    }
+    if old.primary_key != new.primary_key {
+        changes.push("primary key".to_string());
+    }
+    if old.unique != new.unique {
+        changes.push(
+            if new.unique {
+                "now UNIQUE"
+            } else {
+                "no longer UNIQUE"
+            }
+            .to_string(),
+        );
+    }
+    if old.default != new.default {
+        changes.push(format!(
+            "default {} → {}",
+            old.default.as_deref().unwrap_or("none"),
+            new.default.as_deref().unwrap_or("none")
+        ));
+    }
+    if old.references != new.references {
+        let show = |c: &ColumnSnapshot| {
+            c.references
+                .as_ref()
+                .map_or("none".to_string(), |r| format!("{}.{}", r.table, r.column))
+        };
+        changes.push(format!("references {} → {}", show(old), show(new)));
+    }
+    (!changes.is_empty()).then(|| changes.join(", "))
+}
+
+/// The statements that take a database from schema `old` to schema `new`, without `;`.
+///
+/// Order: index drops, column drops, table drops, then new tables (with their indexes), new
+/// columns and new indexes. Empty when nothing changed.
+pub fn diff(
+    old: &SchemaSnapshot,
+    new: &SchemaSnapshot,
+    options: &DiffOptions,
+) -> Result<Vec<String>, MigrateError> {
+    let mut drop_indexes = Vec::new();
+    let mut add_columns = Vec::new();
+    let mut create_indexes = Vec::new();
+    let mut removed_columns = Vec::new();
+
+    for new_table in &new.tables {
+        let Some(old_table) = old.table(&new_table.name) else {
+            continue;
+        };
+        let table = new_table.name.as_str();
+        for column in &new_table.columns {
+            match old_table.column(&column.name) {
+                None => add_columns.push(add_column(table, column)?),
+                Some(before) => {
+                    if let Some(changes) = column_changes(before, column) {
+                        return Err(MigrateError::ColumnChanged {
+                            table: table.to_string(),
+                            column: column.name.clone(),
+                            changes,
+                        });
+                    }
+                }
+            }
+        }
+        for column in &old_table.columns {
+            if new_table.column(&column.name).is_none() {
+                removed_columns.push((table.to_string(), column.name.clone()));
+            }
+        }
+        for index in &old_table.indexes {
+            if !new_table.indexes.contains(index) {
+                drop_indexes.push(format!("DROP INDEX IF EXISTS {}", quote_ident(&index.name)));
+            }
+        }
+        for index in &new_table.indexes {
+            if !old_table.indexes.contains(index) {
+                create_indexes.push(index.create_sql(table));
+            }
+        }
+    }
+
+    let new_names: HashSet<&str> = new.tables.iter().map(|t| t.name.as_str()).collect();
+    let removed_tables: Vec<&TableSnapshot> = old
+        .tables
+        .iter()
+        .rev()
+        .filter(|t| !new_names.contains(t.name.as_str()))
+        .collect();
+
+    if !options.allow_drops && (!removed_tables.is_empty() || !removed_columns.is_empty()) {
+        return Err(MigrateError::DropsNotAllowed {
+            tables: removed_tables
+                .iter()
+                .rev()
+                .map(|t| t.name.clone())
+                .collect(),
+            columns: removed_columns,
+        });
+    }
+
+    let mut out = drop_indexes;
+    for (table, column) in &removed_columns {
+        let def = old
+            .table(table)
+            .and_then(|t| t.column(column))
+            .expect("a column of the old schema");
+        out.push(drop_column(table, def, old)?);
+    }
+    out.extend(
+        removed_tables
+            .iter()
+            .map(|t| format!("DROP TABLE IF EXISTS {}", quote_ident(&t.name))),
+    );
+    for table in new.tables.iter().filter(|t| old.table(&t.name).is_none()) {
+        out.push(table.create_sql());
+        out.extend(table.indexes.iter().map(|i| i.create_sql(&table.name)));
+    }
+    out.extend(add_columns);
+    out.extend(create_indexes);
+    Ok(out)
+}
+
+/// `ALTER TABLE … DROP COLUMN …`, or why SQLite refuses it.
+fn drop_column(
+    table: &str,
+    column: &ColumnSnapshot,
+    old: &SchemaSnapshot,
+) -> Result<String, MigrateError> {
+    let refuse = |reason: &str| MigrateError::CannotDropColumn {
+        table: table.to_string(),
+        column: column.name.clone(),
+        reason: reason.to_string(),
+    };
+    if column.primary_key {
+        return Err(refuse("it is the primary key"));
+    }
+    if column.unique {
+        return Err(refuse(
+            "SQLite cannot drop a UNIQUE column; rebuild the table by hand",
+        ));
+    }
+    if column.references.is_some() {
+        return Err(refuse(
+            "SQLite cannot drop a column with a foreign key; rebuild the table by hand",
+        ));
+    }
+    let referenced = old.tables.iter().any(|t| {
+        t.columns.iter().any(|c| {
+            c.references
+                .as_ref()
+                .is_some_and(|r| r.table == table && r.column == column.name)
+        })
+    });
+    if referenced {
+        return Err(refuse("another table's foreign key references it"));
+    }
+    Ok(format!(
+        "ALTER TABLE {} DROP COLUMN {}",
+        quote_ident(table),
+        quote_ident(&column.name)
+    ))
+}
+
+/// The SQL script of [`diff`] (each statement ended by `;`), or `None` when nothing changed.
+pub fn diff_sql(
+    old: &SchemaSnapshot,
+    new: &SchemaSnapshot,
+    options: &DiffOptions,
+) -> Result<Option<String>, MigrateError> {
+    let statements = diff(old, new, options)?;
+    Ok((!statements.is_empty()).then(|| script(&statements)))
+}
+
+/// Turns a free-form migration name into the `name` of `NNNN_name.sql`: lower-case ASCII
+/// letters, digits and single underscores.
+///
+/// ```
+/// assert_eq!(sonic_core::migrate::file_stem(7, "Add comments!").unwrap(), "0007_add_comments");
+/// ```
+pub fn file_stem(number: u32, name: &str) -> Result<String, MigrateError> {
+    let mut clean = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            clean.push(c.to_ascii_lowercase());
+        } else if !clean.is_empty() && !clean.ends_with('_') {
+            clean.push('_');
+        }
+    }
+    let clean = clean.trim_end_matches('_');
+    if clean.is_empty() {
+        return Err(MigrateError::InvalidName(name.to_string()));
+    }
+    Ok(format!("{number:04}_{clean}"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use fs::Migrations;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod fs {
+    use std::path::{Path, PathBuf};
+
+    use super::{diff_sql, file_stem, DiffOptions, MigrateError};
+    use crate::ddl::{Schema, SchemaSnapshot};
+
+    /// A `migrations` directory: writes the next migration from the schema.
+    ///
+    /// ```no_run
+    /// # fn schema() -> sonic_core::Schema { sonic_core::Schema::new() }
+    /// use sonic_core::migrate::Migrations;
+    ///
+    /// // e.g. in a small `cargo run --bin migrate` of the application:
+    /// match Migrations::new("migrations").write_next("init", &schema())? {
+    ///     Some(path) => println!("wrote {}", path.display()),
+    ///     None => println!("the schema has not changed"),
+    /// }
+    /// # Ok::<(), sonic_core::migrate::MigrateError>(())
+    /// ```
+    #[derive(Debug, Clone)]
+    pub struct Migrations {
+        dir: PathBuf,
+        options: DiffOptions,
+    }
+
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MigrateError + '_ {
+        move |source| MigrateError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    impl Migrations {
+        /// The file name of the snapshot, in `<dir>/meta/`.
+        pub const SNAPSHOT_FILE: &'static str = "sonic-snapshot.json";
+
+        /// The migrations in `dir` (created when the first migration is written).
+        pub fn new(dir: impl Into<PathBuf>) -> Self {
+            Migrations {
+                dir: dir.into(),
+                options: DiffOptions::default(),
+            }
+        }
+
+        /// Whether removed tables and columns are dropped (default: refused with an error).
+        pub fn allow_drops(mut self, allow: bool) -> Self {
+            self.options.allow_drops = allow;
+            self
+        }
+
+        /// The directory.
+        pub fn dir(&self) -> &Path {
+            &self.dir
+        }
+
+        /// `<dir>/meta/sonic-snapshot.json`.
+        pub fn snapshot_path(&self) -> PathBuf {
+            self.dir.join("meta").join(Self::SNAPSHOT_FILE)
+        }
+
+        /// The stored snapshot; an empty schema if there is none yet.
+        pub fn read_snapshot(&self) -> Result<SchemaSnapshot, MigrateError> {
+            let path = self.snapshot_path();
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(SchemaSnapshot::default())
+                }
+                Err(e) => return Err(io(&path)(e)),
+            };
+            let snapshot: SchemaSnapshot =
+                serde_json::from_str(&text).map_err(|source| MigrateError::Snapshot {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            if snapshot.version != SchemaSnapshot::VERSION {
+                return Err(MigrateError::SnapshotVersion {
+                    path: path.display().to_string(),
+                    found: snapshot.version,
+                    expected: SchemaSnapshot::VERSION,
+                });
+            }
+            Ok(snapshot)
+        }
+
+        /// The number of the next migration: one more than the highest `NNNN_*.sql`.
+        pub fn next_number(&self) -> Result<u32, MigrateError> {
+            let entries = match std::fs::read_dir(&self.dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(1),
+                Err(e) => return Err(io(&self.dir)(e)),
+            };
+            let mut highest = 0;
+            for entry in entries {
+                let name = entry.map_err(io(&self.dir))?.file_name();
+                let name = name.to_string_lossy();
+                if !name.ends_with(".sql") {
+                    continue;
+                }
+                let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(n) = digits.parse::<u32>() {
+                    highest = highest.max(n);
+                }
+            }
+            Ok(highest + 1)
+        }
+
+        /// The SQL of the next migration, without writing anything; `None` if nothing changed.
+        pub fn plan(&self, schema: &Schema) -> Result<Option<String>, MigrateError> {
+            diff_sql(&self.read_snapshot()?, &schema.snapshot(), &self.options)
+        }
+
+        /// Writes `<dir>/NNNN_<name>.sql` with the changes since the snapshot, then updates
+        /// the snapshot. Returns the file written, or `None` if the schema has not changed.
+        pub fn write_next(
+            &self,
+            name: &str,
+            schema: &Schema,
+        ) -> Result<Option<PathBuf>, MigrateError> {
+            let Some(sql) = self.plan(schema)? else {
+                return Ok(None);
+            };
+            let stem = file_stem(self.next_number()?, name)?;
+            std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+            let path = self.dir.join(format!("{stem}.sql"));
+            let text = format!(
+                "-- Migration {stem}: generated by Sonic from the schema (sonic_core::migrate),\n\
+                 -- against meta/{}. Apply with `wrangler d1 migrations apply`.\n\n{sql}",
+                Self::SNAPSHOT_FILE
+            );
+            std::fs::write(&path, text).map_err(io(&path))?;
+            self.record_snapshot(schema)?;
+            Ok(Some(path))
+        }
+
+        /// Stores `schema` as the snapshot without writing a migration: after a migration
+        /// written by hand, so that the next generated one starts from there.
+        pub fn record_snapshot(&self, schema: &Schema) -> Result<PathBuf, MigrateError> {
+            let path = self.snapshot_path();
+            let meta = self.dir.join("meta");
+            std::fs::create_dir_all(&meta).map_err(io(&meta))?;
+            let mut json = serde_json::to_string_pretty(&schema.snapshot()).map_err(|source| {
+                MigrateError::Snapshot {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
+            json.push('\n');
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, json).map_err(io(&tmp))?;
+            std::fs::rename(&tmp, &path).map_err(io(&path))?;
+            Ok(path)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ddl::{IndexSnapshot, ReferenceSnapshot};
+
+    fn col(name: &str, sql_type: &str, nullable: bool) -> ColumnSnapshot {
+        ColumnSnapshot {
+            name: name.into(),
+            sql_type: sql_type.into(),
+            nullable,
+            primary_key: false,
+            unique: false,
+            default: None,
+            references: None,
+            audit: None,
+        }
+    }
+
+    fn table(name: &str, columns: Vec<ColumnSnapshot>) -> TableSnapshot {
+        let mut id = col("id", "TEXT", false);
+        id.primary_key = true;
+        let mut all = vec![id];
+        all.extend(columns);
+        TableSnapshot {
+            name: name.into(),
+            columns: all,
+            indexes: vec![],
+        }
+    }
+
+    fn schema(tables: Vec<TableSnapshot>) -> SchemaSnapshot {
+        SchemaSnapshot {
+            tables,
+            ..SchemaSnapshot::default()
+        }
+    }
+
+    fn run(old: &SchemaSnapshot, new: &SchemaSnapshot) -> Result<Vec<String>, MigrateError> {
+        diff(old, new, &DiffOptions::default())
+    }
+
+    #[test]
+    fn no_change_is_nothing() {
+        let s = schema(vec![table("a", vec![col("x", "TEXT", true)])]);
+        assert!(run(&s, &s).unwrap().is_empty());
+        assert_eq!(diff_sql(&s, &s, &DiffOptions::default()).unwrap(), None);
+    }
+
+    #[test]
+    fn from_empty_is_the_full_ddl() {
+        let mut t = table("a", vec![col("x", "TEXT", true)]);
+        t.indexes.push(IndexSnapshot::on("a", "x"));
+        let s = schema(vec![t]);
+        assert_eq!(run(&SchemaSnapshot::default(), &s).unwrap(), s.statements());
+    }
+
+    #[test]
+    fn added_columns() {
+        let old = schema(vec![table("a", vec![])]);
+        let mut with_default = col("n", "INTEGER", false);
+        with_default.default = Some("7".into());
+        let new = schema(vec![table("a", vec![col("x", "TEXT", true), with_default])]);
+        assert_eq!(
+            run(&old, &new).unwrap(),
+            [
+                "ALTER TABLE \"a\" ADD COLUMN \"x\" TEXT",
+                "ALTER TABLE \"a\" ADD COLUMN \"n\" INTEGER NOT NULL DEFAULT 7",
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_columns() {
+        let old = schema(vec![table("a", vec![])]);
+        let add = |c: ColumnSnapshot| run(&old, &schema(vec![table("a", vec![c])])).unwrap_err();
+
+        let e = add(col("x", "TEXT", false));
+        assert!(
+            matches!(&e, MigrateError::NotNullWithoutDefault { table, column }
+            if table == "a" && column == "x")
+        );
+        assert!(e.to_string().contains("`a`.`x`"), "{e}");
+
+        let mut unique = col("u", "TEXT", true);
+        unique.unique = true;
+        assert!(matches!(add(unique), MigrateError::CannotAddColumn { .. }));
+
+        let mut now = col("t", "INTEGER", true);
+        now.default = Some("(unixepoch())".into());
+        let e = add(now);
+        assert!(e.to_string().contains("not constant"), "{e}");
+
+        let mut fk = col("b_id", "TEXT", false);
+        fk.default = Some("''".into());
+        fk.references = Some(ReferenceSnapshot {
+            table: "b".into(),
+            column: "id".into(),
+            on_delete: None,
+        });
+        assert!(add(fk.clone()).to_string().contains("REFERENCES"));
+        fk.nullable = true;
+        fk.default = None;
+        assert_eq!(
+            run(&old, &schema(vec![table("a", vec![fk])])).unwrap(),
+            ["ALTER TABLE \"a\" ADD COLUMN \"b_id\" TEXT REFERENCES \"b\" (\"id\")"]
+        );
+    }
+
+    #[test]
+    fn audit_columns_get_a_constant_default() {
+        let old = schema(vec![table("a", vec![])]);
+        let mut created = col("created_on", "INTEGER", false);
+        created.default = Some("(CAST(unixepoch('subsec') * 1000 AS INTEGER))".into());
+        created.audit = Some("created".into());
+        let out = run(&old, &schema(vec![table("a", vec![created])])).unwrap();
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].starts_with("-- `created_on` is an audit column"),
+            "{}",
+            out[0]
+        );
+        assert!(out[0]
+            .ends_with("\nALTER TABLE \"a\" ADD COLUMN \"created_on\" INTEGER NOT NULL DEFAULT 0"));
+    }
+
+    #[test]
+    fn drops_need_consent() {
+        let old = schema(vec![
+            table("a", vec![col("x", "TEXT", true)]),
+            table("b", vec![]),
+        ]);
+        let new = schema(vec![table("a", vec![])]);
+        let e = run(&old, &new).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the schema no longer has table(s) `b` and column(s) `a`.`x`; dropping deletes data, \
+             so Sonic does not generate it unless asked: use `allow_drops` (or write the \
+             migration by hand)"
+        );
+        let allowed = diff(&old, &new, &DiffOptions { allow_drops: true }).unwrap();
+        assert_eq!(
+            allowed,
+            [
+                "ALTER TABLE \"a\" DROP COLUMN \"x\"",
+                "DROP TABLE IF EXISTS \"b\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn changed_column_is_an_error() {
+        let old = schema(vec![table("a", vec![col("x", "TEXT", true)])]);
+        let new = schema(vec![table("a", vec![col("x", "INTEGER", false)])]);
+        let e = run(&old, &new).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("column `a`.`x` changed (type TEXT → INTEGER, now NOT NULL)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn indexes() {
+        let old = schema(vec![table("a", vec![col("x", "TEXT", true)])]);
+        let mut new = old.clone();
+        new.tables[0].indexes.push(IndexSnapshot::on("a", "x"));
+        assert_eq!(
+            run(&old, &new).unwrap(),
+            ["CREATE INDEX IF NOT EXISTS \"a_x_idx\" ON \"a\" (\"x\")"]
+        );
+        assert_eq!(
+            run(&new, &old).unwrap(),
+            ["DROP INDEX IF EXISTS \"a_x_idx\""]
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(file_stem(1, "init").unwrap(), "0001_init");
+        assert_eq!(
+            file_stem(12, " Add  Users-Table ").unwrap(),
+            "0012_add_users_table"
+        );
+        assert!(matches!(
+            file_stem(1, "--"),
+            Err(MigrateError::InvalidName(_))
+        ));
+    }
+}

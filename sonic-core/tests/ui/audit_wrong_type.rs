@@ -1,0 +1,9 @@
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    #[audit]
+    audit: i64,
+}
+
+fn main() {}

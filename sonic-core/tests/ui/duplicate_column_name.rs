@@ -1,0 +1,10 @@
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    email: String,
+    #[column(rename = "email")]
+    mail: String,
+}
+
+fn main() {}

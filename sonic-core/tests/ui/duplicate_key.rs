@@ -1,0 +1,12 @@
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    #[column(unique, unique)]
+    email: String,
+    #[column(rename = "a")]
+    #[column(rename = "b")]
+    name: String,
+}
+
+fn main() {}

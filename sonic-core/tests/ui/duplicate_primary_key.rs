@@ -1,0 +1,9 @@
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    #[column(primary_key)]
+    email: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(sonic_core::Table)]
+enum User {
+    Admin,
+}
+
+fn main() {}

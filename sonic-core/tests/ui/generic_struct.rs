@@ -1,0 +1,7 @@
+#[derive(sonic_core::Table)]
+struct User<T> {
+    #[column(primary_key)]
+    id: T,
+}
+
+fn main() {}

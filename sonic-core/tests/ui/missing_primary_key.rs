@@ -1,0 +1,7 @@
+#[derive(sonic_core::Table)]
+struct User {
+    id: String,
+    email: String,
+}
+
+fn main() {}

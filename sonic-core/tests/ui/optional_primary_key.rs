@@ -1,0 +1,7 @@
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: Option<String>,
+}
+
+fn main() {}

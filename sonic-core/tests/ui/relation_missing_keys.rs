@@ -1,0 +1,22 @@
+use sonic_core::Table;
+
+#[derive(Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    #[relation(many)]
+    posts: Option<Vec<Post>>,
+}
+
+#[derive(Table)]
+struct Post {
+    #[column(primary_key)]
+    id: String,
+    user_id: String,
+    #[relation(one)]
+    author: Option<Box<User>>,
+    #[relation(local = user_id)]
+    writer: Option<Box<User>>,
+}
+
+fn main() {}

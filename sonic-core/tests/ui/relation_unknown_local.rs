@@ -1,0 +1,18 @@
+use sonic_core::Table;
+
+#[derive(Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+}
+
+#[derive(Table)]
+struct Post {
+    #[column(primary_key)]
+    id: String,
+    user_id: String,
+    #[relation(one, local = usr_id)]
+    author: Option<Box<User>>,
+}
+
+fn main() {}

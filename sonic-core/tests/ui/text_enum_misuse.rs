@@ -1,0 +1,26 @@
+#[derive(sonic_core::TextEnum)]
+enum Role {
+    Admin,
+    #[text(rename = "admin")]
+    Root,
+    User(String),
+    #[text(renam = "x")]
+    Guest,
+}
+
+#[derive(sonic_core::TextEnum)]
+struct NotAnEnum {
+    a: i64,
+}
+
+#[derive(sonic_core::TextEnum)]
+enum Empty {}
+
+fn main() {}
+
+#[derive(sonic_core::TextEnum)]
+#[text(rename = "kind")]
+enum Kind<T> {
+    A,
+    B(T),
+}

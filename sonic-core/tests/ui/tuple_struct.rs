@@ -1,0 +1,4 @@
+#[derive(sonic_core::Table)]
+struct User(String);
+
+fn main() {}

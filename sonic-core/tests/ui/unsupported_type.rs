@@ -1,0 +1,10 @@
+use std::collections::HashMap;
+
+#[derive(sonic_core::Table)]
+struct User {
+    #[column(primary_key)]
+    id: String,
+    tags: HashMap<String, String>,
+}
+
+fn main() {}

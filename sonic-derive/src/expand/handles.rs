@@ -1,0 +1,87 @@
+//! The inherent associated constants: one typed [`Column`] handle per column and one
+//! [`Relation`] handle per relation (`User::EMAIL`, `User::POSTS`).
+//!
+//! [`Column`]: https://docs.rs/sonic-core/latest/sonic_core/struct.Column.html
+//! [`Relation`]: https://docs.rs/sonic-core/latest/sonic_core/struct.Relation.html
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::internals::ast::{Container, Source};
+use crate::internals::attr::RelationKind;
+use crate::internals::case;
+
+pub fn expand(cont: &Container) -> TokenStream {
+    let ident = cont.ident;
+    let table = &cont.table_name;
+
+    let columns = cont.columns().into_iter().map(|c| {
+        let handle = &c.handle;
+        let index = c.index;
+        let mut doc = format!(" Column `{}`.`{}`", table, c.name);
+        if let Some(a) = c.attrs() {
+            let mut flags = Vec::new();
+            if a.primary_key.is_some() {
+                flags.push("primary key".to_string());
+            }
+            if a.unique {
+                flags.push("unique".to_string());
+            }
+            if let Some(r) = &a.references {
+                let path = &r.path;
+                flags.push(format!(
+                    "references `{}`",
+                    quote!(#path).to_string().replace(' ', "")
+                ));
+            }
+            if !flags.is_empty() {
+                doc.push_str(&format!(" ({})", flags.join(", ")));
+            }
+        }
+        doc.push('.');
+        let operand = match c.source {
+            Source::Field => {
+                let ty = c.field.ty;
+                quote_spanned!(ty.span()=> <#ty as ::sonic_core::ColumnType>::Operand)
+            }
+            Source::AuditCreated | Source::AuditUpdated => quote!(i64),
+        };
+        quote! {
+            #[doc = #doc]
+            pub const #handle: ::sonic_core::Column<#ident, #operand> =
+                ::sonic_core::Column::new(#index);
+        }
+    });
+
+    let relations = cont.relations().enumerate().map(|(index, (field, rel))| {
+        let ty = field.ty;
+        let member = field.ident;
+        let handle = Ident::new(&case::upper_snake(&field.name), field.ident.span());
+        let kind = match rel.kind {
+            Some((RelationKind::Many, _)) => "many",
+            _ => "one",
+        };
+        let doc = format!(
+            " Relation `{}`.`{}` ({kind}): loads the related records into `{}`.",
+            table, field.name, field.name
+        );
+        let target = quote_spanned!(ty.span()=> <#ty as ::sonic_core::RelationSlot>::Target);
+        quote! {
+            #[doc = #doc]
+            pub const #handle: ::sonic_core::Relation<#ident, #target> =
+                ::sonic_core::Relation::new(#index, |parent, records| {
+                    ::sonic_core::RelationSlot::set_loaded(&mut parent.#member, records)
+                });
+        }
+    });
+
+    let bounds = super::bounds(cont);
+    quote! {
+        #[automatically_derived]
+        impl #ident #bounds {
+            #(#columns)*
+            #(#relations)*
+        }
+    }
+}

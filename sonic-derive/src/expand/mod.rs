@@ -1,0 +1,72 @@
+//! Code generation, one module per generated artifact.
+
+pub mod handles;
+pub mod table;
+pub mod text_enum;
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::DeriveInput;
+
+use crate::internals::ast::{Container, TextEnum};
+use crate::internals::attr::Role;
+use crate::internals::check;
+use crate::internals::ctxt::Ctxt;
+
+/// `#[derive(Table)]`: parse, check, then generate the `Table` impl and the handles.
+pub fn derive_table(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let cont = Container::from_ast(&cx, input);
+    if let Some(cont) = &cont {
+        check::check_table(&cx, cont);
+    }
+    cx.check()?;
+    let cont = cont.expect("no errors, so the input was read");
+    let table = table::expand(&cont);
+    let handles = handles::expand(&cont);
+    Ok(quote::quote! {
+        #handles
+        #table
+    })
+}
+
+/// `#[derive(TextEnum)]`.
+pub fn derive_text_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let parsed = TextEnum::from_ast(&cx, input);
+    if let Some(parsed) = &parsed {
+        check::check_text_enum(&cx, parsed);
+    }
+    cx.check()?;
+    Ok(text_enum::expand(
+        &parsed.expect("no errors, so the input was read"),
+    ))
+}
+
+/// The `where` clause of the generated impls: every column type is a `ColumnType`.
+///
+/// The bounds hold trivially for correct input. For a field of an unsupported type, the
+/// unsatisfied bound is reported once per impl, at the field's type, and the code inside the
+/// impls, which assumes the bound, reports nothing more.
+fn bounds(cont: &Container) -> TokenStream {
+    let mut seen = std::collections::HashSet::new();
+    let predicates = cont.fields.iter().filter_map(|f| {
+        let ty = f.ty;
+        let key = quote!(#ty).to_string();
+        // Spanned at the type's last token, so that the predicate spans the whole type.
+        let end = ty
+            .to_token_stream()
+            .into_iter()
+            .last()
+            .map_or_else(|| ty.span(), |t| t.span());
+        let predicate = match f.role {
+            Role::Column(_) => quote_spanned!(end=> #ty: ::sonic_core::ColumnType),
+            // Not `RelationSlot`: its impls require `Target: Table`, and tables that relate to
+            // each other would make these bounds a cycle.
+            Role::Relation(_) | Role::Audit => return None,
+        };
+        seen.insert(key).then_some(predicate)
+    });
+    quote!(where #(#predicates,)*)
+}

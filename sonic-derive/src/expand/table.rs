@@ -1,0 +1,370 @@
+//! The `Table` impl: the static `TableDef`, row encoding and decoding, `touch`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::internals::ast::{self, ColumnModel, Container, Source};
+use crate::internals::attr::{RelationKind, Role};
+use crate::internals::case;
+
+/// The default of the audit columns: the time of the insert, in Unix milliseconds, so that
+/// rows inserted by raw SQL are filled too. (Sonic itself always binds the values.)
+const AUDIT_DEFAULT: &str = "(CAST(unixepoch('subsec') * 1000 AS INTEGER))";
+
+pub fn expand(cont: &Container) -> TokenStream {
+    let ident = cont.ident;
+    let table = cont.table_name.as_str();
+    let rust_name = ident.unraw().to_string();
+    let columns = cont.columns();
+    let count = columns.len();
+    let pk = cont
+        .primary_key(&columns)
+        .expect("checked: one primary key");
+    let pk_index = pk.index;
+    let pk_ty = pk.field.ty;
+
+    let column_defs = columns.iter().map(|c| column_def(c));
+    let relation_defs = cont
+        .relations()
+        .map(|(field, rel)| relation_def(&columns, field, rel));
+    let kind_asserts = cont.relations().map(|(field, rel)| kind_assert(field, rel));
+
+    let values: Vec<TokenStream> = columns.iter().map(|c| encode(table, c)).collect();
+    let indexes = columns.iter().map(|c| c.index);
+    let names = columns.iter().map(|c| c.name.as_str());
+
+    let field_inits = cont.fields.iter().map(|f| decode_field(table, &columns, f));
+    let touch = touch(cont);
+    let bounds = super::bounds(cont);
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, dead_code, clippy::all)]
+        const _: () = {
+            #[inline]
+            fn __sonic_encode<T: ::sonic_core::ColumnType>(
+                value: &T,
+            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
+                ::sonic_core::ToValue::to_value(value)
+            }
+
+            #[inline]
+            fn __sonic_decode<T: ::sonic_core::ColumnType>(
+                value: ::sonic_core::Value,
+            ) -> ::core::result::Result<T, ::sonic_core::ConvertError> {
+                ::sonic_core::FromValue::from_value(value)
+            }
+
+            fn __sonic_foreign_key<T: ::sonic_core::Table, V>(
+                column: ::sonic_core::Column<T, V>,
+            ) -> (&'static ::sonic_core::TableDef, &'static ::sonic_core::ColumnDef) {
+                (T::DEF, column.def())
+            }
+
+            #(#kind_asserts)*
+
+            #[automatically_derived]
+            impl ::sonic_core::Table for #ident #bounds {
+                const DEF: &'static ::sonic_core::TableDef = &::sonic_core::TableDef {
+                    name: #table,
+                    rust_name: #rust_name,
+                    columns: &[#(#column_defs),*],
+                    primary_key: #pk_index,
+                    relations: &[#(#relation_defs),*],
+                };
+
+                type PrimaryKey = #pk_ty;
+
+                fn encode_into(
+                    &self,
+                    out: &mut ::std::vec::Vec<::sonic_core::Value>,
+                ) -> ::core::result::Result<(), ::sonic_core::Error> {
+                    out.reserve(#count);
+                    #(out.push(#values?);)*
+                    ::core::result::Result::Ok(())
+                }
+
+                fn column_value(
+                    &self,
+                    index: usize,
+                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                    match index {
+                        #(#indexes => #values,)*
+                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                            table: ::std::string::String::from(#table),
+                            column: ::std::format!("#{} (the table has {} columns)", index, #count),
+                        }),
+                    }
+                }
+
+                fn decode(
+                    row: &mut [::sonic_core::Value],
+                ) -> ::core::result::Result<Self, ::sonic_core::Error> {
+                    const COLUMNS: [&str; #count] = [#(#names),*];
+                    if row.len() < #count {
+                        return ::core::result::Result::Err(::sonic_core::Error::decode(
+                            #table,
+                            COLUMNS[row.len()],
+                            ::sonic_core::ConvertError::new(
+                                ::std::format!("a row of {} values", #count),
+                                ::std::format!("a row of {} values", row.len()),
+                            ),
+                        ));
+                    }
+                    ::core::result::Result::Ok(#ident {
+                        #(#field_inits,)*
+                    })
+                }
+
+                #touch
+            }
+        };
+    }
+}
+
+fn str_option(value: Option<String>) -> TokenStream {
+    match value {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn column_def(c: &ColumnModel) -> TokenStream {
+    let name = &c.name;
+    let field = &c.field_name;
+    match c.source {
+        Source::Field => {
+            let a = c.attrs().expect("a column field");
+            let ty = c.field.ty;
+            let sql_type = quote_spanned!(ty.span()=> <#ty as ::sonic_core::ColumnType>::SQL_TYPE);
+            let nullable = quote_spanned!(ty.span()=> <#ty as ::sonic_core::ColumnType>::NULLABLE);
+            let primary_key = a.primary_key.is_some();
+            let unique = a.unique;
+            let indexed = a.index;
+            let default = str_option(a.default.as_ref().map(|l| l.value()));
+            let references = match &a.references {
+                None => quote!(::core::option::Option::None),
+                Some(r) => {
+                    let path = &r.path;
+                    let on_delete = str_option(a.on_delete.as_ref().map(|(s, _)| s.to_string()));
+                    // The annotated binding makes a misspelt handle, or one whose values are of
+                    // another type than this column's, a compile error at `references = ..`.
+                    let target_fn = quote_spanned! {path.span()=>
+                        || {
+                            let column: ::sonic_core::Column<
+                                _,
+                                <#ty as ::sonic_core::ColumnType>::Operand,
+                            > = #path;
+                            __sonic_foreign_key(column)
+                        }
+                    };
+                    quote! {
+                        ::core::option::Option::Some(::sonic_core::ForeignKey {
+                            target: #target_fn,
+                            on_delete: #on_delete,
+                        })
+                    }
+                }
+            };
+            quote! {
+                ::sonic_core::ColumnDef {
+                    name: #name,
+                    field: #field,
+                    sql_type: #sql_type,
+                    nullable: #nullable,
+                    primary_key: #primary_key,
+                    unique: #unique,
+                    indexed: #indexed,
+                    default: #default,
+                    references: #references,
+                    audit: ::core::option::Option::None,
+                }
+            }
+        }
+        Source::AuditCreated | Source::AuditUpdated => {
+            let role = if c.source == Source::AuditCreated {
+                quote!(Created)
+            } else {
+                quote!(Updated)
+            };
+            quote! {
+                ::sonic_core::ColumnDef {
+                    name: #name,
+                    field: #field,
+                    sql_type: ::sonic_core::SqlType::Integer,
+                    nullable: false,
+                    primary_key: false,
+                    unique: false,
+                    indexed: false,
+                    default: ::core::option::Option::Some(#AUDIT_DEFAULT),
+                    references: ::core::option::Option::None,
+                    audit: ::core::option::Option::Some(::sonic_core::AuditRole::#role),
+                }
+            }
+        }
+    }
+}
+
+/// The Rust type of a column's operand, for relation type checks.
+fn operand(c: &ColumnModel) -> TokenStream {
+    match c.source {
+        Source::Field => {
+            let ty = c.field.ty;
+            quote!(<#ty as ::sonic_core::ColumnType>::Operand)
+        }
+        _ => quote!(i64),
+    }
+}
+
+fn relation_def(
+    columns: &[ColumnModel],
+    field: &ast::Field,
+    rel: &crate::internals::attr::Relation,
+) -> TokenStream {
+    let name = &field.name;
+    let ty = field.ty;
+    let target = quote_spanned!(ty.span()=> <#ty as ::sonic_core::RelationSlot>::Target);
+    let (kind, many) = match rel.kind {
+        Some((RelationKind::Many, _)) => (quote!(Many), true),
+        _ => (quote!(One), false),
+    };
+    let local = match &rel.local {
+        Some(l) => ast::find_local(columns, l).expect("checked: local exists"),
+        None if many => columns
+            .iter()
+            .find(|c| c.attrs().is_some_and(|a| a.primary_key.is_some()))
+            .expect("checked: a primary key"),
+        None => unreachable!("checked: one relations name their local column"),
+    };
+    let local_index = local.index;
+    let remote = match &rel.remote {
+        Some(remote) => {
+            let handle = Ident::new(
+                &case::upper_snake(&remote.unraw().to_string()),
+                remote.span(),
+            );
+            let operand = operand(local);
+            // The annotated binding checks that both ends hold the same type of value.
+            quote_spanned! {remote.span()=>
+                || {
+                    let column: ::sonic_core::Column<#target, #operand> = <#target>::#handle;
+                    column.index()
+                }
+            }
+        }
+        None => quote!(|| <#target as ::sonic_core::Table>::DEF.primary_key),
+    };
+    quote! {
+        ::sonic_core::RelationDef {
+            name: #name,
+            kind: ::sonic_core::RelationKind::#kind,
+            target: || <#target as ::sonic_core::Table>::DEF,
+            local: #local_index,
+            remote: #remote,
+        }
+    }
+}
+
+/// A compile-time check that the field's type matches the relation's kind, reported at the
+/// `one` / `many` keyword.
+fn kind_assert(field: &ast::Field, rel: &crate::internals::attr::Relation) -> TokenStream {
+    let ty = field.ty;
+    let Some((kind, kw)) = &rel.kind else {
+        return TokenStream::new();
+    };
+    let (cond, msg) = match kind {
+        RelationKind::Many => (
+            quote_spanned!(kw.span()=> <#ty as ::sonic_core::RelationSlot>::MANY),
+            "`#[relation(many)]` needs a field of type `Option<Vec<T>>`",
+        ),
+        RelationKind::One => (
+            quote_spanned!(kw.span()=> !<#ty as ::sonic_core::RelationSlot>::MANY),
+            "`#[relation(one)]` needs a field of type `Option<Box<T>>`",
+        ),
+    };
+    quote_spanned! {kw.span()=>
+        const _: () = ::core::assert!(#cond, #msg);
+    }
+}
+
+/// The value of one column as `Result<Value, Error>`.
+fn encode(table: &str, c: &ColumnModel) -> TokenStream {
+    let member = c.field.ident;
+    let name = &c.name;
+    match c.source {
+        Source::Field => {
+            let ty = c.field.ty;
+            let call = quote_spanned!(ty.span()=> __sonic_encode::<#ty>(&self.#member));
+            quote! {
+                #call.map_err(|e| ::sonic_core::Error::encode(#table, #name, e))
+            }
+        }
+        Source::AuditCreated => quote! {
+            ::core::result::Result::<_, ::sonic_core::Error>::Ok(
+                ::sonic_core::Value::Integer(self.#member.created_on)
+            )
+        },
+        Source::AuditUpdated => quote! {
+            ::core::result::Result::<_, ::sonic_core::Error>::Ok(
+                ::sonic_core::Value::Integer(self.#member.updated_on)
+            )
+        },
+    }
+}
+
+/// `field: <decoded value>` in the struct literal of `decode`.
+fn decode_field(table: &str, columns: &[ColumnModel], field: &ast::Field) -> TokenStream {
+    let member = field.ident;
+    let ty = field.ty;
+    let take = |c: &ColumnModel, ty: TokenStream| {
+        let index = c.index;
+        let name = &c.name;
+        quote! {
+            __sonic_decode::<#ty>(::core::mem::take(&mut row[#index]))
+                .map_err(|e| ::sonic_core::Error::decode(#table, #name, e))?
+        }
+    };
+    let of_field = columns
+        .iter()
+        .filter(|c| std::ptr::eq(c.field, field))
+        .collect::<Vec<_>>();
+    match &field.role {
+        Role::Column(_) => {
+            let value = take(of_field[0], quote_spanned!(ty.span()=> #ty));
+            quote!(#member: #value)
+        }
+        Role::Audit => {
+            let created = take(of_field[0], quote!(i64));
+            let updated = take(of_field[1], quote!(i64));
+            let literal = quote_spanned! {ty.span()=>
+                ::sonic_core::Audit { created_on: #created, updated_on: #updated }
+            };
+            quote!(#member: #literal)
+        }
+        Role::Relation(_) => quote!(#member: ::core::default::Default::default()),
+    }
+}
+
+fn touch(cont: &Container) -> TokenStream {
+    let audit = cont.fields.iter().find(|f| matches!(f.role, Role::Audit));
+    match audit {
+        Some(f) => {
+            let member = f.ident;
+            quote! {
+                fn touch(&mut self, now_ms: i64, inserting: bool) {
+                    self.#member.updated_on = now_ms;
+                    if inserting {
+                        self.#member.created_on = now_ms;
+                    }
+                }
+            }
+        }
+        None => quote! {
+            fn touch(&mut self, now_ms: i64, inserting: bool) {
+                let _ = (now_ms, inserting);
+            }
+        },
+    }
+}

@@ -1,0 +1,440 @@
+//! The attributes, each parsed once into plain values.
+//!
+//! `#[table(...)]` on the struct, `#[column(...)]`, `#[relation(...)]` and `#[audit]` on fields,
+//! `#[text(...)]` on the variants of a `TextEnum`. Every problem is recorded in the [`Ctxt`]
+//! with the span of the offending key or value, and parsing goes on so that one compile shows
+//! them all.
+
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
+
+use super::ctxt::Ctxt;
+
+/// One key of an attribute, remembering whether it was already given.
+struct Slot<T> {
+    attr: &'static str,
+    key: &'static str,
+    value: Option<T>,
+}
+
+impl<T> Slot<T> {
+    fn new(attr: &'static str, key: &'static str) -> Self {
+        Slot {
+            attr,
+            key,
+            value: None,
+        }
+    }
+
+    /// Stores the value; a second occurrence is an error at the repeated key.
+    fn set(&mut self, cx: &Ctxt, key: &Path, value: T) {
+        if self.value.is_some() {
+            cx.error_spanned_by(
+                key,
+                format!("duplicate key `{}` in `#[{}(...)]`", self.key, self.attr),
+            );
+        } else {
+            self.value = Some(value);
+        }
+    }
+
+    fn get(self) -> Option<T> {
+        self.value
+    }
+}
+
+/// Consumes whatever follows an unknown key (`= expr` or `(...)`), so that parsing goes on.
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _: proc_macro2::TokenTree = meta.input.parse()?;
+    }
+    Ok(())
+}
+
+fn key_name(path: &Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}
+
+fn unknown_key(cx: &Ctxt, attr: &str, meta: &ParseNestedMeta, expected: &str) -> syn::Result<()> {
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown key `{}` in `#[{attr}(...)]`; expected one of: {expected}",
+            key_name(&meta.path)
+        ),
+    );
+    skip_value(meta)
+}
+
+/// A flag key (`unique`): a value after it is an error.
+fn flag(cx: &Ctxt, attr: &str, meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        let name = key_name(&meta.path);
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{name}` takes no value: write `#[{attr}({name})]`"),
+        );
+        skip_value(meta)?;
+    }
+    Ok(())
+}
+
+fn ungroup(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
+    expr
+}
+
+/// `key = "string"`; anything else is an error at the value.
+fn lit_str(cx: &Ctxt, attr: &str, meta: &ParseNestedMeta) -> syn::Result<Option<LitStr>> {
+    let expr: Expr = meta.value()?.parse()?;
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Str(s), ..
+    }) = ungroup(&expr)
+    {
+        return Ok(Some(s.clone()));
+    }
+    let key = key_name(&meta.path);
+    cx.error_spanned_by(
+        &expr,
+        format!("expected a string literal: `#[{attr}({key} = \"...\")]`"),
+    );
+    Ok(None)
+}
+
+/// `key = name`: a plain identifier (a field name).
+fn ident_value(cx: &Ctxt, attr: &str, meta: &ParseNestedMeta) -> syn::Result<Option<Ident>> {
+    let expr: Expr = meta.value()?.parse()?;
+    if let Expr::Path(p) = ungroup(&expr) {
+        if p.qself.is_none() && p.attrs.is_empty() {
+            if let Some(ident) = p.path.get_ident() {
+                return Ok(Some(ident.clone()));
+            }
+        }
+    }
+    let key = key_name(&meta.path);
+    cx.error_spanned_by(
+        &expr,
+        format!("expected a field name: `#[{attr}({key} = field_name)]`"),
+    );
+    Ok(None)
+}
+
+fn non_empty(cx: &Ctxt, lit: Option<LitStr>, what: &str) -> Option<LitStr> {
+    let lit = lit?;
+    if lit.value().is_empty() {
+        cx.error_spanned_by(&lit, format!("{what} must not be empty"));
+        return None;
+    }
+    Some(lit)
+}
+
+// ---------------------------------------------------------------- #[table(...)]
+
+/// `#[table(name = "users")]` on the struct.
+pub struct Container {
+    /// The table name, if given.
+    pub name: Option<LitStr>,
+}
+
+impl Container {
+    pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut name = Slot::new("table", "name");
+        for attr in attrs.iter().filter(|a| a.path().is_ident("table")) {
+            let res = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    if let Some(lit) = lit_str(cx, "table", &meta)? {
+                        name.set(cx, &meta.path, lit);
+                    }
+                    Ok(())
+                } else {
+                    unknown_key(cx, "table", &meta, "name")
+                }
+            });
+            if let Err(e) = res {
+                cx.syn_error(e);
+            }
+        }
+        Container {
+            name: non_empty(cx, name.get(), "the table name"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- field roles
+
+/// What a field is: a column (the default), the audit pair, or a relation.
+pub enum Role {
+    Column(Column),
+    Audit,
+    Relation(Relation),
+}
+
+/// `#[column(...)]` (or no attribute at all).
+#[derive(Default)]
+pub struct Column {
+    /// The `primary_key` key, for spans.
+    pub primary_key: Option<Path>,
+    pub unique: bool,
+    pub index: bool,
+    pub rename: Option<LitStr>,
+    pub default: Option<LitStr>,
+    pub references: Option<References>,
+    /// The SQL action (`CASCADE`, …) and the literal, for spans.
+    pub on_delete: Option<(&'static str, LitStr)>,
+}
+
+/// `references = User::ID`: another table's column handle.
+pub struct References {
+    /// The handle's path, `User::ID`.
+    pub path: Path,
+}
+
+/// `#[relation(many, remote = user_id)]` / `#[relation(one, local = user_id)]`.
+pub struct Relation {
+    /// The attribute path `relation`, for spans.
+    pub path: Path,
+    /// `one` / `many` and the keyword (for spans).
+    pub kind: Option<(RelationKind, Ident)>,
+    /// A field of this table.
+    pub local: Option<Ident>,
+    /// A field of the related table (its handle is `REMOTE` in upper case).
+    pub remote: Option<Ident>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    One,
+    Many,
+}
+
+const COLUMN_KEYS: &str = "primary_key, unique, index, rename, default, references, on_delete";
+
+/// Reads the role of a field from its attributes.
+pub fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
+    let ours: Vec<&Attribute> = attrs
+        .iter()
+        .filter(|a| {
+            let p = a.path();
+            p.is_ident("column") || p.is_ident("relation") || p.is_ident("audit")
+        })
+        .collect();
+
+    // `#[column]` may repeat; mixing roles is an error at the first attribute of another role.
+    let first = ours.first().map(|a| a.path().clone());
+    for attr in ours.iter().skip(1) {
+        if let Some(first) = &first {
+            let (a, b) = (key_name(first), key_name(attr.path()));
+            if a != b || a != "column" {
+                if a == b {
+                    cx.error_spanned_by(attr, format!("duplicate `#[{b}]` attribute"));
+                } else {
+                    cx.error_spanned_by(
+                        attr,
+                        format!("a field can have `#[{a}]` or `#[{b}]`, not both"),
+                    );
+                }
+            }
+        }
+    }
+
+    match first {
+        Some(p) if p.is_ident("audit") => {
+            let attr = ours[0];
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                cx.error_spanned_by(&attr.meta, "`#[audit]` takes no arguments");
+            }
+            Role::Audit
+        }
+        Some(p) if p.is_ident("relation") => Role::Relation(relation(cx, ours[0])),
+        _ => Role::Column(column(
+            cx,
+            ours.iter().copied().filter(|a| a.path().is_ident("column")),
+        )),
+    }
+}
+
+fn on_delete_action(text: &str) -> Option<&'static str> {
+    let normalized = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    Some(match normalized.as_str() {
+        "cascade" => "CASCADE",
+        "set null" => "SET NULL",
+        "set default" => "SET DEFAULT",
+        "restrict" => "RESTRICT",
+        "no action" => "NO ACTION",
+        _ => return None,
+    })
+}
+
+fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
+    let mut primary_key = Slot::new("column", "primary_key");
+    let mut unique = Slot::new("column", "unique");
+    let mut index = Slot::new("column", "index");
+    let mut rename = Slot::new("column", "rename");
+    let mut default = Slot::new("column", "default");
+    let mut references = Slot::new("column", "references");
+    let mut on_delete = Slot::new("column", "on_delete");
+
+    for attr in attrs {
+        let res = attr.parse_nested_meta(|meta| {
+            let p = &meta.path;
+            if p.is_ident("primary_key") {
+                flag(cx, "column", &meta)?;
+                primary_key.set(cx, p, p.clone());
+            } else if p.is_ident("unique") {
+                flag(cx, "column", &meta)?;
+                unique.set(cx, p, ());
+            } else if p.is_ident("index") {
+                flag(cx, "column", &meta)?;
+                index.set(cx, p, ());
+            } else if p.is_ident("rename") {
+                if let Some(lit) = lit_str(cx, "column", &meta)? {
+                    rename.set(cx, p, lit);
+                }
+            } else if p.is_ident("default") {
+                if let Some(lit) = lit_str(cx, "column", &meta)? {
+                    default.set(cx, p, lit);
+                }
+            } else if p.is_ident("on_delete") {
+                if let Some(lit) = lit_str(cx, "column", &meta)? {
+                    match on_delete_action(&lit.value()) {
+                        Some(action) => on_delete.set(cx, p, (action, lit)),
+                        None => cx.error_spanned_by(
+                            &lit,
+                            format!(
+                                "unknown `on_delete` action {:?}; expected one of: \"cascade\", \
+                                 \"set null\", \"set default\", \"restrict\", \"no action\"",
+                                lit.value()
+                            ),
+                        ),
+                    }
+                }
+            } else if p.is_ident("references") {
+                let expr: Expr = meta.value()?.parse()?;
+                match ungroup(&expr) {
+                    Expr::Path(ep)
+                        if ep.qself.is_none()
+                            && ep.path.segments.len() >= 2
+                            && ep
+                                .path
+                                .segments
+                                .last()
+                                .is_some_and(|s| s.arguments.is_none()) =>
+                    {
+                        references.set(
+                            cx,
+                            p,
+                            References {
+                                path: ep.path.clone(),
+                            },
+                        );
+                    }
+                    _ => cx.error_spanned_by(
+                        &expr,
+                        "expected the column handle of another table: `references = User::ID`",
+                    ),
+                }
+            } else {
+                unknown_key(cx, "column", &meta, COLUMN_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            cx.syn_error(e);
+        }
+    }
+
+    let column = Column {
+        primary_key: primary_key.get(),
+        unique: unique.get().is_some(),
+        index: index.get().is_some(),
+        rename: non_empty(cx, rename.get(), "a column name"),
+        default: non_empty(cx, default.get(), "a default expression"),
+        references: references.get(),
+        on_delete: on_delete.get(),
+    };
+    if let (Some((_, lit)), None) = (&column.on_delete, &column.references) {
+        cx.error_spanned_by(
+            lit,
+            "`on_delete` needs `references = Table::COLUMN` on the same column",
+        );
+    }
+    column
+}
+
+fn relation(cx: &Ctxt, attr: &Attribute) -> Relation {
+    let mut kind = Slot::new("relation", "one/many");
+    let mut local = Slot::new("relation", "local");
+    let mut remote = Slot::new("relation", "remote");
+    let res = attr.parse_nested_meta(|meta| {
+        let p = &meta.path;
+        if p.is_ident("one") || p.is_ident("many") {
+            flag(cx, "relation", &meta)?;
+            let k = if p.is_ident("one") {
+                RelationKind::One
+            } else {
+                RelationKind::Many
+            };
+            let ident = p.get_ident().cloned().expect("checked is_ident");
+            kind.set(cx, p, (k, ident));
+        } else if p.is_ident("local") {
+            if let Some(ident) = ident_value(cx, "relation", &meta)? {
+                local.set(cx, p, ident);
+            }
+        } else if p.is_ident("remote") {
+            if let Some(ident) = ident_value(cx, "relation", &meta)? {
+                remote.set(cx, p, ident);
+            }
+        } else {
+            unknown_key(cx, "relation", &meta, "one, many, local, remote")?;
+        }
+        Ok(())
+    });
+    if let Err(e) = res {
+        cx.syn_error(e);
+    }
+    Relation {
+        path: attr.path().clone(),
+        kind: kind.get(),
+        local: local.get(),
+        remote: remote.get(),
+    }
+}
+
+// ---------------------------------------------------------------- #[text(...)]
+
+/// `#[text(rename = "admin")]` on a variant of a `TextEnum`.
+pub struct Variant {
+    pub rename: Option<LitStr>,
+}
+
+impl Variant {
+    pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut rename = Slot::new("text", "rename");
+        for attr in attrs.iter().filter(|a| a.path().is_ident("text")) {
+            let res = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    if let Some(lit) = lit_str(cx, "text", &meta)? {
+                        rename.set(cx, &meta.path, lit);
+                    }
+                    Ok(())
+                } else {
+                    unknown_key(cx, "text", &meta, "rename")
+                }
+            });
+            if let Err(e) = res {
+                cx.syn_error(e);
+            }
+        }
+        Variant {
+            rename: non_empty(cx, rename.get(), "the stored text"),
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Checks across fields and attributes, after parsing: every problem is recorded, none stops
+//! the others from being found.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::Type;
+
+use super::ast::{self, ColumnModel, Container, Source, TextEnum};
+use super::attr::{RelationKind, Role};
+use super::ctxt::Ctxt;
+
+/// The last path segment of a type (`Option` for `std::option::Option<T>`), if it is a path.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+/// Where to point at for a column's name: the `rename` literal, or the field.
+fn name_span(column: &ColumnModel) -> Span {
+    match column.attrs().and_then(|a| a.rename.as_ref()) {
+        Some(lit) => lit.span(),
+        None => column.field.ident.span(),
+    }
+}
+
+pub fn check_table(cx: &Ctxt, cont: &Container) {
+    let columns = cont.columns();
+    check_primary_key(cx, cont, &columns);
+    check_audit(cx, cont, &columns);
+    check_column_names(cx, &columns);
+    check_relations(cx, cont, &columns);
+}
+
+fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    let mut first: Option<&ColumnModel> = None;
+    for column in columns {
+        let Some(attrs) = column.attrs() else {
+            continue;
+        };
+        if attrs.primary_key.is_none() {
+            continue;
+        }
+        match first {
+            Some(first) => cx.error_spanned_by(
+                column.field.ident,
+                format!(
+                    "duplicate primary key: `{}` is already the primary key of `{}` \
+                     (composite keys are not supported)",
+                    first.field_name, cont.table_name
+                ),
+            ),
+            None => first = Some(column),
+        }
+        if last_segment(column.field.ty).is_some_and(|s| s.ident == "Option") {
+            cx.error_spanned_by(
+                column.field.ty,
+                "a primary key cannot be an `Option`: primary keys are NOT NULL",
+            );
+        }
+    }
+    if first.is_none() {
+        cx.error_spanned_by(
+            cont.ident,
+            format!(
+                "`{}` has no primary key: mark one field with `#[column(primary_key)]`",
+                cont.ident
+            ),
+        );
+    }
+}
+
+fn check_audit(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    let mut first: Option<&ast::Field> = None;
+    for field in &cont.fields {
+        if !matches!(field.role, Role::Audit) {
+            continue;
+        }
+        if let Some(first) = first {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "only one `#[audit]` field per table: `{}` already holds the audit columns",
+                    first.name
+                ),
+            );
+        } else {
+            first = Some(field);
+        }
+        let is_audit =
+            last_segment(field.ty).is_some_and(|s| s.ident == "Audit" && s.arguments.is_none());
+        if !is_audit {
+            cx.error_spanned_by(
+                field.ty,
+                "`#[audit]` expects a field of type `sonic_core::Audit` \
+                 (`created_on` and `updated_on`, Unix milliseconds)",
+            );
+        }
+    }
+    if first.is_some() {
+        for column in columns.iter().filter(|c| c.source == Source::Field) {
+            if column.name == "created_on" || column.name == "updated_on" {
+                cx.error_at(
+                    name_span(column),
+                    format!(
+                        "column `{}` clashes with the `{}` column that `#[audit]` adds",
+                        column.name, column.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_column_names(cx: &Ctxt, columns: &[ColumnModel]) {
+    let mut seen: HashMap<&str, &ColumnModel> = HashMap::new();
+    for column in columns {
+        match seen.get(column.name.as_str()) {
+            Some(first) => {
+                // A clash with an audit column is reported by `check_audit`.
+                if first.source == Source::Field && column.source == Source::Field {
+                    cx.error_at(
+                        name_span(column),
+                        format!(
+                            "duplicate column name `{}` (also the column of field `{}`)",
+                            column.name, first.field_name
+                        ),
+                    );
+                }
+            }
+            None => {
+                seen.insert(&column.name, column);
+            }
+        }
+    }
+}
+
+fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    for (field, rel) in cont.relations() {
+        match (slot_kind(field.ty), &rel.kind) {
+            (Err(()), _) => cx.error_spanned_by(
+                field.ty,
+                "a relation field is an `Option<Vec<T>>` (`#[relation(many, ..)]`) or an \
+                 `Option<Box<T>>` (`#[relation(one, ..)]`), where `T` is a `#[derive(Table)]` \
+                 struct; `None` means not loaded",
+            ),
+            (Ok(Some(RelationKind::One)), Some((RelationKind::Many, kw))) => cx.error_spanned_by(
+                kw,
+                "`#[relation(many)]` needs a field of type `Option<Vec<T>>`, not `Option<Box<T>>`",
+            ),
+            (Ok(Some(RelationKind::Many)), Some((RelationKind::One, kw))) => cx.error_spanned_by(
+                kw,
+                "`#[relation(one)]` needs a field of type `Option<Box<T>>`, not `Option<Vec<T>>`",
+            ),
+            _ => {}
+        }
+        if let Some(local) = &rel.local {
+            if ast::find_local(columns, local).is_none() {
+                cx.error_spanned_by(
+                    local,
+                    format!(
+                        "`{}` has no column field `{}` (`local` names a field of this struct)",
+                        cont.ident, local
+                    ),
+                );
+            }
+        }
+        match &rel.kind {
+            None => cx.error_spanned_by(
+                &rel.path,
+                format!(
+                    "`#[relation]` on `{}` needs its kind: `#[relation(one, local = ..)]` or \
+                     `#[relation(many, remote = ..)]`",
+                    field.name
+                ),
+            ),
+            Some((RelationKind::Many, kw)) if rel.remote.is_none() => cx.error_spanned_by(
+                kw,
+                format!(
+                    "`#[relation(many)]` on `{}` needs `remote = <field of the related table \
+                     that references this one>`, e.g. `#[relation(many, remote = user_id)]`",
+                    field.name
+                ),
+            ),
+            Some((RelationKind::One, kw)) if rel.local.is_none() => cx.error_spanned_by(
+                kw,
+                format!(
+                    "`#[relation(one)]` on `{}` needs `local = <field of this table that \
+                     references the related one>`, e.g. `#[relation(one, local = user_id)]`",
+                    field.name
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The generic argument of a one-argument path type (`T` of `Option<T>`).
+fn single_arg(segment: &syn::PathSegment) -> Option<&Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The relation kind a field type spells out: `Option<Vec<_>>` is many, `Option<Box<_>>` one.
+/// `Ok(None)` for a type that may be an alias (checked by the compiler instead), `Err(())` for
+/// one that cannot hold a relation.
+fn slot_kind(ty: &Type) -> Result<Option<RelationKind>, ()> {
+    let Some(outer) = last_segment(ty) else {
+        return Err(());
+    };
+    let inner = match (outer.ident.to_string().as_str(), single_arg(outer)) {
+        ("Option", Some(inner)) => inner,
+        ("Option" | "Vec" | "Box", _) => return Err(()),
+        _ => return Ok(None),
+    };
+    match last_segment(inner) {
+        Some(s) if s.ident == "Vec" && single_arg(s).is_some() => Ok(Some(RelationKind::Many)),
+        Some(s) if s.ident == "Box" && single_arg(s).is_some() => Ok(Some(RelationKind::One)),
+        _ => Err(()),
+    }
+}
+
+pub fn check_text_enum(cx: &Ctxt, input: &TextEnum) {
+    let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
+    for v in &input.variants {
+        match seen.get(v.text.as_str()) {
+            Some(first) => cx.error_at(
+                v.span,
+                format!(
+                    "duplicate text {:?}: variant `{}` is already stored as {:?}",
+                    v.text, first, v.text
+                ),
+            ),
+            None => {
+                seen.insert(&v.text, v.ident);
+            }
+        }
+    }
+}
