@@ -1,0 +1,346 @@
+//! The [`Db`] handle: every query of an application starts here.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
+use crate::cache::{CacheConfig, Found, KvCache, Source, WriteTicket};
+use crate::clock::{Clock, SystemClock};
+use crate::convert::ToValue;
+use crate::error::{Error, Result};
+use crate::kv::KvBackend;
+use crate::query::{
+    self, check_batch, CmpOp, DeleteWhere, Expr, Filter, RawQuery, Select, UpdateWhere,
+};
+use crate::schema::Table;
+use crate::value::Value;
+
+/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
+/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
+/// `Send`; natively an async runtime may move futures between threads).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSendSync: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
+
+/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
+/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
+/// `Send`; natively an async runtime may move futures between threads).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSendSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSendSync for T {}
+
+/// A shared SQL backend.
+#[cfg(not(target_arch = "wasm32"))]
+pub type SharedBackend = Arc<dyn SqlBackend + Send + Sync>;
+/// A shared SQL backend.
+#[cfg(target_arch = "wasm32")]
+pub type SharedBackend = Arc<dyn SqlBackend>;
+
+/// A database: a SQL backend and a clock for audit columns. Cheap to clone.
+///
+/// The backend is held as a trait object rather than a type parameter so that `Db` is one
+/// type in every signature of an application, whichever backend runs underneath (D1 on
+/// Workers, SQLite in tests); every statement already goes through a boxed future, so the
+/// dynamic call costs nothing measurable.
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_core::{sqlite::SqliteBackend, Db, FixedClock};
+///
+/// let db = Db::new(SqliteBackend::memory()?).with_clock(FixedClock::new(1_700_000_000_000));
+/// db.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").run().await?;
+/// let changed = db.sql("INSERT INTO notes (body) VALUES (?)").bind("hello").run().await?;
+/// assert_eq!(changed, 1);
+/// let rows = db.sql("SELECT id, body FROM notes").all_json().await?;
+/// assert_eq!(rows[0]["body"], "hello");
+/// # Ok::<(), sonic_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    sql: SharedBackend,
+    clock: Arc<dyn Clock>,
+    /// The KV cache of single records, when configured ([`Db::with_kv`]).
+    cache: Option<KvCache>,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db")
+            .field("capabilities", self.sql.capabilities())
+            .field("now_ms", &self.clock.now_ms())
+            .finish()
+    }
+}
+
+impl Db {
+    /// A database on `backend`, with the system clock.
+    pub fn new<B: SqlBackend + MaybeSendSync + 'static>(backend: B) -> Db {
+        Db::from_shared(Arc::new(backend))
+    }
+
+    /// A database on a backend that is shared with other code.
+    pub fn from_shared(backend: SharedBackend) -> Db {
+        Db {
+            sql: backend,
+            clock: Arc::new(SystemClock),
+            cache: None,
+        }
+    }
+
+    /// Uses `clock` for audit columns (a [`FixedClock`](crate::FixedClock) in tests), and for
+    /// the KV cache's bookkeeping.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Db {
+        self.clock = Arc::new(clock);
+        self.cache = self
+            .cache
+            .take()
+            .map(|cache| cache.with_shared_clock(self.clock.clone()));
+        self
+    }
+
+    /// Caches single records in `kv`: [`find`](Db::find) reads KV first, and every write
+    /// through this handle updates KV after SQL (see [`crate::cache`] for the routing and the
+    /// coherence guarantee). Fails if `config` is invalid (a TTL below 60 s, a bad prefix).
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+    /// let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// assert!(db.cache().is_some());
+    /// # }
+    /// # Ok::<(), sonic_core::Error>(())
+    /// ```
+    pub fn with_kv(self, kv: impl KvBackend + 'static, config: CacheConfig) -> Result<Db> {
+        Ok(self.with_cache(KvCache::new(kv, config)?))
+    }
+
+    /// Caches single records with a configured [`KvCache`] (e.g. one with its own
+    /// [`CacheHook`](crate::cache::CacheHook)). It takes this database's clock.
+    pub fn with_cache(mut self, cache: KvCache) -> Db {
+        self.cache = Some(cache.with_shared_clock(self.clock.clone()));
+        self
+    }
+
+    /// The KV cache, if any: for [`KvCache::invalidate`] / [`KvCache::purge`] after writes
+    /// made outside this API.
+    pub fn cache(&self) -> Option<&KvCache> {
+        self.cache.as_ref()
+    }
+
+    /// Announces a write of `T` to the cache (see [`WriteTicket`]): `ids` are the primary keys
+    /// it writes, or `None` when only its result will tell.
+    pub(crate) fn write_ticket<T: Table>(&self, ids: Option<&[Value]>) -> Option<WriteTicket<'_>> {
+        let cache = self.cache.as_ref().filter(|c| c.caches::<T>())?;
+        Some(match ids {
+            Some(ids) => cache.begin_write(T::DEF, ids),
+            None => cache.begin_write_where(T::DEF),
+        })
+    }
+
+    /// Whether single records of `T` are cached in KV.
+    pub(crate) fn caches<T: Table>(&self) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.caches::<T>())
+    }
+
+    /// The SQL backend.
+    pub fn backend(&self) -> &SharedBackend {
+        &self.sql
+    }
+
+    /// What the backend can do; queries are planned with it.
+    pub fn capabilities(&self) -> &Capabilities {
+        self.sql.capabilities()
+    }
+
+    /// The current time of this database's clock, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// A select of `T` records.
+    pub fn select<T: Table>(&self) -> Select<'_, T> {
+        Select::new(self)
+    }
+
+    /// The record with this primary key, if any: from KV when it is cached there, else from
+    /// SQL (then cached). See [`find_with_source`](Db::find_with_source).
+    pub async fn find<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
+        Ok(self.find_with_source(id).await?.map(|found| found.record))
+    }
+
+    /// The record with this primary key and where it was read ([`Source::Kv`] or
+    /// [`Source::D1`]). Without a cache, or for tables not cached, always SQL.
+    pub async fn find_with_source<T: Table>(
+        &self,
+        id: impl Into<T::PrimaryKey>,
+    ) -> Result<Option<Found<T>>> {
+        let key = key_value::<T>(id.into())?;
+        match &self.cache {
+            Some(cache) => cache.find(&key, || self.find_in_sql(key.clone())).await,
+            None => Ok(self.find_in_sql(key).await?.map(|record| Found {
+                record,
+                source: Source::D1,
+            })),
+        }
+    }
+
+    /// The record with this primary key, read from SQL, bypassing (and not filling) KV.
+    pub async fn find_fresh<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
+        self.find_in_sql(key_value::<T>(id.into())?).await
+    }
+
+    async fn find_in_sql<T: Table>(&self, key: Value) -> Result<Option<T>> {
+        self.select::<T>().filter(key_filter(key)).first().await
+    }
+
+    /// Inserts a record (stamping its audit columns) and returns it as stored.
+    pub async fn insert<T: Table>(&self, record: &T) -> Result<T> {
+        let ids = primary_keys(std::slice::from_ref(record));
+        let ticket = self.write_ticket::<T>(Some(&ids));
+        let result = query::insert(self, record).await;
+        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
+        result
+    }
+
+    /// Inserts records and returns them as stored, in order.
+    ///
+    /// However many rows there are, this is atomic: when the backend's parameter limit
+    /// (100 on D1) needs several statements, they run as one batch, and a failing row leaves
+    /// no row behind.
+    pub async fn insert_many<T: Table>(&self, records: &[T]) -> Result<Vec<T>> {
+        let ids = primary_keys(records);
+        let ticket = self.write_ticket::<T>(Some(&ids));
+        let result = query::insert_many(self, records).await;
+        finish_rows(ticket, result.as_deref()).await;
+        result
+    }
+
+    /// Rewrites the record with its primary key: every column but the key and `created_on`,
+    /// with `updated_on` stamped. [`Error::NotFound`] if there is no such record.
+    pub async fn update<T: Table>(&self, record: &T) -> Result<T> {
+        let ids = primary_keys(std::slice::from_ref(record));
+        let ticket = self.write_ticket::<T>(Some(&ids));
+        let result = query::update(self, record).await;
+        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
+        result
+    }
+
+    /// Inserts the record, or if its primary key exists, updates every column but
+    /// `created_on` (which keeps its first value). Returns the record as stored.
+    pub async fn upsert<T: Table>(&self, record: &T) -> Result<T> {
+        let ids = primary_keys(std::slice::from_ref(record));
+        let ticket = self.write_ticket::<T>(Some(&ids));
+        let result = query::upsert(self, record).await;
+        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
+        result
+    }
+
+    /// An update of some columns of the rows matching a filter.
+    pub fn update_where<T: Table>(&self) -> UpdateWhere<'_, T> {
+        UpdateWhere::new(self)
+    }
+
+    /// Deletes the record with this primary key; whether it existed.
+    pub async fn delete<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<bool> {
+        let key = key_value::<T>(id.into())?;
+        let ticket = self.write_ticket::<T>(Some(std::slice::from_ref(&key)));
+        let result = query::delete::<T>(self, key.clone()).await;
+        let deleted = match &result {
+            Ok(true) => Ok(std::slice::from_ref(&key)),
+            Ok(false) => Ok(&[][..]),
+            Err(error) => Err(error),
+        };
+        finish_deleted(ticket, deleted).await;
+        result
+    }
+
+    /// A delete of the rows matching a filter.
+    pub fn delete_where<T: Table>(&self) -> DeleteWhere<'_, T> {
+        DeleteWhere::new(self)
+    }
+
+    /// A raw SQL statement; bind its `?` placeholders with [`RawQuery::bind`].
+    pub fn sql(&self, sql: impl Into<String>) -> RawQuery<'_> {
+        RawQuery::new(self, sql.into())
+    }
+
+    /// Sends one statement, within the backend's limits.
+    pub(crate) async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        check_batch(std::slice::from_ref(statement), self.capabilities())?;
+        self.sql.execute(statement).await
+    }
+
+    /// Sends statements in one round trip: a single one as is, several as an atomic batch.
+    pub(crate) async fn run_all(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        match statements {
+            [] => Ok(Vec::new()),
+            [one] => Ok(vec![self.execute(one).await?]),
+            many => {
+                check_batch(many, self.capabilities())?;
+                let results = self.sql.batch(many).await?;
+                if results.len() != many.len() {
+                    return Err(Error::Database {
+                        message: format!(
+                            "a batch of {} statements returned {} results",
+                            many.len(),
+                            results.len()
+                        ),
+                    });
+                }
+                Ok(results)
+            }
+        }
+    }
+}
+
+/// The primary keys of records about to be written (those that encode; one that does not
+/// fails the write before SQL anyway).
+fn primary_keys<T: Table>(records: &[T]) -> Vec<Value> {
+    records
+        .iter()
+        .filter_map(|r| r.primary_key_value().ok())
+        .collect()
+}
+
+/// Hands a write's outcome (the rows it wrote) to its cache ticket, if any.
+pub(crate) async fn finish_rows<T: Table>(
+    ticket: Option<WriteTicket<'_>>,
+    result: std::result::Result<&[T], &Error>,
+) {
+    if let Some(ticket) = ticket {
+        ticket.finish_rows(result).await;
+    }
+}
+
+/// Hands a delete's outcome (the keys it deleted) to its cache ticket, if any.
+pub(crate) async fn finish_deleted(
+    ticket: Option<WriteTicket<'_>>,
+    result: std::result::Result<&[Value], &Error>,
+) {
+    if let Some(ticket) = ticket {
+        ticket.finish_deleted(result).await;
+    }
+}
+
+fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
+    id.to_value().map_err(|e| {
+        let column = T::DEF
+            .columns
+            .get(T::DEF.primary_key)
+            .map_or("?", |c| c.name);
+        Error::encode(T::DEF.name, column, e)
+    })
+}
+
+fn key_filter<T: Table>(key: Value) -> Filter<T> {
+    Filter::from_expr(Expr::Compare {
+        column: T::DEF.primary_key,
+        op: CmpOp::Eq,
+        value: key,
+    })
+}

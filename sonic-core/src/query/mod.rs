@@ -1,0 +1,95 @@
+//! The query layer: typed filters and orderings, selects with eager relations, writes, and
+//! raw SQL, compiled to [`Statement`](crate::Statement)s that fit the backend's
+//! [`Capabilities`](crate::Capabilities).
+//!
+//! Entry points are the methods of [`Db`](crate::Db); this module holds the builders they
+//! return and the pieces filters are made of. Two rules hold for every statement Sonic
+//! writes: values are always bound parameters, and identifiers are always double-quoted names
+//! taken from the schema.
+//!
+//! ```
+//! # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+//! # pollster::block_on(async {
+//! use serde::{Deserialize, Serialize};
+//! use sonic_core::{sqlite::SqliteBackend, Audit, Db, Schema};
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+//! #[table(name = "users")]
+//! struct User {
+//!     #[column(primary_key)]
+//!     id: String,
+//!     #[column(unique)]
+//!     email: String,
+//!     #[audit]
+//!     #[serde(flatten)]
+//!     audit: Audit,
+//!     #[relation(many, remote = user_id)]
+//!     #[serde(skip_serializing_if = "Option::is_none", default)]
+//!     posts: Option<Vec<Post>>,
+//! }
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+//! #[table(name = "posts")]
+//! struct Post {
+//!     #[column(primary_key)]
+//!     id: String,
+//!     #[column(references = User::ID, on_delete = "cascade")]
+//!     user_id: String,
+//!     title: String,
+//!     views: i64,
+//!     #[audit]
+//!     #[serde(flatten)]
+//!     audit: Audit,
+//! }
+//!
+//! let db = Db::new(SqliteBackend::memory()?);
+//! for statement in Schema::new().table::<User>().table::<Post>().statements() {
+//!     db.sql(statement).run().await?;
+//! }
+//! let ada = User { id: "u1".into(), email: "ada@example.com".into(), audit: Audit::default(), posts: None };
+//! db.insert(&ada).await?;
+//! db.insert_many(&[
+//!     Post { id: "p1".into(), user_id: "u1".into(), title: "Hello".into(), views: 3, audit: Audit::default() },
+//!     Post { id: "p2".into(), user_id: "u1".into(), title: "Again".into(), views: 40, audit: Audit::default() },
+//! ]).await?;
+//!
+//! let popular = db
+//!     .select::<Post>()
+//!     .filter(Post::VIEWS.gte(10) & Post::TITLE.like("a%"))
+//!     .order_by(Post::CREATED_ON.desc())
+//!     .limit(10)
+//!     .all()
+//!     .await?;
+//! assert_eq!(popular.len(), 1);
+//!
+//! let with_posts = db.select::<User>().with(User::POSTS).filter(User::EMAIL.eq("ada@example.com")).one().await?;
+//! assert_eq!(with_posts.posts.map(|p| p.len()), Some(2));
+//!
+//! let renamed = db.update_where::<Post>().set(Post::TITLE, "Hi").filter(Post::ID.eq("p1")).returning().await?;
+//! assert_eq!(renamed[0].title, "Hi");
+//! assert!(db.delete::<Post>("p2").await?);
+//! # Ok::<(), sonic_core::Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
+
+mod compile;
+mod eager;
+mod filter;
+mod json;
+mod order;
+mod raw;
+mod rows;
+mod select;
+mod write;
+
+pub use eager::{Eager, Include};
+pub use filter::{and, not, or, Filter, Op};
+pub use order::{Direction, Order};
+pub use raw::{JsonRow, RawQuery};
+pub use select::{Page, Select};
+pub use write::{DeleteWhere, UpdateWhere};
+
+pub(crate) use compile::check_batch;
+pub(crate) use filter::{CmpOp, Expr};
+pub(crate) use write::{delete, insert, insert_many, update, upsert};

@@ -1,0 +1,123 @@
+//! The raw SQL escape hatch: `db.sql("SELECT … WHERE id = ?").bind(x).all::<User>()`.
+//!
+//! Values are still bound, never spliced into the text, and the statement is still checked
+//! against the backend's limits. Rows decode into a table type by column name, or into JSON.
+//! Writes made this way bypass what Sonic knows about its tables (no audit stamping, no cache
+//! invalidation).
+
+use crate::backend::{QueryResult, Statement};
+use crate::convert::ToValue;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::query::rows::decode_by_name;
+use crate::schema::Table;
+use crate::value::Value;
+
+/// One raw statement and its bound values.
+#[must_use = "a raw query does nothing until a terminal method is awaited"]
+#[derive(Debug)]
+pub struct RawQuery<'db> {
+    db: &'db Db,
+    statement: Statement,
+    bind_error: Option<String>,
+}
+
+/// A JSON row of [`RawQuery::all_json`]: column name → value.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+impl<'db> RawQuery<'db> {
+    pub(crate) fn new(db: &'db Db, sql: String) -> Self {
+        RawQuery {
+            db,
+            statement: Statement::new(sql, Vec::new()),
+            bind_error: None,
+        }
+    }
+
+    /// Binds the next `?`. A value that cannot be bound (a NaN, a `u64` beyond `i64::MAX`)
+    /// makes the query fail when it runs.
+    pub fn bind(mut self, value: impl ToValue) -> Self {
+        match value.to_value() {
+            Ok(value) => self.statement.params.push(value),
+            Err(error) => {
+                let position = self.statement.params.len() + 1;
+                self.bind_error
+                    .get_or_insert(format!("parameter {position} cannot be bound: {error}"));
+                self.statement.params.push(Value::Null);
+            }
+        }
+        self
+    }
+
+    /// Runs the statement and returns the backend's result as it is.
+    pub async fn result(self) -> Result<QueryResult> {
+        if let Some(error) = self.bind_error {
+            return Err(Error::InvalidQuery(error));
+        }
+        self.db.execute(&self.statement).await
+    }
+
+    /// Runs the statement and returns the number of rows it changed.
+    pub async fn run(self) -> Result<u64> {
+        Ok(self.result().await?.changes)
+    }
+
+    /// The rows as `T` records, matched by column name: every column of `T` must be in the
+    /// result exactly once ([`Error::Decode`] names a missing one) and no other column may be
+    /// ([`Error::UnknownColumn`]).
+    pub async fn all<T: Table>(self) -> Result<Vec<T>> {
+        decode_by_name::<T>(self.result().await?)
+    }
+
+    /// The first row as a `T` record, if any. The statement runs unchanged: add a `LIMIT` to
+    /// avoid reading rows that will be dropped.
+    pub async fn first<T: Table>(self) -> Result<Option<T>> {
+        Ok(self.all::<T>().await?.into_iter().next())
+    }
+
+    /// The rows as JSON objects keyed by column name.
+    ///
+    /// INTEGER and REAL become numbers (a non-finite REAL becomes `null`), TEXT strings,
+    /// NULL `null`, and a BLOB an array of byte values — the shape D1's own JSON results give
+    /// a BLOB, so both backends agree. Integers beyond ±2^53 stay exact here but lose
+    /// precision in JavaScript consumers.
+    pub async fn all_json(self) -> Result<Vec<JsonRow>> {
+        let result = self.result().await?;
+        let width = result.columns.len();
+        if width == 0 {
+            return Ok(Vec::new());
+        }
+        let columns = result.columns;
+        let mut rows = Vec::with_capacity(result.values.len() / width);
+        let mut values = result.values.into_iter();
+        loop {
+            let mut row = JsonRow::new();
+            for name in &columns {
+                match values.next() {
+                    Some(value) => {
+                        row.insert(name.clone(), json_value(value));
+                    }
+                    None => return Ok(rows),
+                }
+            }
+            rows.push(row);
+        }
+    }
+
+    /// The first row as a JSON object, if any.
+    pub async fn first_json(self) -> Result<Option<JsonRow>> {
+        Ok(self.all_json().await?.into_iter().next())
+    }
+}
+
+fn json_value(value: Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => i.into(),
+        Value::Real(r) => {
+            serde_json::Number::from_f64(r).map_or(serde_json::Value::Null, Into::into)
+        }
+        Value::Text(s) => s.into(),
+        Value::Blob(bytes) => bytes.into_iter().map(serde_json::Value::from).collect(),
+    }
+}

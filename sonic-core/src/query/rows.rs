@@ -1,0 +1,113 @@
+//! Turning result rows into records.
+//!
+//! Compiled queries list columns in definition order, so rows decode by position; raw SQL
+//! decodes by column name. Either way the backend's answer is checked for shape first, so a
+//! misbehaving backend is an error and never an out-of-bounds panic.
+
+use crate::backend::QueryResult;
+use crate::convert::ConvertError;
+use crate::error::{Error, Result};
+use crate::schema::{Table, TableDef};
+use crate::value::Value;
+
+/// Checks that `result` holds whole rows of `width` values.
+pub(crate) fn check_shape(result: &QueryResult, width: usize, table: &TableDef) -> Result<()> {
+    let whole = width > 0 && result.values.len() % width == 0;
+    if result.columns.len() != width || !whole {
+        return Err(Error::Database {
+            message: format!(
+                "the backend returned {} columns and {} values for a query of `{}`, \
+                 expected rows of {width} columns",
+                result.columns.len(),
+                result.values.len(),
+                table.name
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes rows whose columns are exactly `T`'s, in definition order.
+pub(crate) fn decode_rows<T: Table>(result: QueryResult) -> Result<Vec<T>> {
+    let width = T::DEF.columns.len();
+    check_shape(&result, width, T::DEF)?;
+    let mut values = result.values;
+    let mut records = Vec::with_capacity(values.len() / width);
+    for row in values.chunks_exact_mut(width) {
+        records.push(T::decode(row)?);
+    }
+    Ok(records)
+}
+
+/// Decodes rows of a raw query by column name: every column of `T` must be present once,
+/// and no other column may be (a typo in an alias should not be silently dropped).
+pub(crate) fn decode_by_name<T: Table>(result: QueryResult) -> Result<Vec<T>> {
+    let def = T::DEF;
+    let mut positions: Vec<Option<usize>> = vec![None; def.columns.len()];
+    for (position, name) in result.columns.iter().enumerate() {
+        let index = def.require_column(name)?;
+        match positions.get_mut(index) {
+            Some(Some(_)) => {
+                return Err(Error::InvalidQuery(format!(
+                    "the result has the column `{name}` more than once; alias one of them"
+                )))
+            }
+            Some(slot) => *slot = Some(position),
+            None => {}
+        }
+    }
+    let positions: Vec<usize> = positions
+        .into_iter()
+        .zip(def.columns)
+        .map(|(position, column)| {
+            position.ok_or_else(|| {
+                Error::decode(
+                    def.name,
+                    column.name,
+                    ConvertError::new("a result column of this name", "no such column"),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    let width = result.columns.len();
+    check_shape(&result, width, def)?;
+    let mut values = result.values;
+    let mut row_buf = vec![Value::Null; positions.len()];
+    let mut records = Vec::with_capacity(values.len() / width);
+    for row in values.chunks_exact_mut(width) {
+        for (slot, &position) in row_buf.iter_mut().zip(&positions) {
+            *slot = row
+                .get_mut(position)
+                .map(std::mem::take)
+                .unwrap_or_default();
+        }
+        records.push(T::decode(&mut row_buf)?);
+    }
+    Ok(records)
+}
+
+/// The single integer of a `SELECT COUNT(*)`.
+pub(crate) fn decode_count(result: &QueryResult, table: &TableDef) -> Result<u64> {
+    match result.values.first() {
+        Some(Value::Integer(n)) => u64::try_from(*n).map_err(|_| count_error(table, *n)),
+        Some(Value::Real(r)) if r.fract() == 0.0 && *r >= 0.0 && *r <= 2f64.powi(53) => {
+            // A backend whose numbers travel through JavaScript may report the count as a
+            // float. Integral and within 2^53, so exact.
+            Ok(*r as u64)
+        }
+        other => Err(Error::Database {
+            message: format!(
+                "COUNT(*) of `{}` returned {}",
+                table.name,
+                other.map_or_else(|| "no value".to_string(), Value::describe)
+            ),
+        }),
+    }
+}
+
+fn count_error(table: &TableDef, n: i64) -> Error {
+    Error::Database {
+        message: format!("COUNT(*) of `{}` returned {n}", table.name),
+    }
+}

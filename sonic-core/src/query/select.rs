@@ -1,0 +1,263 @@
+//! Selects: `db.select::<Post>().filter(..).order_by(..).limit(..).with(..).all()`.
+
+use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::query::compile::{count_value, SqlWriter};
+use crate::query::eager::{attach_column, Include, ROOT_ALIAS};
+use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
+use crate::query::order::{write_order_by, Direction, Order};
+use crate::query::rows::{check_shape, decode_count, decode_rows};
+use crate::schema::Table;
+
+/// A select of `T` records under construction. Nothing runs until a terminal method
+/// (`all`, `first`, `one`, `count`, `page`) is awaited.
+#[must_use = "a select does nothing until `all`, `first`, `one`, `count` or `page` is awaited"]
+pub struct Select<'db, T: Table> {
+    db: &'db Db,
+    filter: Option<Expr>,
+    order: Vec<(usize, Direction)>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    includes: Vec<Include<T>>,
+}
+
+impl<T: Table> std::fmt::Debug for Select<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Select")
+            .field("table", &T::DEF.name)
+            .field("filter", &self.filter)
+            .field("order", &self.order)
+            .field("limit", &self.limit)
+            .field("offset", &self.offset)
+            .field("includes", &self.includes)
+            .finish()
+    }
+}
+
+/// One page of records and the number of records matching the filter on all pages (what
+/// SonicJs returns as `total`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Page<T> {
+    /// The records of this page.
+    pub items: Vec<T>,
+    /// Records matching the filter, ignoring limit and offset.
+    pub total: u64,
+}
+
+impl<'db, T: Table> Select<'db, T> {
+    pub(crate) fn new(db: &'db Db) -> Self {
+        Select {
+            db,
+            filter: None,
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            includes: Vec::new(),
+        }
+    }
+
+    /// Keeps the rows matching `filter`; several calls must all match.
+    pub fn filter(mut self, filter: Filter<T>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => filter.expr,
+            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
+        });
+        self
+    }
+
+    /// Adds an ordering term; earlier terms take precedence.
+    pub fn order_by(mut self, order: Order<T>) -> Self {
+        self.order.push((order.column, order.direction));
+        self
+    }
+
+    /// Returns at most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// Loads a relation along with the records: `.with(User::POSTS)`, or nested,
+    /// `.with(User::POSTS.with(Post::COMMENTS))`.
+    pub fn with(mut self, include: impl Into<Include<T>>) -> Self {
+        self.includes.push(include.into());
+        self
+    }
+
+    /// The main statement as it would be sent to this database (eager relations included when
+    /// the backend loads them in one statement). For logging and tests.
+    pub fn to_statement(&self) -> Result<Statement> {
+        let capabilities = self.db.capabilities();
+        self.compile(capabilities, self.embeds(capabilities))
+    }
+
+    /// All matching records.
+    pub async fn all(self) -> Result<Vec<T>> {
+        let capabilities = self.db.capabilities();
+        let embed = self.embeds(capabilities);
+        let statement = self.compile(capabilities, embed)?;
+        let result = self.db.execute(&statement).await?;
+        self.finish(result, embed).await
+    }
+
+    /// The first matching record, if any.
+    pub async fn first(mut self) -> Result<Option<T>> {
+        self.limit = Some(1);
+        Ok(self.all().await?.into_iter().next())
+    }
+
+    /// The first matching record; [`Error::NotFound`] naming the table if there is none.
+    pub async fn one(self) -> Result<T> {
+        self.first().await?.ok_or_else(|| Error::NotFound {
+            table: T::DEF.name.to_string(),
+        })
+    }
+
+    /// The number of matching records (limit and offset do not apply).
+    pub async fn count(self) -> Result<u64> {
+        let statement = self.compile_count(self.db.capabilities())?;
+        let result = self.db.execute(&statement).await?;
+        decode_count(&result, T::DEF)
+    }
+
+    /// A page of records and the total number of matching records.
+    ///
+    /// The page and `SELECT COUNT(*)` run as one batch: one round trip, and one transaction,
+    /// so the total is consistent with the page. (A `COUNT(*) OVER ()` column would make
+    /// SQLite materialise every matching row before applying the limit, and reports nothing
+    /// for a page past the end.)
+    pub async fn page(self) -> Result<Page<T>> {
+        let capabilities = self.db.capabilities();
+        let embed = self.embeds(capabilities);
+        let statements = [
+            self.compile(capabilities, embed)?,
+            self.compile_count(capabilities)?,
+        ];
+        let mut results = self.db.run_all(&statements).await?.into_iter();
+        let (Some(rows), Some(count)) = (results.next(), results.next()) else {
+            return Err(Error::Database {
+                message: "a batch of two statements returned fewer results".to_string(),
+            });
+        };
+        let total = decode_count(&count, T::DEF)?;
+        let items = self.finish(rows, embed).await?;
+        Ok(Page { items, total })
+    }
+
+    /// Whether eager relations go into the main statement as JSON subqueries.
+    fn embeds(&self, capabilities: &Capabilities) -> bool {
+        !self.includes.is_empty()
+            && capabilities.json
+            && capabilities.eager == EagerStrategy::SingleStatement
+    }
+
+    fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
+        let table = T::DEF;
+        let qualifier = embed.then_some(ROOT_ALIAS);
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w: &mut SqlWriter, json_lists| {
+                w.push("SELECT ");
+                w.column_list(table, qualifier);
+                if embed {
+                    let mut aliases = 1;
+                    for include in &self.includes {
+                        w.push(", ");
+                        include.loader.write_json(w, ROOT_ALIAS, &mut aliases)?;
+                        w.push(" AS ");
+                        w.ident(include.loader.name());
+                    }
+                }
+                w.push(" FROM ");
+                w.ident(table.name);
+                if let Some(alias) = qualifier {
+                    w.push(" AS ");
+                    w.ident(alias);
+                }
+                let ctx = FilterSql {
+                    table,
+                    qualifier,
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)?;
+                write_order_by(w, table, &self.order, qualifier)?;
+                match (self.limit, self.offset) {
+                    (None, None) => {}
+                    (limit, offset) => {
+                        // SQLite needs a LIMIT before an OFFSET; -1 means none.
+                        w.push(" LIMIT ");
+                        match limit {
+                            Some(n) => w.param(count_value(n)),
+                            None => w.push("-1"),
+                        }
+                        if let Some(n) = offset {
+                            w.push(" OFFSET ");
+                            w.param(count_value(n));
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    fn compile_count(&self, capabilities: &Capabilities) -> Result<Statement> {
+        let table = T::DEF;
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w, json_lists| {
+                w.push("SELECT COUNT(*) FROM ");
+                w.ident(table.name);
+                let ctx = FilterSql {
+                    table,
+                    qualifier: None,
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)
+            },
+        )
+    }
+
+    /// Decodes the main statement's rows, then loads relations level by level unless they
+    /// came embedded.
+    async fn finish(&self, result: QueryResult, embedded: bool) -> Result<Vec<T>> {
+        if embedded {
+            return self.decode_embedded(result);
+        }
+        let mut records = decode_rows::<T>(result)?;
+        if !records.is_empty() {
+            for include in &self.includes {
+                include.loader.load_level(self.db, &mut records).await?;
+            }
+        }
+        Ok(records)
+    }
+
+    fn decode_embedded(&self, result: QueryResult) -> Result<Vec<T>> {
+        let columns = T::DEF.columns.len();
+        let width = columns + self.includes.len();
+        check_shape(&result, width, T::DEF)?;
+        let mut values = result.values;
+        let mut records = Vec::with_capacity(values.len() / width);
+        for row in values.chunks_exact_mut(width) {
+            let (own, relations) = row.split_at_mut(columns);
+            let mut record = T::decode(own)?;
+            for (include, value) in self.includes.iter().zip(relations) {
+                attach_column(include, &mut record, std::mem::take(value))?;
+            }
+            records.push(record);
+        }
+        Ok(records)
+    }
+}

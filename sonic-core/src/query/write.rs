@@ -1,0 +1,562 @@
+//! Writes: insert (one or many, chunked), update, upsert, delete, and the filtered forms.
+//!
+//! Every write returns the rows as the database stored them (`RETURNING`), so defaults and
+//! audit columns are what the caller sees, and the primary keys of every affected row are at
+//! hand for whoever keeps a cache of them. Audit columns are stamped from the [`Db`]'s clock:
+//! `created_on` once, at insert; `updated_on` at every write.
+
+use crate::backend::{Capabilities, Statement};
+use crate::convert::{ConvertError, ToValue};
+use crate::db::{finish_deleted, finish_rows, Db};
+use crate::error::{Error, Result};
+use crate::query::compile::{check_batch, column_def, SqlWriter};
+use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
+use crate::query::rows::decode_rows;
+use crate::schema::{AuditRole, Column, Table, TableDef};
+use crate::value::Value;
+
+fn require_returning(capabilities: &Capabilities) -> Result<()> {
+    if capabilities.returning {
+        Ok(())
+    } else {
+        Err(Error::InvalidQuery(
+            "the backend does not support RETURNING, which Sonic's writes rely on".to_string(),
+        ))
+    }
+}
+
+/// Appends the record's values, checking that it encoded one value per column (decoding and
+/// SQL generation index by column).
+fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
+    let start = out.len();
+    record.encode_into(out)?;
+    let encoded = out.len() - start;
+    if encoded != T::DEF.columns.len() {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` encoded {encoded} values for {} columns",
+            T::DEF.name,
+            T::DEF.columns.len()
+        )));
+    }
+    Ok(())
+}
+
+/// What [`Table::touch`] does to the record, done to its encoded row: the audit columns get
+/// `now_ms` (`created_on` only when inserting). Stamping the row spares writes a clone of the
+/// caller's record.
+fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
+    for (column, value) in table.columns.iter().zip(row) {
+        match column.audit {
+            Some(AuditRole::Updated) => *value = Value::Integer(now_ms),
+            Some(AuditRole::Created) if inserting => *value = Value::Integer(now_ms),
+            _ => {}
+        }
+    }
+}
+
+fn write_returning(w: &mut SqlWriter, table: &'static TableDef, full: bool) -> Result<()> {
+    w.push(" RETURNING ");
+    if full {
+        w.column_list(table, None);
+    } else {
+        w.ident(column_def(table, table.primary_key)?.name);
+    }
+    Ok(())
+}
+
+/// Whether a column is rewritten by an update of a whole record: not the key, and not the
+/// creation time.
+fn updatable(table: &TableDef, index: usize) -> bool {
+    index != table.primary_key
+        && table
+            .columns
+            .get(index)
+            .is_some_and(|c| c.audit != Some(AuditRole::Created))
+}
+
+fn first_row<T: Table>(mut rows: Vec<T>) -> Result<T> {
+    rows.pop().ok_or_else(|| Error::Database {
+        message: format!("a write to `{}` returned no row", T::DEF.name),
+    })
+}
+
+pub(crate) async fn insert<T: Table>(db: &Db, record: &T) -> Result<T> {
+    first_row(insert_many(db, std::slice::from_ref(record)).await?)
+}
+
+/// Multi-row `INSERT … RETURNING`, split into as many statements as the parameter and SQL
+/// length limits require, run as one atomic batch: all rows or none.
+pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<T>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    let table = T::DEF;
+    let width = table.columns.len();
+    let now = db.now_ms();
+    let mut values = Vec::with_capacity(records.len() * width);
+    for record in records {
+        let start = values.len();
+        encode(record, &mut values)?;
+        if let Some(row) = values.get_mut(start..) {
+            stamp(table, row, now, true);
+        }
+    }
+
+    let mut head = SqlWriter::new();
+    head.push("INSERT INTO ");
+    head.ident(table.name);
+    head.push(" (");
+    head.column_list(table, None);
+    head.push(") VALUES ");
+    let head = head.finish().sql;
+    let mut tail = SqlWriter::new();
+    write_returning(&mut tail, table, true)?;
+    let tail = tail.finish().sql;
+    let row_sql = format!("({})", vec!["?"; width].join(", "));
+
+    let rows_per_statement = rows_per_statement(
+        table,
+        width,
+        head.len() + tail.len(),
+        row_sql.len(),
+        capabilities,
+    )?;
+    let sql_for = |rows: usize| {
+        let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row_sql.len() + 2));
+        sql.push_str(&head);
+        for i in 0..rows {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&row_sql);
+        }
+        sql.push_str(&tail);
+        sql
+    };
+    let full_sql = sql_for(rows_per_statement.min(records.len()));
+    let mut statements = Vec::with_capacity(records.len().div_ceil(rows_per_statement));
+    let mut values = values.into_iter();
+    let mut remaining = records.len();
+    while remaining > 0 {
+        let rows = remaining.min(rows_per_statement);
+        let sql = if rows == rows_per_statement.min(records.len()) {
+            full_sql.clone()
+        } else {
+            sql_for(rows)
+        };
+        statements.push(Statement {
+            sql,
+            params: values.by_ref().take(rows * width).collect(),
+        });
+        remaining -= rows;
+    }
+    check_batch(&statements, capabilities)?;
+
+    let mut inserted = Vec::with_capacity(records.len());
+    for result in db.run_all(&statements).await? {
+        inserted.extend(decode_rows::<T>(result)?);
+    }
+    Ok(inserted)
+}
+
+/// How many rows one `INSERT` can carry under the parameter and SQL length limits.
+fn rows_per_statement(
+    table: &TableDef,
+    width: usize,
+    fixed_len: usize,
+    row_len: usize,
+    capabilities: &Capabilities,
+) -> Result<usize> {
+    if width > capabilities.max_params {
+        return Err(Error::Limit(format!(
+            "one `{}` row binds {width} parameters; the backend allows {}",
+            table.name, capabilities.max_params
+        )));
+    }
+    let by_params = capabilities.max_params / width.max(1);
+    let by_length = capabilities.max_sql_len.saturating_sub(fixed_len) / (row_len + 2);
+    if by_length == 0 {
+        return Err(Error::Limit(format!(
+            "an INSERT of one `{}` row exceeds the backend's SQL length limit of {} bytes",
+            table.name, capabilities.max_sql_len
+        )));
+    }
+    Ok(by_params.min(by_length).max(1))
+}
+
+/// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …`.
+pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    let table = T::DEF;
+    let mut values = Vec::with_capacity(table.columns.len());
+    encode(record, &mut values)?;
+    stamp(table, &mut values, db.now_ms(), false);
+    let key = values
+        .get_mut(table.primary_key)
+        .map(std::mem::take)
+        .unwrap_or_default();
+
+    let mut w = SqlWriter::new();
+    w.push("UPDATE ");
+    w.ident(table.name);
+    w.push(" SET ");
+    let mut any = false;
+    for (index, (column, value)) in table.columns.iter().zip(values).enumerate() {
+        if !updatable(table, index) {
+            continue;
+        }
+        if any {
+            w.push(", ");
+        }
+        any = true;
+        w.ident(column.name);
+        w.push(" = ");
+        w.param(value);
+    }
+    if !any {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` has no column an update could change",
+            table.name
+        )));
+    }
+    w.push(" WHERE ");
+    w.ident(column_def(table, table.primary_key)?.name);
+    w.push(" = ");
+    w.param(key);
+    write_returning(&mut w, table, true)?;
+    let statement = w.finish();
+    let result = db.execute(&statement).await?;
+    decode_rows::<T>(result)?
+        .pop()
+        .ok_or_else(|| Error::NotFound {
+            table: table.name.to_string(),
+        })
+}
+
+/// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
+pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    let table = T::DEF;
+    let mut values = Vec::with_capacity(table.columns.len());
+    encode(record, &mut values)?;
+    stamp(table, &mut values, db.now_ms(), true);
+    let key = column_def(table, table.primary_key)?.name;
+
+    let mut w = SqlWriter::new();
+    w.push("INSERT INTO ");
+    w.ident(table.name);
+    w.push(" (");
+    w.column_list(table, None);
+    w.push(") VALUES (");
+    w.params(values);
+    w.push(") ON CONFLICT (");
+    w.ident(key);
+    w.push(") DO UPDATE SET ");
+    let mut any = false;
+    for (index, column) in table.columns.iter().enumerate() {
+        if !updatable(table, index) {
+            continue;
+        }
+        if any {
+            w.push(", ");
+        }
+        any = true;
+        w.ident(column.name);
+        w.push(" = excluded.");
+        w.ident(column.name);
+    }
+    if !any {
+        // Nothing to change, but `DO NOTHING` would return no row.
+        w.ident(key);
+        w.push(" = excluded.");
+        w.ident(key);
+    }
+    write_returning(&mut w, table, true)?;
+    let statement = w.finish();
+    let result = db.execute(&statement).await?;
+    first_row(decode_rows::<T>(result)?)
+}
+
+/// `DELETE … WHERE pk = ?`; whether a row was deleted.
+pub(crate) async fn delete<T: Table>(db: &Db, key: Value) -> Result<bool> {
+    let table = T::DEF;
+    let mut w = SqlWriter::new();
+    w.push("DELETE FROM ");
+    w.ident(table.name);
+    w.push(" WHERE ");
+    w.ident(column_def(table, table.primary_key)?.name);
+    w.push(" = ");
+    w.param(key);
+    let result = db.execute(&w.finish()).await?;
+    Ok(result.changes > 0)
+}
+
+fn missing_filter(table: &TableDef, what: &str) -> Error {
+    Error::InvalidQuery(format!(
+        "{what} of `{}` without a filter would affect every row; call `.all_rows()` if that \
+         is meant",
+        table.name
+    ))
+}
+
+/// A filtered update: `db.update_where::<User>().set(User::NAME, "x").filter(..)`.
+///
+/// Sets only the given columns (plus `updated_on` for audited tables). Without a filter it
+/// refuses to run unless [`UpdateWhere::all_rows`] says so.
+#[must_use = "an update does nothing until `returning` or `run` is awaited"]
+pub struct UpdateWhere<'db, T: Table> {
+    db: &'db Db,
+    sets: Vec<(usize, std::result::Result<Value, ConvertError>)>,
+    filter: Option<Expr>,
+    all_rows: bool,
+    _table: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Table> std::fmt::Debug for UpdateWhere<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateWhere")
+            .field("table", &T::DEF.name)
+            .field("sets", &self.sets)
+            .field("filter", &self.filter)
+            .field("all_rows", &self.all_rows)
+            .finish()
+    }
+}
+
+impl<'db, T: Table> UpdateWhere<'db, T> {
+    pub(crate) fn new(db: &'db Db) -> Self {
+        UpdateWhere {
+            db,
+            sets: Vec::new(),
+            filter: None,
+            all_rows: false,
+            _table: std::marker::PhantomData,
+        }
+    }
+
+    fn set_value(mut self, column: usize, value: std::result::Result<Value, ConvertError>) -> Self {
+        self.sets.retain(|(c, _)| *c != column);
+        self.sets.push((column, value));
+        self
+    }
+
+    /// Sets a column (a later `set` of the same column wins).
+    pub fn set<V: ToValue>(self, column: Column<T, V>, value: impl Into<V>) -> Self {
+        let value = value.into().to_value();
+        self.set_value(column.index(), value)
+    }
+
+    /// Sets a nullable column to `NULL`.
+    pub fn set_null<V>(self, column: Column<T, V>) -> Self {
+        self.set_value(column.index(), Ok(Value::Null))
+    }
+
+    /// Only rows matching `filter`; several calls must all match.
+    pub fn filter(mut self, filter: Filter<T>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => filter.expr,
+            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
+        });
+        self
+    }
+
+    /// Allows the update to run without a filter, on every row.
+    pub fn all_rows(mut self) -> Self {
+        self.all_rows = true;
+        self
+    }
+
+    /// Runs the update and returns the updated records.
+    pub async fn returning(self) -> Result<Vec<T>> {
+        let statement = self.compile(true)?;
+        let ticket = self.db.write_ticket::<T>(None);
+        let result = self.db.execute(&statement).await.and_then(decode_rows::<T>);
+        finish_rows(ticket, result.as_deref()).await;
+        result
+    }
+
+    /// Runs the update and returns how many rows it changed.
+    ///
+    /// When `T` is cached in KV, the changed rows are returned whole and written through to
+    /// KV (one KV write per row); otherwise only their keys travel.
+    pub async fn run(self) -> Result<u64> {
+        if self.db.caches::<T>() {
+            return Ok(self.returning().await?.len() as u64);
+        }
+        Ok(self.keys().await?.len() as u64)
+    }
+
+    /// Runs the update, returning the primary keys of the changed rows (what a cache needs to
+    /// know, without decoding whole rows).
+    pub(crate) async fn keys(self) -> Result<Vec<Value>> {
+        let statement = self.compile(false)?;
+        Ok(self.db.execute(&statement).await?.values)
+    }
+
+    fn compile(&self, full: bool) -> Result<Statement> {
+        let table = T::DEF;
+        let capabilities = self.db.capabilities();
+        require_returning(capabilities)?;
+        if self.filter.is_none() && !self.all_rows {
+            return Err(missing_filter(table, "an update"));
+        }
+        if self.sets.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "an update of `{}` sets no column",
+                table.name
+            )));
+        }
+        let mut sets = Vec::with_capacity(self.sets.len() + 1);
+        for (index, value) in &self.sets {
+            let column = column_def(table, *index)?;
+            if *index == table.primary_key {
+                return Err(Error::InvalidQuery(format!(
+                    "`{}`.`{}` is the primary key; update_where cannot change it",
+                    table.name, column.name
+                )));
+            }
+            let value = value
+                .clone()
+                .map_err(|e| Error::encode(table.name, column.name, e))?;
+            sets.push((column.name, value));
+        }
+        if let Some(index) = table.audit_column(AuditRole::Updated) {
+            if !self.sets.iter().any(|(c, _)| *c == index) {
+                sets.push((
+                    column_def(table, index)?.name,
+                    Value::Integer(self.db.now_ms()),
+                ));
+            }
+        }
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w, json_lists| {
+                w.push("UPDATE ");
+                w.ident(table.name);
+                w.push(" SET ");
+                for (i, (name, value)) in sets.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    w.ident(name);
+                    w.push(" = ");
+                    w.param(value.clone());
+                }
+                let ctx = FilterSql {
+                    table,
+                    qualifier: None,
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)?;
+                write_returning(w, table, full)
+            },
+        )
+    }
+}
+
+/// A filtered delete: `db.delete_where::<User>().filter(..)`.
+///
+/// Without a filter it refuses to run unless [`DeleteWhere::all_rows`] says so.
+#[must_use = "a delete does nothing until `returning` or `run` is awaited"]
+pub struct DeleteWhere<'db, T: Table> {
+    db: &'db Db,
+    filter: Option<Expr>,
+    all_rows: bool,
+    _table: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Table> std::fmt::Debug for DeleteWhere<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteWhere")
+            .field("table", &T::DEF.name)
+            .field("filter", &self.filter)
+            .field("all_rows", &self.all_rows)
+            .finish()
+    }
+}
+
+impl<'db, T: Table> DeleteWhere<'db, T> {
+    pub(crate) fn new(db: &'db Db) -> Self {
+        DeleteWhere {
+            db,
+            filter: None,
+            all_rows: false,
+            _table: std::marker::PhantomData,
+        }
+    }
+
+    /// Only rows matching `filter`; several calls must all match.
+    pub fn filter(mut self, filter: Filter<T>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => filter.expr,
+            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
+        });
+        self
+    }
+
+    /// Allows the delete to run without a filter, on every row.
+    pub fn all_rows(mut self) -> Self {
+        self.all_rows = true;
+        self
+    }
+
+    /// Runs the delete and returns the deleted records.
+    pub async fn returning(self) -> Result<Vec<T>> {
+        let statement = self.compile(true)?;
+        let ticket = self.db.write_ticket::<T>(None);
+        let result = self.db.execute(&statement).await.and_then(decode_rows::<T>);
+        let keys: Vec<Value> = result
+            .iter()
+            .flatten()
+            .filter_map(|row| row.primary_key_value().ok())
+            .collect();
+        finish_deleted(ticket, result.as_ref().map(|_| keys.as_slice())).await;
+        result
+    }
+
+    /// Runs the delete and returns how many rows it deleted.
+    pub async fn run(self) -> Result<u64> {
+        Ok(self.keys().await?.len() as u64)
+    }
+
+    /// Runs the delete, returning the primary keys of the deleted rows (and deleting their
+    /// KV entries when `T` is cached).
+    pub(crate) async fn keys(self) -> Result<Vec<Value>> {
+        let statement = self.compile(false)?;
+        let ticket = self.db.write_ticket::<T>(None);
+        let result = self.db.execute(&statement).await.map(|r| r.values);
+        finish_deleted(ticket, result.as_deref()).await;
+        result
+    }
+
+    fn compile(&self, full: bool) -> Result<Statement> {
+        let table = T::DEF;
+        let capabilities = self.db.capabilities();
+        require_returning(capabilities)?;
+        if self.filter.is_none() && !self.all_rows {
+            return Err(missing_filter(table, "a delete"));
+        }
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w, json_lists| {
+                w.push("DELETE FROM ");
+                w.ident(table.name);
+                let ctx = FilterSql {
+                    table,
+                    qualifier: None,
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)?;
+                write_returning(w, table, full)
+            },
+        )
+    }
+}

@@ -1,0 +1,247 @@
+//! SQLite through rusqlite: the native backend, in memory for tests or on a file.
+//!
+//! It is meant to behave like D1 where that matters to an application (foreign keys enforced,
+//! batches atomic, constraint errors classified the same way), while its [`Capabilities`]
+//! default to SQLite's own limits. Tests that want D1's limits or eager strategy natively
+//! declare them with [`SqliteBackend::with_capabilities`].
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::Connection;
+
+use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// Prepared statements kept per connection. Sonic's SQL text varies with the shape of a query
+/// (columns, filters, list lengths), not with values, so a few hundred shapes cover an
+/// application; rusqlite's default of 16 would thrash.
+const STATEMENT_CACHE_CAPACITY: usize = 512;
+
+/// A SQLite database behind a mutex, so that the backend is `Send + Sync` and its futures are
+/// `Send` (an async runtime may move them between threads).
+///
+/// ```
+/// # pollster::block_on(async {
+/// use sonic_core::sqlite::SqliteBackend;
+/// use sonic_core::{SqlBackend, Statement, Value};
+///
+/// let sqlite = SqliteBackend::memory()?;
+/// let result = sqlite.execute(&Statement::new("SELECT ? + 1", vec![Value::Integer(41)])).await?;
+/// assert_eq!(result.values, vec![Value::Integer(42)]);
+/// # Ok::<(), sonic_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct SqliteBackend {
+    conn: Mutex<Connection>,
+    capabilities: Capabilities,
+}
+
+impl SqliteBackend {
+    /// A new, empty in-memory database (private to this backend).
+    pub fn memory() -> Result<Self> {
+        Self::from_connection(Connection::open_in_memory().map_err(map_err)?)
+    }
+
+    /// Opens (or creates) a database file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_connection(Connection::open(path).map_err(map_err)?)
+    }
+
+    /// Wraps an open connection, turning foreign keys on (SQLite leaves them off by default;
+    /// D1 enforces them).
+    pub fn from_connection(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(map_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        Ok(SqliteBackend {
+            conn: Mutex::new(conn),
+            capabilities: Capabilities::SQLITE,
+        })
+    }
+
+    /// Declares other capabilities, e.g. [`Capabilities::D1`] to exercise D1's 100-parameter
+    /// limit and single-statement eager loading natively.
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Runs unbound, possibly multi-statement SQL (schema creation, maintenance), like D1's
+    /// `exec`. Never pass user input here: nothing is bound.
+    pub fn exec(&self, sql: &str) -> Result<()> {
+        self.lock().execute_batch(sql).map_err(map_err)
+    }
+
+    /// Runs `f` with the connection, for what the [`SqlBackend`] trait does not cover
+    /// (pragmas, backups, custom functions).
+    pub fn with_connection<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// A panic while the lock was held cannot leave the connection half-way through a batch:
+    /// the transaction guard rolls back while unwinding. So a poisoned lock is safe to reuse.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl SqlBackend for SqliteBackend {
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        run(&self.lock(), statement)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        let mut conn = self.lock();
+        // Dropping the transaction without committing rolls it back: any error below undoes
+        // every statement that ran before it.
+        let tx = conn.transaction().map_err(map_err)?;
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            results.push(run(&tx, statement)?);
+        }
+        tx.commit().map_err(map_err)?;
+        Ok(results)
+    }
+}
+
+/// Runs one statement on the connection, reading every result row.
+fn run(conn: &Connection, statement: &Statement) -> Result<QueryResult> {
+    let mut stmt = conn.prepare_cached(&statement.sql).map_err(map_err)?;
+    let expected = stmt.parameter_count();
+    if expected != statement.params.len() {
+        return Err(Error::InvalidQuery(format!(
+            "the statement has {expected} placeholders but {} values are bound",
+            statement.params.len()
+        )));
+    }
+    for (i, value) in statement.params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(value)))
+            .map_err(map_err)?;
+    }
+
+    let width = stmt.column_count();
+    let mut columns = Vec::with_capacity(width);
+    for i in 0..width {
+        columns.push(stmt.column_name(i).map_err(map_err)?.to_owned());
+    }
+
+    // `sqlite3_changes` keeps the count of the last INSERT/UPDATE/DELETE, so a SELECT or DDL
+    // would report a stale number; the total counter tells whether this statement wrote.
+    let total_before = conn.total_changes();
+    let mut values = Vec::with_capacity(width);
+    if width == 0 {
+        stmt.raw_execute().map_err(map_err)?;
+    } else {
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            for i in 0..width {
+                values.push(owned_value(row.get_ref(i).map_err(map_err)?));
+            }
+        }
+    }
+    let changes = if conn.total_changes() == total_before {
+        0
+    } else {
+        conn.changes()
+    };
+    Ok(QueryResult {
+        columns,
+        values,
+        changes,
+        last_insert_rowid: Some(conn.last_insert_rowid()),
+    })
+}
+
+/// Binds without copying: rusqlite hands the borrowed bytes straight to SQLite.
+fn value_ref(value: &Value) -> ValueRef<'_> {
+    match value {
+        Value::Null => ValueRef::Null,
+        Value::Integer(i) => ValueRef::Integer(*i),
+        Value::Real(r) => ValueRef::Real(*r),
+        Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        Value::Blob(b) => ValueRef::Blob(b),
+    }
+}
+
+fn owned_value(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(r) => Value::Real(r),
+        // SQLite does not validate the encoding of TEXT. Invalid UTF-8 is handed on as the
+        // bytes it is, and `String`'s conversion reports it with the column's name.
+        ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => Value::Text(text.to_owned()),
+            Err(_) => Value::Blob(bytes.to_vec()),
+        },
+        ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+    }
+}
+
+/// Keeps SQLite's own message: the constraint variants are recognised by it, as on D1.
+fn map_err(error: rusqlite::Error) -> Error {
+    Error::from_sqlite_message(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        pollster::block_on(f)
+    }
+
+    #[test]
+    fn batch_rolls_back_on_failure() {
+        let db = SqliteBackend::memory().unwrap();
+        db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
+        let insert = |id| Statement::new("INSERT INTO t (id) VALUES (?)", vec![Value::Integer(id)]);
+        let err = block_on(db.batch(&[insert(1), insert(2), insert(1)])).unwrap_err();
+        assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+        let count =
+            block_on(db.execute(&Statement::new("SELECT COUNT(*) FROM t", vec![]))).unwrap();
+        assert_eq!(count.values, vec![Value::Integer(0)]);
+    }
+
+    #[test]
+    fn changes_are_not_stale_after_a_select() {
+        let db = SqliteBackend::memory().unwrap();
+        db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
+        let inserted = block_on(db.execute(&Statement::new(
+            "INSERT INTO t (id) VALUES (1), (2)",
+            vec![],
+        )))
+        .unwrap();
+        assert_eq!(inserted.changes, 2);
+        let selected = block_on(db.execute(&Statement::new("SELECT id FROM t", vec![]))).unwrap();
+        assert_eq!(selected.changes, 0);
+        assert_eq!(selected.columns, vec!["id".to_string()]);
+        assert_eq!(selected.row_count(), 2);
+    }
+
+    #[test]
+    fn placeholder_mismatch_is_an_error_not_a_silent_null() {
+        let db = SqliteBackend::memory().unwrap();
+        let err = block_on(db.execute(&Statement::new("SELECT ?, ?", vec![Value::Integer(1)])))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_text_comes_back_as_bytes() {
+        let db = SqliteBackend::memory().unwrap();
+        let r =
+            block_on(db.execute(&Statement::new("SELECT CAST(x'ff' AS TEXT)", vec![]))).unwrap();
+        assert_eq!(r.values, vec![Value::Blob(vec![0xff])]);
+    }
+}

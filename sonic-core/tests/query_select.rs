@@ -1,0 +1,462 @@
+//! Selects: every filter operator and combinator, ordering, limit/offset, count, page,
+//! first/one/find, and the by-name forms REST input uses. Each test checks the rows returned.
+
+#![cfg(all(feature = "rusqlite", feature = "derive"))]
+
+mod query_support;
+
+use query_support::*;
+use sonic_core::query::{and, not, or, Direction, Op};
+use sonic_core::{Error, Filter, Order, Page, Value};
+
+fn seed() -> (
+    sonic_core::Db,
+    sonic_core::testing::sql::CountingSql<sonic_core::sqlite::SqliteBackend>,
+) {
+    let (db, sql, _clock) = setup();
+    block_on(async {
+        let mut ada = User::new("u1", "ada@example.com");
+        ada.name = None;
+        let mut bob = User::new("u2", "bob@example.com");
+        bob.active = false;
+        let cy = User::new("u3", "cy@example.org");
+        db.insert_many(&[ada, bob, cy]).await.unwrap();
+        db.insert_many(&[
+            Post::new("p1", "u1", "Hello world", 10),
+            Post::new("p2", "u1", "Rust on Workers", 250),
+            Post::new("p3", "u2", "hello again", 10),
+            Post::new("p4", "u3", "D1 limits", 0),
+            Post::new("p5", "u3", "KV caching", 99),
+        ])
+        .await
+        .unwrap();
+    });
+    sql.reset();
+    (db, sql)
+}
+
+fn post_ids(posts: &[Post]) -> Vec<&str> {
+    posts.iter().map(|p| p.id.as_str()).collect()
+}
+
+fn select_ids(db: &sonic_core::Db, filter: Filter<Post>) -> Vec<String> {
+    block_on(
+        db.select::<Post>()
+            .filter(filter)
+            .order_by(Post::ID.asc())
+            .all(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|p| p.id)
+    .collect()
+}
+
+#[test]
+fn comparison_operators() {
+    let (db, _) = seed();
+    assert_eq!(select_ids(&db, Post::VIEWS.eq(10)), ["p1", "p3"]);
+    assert_eq!(select_ids(&db, Post::VIEWS.ne(10)), ["p2", "p4", "p5"]);
+    assert_eq!(select_ids(&db, Post::VIEWS.lt(99)), ["p1", "p3", "p4"]);
+    assert_eq!(
+        select_ids(&db, Post::VIEWS.lte(99)),
+        ["p1", "p3", "p4", "p5"]
+    );
+    assert_eq!(select_ids(&db, Post::VIEWS.gt(10)), ["p2", "p5"]);
+    assert_eq!(
+        select_ids(&db, Post::VIEWS.gte(10)),
+        ["p1", "p2", "p3", "p5"]
+    );
+    assert_eq!(
+        select_ids(&db, Post::VIEWS.between(10, 99)),
+        ["p1", "p3", "p5"]
+    );
+    assert_eq!(select_ids(&db, Post::TITLE.eq("D1 limits")), ["p4"]);
+    // `impl Into<V>`: a `String`, a `&str` and a `&String` all work for a text column.
+    let title = String::from("KV caching");
+    assert_eq!(select_ids(&db, Post::TITLE.eq(&title)), ["p5"]);
+    assert_eq!(select_ids(&db, Post::TITLE.eq(title)), ["p5"]);
+}
+
+#[test]
+fn like_is_case_insensitive_for_ascii_and_not_like_negates() {
+    let (db, _) = seed();
+    assert_eq!(select_ids(&db, Post::TITLE.like("hello%")), ["p1", "p3"]);
+    assert_eq!(select_ids(&db, Post::TITLE.like("%o_ W%")), ["p2"]);
+    assert_eq!(
+        select_ids(&db, Post::TITLE.not_like("hello%")),
+        ["p2", "p4", "p5"]
+    );
+}
+
+#[test]
+fn lists_and_empty_lists() {
+    let (db, _) = seed();
+    assert_eq!(
+        select_ids(&db, Post::ID.in_list(["p5", "p1", "nope"])),
+        ["p1", "p5"]
+    );
+    assert_eq!(
+        select_ids(&db, Post::ID.not_in_list(vec!["p5", "p1"])),
+        ["p2", "p3", "p4"]
+    );
+    assert!(select_ids(&db, Post::ID.in_list(Vec::<String>::new())).is_empty());
+    assert_eq!(
+        select_ids(&db, Post::ID.not_in_list(Vec::<String>::new())).len(),
+        5
+    );
+}
+
+#[test]
+fn null_checks() {
+    let (db, _) = seed();
+    let without_name = block_on(db.select::<User>().filter(User::NAME.is_null()).all()).unwrap();
+    assert_eq!(without_name.len(), 1);
+    assert_eq!(without_name[0].id, "u1");
+    assert_eq!(without_name[0].name, None);
+    let named = block_on(
+        db.select::<User>()
+            .filter(User::NAME.is_not_null())
+            .order_by(User::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(
+        named.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["u2", "u3"]
+    );
+    assert_eq!(named[0].name.as_deref(), Some("name of u2"));
+}
+
+#[test]
+fn combinators() {
+    let (db, _) = seed();
+    let popular = Post::VIEWS.gt(50);
+    let by_ada = Post::USER_ID.eq("u1");
+    assert_eq!(select_ids(&db, popular.clone().and(by_ada.clone())), ["p2"]);
+    assert_eq!(
+        select_ids(&db, popular.clone().or(by_ada.clone())),
+        ["p1", "p2", "p5"]
+    );
+    assert_eq!(
+        select_ids(&db, and([popular.clone(), by_ada.clone()])),
+        ["p2"]
+    );
+    assert_eq!(
+        select_ids(&db, or([popular.clone(), by_ada.clone()])),
+        ["p1", "p2", "p5"]
+    );
+    assert_eq!(select_ids(&db, not(popular.clone())), ["p1", "p3", "p4"]);
+    assert_eq!(select_ids(&db, !popular.clone()), ["p1", "p3", "p4"]);
+    assert_eq!(select_ids(&db, popular.clone() & by_ada.clone()), ["p2"]);
+    assert_eq!(
+        select_ids(&db, popular.clone() | by_ada.clone()),
+        ["p1", "p2", "p5"]
+    );
+    // Nesting keeps precedence: (u1 or u3) and not popular.
+    assert_eq!(
+        select_ids(
+            &db,
+            or([Post::USER_ID.eq("u1"), Post::USER_ID.eq("u3")]) & !popular.clone()
+        ),
+        ["p1", "p4"]
+    );
+    // Empty combinators are the neutral elements.
+    assert_eq!(select_ids(&db, and::<Post>([])).len(), 5);
+    assert!(select_ids(&db, or::<Post>([])).is_empty());
+    // Double negation folds away.
+    assert_eq!(not(not(popular.clone())), popular);
+    // Two `.filter` calls must both match.
+    let both = block_on(
+        db.select::<Post>()
+            .filter(Post::USER_ID.eq("u1"))
+            .filter(Post::VIEWS.eq(10))
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(post_ids(&both), ["p1"]);
+}
+
+#[test]
+fn ordering_by_several_columns_limit_and_offset() {
+    let (db, _) = seed();
+    let all = block_on(
+        db.select::<Post>()
+            .order_by(Post::VIEWS.desc())
+            .order_by(Post::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(post_ids(&all), ["p2", "p5", "p1", "p3", "p4"]);
+
+    let ties_reversed = block_on(
+        db.select::<Post>()
+            .order_by(Post::VIEWS.asc())
+            .order_by(Post::ID.desc())
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(post_ids(&ties_reversed), ["p4", "p3", "p1", "p5", "p2"]);
+
+    let page = block_on(
+        db.select::<Post>()
+            .order_by(Post::VIEWS.desc())
+            .order_by(Post::ID.asc())
+            .limit(2)
+            .offset(1)
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(post_ids(&page), ["p5", "p1"]);
+
+    let skipped = block_on(db.select::<Post>().order_by(Post::ID.asc()).offset(3).all()).unwrap();
+    assert_eq!(post_ids(&skipped), ["p4", "p5"]);
+
+    let none = block_on(db.select::<Post>().limit(0).all()).unwrap();
+    assert!(none.is_empty());
+}
+
+#[test]
+fn count_ignores_limit_and_page_reports_the_total() {
+    let (db, sql) = seed();
+    let count = block_on(db.select::<Post>().filter(Post::VIEWS.lt(100)).count()).unwrap();
+    assert_eq!(count, 4);
+    assert_eq!(
+        block_on(db.select::<Post>().limit(1).count()).unwrap(),
+        5,
+        "count is over every matching row"
+    );
+
+    sql.reset();
+    let page: Page<Post> = block_on(
+        db.select::<Post>()
+            .filter(Post::VIEWS.lt(100))
+            .order_by(Post::ID.asc())
+            .limit(2)
+            .offset(1)
+            .page(),
+    )
+    .unwrap();
+    assert_eq!(page.total, 4);
+    assert_eq!(post_ids(&page.items), ["p3", "p4"]);
+    assert_eq!(
+        sql.round_trips(),
+        1,
+        "page and total come in one round trip"
+    );
+    assert_eq!(sql.statement_count(), 2);
+
+    let past_the_end = block_on(db.select::<Post>().offset(50).limit(10).page()).unwrap();
+    assert!(past_the_end.items.is_empty());
+    assert_eq!(past_the_end.total, 5);
+
+    let json = serde_json::to_value(&page).unwrap();
+    assert_eq!(json["total"], 4);
+    assert_eq!(json["items"][0]["id"], "p3");
+}
+
+#[test]
+fn first_one_and_find() {
+    let (db, _) = seed();
+    let first = block_on(db.select::<Post>().order_by(Post::VIEWS.desc()).first()).unwrap();
+    assert_eq!(first.map(|p| p.id).as_deref(), Some("p2"));
+
+    let missing = block_on(db.select::<Post>().filter(Post::VIEWS.gt(1_000)).first()).unwrap();
+    assert!(missing.is_none());
+
+    let one = block_on(
+        db.select::<Post>()
+            .filter(Post::TITLE.eq("D1 limits"))
+            .one(),
+    )
+    .unwrap();
+    assert_eq!(one.id, "p4");
+    assert_eq!(one.views, 0);
+
+    let err = block_on(db.select::<Post>().filter(Post::VIEWS.gt(1_000)).one()).unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { table } if table == "posts"),
+        "{err}"
+    );
+
+    let found = block_on(db.find::<User>("u2")).unwrap().unwrap();
+    assert_eq!(found.email, "bob@example.com");
+    assert!(!found.active);
+    assert_eq!(found.audit.created_on, NOW);
+    assert!(block_on(db.find::<User>("nobody")).unwrap().is_none());
+    let id = String::from("u3");
+    assert!(block_on(db.find::<User>(&id)).unwrap().is_some());
+}
+
+#[test]
+fn dynamic_filters_and_orderings_by_name() {
+    let (db, _) = seed();
+    let run = |filter: Filter<Post>, order: &str| -> Vec<String> {
+        block_on(
+            db.select::<Post>()
+                .filter(filter)
+                .order_by(Order::parse(order).unwrap())
+                .order_by(Post::ID.asc())
+                .all(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect()
+    };
+    // filters[views][$gte]=10&sort=views:desc
+    assert_eq!(
+        run(Filter::parse("views", "$gte", "10").unwrap(), "views:desc"),
+        ["p2", "p5", "p1", "p3"]
+    );
+    assert_eq!(
+        run(
+            Filter::parse("title", "$eq", "KV caching").unwrap(),
+            "title"
+        ),
+        ["p5"]
+    );
+    assert_eq!(
+        run(Filter::parse("id", "$in", "p3,p1").unwrap(), "title:asc"),
+        ["p1", "p3"]
+    );
+    assert_eq!(
+        run(
+            Filter::parse("views", "$between", "1,99").unwrap(),
+            "id:desc"
+        ),
+        ["p5", "p3", "p1"]
+    );
+    assert_eq!(
+        run(Filter::parse("title", "$like", "%caching").unwrap(), "id"),
+        ["p5"]
+    );
+    assert_eq!(
+        run(
+            Filter::by_name("views", Op::Lt, [Value::Integer(10)]).unwrap(),
+            "id:ASC"
+        ),
+        ["p4"]
+    );
+    let active: Filter<User> = Filter::parse("active", "eq", "false").unwrap();
+    let inactive = block_on(db.select::<User>().filter(active).all()).unwrap();
+    assert_eq!(inactive.len(), 1);
+    assert_eq!(inactive[0].id, "u2");
+    let unnamed: Filter<User> = Filter::parse("name", "$null", "").unwrap();
+    assert_eq!(
+        block_on(db.select::<User>().filter(unnamed).count()).unwrap(),
+        1
+    );
+
+    let by_name = Order::<Post>::by_name("views", Direction::Desc).unwrap();
+    assert_eq!(by_name, Post::VIEWS.desc());
+}
+
+#[test]
+fn dynamic_input_is_validated_against_the_schema() {
+    let err = Filter::<Post>::parse("title\"; DROP TABLE posts; --", "$eq", "x").unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownColumn { table, column } if table == "posts" && column.starts_with("title\"")),
+        "{err}"
+    );
+    let err = Order::<Post>::parse("nope:desc").unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownColumn { table, column } if table == "posts" && column == "nope"),
+        "{err}"
+    );
+    assert!(matches!(
+        Order::<Post>::parse("title:sideways"),
+        Err(Error::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        Filter::<Post>::parse("title", "$regex", "x"),
+        Err(Error::InvalidQuery(_))
+    ));
+    let err = Filter::<Post>::parse("views", "$gt", "many").unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { table, column, .. } if table == "posts" && column == "views"),
+        "{err}"
+    );
+    assert!(matches!(
+        Filter::<Post>::by_name("views", Op::Between, [Value::Integer(1)]),
+        Err(Error::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        Filter::<Post>::by_name("views", Op::IsNull, [Value::Integer(1)]),
+        Err(Error::InvalidQuery(_))
+    ));
+}
+
+#[test]
+fn operands_that_cannot_be_encoded_fail_when_the_query_runs() {
+    let (db, sql, _) = setup();
+    let err = block_on(
+        db.select::<Sample>()
+            .filter(Sample::REAL.eq(f64::NAN))
+            .all(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { table, column, .. } if table == "samples" && column == "real"),
+        "{err}"
+    );
+    let err = block_on(
+        db.select::<Sample>()
+            .filter(Sample::ID.eq(1) | Sample::REAL.between(0.0, f64::INFINITY))
+            .count(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Encode { .. }), "{err}");
+    assert_eq!(sql.statement_count(), 0, "nothing reached the database");
+}
+
+#[test]
+fn statements_bind_every_value_and_quote_every_identifier() {
+    let (db, _) = seed();
+    let statement = db
+        .select::<Post>()
+        .filter(Post::TITLE.eq("x") & Post::VIEWS.between(1, 2))
+        .order_by(Post::CREATED_ON.desc())
+        .limit(10)
+        .offset(20)
+        .to_statement()
+        .unwrap();
+    assert_eq!(
+        statement.sql,
+        "SELECT \"id\", \"user_id\", \"title\", \"views\", \"created_on\", \"updated_on\" \
+         FROM \"posts\" WHERE (\"title\" = ? AND \"views\" BETWEEN ? AND ?) \
+         ORDER BY \"created_on\" DESC LIMIT ? OFFSET ?"
+    );
+    assert_eq!(
+        statement.params,
+        [
+            Value::Text("x".into()),
+            Value::Integer(1),
+            Value::Integer(2),
+            Value::Integer(10),
+            Value::Integer(20)
+        ]
+    );
+}
+
+#[test]
+fn futures_are_send() {
+    fn assert_send<F: Send>(_: F) {}
+    let (db, _, _) = setup();
+    assert_send(
+        db.select::<User>()
+            .with(User::POSTS.with(Post::COMMENTS))
+            .all(),
+    );
+    assert_send(db.select::<Post>().page());
+    assert_send(db.find::<User>("u1"));
+    let user = User::new("u9", "x@y.z");
+    assert_send(db.insert(&user));
+    assert_send(
+        db.update_where::<User>()
+            .set(User::NAME, "n")
+            .all_rows()
+            .returning(),
+    );
+    assert_send(db.sql("SELECT 1").all_json());
+}
