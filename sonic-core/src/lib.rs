@@ -7,16 +7,30 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod cache;
 pub mod clock;
 pub mod convert;
+pub mod db;
+pub mod ddl;
 pub mod error;
+pub mod kv;
+pub mod migrate;
+pub mod query;
 pub mod schema;
+#[cfg(feature = "rusqlite")]
+pub mod sqlite;
+pub mod testing;
 pub mod value;
 
 pub use backend::{Capabilities, EagerStrategy, QueryResult, SqlBackend, Statement};
+pub use cache::{CacheConfig, Found, KvCache, Source, TableCache};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
+pub use db::Db;
+pub use ddl::Schema;
 pub use error::{Error, Result};
+pub use kv::{KvBackend, MemoryKv};
+pub use query::{Filter, Order, Page};
 pub use schema::{
     Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,
     RelationSlot, Table, TableDef,

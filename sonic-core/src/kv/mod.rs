@@ -1,0 +1,231 @@
+//! What a key-value store must provide: the shape of Workers KV.
+//!
+//! [`KvBackend`] is the contract the cache ([`crate::cache`]) talks to. It mirrors the Workers
+//! KV binding (and so `worker::KvStore`) closely enough that an implementation is a thin
+//! adapter: byte values, an expiration TTL, JSON metadata, bulk get of at most
+//! [`MAX_BULK_GET`] keys, and listing by prefix with a cursor. [`MemoryKv`] implements it in
+//! memory for native tests and enforces the platform's limits, so a test that passes against it
+//! does not break on Cloudflare for a key that is too long or a TTL that is too short.
+//!
+//! Listing is paged and **a page may be short or even empty while more keys follow**; the
+//! helpers [`list_all`] and [`delete_prefix`] follow the cursor to the end (SonicJs deleted at
+//! most the first 100 keys, and stale entries survived).
+
+mod memory;
+
+pub use memory::MemoryKv;
+
+use crate::error::{Error, Result};
+
+/// Longest key Workers KV accepts, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Largest value Workers KV accepts: 25 MiB.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
+/// Largest metadata Workers KV accepts, in bytes of serialised JSON.
+pub const MAX_METADATA_BYTES: usize = 1024;
+/// Shortest expiration TTL Workers KV accepts, in seconds.
+pub const MIN_TTL_SECS: u64 = 60;
+/// Most keys one bulk get may ask for.
+pub const MAX_BULK_GET: usize = 100;
+/// Most keys one list page may return (and the default page size).
+pub const MAX_LIST_LIMIT: usize = 1000;
+
+/// `Send + Sync` off wasm32, nothing on wasm32 (the same bound as SQL backends).
+pub use crate::db::MaybeSendSync;
+
+/// Options of a put: when the entry expires and what metadata it carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KvPutOptions {
+    /// Seconds from now until the entry expires (at least [`MIN_TTL_SECS`]).
+    pub expiration_ttl: Option<u64>,
+    /// Absolute expiry, Unix seconds (at least [`MIN_TTL_SECS`] in the future).
+    pub expiration: Option<u64>,
+    /// Arbitrary JSON kept beside the value and returned by [`KvBackend::list`]
+    /// (at most [`MAX_METADATA_BYTES`] serialised).
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl KvPutOptions {
+    /// Options with an expiration TTL and nothing else.
+    ///
+    /// ```
+    /// use sonic_core::kv::KvPutOptions;
+    /// assert_eq!(KvPutOptions::ttl(300).expiration_ttl, Some(300));
+    /// ```
+    pub fn ttl(seconds: u64) -> Self {
+        KvPutOptions {
+            expiration_ttl: Some(seconds),
+            ..KvPutOptions::default()
+        }
+    }
+}
+
+/// Options of one list call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KvListOptions {
+    /// Only keys starting with this.
+    pub prefix: Option<String>,
+    /// The cursor returned by the previous page.
+    pub cursor: Option<String>,
+    /// Page size, at most [`MAX_LIST_LIMIT`] (the default when `None`).
+    pub limit: Option<usize>,
+}
+
+impl KvListOptions {
+    /// The first page of keys starting with `prefix`.
+    ///
+    /// ```
+    /// use sonic_core::kv::KvListOptions;
+    /// let o = KvListOptions::prefix("sonic:users:");
+    /// assert_eq!(o.prefix.as_deref(), Some("sonic:users:"));
+    /// ```
+    pub fn prefix(prefix: impl Into<String>) -> Self {
+        KvListOptions {
+            prefix: Some(prefix.into()),
+            ..KvListOptions::default()
+        }
+    }
+}
+
+/// One key of a list page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvKey {
+    /// The key.
+    pub name: String,
+    /// When it expires, Unix seconds.
+    pub expiration: Option<u64>,
+    /// The metadata it was put with.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// One page of a list: `{ keys, list_complete, cursor }` as Workers KV returns it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KvListPage {
+    /// Keys in lexicographic (UTF-8 byte) order. May be empty even when more follow.
+    pub keys: Vec<KvKey>,
+    /// `true` on the last page.
+    pub list_complete: bool,
+    /// Pass back in [`KvListOptions::cursor`] for the next page (present unless complete).
+    pub cursor: Option<String>,
+}
+
+/// A key-value store with the semantics and limits of Workers KV.
+///
+/// Implementations report every failure as [`Error::Kv`]. On wasm32 the futures are not
+/// `Send` (JavaScript promises), elsewhere they are.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait KvBackend: MaybeSendSync {
+    /// The value stored under `key`, or `None` (absent or expired).
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// The values of up to [`MAX_BULK_GET`] keys in one call, in the order asked.
+    ///
+    /// The default implementation calls [`get`](KvBackend::get) once per key; backends with a
+    /// bulk operation override it. Use [`get_all`] for more keys: it splits them into calls.
+    async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        check_bulk_len(keys.len())?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores `value` under `key`, replacing any value (last write wins).
+    async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()>;
+
+    /// Removes `key`. Removing an absent key succeeds.
+    async fn delete(&self, key: &str) -> Result<()>;
+
+    /// One page of keys. Loop on [`KvListPage::cursor`] until
+    /// [`KvListPage::list_complete`], or use [`list_all`].
+    async fn list(&self, options: &KvListOptions) -> Result<KvListPage>;
+}
+
+/// Checks a bulk get's size against [`MAX_BULK_GET`].
+pub(crate) fn check_bulk_len(len: usize) -> Result<()> {
+    if len > MAX_BULK_GET {
+        Err(Error::Kv(format!(
+            "bulk get of {len} keys: at most {MAX_BULK_GET} keys per call"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a key against the platform rules: not empty, not `.` or `..`, at most
+/// [`MAX_KEY_BYTES`] bytes.
+///
+/// ```
+/// use sonic_core::kv::validate_key;
+/// assert!(validate_key("sonic:users:1").is_ok());
+/// assert!(validate_key("..").is_err());
+/// assert!(validate_key(&"k".repeat(513)).is_err());
+/// ```
+pub fn validate_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::Kv("key is empty".to_string()));
+    }
+    if key == "." || key == ".." {
+        return Err(Error::Kv(format!("key `{key}` is not allowed")));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::Kv(format!(
+            "key of {} bytes is longer than {MAX_KEY_BYTES} bytes",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The values of any number of keys, in the order asked, in as few bulk gets as the platform
+/// allows ([`MAX_BULK_GET`] keys each).
+pub async fn get_all<K: KvBackend + ?Sized>(
+    kv: &K,
+    keys: &[String],
+) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_BULK_GET) {
+        out.extend(kv.get_bulk(chunk).await?);
+    }
+    Ok(out)
+}
+
+/// Every key starting with `prefix`, following the cursor through all pages (pages may be
+/// empty before the end).
+pub async fn list_all<K: KvBackend + ?Sized>(kv: &K, prefix: &str) -> Result<Vec<KvKey>> {
+    let mut keys = Vec::new();
+    let mut options = KvListOptions::prefix(prefix);
+    loop {
+        let page = kv.list(&options).await?;
+        keys.extend(page.keys);
+        if page.list_complete {
+            return Ok(keys);
+        }
+        match page.cursor {
+            // A cursor that does not move would loop forever: treat it as a broken backend.
+            Some(cursor) if options.cursor.as_deref() != Some(cursor.as_str()) => {
+                options.cursor = Some(cursor)
+            }
+            _ => {
+                return Err(Error::Kv(
+                    "list page is incomplete but has no new cursor".to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// Deletes every key starting with `prefix` and returns how many were deleted.
+///
+/// All keys are listed first (following the cursor) and then deleted, so deleting never
+/// disturbs the paging. Mind the platform's 1,000 KV operations per invocation: a prefix with
+/// more keys needs several invocations (each call deletes what is there at the time).
+pub async fn delete_prefix<K: KvBackend + ?Sized>(kv: &K, prefix: &str) -> Result<usize> {
+    let keys = list_all(kv, prefix).await?;
+    for key in &keys {
+        kv.delete(&key.name).await?;
+    }
+    Ok(keys.len())
+}

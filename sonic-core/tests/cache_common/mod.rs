@@ -1,0 +1,200 @@
+//! Shared by the `cache_*` tests: a hand-written table, a fake SQL store, a repository that
+//! drives [`KvCache`] the way `Db` does, and a hook that records events.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sonic_core::cache::{CacheConfig, CacheEvent, Found, KvCache};
+use sonic_core::kv::KvBackend;
+use sonic_core::{
+    ColumnDef, Error, FixedClock, FromValue, Result, SqlType, Table, TableDef, ToValue, Value,
+};
+
+/// The time the tests start at, Unix milliseconds.
+pub const T0: i64 = 1_700_000_000_000;
+
+/// A note, with a column of every storage class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub id: i64,
+    pub title: String,
+    pub body: Option<Vec<u8>>,
+    pub score: f64,
+}
+
+static COLUMNS: [ColumnDef; 4] = [
+    ColumnDef {
+        primary_key: true,
+        ..ColumnDef::new("id", "id", SqlType::Integer)
+    },
+    ColumnDef::new("title", "title", SqlType::Text),
+    ColumnDef {
+        nullable: true,
+        ..ColumnDef::new("body", "body", SqlType::Blob)
+    },
+    ColumnDef::new("score", "score", SqlType::Real),
+];
+
+pub static NOTES: TableDef = TableDef {
+    name: "notes",
+    rust_name: "Note",
+    columns: &COLUMNS,
+    primary_key: 0,
+    relations: &[],
+};
+
+fn take<V: FromValue>(row: &mut [Value], index: usize) -> Result<V> {
+    let value = row
+        .get_mut(index)
+        .map(std::mem::take)
+        .ok_or_else(|| Error::Database {
+            message: format!("row of {} values", index),
+        })?;
+    V::from_value(value).map_err(|e| Error::decode("notes", COLUMNS[index].name, e))
+}
+
+impl Table for Note {
+    const DEF: &'static TableDef = &NOTES;
+    type PrimaryKey = i64;
+
+    fn encode_into(&self, out: &mut Vec<Value>) -> Result<()> {
+        for i in 0..COLUMNS.len() {
+            out.push(self.column_value(i)?);
+        }
+        Ok(())
+    }
+
+    fn column_value(&self, index: usize) -> Result<Value> {
+        let value = match index {
+            0 => self.id.to_value(),
+            1 => self.title.to_value(),
+            2 => self.body.to_value(),
+            3 => self.score.to_value(),
+            _ => return Err(Error::InvalidQuery(format!("no column {index}"))),
+        };
+        value.map_err(|e| Error::encode("notes", COLUMNS[index.min(3)].name, e))
+    }
+
+    fn decode(row: &mut [Value]) -> Result<Self> {
+        if row.len() != COLUMNS.len() {
+            return Err(Error::Database {
+                message: format!("row of {} values", row.len()),
+            });
+        }
+        Ok(Note {
+            id: take(row, 0)?,
+            title: take(row, 1)?,
+            body: take(row, 2)?,
+            score: take(row, 3)?,
+        })
+    }
+
+    fn touch(&mut self, _now_ms: i64, _inserting: bool) {}
+}
+
+pub fn note(id: i64, title: &str) -> Note {
+    Note {
+        id,
+        title: title.to_string(),
+        body: Some(vec![0, 1, 2, 255]),
+        score: 1.5,
+    }
+}
+
+/// The source of truth of these tests: a map, counting reads.
+#[derive(Debug, Default, Clone)]
+pub struct Store {
+    rows: Arc<Mutex<BTreeMap<i64, Note>>>,
+    loads: Arc<AtomicU64>,
+}
+
+impl Store {
+    pub fn load(&self, id: i64) -> Option<Note> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        self.rows.lock().unwrap().get(&id).cloned()
+    }
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::SeqCst)
+    }
+    pub fn set(&self, note: Note) {
+        self.rows.lock().unwrap().insert(note.id, note);
+    }
+    pub fn remove(&self, id: i64) {
+        self.rows.lock().unwrap().remove(&id);
+    }
+}
+
+/// Records every event the cache reports.
+#[derive(Debug, Default, Clone)]
+pub struct Events(Arc<Mutex<Vec<CacheEvent>>>);
+
+impl Events {
+    pub fn take(&self) -> Vec<CacheEvent> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+    pub fn hook(&self) -> impl Fn(&CacheEvent) + Send + Sync + 'static {
+        let events = self.0.clone();
+        move |e: &CacheEvent| events.lock().unwrap().push(e.clone())
+    }
+}
+
+/// Drives a [`KvCache`] the way `Db` does, over a [`Store`].
+pub struct Repo {
+    pub cache: KvCache,
+    pub store: Store,
+    pub events: Events,
+    pub clock: FixedClock,
+}
+
+impl Repo {
+    pub fn new(kv: impl KvBackend + 'static, config: CacheConfig) -> Self {
+        Self::over(kv, config, Store::default(), FixedClock::new(T0))
+    }
+
+    /// Another handle on the same store (another isolate), with its own memory.
+    pub fn over(
+        kv: impl KvBackend + 'static,
+        config: CacheConfig,
+        store: Store,
+        clock: FixedClock,
+    ) -> Self {
+        let events = Events::default();
+        let cache = KvCache::new(kv, config)
+            .unwrap()
+            .with_hook(events.hook())
+            .with_clock(clock.clone());
+        Repo {
+            cache,
+            store,
+            events,
+            clock,
+        }
+    }
+
+    pub async fn find(&self, id: i64) -> Option<Found<Note>> {
+        let store = self.store.clone();
+        self.cache
+            .find(&Value::Integer(id), || async move { Ok(store.load(id)) })
+            .await
+            .unwrap()
+    }
+
+    pub async fn save(&self, note: Note) {
+        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(note.id)]);
+        self.store.set(note.clone());
+        ticket.put_rows(&[note]).await;
+    }
+
+    pub async fn delete(&self, id: i64) {
+        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(id)]);
+        self.store.remove(id);
+        ticket.delete_ids(&[Value::Integer(id)]).await;
+    }
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}

@@ -1,0 +1,750 @@
+//! Model-based test of the KV cache behind `Db`, with faults injected into KV and SQL.
+//!
+//! Random sequences of insert / insert many / update / upsert / update by filter / delete /
+//! delete by filter / find / fresh find / list / clock jumps run against `Db` handles on
+//! SQLite (wrapped in `FaultySql`) and `MemoryKv` (wrapped in `FaultyKv`, with lost
+//! acknowledgements too), and against a plain `BTreeMap` holding every version of every
+//! record. Every backend call also yields to the executor a random number of times, and some
+//! steps run a write and a find *concurrently* (joined), so fills race writes — of the same
+//! handle and of another one — in every order.
+//!
+//! Checked after every step:
+//!
+//! * an acknowledged write did what the model says (and returned the right rows / counts);
+//! * a write that returned an error changed nothing (SQL equals the model);
+//! * `find` through a handle never returns a value older than that handle's last acknowledged
+//!   write of the record; with one handle and no concurrent write it returns exactly the
+//!   model's value; once the TTL has passed since the record's last write, every handle sees
+//!   the current value;
+//! * `find_fresh` and lists always equal the model;
+//! * at the end, with faults off and the TTL passed, every handle reads the model.
+//!
+//! Two suites: one handle, and two handles sharing SQL and KV (two isolates in a location).
+//! `SONIC_MODEL_SEQUENCES` sets the sequences per suite (default 5,000, so 10,000 in all,
+//! about 10 s in a debug build), `SONIC_MODEL_SEED`
+//! the first seed. A failure prints its seed, step and the steps so far; rerun it alone with
+//! `SONIC_MODEL_SEED=<seed> SONIC_MODEL_SEQUENCES=1` (the two-handle suite xors its seeds
+//! with `TWO_HANDLE_SALT`).
+
+mod cache_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use cache_common::{block_on, Note};
+use sonic_core::cache::{CacheConfig, Found, Source};
+use sonic_core::kv::{KvBackend, KvListOptions, KvListPage, KvPutOptions, MemoryKv};
+use sonic_core::sqlite::SqliteBackend;
+use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
+use sonic_core::testing::kv::{FaultyKv, KvFaultRates, SeededRng};
+use sonic_core::testing::sql::CountingSql;
+use sonic_core::{
+    Capabilities, Clock, Column, Db, Error, FixedClock, QueryResult, Result, SqlBackend, Statement,
+};
+
+const ID: Column<Note, i64> = Column::new(0);
+const TITLE: Column<Note, String> = Column::new(1);
+const SCORE: Column<Note, f64> = Column::new(3);
+
+const TTL_SECS: u64 = 120;
+const IDS: i64 = 6;
+const T0: i64 = 1_700_000_000_000;
+const TWO_HANDLE_SALT: u64 = 0x5eed_0000_0000;
+
+// ---- interleaving: backends that yield before every call ----
+
+/// Returns `Pending` `n` times (waking itself), then `Ready`.
+struct YieldN(u64);
+
+impl Future for YieldN {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Yielding<B> {
+    inner: B,
+    rng: Arc<Mutex<SeededRng>>,
+}
+
+impl<B> Yielding<B> {
+    fn new(inner: B, seed: u64) -> Self {
+        Yielding {
+            inner,
+            rng: Arc::new(Mutex::new(SeededRng::new(seed))),
+        }
+    }
+    fn pause(&self) -> YieldN {
+        YieldN(self.rng.lock().unwrap().below(5))
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: SqlBackend + Send + Sync> SqlBackend for Yielding<B> {
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        self.pause().await;
+        self.inner.execute(statement).await
+    }
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        self.pause().await;
+        self.inner.batch(statements).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<K: KvBackend> KvBackend for Yielding<K> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.pause().await;
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
+        self.pause().await;
+        self.inner.put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.pause().await;
+        self.inner.delete(key).await
+    }
+    async fn list(&self, options: &KvListOptions) -> Result<KvListPage> {
+        self.pause().await;
+        self.inner.list(options).await
+    }
+}
+
+type Sql = FaultySql<CountingSql<SqliteBackend>>;
+type Kv = FaultyKv<MemoryKv>;
+
+// ---- the model ----
+
+/// Every version a record went through (`None`: absent), oldest first.
+#[derive(Debug, Default)]
+struct Model {
+    history: BTreeMap<i64, Vec<Option<Note>>>,
+    /// When each record was last written (clock ms).
+    written_at: BTreeMap<i64, i64>,
+}
+
+impl Model {
+    fn current(&self, id: i64) -> Option<&Note> {
+        self.history
+            .get(&id)
+            .and_then(|h| h.last())
+            .and_then(Option::as_ref)
+    }
+    fn version(&self, id: i64) -> usize {
+        self.history.get(&id).map_or(0, Vec::len)
+    }
+    fn rows(&self) -> Vec<Note> {
+        (1..=IDS)
+            .filter_map(|id| self.current(id).cloned())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(Note),
+    InsertMany(Vec<Note>),
+    Update(Note),
+    Upsert(Note),
+    UpdateWhere {
+        below: f64,
+        title: String,
+        returning: bool,
+    },
+    Delete(i64),
+    DeleteWhere(Vec<i64>),
+}
+
+/// The records a write changes and their new values (`None`: deleted).
+type Changes = Vec<(i64, Option<Note>)>;
+
+/// What a write returned, reduced to what the model checks.
+#[derive(Debug)]
+enum Outcome {
+    Rows(Vec<Note>),
+    Count(u64),
+    Deleted(bool),
+}
+
+async fn execute(db: &Db, op: &Op) -> Result<Outcome> {
+    Ok(match op {
+        Op::Insert(note) => Outcome::Rows(vec![db.insert(note).await?]),
+        Op::InsertMany(notes) => Outcome::Rows(db.insert_many(notes).await?),
+        Op::Update(note) => Outcome::Rows(vec![db.update(note).await?]),
+        Op::Upsert(note) => Outcome::Rows(vec![db.upsert(note).await?]),
+        Op::UpdateWhere {
+            below,
+            title,
+            returning,
+        } => {
+            let update = db
+                .update_where::<Note>()
+                .set(TITLE, title.clone())
+                .filter(SCORE.lt(*below));
+            if *returning {
+                let mut rows = update.returning().await?;
+                rows.sort_by_key(|n| n.id);
+                Outcome::Rows(rows)
+            } else {
+                Outcome::Count(update.run().await?)
+            }
+        }
+        Op::Delete(id) => Outcome::Deleted(db.delete::<Note>(*id).await?),
+        Op::DeleteWhere(ids) => Outcome::Count(
+            db.delete_where::<Note>()
+                .filter(ID.in_list(ids.clone()))
+                .run()
+                .await?,
+        ),
+    })
+}
+
+struct Handle {
+    db: Db,
+    /// Per record, the model version after this handle's last acknowledged write.
+    floor: BTreeMap<i64, usize>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    steps: u64,
+    finds_of_present: u64,
+    kv_hits: u64,
+    concurrent: u64,
+    failed_writes: u64,
+}
+
+struct World {
+    seed: u64,
+    rng: SeededRng,
+    sql: Sql,
+    kv: Kv,
+    clock: FixedClock,
+    handles: Vec<Handle>,
+    model: Model,
+    step: usize,
+    log: Vec<String>,
+    stats: Stats,
+}
+
+fn is_injected(error: &Error) -> bool {
+    matches!(error, Error::Database { message } if message.starts_with("injected fault"))
+}
+
+impl World {
+    /// A world on `database` (emptied first: one connection per suite keeps its prepared
+    /// statements, which makes the suite several times faster than a database per sequence).
+    fn new(seed: u64, handles: usize, database: &CountingSql<SqliteBackend>) -> World {
+        database.inner().exec("DELETE FROM notes").unwrap();
+        let mut rng = SeededRng::new(seed);
+        // Each sequence draws its own fault rates: some calm, some stormy.
+        let kv_rate = [0.0, 0.05, 0.2, 0.5][rng.below(4) as usize];
+        let sql_rate = [0.0, 0.05, 0.2][rng.below(3) as usize];
+        let sql = FaultySql::new(
+            database.clone(),
+            rng.next_u64(),
+            SqlFaultRates::uniform(sql_rate),
+        );
+        let clock = FixedClock::new(T0);
+        let kv = FaultyKv::new(
+            MemoryKv::with_clock(clock.clone()),
+            rng.next_u64(),
+            KvFaultRates {
+                lost_ack: kv_rate / 2.0,
+                ..KvFaultRates::uniform(kv_rate)
+            },
+        );
+        let config = CacheConfig::new()
+            .ttl(TTL_SECS)
+            .max_kv_writes_per_write(1 + rng.below(4) as usize);
+        let handles = (0..handles)
+            .map(|_| Handle {
+                db: Db::new(Yielding::new(sql.clone(), rng.next_u64()))
+                    .with_clock(clock.clone())
+                    .with_kv(Yielding::new(kv.clone(), rng.next_u64()), config.clone())
+                    .unwrap(),
+                floor: BTreeMap::new(),
+            })
+            .collect();
+        World {
+            seed,
+            rng,
+            sql,
+            kv,
+            clock,
+            handles,
+            model: Model::default(),
+            step: 0,
+            log: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn fail(&self, what: String) -> ! {
+        panic!(
+            "seed {} step {}: {what}\nsteps:\n  {}",
+            self.seed,
+            self.step,
+            self.log.join("\n  ")
+        );
+    }
+
+    fn id(&mut self) -> i64 {
+        1 + self.rng.below(IDS as u64) as i64
+    }
+
+    fn note(&mut self) -> Note {
+        let id = self.id();
+        Note {
+            id,
+            title: ["a", "b", "c", "d"][self.rng.below(4) as usize].to_string(),
+            body: match self.rng.below(3) {
+                0 => None,
+                1 => Some(Vec::new()),
+                _ => Some(vec![0, 255, self.rng.below(256) as u8]),
+            },
+            score: self.rng.below(8) as f64 * 0.5 - 1.0,
+        }
+    }
+
+    fn write_op(&mut self) -> Op {
+        match self.rng.below(54) {
+            0..=11 => Op::Insert(self.note()),
+            12..=15 => {
+                let mut notes: Vec<Note> = Vec::new();
+                for _ in 0..1 + self.rng.below(3) {
+                    let note = self.note();
+                    if !notes.iter().any(|n| n.id == note.id) {
+                        notes.push(note);
+                    }
+                }
+                Op::InsertMany(notes)
+            }
+            16..=27 => Op::Update(self.note()),
+            28..=33 => Op::Upsert(self.note()),
+            34..=41 => Op::UpdateWhere {
+                below: self.rng.below(8) as f64 * 0.5 - 1.0,
+                title: ["x", "y"][self.rng.below(2) as usize].to_string(),
+                returning: self.rng.chance(0.5),
+            },
+            42..=49 => Op::Delete(self.id()),
+            _ => Op::DeleteWhere((0..self.rng.below(3)).map(|_| self.id()).collect()),
+        }
+    }
+
+    /// What `op` should do to the model: the changes, and the outcome it must return; or
+    /// `None` when it must fail (with the error it may fail with).
+    fn expect(&self, op: &Op) -> std::result::Result<(Changes, Outcome), &'static str> {
+        let exists = |id: i64| self.model.current(id).is_some();
+        Ok(match op {
+            Op::Insert(note) if exists(note.id) => return Err("unique"),
+            Op::Insert(note) => (
+                vec![(note.id, Some(note.clone()))],
+                Outcome::Rows(vec![note.clone()]),
+            ),
+            Op::InsertMany(notes) if notes.iter().any(|n| exists(n.id)) => return Err("unique"),
+            Op::InsertMany(notes) => (
+                notes.iter().map(|n| (n.id, Some(n.clone()))).collect(),
+                Outcome::Rows(notes.clone()),
+            ),
+            Op::Update(note) if !exists(note.id) => return Err("not found"),
+            Op::Update(note) | Op::Upsert(note) => (
+                vec![(note.id, Some(note.clone()))],
+                Outcome::Rows(vec![note.clone()]),
+            ),
+            Op::UpdateWhere {
+                below,
+                title,
+                returning,
+            } => {
+                let rows: Vec<Note> = self
+                    .model
+                    .rows()
+                    .into_iter()
+                    .filter(|n| n.score < *below)
+                    .map(|n| Note {
+                        title: title.clone(),
+                        ..n
+                    })
+                    .collect();
+                let outcome = if *returning {
+                    Outcome::Rows(rows.clone())
+                } else {
+                    Outcome::Count(rows.len() as u64)
+                };
+                (rows.into_iter().map(|n| (n.id, Some(n))).collect(), outcome)
+            }
+            Op::Delete(id) => (
+                if exists(*id) {
+                    vec![(*id, None)]
+                } else {
+                    vec![]
+                },
+                Outcome::Deleted(exists(*id)),
+            ),
+            Op::DeleteWhere(ids) => {
+                let gone: BTreeSet<i64> = ids.iter().copied().filter(|id| exists(*id)).collect();
+                let n = gone.len() as u64;
+                (
+                    gone.into_iter().map(|id| (id, None)).collect(),
+                    Outcome::Count(n),
+                )
+            }
+        })
+    }
+
+    /// Checks a write's result against the model and applies it.
+    async fn settle_write(&mut self, h: usize, op: &Op, result: Result<Outcome>) {
+        let expected = self.expect(op);
+        match (result, expected) {
+            (Ok(outcome), Ok((changes, want))) => {
+                let same = match (&outcome, &want) {
+                    (Outcome::Rows(a), Outcome::Rows(b)) => a == b,
+                    (Outcome::Count(a), Outcome::Count(b)) => a == b,
+                    (Outcome::Deleted(a), Outcome::Deleted(b)) => a == b,
+                    _ => false,
+                };
+                if !same {
+                    self.fail(format!("{op:?} returned {outcome:?}, expected {want:?}"));
+                }
+                let now = self.clock.now_ms();
+                for (id, note) in changes {
+                    self.model.history.entry(id).or_default().push(note);
+                    self.model.written_at.insert(id, now);
+                    let version = self.model.version(id);
+                    self.handles[h].floor.insert(id, version);
+                }
+            }
+            (Ok(outcome), Err(why)) => {
+                self.fail(format!("{op:?} returned {outcome:?}, expected {why}"))
+            }
+            (Err(error), expected) => {
+                self.stats.failed_writes += 1;
+                let why = expected.err();
+                let fine = is_injected(&error)
+                    || matches!(
+                        (&error, why),
+                        (Error::UniqueViolation { .. }, Some("unique"))
+                    )
+                    || matches!((&error, why), (Error::NotFound { .. }, Some("not found")));
+                if !fine {
+                    self.fail(format!("{op:?} failed unexpectedly: {error}"));
+                }
+                self.check_sql().await;
+            }
+        }
+    }
+
+    /// With faults off: SQL holds exactly the model.
+    async fn check_sql(&mut self) {
+        self.sql.set_enabled(false);
+        let rows = self.handles[0].db.select::<Note>().all().await;
+        self.sql.set_enabled(true);
+        let mut rows = rows.unwrap_or_else(|e| self.fail(format!("list with faults off: {e}")));
+        rows.sort_by_key(|n| n.id);
+        if rows != self.model.rows() {
+            self.fail(format!("SQL {rows:?} != model {:?}", self.model.rows()));
+        }
+    }
+
+    /// Checks what `find` returned through handle `h`. `floor` is the handle's floor when the
+    /// find began; `concurrent` when a write ran alongside it.
+    fn check_found(
+        &mut self,
+        h: usize,
+        id: i64,
+        floor: usize,
+        concurrent: bool,
+        result: Result<Option<Found<Note>>>,
+    ) {
+        let found = match result {
+            Ok(found) => found,
+            Err(e) if is_injected(&e) => return,
+            Err(e) => self.fail(format!("find({id}) failed: {e}")),
+        };
+        let source = found.as_ref().map(|f| f.source);
+        let found = found.map(|f| f.record);
+        self.log
+            .push(format!("   -> h{h} find({id}) = {found:?} from {source:?}"));
+        if found.is_some() {
+            self.stats.finds_of_present += 1;
+            self.stats.kv_hits += u64::from(source == Some(Source::Kv));
+        }
+        let history = self
+            .model
+            .history
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        // Version v is history[v - 1]; version 0 ("never written") is absent.
+        let allowed = (floor == 0 && found.is_none())
+            || history
+                .iter()
+                .skip(floor.saturating_sub(1))
+                .any(|v| v.as_ref() == found.as_ref());
+        if !allowed {
+            self.fail(format!(
+                "handle {h} find({id}) = {found:?} from {source:?} is older than the handle's \
+                 last write (version {floor} of {history:?})"
+            ));
+        }
+        if concurrent {
+            return;
+        }
+        let current = self.model.current(id);
+        let settled = self
+            .model
+            .written_at
+            .get(&id)
+            .is_none_or(|&at| self.clock.now_ms() >= at + TTL_SECS as i64 * 1000);
+        let single = self.handles.len() == 1;
+        if (single || settled) && found.as_ref() != current {
+            self.fail(format!(
+                "handle {h} find({id}) = {found:?} from {source:?}, current is {current:?} ({})",
+                if single {
+                    "single handle"
+                } else {
+                    "the TTL has passed"
+                }
+            ));
+        }
+    }
+
+    fn handle(&mut self) -> usize {
+        if self.handles.len() > 1 && self.rng.chance(0.4) {
+            1
+        } else {
+            0
+        }
+    }
+
+    async fn step(&mut self) {
+        self.step += 1;
+        self.stats.steps += 1;
+        let h = self.handle();
+        let db = self.handles[h].db.clone();
+        match self.rng.below(100) {
+            0..=34 => {
+                let op = self.write_op();
+                self.log.push(format!("h{h} {op:?}"));
+                let result = execute(&db, &op).await;
+                self.settle_write(h, &op, result).await;
+            }
+            35..=39 => {
+                // Two upserts of one record, interleaved (through one handle or two).
+                self.stats.concurrent += 1;
+                let first = self.note();
+                let second = Note {
+                    id: first.id,
+                    ..self.note()
+                };
+                let g = self.handle();
+                self.log
+                    .push(format!("h{h} upsert {first:?} || h{g} upsert {second:?}"));
+                let other = self.handles[g].db.clone();
+                let (a, b) =
+                    futures_util::future::join(db.upsert(&first), other.upsert(&second)).await;
+                for (result, note) in [(&a, &first), (&b, &second)] {
+                    match result {
+                        Ok(row) if row == note => {}
+                        Ok(row) => self.fail(format!("upsert returned {row:?}, wrote {note:?}")),
+                        Err(e) if is_injected(e) => self.stats.failed_writes += 1,
+                        Err(e) => self.fail(format!("upsert failed: {e}")),
+                    }
+                }
+                // SQL tells which landed last; the model takes the other one first.
+                self.sql.set_enabled(false);
+                let stored = self.handles[0].db.find_fresh::<Note>(first.id).await;
+                self.sql.set_enabled(true);
+                let stored = stored.unwrap_or_else(|e| self.fail(format!("fresh read: {e}")));
+                let mut order = Vec::new();
+                if a.is_ok() {
+                    order.push((h, first.clone()));
+                }
+                if b.is_ok() {
+                    order.push((g, second.clone()));
+                }
+                if order.len() == 2 && stored.as_ref() == Some(&first) && first != second {
+                    order.reverse();
+                }
+                let now = self.clock.now_ms();
+                for (handle, note) in order {
+                    let id = note.id;
+                    self.model.history.entry(id).or_default().push(Some(note));
+                    self.model.written_at.insert(id, now);
+                    let version = self.model.version(id);
+                    self.handles[handle].floor.insert(id, version);
+                }
+                self.check_sql().await;
+            }
+            40..=54 => {
+                // A write and a find, interleaved.
+                self.stats.concurrent += 1;
+                let op = self.write_op();
+                let f = self.handle();
+                // Mostly a record the write touches, so that the two race on one key.
+                let id = match &op {
+                    Op::Insert(n) | Op::Update(n) | Op::Upsert(n) if self.rng.chance(0.8) => n.id,
+                    Op::Delete(id) if self.rng.chance(0.8) => *id,
+                    _ => self.id(),
+                };
+                let floor = self.handles[f].floor.get(&id).copied().unwrap_or(0);
+                self.log.push(format!("h{h} {op:?} || h{f} find({id})"));
+                let finder = self.handles[f].db.clone();
+                let (written, found) = futures_util::future::join(
+                    execute(&db, &op),
+                    finder.find_with_source::<Note>(id),
+                )
+                .await;
+                self.settle_write(h, &op, written).await;
+                self.check_found(f, id, floor, true, found);
+            }
+            55..=59 => {
+                // An entry vanishes from KV, as when its TTL ends: the next find misses.
+                let id = self.id();
+                self.log.push(format!("kv evicts {id}"));
+                self.kv.inner().evict(&format!("sonic:notes:{id}"));
+            }
+            60..=79 => {
+                let id = self.id();
+                self.log.push(format!("h{h} find({id})"));
+                let floor = self.handles[h].floor.get(&id).copied().unwrap_or(0);
+                let found = db.find_with_source::<Note>(id).await;
+                self.check_found(h, id, floor, false, found);
+            }
+            80..=84 => {
+                let id = self.id();
+                self.log.push(format!("h{h} find_fresh({id})"));
+                match db.find_fresh::<Note>(id).await {
+                    Ok(found) if found.as_ref() == self.model.current(id) => {}
+                    Ok(found) => self.fail(format!(
+                        "find_fresh({id}) = {found:?}, model {:?}",
+                        self.model.current(id)
+                    )),
+                    Err(e) if is_injected(&e) => {}
+                    Err(e) => self.fail(format!("find_fresh failed: {e}")),
+                }
+            }
+            85..=94 => {
+                self.log.push(format!("h{h} list"));
+                match db.select::<Note>().all().await {
+                    Ok(mut rows) => {
+                        rows.sort_by_key(|n| n.id);
+                        if rows != self.model.rows() {
+                            self.fail(format!("list {rows:?} != model {:?}", self.model.rows()));
+                        }
+                    }
+                    Err(e) if is_injected(&e) => {}
+                    Err(e) => self.fail(format!("list failed: {e}")),
+                }
+            }
+            _ => {
+                let ms = [1_000, 30_000, 61_000, 130_000][self.rng.below(4) as usize];
+                self.log.push(format!("clock +{ms} ms"));
+                self.clock.advance(ms);
+            }
+        }
+    }
+
+    /// Faults off, the TTL (and the handles' memory) passed: every handle reads the model,
+    /// twice (a miss and a fill, then a hit).
+    async fn finish(&mut self) {
+        self.sql.set_enabled(false);
+        self.kv.set_enabled(false);
+        self.clock.advance((TTL_SECS as i64 + 61) * 1000);
+        self.step += 1;
+        self.log.push("finish".to_string());
+        for h in 0..self.handles.len() {
+            for id in 1..=IDS {
+                for round in 0..2 {
+                    let found = self.handles[h].db.find_with_source::<Note>(id).await;
+                    let found =
+                        found.unwrap_or_else(|e| self.fail(format!("find with faults off: {e}")));
+                    let current = self.model.current(id);
+                    if found.as_ref().map(|f| &f.record) != current {
+                        self.fail(format!(
+                            "finally handle {h} round {round} find({id}) = {found:?}, model {current:?}"
+                        ));
+                    }
+                    if round == 1
+                        && current.is_some()
+                        && found.map(|f| f.source) != Some(Source::Kv)
+                    {
+                        self.fail(format!(
+                            "finally handle {h} find({id}) is not a KV hit after a fill"
+                        ));
+                    }
+                }
+            }
+        }
+        self.check_sql().await;
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn run_suite(handles: usize, salt: u64) -> Stats {
+    let sequences = env_u64("SONIC_MODEL_SEQUENCES", 5_000);
+    let first = env_u64("SONIC_MODEL_SEED", 0);
+    let sqlite = SqliteBackend::memory().unwrap();
+    sqlite
+        .exec(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB, \
+             score REAL NOT NULL)",
+        )
+        .unwrap();
+    let database = CountingSql::new(sqlite);
+    let mut total = Stats::default();
+    for i in 0..sequences {
+        let seed = first.wrapping_add(i) ^ salt;
+        block_on(async {
+            let mut world = World::new(seed, handles, &database);
+            let steps = 1 + world.rng.below(30);
+            for _ in 0..steps {
+                world.step().await;
+            }
+            world.finish().await;
+            total.steps += world.stats.steps;
+            total.finds_of_present += world.stats.finds_of_present;
+            total.kv_hits += world.stats.kv_hits;
+            total.concurrent += world.stats.concurrent;
+            total.failed_writes += world.stats.failed_writes;
+        });
+    }
+    eprintln!("{handles} handle(s), {sequences} sequences: {total:?}");
+    total
+}
+
+#[test]
+fn one_handle_reads_its_writes_under_kv_and_sql_faults() {
+    let stats = run_suite(1, 0);
+    // The cache really served reads, and failures and races really happened.
+    assert!(stats.kv_hits * 4 > stats.finds_of_present, "{stats:?}");
+    assert!(stats.failed_writes > 0 && stats.concurrent > 0, "{stats:?}");
+}
+
+#[test]
+fn two_handles_stay_within_the_staleness_bounds() {
+    let stats = run_suite(2, TWO_HANDLE_SALT);
+    assert!(stats.kv_hits * 4 > stats.finds_of_present, "{stats:?}");
+}
