@@ -1,1 +1,289 @@
-//! placeholder
+//! Cloudflare Workers KV as a Sonic key-value store: [`WorkersKv`] implements
+//! [`KvBackend`] on a `worker::KvStore` binding.
+//!
+//! ```no_run
+//! use sonic_core::{CacheConfig, Db};
+//! use sonic_d1::D1Backend;
+//! use sonic_kv::WorkersKv;
+//!
+//! fn database(env: &worker::Env) -> sonic_core::Result<Db> {
+//!     Db::new(D1Backend::from_env(env, "DB")?)
+//!         .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())
+//! }
+//! ```
+//!
+//! # What is checked before KV is called
+//!
+//! The platform's rules, exactly as [`sonic_core::kv::MemoryKv`] enforces them (so a native
+//! test that passes does not fail on Cloudflare): keys not empty, not `.`/`..`, at most 512
+//! bytes of UTF-8 ([`validate_key`], on every operation); values at most 25 MiB; metadata at
+//! most 1024 bytes of JSON; an expiration TTL of at least 60 s, or an absolute expiration at
+//! least 60 s in the future; at most 100 keys per bulk get; list pages of `1..=1000` keys. A
+//! violation is an [`Error::Kv`] and no KV operation is spent (there are 1,000 per invocation).
+//! Every failure reported by the runtime is an [`Error::Kv`] too, carrying its message and
+//! naming the operation and key. Nothing here panics.
+//!
+//! # Bulk get
+//!
+//! The runtime's bulk get (`get([...keys])`, up to 100 keys, one operation) only returns
+//! values as `"text"` or `"json"`: it rejects `"arrayBuffer"` ("Use \"json\" or \"text\"")
+//! and decodes values as UTF-8 with replacement, so it cannot return arbitrary bytes intact.
+//! [`KvBackend::get_bulk`] (bytes) therefore issues one get per key, all at once, so the
+//! latency is one round trip; [`WorkersKv::get_bulk_text`] uses the real bulk get (chunks of
+//! 100, one operation each) for values known to be UTF-8 text, such as JSON.
+//!
+//! # Listing
+//!
+//! [`KvBackend::list`] maps `list({ prefix, cursor, limit })` to
+//! [`KvListPage`]`{ keys, list_complete, cursor }`; the cursor is dropped on the last page.
+//! Pages can be short, even empty, before the end: follow the cursor (or use
+//! [`sonic_core::kv::list_all`]).
+
+#![warn(missing_docs)]
+
+// Natively only some checks run; the rest is used on wasm32 and by the unit tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod rules;
+
+use std::fmt;
+
+#[cfg(target_arch = "wasm32")]
+use sonic_core::kv::KvKey;
+use sonic_core::kv::{
+    validate_key, KvBackend, KvListOptions, KvListPage, KvPutOptions, MAX_BULK_GET,
+};
+use sonic_core::{Error, Result};
+use worker::wasm_bindgen::JsValue;
+use worker::{Env, KvError, KvStore};
+
+/// A Sonic key-value store on a Workers KV namespace binding. Cheap to clone.
+#[derive(Clone)]
+pub struct WorkersKv {
+    store: KvStore,
+}
+
+impl fmt::Debug for WorkersKv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkersKv").finish_non_exhaustive()
+    }
+}
+
+impl WorkersKv {
+    /// A store on `store` (from `env.kv("KV")`).
+    pub fn new(store: KvStore) -> Self {
+        WorkersKv { store }
+    }
+
+    /// A store on the KV namespace binding named `binding` in the Worker's environment.
+    pub fn from_env(env: &Env, binding: &str) -> Result<Self> {
+        env.kv(binding)
+            .map(WorkersKv::new)
+            .map_err(|e| Error::Kv(format!("KV binding `{binding}`: {e}")))
+    }
+
+    /// The underlying binding.
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    /// The values of any number of keys as UTF-8 text, in the order asked, with the runtime's
+    /// bulk get: one KV operation per 100 keys.
+    ///
+    /// Only for values that are UTF-8 text (e.g. JSON): the runtime decodes each value as
+    /// UTF-8, replacing invalid bytes with U+FFFD, and drops a leading byte-order mark. Use
+    /// [`KvBackend::get_bulk`] for bytes.
+    pub async fn get_bulk_text(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        keys.iter().try_for_each(|key| validate_key(key))?;
+        let mut values = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BULK_GET) {
+            let found = self
+                .store
+                .get_bulk(chunk)
+                .text()
+                .await
+                .map_err(|e| failure("bulk get", chunk.first().map_or("", |k| k), e))?;
+            values.extend(chunk.iter().map(|key| found.get(key).cloned().flatten()));
+        }
+        Ok(values)
+    }
+}
+
+/// The operations behind the [`KvBackend`] implementation (wasm32 only: natively their futures
+/// would not be `Send`, and there is no KV to call).
+#[cfg(target_arch = "wasm32")]
+impl WorkersKv {
+    async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        validate_key(key)?;
+        self.store
+            .get(key)
+            .bytes()
+            .await
+            .map_err(|e| failure("get", key, e))
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        rules::check_bulk_keys(keys)?;
+        futures_util::future::try_join_all(keys.iter().map(|key| self.get_bytes(key))).await
+    }
+
+    async fn put_bytes(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
+        rules::check_put(key, value.len(), options, now_secs())?;
+        let mut put = self
+            .store
+            .put_bytes(key, value)
+            .map_err(|e| failure("put", key, e))?;
+        if let Some(ttl) = options.expiration_ttl {
+            put = put.expiration_ttl(ttl);
+        }
+        if let Some(at) = options.expiration {
+            put = put.expiration(at);
+        }
+        if let Some(metadata) = &options.metadata {
+            put = put.metadata(metadata).map_err(|e| failure("put", key, e))?;
+        }
+        put.execute().await.map_err(|e| failure("put", key, e))
+    }
+
+    async fn delete_key(&self, key: &str) -> Result<()> {
+        validate_key(key)?;
+        self.store
+            .delete(key)
+            .await
+            .map_err(|e| failure("delete", key, e))
+    }
+
+    async fn list_page(&self, options: &KvListOptions) -> Result<KvListPage> {
+        let limit = rules::list_limit(options)?;
+        let prefix = options.prefix.as_deref().unwrap_or("");
+        let mut list = self.store.list().limit(limit as u64);
+        if !prefix.is_empty() {
+            list = list.prefix(prefix.to_string());
+        }
+        if let Some(cursor) = &options.cursor {
+            list = list.cursor(cursor.clone());
+        }
+        let response = list
+            .execute()
+            .await
+            .map_err(|e| failure("list prefix", prefix, e))?;
+        let keys = response
+            .keys
+            .into_iter()
+            .map(|key| KvKey {
+                name: key.name,
+                expiration: key.expiration,
+                metadata: key.metadata,
+            })
+            .collect();
+        Ok(rules::list_page(
+            keys,
+            response.list_complete,
+            response.cursor,
+        ))
+    }
+}
+
+/// The current time, Unix seconds (for the absolute-expiration check).
+#[cfg(target_arch = "wasm32")]
+fn now_secs() -> u64 {
+    let ms = worker::js_sys::Date::now();
+    if ms.is_finite() && ms > 0.0 {
+        (ms / 1000.0) as u64
+    } else {
+        0
+    }
+}
+
+/// A runtime failure as an [`Error::Kv`] with the runtime's message.
+fn failure(operation: &str, key: &str, error: KvError) -> Error {
+    let detail = match error {
+        KvError::JavaScript(value) => js_message(&value),
+        KvError::Serialization(e) => format!("cannot serialise: {e}"),
+        KvError::InvalidKvStore(binding) => format!("invalid KV binding `{binding}`"),
+    };
+    rules::kv_error(operation, key, &detail)
+}
+
+/// The message of a thrown JavaScript value, read with `Reflect` so that no value can make
+/// this fail.
+fn js_message(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    if value.is_object() {
+        if let Some(message) = worker::js_sys::Reflect::get(value, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+        {
+            return message;
+        }
+    }
+    let kind = value.js_typeof().as_string().unwrap_or_default();
+    format!("the runtime threw a JavaScript {kind}")
+}
+
+#[cfg(target_arch = "wasm32")]
+#[async_trait::async_trait(?Send)]
+impl KvBackend for WorkersKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.get_bytes(key).await
+    }
+
+    async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.get_many(keys).await
+    }
+
+    async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
+        self.put_bytes(key, value, options).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.delete_key(key).await
+    }
+
+    async fn list(&self, options: &KvListOptions) -> Result<KvListPage> {
+        self.list_page(options).await
+    }
+}
+
+/// Natively there is no Workers KV: arguments are checked as on wasm32, then calls fail.
+#[cfg(not(target_arch = "wasm32"))]
+#[async_trait::async_trait]
+impl KvBackend for WorkersKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        validate_key(key)?;
+        Err(not_in_a_worker())
+    }
+
+    async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        rules::check_bulk_keys(keys)?;
+        Err(not_in_a_worker())
+    }
+
+    async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        rules::check_put(key, value.len(), options, now)?;
+        Err(not_in_a_worker())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        validate_key(key)?;
+        Err(not_in_a_worker())
+    }
+
+    async fn list(&self, options: &KvListOptions) -> Result<KvListPage> {
+        rules::list_limit(options)?;
+        Err(not_in_a_worker())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn not_in_a_worker() -> Error {
+    Error::Kv(
+        "Workers KV is only available inside a Cloudflare Worker (wasm32); use \
+         sonic_core::MemoryKv natively"
+            .to_string(),
+    )
+}

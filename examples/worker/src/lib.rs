@@ -10,6 +10,10 @@
 //! - `GET  /_probe/kv`         → puts then gets a fixed key → `{"key":..,"value":..}`
 //! - `PUT  /_probe/kv/:key`    → body text stored under `key`
 //! - `GET  /_probe/kv/:key`    → `{"key":..,"value":..}` or 404
+//! - `POST /_backend/...`      → the `sonic-d1` / `sonic-kv` test routes (see
+//!   [`backend_routes`]; kept in their own module so they survive a rewrite of this file)
+
+pub mod backend_routes;
 
 use serde::{Deserialize, Serialize};
 use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router};
@@ -31,7 +35,7 @@ const KV_PROBE_KEY: &str = "_probe:kv";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Router::new()
+    backend_routes::register(Router::new())
         .get("/health", |_, _| Response::from_json(&serde_json::json!({ "ok": true })))
         .get_async("/_probe/d1", |_, ctx| async move { d1_select_one(&ctx).await })
         .put_async("/_probe/d1/:id", |mut req, ctx| async move {

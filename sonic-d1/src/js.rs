@@ -1,0 +1,393 @@
+//! The JavaScript side of [`D1Backend`]: binding values, calling D1, reading its results.
+//!
+//! Only compiled for wasm32. Every JavaScript call goes through a `catch` binding or
+//! `Reflect`, and every value read from JavaScript is checked before use, so a failure of any
+//! kind becomes an [`Error`], never a panic.
+
+use sonic_core::{Error, QueryResult, Result, Statement, Value};
+use worker::js_sys::{
+    Array, ArrayBuffer, BigInt, Float64Array, Function, Object, Promise, Reflect, Uint8Array,
+};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker_sys::types::{
+    D1Database as DatabaseSys, D1DatabaseSession as SessionSys, D1PreparedStatement as PreparedSys,
+};
+
+use crate::params::sql_to_send;
+use crate::rules::{
+    bytes_from_numbers, check_statement, error_from_message, exact_count, exact_integer,
+    number_to_value,
+};
+use crate::shape::Shape;
+use crate::D1Backend;
+
+impl D1Backend {
+    /// Prepares and binds one statement (its integer parameters cast to INTEGER, see
+    /// [`crate::params`]).
+    ///
+    /// This calls the binding's `prepare` through `worker-sys` (a `catch` binding) instead of
+    /// `worker::D1Database::prepare`, which unwraps the result: that unwrap can only fire when
+    /// the JavaScript `prepare` call itself throws (a binding object that is not a working
+    /// `D1Database`), since D1's `prepare` only stores the SQL text — SQL errors surface when
+    /// the statement runs. Either way, here it is an `Err`.
+    fn prepare(&self, statement: &Statement) -> Result<PreparedSys> {
+        let sql = sql_to_send(statement, &self.capabilities)?;
+        let prepared = match &self.session {
+            Some(session) => {
+                let session: &SessionSys = session.as_ref().unchecked_ref();
+                session.session_prepare(&sql)
+            }
+            None => {
+                let db: &DatabaseSys = self.db.as_ref().unchecked_ref();
+                db.prepare(&sql)
+            }
+        }
+        .map_err(js_error)?;
+        if statement.params.is_empty() {
+            return Ok(prepared);
+        }
+        let params = Array::new();
+        for value in &statement.params {
+            params.push(&to_js(value));
+        }
+        prepared.bind(params).map_err(js_error)
+    }
+
+    /// [`sonic_core::SqlBackend::execute`] on wasm32.
+    pub(crate) async fn execute_js(&self, statement: &Statement) -> Result<QueryResult> {
+        check_statement(statement, &self.capabilities)?;
+        let prepared = self.prepare(statement)?;
+        match Shape::of(&statement.sql) {
+            Shape::Write => {
+                let result = settle(prepared.run()).await?;
+                check_success(&result)?;
+                let (changes, last_insert_rowid) = counters(&result)?;
+                Ok(QueryResult {
+                    columns: Vec::new(),
+                    values: Vec::new(),
+                    changes,
+                    last_insert_rowid,
+                })
+            }
+            shape => {
+                let rows = raw_with_column_names(&prepared).await?;
+                let (columns, values, row_count) = decode_raw(&rows)?;
+                Ok(QueryResult {
+                    columns,
+                    values,
+                    changes: if shape == Shape::Returning {
+                        row_count as u64
+                    } else {
+                        0
+                    },
+                    last_insert_rowid: None,
+                })
+            }
+        }
+    }
+
+    /// [`sonic_core::SqlBackend::batch`] on wasm32.
+    pub(crate) async fn batch_js(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Check every statement before preparing any: nothing is sent if one is refused.
+        for statement in statements {
+            check_statement(statement, &self.capabilities)?;
+        }
+        let prepared = Array::new();
+        for statement in statements {
+            prepared.push(self.prepare(statement)?.as_ref());
+        }
+        let call = match &self.session {
+            Some(session) => {
+                let session: &SessionSys = session.as_ref().unchecked_ref();
+                session.session_batch(prepared)
+            }
+            None => {
+                let db: &DatabaseSys = self.db.as_ref().unchecked_ref();
+                db.batch(prepared)
+            }
+        };
+        let results = settle(call).await?;
+        let results: Array = results
+            .dyn_into()
+            .map_err(|_| unexpected("D1 batch() did not resolve to an array"))?;
+        if results.length() as usize != statements.len() {
+            return Err(unexpected(format!(
+                "D1 batch() returned {} results for {} statements",
+                results.length(),
+                statements.len()
+            )));
+        }
+        statements
+            .iter()
+            .zip(results.iter())
+            .map(|(statement, result)| {
+                check_success(&result)?;
+                let (columns, values, row_count) = decode_objects(&result)?;
+                let (changes, last_insert_rowid) = counters(&result)?;
+                Ok(match Shape::of(&statement.sql) {
+                    Shape::Rows => QueryResult {
+                        columns,
+                        values,
+                        changes: 0,
+                        last_insert_rowid: None,
+                    },
+                    Shape::Returning => QueryResult {
+                        columns,
+                        values,
+                        changes: row_count as u64,
+                        last_insert_rowid,
+                    },
+                    Shape::Write => QueryResult {
+                        columns,
+                        values,
+                        changes,
+                        last_insert_rowid,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// A parameter as D1's `bind()` takes it. [`check_statement`] has already refused what would
+/// not cross exactly (integers beyond ±(2^53 − 1), non-finite reals).
+fn to_js(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        // Exact: the magnitude is at most 2^53 − 1 here.
+        Value::Integer(i) => JsValue::from_f64(*i as f64),
+        Value::Real(r) => JsValue::from_f64(*r),
+        Value::Text(s) => JsValue::from_str(s),
+        // D1 binds an ArrayBuffer view as a BLOB.
+        Value::Blob(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+    }
+}
+
+/// Awaits a D1 promise; a synchronous throw or a rejection becomes an [`Error`].
+async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue> {
+    let promise = call.map_err(js_error)?;
+    JsFuture::from(promise).await.map_err(js_error)
+}
+
+/// `statement.raw({ columnNames: true })`: the column names, then one array per row.
+///
+/// `worker-sys` 0.8.7 binds `raw()` without its options argument, so the method is called
+/// through `Reflect`.
+async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
+    let raw = Reflect::get(statement, &JsValue::from_str("raw")).map_err(js_error)?;
+    let raw: Function = raw
+        .dyn_into()
+        .map_err(|_| unexpected("D1PreparedStatement has no raw() method"))?;
+    let options = Object::new();
+    Reflect::set(&options, &JsValue::from_str("columnNames"), &JsValue::TRUE).map_err(js_error)?;
+    let returned = raw.call1(statement, &options).map_err(js_error)?;
+    let rows = JsFuture::from(Promise::resolve(&returned))
+        .await
+        .map_err(js_error)?;
+    rows.dyn_into()
+        .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
+}
+
+/// Columns, values (row-major) and row count from `raw({ columnNames: true })`'s output. An
+/// empty array (D1 sends no result set at all, e.g. for some DDL) is an empty result.
+fn decode_raw(rows: &Array) -> Result<(Vec<String>, Vec<Value>, usize)> {
+    let mut rows = rows.iter();
+    let Some(header) = rows.next() else {
+        return Ok((Vec::new(), Vec::new(), 0));
+    };
+    let header: Array = header
+        .dyn_into()
+        .map_err(|_| unexpected("D1 raw() column names are not an array"))?;
+    let columns = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            name.as_string()
+                .ok_or_else(|| unexpected(format!("D1 raw() column name {i} is not a string")))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    let mut values = Vec::new();
+    let mut row_count = 0;
+    for (index, row) in rows.enumerate() {
+        let row: Array = row
+            .dyn_into()
+            .map_err(|_| unexpected(format!("D1 raw() row {index} is not an array")))?;
+        if row.length() as usize != columns.len() {
+            return Err(unexpected(format!(
+                "D1 raw() row {index} has {} values for {} columns",
+                row.length(),
+                columns.len()
+            )));
+        }
+        for (cell, column) in row.iter().zip(&columns) {
+            values.push(js_to_value(&cell, column)?);
+        }
+        row_count += 1;
+    }
+    Ok((columns, values, row_count))
+}
+
+/// Columns, values and row count from a batch result, whose rows D1 turns into objects keyed
+/// by column name (see the crate docs for what that loses).
+fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> {
+    let rows = Reflect::get(result, &JsValue::from_str("results")).map_err(js_error)?;
+    if rows.is_undefined() || rows.is_null() {
+        return Ok((Vec::new(), Vec::new(), 0));
+    }
+    let rows: Array = rows
+        .dyn_into()
+        .map_err(|_| unexpected("D1 batch result rows are not an array"))?;
+    let Some(first) = rows.iter().next() else {
+        return Ok((Vec::new(), Vec::new(), 0));
+    };
+    let first: Object = first
+        .dyn_into()
+        .map_err(|_| unexpected("D1 batch result row 0 is not an object"))?;
+    let keys = Object::keys(&first);
+    let columns = keys
+        .iter()
+        .map(|key| {
+            key.as_string()
+                .ok_or_else(|| unexpected("D1 batch result column name is not a string"))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    let mut values = Vec::with_capacity(columns.len() * rows.length() as usize);
+    let mut row_count = 0;
+    for (index, row) in rows.iter().enumerate() {
+        if !row.is_object() {
+            return Err(unexpected(format!(
+                "D1 batch result row {index} is not an object"
+            )));
+        }
+        for (key, column) in keys.iter().zip(&columns) {
+            let cell = Reflect::get(&row, &key).map_err(js_error)?;
+            values.push(js_to_value(&cell, column)?);
+        }
+        row_count += 1;
+    }
+    Ok((columns, values, row_count))
+}
+
+/// `meta.changes` and `meta.last_row_id` of a D1 result (0 and `None` when absent; a rowid
+/// beyond ±(2^53 − 1), which D1 could not report exactly, is `None`).
+fn counters(result: &JsValue) -> Result<(u64, Option<i64>)> {
+    let meta = Reflect::get(result, &JsValue::from_str("meta")).map_err(js_error)?;
+    if !meta.is_object() {
+        return Ok((0, None));
+    }
+    let number = |name: &str| -> Result<Option<f64>> {
+        Ok(Reflect::get(&meta, &JsValue::from_str(name))
+            .map_err(js_error)?
+            .as_f64())
+    };
+    let changes = number("changes")?.and_then(exact_count).unwrap_or(0);
+    let last_row_id = number("last_row_id")?.and_then(exact_integer);
+    Ok((changes, last_row_id))
+}
+
+/// A D1 result object with `success: false` is an error (the binding normally throws instead).
+fn check_success(result: &JsValue) -> Result<()> {
+    let success = Reflect::get(result, &JsValue::from_str("success")).map_err(js_error)?;
+    if success.as_bool() == Some(false) {
+        let message = Reflect::get(result, &JsValue::from_str("error"))
+            .ok()
+            .and_then(|e| e.as_string())
+            .unwrap_or_default();
+        return Err(error_from_message(&message));
+    }
+    Ok(())
+}
+
+/// A result cell as a [`Value`]. D1 sends `null`, numbers, strings and BLOBs as arrays of
+/// numbers; booleans, `BigInt`s, `ArrayBuffer`s and typed arrays are accepted too in case a
+/// runtime sends them. Anything else is an error naming the column.
+fn js_to_value(cell: &JsValue, column: &str) -> Result<Value> {
+    if cell.is_null() || cell.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(n) = cell.as_f64() {
+        return Ok(number_to_value(n));
+    }
+    if let Some(s) = cell.as_string() {
+        return Ok(Value::Text(s));
+    }
+    if let Some(b) = cell.as_bool() {
+        return Ok(Value::Integer(i64::from(b)));
+    }
+    if cell.is_bigint() {
+        let text = cell
+            .unchecked_ref::<BigInt>()
+            .to_string(10)
+            .ok()
+            .and_then(|s| s.as_string());
+        return text
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(Value::Integer)
+            .ok_or_else(|| unreadable(column, "a BigInt outside the range of i64"));
+    }
+    if Array::is_array(cell) {
+        // One copy into wasm memory; non-numbers become NaN and are refused below.
+        let numbers = Float64Array::new(cell).to_vec();
+        return bytes_from_numbers(&numbers)
+            .map(Value::Blob)
+            .map_err(|what| unreadable(column, &what));
+    }
+    if let Some(bytes) = cell.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Blob(bytes.to_vec()));
+    }
+    if let Some(buffer) = cell.dyn_ref::<ArrayBuffer>() {
+        return Ok(Value::Blob(Uint8Array::new(buffer).to_vec()));
+    }
+    let kind = cell.js_typeof().as_string().unwrap_or_default();
+    Err(unreadable(column, &format!("a JavaScript {kind}")))
+}
+
+fn unreadable(column: &str, what: &str) -> Error {
+    Error::Database {
+        message: format!("D1 returned {what} in column `{column}`, which is not a SQLite value"),
+    }
+}
+
+fn unexpected(what: impl Into<String>) -> Error {
+    Error::Database {
+        message: what.into(),
+    }
+}
+
+/// An exception thrown by the D1 binding as an [`Error`], classified by SQLite's message.
+pub(crate) fn js_error(error: JsValue) -> Error {
+    error_from_message(&js_message(&error))
+}
+
+/// The message of a thrown JavaScript value. D1 throws
+/// `Error("D1_ERROR: <msg>", { cause: Error("<msg>") })`; the outer message is used, its
+/// cause's when the outer one is empty. Properties are read with `Reflect`, so an odd thrown
+/// value (a string, an object with a throwing getter) cannot make this fail.
+fn js_message(error: &JsValue) -> String {
+    if let Some(text) = error.as_string() {
+        return text;
+    }
+    let message_of = |value: &JsValue| {
+        Reflect::get(value, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+    };
+    if error.is_object() {
+        if let Some(message) = message_of(error).filter(|m| !m.trim().is_empty()) {
+            return message;
+        }
+        if let Some(message) = Reflect::get(error, &JsValue::from_str("cause"))
+            .ok()
+            .filter(JsValue::is_object)
+            .and_then(|cause| message_of(&cause))
+        {
+            return message;
+        }
+    }
+    let kind = error.js_typeof().as_string().unwrap_or_default();
+    format!("D1 failed with a JavaScript {kind} and no message")
+}

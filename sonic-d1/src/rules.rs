@@ -1,0 +1,285 @@
+//! The value and message rules of the D1 backend, as plain functions (tested natively).
+//!
+//! Everything that crosses to D1 passes through JavaScript, and D1 carries parameters and
+//! results as JSON: numbers are IEEE doubles on both sides. These functions decide what can
+//! cross exactly and what a JavaScript value means as a [`Value`].
+
+use sonic_core::{Capabilities, Error, Result, Statement, Value};
+
+/// The largest integer a JavaScript number holds exactly, and the bound of what D1 binds and
+/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`). Beyond it, distinct integers share
+/// one double (2^53 + 1 would be stored as 2^53).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Checks a statement against D1's limits and every parameter against what D1 can bind
+/// exactly, before anything is sent.
+pub(crate) fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
+    if statement.params.len() > capabilities.max_params {
+        return Err(Error::Limit(format!(
+            "statement has {} bound parameters; D1 allows at most {} per statement",
+            statement.params.len(),
+            capabilities.max_params
+        )));
+    }
+    if statement.sql.len() > capabilities.max_sql_len {
+        return Err(Error::Limit(format!(
+            "statement is {} bytes of SQL; D1 allows at most {} bytes",
+            statement.sql.len(),
+            capabilities.max_sql_len
+        )));
+    }
+    for (index, value) in statement.params.iter().enumerate() {
+        check_param(index + 1, value)?;
+    }
+    Ok(())
+}
+
+/// Checks that `value` (parameter number `position`, from 1) crosses to D1 unchanged.
+///
+/// Integers beyond ±(2^53 − 1) would be rounded by the JavaScript number they travel in, and
+/// a non-finite REAL would reach D1's JSON as `null`: both are refused with
+/// [`Error::Limit`], never bound approximately.
+pub(crate) fn check_param(position: usize, value: &Value) -> Result<()> {
+    match value {
+        Value::Integer(i) if !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(i) => {
+            Err(Error::Limit(format!(
+                "parameter {position}: INTEGER {i} is outside ±(2^53 − 1) = \
+                 ±{MAX_SAFE_INTEGER}, the range D1 binds exactly (values cross JavaScript as \
+                 doubles); nothing was sent"
+            )))
+        }
+        Value::Real(r) if !r.is_finite() => Err(Error::Limit(format!(
+            "parameter {position}: REAL {r} cannot be bound on D1 (its JSON transport has no \
+             NaN or infinity; D1 would store NULL); nothing was sent"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The value of a JavaScript number in a D1 result.
+///
+/// D1 returns INTEGER and REAL cells alike as numbers, so the storage class is not known here:
+/// an integral number within ±(2^53 − 1) becomes [`Value::Integer`] (a REAL column holding
+/// `2.0` therefore reads as `Integer(2)`, which `f64: FromValue` accepts exactly), and
+/// anything else — fractions, `-0`, non-finite numbers, and integral numbers of magnitude
+/// 2^53 or more, which may be an INTEGER that D1 already rounded — becomes [`Value::Real`].
+/// Reading such a rounded integer into an `i64` field is then a decode error
+/// ("expected INTEGER, found REAL …"), never a silently wrong integer.
+pub(crate) fn number_to_value(n: f64) -> Value {
+    match exact_integer(n) {
+        Some(i) if !(i == 0 && n.is_sign_negative()) => Value::Integer(i),
+        _ => Value::Real(n),
+    }
+}
+
+/// `n` as an `i64` when it is an integer within ±(2^53 − 1).
+pub(crate) fn exact_integer(n: f64) -> Option<i64> {
+    // `MAX_SAFE_INTEGER as f64` is exact; NaN fails every comparison.
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
+        Some(n as i64)
+    } else {
+        None
+    }
+}
+
+/// A count from D1's `meta` (`changes`): a non-negative exact integer, else `None`.
+pub(crate) fn exact_count(n: f64) -> Option<u64> {
+    exact_integer(n).and_then(|i| u64::try_from(i).ok())
+}
+
+/// The bytes of a BLOB that D1 returned as an array of numbers (already copied out as
+/// doubles). Every element must be an integer in `0..=255`.
+pub(crate) fn bytes_from_numbers(numbers: &[f64]) -> Result<Vec<u8>, String> {
+    numbers
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| match exact_integer(n) {
+            Some(b @ 0..=255) => Ok(b as u8),
+            _ => Err(format!(
+                "an array that is not a BLOB: element {i} is {n}, not a byte"
+            )),
+        })
+        .collect()
+}
+
+/// The SQLite message inside a D1 error message.
+///
+/// The D1 binding throws `new Error("D1_ERROR: <message>", { cause: new Error(<message>) })`
+/// for every failed query (`first`, `run`, `all`, `raw` and `batch` alike; the `worker` crate
+/// merely wraps `all()`'s differently). The `D1_ERROR: ` prefix is noise and is removed
+/// (repeatedly, in case a layer added it twice); other `D1_…` prefixes (`D1_TYPE_ERROR`,
+/// `D1_EXEC_ERROR`, …) say something and are kept, and so is SQLite's own text, including the
+/// `: SQLITE_CONSTRAINT` style suffixes D1 appends.
+pub(crate) fn clean_message(raw: &str) -> &str {
+    let mut message = raw.trim();
+    while let Some(rest) = message.strip_prefix("D1_ERROR:") {
+        message = rest.trim_start();
+    }
+    message
+}
+
+/// The [`Error`] for a D1 error message: constraint violations get their own variants
+/// (see [`Error::from_sqlite_message`]), everything else is [`Error::Database`].
+pub(crate) fn error_from_message(raw: &str) -> Error {
+    let message = clean_message(raw);
+    if message.is_empty() {
+        Error::Database {
+            message: "D1 reported an error without a message".to_string(),
+        }
+    } else {
+        Error::from_sqlite_message(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_bind_only_within_the_safe_range() {
+        for ok in [0, 1, -1, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER] {
+            assert!(check_param(1, &Value::Integer(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            MAX_SAFE_INTEGER + 1,
+            -MAX_SAFE_INTEGER - 1,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let err = check_param(3, &Value::Integer(bad)).unwrap_err();
+            assert!(matches!(err, Error::Limit(_)), "{bad}");
+            let text = err.to_string();
+            assert!(text.contains("parameter 3"), "{text}");
+            assert!(text.contains(&bad.to_string()), "{text}");
+            assert!(text.contains("2^53"), "{text}");
+        }
+    }
+
+    #[test]
+    fn non_finite_reals_are_refused() {
+        assert!(check_param(1, &Value::Real(1.5)).is_ok());
+        assert!(check_param(1, &Value::Real(-0.0)).is_ok());
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                check_param(1, &Value::Real(bad)),
+                Err(Error::Limit(_))
+            ));
+        }
+        for fine in [
+            Value::Null,
+            Value::Text("x".into()),
+            Value::Blob(vec![0, 255]),
+        ] {
+            assert!(check_param(1, &fine).is_ok());
+        }
+    }
+
+    #[test]
+    fn statement_limits() {
+        let caps = Capabilities::D1;
+        let ok = Statement::new("SELECT ?", vec![Value::Integer(1); 100]);
+        assert!(check_statement(&ok, &caps).is_ok());
+        let many = Statement::new("SELECT ?", vec![Value::Integer(1); 101]);
+        assert!(matches!(check_statement(&many, &caps), Err(Error::Limit(m)) if m.contains("101")));
+        let long = Statement::new("x".repeat(100_001), vec![]);
+        assert!(matches!(
+            check_statement(&long, &caps),
+            Err(Error::Limit(_))
+        ));
+        let bad = Statement::new("SELECT ?, ?", vec![Value::Null, Value::Integer(i64::MAX)]);
+        assert!(
+            matches!(check_statement(&bad, &caps), Err(Error::Limit(m)) if m.contains("parameter 2"))
+        );
+    }
+
+    #[test]
+    fn numbers_become_integers_only_when_exact() {
+        assert_eq!(number_to_value(0.0), Value::Integer(0));
+        assert_eq!(number_to_value(2.0), Value::Integer(2));
+        assert_eq!(number_to_value(-7.0), Value::Integer(-7));
+        let max = MAX_SAFE_INTEGER as f64;
+        assert_eq!(number_to_value(max), Value::Integer(MAX_SAFE_INTEGER));
+        assert_eq!(number_to_value(-max), Value::Integer(-MAX_SAFE_INTEGER));
+        // 2^53 may be a rounded 2^53 + 1: not trusted as an integer.
+        assert_eq!(
+            number_to_value(max + 1.0),
+            Value::Real(9_007_199_254_740_992.0)
+        );
+        assert_eq!(number_to_value(1.5), Value::Real(1.5));
+        assert_eq!(number_to_value(1e300), Value::Real(1e300));
+        assert!(
+            matches!(number_to_value(-0.0), Value::Real(r) if r == 0.0 && r.is_sign_negative())
+        );
+        assert!(matches!(number_to_value(f64::NAN), Value::Real(r) if r.is_nan()));
+        assert_eq!(number_to_value(f64::INFINITY), Value::Real(f64::INFINITY));
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(exact_count(3.0), Some(3));
+        assert_eq!(exact_count(0.0), Some(0));
+        assert_eq!(exact_count(-1.0), None);
+        assert_eq!(exact_count(1.5), None);
+        assert_eq!(exact_count(f64::NAN), None);
+        assert_eq!(exact_count(1e20), None);
+        assert_eq!(exact_integer(-5.0), Some(-5));
+    }
+
+    #[test]
+    fn blob_arrays() {
+        let all: Vec<f64> = (0..=255).map(f64::from).collect();
+        assert_eq!(
+            bytes_from_numbers(&all).unwrap(),
+            (0..=255).collect::<Vec<u8>>()
+        );
+        assert_eq!(bytes_from_numbers(&[]).unwrap(), Vec::<u8>::new());
+        for bad in [256.0, -1.0, 1.5, f64::NAN] {
+            let err = bytes_from_numbers(&[1.0, bad]).unwrap_err();
+            assert!(err.contains("element 1"), "{err}");
+        }
+    }
+
+    #[test]
+    fn messages_lose_the_d1_error_prefix_only() {
+        assert_eq!(
+            clean_message("D1_ERROR: UNIQUE constraint failed: users.email: SQLITE_CONSTRAINT"),
+            "UNIQUE constraint failed: users.email: SQLITE_CONSTRAINT"
+        );
+        assert_eq!(
+            clean_message("D1_ERROR: D1_ERROR: no such table: x"),
+            "no such table: x"
+        );
+        assert_eq!(
+            clean_message("D1_TYPE_ERROR: Type 'bigint' not supported"),
+            "D1_TYPE_ERROR: Type 'bigint' not supported"
+        );
+        assert_eq!(
+            clean_message("  near \"x\": syntax error "),
+            "near \"x\": syntax error"
+        );
+    }
+
+    #[test]
+    fn messages_are_classified() {
+        assert!(matches!(
+            error_from_message("D1_ERROR: UNIQUE constraint failed: t.a: SQLITE_CONSTRAINT"),
+            Error::UniqueViolation { message } if message == "UNIQUE constraint failed: t.a: SQLITE_CONSTRAINT"
+        ));
+        assert!(matches!(
+            error_from_message("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT"),
+            Error::ForeignKeyViolation { .. }
+        ));
+        assert!(matches!(
+            error_from_message("D1_ERROR: NOT NULL constraint failed: t.a"),
+            Error::ConstraintViolation { .. }
+        ));
+        assert!(matches!(
+            error_from_message("D1_ERROR: no such table: nope: SQLITE_ERROR"),
+            Error::Database { message } if message == "no such table: nope: SQLITE_ERROR"
+        ));
+        assert!(matches!(
+            error_from_message("D1_ERROR: "),
+            Error::Database { message } if message.contains("without a message")
+        ));
+    }
+}
