@@ -10,8 +10,18 @@ use crate::error::{Error, Result};
 use crate::schema::{Table, TableDef};
 use crate::value::Value;
 
+/// Whether `result` is zero rows that came without their column names: D1's `batch()` only
+/// names columns through the rows themselves, so an empty result of a batched statement has
+/// none.
+fn is_unnamed_empty(result: &QueryResult) -> bool {
+    result.values.is_empty() && result.columns.is_empty()
+}
+
 /// Checks that `result` holds whole rows of `width` values.
 pub(crate) fn check_shape(result: &QueryResult, width: usize, table: &TableDef) -> Result<()> {
+    if is_unnamed_empty(result) {
+        return Ok(());
+    }
     let whole = width > 0 && result.values.len() % width == 0;
     if result.columns.len() != width || !whole {
         return Err(Error::Database {
@@ -43,6 +53,9 @@ pub(crate) fn decode_rows<T: Table>(result: QueryResult) -> Result<Vec<T>> {
 /// and no other column may be (a typo in an alias should not be silently dropped).
 pub(crate) fn decode_by_name<T: Table>(result: QueryResult) -> Result<Vec<T>> {
     let def = T::DEF;
+    if is_unnamed_empty(&result) {
+        return Ok(Vec::new());
+    }
     let mut positions: Vec<Option<usize>> = vec![None; def.columns.len()];
     for (position, name) in result.columns.iter().enumerate() {
         let index = def.require_column(name)?;
@@ -109,5 +122,34 @@ pub(crate) fn decode_count(result: &QueryResult, table: &TableDef) -> Result<u64
 fn count_error(table: &TableDef, n: i64) -> Error {
     Error::Database {
         message: format!("COUNT(*) of `{}` returned {n}", table.name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: TableDef = TableDef {
+        name: "notes",
+        rust_name: "Note",
+        columns: &[],
+        primary_key: 0,
+        relations: &[],
+    };
+
+    #[test]
+    fn an_empty_result_without_column_names_is_zero_rows() {
+        // What D1's batch() returns for a statement that matched nothing.
+        assert!(check_shape(&QueryResult::default(), 3, &TABLE).is_ok());
+    }
+
+    #[test]
+    fn values_without_column_names_are_still_a_shape_error() {
+        let result = QueryResult {
+            values: vec![Value::Integer(1)],
+            ..QueryResult::default()
+        };
+        let error = check_shape(&result, 1, &TABLE).unwrap_err().to_string();
+        assert!(error.contains("0 columns and 1 values"), "{error}");
     }
 }
