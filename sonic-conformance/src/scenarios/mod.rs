@@ -1,0 +1,79 @@
+//! The scenarios, one async function each, and the registry that names them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::check::Outcome;
+use crate::ctx::Ctx;
+
+mod bulk;
+mod crud;
+mod eager;
+mod errors;
+mod kv;
+mod queries;
+mod values;
+
+/// A scenario's future (not `Send`: on wasm32 the backends' futures are not).
+pub(crate) type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + 'a>>;
+
+/// A named scenario.
+pub(crate) struct Scenario {
+    /// The name reports and `Options::only` use.
+    pub(crate) name: &'static str,
+    /// Runs it.
+    pub(crate) run: for<'a> fn(&'a Ctx) -> ScenarioFuture<'a>,
+}
+
+macro_rules! registry {
+    ($($name:ident => $function:path,)*) => {
+        /// Every scenario, in the order they run.
+        pub(crate) const SCENARIOS: &[Scenario] = &[$(
+            Scenario {
+                name: stringify!($name),
+                run: |ctx| Box::pin($function(ctx)),
+            },
+        )*];
+    };
+}
+
+registry! {
+    crud => crud::crud,
+    filter_operators => queries::filter_operators,
+    filter_by_name => queries::filter_by_name,
+    order_limit_offset => queries::order_limit_offset,
+    count_and_page => queries::count_and_page,
+    eager_many => eager::eager_many,
+    eager_one => eager::eager_one,
+    eager_nested => eager::eager_nested,
+    eager_values => eager::eager_values,
+    insert_many_1000 => bulk::insert_many_1000,
+    insert_many_atomic => bulk::insert_many_atomic,
+    values_round_trip => values::values_round_trip,
+    integers => values::integers,
+    integers_beyond_2_53 => values::integers_beyond_2_53,
+    bools => values::bools,
+    text_unicode => values::text_unicode,
+    text_nul => values::text_nul,
+    empty_and_null => values::empty_and_null,
+    blobs => values::blobs,
+    floats => values::floats,
+    json_columns => values::json_columns,
+    unique_violation => errors::unique_violation,
+    foreign_key_violation => errors::foreign_key_violation,
+    not_found => errors::not_found,
+    kv_miss_then_hit => kv::kv_miss_then_hit,
+    kv_write_through => kv::kv_write_through,
+    kv_update => kv::kv_update,
+    kv_delete => kv::kv_delete,
+    kv_update_where => kv::kv_update_where,
+    kv_delete_where => kv::kv_delete_where,
+    kv_find_fresh => kv::kv_find_fresh,
+    kv_awkward_keys => kv::kv_awkward_keys,
+    kv_cascade_delete => kv::kv_cascade_delete,
+}
+
+/// Whether a scenario needs the KV cache.
+pub(crate) fn needs_kv(name: &str) -> bool {
+    name.starts_with("kv_")
+}
