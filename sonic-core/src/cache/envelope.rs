@@ -18,6 +18,8 @@
 //! Decoding is strict: anything else (another version, another fingerprint, a row of the
 //! wrong length, an unknown value shape) is an error, which the cache treats as a miss.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::schema::TableDef;
@@ -45,18 +47,7 @@ pub fn fingerprint(def: &TableDef) -> String {
         hasher.update(column.sql_type.keyword().as_bytes());
         hasher.update([u8::from(column.nullable), u8::from(column.primary_key)]);
     }
-    hex(&hasher.finalize()[..8])
-}
-
-/// Lower-case hex digits of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
+    hex::encode(&hasher.finalize()[..8])
 }
 
 /// Serialises a row (values in column order) into an envelope.
@@ -170,68 +161,17 @@ fn json_to_value(json: &serde_json::Value) -> Result<Value, String> {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (RFC 4648 §4).
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 0x3f) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+fn base64_encode(bytes: &[u8]) -> String {
+    BASE64.encode(bytes)
 }
 
 /// Decodes what [`base64_encode`] produces; rejects anything else (no whitespace, padding
-/// required, no non-zero trailing bits).
-pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
-        return Err(format!(
-            "base64 of length {} is not a multiple of 4",
-            bytes.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let groups = bytes.len() / 4;
-    for (g, quad) in bytes.chunks(4).enumerate() {
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && g + 1 != groups) {
-            return Err("misplaced base64 padding".to_string());
-        }
-        let mut n: u32 = 0;
-        for &c in &quad[..4 - pad] {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return Err(format!("invalid base64 character {:?}", c as char)),
-            };
-            n = (n << 6) | u32::from(v);
-        }
-        n <<= 6 * pad as u32;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = 3 - pad;
-        // Canonical form only: the bits below the last kept byte must be zero.
-        if decoded[keep..].iter().any(|&b| b != 0) {
-            return Err("non-canonical base64".to_string());
-        }
-        out.extend_from_slice(&decoded[..keep]);
-    }
-    Ok(out)
+/// required, no non-zero trailing bits: the `STANDARD` engine's defaults).
+fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    BASE64
+        .decode(text)
+        .map_err(|e| format!("invalid base64: {e}"))
 }
 
 #[cfg(test)]

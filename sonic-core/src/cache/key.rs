@@ -17,7 +17,6 @@
 
 use sha2::{Digest, Sha256};
 
-use super::envelope::hex;
 use crate::kv::MAX_KEY_BYTES;
 use crate::value::Value;
 
@@ -28,7 +27,7 @@ fn id_part(id: &Value) -> Option<String> {
         Value::Integer(i) => Some(i.to_string()),
         Value::Text(s) if s.starts_with('#') => Some(format!("#{s}")),
         Value::Text(s) => Some(s.clone()),
-        Value::Blob(b) => Some(format!("#x{}", hex(b))),
+        Value::Blob(b) => Some(format!("#x{}", hex::encode(b))),
         Value::Real(r) => Some(format!("#r{r:?}")),
     }
 }
@@ -57,7 +56,7 @@ pub fn record_key(prefix: &str, table: &str, id: &Value) -> Option<String> {
         return Some(key);
     }
     let digest = Sha256::digest(id.as_bytes());
-    let key = format!("{}#h{}", table_prefix(prefix, table), hex(&digest));
+    let key = format!("{}#h{}", table_prefix(prefix, table), hex::encode(digest));
     (key.len() <= MAX_KEY_BYTES).then_some(key)
 }
 

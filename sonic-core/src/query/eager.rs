@@ -427,7 +427,7 @@ fn json_value(table: &TableDef, column: &ColumnDef, item: Json) -> Result<Value>
         Json::Real(r) => Value::Real(r),
         Json::Bool(b) => Value::Integer(i64::from(b)),
         Json::Text(text) if column.sql_type == SqlType::Blob => {
-            Value::Blob(json::unhex(&text).ok_or_else(|| {
+            Value::Blob(hex::decode(&text).map_err(|_| {
                 Error::decode(
                     table.name,
                     column.name,
