@@ -116,7 +116,8 @@ impl Ctx {
     }
 
     /// A new handle on the same SQL and KV backends and the same keys, with a cache that
-    /// remembers nothing: what another request or isolate sees.
+    /// remembers nothing: what another request or isolate sees. It knows the suite's tables
+    /// ([`Db::with_schema`]), so deletes invalidate what they cascade to.
     pub(crate) fn new_handle(&self) -> std::result::Result<Db, String> {
         let setup = self
             .kv
@@ -128,6 +129,7 @@ impl Ctx {
             .with_hook(move |event: &CacheEvent| events.lock().push(event.clone()));
         Ok(Db::from_shared(self.plain.backend().clone())
             .with_clock(self.clock.clone())
+            .with_schema(&crate::tables::schema())
             .with_cache(cache))
     }
 

@@ -122,7 +122,12 @@ impl Sabotage {
                 "kv_miss_then_hit",
             ],
             Sabotage::BatchNotAtomic => &["insert_many_atomic"],
-            Sabotage::KvStale => &["kv_delete", "kv_delete_where", "kv_awkward_keys"],
+            Sabotage::KvStale => &[
+                "kv_delete",
+                "kv_delete_where",
+                "kv_awkward_keys",
+                "kv_cascade_delete",
+            ],
             Sabotage::KvLostPut => &["kv_miss_then_hit", "kv_write_through", "kv_update"],
         }
     }

@@ -31,12 +31,48 @@
 //! |---|---|
 //! | insert, insert many, update, upsert, update by filter | `put` of the row the database returned (`RETURNING`) |
 //! | delete, delete by filter | `delete` of the key (the keys the database returned) |
+//! | … and every record a delete removes or changes through foreign keys | `delete` of the key (the keys selected in the delete's batch, below) |
 //!
 //! A write that changed nothing (a delete of a missing key, a filter matching no row) does no
 //! KV operation. `update_where(..).run()` asks for whole rows when the table is cached, to
 //! write them through. A multi-record write spends at most
 //! [`CacheConfig::max_kv_writes_per_write`] KV writes (Workers allow 1,000 KV operations per
-//! invocation); records beyond that are handled like a failed KV write, below.
+//! invocation), cascaded records included; records beyond that are handled like a failed KV
+//! write, below. An insert that gets back fewer rows than it sent records is an
+//! [`Error::Database`], and its keys are suspect (it may have committed).
+//!
+//! # Deletes and foreign keys
+//!
+//! The database itself applies `ON DELETE CASCADE`, `SET NULL` and `SET DEFAULT`: deleting a
+//! user deletes its posts and their comments, or clears a column of rows elsewhere. Those
+//! rows' KV entries are deleted too, when the handle knows the foreign key:
+//!
+//! * **Which foreign keys are known.** Those of the [`Schema`](crate::Schema) given to
+//!   [`Db::with_schema`](crate::Db::with_schema) — every table of it — and, with or without
+//!   a schema, those found from the deleted table itself: the foreign keys of the tables of
+//!   its `many` relations that reference it (and, from those tables, theirs). A foreign key
+//!   found neither way is not followed: the entries of rows it removes or changes stay in KV
+//!   and are served, by every handle, until their TTL. Give the handle the schema.
+//! * **How the keys are collected.** A delete from a table that cached tables depend on
+//!   sends, in the same atomic batch as the `DELETE` and before it (still one round trip),
+//!   one `SELECT` of primary keys per path to a cached table: `SELECT "id" FROM "posts"
+//!   WHERE "user_id" IN (SELECT "id" FROM "users" WHERE <filter>)`, nested once more for
+//!   comments, and so on. `CASCADE` is followed transitively, through uncached tables too;
+//!   `SET NULL` / `SET DEFAULT` rows are changed, not deleted, so nothing past them is. A
+//!   table that cascades to itself by primary key (a tree of replies) is selected whole with
+//!   a recursive CTE. A delete that nothing depends on stays a single statement.
+//! * **What happens with them.** They are handled exactly like the deleted records: a KV
+//!   `delete` per key after SQL succeeded (the next `find` refills a `SET NULL` row), the
+//!   same expectations, the same suspicion when a KV delete fails, when SQL fails
+//!   ambiguously (then each dependent table is suspect: its keys are unknown), or when the
+//!   write is cancelled.
+//! * **When they cannot be collected** — a cascade cycle through several tables, a table
+//!   cascading to itself through a column other than its primary key, or `SELECT`s beyond the
+//!   backend's limits (parameters or SQL length per statement, statements per batch; each
+//!   `SELECT` binds the delete's filter once) or beyond 32 per delete — the cached tables
+//!   concerned become suspect **for this handle**, as a whole, for `TTL + 60 s` (and any
+//!   keys that were collected are deleted). Other handles can then be served such rows until
+//!   their TTL.
 //!
 //! # Failures, and what a handle remembers
 //!
@@ -75,7 +111,10 @@
 //!    write: it returns the written value or a newer one. This holds whatever KV does (fails,
 //!    loses acknowledgements, gets overwritten by a racing fill from another isolate). A find
 //!    that runs concurrently with a write of the same handle may return the value before or
-//!    after it.
+//!    after it. For a delete, the affected records include those its known foreign keys
+//!    (above) remove or change — also when their keys could not be collected, since their
+//!    tables are then suspect; records of foreign keys the handle does not know are not
+//!    covered.
 //! 2. **A write that returned an error changed nothing in KV** (KV is not touched), and if the
 //!    error leaves open whether SQL committed, this handle reads the affected keys (or table)
 //!    from SQL until they are repaired.
@@ -84,6 +123,9 @@
 //!    operation is done — unless that operation failed or was skipped, or a fill from a read
 //!    that began before the write landed after it. Then they can be served the older value
 //!    until the entry's TTL ends: at most **TTL** after the write (plus ≤ 10 s of fill lag).
+//!    Records removed or changed by a delete's foreign keys are the same when their keys were
+//!    collected; when they were not (unknown foreign key, cycle, limits: above), other
+//!    handles can be served them until their TTL.
 //! 4. **Other locations.** Workers KV is eventually consistent: another location may serve the
 //!    previous value for up to ~60 s after the KV operation (its read cache). The bound there
 //!    is **~60 s**, and **TTL + ~60 s** in the cases of 3.
@@ -94,7 +136,9 @@
 //!    ignored. Only SQL errors reach the caller.
 //!
 //! Not covered: writes made outside this API (raw SQL, another application) — call
-//! [`KvCache::invalidate`] or [`KvCache::purge`] after them, or rely on the TTL; and D1 read
+//! [`KvCache::invalidate`] or [`KvCache::purge`] after them, or rely on the TTL; rows that
+//! triggers change, and `ON UPDATE` actions (Sonic never changes a primary key, but
+//! `update_where` can change another referenced column); and D1 read
 //! replicas: a fill reads whatever the SQL backend returns, so read by key from a session
 //! that sees the primary (`first-primary`), or a replica's older row can be cached for up to
 //! the TTL.
@@ -313,6 +357,11 @@ impl CacheConfig {
     pub fn max_kv_writes_per_write(mut self, max: usize) -> Self {
         self.max_kv_writes_per_write = max;
         self
+    }
+
+    /// The most KV writes one write spends.
+    pub(crate) fn kv_write_budget(&self) -> usize {
+        self.max_kv_writes_per_write
     }
 
     /// The settings that apply to a table.
@@ -608,6 +657,11 @@ impl KvCache {
         self.settings(T::DEF).is_some()
     }
 
+    /// Whether single-record reads of the table `def` go through KV.
+    pub(crate) fn caches_table(&self, def: &TableDef) -> bool {
+        self.settings(def).is_some()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &CacheConfig {
         &self.config
@@ -870,6 +924,8 @@ impl KvCache {
             keys,
             generation,
             started_ms: now,
+            budget: self.config.max_kv_writes_per_write,
+            suspect_table: None,
             finished: false,
         }
     }
@@ -926,6 +982,12 @@ pub struct WriteTicket<'c> {
     generation: Option<u64>,
     /// When the write began (clock ms).
     started_ms: i64,
+    /// The most KV writes this ticket spends ([`CacheConfig::max_kv_writes_per_write`], or
+    /// what a delete with cascades leaves to this table).
+    budget: usize,
+    /// Set when the write changed records of the table that cannot all be named: after its KV
+    /// operations, the whole table becomes suspect for this handle, for this reason.
+    suspect_table: Option<String>,
     /// Whether the outcome has been recorded (else `drop` treats the write as cancelled).
     finished: bool,
 }
@@ -998,6 +1060,19 @@ impl WriteTicket<'_> {
         self.run(actions).await;
     }
 
+    /// Spends at most `budget` KV writes (less than [`CacheConfig::max_kv_writes_per_write`]
+    /// when several tables share one write's budget); records beyond are suspect.
+    pub(crate) fn limit_budget(&mut self, budget: usize) {
+        self.budget = self.budget.min(budget);
+    }
+
+    /// The write also changes records of the table that cannot be named: when it succeeds,
+    /// the whole table becomes suspect for this handle after the KV operations (see
+    /// [`WriteTicket::failed`] for the same on an ambiguous failure).
+    pub(crate) fn suspect_table_on_success(&mut self, reason: String) {
+        self.suspect_table = Some(reason);
+    }
+
     /// SQL succeeded and changed nothing (e.g. an update that matched no record).
     pub fn unchanged(mut self) {
         self.finished = true;
@@ -1017,13 +1092,18 @@ impl WriteTicket<'_> {
 
     /// Marks the announced keys, or the whole table when they are unknown, suspect.
     fn suspect_all(&mut self, reason: &str) {
+        let keys = self.keys.take();
+        self.suspect(keys, reason);
+    }
+
+    /// Marks these keys, or with `None` the whole table, suspect.
+    fn suspect(&mut self, keys: Option<Vec<String>>, reason: &str) {
         self.finished = true;
         let Some(settings) = &self.settings else {
             return;
         };
         let until = self.cache.clock.now_ms() + settings.window_ms();
         let table = self.def.name;
-        let keys = self.keys.take();
         {
             let mut state = self.cache.state();
             match &keys {
@@ -1066,7 +1146,7 @@ impl WriteTicket<'_> {
             return Vec::new();
         };
         // Everything after the budget is suspect rather than written.
-        let budget = cache.config.max_kv_writes_per_write;
+        let budget = self.budget;
         let mut jobs = Vec::new();
         let mut over_budget = Vec::new();
         // A write whose KV operations come long after its SQL (a stalled request) deletes
@@ -1145,6 +1225,10 @@ impl WriteTicket<'_> {
                     over_budget.len()
                 ),
             });
+        }
+        if let Some(reason) = self.suspect_table.take() {
+            // After the keys' own expectations, so that the table-wide suspicion is newer.
+            self.suspect(None, &reason);
         }
         errors
     }

@@ -7,8 +7,10 @@ use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
 use crate::cache::{CacheConfig, Found, KvCache, Source, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::convert::ToValue;
+use crate::ddl::Schema;
 use crate::error::{Error, Result};
 use crate::kv::KvBackend;
+use crate::query::cascade::{DeleteWrite, ForeignKeys};
 use crate::query::{
     self, check_batch, CmpOp, DeleteWhere, Expr, Filter, RawQuery, Select, UpdateWhere,
 };
@@ -66,6 +68,9 @@ pub struct Db {
     clock: Arc<dyn Clock>,
     /// The KV cache of single records, when configured ([`Db::with_kv`]).
     cache: Option<KvCache>,
+    /// The foreign keys between the application's tables ([`Db::with_schema`]), for the
+    /// cache to follow deletes through.
+    foreign_keys: Arc<ForeignKeys>,
 }
 
 impl fmt::Debug for Db {
@@ -89,6 +94,7 @@ impl Db {
             sql: backend,
             clock: Arc::new(SystemClock),
             cache: None,
+            foreign_keys: Arc::default(),
         }
     }
 
@@ -124,6 +130,40 @@ impl Db {
     pub fn with_cache(mut self, cache: KvCache) -> Db {
         self.cache = Some(cache.with_shared_clock(self.clock.clone()));
         self
+    }
+
+    /// Gives the handle the application's tables — the [`Schema`] its DDL and migrations
+    /// come from — so that the KV cache knows the foreign keys between them.
+    ///
+    /// A delete then also invalidates the cached records that the database deletes or changes
+    /// with it: rows of any table of the schema that reference the deleted rows with
+    /// `ON DELETE CASCADE` (transitively: users → posts → comments), `SET NULL` or
+    /// `SET DEFAULT`. Their keys are selected in the same atomic batch as the `DELETE` (one
+    /// round trip), and their KV entries deleted after it (see [`crate::cache`]).
+    ///
+    /// Without a schema a delete knows only the foreign keys it finds from the deleted table
+    /// itself: those of the tables of its `many` relations that reference it (and of theirs,
+    /// transitively). A cached table that references a deleted table without such a relation
+    /// back keeps the entries of cascaded rows, served by every handle until their TTL.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema};
+    /// let schema = Schema::new(); // `.table::<User>().table::<Post>()…`
+    /// let db = Db::new(SqliteBackend::memory()?)
+    ///     .with_schema(&schema)
+    ///     .with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # }
+    /// # Ok::<(), sonic_core::Error>(())
+    /// ```
+    pub fn with_schema(mut self, schema: &Schema) -> Db {
+        self.foreign_keys = Arc::new(ForeignKeys::of(schema));
+        self
+    }
+
+    /// The foreign keys of the schema given to [`Db::with_schema`].
+    pub(crate) fn foreign_keys(&self) -> &ForeignKeys {
+        &self.foreign_keys
     }
 
     /// The KV cache, if any: for [`KvCache::invalidate`] / [`KvCache::purge`] after writes
@@ -246,20 +286,33 @@ impl Db {
     }
 
     /// Deletes the record with this primary key; whether it existed.
+    ///
+    /// With a KV cache, the record's entry is deleted after SQL, and so are the entries of
+    /// the records the database deletes or changes with it through foreign keys
+    /// (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`) — those it knows of: see
+    /// [`Db::with_schema`].
     pub async fn delete<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<bool> {
         let key = key_value::<T>(id.into())?;
-        let ticket = self.write_ticket::<T>(Some(std::slice::from_ref(&key)));
-        let result = query::delete::<T>(self, key.clone()).await;
-        let deleted = match &result {
-            Ok(true) => Ok(std::slice::from_ref(&key)),
-            Ok(false) => Ok(&[][..]),
-            Err(error) => Err(error),
-        };
-        finish_deleted(ticket, deleted).await;
-        result
+        let filter = key_filter::<T>(key.clone());
+        let mut write = DeleteWrite::begin(self, T::DEF, Some(&key), Some(&filter.expr));
+        let result = query::delete::<T>(self, key.clone(), write.take_selects()).await;
+        match &result {
+            Ok((deleted, selected)) => {
+                let deleted = if *deleted {
+                    std::slice::from_ref(&key)
+                } else {
+                    &[][..]
+                };
+                write.finish(Ok(deleted), Ok(selected)).await;
+            }
+            Err(error) => write.finish(Err(error), Err(error)).await,
+        }
+        result.map(|(deleted, _)| deleted)
     }
 
-    /// A delete of the rows matching a filter.
+    /// A delete of the rows matching a filter. With a KV cache, it deletes the entries of the
+    /// deleted records and of those the foreign keys change with them, as
+    /// [`delete`](Db::delete) does.
     pub fn delete_where<T: Table>(&self) -> DeleteWhere<'_, T> {
         DeleteWhere::new(self)
     }
@@ -273,6 +326,24 @@ impl Db {
     pub(crate) async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
         check_batch(std::slice::from_ref(statement), self.capabilities())?;
         self.sql.execute(statement).await
+    }
+
+    /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not
+    /// empty); returns `last`'s result and `before`'s.
+    pub(crate) async fn execute_after(
+        &self,
+        mut before: Vec<Statement>,
+        last: Statement,
+    ) -> Result<(QueryResult, Vec<QueryResult>)> {
+        if before.is_empty() {
+            return Ok((self.execute(&last).await?, Vec::new()));
+        }
+        before.push(last);
+        let mut results = self.run_all(&before).await?;
+        let last = results.pop().ok_or_else(|| Error::Database {
+            message: "a batch returned no result".to_string(),
+        })?;
+        Ok((last, results))
     }
 
     /// Sends statements in one round trip: a single one as is, several as an atomic batch.
@@ -314,16 +385,6 @@ pub(crate) async fn finish_rows<T: Table>(
 ) {
     if let Some(ticket) = ticket {
         ticket.finish_rows(result).await;
-    }
-}
-
-/// Hands a delete's outcome (the keys it deleted) to its cache ticket, if any.
-pub(crate) async fn finish_deleted(
-    ticket: Option<WriteTicket<'_>>,
-    result: std::result::Result<&[Value], &Error>,
-) {
-    if let Some(ticket) = ticket {
-        ticket.finish_deleted(result).await;
     }
 }
 

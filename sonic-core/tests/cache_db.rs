@@ -10,7 +10,10 @@ use sonic_core::sqlite::SqliteBackend;
 use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
 use sonic_core::testing::kv::{CountingKv, KvCounts};
 use sonic_core::testing::sql::CountingSql;
-use sonic_core::{Column, Db, Error, FixedClock};
+use sonic_core::{
+    Capabilities, Column, ColumnDef, Db, Error, FixedClock, ForeignKey, QueryResult, RelationDef,
+    RelationKind, Schema, SqlBackend, SqlType, Statement, Table, TableDef, Value,
+};
 
 const ID: Column<Note, i64> = Column::new(0);
 const TITLE: Column<Note, String> = Column::new(1);
@@ -389,5 +392,782 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
 
         assert_eq!(cache.purge::<Note>().await.unwrap(), 3);
         assert!(s.kv.inner().keys().is_empty());
+    });
+}
+
+// ---- deletes through foreign keys ----
+//
+// `users` ← `posts` (CASCADE) ← `comments` (CASCADE); `likes` → `users` (SET NULL); `threads`
+// → `threads` (CASCADE, a tree). `users` declares a `many` relation to `posts` (and nothing
+// else declares one), so without a schema only `posts` can be found from `users`.
+
+/// A row of the foreign-key tables: an integer key and an optional integer reference.
+macro_rules! ref_table {
+    ($ty:ident, $def:ident) => {
+        #[derive(Debug, Clone, PartialEq)]
+        struct $ty {
+            id: i64,
+            parent: Option<i64>,
+        }
+
+        impl Table for $ty {
+            const DEF: &'static TableDef = &$def;
+            type PrimaryKey = i64;
+
+            fn encode_into(&self, out: &mut Vec<Value>) -> sonic_core::Result<()> {
+                out.push(self.column_value(0)?);
+                out.push(self.column_value(1)?);
+                Ok(())
+            }
+
+            fn column_value(&self, index: usize) -> sonic_core::Result<Value> {
+                match index {
+                    0 => Ok(Value::Integer(self.id)),
+                    1 => Ok(self.parent.map_or(Value::Null, Value::Integer)),
+                    _ => Err(Error::InvalidQuery(format!("no column {index}"))),
+                }
+            }
+
+            fn decode(row: &mut [Value]) -> sonic_core::Result<Self> {
+                match row {
+                    [Value::Integer(id), Value::Null] => Ok($ty {
+                        id: *id,
+                        parent: None,
+                    }),
+                    [Value::Integer(id), Value::Integer(parent)] => Ok($ty {
+                        id: *id,
+                        parent: Some(*parent),
+                    }),
+                    _ => Err(Error::Database {
+                        message: format!("bad {} row {row:?}", $def.name),
+                    }),
+                }
+            }
+
+            fn touch(&mut self, _now_ms: i64, _inserting: bool) {}
+        }
+
+        impl $ty {
+            fn new(id: i64, parent: impl Into<Option<i64>>) -> Self {
+                $ty {
+                    id,
+                    parent: parent.into(),
+                }
+            }
+        }
+    };
+}
+
+const fn key_column(name: &'static str) -> ColumnDef {
+    ColumnDef {
+        primary_key: true,
+        ..ColumnDef::new(name, name, SqlType::Integer)
+    }
+}
+
+static USERS: TableDef = TableDef {
+    name: "users",
+    rust_name: "User",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            ..ColumnDef::new("team", "team", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[RelationDef {
+        name: "posts",
+        kind: RelationKind::Many,
+        target: || &POSTS,
+        local: 0,
+        remote: || 1,
+    }],
+};
+static POSTS: TableDef = TableDef {
+    name: "posts",
+    rust_name: "Post",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&USERS, &USERS.columns[0]),
+                on_delete: Some("CASCADE"),
+            }),
+            ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+static COMMENTS: TableDef = TableDef {
+    name: "comments",
+    rust_name: "Comment",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&POSTS, &POSTS.columns[0]),
+                on_delete: Some("cascade"),
+            }),
+            ..ColumnDef::new("post_id", "post_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+static LIKES: TableDef = TableDef {
+    name: "likes",
+    rust_name: "Like",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&USERS, &USERS.columns[0]),
+                on_delete: Some("SET NULL"),
+            }),
+            ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+static THREADS: TableDef = TableDef {
+    name: "threads",
+    rust_name: "Thread",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&THREADS, &THREADS.columns[0]),
+                on_delete: Some("CASCADE"),
+            }),
+            ..ColumnDef::new("parent_id", "parent_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+
+// `ring_a.b_id` → `ring_b` and `ring_b.a_id` → `ring_a`, both CASCADE: a cycle.
+static RING_A: TableDef = TableDef {
+    name: "ring_a",
+    rust_name: "RingA",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&RING_B, &RING_B.columns[0]),
+                on_delete: Some("CASCADE"),
+            }),
+            ..ColumnDef::new("b_id", "b_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+static RING_B: TableDef = TableDef {
+    name: "ring_b",
+    rust_name: "RingB",
+    columns: &[
+        key_column("id"),
+        ColumnDef {
+            nullable: true,
+            references: Some(ForeignKey {
+                target: || (&RING_A, &RING_A.columns[0]),
+                on_delete: Some("CASCADE"),
+            }),
+            ..ColumnDef::new("a_id", "a_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+
+ref_table!(RingA, RING_A);
+ref_table!(RingB, RING_B);
+ref_table!(User, USERS);
+ref_table!(Post, POSTS);
+ref_table!(Comment, COMMENTS);
+ref_table!(Like, LIKES);
+ref_table!(Thread, THREADS);
+
+const USER_ID: Column<User, i64> = Column::new(0);
+const THREAD_ID: Column<Thread, i64> = Column::new(0);
+
+fn graph_schema() -> Schema {
+    Schema::new()
+        .table::<User>()
+        .table::<Post>()
+        .table::<Comment>()
+        .table::<Like>()
+        .table::<Thread>()
+        .table::<RingA>()
+        .table::<RingB>()
+}
+
+/// Two handles (two isolates) on one SQL database and one KV namespace, counted.
+struct Graph {
+    db: Db,
+    sql: CountingSql<SqliteBackend>,
+    kv: CountingKv<MemoryKv>,
+    events: Events,
+    clock: FixedClock,
+    schema: Option<Schema>,
+}
+
+fn graph(capabilities: Capabilities, schema: Option<Schema>, config: CacheConfig) -> Graph {
+    let sqlite = SqliteBackend::memory()
+        .unwrap()
+        .with_capabilities(capabilities);
+    for statement in graph_schema().statements() {
+        sqlite.exec(&statement).unwrap();
+    }
+    let sql = CountingSql::new(sqlite);
+    let clock = FixedClock::new(cache_common::T0);
+    let kv = CountingKv::new(MemoryKv::with_clock(clock.clone()));
+    let events = Events::default();
+    let cache = KvCache::new(kv.clone(), config)
+        .unwrap()
+        .with_hook(events.hook());
+    let mut db = Db::new(sql.clone()).with_clock(clock.clone());
+    if let Some(schema) = &schema {
+        db = db.with_schema(schema);
+    }
+    Graph {
+        db: db.with_cache(cache),
+        sql,
+        kv,
+        events,
+        clock,
+        schema,
+    }
+}
+
+impl Graph {
+    fn reset(&self) {
+        self.sql.reset();
+        self.kv.reset();
+    }
+
+    /// (SQL round trips, SQL statements, KV counts) since the last reset.
+    fn counts(&self) -> (usize, usize, KvCounts) {
+        (
+            self.sql.round_trips(),
+            self.sql.statement_count(),
+            self.kv.counts(),
+        )
+    }
+
+    /// Another handle on the same SQL and KV, remembering nothing (another isolate).
+    fn other(&self) -> Db {
+        let db = Db::new(self.sql.clone()).with_clock(self.clock.clone());
+        let db = match &self.schema {
+            Some(schema) => db.with_schema(schema),
+            None => db,
+        };
+        db.with_kv(self.kv.clone(), CacheConfig::new()).unwrap()
+    }
+
+    /// Users 1 and 2; posts 10, 11 (user 1) and 20 (user 2); comments 100 (post 10), 110
+    /// (post 11), 200 (post 20); likes 1000 (user 1) and 2000 (user 2): every one written
+    /// through to KV.
+    async fn seed(&self) {
+        let db = &self.db;
+        db.insert_many(&[User::new(1, None), User::new(2, None)])
+            .await
+            .unwrap();
+        db.insert_many(&[Post::new(10, 1), Post::new(11, 1), Post::new(20, 2)])
+            .await
+            .unwrap();
+        db.insert_many(&[
+            Comment::new(100, 10),
+            Comment::new(110, 11),
+            Comment::new(200, 20),
+        ])
+        .await
+        .unwrap();
+        db.insert_many(&[Like::new(1000, 1), Like::new(2000, 2)])
+            .await
+            .unwrap();
+        self.reset();
+    }
+}
+
+async fn source<T: Table>(db: &Db, id: i64) -> Option<(T, Source)>
+where
+    T::PrimaryKey: From<i64>,
+{
+    db.find_with_source::<T>(id)
+        .await
+        .unwrap()
+        .map(|f| (f.record, f.source))
+}
+
+#[test]
+fn a_cascade_two_levels_deep_deletes_every_cached_row_it_removes() {
+    block_on(async {
+        let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
+        g.seed().await;
+        assert_eq!(
+            source::<Comment>(&g.db, 100).await,
+            Some((Comment::new(100, 10), Source::Kv))
+        );
+        g.reset();
+
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        // One round trip: the keys of posts, comments and likes, then the DELETE; then one KV
+        // delete per row gone or changed: user 1, posts 10 and 11, comments 100 and 110, like
+        // 1000 (SET NULL).
+        assert_eq!(g.counts(), (1, 4, kv(0, 0, 6)));
+        let statements = g.sql.statements();
+        assert!(statements.iter().all(|s| s.batched));
+        assert!(statements[3].sql.starts_with("DELETE FROM \"users\""));
+        assert!(statements
+            .iter()
+            .any(|s| s.sql.contains("FROM \"comments\" WHERE \"post_id\" IN (SELECT \"id\" FROM \"posts\" WHERE \"user_id\" IN (SELECT \"id\" FROM \"users\" WHERE \"id\" = ?))")));
+        assert!(statements.iter().all(|s| s.params.len() == 1));
+
+        // Gone for this handle and for another one.
+        let other = g.other();
+        for db in [&g.db, &other] {
+            assert_eq!(source::<Post>(db, 10).await, None);
+            assert_eq!(source::<Post>(db, 11).await, None);
+            assert_eq!(source::<Comment>(db, 100).await, None);
+            assert_eq!(source::<Comment>(db, 110).await, None);
+        }
+        let mut keys = g.kv.inner().keys();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "sonic:comments:200",
+                "sonic:likes:2000",
+                "sonic:posts:20",
+                "sonic:users:2"
+            ]
+        );
+        // User 2's rows were not touched and are still hits.
+        assert_eq!(
+            source::<Comment>(&other, 200).await,
+            Some((Comment::new(200, 20), Source::Kv))
+        );
+        assert_eq!(
+            source::<Post>(&g.db, 20).await,
+            Some((Post::new(20, 2), Source::Kv))
+        );
+        assert!(g.events.take().is_empty());
+    });
+}
+
+#[test]
+fn set_null_invalidates_the_rows_it_changes() {
+    block_on(async {
+        let g = graph(
+            Capabilities::SQLITE,
+            Some(graph_schema()),
+            CacheConfig::new(),
+        );
+        g.seed().await;
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        let other = g.other();
+        // The like stays, with its user cleared: read from SQL once, then cached again.
+        assert_eq!(
+            source::<Like>(&other, 1000).await,
+            Some((Like::new(1000, None), Source::D1))
+        );
+        assert_eq!(
+            source::<Like>(&g.db, 1000).await,
+            Some((Like::new(1000, None), Source::D1)),
+            "this handle checks the key it deleted against SQL"
+        );
+        assert_eq!(
+            source::<Like>(&other, 1000).await,
+            Some((Like::new(1000, None), Source::Kv))
+        );
+        assert_eq!(
+            source::<Like>(&other, 2000).await,
+            Some((Like::new(2000, 2), Source::Kv))
+        );
+    });
+}
+
+#[test]
+fn delete_where_collects_the_cascade_in_the_same_batch() {
+    block_on(async {
+        let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
+        g.seed().await;
+
+        // `run`: users 1 and 2, so every post, comment and like.
+        let deleted =
+            g.db.delete_where::<User>()
+                .filter(USER_ID.in_list([1, 2, 3]))
+                .run()
+                .await
+                .unwrap();
+        assert_eq!(deleted, 2);
+        assert_eq!(g.counts(), (1, 4, kv(0, 0, 2 + 3 + 3 + 2)));
+        assert!(g.kv.inner().keys().is_empty());
+        let other = g.other();
+        for id in [10, 11, 20] {
+            assert_eq!(source::<Post>(&other, id).await, None);
+        }
+        for id in [100, 110, 200] {
+            assert_eq!(source::<Comment>(&g.db, id).await, None);
+        }
+
+        // `returning`, with an IN list too long for D1's 100 parameters: the DELETE and every
+        // SELECT send it as one JSON parameter. (The likes stayed, without their user.)
+        g.db.sql("DELETE FROM likes").run().await.unwrap();
+        g.seed().await;
+        let ids: Vec<i64> = (2..300).collect();
+        let gone =
+            g.db.delete_where::<User>()
+                .filter(USER_ID.in_list(ids))
+                .returning()
+                .await
+                .unwrap();
+        assert_eq!(gone, [User::new(2, None)]);
+        // User 2, post 20, comment 200, like 2000.
+        assert_eq!(g.counts(), (1, 4, kv(0, 0, 4)));
+        assert!(g.sql.statements().iter().all(|s| s.params.len() == 1));
+        assert_eq!(source::<Comment>(&g.other(), 200).await, None);
+        assert_eq!(
+            source::<Comment>(&g.other(), 100).await,
+            Some((Comment::new(100, 10), Source::Kv))
+        );
+
+        // A filter that matches nothing sends the same batch and touches no KV key.
+        g.reset();
+        let none =
+            g.db.delete_where::<User>()
+                .filter(USER_ID.eq(42))
+                .run()
+                .await
+                .unwrap();
+        assert_eq!((none, g.counts()), (0, (1, 4, kv(0, 0, 0))));
+        assert!(g.events.take().is_empty());
+    });
+}
+
+#[test]
+fn tables_nothing_depends_on_delete_in_one_statement_as_before() {
+    block_on(async {
+        let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
+        g.seed().await;
+        assert!(g.db.delete::<Comment>(100).await.unwrap());
+        assert_eq!(g.counts(), (1, 1, kv(0, 0, 1)));
+        assert!(!g.sql.statements()[0].batched);
+
+        // Uncached dependents are not selected either (but followed: comments are cached).
+        let config = CacheConfig::new()
+            .table::<Post>(TableCache::disabled())
+            .table::<Like>(TableCache::disabled());
+        let g = graph(Capabilities::D1, Some(graph_schema()), config);
+        g.seed().await;
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        // The comments' SELECT, then the DELETE; KV: user 1, comments 100 and 110.
+        assert_eq!(g.counts(), (1, 2, kv(0, 0, 3)));
+        assert_eq!(source::<Comment>(&g.other(), 110).await, None);
+    });
+}
+
+#[test]
+fn without_a_schema_the_deleted_tables_many_relations_are_followed() {
+    block_on(async {
+        let g = graph(Capabilities::D1, None, CacheConfig::new());
+        g.seed().await;
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        // `users` has a `many` relation to `posts`, whose foreign key cascades: found. Nothing
+        // leads from `posts` to `comments` or from `users` to `likes`.
+        assert_eq!(g.counts(), (1, 2, kv(0, 0, 3)));
+        let other = g.other();
+        assert_eq!(source::<Post>(&other, 10).await, None);
+        assert_eq!(source::<Post>(&g.db, 11).await, None);
+        // The documented limitation: entries of rows the handle cannot know of stay until
+        // their TTL (here a comment whose post cascaded away).
+        assert_eq!(
+            source::<Comment>(&other, 100).await,
+            Some((Comment::new(100, 10), Source::Kv))
+        );
+    });
+}
+
+#[test]
+fn a_self_referencing_cascade_deletes_the_whole_subtree() {
+    block_on(async {
+        let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
+        // 1 ← 2 ← 3 ← 4, 1 ← 5; 6 ← 7 apart.
+        let tree = [
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(1)),
+        ];
+        let apart = [(6, None), (7, Some(6))];
+        for (id, parent) in tree.into_iter().chain(apart) {
+            g.db.insert(&Thread::new(id, parent)).await.unwrap();
+        }
+        g.reset();
+        assert!(g.db.delete::<Thread>(1).await.unwrap());
+        // The subtree's keys (a recursive CTE), then the DELETE; one KV delete per thread.
+        assert_eq!(g.counts(), (1, 2, kv(0, 0, 5)));
+        assert!(g.sql.statements()[0].sql.contains("WITH RECURSIVE"));
+        let other = g.other();
+        for id in 1..=5 {
+            assert_eq!(source::<Thread>(&other, id).await, None, "thread {id}");
+            assert_eq!(source::<Thread>(&g.db, id).await, None, "thread {id}");
+        }
+        assert_eq!(
+            source::<Thread>(&other, 7).await,
+            Some((Thread::new(7, 6), Source::Kv))
+        );
+
+        // By filter: `RETURNING` names only the rows the statement itself deletes (6), not
+        // those the cascade removes (7); the subtree's SELECT names both.
+        g.reset();
+        let deleted =
+            g.db.delete_where::<Thread>()
+                .filter(THREAD_ID.eq(6))
+                .run()
+                .await
+                .unwrap();
+        assert_eq!(deleted, 1);
+        assert_eq!(g.counts(), (1, 2, kv(0, 0, 2)));
+        assert!(g.kv.inner().keys().is_empty());
+    });
+}
+
+#[test]
+fn a_cascade_cycle_through_two_tables_makes_them_suspect_for_this_handle() {
+    block_on(async {
+        let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
+        g.db.insert(&RingA::new(1, None)).await.unwrap();
+        g.db.insert(&RingB::new(1, 1)).await.unwrap();
+        g.db.insert(&RingA::new(2, None)).await.unwrap();
+        g.db.insert(&RingB::new(2, 2)).await.unwrap();
+        g.db.update(&RingA::new(2, Some(1))).await.unwrap();
+        g.events.take();
+        g.reset();
+        // a1 ← b1 ← a2 ← b2: deleting a1 deletes all four. The first step (b1) is listed;
+        // past it, the cycle cannot be, so both tables are suspect here.
+        assert!(g.db.delete::<RingA>(1).await.unwrap());
+        assert_eq!(g.counts(), (1, 2, kv(0, 0, 2)), "a1 and b1");
+        let mut suspect: Vec<&str> = g
+            .events
+            .take()
+            .into_iter()
+            .filter_map(|e| match e {
+                CacheEvent::Suspect {
+                    table, key: None, ..
+                } => Some(table),
+                _ => None,
+            })
+            .collect();
+        suspect.sort_unstable();
+        assert_eq!(suspect, ["ring_a", "ring_b"]);
+        // Another handle cannot know (documented): b2's entry is served until its TTL ...
+        assert_eq!(
+            source::<RingB>(&g.other(), 2).await,
+            Some((RingB::new(2, 2), Source::Kv))
+        );
+        // ... while this handle reads SQL, and its reads repair the entries.
+        g.reset();
+        assert_eq!(source::<RingA>(&g.db, 2).await, None);
+        assert_eq!(source::<RingB>(&g.db, 2).await, None);
+        assert_eq!(g.counts(), (2, 2, kv(0, 0, 2)), "no KV get; two repairs");
+        assert_eq!(source::<RingB>(&g.other(), 2).await, None);
+    });
+}
+
+#[test]
+fn beyond_the_batch_limit_the_dependent_tables_are_suspect_for_this_handle() {
+    block_on(async {
+        // One statement per batch: no room for the SELECTs.
+        let capabilities = Capabilities {
+            max_batch_statements: 1,
+            ..Capabilities::D1
+        };
+        let g = graph(capabilities, Some(graph_schema()), CacheConfig::new());
+        g.seed().await;
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        // Just the DELETE, and the user's own KV delete.
+        assert_eq!(g.counts(), (1, 1, kv(0, 0, 1)));
+        let suspect: Vec<&str> = g
+            .events
+            .take()
+            .into_iter()
+            .filter_map(|e| match e {
+                CacheEvent::Suspect {
+                    table, key: None, ..
+                } => Some(table),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(suspect, ["posts", "comments", "likes"]);
+        // This handle reads those tables from SQL (and repairs what it reads) ...
+        g.reset();
+        assert_eq!(source::<Post>(&g.db, 10).await, None);
+        assert_eq!(source::<Comment>(&g.db, 100).await, None);
+        assert_eq!(
+            source::<Post>(&g.db, 20).await,
+            Some((Post::new(20, 2), Source::D1))
+        );
+        assert_eq!(g.counts(), (3, 3, kv(0, 1, 2)), "no KV get; repairs");
+        // ... and another handle, which cannot know, is served what is still in KV until the
+        // TTL (documented); here comment 110, which no read repaired.
+        assert_eq!(
+            source::<Comment>(&g.other(), 110).await,
+            Some((Comment::new(110, 11), Source::Kv))
+        );
+    });
+}
+
+#[test]
+fn a_cascade_shares_the_kv_write_budget_of_its_delete() {
+    block_on(async {
+        let g = graph(
+            Capabilities::D1,
+            Some(graph_schema()),
+            CacheConfig::new().max_kv_writes_per_write(3),
+        );
+        g.seed().await;
+        assert!(g.db.delete::<User>(1).await.unwrap());
+        // Six keys changed, three KV deletes: the rest are suspect for this handle.
+        assert_eq!(g.counts(), (1, 4, kv(0, 0, 3)));
+        for id in [10, 11] {
+            assert_eq!(source::<Post>(&g.db, id).await, None);
+        }
+        for id in [100, 110] {
+            assert_eq!(source::<Comment>(&g.db, id).await, None);
+        }
+        assert_eq!(
+            source::<Like>(&g.db, 1000).await,
+            Some((Like::new(1000, None), Source::D1))
+        );
+    });
+}
+
+#[test]
+fn an_ambiguous_failure_of_a_cascading_delete_makes_the_dependent_tables_suspect() {
+    block_on(async {
+        let sqlite = SqliteBackend::memory()
+            .unwrap()
+            .with_capabilities(Capabilities::D1);
+        for statement in graph_schema().statements() {
+            sqlite.exec(&statement).unwrap();
+        }
+        let sql = FaultySql::new(CountingSql::new(sqlite), 7, SqlFaultRates::default());
+        let kv = CountingKv::new(MemoryKv::new());
+        let db = Db::new(sql.clone())
+            .with_schema(&graph_schema())
+            .with_kv(kv.clone(), CacheConfig::new())
+            .unwrap();
+        db.insert(&User::new(1, None)).await.unwrap();
+        db.insert(&Post::new(10, 1)).await.unwrap();
+        assert_eq!(source::<Post>(&db, 10).await.unwrap().1, Source::Kv);
+
+        sql.set_rates(SqlFaultRates {
+            read: 0.0,
+            write: 1.0,
+        });
+        kv.reset();
+        assert!(db.delete::<User>(1).await.is_err());
+        assert_eq!(
+            kv.counts().total(),
+            0,
+            "no KV operation after a failed write"
+        );
+        sql.set_enabled(false);
+        // The post was not deleted after all, but this handle cannot know: it reads SQL.
+        assert_eq!(
+            source::<Post>(&db, 10).await,
+            Some((Post::new(10, 1), Source::D1))
+        );
+    });
+}
+
+// ---- insert_many must get back every row ----
+
+/// A backend that loses the last row of every `INSERT` result with two rows or more.
+struct LosesInsertedRow(SqliteBackend);
+
+#[async_trait::async_trait]
+impl SqlBackend for LosesInsertedRow {
+    fn capabilities(&self) -> &Capabilities {
+        self.0.capabilities()
+    }
+
+    async fn execute(&self, statement: &Statement) -> sonic_core::Result<QueryResult> {
+        let mut result = self.0.execute(statement).await?;
+        if statement.sql.starts_with("INSERT") && result.row_count() >= 2 {
+            let keep = (result.row_count() - 1) * result.columns.len();
+            result.values.truncate(keep);
+        }
+        Ok(result)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> sonic_core::Result<Vec<QueryResult>> {
+        self.0.batch(statements).await
+    }
+}
+
+#[test]
+fn insert_many_that_gets_back_fewer_rows_fails_and_makes_the_keys_suspect() {
+    block_on(async {
+        let sqlite = SqliteBackend::memory().unwrap();
+        sqlite
+            .exec(
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB, \
+                 score REAL NOT NULL)",
+            )
+            .unwrap();
+        let kv = CountingKv::new(MemoryKv::new());
+        let events = Events::default();
+        let cache = KvCache::new(kv.clone(), CacheConfig::new())
+            .unwrap()
+            .with_hook(events.hook());
+        let db = Db::new(LosesInsertedRow(sqlite)).with_cache(cache);
+
+        let error = db
+            .insert_many(&[note(1, "a"), note(2, "b"), note(3, "c")])
+            .await
+            .unwrap_err();
+        match &error {
+            Error::Database { message } => {
+                assert_eq!(message, "an insert of 3 `notes` records returned 2 rows")
+            }
+            other => panic!("expected Error::Database, got {other:?}"),
+        }
+        assert_eq!(kv.counts().total(), 0, "nothing written through");
+        let suspect = events
+            .take()
+            .into_iter()
+            .filter(|e| matches!(e, CacheEvent::Suspect { key: Some(_), .. }))
+            .count();
+        assert_eq!(suspect, 3);
+        // The rows did commit: this handle reads them from SQL without asking KV, and
+        // repairs the keys.
+        for id in 1..=3 {
+            let found = db.find_with_source::<Note>(id).await.unwrap().unwrap();
+            assert_eq!(found.source, Source::D1);
+        }
+        assert_eq!(kv.counts(), self::kv(0, 3, 0));
+        assert_eq!(
+            db.find_with_source::<Note>(3)
+                .await
+                .unwrap()
+                .unwrap()
+                .source,
+            Source::Kv
+        );
+        // A single insert is checked the same way (one row back for one record).
+        assert!(db.insert(&note(4, "d")).await.is_ok());
     });
 }

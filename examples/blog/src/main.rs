@@ -61,16 +61,18 @@ fn show(title: &str, value: &impl Serialize) -> sonic_core::Result<()> {
 }
 
 async fn run() -> sonic_core::Result<()> {
-    let clock = FixedClock::new(START);
-    let db = Db::new(SqliteBackend::memory()?)
-        .with_clock(clock.clone())
-        .with_kv(MemoryKv::new(), CacheConfig::new())?;
-
-    // The same DDL that `sonic` writes into the first D1 migration.
+    // The tables: their DDL (the same that `sonic` writes into the first D1 migration), and
+    // the foreign keys the KV cache follows when a delete cascades.
     let schema = Schema::new()
         .table::<User>()
         .table::<Post>()
         .table::<Comment>();
+    let clock = FixedClock::new(START);
+    let db = Db::new(SqliteBackend::memory()?)
+        .with_clock(clock.clone())
+        .with_schema(&schema)
+        .with_kv(MemoryKv::new(), CacheConfig::new())?;
+
     for statement in schema.statements() {
         db.sql(statement).run().await?;
     }
@@ -206,7 +208,10 @@ async fn run() -> sonic_core::Result<()> {
         .returning()
         .await?;
     let removed: Vec<&str> = removed.iter().map(|u| u.id.as_str()).collect();
-    println!("deleted users {removed:?} (their posts went with them: ON DELETE CASCADE)");
+    println!(
+        "deleted users {removed:?} (their posts and comments went with them, in SQL and in KV: \
+         ON DELETE CASCADE)"
+    );
     println!(
         "now {} users, {} posts, {} comments\n",
         db.select::<User>().count().await?,

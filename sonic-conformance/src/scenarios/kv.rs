@@ -11,7 +11,7 @@ use sonic_core::{Db, Source};
 use crate::check::{all, same, Outcome, Step};
 use crate::ctx::Ctx;
 use crate::scenarios::crud::audited;
-use crate::tables::{ConfPost, ConfUser};
+use crate::tables::{ConfComment, ConfPost, ConfUser};
 
 /// Checks that `id` reads as `expected` through `db`, from `source`.
 async fn found_as(
@@ -470,16 +470,28 @@ pub(crate) async fn kv_awkward_keys(ctx: &Ctx) -> Outcome {
     all(outcomes)
 }
 
-/// Deleting a user deletes its posts in SQL (`ON DELETE CASCADE`); a post that was cached
-/// must not be served from KV afterwards.
+/// Deleting a user deletes its posts and their comments in SQL (`ON DELETE CASCADE`, two
+/// levels); a post or comment that was cached must not be served from KV afterwards, here or
+/// elsewhere, and its KV entry is gone.
 pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
     ctx.require_kv()?;
     let db = &ctx.db;
     db.insert(&user("c-1", 1)).await.step("insert user")?;
+    db.insert(&user("c-2", 2))
+        .await
+        .step("insert another user")?;
     let post = db
         .insert(&ConfPost::new(7, "c-1", "cached", 0))
         .await
         .step("insert post")?;
+    let comment = db
+        .insert(&ConfComment::new(70, 7, "cached"))
+        .await
+        .step("insert comment")?;
+    let kept = db
+        .insert(&ConfPost::new(8, "c-2", "kept", 0))
+        .await
+        .step("insert a post of the other user")?;
     let found = db
         .find_with_source::<ConfPost>(7)
         .await
@@ -489,25 +501,75 @@ pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
         &Some((post, Source::Kv)),
         &found.map(|f| (f.record, f.source)),
     )?;
+    let found = db
+        .find_with_source::<ConfComment>(70)
+        .await
+        .step("find comment before the delete")?;
+    same(
+        "comment before the delete",
+        &Some((comment, Source::Kv)),
+        &found.map(|f| (f.record, f.source)),
+    )?;
     db.delete::<ConfUser>("c-1").await.step("delete user")?;
     let fresh = db.find_fresh::<ConfPost>(7).await.step("find_fresh post")?;
     same("post in SQL after deleting its user", &None, &fresh)?;
+    let fresh = db
+        .find_fresh::<ConfComment>(70)
+        .await
+        .step("find_fresh comment")?;
+    same(
+        "comment in SQL after deleting its post's user",
+        &None,
+        &fresh,
+    )?;
+    let post_entry = ctx.kv_entry::<ConfPost>(7).await?;
+    let comment_entry = ctx.kv_entry::<ConfComment>(70).await?;
     let found = db.find::<ConfPost>(7).await.step("find post")?;
+    let found_comment = db.find::<ConfComment>(70).await.step("find comment")?;
     let other = ctx.new_handle()?;
     let elsewhere = other
         .find::<ConfPost>(7)
         .await
         .step("find post elsewhere")?;
+    let elsewhere_comment = other
+        .find::<ConfComment>(70)
+        .await
+        .step("find comment elsewhere")?;
+    let untouched = other
+        .find_with_source::<ConfPost>(8)
+        .await
+        .step("find the other user's post elsewhere")?;
     all([
+        same("raw KV entry of the cascaded post", &None, &post_entry),
+        same(
+            "raw KV entry of the cascaded comment",
+            &None,
+            &comment_entry,
+        ),
         same(
             "find of a post whose user was deleted (ON DELETE CASCADE)",
             &None,
             &found,
         ),
         same(
+            "find of a comment whose post's user was deleted",
+            &None,
+            &found_comment,
+        ),
+        same(
             "find through a new handle of a post whose user was deleted",
             &None,
             &elsewhere,
+        ),
+        same(
+            "find through a new handle of a comment whose post's user was deleted",
+            &None,
+            &elsewhere_comment,
+        ),
+        same(
+            "the other user's post, through a new handle",
+            &Some((kept, Source::Kv)),
+            &untouched.map(|f| (f.record, f.source)),
         ),
     ])
     .map_err(|e| ctx.with_events(e))

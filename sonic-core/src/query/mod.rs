@@ -73,6 +73,7 @@
 //! # }
 //! ```
 
+pub(crate) mod cascade;
 mod compile;
 mod eager;
 mod filter;

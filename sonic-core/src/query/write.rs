@@ -5,10 +5,11 @@
 //! hand for whoever keeps a cache of them. Audit columns are stamped from the [`Db`]'s clock:
 //! `created_on` once, at insert; `updated_on` at every write.
 
-use crate::backend::{Capabilities, Statement};
+use crate::backend::{Capabilities, QueryResult, Statement};
 use crate::convert::{ConvertError, ToValue};
-use crate::db::{finish_deleted, finish_rows, Db};
+use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
+use crate::query::cascade::DeleteWrite;
 use crate::query::compile::{check_batch, column_def, SqlWriter};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::rows::decode_rows;
@@ -158,6 +159,18 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     for result in db.run_all(&statements).await? {
         inserted.extend(decode_rows::<T>(result)?);
     }
+    // `RETURNING` gives one row per row inserted: fewer means the backend lost some, and the
+    // caller (and the cache) must not take the rest for the whole write.
+    if inserted.len() != records.len() {
+        return Err(Error::Database {
+            message: format!(
+                "an insert of {} `{}` records returned {} rows",
+                records.len(),
+                table.name,
+                inserted.len()
+            ),
+        });
+    }
     Ok(inserted)
 }
 
@@ -281,8 +294,13 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     first_row(decode_rows::<T>(result)?)
 }
 
-/// `DELETE … WHERE pk = ?`; whether a row was deleted.
-pub(crate) async fn delete<T: Table>(db: &Db, key: Value) -> Result<bool> {
+/// `DELETE … WHERE pk = ?`, after `before` in the same batch; whether a row was deleted, and
+/// the results of `before`.
+pub(crate) async fn delete<T: Table>(
+    db: &Db,
+    key: Value,
+    before: Vec<Statement>,
+) -> Result<(bool, Vec<QueryResult>)> {
     let table = T::DEF;
     let mut w = SqlWriter::new();
     w.push("DELETE FROM ");
@@ -291,8 +309,8 @@ pub(crate) async fn delete<T: Table>(db: &Db, key: Value) -> Result<bool> {
     w.ident(column_def(table, table.primary_key)?.name);
     w.push(" = ");
     w.param(key);
-    let result = db.execute(&w.finish()).await?;
-    Ok(result.changes > 0)
+    let (result, before) = db.execute_after(before, w.finish()).await?;
+    Ok((result.changes > 0, before))
 }
 
 fn missing_filter(table: &TableDef, what: &str) -> Error {
@@ -507,17 +525,31 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     }
 
     /// Runs the delete and returns the deleted records.
+    ///
+    /// With a KV cache, deletes their entries and those of the records the foreign keys
+    /// change with them (see [`Db::delete`]).
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
-        let ticket = self.db.write_ticket::<T>(None);
-        let result = self.db.execute(&statement).await.and_then(decode_rows::<T>);
-        let keys: Vec<Value> = result
-            .iter()
-            .flatten()
-            .filter_map(|row| row.primary_key_value().ok())
-            .collect();
-        finish_deleted(ticket, result.as_ref().map(|_| keys.as_slice())).await;
-        result
+        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.filter.as_ref());
+        let result = self.db.execute_after(write.take_selects(), statement).await;
+        match result {
+            Ok((deleted, selected)) => {
+                let rows = decode_rows::<T>(deleted);
+                let keys: Vec<Value> = rows
+                    .iter()
+                    .flatten()
+                    .filter_map(|row| row.primary_key_value().ok())
+                    .collect();
+                write
+                    .finish(rows.as_ref().map(|_| keys.as_slice()), Ok(&selected))
+                    .await;
+                rows
+            }
+            Err(error) => {
+                write.finish(Err(&error), Err(&error)).await;
+                Err(error)
+            }
+        }
     }
 
     /// Runs the delete and returns how many rows it deleted.
@@ -526,13 +558,16 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     }
 
     /// Runs the delete, returning the primary keys of the deleted rows (and deleting their
-    /// KV entries when `T` is cached).
+    /// KV entries, and those of the records the foreign keys change with them, when cached).
     pub(crate) async fn keys(self) -> Result<Vec<Value>> {
         let statement = self.compile(false)?;
-        let ticket = self.db.write_ticket::<T>(None);
-        let result = self.db.execute(&statement).await.map(|r| r.values);
-        finish_deleted(ticket, result.as_deref()).await;
-        result
+        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.filter.as_ref());
+        let result = self.db.execute_after(write.take_selects(), statement).await;
+        match &result {
+            Ok((deleted, selected)) => write.finish(Ok(&deleted.values), Ok(selected)).await,
+            Err(error) => write.finish(Err(error), Err(error)).await,
+        }
+        result.map(|(deleted, _)| deleted.values)
     }
 
     fn compile(&self, full: bool) -> Result<Statement> {
