@@ -39,6 +39,10 @@ function fails(res, status, kind) {
 before(async () => {
   w = await startWorker();
   await w.db.batch([
+    // This file's own `users` and `posts` replace the example's migrated tables of those names.
+    w.db.prepare("DROP TABLE IF EXISTS comments"),
+    w.db.prepare("DROP TABLE IF EXISTS posts"),
+    w.db.prepare("DROP TABLE IF EXISTS users"),
     w.db.prepare("CREATE TABLE vals (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB, x)"),
     w.db.prepare(
       "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, active INTEGER)",

@@ -1,28 +1,38 @@
-//! Minimal example Worker for the Sonic end-to-end pipeline.
+//! The example Worker: the SonicJs REST API on D1 + Workers KV with Sonic.
 //!
-//! Bindings: D1 database `DB`, KV namespace `KV` (see `wrangler.toml`).
-//! Routes (probes used by `e2e/tests/*.test.mjs`; the real REST API will replace them):
+//! Bindings (see `wrangler.toml`): D1 database `DB`, migrated with the migrations Sonic
+//! generated from the seed schema (`migrations/`, written by `cargo run -p sonic-example-blog
+//! --bin migrations`), and KV namespace `KV`, the cache of single records.
 //!
-//! - `GET  /health`            → `{"ok":true}`
-//! - `GET  /_probe/d1`         → runs `SELECT 1 AS one` → `{"one":1}`
-//! - `PUT  /_probe/d1/:id`     → body text stored in `probe(id, v)` → the stored row
-//! - `GET  /_probe/d1/:id`     → the row or 404
-//! - `GET  /_probe/kv`         → puts then gets a fixed key → `{"key":..,"value":..}`
-//! - `PUT  /_probe/kv/:key`    → body text stored under `key`
-//! - `GET  /_probe/kv/:key`    → `{"key":..,"value":..}` or 404
-//! - `POST /_backend/...`      → the `sonic-d1` / `sonic-kv` test routes (see
-//!   [`backend_routes`]; kept in their own module so they survive a rewrite of this file)
+//! Routes:
+//!
+//! - `/v1/{table}`, `/v1/{table}/{id}`: the REST API ([`rest`]; the adapter to the runtime is
+//!   [`http`]) on `users`, `posts`, `comments`
+//! - `GET /health` → `{"ok":true}`
+//! - `GET /_probe/kv`, `PUT|GET /_probe/kv/:key`: raw KV round trips for
+//!   `e2e/tests/probe.test.mjs`
+//! - `POST /_backend/...`: the `sonic-d1` / `sonic-kv` test routes ([`backend_routes`])
+//!
+//! To copy it: keep [`rest`] and [`http`], replace the tables in [`rest::handle`] and the
+//! `impl Resource`s in [`rest::resource`], generate your migrations, and drop the test routes.
 
 pub mod backend_routes;
+pub mod http;
+pub mod rest;
 
-use serde::{Deserialize, Serialize};
-use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router};
+use serde::Serialize;
+use worker::{event, Context, Env, Request, Response, Result, Router};
 
-/// One row of the placeholder `probe` table (`migrations/0001_init.sql`).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ProbeRow {
-    pub id: i64,
-    pub v: Option<String>,
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let router = Router::new().get("/health", |_, _| {
+        Response::from_json(&serde_json::json!({ "ok": true }))
+    });
+    let router = http::register(router);
+    let router = probe_routes(router);
+    let router = backend_routes::register(router);
+    // The conformance suite's `/_conformance` route (sonic-conformance) registers here.
+    router.run(req, env).await
 }
 
 #[derive(Debug, Serialize)]
@@ -33,40 +43,17 @@ struct KvEntry<'a> {
 
 const KV_PROBE_KEY: &str = "_probe:kv";
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    backend_routes::register(Router::new())
-        .get("/health", |_, _| Response::from_json(&serde_json::json!({ "ok": true })))
-        .get_async("/_probe/d1", |_, ctx| async move { d1_select_one(&ctx).await })
-        .put_async("/_probe/d1/:id", |mut req, ctx| async move {
-            let Some(id) = parse_id(&ctx) else {
-                return Response::error("id must be an integer", 400);
-            };
-            let v = req.text().await?;
-            let db = ctx.env.d1("DB")?;
-            db.prepare("INSERT INTO probe (id, v) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET v = excluded.v")
-                .bind(&[(id as f64).into(), v.into()])?
-                .run()
-                .await?;
-            match read_probe(&ctx, id).await? {
-                Some(row) => Response::from_json(&row),
-                None => Response::error("row vanished", 500),
-            }
-        })
-        .get_async("/_probe/d1/:id", |_, ctx| async move {
-            let Some(id) = parse_id(&ctx) else {
-                return Response::error("id must be an integer", 400);
-            };
-            match read_probe(&ctx, id).await? {
-                Some(row) => Response::from_json(&row),
-                None => Response::error("not found", 404),
-            }
-        })
+/// Raw KV round trips through the `worker` crate, without Sonic.
+fn probe_routes(router: Router<'_, ()>) -> Router<'_, ()> {
+    router
         .get_async("/_probe/kv", |_, ctx| async move {
             let kv = ctx.env.kv("KV")?;
             kv.put(KV_PROBE_KEY, "pong")?.execute().await?;
             let value = kv.get(KV_PROBE_KEY).text().await?;
-            Response::from_json(&KvEntry { key: KV_PROBE_KEY, value })
+            Response::from_json(&KvEntry {
+                key: KV_PROBE_KEY,
+                value,
+            })
         })
         .put_async("/_probe/kv/:key", |mut req, ctx| async move {
             let Some(key) = ctx.param("key").cloned() else {
@@ -81,33 +68,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 return Response::error("missing key", 400);
             };
             match ctx.env.kv("KV")?.get(key).text().await? {
-                Some(value) => Response::from_json(&KvEntry { key, value: Some(value) }),
+                Some(value) => Response::from_json(&KvEntry {
+                    key,
+                    value: Some(value),
+                }),
                 None => Response::error("not found", 404),
             }
         })
-        .run(req, env)
-        .await
-}
-
-async fn d1_select_one(ctx: &RouteContext<()>) -> Result<Response> {
-    let db = ctx.env.d1("DB")?;
-    let row: Option<serde_json::Value> = db.prepare("SELECT 1 AS one").first(None).await?;
-    Response::from_json(&row)
-}
-
-fn parse_id(ctx: &RouteContext<()>) -> Option<i64> {
-    // D1 numbers travel as JS doubles: stay within the exactly representable range.
-    const MAX_SAFE: i64 = (1 << 53) - 1;
-    ctx.param("id")
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|id| id.abs() <= MAX_SAFE)
-}
-
-async fn read_probe(ctx: &RouteContext<()>, id: i64) -> Result<Option<ProbeRow>> {
-    ctx.env
-        .d1("DB")?
-        .prepare("SELECT id, v FROM probe WHERE id = ?1")
-        .bind(&[(id as f64).into()])?
-        .first::<ProbeRow>(None)
-        .await
 }

@@ -1,0 +1,185 @@
+// The example Worker's REST API, one record at a time: every call over HTTP on 127.0.0.1,
+// with D1 and KV inspected directly through Miniflare's bindings.
+//
+// Records are cached in KV under `sonic:{table}:{id}` as an envelope whose `row` holds the
+// column values in order (sonic_core::cache::envelope).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startWorker } from "../harness.mjs";
+
+let w;
+const send = (method, path, body) =>
+  w.json(path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+const get = (path) => w.json(path);
+const row = (table, id) => w.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).bind(id).first();
+const cached = async (table, id) => {
+  const text = await w.kv.get(`sonic:${table}:${id}`);
+  return text === null ? null : JSON.parse(text);
+};
+const USER_COLUMNS = ["id", "name", "email", "password", "role", "created_on", "updated_on"];
+
+function ok(res, status = 200) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  return res.body;
+}
+
+before(async () => {
+  w = await startWorker();
+});
+after(async () => {
+  await w?.stop();
+});
+
+describe("a user's life", () => {
+  const ada = { id: "u1", name: "Ada", email: "ada@example.com", password: "hash", role: "admin" };
+  let created;
+
+  test("POST /v1/users stores it in D1 and writes it through to KV", async () => {
+    const t0 = Date.now();
+    const res = await send("POST", "/v1/users", ada);
+    assert.match(res.headers.get("content-type"), /^application\/json/);
+    created = ok(res, 201).data;
+    assert.deepEqual({ ...created, created_on: 0, updated_on: 0 }, { ...ada, created_on: 0, updated_on: 0 });
+    assert.ok(created.created_on >= t0 && created.created_on <= Date.now() + 1, "audit time in Unix ms");
+    assert.equal(created.updated_on, created.created_on);
+
+    assert.deepEqual(await row("users", "u1"), created, "D1 holds exactly what was returned");
+    const envelope = await cached("users", "u1");
+    assert.equal(envelope.t, "users");
+    assert.deepEqual(envelope.row, USER_COLUMNS.map((c) => created[c]), "KV holds the same row");
+  });
+
+  test("GET /v1/users/:id is served from KV, equal to the D1 row", async () => {
+    const res = ok(await get("/v1/users/u1"));
+    assert.deepEqual(res, { data: created, source: "kv" });
+    assert.deepEqual(await row("users", "u1"), res.data);
+  });
+
+  test("PUT merges the given fields, stamps updated_on, and the next read sees it", async () => {
+    await new Promise((r) => setTimeout(r, 5)); // a later millisecond for updated_on
+    const res = ok(await send("PUT", "/v1/users/u1", { name: "Ada Lovelace" }));
+    assert.equal(res.data.name, "Ada Lovelace");
+    assert.equal(res.data.email, ada.email, "fields not sent are kept");
+    assert.equal(res.data.created_on, created.created_on);
+    assert.ok(res.data.updated_on > created.updated_on);
+    assert.deepEqual(await row("users", "u1"), res.data);
+
+    const read = ok(await get("/v1/users/u1"));
+    assert.equal(read.source, "kv");
+    assert.deepEqual(read.data, res.data, "read after update returns the new value");
+    assert.deepEqual((await cached("users", "u1")).row, USER_COLUMNS.map((c) => res.data[c]));
+
+    // The id may be repeated in the body, server-set fields are ignored, null clears.
+    const again = ok(await send("PUT", "/v1/users/u1", { id: "u1", name: null, created_on: 1 }));
+    assert.equal(again.data.name, null);
+    assert.equal(again.data.created_on, created.created_on);
+    assert.equal((await get("/v1/users/u1")).body.data.name, null);
+  });
+
+  test("DELETE removes it from D1 and KV; then reads, updates and deletes are 404", async () => {
+    const res = await w.fetch("/v1/users/u1", { method: "DELETE" });
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), "");
+    assert.equal(await row("users", "u1"), null);
+    assert.equal(await cached("users", "u1"), null);
+
+    const read = await get("/v1/users/u1");
+    assert.equal(read.status, 404);
+    assert.deepEqual(read.body, { error: "no `users` record with id `u1`" });
+    assert.equal((await send("DELETE", "/v1/users/u1")).status, 404);
+    assert.equal((await send("PUT", "/v1/users/u1", { name: "x" })).status, 404);
+  });
+});
+
+test("a row written to D1 directly is read from D1 first, then from KV", async () => {
+  await w.db
+    .prepare("INSERT INTO users (id, email, password) VALUES ('seeded', 'seeded@example.com', 'p')")
+    .run();
+  const first = ok(await get("/v1/users/seeded"));
+  assert.equal(first.source, "d1");
+  assert.equal(first.data.role, "user", "the column's default");
+  assert.deepEqual(first.data, await row("users", "seeded"));
+  const second = ok(await get("/v1/users/seeded"));
+  assert.equal(second.source, "kv");
+  assert.deepEqual(second.data, first.data);
+});
+
+test("a record posted without id gets a UUID", async () => {
+  const res = ok(await send("POST", "/v1/users", { email: "anon@example.com", password: "p", role: "user" }), 201);
+  assert.match(res.data.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual(await row("users", res.data.id), res.data);
+});
+
+describe("values cross intact", () => {
+  before(async () => {
+    ok(await send("POST", "/v1/users", { id: "author", email: "author@example.com", password: "p", role: "user" }), 201);
+  });
+
+  test("unicode, quotes, NUL and SQL-looking text in titles", async () => {
+    const titles = [
+      "Ünïcödé ✓ 🦀 日本語 עברית",
+      "e\u0301 (combining) vs é",
+      "'; DROP TABLE posts; --",
+      'quotes " \' ` and \\ backslash',
+      "NUL \u0000 inside",
+      "%_ like wildcards",
+      "",
+    ];
+    for (const [i, title] of titles.entries()) {
+      const id = `edge-${i}`;
+      const res = ok(await send("POST", "/v1/posts", { id, title, user_id: "author" }), 201);
+      assert.equal(res.data.title, title);
+      assert.equal((await row("posts", id)).title, title, "D1 holds the exact text");
+      const read = ok(await get(`/v1/posts/${id}`));
+      assert.equal(read.source, "kv");
+      assert.equal(read.data.title, title);
+    }
+    assert.equal(await w.db.prepare("SELECT count(*) AS n FROM posts").first("n"), titles.length);
+    const crab = ok(await get(`/v1/posts?filters[title][$like]=${encodeURIComponent("%🦀%")}`));
+    assert.deepEqual(crab.data.map((p) => p.id), ["edge-0"]);
+    const exact = ok(await get(`/v1/posts?filters[title][$eq]=${encodeURIComponent(titles[2])}`));
+    assert.deepEqual(exact.data.map((p) => p.id), ["edge-2"]);
+  });
+
+  test("ids with slashes, spaces and unicode; an id longer than KV's 512-byte keys", async () => {
+    for (const id of ["a/b c?d#e", "ü日本", "x".repeat(600)]) {
+      const res = ok(await send("POST", "/v1/posts", { id, title: "odd id", user_id: "author" }), 201);
+      assert.equal(res.data.id, id);
+      const path = `/v1/posts/${encodeURIComponent(id)}`;
+      const read = ok(await get(path));
+      assert.equal(read.data.id, id);
+      assert.equal(read.source, "kv", "cached (a long id's key is hashed)");
+      ok(await send("PUT", path, { title: "renamed" }));
+      assert.equal((await row("posts", id)).title, "renamed");
+      assert.equal((await send("DELETE", path)).status, 204);
+      assert.equal(await row("posts", id), null);
+    }
+  });
+
+  test("a 200 KB body", async () => {
+    const body = "ü".repeat(100_000);
+    ok(await send("POST", "/v1/posts", { id: "big", title: "big", body, user_id: "author" }), 201);
+    assert.equal((await row("posts", "big")).body, body);
+    assert.equal(ok(await get("/v1/posts/big")).data.body, body);
+  });
+});
+
+test("deleting a user cascades to its posts and their comments, in D1 and in KV", async () => {
+  ok(await send("POST", "/v1/users", { id: "gone", email: "gone@example.com", password: "p", role: "user" }), 201);
+  ok(await send("POST", "/v1/posts", [
+    { id: "gone-1", title: "one", user_id: "gone" },
+    { id: "gone-2", title: "two", user_id: "gone" },
+  ]), 201);
+  ok(await send("POST", "/v1/comments", { id: "gone-c", post_id: "gone-1", body: "hi" }), 201);
+  for (const path of ["/v1/posts/gone-1", "/v1/posts/gone-2", "/v1/comments/gone-c"]) {
+    assert.equal(ok(await get(path)).source, "kv");
+  }
+
+  assert.equal((await send("DELETE", "/v1/users/gone")).status, 204);
+  assert.equal(await row("posts", "gone-1"), null, "ON DELETE CASCADE");
+  assert.equal(await row("comments", "gone-c"), null);
+  for (const [table, id] of [["posts", "gone-1"], ["posts", "gone-2"], ["comments", "gone-c"]]) {
+    assert.equal(await cached(table, id), null, `KV entry of ${table} ${id}`);
+    assert.equal((await get(`/v1/${table}/${id}`)).status, 404, `${table} ${id}`);
+  }
+});
