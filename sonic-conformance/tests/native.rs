@@ -68,12 +68,17 @@ fn every_sabotage_is_caught() {
     for sabotage in Sabotage::ALL {
         for capabilities in [Capabilities::SQLITE, Capabilities::D1] {
             let max_params = capabilities.max_params;
+            let refuses_beyond_2_53 = capabilities.max_exact_integer.is_some();
             let report = suite(capabilities, Some(sabotage));
             let failed = failures(&report);
             let expected: BTreeSet<&str> = expected_failures(sabotage)
                 .iter()
                 .chain(KNOWN_CORE_BUGS)
                 .copied()
+                // With D1's capabilities Sonic refuses every integer beyond 2^53 before it is
+                // sent: that scenario then checks the refusals, and stores nothing a broken
+                // result or cache could change.
+                .filter(|name| !(refuses_beyond_2_53 && *name == "integers_beyond_2_53"))
                 .collect();
             assert_eq!(
                 failed,
@@ -88,8 +93,8 @@ fn every_sabotage_is_caught() {
     }
 }
 
-/// Exactly which scenarios each sabotage breaks natively (the same with both capability
-/// sets). Known core bugs come on top.
+/// Exactly which scenarios each sabotage breaks natively, with SQLite's capabilities (with
+/// D1's, none breaks `integers_beyond_2_53`: see the caller). Known core bugs come on top.
 fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
     match sabotage {
         // Seeding with insert_many loses a row, and so does every list.

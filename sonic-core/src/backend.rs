@@ -72,7 +72,33 @@ pub enum EagerStrategy {
     PerLevel,
 }
 
-/// What a backend can do and where its limits are. The SQL compiler plans with these.
+/// The largest integer a JavaScript number (an IEEE double) holds exactly: 2^53 − 1
+/// (`Number.MAX_SAFE_INTEGER`). D1 carries every bound value through JavaScript, so this is
+/// its [`Capabilities::max_exact_integer`]; beyond it distinct integers share one double.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// What a backend can do and where its limits are. The SQL compiler plans with these, and
+/// every statement is checked against them before it is sent: a statement the backend would
+/// refuse fails with [`Error::Limit`](crate::Error::Limit) (naming the table and column when
+/// the value belongs to one) and nothing reaches the database.
+///
+/// Declaring another backend's capabilities on SQLite makes it behave like that backend where
+/// it matters for portability (parameter counts, value sizes, integer range, eager strategy):
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_core::{sqlite::SqliteBackend, Capabilities, Db, Error};
+///
+/// let db = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+/// // D1 cannot bind 2^53 exactly, so neither does SQLite declaring D1's capabilities.
+/// let err = db.sql("SELECT ?").bind(1_i64 << 53).run().await.unwrap_err();
+/// assert!(matches!(err, Error::Limit(_)), "{err}");
+/// assert_eq!(db.sql("SELECT ?").bind((1_i64 << 53) - 1).all_json().await?.len(), 1);
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
     /// Bound parameters allowed in one statement (100 on D1, 32,766 on SQLite).
@@ -81,6 +107,22 @@ pub struct Capabilities {
     pub max_sql_len: usize,
     /// Statements allowed in one atomic batch.
     pub max_batch_statements: usize,
+    /// Bytes of one `LIKE` (or `GLOB`) pattern (50 on D1; 50,000 on SQLite, its
+    /// `SQLITE_MAX_LIKE_PATTERN_LENGTH`). A longer pattern is refused before the statement is
+    /// sent.
+    pub max_like_pattern_bytes: usize,
+    /// Bytes of one TEXT or BLOB value, and of one stored row (2,000,000 on D1;
+    /// 1,000,000,000 on SQLite, its `SQLITE_MAX_LENGTH`, which bounds both). Every bound
+    /// value is checked, and so is the row of an insert, update or upsert of a whole record,
+    /// measured as SQLite's record format encodes it. (An update of some columns only,
+    /// [`UpdateWhere`](crate::query::UpdateWhere), checks its values: the rest of the row is
+    /// not known before the database has it, so a row grown past the limit that way is
+    /// refused by the database itself.)
+    pub max_value_bytes: usize,
+    /// The largest magnitude of an INTEGER the backend binds exactly: `Some(2^53 − 1)` on D1
+    /// ([`MAX_SAFE_INTEGER`], values cross JavaScript as doubles), `None` (every `i64`) on
+    /// SQLite. An integer beyond it is refused, never rounded.
+    pub max_exact_integer: Option<i64>,
     /// `RETURNING` clauses.
     pub returning: bool,
     /// The JSON1 functions (`json_group_array`, `json_array`, …).
@@ -95,6 +137,9 @@ impl Capabilities {
         max_params: 32_766,
         max_sql_len: 1_000_000_000,
         max_batch_statements: usize::MAX,
+        max_like_pattern_bytes: 50_000,
+        max_value_bytes: 1_000_000_000,
+        max_exact_integer: None,
         returning: true,
         json: true,
         eager: EagerStrategy::PerLevel,
@@ -105,10 +150,27 @@ impl Capabilities {
         max_params: 100,
         max_sql_len: 100_000,
         max_batch_statements: 1_000,
+        max_like_pattern_bytes: 50,
+        max_value_bytes: 2_000_000,
+        max_exact_integer: Some(MAX_SAFE_INTEGER),
         returning: true,
         json: true,
         eager: EagerStrategy::SingleStatement,
     };
+
+    /// Whether the backend binds `value` exactly: always, unless it is an INTEGER beyond
+    /// [`max_exact_integer`](Capabilities::max_exact_integer).
+    ///
+    /// ```
+    /// use sonic_core::{Capabilities, MAX_SAFE_INTEGER};
+    /// assert!(Capabilities::D1.exact_integer(-MAX_SAFE_INTEGER));
+    /// assert!(!Capabilities::D1.exact_integer(MAX_SAFE_INTEGER + 1));
+    /// assert!(Capabilities::SQLITE.exact_integer(i64::MIN));
+    /// ```
+    pub fn exact_integer(&self, value: i64) -> bool {
+        self.max_exact_integer
+            .is_none_or(|max| value.checked_abs().is_some_and(|abs| abs <= max))
+    }
 }
 
 /// A SQL database Sonic can run statements on.

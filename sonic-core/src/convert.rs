@@ -11,7 +11,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::value::{SqlType, Value};
+use crate::value::{SqlType, Value, F64_EXACT};
 
 /// Why a value could not be converted: what was expected and what was found.
 ///
@@ -82,6 +82,25 @@ pub trait ColumnType: ToValue + FromValue {
     const NULLABLE: bool = false;
     /// The type that filters compare this column with (`T` for both `T` and `Option<T>`).
     type Operand: ToValue;
+
+    /// The value to store for JSON input (a REST body), before it is checked by
+    /// [`FromValue`]: by default [`Value::from_json`] for [`Self::SQL_TYPE`], i.e. the JSON
+    /// form serde gives the plain types. [`Json<T>`] and `serde_json::Value` take any JSON
+    /// document and store its text; `Option<T>` takes `null` or what `T` takes.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use sonic_core::{ColumnType, Json, Value};
+    /// assert_eq!(<bool as ColumnType>::value_from_json(&json!(true)), Ok(Value::Integer(1)));
+    /// assert_eq!(
+    ///     <Json<Vec<String>> as ColumnType>::value_from_json(&json!(["a"])),
+    ///     Ok(Value::Text(r#"["a"]"#.into()))
+    /// );
+    /// assert_eq!(<Option<String> as ColumnType>::value_from_json(&json!(null)), Ok(Value::Null));
+    /// ```
+    fn value_from_json(json: &serde_json::Value) -> Result<Value, ConvertError> {
+        Value::from_json(json, Self::SQL_TYPE)
+    }
 }
 
 impl<T: ToValue + ?Sized> ToValue for &T {
@@ -189,9 +208,6 @@ impl ColumnType for bool {
 // ---- floats ----
 // NaN and ±infinity are rejected on the way in: SQLite silently turns NaN into NULL, and
 // neither survives the JSON that D1 results and eager-loaded relations travel through.
-
-/// The largest integer an f64 holds exactly (2^53).
-const F64_EXACT: i64 = 1 << 53;
 
 impl ToValue for f64 {
     fn to_value(&self) -> Result<Value, ConvertError> {
@@ -336,6 +352,13 @@ impl<T: ColumnType> ColumnType for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
     type Operand = T::Operand;
+
+    fn value_from_json(json: &serde_json::Value) -> Result<Value, ConvertError> {
+        match json {
+            serde_json::Value::Null => Ok(Value::Null),
+            other => T::value_from_json(other),
+        }
+    }
 }
 
 // ---- JSON ----
@@ -379,6 +402,12 @@ impl<T: DeserializeOwned> FromValue for Json<T> {
 impl<T: Serialize + DeserializeOwned> ColumnType for Json<T> {
     const SQL_TYPE: SqlType = SqlType::Text;
     type Operand = Json<T>;
+
+    /// Any JSON document, stored as its text (`null` too: a `Json<Option<U>>` stores it as
+    /// the text `null`).
+    fn value_from_json(json: &serde_json::Value) -> Result<Value, ConvertError> {
+        Ok(Value::Text(json.to_string()))
+    }
 }
 
 impl ToValue for serde_json::Value {
@@ -396,4 +425,9 @@ impl FromValue for serde_json::Value {
 impl ColumnType for serde_json::Value {
     const SQL_TYPE: SqlType = SqlType::Text;
     type Operand = serde_json::Value;
+
+    /// Any JSON document, stored as its text.
+    fn value_from_json(json: &serde_json::Value) -> Result<Value, ConvertError> {
+        Ok(Value::Text(json.to_string()))
+    }
 }

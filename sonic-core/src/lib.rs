@@ -22,7 +22,9 @@ pub mod sqlite;
 pub mod testing;
 pub mod value;
 
-pub use backend::{Capabilities, EagerStrategy, QueryResult, SqlBackend, Statement};
+pub use backend::{
+    Capabilities, EagerStrategy, QueryResult, SqlBackend, Statement, MAX_SAFE_INTEGER,
+};
 pub use cache::{CacheConfig, Found, KvCache, Source, TableCache};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
@@ -39,3 +41,10 @@ pub use value::{SqlType, Value};
 
 #[cfg(feature = "derive")]
 pub use sonic_derive::{Table, TextEnum};
+
+/// What `#[derive(Table)]` expands to refers to, so that applications need no dependency of
+/// their own on it. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde_json;
+}

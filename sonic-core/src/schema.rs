@@ -5,9 +5,9 @@
 
 use std::marker::PhantomData;
 
-use crate::convert::ColumnType;
+use crate::convert::{ColumnType, ConvertError};
 use crate::error::Error;
-use crate::value::{SqlType, Value};
+use crate::value::{SqlType, Value, F64_EXACT};
 
 /// A table: one `#[derive(Table)]` struct.
 ///
@@ -37,6 +37,41 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// The primary key value, ready to bind.
     fn primary_key_value(&self) -> Result<Value, Error> {
         self.column_value(Self::DEF.primary_key)
+    }
+
+    /// Checks that `value` can be stored in column `index` (into [`TableDef::columns`]) of a
+    /// record of this table, and returns it as the record would encode it. For values that
+    /// arrive untyped, written by column name
+    /// ([`UpdateWhere::set_by_name`](crate::query::UpdateWhere::set_by_name)).
+    ///
+    /// `#[derive(Table)]` reads the value into the field's Rust type and encodes it back, so
+    /// whatever a record could not hold is refused (`7` for a `bool`, a text that is not a
+    /// variant of a `#[derive(TextEnum)]`, a text that is not JSON for a `Json<T>`, `NULL`
+    /// for a field that is not an `Option`), and what is accepted comes back in the field's
+    /// storage class (an INTEGER for an `f64` column becomes a REAL). The provided
+    /// implementation, for tables implemented by hand, checks the column's declared
+    /// [`SqlType`] and nullability ([`ColumnDef::check_value`]).
+    ///
+    /// A refusal is [`Error::Encode`] naming the table and column; an index out of range
+    /// [`Error::UnknownColumn`].
+    fn column_from_value(index: usize, value: Value) -> Result<Value, Error> {
+        let column = Self::DEF.column_at(index)?;
+        column
+            .check_value(value)
+            .map_err(|e| Error::encode(Self::DEF.name, column.name, e))
+    }
+
+    /// The value to store in column `index` for JSON input (a field of a REST body): the
+    /// column type's [`ColumnType::value_from_json`] (serde's JSON form of the field's type;
+    /// a `Json<T>` takes any JSON document), then [`Table::column_from_value`].
+    ///
+    /// The provided implementation, for tables implemented by hand, converts by the column's
+    /// declared [`SqlType`] ([`Value::from_json`]); `#[derive(Table)]` by the field's type.
+    fn column_from_json(index: usize, json: &serde_json::Value) -> Result<Value, Error> {
+        let column = Self::DEF.column_at(index)?;
+        let value = Value::from_json(json, column.sql_type)
+            .map_err(|e| Error::encode(Self::DEF.name, column.name, e))?;
+        Self::column_from_value(index, value)
     }
 }
 
@@ -71,6 +106,14 @@ impl TableDef {
         self.column_index(name).ok_or_else(|| Error::UnknownColumn {
             table: self.name.to_string(),
             column: name.to_string(),
+        })
+    }
+
+    /// The column at `index`, or [`Error::UnknownColumn`] naming the table.
+    pub fn column_at(&self, index: usize) -> Result<&'static ColumnDef, Error> {
+        self.columns.get(index).ok_or_else(|| Error::UnknownColumn {
+            table: self.name.to_string(),
+            column: format!("#{index} (the table has {} columns)", self.columns.len()),
         })
     }
 
@@ -136,6 +179,47 @@ impl ColumnDef {
             default: None,
             references: None,
             audit: None,
+        }
+    }
+}
+
+impl ColumnDef {
+    /// Checks `value` against the column's declared type and nullability, as SQLite would
+    /// store it without converting it: `NULL` only if the column is nullable; an INTEGER for
+    /// `INTEGER`; a finite REAL for `REAL`, or an INTEGER within ±2^53 (returned as the REAL
+    /// it converts to exactly); a TEXT for `TEXT`; a BLOB for `BLOB`.
+    ///
+    /// This is what a column's [`SqlType`] says; a record's field may accept less (see
+    /// [`Table::column_from_value`]).
+    ///
+    /// ```
+    /// use sonic_core::{ColumnDef, SqlType, Value};
+    /// const VIEWS: ColumnDef = ColumnDef::new("views", "views", SqlType::Integer);
+    /// assert_eq!(VIEWS.check_value(Value::Integer(3)), Ok(Value::Integer(3)));
+    /// let err = VIEWS.check_value(Value::Text("3".into())).unwrap_err();
+    /// assert_eq!(err.to_string(), "expected INTEGER, found TEXT \"3\"");
+    /// assert!(VIEWS.check_value(Value::Null).is_err(), "NOT NULL");
+    /// ```
+    pub fn check_value(&self, value: Value) -> Result<Value, ConvertError> {
+        let keyword = self.sql_type.keyword();
+        match (self.sql_type, value) {
+            (_, Value::Null) if self.nullable => Ok(Value::Null),
+            (_, Value::Null) => Err(ConvertError::new(
+                format!("{keyword} (the column is NOT NULL)"),
+                "NULL",
+            )),
+            (SqlType::Integer, value @ Value::Integer(_)) => Ok(value),
+            (SqlType::Real, Value::Real(r)) if r.is_finite() => Ok(Value::Real(r)),
+            (SqlType::Real, Value::Integer(i)) if (-F64_EXACT..=F64_EXACT).contains(&i) => {
+                Ok(Value::Real(i as f64))
+            }
+            (SqlType::Real, value) => Err(ConvertError::new(
+                "a finite REAL (or an INTEGER within ±2^53)",
+                value.describe(),
+            )),
+            (SqlType::Text, value @ Value::Text(_)) => Ok(value),
+            (SqlType::Blob, value @ Value::Blob(_)) => Ok(value),
+            (_, value) => Err(ConvertError::new(keyword, value.describe())),
         }
     }
 }
@@ -325,5 +409,95 @@ impl<P, C> std::fmt::Debug for Relation<P, C> {
             .field("child", &std::any::type_name::<C>())
             .field("index", &self.index)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table implemented by hand: the provided conversions go by the declared types.
+    struct Note;
+
+    impl Table for Note {
+        const DEF: &'static TableDef = &TableDef {
+            name: "notes",
+            rust_name: "Note",
+            columns: &[
+                ColumnDef::new("id", "id", SqlType::Integer),
+                ColumnDef {
+                    nullable: true,
+                    ..ColumnDef::new("body", "body", SqlType::Text)
+                },
+                ColumnDef::new("score", "score", SqlType::Real),
+                ColumnDef::new("data", "data", SqlType::Blob),
+            ],
+            primary_key: 0,
+            relations: &[],
+        };
+        type PrimaryKey = i64;
+        fn encode_into(&self, _: &mut Vec<Value>) -> Result<(), Error> {
+            Ok(())
+        }
+        fn column_value(&self, _: usize) -> Result<Value, Error> {
+            Ok(Value::Null)
+        }
+        fn decode(_: &mut [Value]) -> Result<Self, Error> {
+            Ok(Note)
+        }
+        fn touch(&mut self, _: i64, _: bool) {}
+    }
+
+    #[test]
+    fn hand_written_tables_check_values_by_declared_type() {
+        assert_eq!(
+            Note::column_from_value(0, Value::Integer(1)).unwrap(),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            Note::column_from_value(1, Value::Null).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            Note::column_from_value(2, Value::Integer(2)).unwrap(),
+            Value::Real(2.0)
+        );
+        for (index, value) in [
+            (0, Value::Text("1".into())),
+            (0, Value::Null),
+            (2, Value::Integer((1 << 53) + 1)),
+            (2, Value::Real(f64::NAN)),
+            (3, Value::Text("x".into())),
+        ] {
+            let err = Note::column_from_value(index, value).unwrap_err();
+            let column = Note::DEF.columns[index].name;
+            assert!(
+                matches!(&err, Error::Encode { table, column: c, .. } if table == "notes" && c == column),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            Note::column_from_value(9, Value::Null),
+            Err(Error::UnknownColumn { .. })
+        ));
+
+        let json = serde_json::json!({ "body": "hi", "score": 1.5, "data": [1, 2] });
+        assert_eq!(
+            Note::column_from_json(1, &json["body"]).unwrap(),
+            Value::Text("hi".into())
+        );
+        assert_eq!(
+            Note::column_from_json(2, &json["score"]).unwrap(),
+            Value::Real(1.5)
+        );
+        assert_eq!(
+            Note::column_from_json(3, &json["data"]).unwrap(),
+            Value::Blob(vec![1, 2])
+        );
+        assert!(Note::column_from_json(0, &json["body"]).is_err());
+        assert!(
+            Note::column_from_json(3, &serde_json::Value::Null).is_err(),
+            "NOT NULL"
+        );
     }
 }

@@ -460,3 +460,237 @@ fn futures_are_send() {
     );
     assert_send(db.sql("SELECT 1").all_json());
 }
+
+// ------------------------------------------------------------ includes of one relation
+
+/// What D1's `batch()` does to every result: rows become JavaScript objects keyed by column
+/// name, so columns of the same name collapse into one (at the first one's position, with the
+/// last one's value), and an empty result has no column names at all.
+struct KeyedByName(sonic_core::sqlite::SqliteBackend);
+
+#[async_trait::async_trait]
+impl sonic_core::SqlBackend for KeyedByName {
+    fn capabilities(&self) -> &sonic_core::Capabilities {
+        self.0.capabilities()
+    }
+
+    async fn execute(
+        &self,
+        statement: &sonic_core::Statement,
+    ) -> sonic_core::Result<sonic_core::QueryResult> {
+        self.0.execute(statement).await
+    }
+
+    async fn batch(
+        &self,
+        statements: &[sonic_core::Statement],
+    ) -> sonic_core::Result<Vec<sonic_core::QueryResult>> {
+        Ok(self
+            .0
+            .batch(statements)
+            .await?
+            .into_iter()
+            .map(keyed_by_name)
+            .collect())
+    }
+}
+
+fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
+    if result.values.is_empty() {
+        return sonic_core::QueryResult {
+            columns: Vec::new(),
+            ..result
+        };
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut slot_of = Vec::with_capacity(result.columns.len());
+    for name in &result.columns {
+        match names.iter().position(|n| n == name) {
+            Some(slot) => slot_of.push(slot),
+            None => {
+                slot_of.push(names.len());
+                names.push(name.clone());
+            }
+        }
+    }
+    let mut values = Vec::new();
+    for row in result.values.chunks(result.columns.len()) {
+        let mut object = vec![Value::Null; names.len()];
+        for (value, &slot) in row.iter().zip(&slot_of) {
+            object[slot] = value.clone();
+        }
+        values.extend(object);
+    }
+    sonic_core::QueryResult {
+        columns: names,
+        values,
+        ..result
+    }
+}
+
+/// A blog on SQLite with single-statement eager loading, whose batches come back as D1's do.
+fn blog_keyed_by_name() -> sonic_core::Db {
+    let sqlite = sonic_core::sqlite::SqliteBackend::memory()
+        .unwrap()
+        .with_capabilities(single_statement());
+    sqlite.exec(&schema().to_sql()).unwrap();
+    let db = sonic_core::Db::new(KeyedByName(sqlite));
+    block_on(async {
+        db.insert_many(&[User::new("u1", "a@x"), User::new("u2", "b@x")])
+            .await
+            .unwrap();
+        db.insert_many(&[
+            Post::new("p1", "u1", "one", 1),
+            Post::new("p2", "u1", "two", 2),
+            Post::new("p3", "u2", "three", 3),
+        ])
+        .await
+        .unwrap();
+        db.insert_many(&[Comment::new(1, "p1", "c1"), Comment::new(2, "p3", "c2")])
+            .await
+            .unwrap();
+    });
+    db
+}
+
+#[test]
+fn includes_of_the_same_relation_merge_into_one() {
+    for capabilities in [single_statement(), per_level()] {
+        let (db, sql, _) = setup_with(capabilities.clone());
+        block_on(async {
+            db.insert(&User::new("u1", "a@x")).await.unwrap();
+            db.insert_many(&[
+                Post::new("p1", "u1", "one", 1),
+                Post::new("p2", "u1", "two", 2),
+            ])
+            .await
+            .unwrap();
+            db.insert(&Comment::new(1, "p2", "c")).await.unwrap();
+        });
+        let load = |select: sonic_core::query::Select<'_, User>| {
+            sql.reset();
+            let users = block_on(select.order_by(User::ID.asc()).all()).unwrap();
+            (users, sql.statement_count())
+        };
+        let (expected, statements) =
+            load(db.select::<User>().with(User::POSTS.with(Post::COMMENTS)));
+        assert_eq!(
+            expected[0].posts.as_ref().unwrap()[1]
+                .comments
+                .as_ref()
+                .unwrap()[0]
+                .id,
+            1
+        );
+
+        // Either order, and twice the same: the union, loaded once.
+        for select in [
+            db.select::<User>()
+                .with(User::POSTS)
+                .with(User::POSTS.with(Post::COMMENTS)),
+            db.select::<User>()
+                .with(User::POSTS.with(Post::COMMENTS))
+                .with(User::POSTS),
+            db.select::<User>()
+                .with(User::POSTS.with(Post::COMMENTS))
+                .with(User::POSTS.with(Post::COMMENTS)),
+        ] {
+            assert_eq!(
+                load(select),
+                (expected.clone(), statements),
+                "{capabilities:?}"
+            );
+        }
+
+        // Nested includes merge too: comments from one, their post from the other.
+        let (merged, merged_statements) = load(
+            db.select::<User>()
+                .with(User::POSTS.with(Post::COMMENTS))
+                .with(User::POSTS.with(Post::COMMENTS.with(Comment::POST)))
+                .with(User::POSTS.with(Post::AUTHOR)),
+        );
+        let (union, union_statements) = load(
+            db.select::<User>().with(
+                User::POSTS
+                    .with(Post::COMMENTS.with(Comment::POST))
+                    .with(Post::AUTHOR),
+            ),
+        );
+        assert_eq!(
+            (merged, merged_statements),
+            (union.clone(), union_statements)
+        );
+        let post = &union[0].posts.as_ref().unwrap()[1];
+        assert_eq!(post.author.as_ref().unwrap().id, "u1");
+        assert_eq!(
+            post.comments.as_ref().unwrap()[0].post.as_ref().unwrap().id,
+            "p2"
+        );
+
+        // `Eager::with` merges as well.
+        let (twice, _) = load(
+            db.select::<User>()
+                .with(User::POSTS.with(Post::COMMENTS).with(Post::COMMENTS)),
+        );
+        assert_eq!(twice, expected);
+    }
+}
+
+#[test]
+fn relation_columns_have_unique_names_in_a_single_statement() {
+    let (db, _, _) = setup_with(single_statement());
+    let twice = db
+        .select::<User>()
+        .with(User::POSTS)
+        .with(User::POSTS.with(Post::COMMENTS))
+        .to_statement()
+        .unwrap();
+    let once = db
+        .select::<User>()
+        .with(User::POSTS.with(Post::COMMENTS))
+        .to_statement()
+        .unwrap();
+    assert_eq!(twice, once);
+    assert_eq!(
+        twice.sql.matches(" AS \"@posts\"").count(),
+        1,
+        "{}",
+        twice.sql
+    );
+    assert!(!twice.sql.contains(" AS \"posts\""), "{}", twice.sql);
+}
+
+#[test]
+fn a_page_with_relations_decodes_from_a_batch_keyed_by_column_name() {
+    let db = blog_keyed_by_name();
+    let page = block_on(
+        db.select::<User>()
+            .with(User::POSTS)
+            .with(User::POSTS.with(Post::COMMENTS))
+            .order_by(User::ID.asc())
+            .page(),
+    )
+    .unwrap();
+    assert_eq!(page.total, 2);
+    let posts = page.items[0].posts.as_ref().unwrap();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].comments.as_ref().unwrap()[0].body, "c1");
+    assert_eq!(posts[1].comments.as_deref(), Some(&[][..]));
+    let posts = page.items[1].posts.as_ref().unwrap();
+    assert_eq!(posts[0].comments.as_ref().unwrap()[0].body, "c2");
+
+    // A page past the end: no rows, so no column names either.
+    let empty = block_on(db.select::<User>().with(User::POSTS).offset(10).page()).unwrap();
+    assert_eq!((empty.items.len(), empty.total), (0, 2));
+}
+
+#[test]
+fn unknown_operators_are_reported_with_the_known_ones() {
+    let err = "$regex".parse::<Op>().unwrap_err().to_string();
+    assert!(err.contains("unknown filter operator `$regex`"), "{err}");
+    for (name, _) in Op::NAMES {
+        assert!(err.contains(&format!("${name}")), "{err} lacks {name}");
+    }
+    let err = Filter::<Post>::parse("title", "$regex", "x").unwrap_err();
+    assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+}

@@ -7,6 +7,7 @@
 mod query_support;
 
 use query_support::*;
+use serde_json::json;
 use sonic_core::{Error, Json, Value};
 
 #[test]
@@ -406,4 +407,250 @@ fn raw_sql_escape_hatch() {
         matches!(&err, Error::Database { message } if message.contains("no such table")),
         "{err}"
     );
+}
+
+// ------------------------------------------------------------ updates by column name
+
+#[test]
+fn set_by_name_is_one_atomic_update_of_the_named_columns() {
+    let (db, sql, clock) = setup();
+    block_on(db.insert_many(&[User::new("u1", "a@x"), User::new("u2", "b@x")])).unwrap();
+    clock.advance(7);
+    sql.reset();
+    let updated = block_on(
+        db.update_where::<User>()
+            .set_by_name("name", Value::Null)
+            .unwrap()
+            .set_by_name("active", Value::Integer(0))
+            .unwrap()
+            .filter(User::ID.eq("u1"))
+            .returning(),
+    )
+    .unwrap();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].name, None);
+    assert!(!updated[0].active);
+    assert_eq!(
+        updated[0].email, "a@x",
+        "columns not named keep their value"
+    );
+    assert_eq!(updated[0].audit.created_on, NOW);
+    assert_eq!(updated[0].audit.updated_on, NOW + 7);
+    assert_eq!(sql.round_trips(), 1);
+    let statement = &sql.statements()[0];
+    assert!(
+        statement
+            .sql
+            .starts_with("UPDATE \"users\" SET \"name\" = ?, \"active\" = ?, \"updated_on\" = ?")
+            && statement.sql.contains("RETURNING"),
+        "{}",
+        statement.sql
+    );
+    assert_eq!(
+        block_on(db.find::<User>("u2"))
+            .unwrap()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("name of u2")
+    );
+
+    // A later set of the same column wins; a REAL column takes an exact INTEGER as a REAL.
+    block_on(db.insert(&Post::new("p1", "u1", "t", 1))).unwrap();
+    block_on(db.insert(&Comment::new(1, "p1", "c"))).unwrap();
+    let comment = block_on(
+        db.update_where::<Comment>()
+            .set_by_name("body", Value::Text("first".into()))
+            .unwrap()
+            .set_by_name("body", Value::Text("second".into()))
+            .unwrap()
+            .set_by_name("ratio", Value::Integer(3))
+            .unwrap()
+            .filter(Comment::ID.eq(1))
+            .returning(),
+    )
+    .unwrap();
+    assert_eq!(
+        (comment[0].body.as_str(), comment[0].ratio),
+        ("second", 3.0)
+    );
+    let stored = block_on(db.sql("SELECT typeof(ratio) AS t FROM comments").all_json()).unwrap();
+    assert_eq!(stored[0]["t"], "real");
+}
+
+/// The error of a refused `set_by_name` / `set_json`: `Error::Encode` naming `column` (of
+/// `users`, `posts` or `comments`), whose source found what starts with `found`. Returns the
+/// message.
+fn encode_error<T>(result: Result<T, Error>, column: &str, found: &str) -> String {
+    let Err(err) = result else {
+        panic!("{column}: accepted");
+    };
+    match &err {
+        Error::Encode {
+            table,
+            column: c,
+            source,
+        } => {
+            assert_eq!(c, column, "{err}");
+            assert!(
+                ["users", "posts", "comments"].contains(&table.as_str()),
+                "{err}"
+            );
+            assert!(source.found.starts_with(found), "{err}");
+        }
+        other => panic!("expected Error::Encode for {column}, got {other:?}"),
+    }
+    err.to_string()
+}
+
+#[test]
+fn set_by_name_refuses_what_the_column_cannot_hold_before_sending() {
+    let (db, sql, _) = setup();
+    block_on(db.insert(&User::new("u1", "a@x"))).unwrap();
+    block_on(db.insert(&Post::new("p1", "u1", "t", 1))).unwrap();
+    sql.reset();
+
+    let err = db
+        .update_where::<User>()
+        .set_by_name("nope", Value::Null)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownColumn { table, column } if table == "users" && column == "nope"),
+        "{err}"
+    );
+    for (column, role) in [
+        ("id", "primary key"),
+        ("created_on", "audit"),
+        ("updated_on", "audit"),
+    ] {
+        let err = db
+            .update_where::<User>()
+            .set_by_name(column, Value::Integer(1))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("`users`.`{column}`")) && message.contains(role),
+            "{message}"
+        );
+    }
+
+    // The storage class of the declared type, nullability, and what the field's type accepts.
+    let message = encode_error(
+        db.update_where::<Post>()
+            .set_by_name("views", Value::Text("many".into())),
+        "views",
+        "TEXT \"many\"",
+    );
+    assert_eq!(
+        message,
+        "cannot encode column `posts`.`views`: expected INTEGER, found TEXT \"many\""
+    );
+    encode_error(
+        db.update_where::<Post>()
+            .set_by_name("views", Value::Real(1.5)),
+        "views",
+        "REAL 1.5",
+    );
+    encode_error(
+        db.update_where::<User>().set_by_name("email", Value::Null),
+        "email",
+        "NULL",
+    );
+    encode_error(
+        db.update_where::<User>()
+            .set_by_name("active", Value::Integer(7)),
+        "active",
+        "INTEGER 7",
+    );
+    encode_error(
+        db.update_where::<Comment>()
+            .set_by_name("meta", Value::Text("{not json".into())),
+        "meta",
+        "TEXT that does not decode (",
+    );
+    encode_error(
+        db.update_where::<Comment>()
+            .set_by_name("blob", Value::Integer(1)),
+        "blob",
+        "INTEGER 1",
+    );
+    assert_eq!(sql.statement_count(), 0, "nothing reached the database");
+    assert_eq!(block_on(db.find::<Post>("p1")).unwrap().unwrap().views, 1);
+}
+
+#[test]
+fn set_json_takes_each_field_in_the_json_form_serde_gives_it() {
+    let (db, _, _) = setup();
+    block_on(db.insert(&User::new("u1", "a@x"))).unwrap();
+    block_on(db.insert(&Post::new("p1", "u1", "t", 1))).unwrap();
+    block_on(db.insert(&Comment::new(1, "p1", "c"))).unwrap();
+
+    // A PUT body made of what a GET returned, changed.
+    let mut expected = block_on(db.find::<Comment>(1)).unwrap().unwrap();
+    expected.body = "new body".into();
+    expected.flag = !expected.flag;
+    expected.meta = Json(Meta {
+        tags: vec!["x".into(), "\"y\"".into()],
+        score: None,
+    });
+    expected.blob = vec![0, 1, 255];
+    expected.maybe_blob = None;
+    expected.big = -42;
+    expected.ratio = 2.0;
+    let body = serde_json::to_value(&expected).unwrap();
+    let mut update = db.update_where::<Comment>().filter(Comment::ID.eq(1));
+    for (name, value) in body.as_object().unwrap() {
+        if name != "id" {
+            update = update.set_json(name, value).unwrap();
+        }
+    }
+    let updated = block_on(update.returning()).unwrap();
+    assert_eq!(updated, [expected.clone()]);
+    assert_eq!(
+        block_on(db.find_fresh::<Comment>(1)).unwrap().unwrap(),
+        expected
+    );
+
+    let refused = |column: &str, value: serde_json::Value| {
+        let err = db
+            .update_where::<Comment>()
+            .set_json(column, &value)
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Encode { table, column: c, .. } if table == "comments" && c == column),
+            "{column} = {value}: {err}"
+        );
+        err.to_string()
+    };
+    assert_eq!(
+        refused("big", json!("7")),
+        "cannot encode column `comments`.`big`: expected a JSON integer (or true/false), \
+         found a JSON string \"7\""
+    );
+    refused("big", json!(1.5));
+    refused("big", json!(u64::MAX));
+    refused("flag", json!(2));
+    refused("body", json!(7));
+    refused("body", json!(null));
+    refused("ratio", json!((1_u64 << 53) + 1));
+    refused("blob", json!([1, 256]));
+    refused("blob", json!("AQI="));
+    refused("meta", json!({ "tags": 5 }));
+    assert!(db
+        .update_where::<Comment>()
+        .set_json("maybe_blob", &json!([7]))
+        .is_ok());
+    assert!(db
+        .update_where::<Comment>()
+        .set_json("ratio", &json!(3))
+        .is_ok());
+    assert!(matches!(
+        db.update_where::<Comment>().set_json("id", &json!(2)),
+        Err(Error::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        db.update_where::<Comment>().set_json("post", &json!(null)),
+        Err(Error::UnknownColumn { .. })
+    ));
 }

@@ -7,9 +7,11 @@
 use sonic_core::{Capabilities, Error, Result, Statement, Value};
 
 /// The largest integer a JavaScript number holds exactly, and the bound of what D1 binds and
-/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`). Beyond it, distinct integers share
-/// one double (2^53 + 1 would be stored as 2^53).
-pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-core's constant (also
+/// [`Capabilities::D1`]'s `max_exact_integer`, which sonic-core enforces before a statement
+/// reaches any backend; this backend checks again at binding, whatever capabilities it is
+/// given).
+pub use sonic_core::MAX_SAFE_INTEGER;
 
 /// Checks a statement against D1's limits and every parameter against what D1 can bind
 /// exactly, before anything is sent.

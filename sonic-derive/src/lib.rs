@@ -50,7 +50,8 @@ mod internals;
 /// # Generated items
 ///
 /// - `impl sonic_core::Table` (the static `TableDef`, `encode_into`, `column_value`, `decode`,
-///   `touch`).
+///   `touch`, and `column_from_value` / `column_from_json`, which check untyped input against
+///   each field's Rust type).
 /// - `pub const FIELD: Column<Self, Operand>` per column (`User::EMAIL`) and
 ///   `pub const RELATION: Relation<Self, Target>` per relation (`User::POSTS`).
 ///

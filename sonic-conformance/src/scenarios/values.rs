@@ -9,7 +9,7 @@
 use serde_json::json;
 use sonic_core::{Db, Error, Filter, Json, Source};
 
-use crate::check::{all, ensure, same, Outcome, Step};
+use crate::check::{all, ensure, kind, same, Outcome, Step};
 use crate::ctx::Ctx;
 use crate::tables::{CommentMeta, ConfComment, ConfPost, ConfUser, ConfValue, Doc, DocPart, Mood};
 
@@ -321,6 +321,11 @@ pub(crate) async fn integers(ctx: &Ctx) -> Outcome {
 
 /// Integers beyond ±2^53: exact, or an error with nothing written; never a changed value.
 /// (SQLite stores them exactly; D1 cannot carry them through JavaScript numbers.)
+///
+/// A backend that declares the range it binds exactly
+/// ([`Capabilities::max_exact_integer`](sonic_core::Capabilities::max_exact_integer), D1's
+/// 2^53 − 1) must see every integer beyond it refused by Sonic with [`Error::Limit`] before
+/// anything is sent, whether it is written, compared or nested in a relation's row.
 pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
     let db = &ctx.db;
     let candidates: [i64; 5] = [1 << 53, (1 << 53) + 1, -(1 << 53) - 1, i64::MAX, i64::MIN];
@@ -330,7 +335,14 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         let id = 10 + i as i64;
         let mut row = ConfValue::plain(id);
         row.int64 = v;
-        outcomes.push(match db.insert(&row).await {
+        let result = db.insert(&row).await;
+        outcomes.push(declared_refusal(
+            db,
+            &format!("insert of int64 {v}"),
+            v,
+            &result,
+        ));
+        outcomes.push(match result {
             Ok(returned) => {
                 stored.push((id, v));
                 exact_everywhere(ctx, &row, &returned).await
@@ -343,7 +355,14 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
     let big_key = (1 << 53) + 1;
     let mut key_row = ConfValue::plain(big_key);
     key_row.int64 = 0;
-    outcomes.push(match db.insert(&key_row).await {
+    let inserted = db.insert(&key_row).await;
+    outcomes.push(declared_refusal(
+        db,
+        "insert of primary key 2^53 + 1",
+        big_key,
+        &inserted,
+    ));
+    outcomes.push(match inserted {
         Ok(returned) => {
             stored.push((big_key, 0));
             exact_everywhere(ctx, &key_row, &returned).await
@@ -371,6 +390,12 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         .filter(ConfValue::ID.eq(1))
         .returning()
         .await;
+    outcomes.push(declared_refusal(
+        db,
+        "update_where to i64::MAX",
+        i64::MAX,
+        &updated,
+    ));
     let row1 = match updated {
         Ok(rows) => {
             let mut expected = base.clone();
@@ -404,7 +429,20 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         below_max.push(1);
     }
     below_max.sort_unstable();
-    if let Ok(got) = ids(db, "int64 < i64::MAX", ConfValue::INT64.lt(i64::MAX)).await {
+    let filtered = db
+        .select::<ConfValue>()
+        .filter(ConfValue::INT64.lt(i64::MAX))
+        .order_by(ConfValue::ID.asc())
+        .all()
+        .await;
+    outcomes.push(declared_refusal(
+        db,
+        "a filter int64 < i64::MAX",
+        i64::MAX,
+        &filtered,
+    ));
+    if let Ok(rows) = filtered {
+        let got: Vec<i64> = rows.iter().map(|r| r.id).collect();
         outcomes.push(same("rows where int64 < i64::MAX", &below_max, &got));
     }
 
@@ -421,7 +459,14 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         tags: Vec::new(),
         weight: Some(i64::MAX),
     });
-    if db.insert(&comment).await.is_ok() {
+    let inserted = db.insert(&comment).await;
+    outcomes.push(declared_refusal(
+        db,
+        "insert of a comment with i64::MIN",
+        i64::MIN,
+        &inserted,
+    ));
+    if inserted.is_ok() {
         let posts = db
             .select::<ConfPost>()
             .with(ConfPost::COMMENTS)
@@ -476,6 +521,31 @@ async fn exact_everywhere(ctx: &Ctx, row: &ConfValue, returned: &ConfValue) -> O
         ),
         // The operand may be refused; the value itself came back exactly.
         Err(_) => Ok(()),
+    }
+}
+
+/// When the backend declares that it cannot bind `value` exactly
+/// ([`Capabilities::max_exact_integer`](sonic_core::Capabilities::max_exact_integer)), the
+/// operation `what` must have failed with [`Error::Limit`] (Sonic checks before sending).
+/// Otherwise any outcome passes here; the callers check the values.
+fn declared_refusal<T>(db: &Db, what: &str, value: i64, result: &sonic_core::Result<T>) -> Outcome {
+    let capabilities = db.capabilities();
+    if capabilities.exact_integer(value) {
+        return Ok(());
+    }
+    match result {
+        Err(Error::Limit(_)) => Ok(()),
+        Ok(_) => Err(format!(
+            "{what}: succeeded, but the backend declares max_exact_integer {:?}: expected \
+             Error::Limit",
+            capabilities.max_exact_integer
+        )),
+        Err(error) => Err(format!(
+            "{what}: expected Error::Limit (beyond the declared max_exact_integer {:?}), got \
+             {error} ({})",
+            capabilities.max_exact_integer,
+            kind(error)
+        )),
     }
 }
 

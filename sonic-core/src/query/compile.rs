@@ -112,6 +112,10 @@ pub(crate) fn column_def(def: &'static TableDef, index: usize) -> Result<&'stati
 
 /// Refuses a statement the backend would refuse, before it is sent: D1 rejects more than 100
 /// parameters or 100 KB of SQL, and a refusal inside a batch would waste the round trip.
+///
+/// Every bound value is checked too (its size, and for integers the exact range), by its
+/// position: the builders check the values they bind for a column first, naming it
+/// ([`check_column_value`]); this catches the rest (raw SQL, `LIMIT`s, JSON lists).
 pub(crate) fn check_limits(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
     if statement.params.len() > capabilities.max_params {
         return Err(Error::Limit(format!(
@@ -127,7 +131,112 @@ pub(crate) fn check_limits(statement: &Statement, capabilities: &Capabilities) -
             capabilities.max_sql_len
         )));
     }
+    for (i, value) in statement.params.iter().enumerate() {
+        if let Some(problem) = value_problem(value, capabilities) {
+            return Err(Error::Limit(format!("parameter {}: {problem}", i + 1)));
+        }
+    }
     Ok(())
+}
+
+/// What the backend cannot bind about `value`, if anything: an integer beyond
+/// [`Capabilities::max_exact_integer`], or a TEXT/BLOB beyond
+/// [`Capabilities::max_value_bytes`].
+fn value_problem(value: &Value, capabilities: &Capabilities) -> Option<String> {
+    match value {
+        Value::Integer(i) if !capabilities.exact_integer(*i) => Some(format!(
+            "INTEGER {i} is outside ±{}, the range of integers the backend binds exactly \
+             (D1's values cross JavaScript as doubles: ±(2^53 − 1)); nothing was sent",
+            capabilities.max_exact_integer.unwrap_or(i64::MAX)
+        )),
+        Value::Text(s) if s.len() > capabilities.max_value_bytes => Some(format!(
+            "a TEXT of {} bytes exceeds the backend's limit of {} bytes per value; nothing was \
+             sent",
+            s.len(),
+            capabilities.max_value_bytes
+        )),
+        Value::Blob(b) if b.len() > capabilities.max_value_bytes => Some(format!(
+            "a BLOB of {} bytes exceeds the backend's limit of {} bytes per value; nothing was \
+             sent",
+            b.len(),
+            capabilities.max_value_bytes
+        )),
+        _ => None,
+    }
+}
+
+/// Refuses a value bound for `column` that the backend cannot take (see [`check_limits`]),
+/// naming the table and column.
+pub(crate) fn check_column_value(
+    table: &TableDef,
+    column: &ColumnDef,
+    value: &Value,
+    capabilities: &Capabilities,
+) -> Result<()> {
+    match value_problem(value, capabilities) {
+        None => Ok(()),
+        Some(problem) => Err(Error::Limit(format!(
+            "`{}`.`{}`: {problem}",
+            table.name, column.name
+        ))),
+    }
+}
+
+/// Refuses a whole row of `table` (its values in column order) that the backend cannot
+/// store: any value [`check_column_value`] refuses, or a row whose record would exceed
+/// [`Capabilities::max_value_bytes`] (SQLite bounds a row by the same length limit).
+pub(crate) fn check_row(
+    table: &TableDef,
+    row: &[Value],
+    capabilities: &Capabilities,
+) -> Result<()> {
+    for (column, value) in table.columns.iter().zip(row) {
+        check_column_value(table, column, value, capabilities)?;
+    }
+    let size = record_size(row);
+    if size > capabilities.max_value_bytes {
+        return Err(Error::Limit(format!(
+            "a `{}` row would be a record of {size} bytes; the backend stores rows of at most \
+             {} bytes; nothing was sent",
+            table.name, capabilities.max_value_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// The size of the record SQLite builds from `row` (its header of serial types, then the
+/// values), as its file format describes it, before type affinity (which may turn a value
+/// into another storage class) applies.
+pub(crate) fn record_size(row: &[Value]) -> usize {
+    fn varint_len(n: u64) -> usize {
+        let bits = 64 - n.leading_zeros() as usize;
+        bits.div_ceil(7).clamp(1, 9)
+    }
+    let mut header = 0;
+    let mut body = 0;
+    for value in row {
+        let (serial_type, len) = match value {
+            Value::Null => (0, 0),
+            Value::Integer(0) => (8, 0),
+            Value::Integer(1) => (9, 0),
+            Value::Integer(i) => match *i {
+                -0x80..=0x7f => (1, 1),
+                -0x8000..=0x7fff => (2, 2),
+                -0x80_0000..=0x7f_ffff => (3, 3),
+                -0x8000_0000..=0x7fff_ffff => (4, 4),
+                -0x8000_0000_0000..=0x7fff_ffff_ffff => (5, 6),
+                _ => (6, 8),
+            },
+            Value::Real(_) => (7, 8),
+            Value::Blob(b) => (12 + 2 * b.len() as u64, b.len()),
+            Value::Text(s) => (13 + 2 * s.len() as u64, s.len()),
+        };
+        header += varint_len(serial_type);
+        body += len;
+    }
+    // The header starts with its own size, which counts itself.
+    let header = header + varint_len((header + varint_len(header as u64)) as u64);
+    header + body
 }
 
 /// Refuses a batch with more statements than the backend runs atomically.
@@ -144,9 +253,12 @@ pub(crate) fn check_batch(statements: &[Statement], capabilities: &Capabilities)
         .try_for_each(|s| check_limits(s, capabilities))
 }
 
-/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers.
-pub(crate) fn count_value(n: u64) -> Value {
-    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers. Counts beyond
+/// what the backend binds exactly are clamped to its largest exact integer, which changes
+/// nothing: no table holds 2^53 rows.
+pub(crate) fn count_value(n: u64, capabilities: &Capabilities) -> Value {
+    let max = capabilities.max_exact_integer.unwrap_or(i64::MAX).max(0);
+    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX).min(max))
 }
 
 #[cfg(test)]
@@ -164,5 +276,50 @@ mod tests {
         out.clear();
         push_ident(&mut out, r#"""#);
         assert_eq!(out, r#""""""#);
+    }
+
+    #[test]
+    fn record_sizes_follow_the_sqlite_file_format() {
+        // Header: its size (1 byte) and one serial type (1 byte) per column.
+        assert_eq!(record_size(&[]), 1);
+        assert_eq!(record_size(&[Value::Null]), 2);
+        assert_eq!(record_size(&[Value::Integer(0), Value::Integer(1)]), 3);
+        assert_eq!(record_size(&[Value::Integer(-128)]), 3);
+        assert_eq!(record_size(&[Value::Integer(128)]), 4);
+        assert_eq!(record_size(&[Value::Integer(1 << 40)]), 2 + 6);
+        assert_eq!(record_size(&[Value::Integer(i64::MIN)]), 2 + 8);
+        assert_eq!(record_size(&[Value::Real(0.5)]), 2 + 8);
+        // TEXT of 57 bytes: serial type 13 + 2 * 57 = 127 fits one varint byte; 58 needs two.
+        assert_eq!(record_size(&[Value::Text("x".repeat(57))]), 2 + 57);
+        assert_eq!(record_size(&[Value::Text("x".repeat(58))]), 3 + 58);
+        assert_eq!(record_size(&[Value::Blob(vec![0; 1000])]), 3 + 1000);
+    }
+
+    #[test]
+    fn values_are_checked_against_the_capabilities() {
+        let d1 = Capabilities::D1;
+        let max = crate::backend::MAX_SAFE_INTEGER;
+        for ok in [
+            Value::Integer(max),
+            Value::Integer(-max),
+            Value::Text("x".repeat(2_000_000)),
+        ] {
+            assert_eq!(value_problem(&ok, &d1), None);
+        }
+        for bad in [
+            Value::Integer(max + 1),
+            Value::Integer(i64::MIN),
+            Value::Text("x".repeat(2_000_001)),
+            Value::Blob(vec![0; 2_000_001]),
+        ] {
+            assert!(value_problem(&bad, &d1).is_some(), "{bad}");
+            assert_eq!(value_problem(&bad, &Capabilities::SQLITE), None, "{bad}");
+        }
+        assert_eq!(count_value(u64::MAX, &d1), Value::Integer(max));
+        assert_eq!(
+            count_value(u64::MAX, &Capabilities::SQLITE),
+            Value::Integer(i64::MAX)
+        );
+        assert_eq!(count_value(7, &d1), Value::Integer(7));
     }
 }

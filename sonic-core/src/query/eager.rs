@@ -16,6 +16,7 @@
 //! the storage class, the column's declared type says how to read it back, so a bool, a
 //! `Json<T>`, a BLOB or an `i64::MIN` come out of a nested relation exactly as they went in.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -73,11 +74,48 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
-    /// Also loads `nested` below this relation.
+    /// Also loads `nested` below this relation. As in
+    /// [`Select::with`](crate::query::Select::with), includes of the same relation merge.
     pub fn with(mut self, nested: impl Into<Include<C>>) -> Eager<P, C> {
-        self.nested.push(nested.into());
+        merge_include(&mut self.nested, nested.into());
         self
     }
+}
+
+/// Adds `include` to `includes`, merging it into an include of the same relation (the same
+/// field of `P`) if there is one: a relation field is filled once, with everything asked for
+/// below it.
+pub(crate) fn merge_include<P>(includes: &mut Vec<Include<P>>, include: Include<P>) {
+    let name = include.loader.name();
+    match includes.iter_mut().find(|i| i.loader.name() == name) {
+        None => includes.push(include),
+        Some(existing) => {
+            if let Err(other) = existing.loader.merge(include.loader) {
+                // Not the same relation type (only possible with hand-built definitions that
+                // give two relations one name): the later one replaces the earlier.
+                existing.loader = other;
+            }
+        }
+    }
+}
+
+/// The result column names of the relations of a single-statement select of `table`, one per
+/// relation name: `@posts`, unique among themselves and distinct from every column of
+/// `table` (D1's `batch()` keys result columns by name, so two columns of one name would
+/// become one).
+pub(crate) fn relation_aliases<'a>(
+    table: &TableDef,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut aliases: Vec<String> = Vec::new();
+    for name in names {
+        let mut alias = format!("@{name}");
+        while table.column(&alias).is_some() || aliases.contains(&alias) {
+            alias.insert(0, '@');
+        }
+        aliases.push(alias);
+    }
+    aliases
 }
 
 impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
@@ -103,8 +141,18 @@ impl<P: Table, C: Table + Clone> From<Eager<P, C>> for Include<P> {
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub(crate) trait Loader<P>: Send + Sync {
-    /// The relation's field name (also the result column's alias).
+    /// The relation's field name.
     fn name(&self) -> &'static str;
+
+    /// Merges `other`, an include of the same relation, into this one (the union of their
+    /// nested includes); gives it back if it is not of this relation's type.
+    fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>>;
+
+    /// For [`Loader::merge`]: the loader as `Any`, to find its concrete type.
+    fn as_any(&self) -> &dyn Any;
+
+    /// For [`Loader::merge`]: the loader as `Any`, to take its concrete type.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 
     /// Writes the correlated subquery that yields this relation of the row aliased `parent`
     /// as JSON. `aliases` numbers the scopes so that nested subqueries never shadow each
@@ -231,6 +279,26 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
 impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
     fn name(&self) -> &'static str {
         self.relation.def().name
+    }
+
+    fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>> {
+        if !other.as_any().is::<Self>() {
+            return Err(other);
+        }
+        if let Ok(other) = other.into_any().downcast::<Self>() {
+            for nested in other.nested {
+                merge_include(&mut self.nested, nested);
+            }
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
     }
 
     fn write_json(&self, w: &mut SqlWriter, parent: &str, aliases: &mut usize) -> Result<()> {
@@ -455,4 +523,28 @@ fn describe(json: &Json) -> String {
         Json::Array(_) => "a JSON array",
     }
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relation_aliases_never_name_a_column_or_each_other() {
+        const TABLE: TableDef = TableDef {
+            name: "users",
+            rust_name: "User",
+            columns: &[
+                ColumnDef::new("id", "id", SqlType::Text),
+                ColumnDef::new("posts", "posts", SqlType::Text),
+                ColumnDef::new("@author", "author_", SqlType::Text),
+            ],
+            primary_key: 0,
+            relations: &[],
+        };
+        assert_eq!(
+            relation_aliases(&TABLE, ["posts", "author", "posts"]),
+            ["@posts", "@@author", "@@posts"]
+        );
+    }
 }

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use crate::backend::{Capabilities, Statement};
 use crate::convert::{ConvertError, ToValue};
 use crate::error::{Error, Result};
-use crate::query::compile::{check_limits, column_def, SqlWriter};
+use crate::query::compile::{check_column_value, check_limits, column_def, SqlWriter};
 use crate::schema::{Column, ColumnDef, Table, TableDef};
 use crate::value::{SqlType, Value};
 
@@ -393,7 +393,9 @@ impl<T: Table, V: ToValue> Column<T, V> {
     }
 
     /// `column LIKE pattern`: `%` matches any run of characters, `_` one character; ASCII
-    /// letters match case-insensitively (SQLite's default). D1 refuses patterns over 50 bytes.
+    /// letters match case-insensitively (SQLite's default). A pattern longer than the backend's
+    /// [`max_like_pattern_bytes`](Capabilities::max_like_pattern_bytes) (50 on D1) makes the
+    /// query fail with [`Error::Limit`] before anything is sent.
     pub fn like(self, pattern: impl Into<String>) -> Filter<T> {
         Filter::from_expr(Expr::Like {
             column: self.index(),
@@ -474,7 +476,19 @@ pub enum Op {
 }
 
 impl Op {
-    const NAMES: [(&'static str, Op); 13] = [
+    /// Every operator with the name [`Op::parse`] accepts (written without the optional `$`),
+    /// in the order of the variants: for messages that list what is accepted.
+    ///
+    /// ```
+    /// use sonic_core::query::Op;
+    /// let listed: Vec<String> = Op::NAMES.iter().map(|(name, _)| format!("${name}")).collect();
+    /// assert_eq!(
+    ///     listed.join(" "),
+    ///     "$eq $ne $lt $lte $gt $gte $like $nlike $in $nin $null $notnull $between"
+    /// );
+    /// assert!(Op::NAMES.iter().all(|&(name, op)| Op::parse(name) == Some(op)));
+    /// ```
+    pub const NAMES: &'static [(&'static str, Op)] = &[
         ("eq", Op::Eq),
         ("ne", Op::Ne),
         ("lt", Op::Lt),
@@ -520,7 +534,13 @@ impl Op {
 impl FromStr for Op {
     type Err = Error;
     fn from_str(s: &str) -> Result<Op> {
-        Op::parse(s).ok_or_else(|| Error::InvalidQuery(format!("unknown filter operator `{s}`")))
+        Op::parse(s).ok_or_else(|| {
+            let names: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
+            Error::InvalidQuery(format!(
+                "unknown filter operator `{s}` (operators: {})",
+                names.join(" ")
+            ))
+        })
     }
 }
 
@@ -648,6 +668,57 @@ impl Expr {
         Ok(())
     }
 
+    /// Refuses operands the backend cannot take, naming the table and column: a `LIKE`
+    /// pattern longer than [`Capabilities::max_like_pattern_bytes`], and any value
+    /// [`check_column_value`] refuses (an integer beyond the exact range, an oversized TEXT or
+    /// BLOB). Also reports an [`Expr::Invalid`] operand.
+    pub(crate) fn check_operands(
+        &self,
+        table: &'static TableDef,
+        capabilities: &Capabilities,
+    ) -> Result<()> {
+        let check = |column: usize, values: &[&Value]| -> Result<()> {
+            let def = column_def(table, column)?;
+            values
+                .iter()
+                .try_for_each(|value| check_column_value(table, def, value, capabilities))
+        };
+        match self {
+            Expr::Compare { column, value, .. } => check(*column, &[value]),
+            Expr::Like {
+                column, pattern, ..
+            } => {
+                let len = match pattern {
+                    Value::Text(s) => s.len(),
+                    Value::Blob(b) => b.len(),
+                    _ => 0,
+                };
+                if len > capabilities.max_like_pattern_bytes {
+                    let name = column_def(table, *column)?.name;
+                    return Err(Error::Limit(format!(
+                        "`{}`.`{name}`: a LIKE pattern of {len} bytes; the backend allows {} \
+                         bytes per pattern; nothing was sent",
+                        table.name, capabilities.max_like_pattern_bytes
+                    )));
+                }
+                check(*column, &[pattern])
+            }
+            Expr::In { column, values, .. } => check(*column, &values.iter().collect::<Vec<_>>()),
+            Expr::Between {
+                column, low, high, ..
+            } => check(*column, &[low, high]),
+            Expr::Null { .. } => Ok(()),
+            Expr::And(parts) | Expr::Or(parts) => parts
+                .iter()
+                .try_for_each(|part| part.check_operands(table, capabilities)),
+            Expr::Not(inner) => inner.check_operands(table, capabilities),
+            Expr::Invalid { column, error } => {
+                let name = column_def(table, *column)?.name;
+                Err(Error::encode(table.name, name, error.clone()))
+            }
+        }
+    }
+
     /// Whether any `IN` list could be sent as JSON instead of inline parameters.
     pub(crate) fn has_lists(&self) -> bool {
         match self {
@@ -710,7 +781,8 @@ pub(crate) fn write_where(
     Ok(())
 }
 
-/// Builds a statement that carries a filter, within the backend's parameter limit: first
+/// Builds a statement that carries a filter, within the backend's limits (its operands are
+/// checked first, by column: see [`Expr::check_operands`]): first
 /// with `IN` lists inline (the cheapest plan for SQLite), then, if that binds too many
 /// values, with every list as one JSON parameter. `build` writes the statement given whether
 /// lists go as JSON.
@@ -720,6 +792,9 @@ pub(crate) fn build_filtered(
     capabilities: &Capabilities,
     build: impl Fn(&mut SqlWriter, bool) -> Result<()>,
 ) -> Result<Statement> {
+    if let Some(filter) = filter {
+        filter.check_operands(table, capabilities)?;
+    }
     let mut w = SqlWriter::new();
     build(&mut w, false)?;
     let lists = filter.is_some_and(Expr::has_lists);
@@ -766,7 +841,7 @@ mod tests {
 
     #[test]
     fn operators_round_trip_their_names() {
-        for (name, op) in Op::NAMES {
+        for &(name, op) in Op::NAMES {
             assert_eq!(Op::parse(name), Some(op));
             assert_eq!(Op::parse(&format!("${name}")), Some(op));
             assert_eq!(op.name(), name);

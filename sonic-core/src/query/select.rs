@@ -4,7 +4,7 @@ use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::compile::{count_value, SqlWriter};
-use crate::query::eager::{attach_column, Include, ROOT_ALIAS};
+use crate::query::eager::{attach_column, merge_include, relation_aliases, Include, ROOT_ALIAS};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::order::{write_order_by, Direction, Order};
 use crate::query::rows::{check_shape, decode_count, decode_rows};
@@ -86,8 +86,53 @@ impl<'db, T: Table> Select<'db, T> {
 
     /// Loads a relation along with the records: `.with(User::POSTS)`, or nested,
     /// `.with(User::POSTS.with(Post::COMMENTS))`.
+    ///
+    /// A relation field is filled once, however often it is named: includes of the same
+    /// relation **merge**, their nested relations too, so the result is the union of what was
+    /// asked for, whatever the order. `.with(User::POSTS).with(User::POSTS.with(Post::COMMENTS))`
+    /// loads what `.with(User::POSTS.with(Post::COMMENTS))` loads, in one subquery (or one
+    /// statement per level), and a relation named twice is not loaded twice.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use serde::{Deserialize, Serialize};
+    /// use sonic_core::{sqlite::SqliteBackend, Capabilities, Db};
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User {
+    /// #     #[column(primary_key)]
+    /// #     id: String,
+    /// #     #[relation(many, remote = user_id)]
+    /// #     posts: Option<Vec<Post>>,
+    /// # }
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post {
+    /// #     #[column(primary_key)]
+    /// #     id: String,
+    /// #     #[column(references = User::ID)]
+    /// #     user_id: String,
+    /// #     #[relation(many, remote = post_id)]
+    /// #     comments: Option<Vec<Comment>>,
+    /// # }
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// # #[table(name = "comments")]
+    /// # struct Comment {
+    /// #     #[column(primary_key)]
+    /// #     id: i64,
+    /// #     #[column(references = Post::ID)]
+    /// #     post_id: String,
+    /// # }
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+    /// let twice = db.select::<User>().with(User::POSTS).with(User::POSTS.with(Post::COMMENTS));
+    /// let once = db.select::<User>().with(User::POSTS.with(Post::COMMENTS));
+    /// assert_eq!(twice.to_statement()?, once.to_statement()?);
+    /// # }
+    /// # Ok::<(), sonic_core::Error>(())
+    /// ```
     pub fn with(mut self, include: impl Into<Include<T>>) -> Self {
-        self.includes.push(include.into());
+        merge_include(&mut self.includes, include.into());
         self
     }
 
@@ -170,11 +215,14 @@ impl<'db, T: Table> Select<'db, T> {
                 w.column_list(table, qualifier);
                 if embed {
                     let mut aliases = 1;
-                    for include in &self.includes {
+                    for (include, alias) in self.includes.iter().zip(relation_aliases(
+                        table,
+                        self.includes.iter().map(|i| i.loader.name()),
+                    )) {
                         w.push(", ");
                         include.loader.write_json(w, ROOT_ALIAS, &mut aliases)?;
                         w.push(" AS ");
-                        w.ident(include.loader.name());
+                        w.ident(&alias);
                     }
                 }
                 w.push(" FROM ");
@@ -196,12 +244,12 @@ impl<'db, T: Table> Select<'db, T> {
                         // SQLite needs a LIMIT before an OFFSET; -1 means none.
                         w.push(" LIMIT ");
                         match limit {
-                            Some(n) => w.param(count_value(n)),
+                            Some(n) => w.param(count_value(n, capabilities)),
                             None => w.push("-1"),
                         }
                         if let Some(n) = offset {
                             w.push(" OFFSET ");
-                            w.param(count_value(n));
+                            w.param(count_value(n, capabilities));
                         }
                     }
                 }

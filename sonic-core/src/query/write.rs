@@ -10,7 +10,7 @@ use crate::convert::{ConvertError, ToValue};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::query::compile::{check_batch, column_def, SqlWriter};
+use crate::query::compile::{check_batch, check_column_value, check_row, column_def, SqlWriter};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::rows::decode_rows;
 use crate::schema::{AuditRole, Column, Table, TableDef};
@@ -102,6 +102,7 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
         encode(record, &mut values)?;
         if let Some(row) = values.get_mut(start..) {
             stamp(table, row, now, true);
+            check_row(table, row, capabilities)?;
         }
     }
 
@@ -207,6 +208,7 @@ pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
     let mut values = Vec::with_capacity(table.columns.len());
     encode(record, &mut values)?;
     stamp(table, &mut values, db.now_ms(), false);
+    check_row(table, &values, capabilities)?;
     let key = values
         .get_mut(table.primary_key)
         .map(std::mem::take)
@@ -257,6 +259,7 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     let mut values = Vec::with_capacity(table.columns.len());
     encode(record, &mut values)?;
     stamp(table, &mut values, db.now_ms(), true);
+    check_row(table, &values, capabilities)?;
     let key = column_def(table, table.primary_key)?.name;
 
     let mut w = SqlWriter::new();
@@ -313,6 +316,33 @@ pub(crate) async fn delete<T: Table>(
     Ok((result.changes > 0, before))
 }
 
+/// The index of a column that [`UpdateWhere::set_by_name`] may set: a column of `T`, neither
+/// its primary key nor an audit column.
+fn writable_column<T: Table>(name: &str) -> Result<usize> {
+    let table = T::DEF;
+    let index = table.require_column(name)?;
+    let column = column_def(table, index)?;
+    if index == table.primary_key {
+        return Err(Error::InvalidQuery(format!(
+            "`{}`.`{name}` is the primary key; an update cannot change it (choose the rows \
+             with a filter)",
+            table.name
+        )));
+    }
+    if let Some(role) = column.audit {
+        let when = match role {
+            AuditRole::Created => "once, when the record is inserted",
+            AuditRole::Updated => "at every write",
+        };
+        return Err(Error::InvalidQuery(format!(
+            "`{}`.`{name}` is an audit column, which Sonic sets {when}; it cannot be set by \
+             name",
+            table.name
+        )));
+    }
+    Ok(index)
+}
+
 fn missing_filter(table: &TableDef, what: &str) -> Error {
     Error::InvalidQuery(format!(
         "{what} of `{}` without a filter would affect every row; call `.all_rows()` if that \
@@ -325,6 +355,59 @@ fn missing_filter(table: &TableDef, what: &str) -> Error {
 ///
 /// Sets only the given columns (plus `updated_on` for audited tables). Without a filter it
 /// refuses to run unless [`UpdateWhere::all_rows`] says so.
+///
+/// Columns named at run time (a REST `PUT` of some fields) are set with
+/// [`set_by_name`](UpdateWhere::set_by_name) or [`set_json`](UpdateWhere::set_json), so a
+/// partial update is one atomic `UPDATE … WHERE id = ? RETURNING …` rather than a read, a
+/// merge and a write:
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # pollster::block_on(async {
+/// use serde::{Deserialize, Serialize};
+/// use serde_json::json;
+/// use sonic_core::{sqlite::SqliteBackend, Db, Error, Schema};
+///
+/// #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+/// #[table(name = "posts")]
+/// struct Post {
+///     #[column(primary_key)]
+///     id: String,
+///     title: String,
+///     views: i64,
+///     draft: bool,
+/// }
+///
+/// let db = Db::new(SqliteBackend::memory()?);
+/// for statement in Schema::new().table::<Post>().statements() {
+///     db.sql(statement).run().await?;
+/// }
+/// db.insert(&Post { id: "p1".into(), title: "Hi".into(), views: 0, draft: true }).await?;
+///
+/// // The body of `PUT /posts/p1`.
+/// let body = json!({ "title": "Hello", "draft": false });
+/// let mut update = db.update_where::<Post>().filter(Post::ID.eq("p1"));
+/// for (name, value) in body.as_object().unwrap() {
+///     update = update.set_json(name, value)?;
+/// }
+/// let updated = update.returning().await?;
+/// assert_eq!((updated[0].title.as_str(), updated[0].draft), ("Hello", false));
+///
+/// // Checked before anything is sent: the table and column are named.
+/// let wrong = db.update_where::<Post>().set_json("views", &json!("many"));
+/// assert_eq!(
+///     wrong.unwrap_err().to_string(),
+///     "cannot encode column `posts`.`views`: expected a JSON integer (or true/false), \
+///      found a JSON string \"many\""
+/// );
+/// assert!(matches!(
+///     db.update_where::<Post>().set_json("id", &json!("p2")),
+///     Err(Error::InvalidQuery(_))
+/// ));
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[must_use = "an update does nothing until `returning` or `run` is awaited"]
 pub struct UpdateWhere<'db, T: Table> {
     db: &'db Db,
@@ -371,6 +454,40 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// Sets a nullable column to `NULL`.
     pub fn set_null<V>(self, column: Column<T, V>) -> Self {
         self.set_value(column.index(), Ok(Value::Null))
+    }
+
+    /// Sets the column named `column` (its SQL name, as [`Filter::by_name`] takes it) to
+    /// `value`, for input that names columns at run time. A later set of the same column
+    /// wins.
+    ///
+    /// Refused at once, before anything is sent:
+    /// - a name that is not a column of `T`: [`Error::UnknownColumn`];
+    /// - the primary key (the rows to change are chosen by [`filter`](UpdateWhere::filter))
+    ///   and the audit columns (Sonic stamps `updated_on` itself and never rewrites
+    ///   `created_on`): [`Error::InvalidQuery`] naming the column;
+    /// - a value the column's field cannot hold — of another storage class than its declared
+    ///   type (TEXT into an INTEGER column), `NULL` into a field that is not an `Option`, or
+    ///   what the field's Rust type refuses (`7` for a `bool`): [`Error::Encode`] naming the
+    ///   table and column (see [`Table::column_from_value`]).
+    ///
+    /// The value is stored as the field would encode it (an INTEGER for a REAL column becomes
+    /// a REAL). Values too large for the backend fail with [`Error::Limit`] when the update
+    /// runs, as typed values do.
+    pub fn set_by_name(self, column: &str, value: Value) -> Result<Self> {
+        let index = writable_column::<T>(column)?;
+        let value = T::column_from_value(index, value)?;
+        Ok(self.set_value(index, Ok(value)))
+    }
+
+    /// Sets the column named `column` from JSON, as a REST body carries it: the JSON form
+    /// serde gives the field's type (a number for an integer or float, `true`/`false` for a
+    /// `bool`, a string for text and text enums, an array of bytes for `Vec<u8>`, any
+    /// document for a `Json<T>`, `null` for an `Option`); see [`Table::column_from_json`].
+    /// Otherwise as [`set_by_name`](UpdateWhere::set_by_name).
+    pub fn set_json(self, column: &str, value: &serde_json::Value) -> Result<Self> {
+        let index = writable_column::<T>(column)?;
+        let value = T::column_from_json(index, value)?;
+        Ok(self.set_value(index, Ok(value)))
     }
 
     /// Only rows matching `filter`; several calls must all match.
@@ -440,6 +557,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
             let value = value
                 .clone()
                 .map_err(|e| Error::encode(table.name, column.name, e))?;
+            check_column_value(table, column, &value, capabilities)?;
             sets.push((column.name, value));
         }
         if let Some(index) = table.audit_column(AuditRole::Updated) {

@@ -36,6 +36,9 @@ pub fn expand(cont: &Container) -> TokenStream {
     let names = columns.iter().map(|c| c.name.as_str());
 
     let field_inits = cont.fields.iter().map(|f| decode_field(table, &columns, f));
+    let checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, false)).collect();
+    let json_checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, true)).collect();
+    let check_indexes: Vec<usize> = columns.iter().map(|c| c.index).collect();
     let touch = touch(cont);
     let bounds = super::bounds(cont);
 
@@ -55,6 +58,22 @@ pub fn expand(cont: &Container) -> TokenStream {
                 value: ::sonic_core::Value,
             ) -> ::core::result::Result<T, ::sonic_core::ConvertError> {
                 ::sonic_core::FromValue::from_value(value)
+            }
+
+            /// The value as a field of type `T` would store it, if such a field can hold it.
+            #[inline]
+            fn __sonic_check<T: ::sonic_core::ColumnType>(
+                value: ::sonic_core::Value,
+            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
+                let typed: T = ::sonic_core::FromValue::from_value(value)?;
+                ::sonic_core::ToValue::to_value(&typed)
+            }
+
+            #[inline]
+            fn __sonic_check_json<T: ::sonic_core::ColumnType>(
+                json: &::sonic_core::__private::serde_json::Value,
+            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
+                __sonic_check::<T>(<T as ::sonic_core::ColumnType>::value_from_json(json)?)
             }
 
             fn __sonic_foreign_key<T: ::sonic_core::Table, V>(
@@ -116,6 +135,32 @@ pub fn expand(cont: &Container) -> TokenStream {
                     ::core::result::Result::Ok(#ident {
                         #(#field_inits,)*
                     })
+                }
+
+                fn column_from_value(
+                    index: usize,
+                    value: ::sonic_core::Value,
+                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                    match index {
+                        #(#check_indexes => #checks,)*
+                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                            table: ::std::string::String::from(#table),
+                            column: ::std::format!("#{} (the table has {} columns)", index, #count),
+                        }),
+                    }
+                }
+
+                fn column_from_json(
+                    index: usize,
+                    json: &::sonic_core::__private::serde_json::Value,
+                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                    match index {
+                        #(#check_indexes => #json_checks,)*
+                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                            table: ::std::string::String::from(#table),
+                            column: ::std::format!("#{} (the table has {} columns)", index, #count),
+                        }),
+                    }
                 }
 
                 #touch
@@ -311,6 +356,27 @@ fn encode(table: &str, c: &ColumnModel) -> TokenStream {
                 ::sonic_core::Value::Integer(self.#member.updated_on)
             )
         },
+    }
+}
+
+/// A column's arm of `column_from_value` (`value`) or `column_from_json` (`json`): the value
+/// as the field's type stores it, or `Error::Encode`.
+fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
+    let name = &c.name;
+    let ty = match c.source {
+        Source::Field => {
+            let ty = c.field.ty;
+            quote_spanned!(ty.span()=> #ty)
+        }
+        Source::AuditCreated | Source::AuditUpdated => quote!(i64),
+    };
+    let call = if json {
+        quote!(__sonic_check_json::<#ty>(json))
+    } else {
+        quote!(__sonic_check::<#ty>(value))
+    };
+    quote! {
+        #call.map_err(|e| ::sonic_core::Error::encode(#table, #name, e))
     }
 }
 
