@@ -3,8 +3,9 @@
 //! - `find`: `db.find::<User>(id)` answered by a warm in-memory KV cache (`MemoryKv` through
 //!   the `Db`'s cache config) vs the same read from SQL (a `Db` without cache), with raw
 //!   rusqlite and Diesel for scale.
-//! - `eager_9x10x10`: the association workload loaded one statement per level
-//!   (`EagerStrategy::PerLevel`, SQLite's default), in one statement
+//! - `eager_9x10x10`: the association workload loaded per level (`EagerStrategy::PerLevel`,
+//!   SQLite's default: users joined to their posts, then the comments `IN (…)`), in one
+//!   statement
 //!   (`EagerStrategy::SingleStatement`, D1's default, set through the backend's capabilities)
 //!   and the N+1 way, with raw rusqlite for scale.
 

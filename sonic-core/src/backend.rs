@@ -3,10 +3,13 @@
 //! D1 (on Workers) and rusqlite (native) implement [`SqlBackend`]; the query layer only ever
 //! talks to this trait and adapts to [`Capabilities`].
 
+use std::sync::Arc;
+
 use crate::error::Result;
 use crate::value::Value;
 
-/// One SQL statement with its bound parameters. Values never appear in `sql`.
+/// One SQL statement with its bound parameters. Values never appear in `sql` (Sonic writes
+/// only `LIMIT`/`OFFSET` counts into the text, as integer literals).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Statement {
     /// SQL text with `?` placeholders.
@@ -35,8 +38,10 @@ impl Statement {
 /// the write counters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryResult {
-    /// Result column names, in order.
-    pub columns: Vec<String>,
+    /// Result column names, in order. Shared: a backend may hand every result of the same
+    /// shape the same list (the SQLite backend does) rather than copy the names per query;
+    /// build one from a `Vec<String>` with `.into()`.
+    pub columns: Arc<[String]>,
     /// All values, row after row.
     pub values: Vec<Value>,
     /// Rows changed by an `INSERT`/`UPDATE`/`DELETE`.
@@ -67,8 +72,10 @@ pub enum EagerStrategy {
     /// One statement: correlated subqueries aggregated with `json_group_array` (Drizzle's way).
     /// Right where a round trip costs milliseconds (D1).
     SingleStatement,
-    /// One statement per level with `IN (…)` lists of parent keys. Right where the database is
-    /// in-process and the JSON encoding/decoding is what costs (native SQLite).
+    /// One statement per level with `IN (…)` lists of parent keys (the first level joined to
+    /// the parents' own statement when that is cheaper: a select's only relation, `many`, to
+    /// INTEGER keys, without order or limit). Right where the database is in-process and the
+    /// JSON encoding/decoding is what costs (native SQLite).
     PerLevel,
 }
 

@@ -876,7 +876,7 @@ impl KvCache {
         id: &Value,
         bytes: &[u8],
     ) -> std::result::Result<T, String> {
-        let mut row = envelope::decode(def, &fingerprint(def), bytes)?;
+        let mut row = envelope::decode(def, envelope::fingerprint_of(def), bytes)?;
         if row.get(def.primary_key) != Some(id) {
             return Err(format!("entry under `{key}` holds another record"));
         }
@@ -889,7 +889,7 @@ impl KvCache {
         let mut row = Vec::with_capacity(def.columns.len());
         record
             .encode_into(&mut row)
-            .map(|()| envelope::encode(def, &fingerprint(def), &row))
+            .map(|()| envelope::encode(def, envelope::fingerprint_of(def), &row))
             .map_err(|error| format!("the record does not encode: {error}"))
     }
 

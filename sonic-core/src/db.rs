@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::kv::KvBackend;
 use crate::query::cascade::{DeleteWrite, ForeignKeys};
 use crate::query::{
-    self, check_batch, CmpOp, DeleteWhere, Expr, Filter, RawQuery, Select, UpdateWhere,
+    self, check_batch, decode_rows, CmpOp, DeleteWhere, Expr, Filter, RawQuery, Select, UpdateWhere,
 };
 use crate::schema::Table;
 use crate::value::Value;
@@ -182,6 +182,13 @@ impl Db {
         })
     }
 
+    /// [`write_ticket`](Db::write_ticket) for a write of these records: their primary keys are
+    /// only computed when `T` is cached (a `Value` per record, for nothing otherwise).
+    fn write_ticket_for<T: Table>(&self, records: &[T]) -> Option<WriteTicket<'_>> {
+        let cache = self.cache.as_ref().filter(|c| c.caches::<T>())?;
+        Some(cache.begin_write(T::DEF, &primary_keys(records)))
+    }
+
     /// Whether single records of `T` are cached in KV.
     pub(crate) fn caches<T: Table>(&self) -> bool {
         self.cache.as_ref().is_some_and(|c| c.caches::<T>())
@@ -234,14 +241,17 @@ impl Db {
         self.find_in_sql(key_value::<T>(id.into())?).await
     }
 
+    /// `select().filter(<pk>.eq(key))` without `LIMIT 1` (equality on the primary key matches
+    /// one row at most), its text built once per table.
     async fn find_in_sql<T: Table>(&self, key: Value) -> Result<Option<T>> {
-        self.select::<T>().filter(key_filter(key)).first().await
+        let statement = query::find_statement(T::DEF, key, self.capabilities())?;
+        let result = self.execute(&statement).await?;
+        Ok(decode_rows::<T>(result)?.into_iter().next())
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.
     pub async fn insert<T: Table>(&self, record: &T) -> Result<T> {
-        let ids = primary_keys(std::slice::from_ref(record));
-        let ticket = self.write_ticket::<T>(Some(&ids));
+        let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::insert(self, record).await;
         finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
         result
@@ -253,8 +263,7 @@ impl Db {
     /// (100 on D1) needs several statements, they run as one batch, and a failing row leaves
     /// no row behind.
     pub async fn insert_many<T: Table>(&self, records: &[T]) -> Result<Vec<T>> {
-        let ids = primary_keys(records);
-        let ticket = self.write_ticket::<T>(Some(&ids));
+        let ticket = self.write_ticket_for(records);
         let result = query::insert_many(self, records).await;
         finish_rows(ticket, result.as_deref()).await;
         result
@@ -263,8 +272,7 @@ impl Db {
     /// Rewrites the record with its primary key: every column but the key and `created_on`,
     /// with `updated_on` stamped. [`Error::NotFound`] if there is no such record.
     pub async fn update<T: Table>(&self, record: &T) -> Result<T> {
-        let ids = primary_keys(std::slice::from_ref(record));
-        let ticket = self.write_ticket::<T>(Some(&ids));
+        let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::update(self, record).await;
         finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
         result
@@ -273,8 +281,7 @@ impl Db {
     /// Inserts the record, or if its primary key exists, updates every column but
     /// `created_on` (which keeps its first value). Returns the record as stored.
     pub async fn upsert<T: Table>(&self, record: &T) -> Result<T> {
-        let ids = primary_keys(std::slice::from_ref(record));
-        let ticket = self.write_ticket::<T>(Some(&ids));
+        let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::upsert(self, record).await;
         finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
         result

@@ -19,6 +19,7 @@ pub mod query;
 pub mod schema;
 #[cfg(feature = "rusqlite")]
 pub mod sqlite;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod value;
 

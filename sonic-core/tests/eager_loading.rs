@@ -463,3 +463,174 @@ fn nested_payloads_that_arrive_as_json_strings_decode_the_same() {
         "the wrapper, not Sonic, adds the concatenation"
     );
 }
+
+/// The reference for posts with their comments (each comment with its post when `nested`).
+fn naive_posts_with_comments(db: &Db, nested: bool) -> Vec<Post> {
+    block_on(async {
+        let mut posts = db
+            .select::<Post>()
+            .order_by(Post::ID.asc())
+            .all()
+            .await
+            .unwrap();
+        for post in &mut posts {
+            let mut comments = db
+                .select::<Comment>()
+                .filter(Comment::POST_ID.eq(&post.id))
+                .order_by(Comment::ID.asc())
+                .all()
+                .await
+                .unwrap();
+            if nested {
+                for comment in &mut comments {
+                    let mut parent = db.find::<Post>(&comment.post_id).await.unwrap().unwrap();
+                    parent.comments = None;
+                    comment.post = Some(Box::new(parent));
+                }
+            }
+            post.comments = Some(comments);
+        }
+        posts
+    })
+}
+
+fn sorted_by_id(mut posts: Vec<Post>) -> Vec<Post> {
+    posts.sort_by(|a, b| a.id.cmp(&b.id));
+    posts
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// An unordered select of one `many` relation with INTEGER child keys loads it with a
+    /// LEFT JOIN in the parents' statement; what is nested below loads per level.
+    #[test]
+    fn a_joined_level_matches_the_naive_reference(tree in tree()) {
+        let (db, sql, _) = setup_with(per_level());
+        load(&db, &tree);
+        let posts_count = block_on(db.select::<Post>().count()).unwrap();
+        let comments_count = block_on(db.select::<Comment>().count()).unwrap();
+        for nested in [false, true] {
+            let expected = naive_posts_with_comments(&db, nested);
+            sql.reset();
+            let include: Include<Post> = if nested {
+                Post::COMMENTS.with(Comment::POST).into()
+            } else {
+                Post::COMMENTS.into()
+            };
+            let loaded = block_on(db.select::<Post>().with(include).all()).unwrap();
+            prop_assert_eq!(sorted_by_id(loaded), expected);
+            let statements = sql.statements();
+            prop_assert!(statements[0].sql.contains(" LEFT JOIN \"comments\" AS \"@1\""), "{}", statements[0].sql);
+            let levels = 1 + usize::from(nested && comments_count > 0);
+            prop_assert_eq!(statements.len(), levels, "{} posts", posts_count);
+        }
+    }
+}
+
+#[test]
+fn joined_children_keep_key_order_filters_apply_and_ordered_or_limited_selects_do_not_join() {
+    let (db, sql) = small_blog(per_level());
+    let posts = block_on(
+        db.select::<Post>()
+            .with(Post::COMMENTS)
+            .filter(Post::USER_ID.eq("u1"))
+            .all(),
+    )
+    .unwrap();
+    let posts = sorted_by_id(posts);
+    assert_eq!(posts.len(), 2);
+    let ids = |post: &Post| -> Vec<i64> {
+        post.comments
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(&posts[0]),
+        [-5, 30],
+        "inserted 30 first: key order, not insertion order"
+    );
+    assert_eq!(ids(&posts[1]), Vec::<i64>::new(), "loaded, but none");
+    assert_eq!(sql.statement_count(), 1);
+    assert!(sql.statements()[0]
+        .sql
+        .ends_with("WHERE \"@0\".\"user_id\" = ?"));
+
+    // An order, a limit or a second relation loads per level, as before.
+    for select in [
+        db.select::<Post>()
+            .with(Post::COMMENTS)
+            .order_by(Post::ID.asc()),
+        db.select::<Post>().with(Post::COMMENTS).limit(5),
+        db.select::<Post>().with(Post::COMMENTS).with(Post::AUTHOR),
+    ] {
+        assert!(!select.to_statement().unwrap().sql.contains("JOIN"));
+    }
+    // A relation to TEXT keys (whose order an index on the foreign key does not give) too.
+    let users = db.select::<User>().with(User::POSTS);
+    assert!(!users.to_statement().unwrap().sql.contains("JOIN"));
+}
+
+/// A backend that hands back the rows of every joined select dealt out of order (even rows,
+/// then odd ones): a parent's rows are no longer adjacent, nor its children in key order.
+struct Shuffled(sonic_core::db::SharedBackend);
+
+#[async_trait::async_trait]
+impl sonic_core::SqlBackend for Shuffled {
+    fn capabilities(&self) -> &Capabilities {
+        self.0.capabilities()
+    }
+
+    async fn execute(
+        &self,
+        statement: &sonic_core::Statement,
+    ) -> sonic_core::Result<sonic_core::QueryResult> {
+        let mut result = self.0.execute(statement).await?;
+        if statement.sql.contains(" LEFT JOIN ") {
+            let width = result.columns.len();
+            let rows: Vec<Vec<sonic_core::Value>> =
+                result.values.chunks(width).map(<[_]>::to_vec).collect();
+            result.values = rows
+                .iter()
+                .step_by(2)
+                .chain(rows.iter().skip(1).step_by(2))
+                .flatten()
+                .cloned()
+                .collect();
+        }
+        Ok(result)
+    }
+
+    async fn batch(
+        &self,
+        statements: &[sonic_core::Statement],
+    ) -> sonic_core::Result<Vec<sonic_core::QueryResult>> {
+        self.0.batch(statements).await
+    }
+}
+
+#[test]
+fn joined_rows_in_any_order_group_and_sort_the_same() {
+    let (db, _) = small_blog(per_level());
+    block_on(db.insert_many(&[
+        Comment::new(3, "p3", "c3"),
+        Comment::new(-9, "p1", "c-9"),
+        Comment::new(12, "p3", "c12"),
+        Comment::new(1, "p2", "c1"),
+    ]))
+    .unwrap();
+    let expected = naive_posts_with_comments(&db, true);
+    let shuffled = Db::from_shared(std::sync::Arc::new(Shuffled(db.backend().clone())));
+    let loaded = block_on(
+        shuffled
+            .select::<Post>()
+            .with(Post::COMMENTS.with(Comment::POST))
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(loaded.len(), 3, "each post once");
+    assert_eq!(sorted_by_id(loaded), expected);
+}

@@ -425,18 +425,39 @@ fn statements_bind_every_value_and_quote_every_identifier() {
         statement.sql,
         "SELECT \"id\", \"user_id\", \"title\", \"views\", \"created_on\", \"updated_on\" \
          FROM \"posts\" WHERE (\"title\" = ? AND \"views\" BETWEEN ? AND ?) \
-         ORDER BY \"created_on\" DESC LIMIT ? OFFSET ?"
+         ORDER BY \"created_on\" DESC LIMIT 10 OFFSET 20"
     );
+    // LIMIT and OFFSET are literals (integers of the typed API): a bound LIMIT makes SQLite
+    // re-prepare the statement at every execution.
     assert_eq!(
         statement.params,
         [
             Value::Text("x".into()),
             Value::Integer(1),
-            Value::Integer(2),
-            Value::Integer(10),
-            Value::Integer(20)
+            Value::Integer(2)
         ]
     );
+}
+
+#[test]
+fn find_sends_the_select_by_primary_key_without_a_limit() {
+    let (db, sql) = seed();
+    let found = block_on(db.find::<Post>("p2")).unwrap().unwrap();
+    assert_eq!(found.title, "Rust on Workers");
+    assert_eq!(block_on(db.find::<Post>("nope")).unwrap(), None);
+    let statements = sql.statements();
+    let select = db
+        .select::<Post>()
+        .filter(Post::ID.eq("p2"))
+        .to_statement()
+        .unwrap();
+    assert_eq!(
+        (&statements[0].sql, &statements[0].params),
+        (&select.sql, &select.params),
+        "the statement a select by key compiles to"
+    );
+    assert_eq!(statements[1].sql, select.sql, "one text for every key");
+    assert_eq!(statements[1].params, [Value::Text("nope".into())]);
 }
 
 #[test]
@@ -498,13 +519,13 @@ impl sonic_core::SqlBackend for KeyedByName {
 fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
     if result.values.is_empty() {
         return sonic_core::QueryResult {
-            columns: Vec::new(),
+            columns: Default::default(),
             ..result
         };
     }
     let mut names: Vec<String> = Vec::new();
     let mut slot_of = Vec::with_capacity(result.columns.len());
-    for name in &result.columns {
+    for name in result.columns.iter() {
         match names.iter().position(|n| n == name) {
             Some(slot) => slot_of.push(slot),
             None => {
@@ -522,7 +543,7 @@ fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
         values.extend(object);
     }
     sonic_core::QueryResult {
-        columns: names,
+        columns: names.into(),
         values,
         ..result
     }

@@ -64,7 +64,7 @@ impl D1Backend {
                 check_success(&result)?;
                 let (changes, last_insert_rowid) = counters(&result)?;
                 Ok(QueryResult {
-                    columns: Vec::new(),
+                    columns: Default::default(),
                     values: Vec::new(),
                     changes,
                     last_insert_rowid,
@@ -74,7 +74,7 @@ impl D1Backend {
                 let rows = raw_with_column_names(&prepared).await?;
                 let (columns, values, row_count) = decode_raw(&rows)?;
                 Ok(QueryResult {
-                    columns,
+                    columns: columns.into(),
                     values,
                     changes: if shape == Shape::Returning {
                         row_count as u64
@@ -130,19 +130,19 @@ impl D1Backend {
                 let (changes, last_insert_rowid) = counters(&result)?;
                 Ok(match Shape::of(&statement.sql) {
                     Shape::Rows => QueryResult {
-                        columns,
+                        columns: columns.into(),
                         values,
                         changes: 0,
                         last_insert_rowid: None,
                     },
                     Shape::Returning => QueryResult {
-                        columns,
+                        columns: columns.into(),
                         values,
                         changes: row_count as u64,
                         last_insert_rowid,
                     },
                     Shape::Write => QueryResult {
-                        columns,
+                        columns: columns.into(),
                         values,
                         changes,
                         last_insert_rowid,

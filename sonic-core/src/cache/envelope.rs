@@ -18,11 +18,16 @@
 //! Decoding is strict: anything else (another version, another fingerprint, a row of the
 //! wrong length, an unknown value shape) is an error, which the cache treats as a miss.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
 
-use crate::schema::TableDef;
+use crate::schema::{TableDef, TableMemo};
 use crate::value::Value;
 
 /// The envelope format version.
@@ -50,32 +55,84 @@ pub fn fingerprint(def: &TableDef) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
+/// Fingerprints computed so far, one per table.
+static FINGERPRINTS: TableMemo<String> = TableMemo::new();
+
+/// [`fingerprint`] of a static table definition, computed once per table: the cache checks it
+/// on every hit and writes it on every put, and a SHA-256 per hit was 45 % of a warm `find`.
+pub(crate) fn fingerprint_of(def: &'static TableDef) -> &'static str {
+    FINGERPRINTS.get(def, fingerprint)
+}
+
 /// Serialises a row (values in column order) into an envelope.
 pub fn encode(def: &TableDef, fingerprint: &str, row: &[Value]) -> Vec<u8> {
-    let row: Vec<serde_json::Value> = row.iter().map(value_to_json).collect();
-    let envelope = serde_json::json!({
-        "v": VERSION,
-        "t": def.name,
-        "fp": fingerprint,
-        "row": row,
-    });
-    // Serialising a `serde_json::Value` cannot fail (its map keys are strings).
-    serde_json::to_vec(&envelope).unwrap_or_default()
+    // Written directly (no `serde_json::Value` tree): strings through serde_json for their
+    // escaping, numbers through its formatter, so the bytes are what serde_json would write.
+    let mut out = Vec::with_capacity(64 + def.name.len() + 16 * row.len());
+    out.extend_from_slice(b"{\"v\":1,\"t\":");
+    write_json(&mut out, def.name);
+    out.extend_from_slice(b",\"fp\":");
+    write_json(&mut out, fingerprint);
+    out.extend_from_slice(b",\"row\":[");
+    for (i, value) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match value {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Integer(i) => write_json(&mut out, i),
+            Value::Real(r) if r.is_finite() => write_json(&mut out, r),
+            Value::Real(r) => {
+                let name: &[u8] = if r.is_nan() {
+                    b"nan"
+                } else if *r > 0.0 {
+                    b"inf"
+                } else {
+                    b"-inf"
+                };
+                out.extend_from_slice(b"{\"f\":\"");
+                out.extend_from_slice(name);
+                out.extend_from_slice(b"\"}");
+            }
+            Value::Text(s) => write_json(&mut out, s.as_str()),
+            Value::Blob(b) => {
+                out.extend_from_slice(b"{\"b\":\"");
+                out.extend_from_slice(base64_encode(b).as_bytes());
+                out.extend_from_slice(b"\"}");
+            }
+        }
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// Appends `value` as JSON. Serialising a string or a finite number into a `Vec` cannot fail.
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// Parses an envelope back into a row of values, checking version, fingerprint and length.
+///
+/// Deserialized in one pass into the row's [`Value`]s (no `serde_json::Value` tree); the
+/// checks, and which error wins, are those of reading the object field by field: version,
+/// then fingerprint, then the row array, its length, and its values in order.
 pub fn decode(def: &TableDef, fingerprint: &str, bytes: &[u8]) -> Result<Vec<Value>, String> {
-    let json: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    let object = json
-        .as_object()
-        .ok_or_else(|| "not an envelope: not a JSON object".to_string())?;
-    match object.get("v").and_then(serde_json::Value::as_u64) {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = EnvelopeSeed {
+        width: def.columns.len(),
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|parsed| deserializer.end().map(|()| parsed))
+    .map_err(|e| format!("not JSON: {e}"))?;
+    let Some(fields) = parsed else {
+        return Err("not an envelope: not a JSON object".to_string());
+    };
+    match fields.version {
         Some(VERSION) => {}
         Some(other) => return Err(format!("envelope version {other}, expected {VERSION}")),
         None => return Err("not an envelope: no version".to_string()),
     }
-    match object.get("fp").and_then(serde_json::Value::as_str) {
+    match fields.fingerprint.as_deref() {
         Some(fp) if fp == fingerprint => {}
         Some(fp) => {
             return Err(format!(
@@ -84,46 +141,352 @@ pub fn decode(def: &TableDef, fingerprint: &str, bytes: &[u8]) -> Result<Vec<Val
         }
         None => return Err("not an envelope: no fingerprint".to_string()),
     }
-    let row = object
-        .get("row")
-        .and_then(serde_json::Value::as_array)
+    let row = fields
+        .row
         .ok_or_else(|| "not an envelope: no row array".to_string())?;
-    if row.len() != def.columns.len() {
+    if row.len != def.columns.len() {
         return Err(format!(
             "row has {} values, table `{}` has {} columns",
-            row.len(),
+            row.len,
             def.name,
             def.columns.len()
         ));
     }
-    row.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            json_to_value(v).map_err(|e| format!("column `{}`: {e}", def.columns[i].name))
-        })
-        .collect()
+    if let Some((i, e)) = row.error {
+        let column = def.columns.get(i).map_or("?", |c| c.name);
+        return Err(format!("column `{column}`: {e}"));
+    }
+    Ok(row.values)
 }
 
-fn value_to_json(value: &Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        Value::Null => J::Null,
-        Value::Integer(i) => J::from(*i),
-        Value::Real(r) => match serde_json::Number::from_f64(*r) {
-            Some(n) => J::Number(n),
-            None => {
-                let name = if r.is_nan() {
-                    "nan"
-                } else if *r > 0.0 {
-                    "inf"
-                } else {
-                    "-inf"
-                };
-                serde_json::json!({ "f": name })
+/// The fields of an envelope object, as far as they were there and of the right JSON type.
+struct Fields<'de> {
+    /// `v`, when it is a non-negative integer.
+    version: Option<u64>,
+    /// `fp`, when it is a string (borrowed from the input unless it has escapes).
+    fingerprint: Option<Cow<'de, str>>,
+    /// `row`, when it is an array.
+    row: Option<Row>,
+}
+
+/// The keys of an envelope, read without allocating.
+enum Field {
+    Version,
+    Fingerprint,
+    Row,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Field, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
             }
-        },
-        Value::Text(s) => J::String(s.clone()),
-        Value::Blob(b) => serde_json::json!({ "b": base64_encode(b) }),
+            fn visit_str<E>(self, key: &str) -> Result<Field, E> {
+                Ok(match key {
+                    "v" => Field::Version,
+                    "fp" => Field::Fingerprint,
+                    "row" => Field::Row,
+                    _ => Field::Other,
+                })
+            }
+        }
+        deserializer.deserialize_str(FieldVisitor)
+    }
+}
+
+/// `Some` of a JSON value of one type, `None` of any other JSON (consumed).
+struct Only<T>(std::marker::PhantomData<T>);
+
+impl<T> Only<T> {
+    fn new() -> Self {
+        Only(std::marker::PhantomData)
+    }
+}
+
+/// `v`: a non-negative integer.
+impl<'de> DeserializeSeed<'de> for Only<u64> {
+    type Value = Option<u64>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Only<u64> {
+    type Value = Option<u64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(u64::try_from(i).ok())
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(Some(u))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// `fp`: a string.
+impl<'de> DeserializeSeed<'de> for Only<Cow<'de, str>> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Only<Cow<'de, str>> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(s.to_owned())))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// The `row` array: its values up to the first that is not a value (after which only the
+/// count goes on), and that one's error.
+struct Row {
+    values: Vec<Value>,
+    len: usize,
+    error: Option<(usize, String)>,
+}
+
+/// The whole document: `Some(fields)` for an object, `None` for any other JSON.
+struct EnvelopeSeed {
+    width: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
+    type Value = Option<Fields<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// Accepts any JSON, consuming it; `None` unless it is an object (or an array, for [`RowSeed`]).
+macro_rules! anything_else_is_none {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed {
+    type Value = Option<Fields<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    anything_else_is_none!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Fields {
+            version: None,
+            fingerprint: None,
+            row: None,
+        };
+        // A repeated key counts once, with its last value (as a `serde_json::Value` would).
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::Version => fields.version = map.next_value_seed(Only::<u64>::new())?,
+                Field::Fingerprint => {
+                    fields.fingerprint = map.next_value_seed(Only::<Cow<str>>::new())?;
+                }
+                Field::Row => fields.row = map.next_value_seed(RowSeed { width: self.width })?,
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(fields))
+    }
+}
+
+/// The `row` field: `Some(row)` for an array, `None` for any other JSON.
+struct RowSeed {
+    width: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RowSeed {
+    type Value = Option<Row>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed {
+    type Value = Option<Row>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    anything_else_is_none!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut row = Row {
+            values: Vec::with_capacity(self.width),
+            len: 0,
+            error: None,
+        };
+        while let Some(cell) = seq.next_element_seed(CellSeed)? {
+            match cell {
+                Ok(value) if row.error.is_none() => row.values.push(value),
+                Ok(_) => {}
+                Err(e) => {
+                    if row.error.is_none() {
+                        row.error = Some((row.len, e));
+                    }
+                }
+            }
+            row.len += 1;
+        }
+        Ok(Some(row))
+    }
+}
+
+/// One value of the row: `Ok` for a value of the table above, `Err` (the reason, not a
+/// deserialization error) for any other JSON.
+struct CellSeed;
+
+impl<'de> DeserializeSeed<'de> for CellSeed {
+    type Value = Result<Value, String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed {
+    type Value = Result<Value, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Null))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Integer(i)))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(u)
+            .map(Value::Integer)
+            .map_err(|_| format!("integer {u} is beyond i64")))
+    }
+
+    fn visit_f64<E>(self, r: f64) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Real(r)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Text(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Text(s)))
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(json_to_value(&serde_json::Value::Bool(b)))
+    }
+
+    // The rare shapes (BLOBs, non-finite REALs, and anything invalid) go through a JSON tree.
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let json = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(json_to_value(&json))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let json = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(json_to_value(&json))
     }
 }
 
@@ -285,5 +648,66 @@ mod tests {
         assert_eq!(fingerprint(&DEF), fingerprint(&DEF));
         assert_eq!(fingerprint(&DEF).len(), 16);
         assert_ne!(fingerprint(&DEF), fingerprint(&OTHER));
+    }
+
+    #[test]
+    fn the_cached_fingerprint_is_the_fingerprint() {
+        assert_eq!(fingerprint_of(&DEF), fingerprint(&DEF));
+        assert!(std::ptr::eq(fingerprint_of(&DEF), fingerprint_of(&DEF)));
+    }
+
+    #[test]
+    fn envelopes_are_the_json_documented_and_read_in_any_key_order() {
+        let fp = fingerprint(&DEF);
+        let row = [Value::Integer(-7), Value::Blob(vec![1, 2, 3])];
+        let bytes = encode(&DEF, &fp, &row);
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            format!(r#"{{"v":1,"t":"things","fp":"{fp}","row":[-7,{{"b":"AQID"}}]}}"#)
+        );
+        // What the `serde_json::Value` encoder of earlier versions wrote (keys sorted), an
+        // escaped fingerprint, unknown and repeated keys: all the same envelope.
+        for text in [
+            format!(r#"{{"fp":"{fp}","row":[-7,{{"b":"AQID"}}],"t":"things","v":1}}"#),
+            format!(
+                r#"{{"v":1,"fp":"\u00{:x}{}","row":[-7,{{"b":"AQID"}}]}}"#,
+                fp.as_bytes()[0],
+                &fp[1..]
+            ),
+            format!(
+                r#"{{"x":[{{}}],"v":2,"v":1,"fp":"{fp}","row":null,"row":[-7,{{"b":"AQID"}}]}}"#
+            ),
+        ] {
+            assert_eq!(decode(&DEF, &fp, text.as_bytes()).unwrap(), row, "{text}");
+        }
+        // Which error wins: version, fingerprint, row array, length, then the first bad value.
+        let cases = [
+            (r#"{"v":"1","fp":"FP","row":[1,null]}"#, "no version"),
+            (r#"{"v":-1,"fp":"FP","row":[1,null]}"#, "no version"),
+            (r#"{"row":[1,[2]],"fp":"other","v":1}"#, "fingerprint other"),
+            (r#"{"v":1,"fp":7,"row":[1,null]}"#, "no fingerprint"),
+            (r#"{"v":1,"fp":"FP","row":{"0":1}}"#, "no row array"),
+            (r#"{"v":1,"fp":"FP","row":[[1],true,3]}"#, "3 values"),
+            (
+                r#"{"v":1,"fp":"FP","row":[true,[2]]}"#,
+                "column `id`: unknown value shape true",
+            ),
+            (
+                r#"{"v":1,"fp":"FP","row":[1,{"f":"x"}]}"#,
+                "column `data`: unknown float `x`",
+            ),
+        ];
+        for (text, reason) in cases {
+            let text = text.replace("FP", &fp);
+            let error = decode(&DEF, &fp, text.as_bytes()).unwrap_err();
+            assert!(error.contains(reason), "{text}: {error}");
+        }
+        assert!(decode(
+            &DEF,
+            &fp,
+            format!(r#"{{"v":1,"fp":"{fp}","row":[1,null]}} x"#).as_bytes()
+        )
+        .unwrap_err()
+        .starts_with("not JSON"));
     }
 }

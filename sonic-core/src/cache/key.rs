@@ -20,15 +20,47 @@ use sha2::{Digest, Sha256};
 use crate::kv::MAX_KEY_BYTES;
 use crate::value::Value;
 
-/// The id part of a key, before any hashing; `None` for `NULL`.
-fn id_part(id: &Value) -> Option<String> {
+/// Appends the id part of a key, before any hashing, to `out`; `false` for `NULL`.
+fn push_id_part(out: &mut String, id: &Value) -> bool {
+    use std::fmt::Write as _;
     match id {
-        Value::Null => None,
-        Value::Integer(i) => Some(i.to_string()),
-        Value::Text(s) if s.starts_with('#') => Some(format!("#{s}")),
-        Value::Text(s) => Some(s.clone()),
-        Value::Blob(b) => Some(format!("#x{}", hex::encode(b))),
-        Value::Real(r) => Some(format!("#r{r:?}")),
+        Value::Null => return false,
+        Value::Integer(i) => push_integer(out, *i),
+        Value::Text(s) => {
+            if s.starts_with('#') {
+                out.push('#');
+            }
+            out.push_str(s);
+        }
+        Value::Blob(b) => {
+            out.push_str("#x");
+            out.push_str(&hex::encode(b));
+        }
+        Value::Real(r) => {
+            let _ = write!(out, "#r{r:?}");
+        }
+    }
+    true
+}
+
+/// Decimal digits of `i`, without `fmt` (a key is built on every cached `find`).
+fn push_integer(out: &mut String, i: i64) {
+    if i < 0 {
+        out.push('-');
+    }
+    let mut n = i.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -50,13 +82,22 @@ pub fn table_prefix(prefix: &str, table: &str) -> String {
 /// assert!(long.starts_with("sonic:users:#h") && long.len() == 12 + 2 + 64);
 /// ```
 pub fn record_key(prefix: &str, table: &str, id: &Value) -> Option<String> {
-    let id = id_part(id)?;
-    let key = format!("{}{id}", table_prefix(prefix, table));
+    let head = prefix.len() + table.len() + 2;
+    let mut key = String::with_capacity(head + 24);
+    key.push_str(prefix);
+    key.push(':');
+    key.push_str(table);
+    key.push(':');
+    if !push_id_part(&mut key, id) {
+        return None;
+    }
     if key.len() <= MAX_KEY_BYTES {
         return Some(key);
     }
-    let digest = Sha256::digest(id.as_bytes());
-    let key = format!("{}#h{}", table_prefix(prefix, table), hex::encode(digest));
+    let digest = Sha256::digest(&key.as_bytes()[head..]);
+    key.truncate(head);
+    key.push_str("#h");
+    key.push_str(&hex::encode(digest));
     (key.len() <= MAX_KEY_BYTES).then_some(key)
 }
 
@@ -73,6 +114,9 @@ mod tests {
         assert_eq!(k(Value::Blob(vec![0xab, 1])), "p:t:#xab01");
         assert_eq!(k(t("#xab01")), "p:t:##xab01");
         assert_eq!(k(Value::Real(1.5)), "p:t:#r1.5");
+        assert_eq!(k(Value::Integer(0)), "p:t:0");
+        assert_eq!(k(Value::Integer(i64::MIN)), "p:t:-9223372036854775808");
+        assert_eq!(k(Value::Integer(i64::MAX)), "p:t:9223372036854775807");
         assert_eq!(record_key("p", "t", &Value::Null), None);
 
         // The longest literal key, and one byte more.

@@ -8,7 +8,8 @@ use crate::value::Value;
 
 /// SQL text under construction and the values bound to its `?` placeholders, in order.
 ///
-/// Values only ever enter through [`SqlWriter::param`], so no value can end up in the text.
+/// Values only ever enter through [`SqlWriter::param`], so no value can end up in the text
+/// (the one number written into it is a `LIMIT`/`OFFSET` count, [`SqlWriter::count`]).
 #[derive(Debug, Default)]
 pub(crate) struct SqlWriter {
     sql: String,
@@ -18,13 +19,19 @@ pub(crate) struct SqlWriter {
 impl SqlWriter {
     pub(crate) fn new() -> Self {
         SqlWriter {
-            sql: String::with_capacity(160),
+            // Allocated by the first `push`, at the size it needs: a memoized head of a
+            // joined select is longer than a guess would be.
+            sql: String::new(),
             params: Vec::new(),
         }
     }
 
     /// SQL keywords and punctuation (never data).
     pub(crate) fn push(&mut self, sql: &str) {
+        if self.sql.capacity() == 0 {
+            // Room for what usually follows the first piece (a WHERE clause, an ORDER BY).
+            self.sql = String::with_capacity(sql.len().max(64) + 96);
+        }
         self.sql.push_str(sql);
     }
 
@@ -57,6 +64,29 @@ impl SqlWriter {
     pub(crate) fn param(&mut self, value: Value) {
         self.sql.push('?');
         self.params.push(value);
+    }
+
+    /// A `LIMIT`/`OFFSET` count as an integer literal (clamped to `i64::MAX`): the one number
+    /// Sonic writes into the text. It is a `u64` of the typed API, never text from outside, and
+    /// SQLite plans a literal LIMIT once, whereas a bound one re-prepares the statement at every
+    /// rebind. The text then varies with the count; the statement cache holds one entry per
+    /// distinct count (a handful in practice: page sizes, `1` for `first`).
+    pub(crate) fn count(&mut self, n: u64) {
+        // Digits by hand: cheaper than `fmt` on a path every `first()` takes.
+        let mut n = count_literal(n).unsigned_abs();
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &digit in &digits[start..] {
+            self.sql.push(char::from(digit));
+        }
     }
 
     /// `?, ?, ?` bound to `values`.
@@ -253,12 +283,10 @@ pub(crate) fn check_batch(statements: &[Statement], capabilities: &Capabilities)
         .try_for_each(|s| check_limits(s, capabilities))
 }
 
-/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers. Counts beyond
-/// what the backend binds exactly are clamped to its largest exact integer, which changes
-/// nothing: no table holds 2^53 rows.
-pub(crate) fn count_value(n: u64, capabilities: &Capabilities) -> Value {
-    let max = capabilities.max_exact_integer.unwrap_or(i64::MAX).max(0);
-    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX).min(max))
+/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers, so counts beyond
+/// `i64::MAX` are clamped to it, which changes nothing (no table holds 2^63 rows).
+pub(crate) fn count_literal(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -315,11 +343,15 @@ mod tests {
             assert!(value_problem(&bad, &d1).is_some(), "{bad}");
             assert_eq!(value_problem(&bad, &Capabilities::SQLITE), None, "{bad}");
         }
-        assert_eq!(count_value(u64::MAX, &d1), Value::Integer(max));
-        assert_eq!(
-            count_value(u64::MAX, &Capabilities::SQLITE),
-            Value::Integer(i64::MAX)
-        );
-        assert_eq!(count_value(7, &d1), Value::Integer(7));
+        assert_eq!(count_literal(u64::MAX), i64::MAX);
+        assert_eq!(count_literal(1 << 63), i64::MAX);
+        assert_eq!(count_literal(7), 7);
+        let mut w = SqlWriter::new();
+        w.count(u64::MAX);
+        w.push(" ");
+        w.count(0);
+        let statement = w.finish();
+        assert_eq!(statement.sql, "9223372036854775807 0");
+        assert!(statement.params.is_empty());
     }
 }

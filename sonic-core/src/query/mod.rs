@@ -5,7 +5,9 @@
 //! Entry points are the methods of [`Db`](crate::Db); this module holds the builders they
 //! return and the pieces filters are made of. Two rules hold for every statement Sonic
 //! writes: values are always bound parameters, and identifiers are always double-quoted names
-//! taken from the schema.
+//! taken from the schema. (The one exception to the first: `LIMIT`/`OFFSET` counts are
+//! integer literals — `u64`s of the typed API, never text — because SQLite re-prepares a
+//! statement whose bound LIMIT changes at every execution.)
 //!
 //! ```
 //! # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -93,4 +95,6 @@ pub use write::{DeleteWhere, UpdateWhere};
 
 pub(crate) use compile::check_batch;
 pub(crate) use filter::{CmpOp, Expr};
+pub(crate) use rows::decode_rows;
+pub(crate) use select::find_statement;
 pub(crate) use write::{delete, insert, insert_many, update, upsert};

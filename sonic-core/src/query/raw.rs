@@ -92,7 +92,7 @@ impl<'db> RawQuery<'db> {
         let mut values = result.values.into_iter();
         loop {
             let mut row = JsonRow::new();
-            for name in &columns {
+            for name in columns.iter() {
                 match values.next() {
                     Some(value) => {
                         row.insert(name.clone(), json_value(value));

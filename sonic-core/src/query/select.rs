@@ -3,12 +3,15 @@
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::compile::{count_value, SqlWriter};
-use crate::query::eager::{attach_column, merge_include, relation_aliases, Include, ROOT_ALIAS};
+use crate::query::compile::{check_column_value, column_def, SqlWriter};
+use crate::query::eager::{
+    attach_column, load_joined, merge_include, relation_aliases, Include, ROOT_ALIAS,
+};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::order::{write_order_by, Direction, Order};
 use crate::query::rows::{check_shape, decode_count, decode_rows};
-use crate::schema::Table;
+use crate::schema::{Table, TableDef, TableMemo};
+use crate::value::Value;
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
 /// (`all`, `first`, `one`, `count`, `page`) is awaited.
@@ -33,6 +36,44 @@ impl<T: Table> std::fmt::Debug for Select<'_, T> {
             .field("includes", &self.includes)
             .finish()
     }
+}
+
+/// `SELECT "a", "b", … FROM "table"`, computed once per table.
+fn select_head(table: &'static TableDef) -> &'static str {
+    static HEADS: TableMemo<String> = TableMemo::new();
+    HEADS.get(table, |table| {
+        let mut w = SqlWriter::new();
+        w.push("SELECT ");
+        w.column_list(table, None);
+        w.push(" FROM ");
+        w.ident(table.name);
+        w.finish().sql
+    })
+}
+
+/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`:
+/// the text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
+/// row at most), built once per table, with `key` checked as that filter checks it.
+pub(crate) fn find_statement(
+    table: &'static TableDef,
+    key: Value,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    static FINDS: TableMemo<String> = TableMemo::new();
+    let column = column_def(table, table.primary_key)?;
+    check_column_value(table, column, &key, capabilities)?;
+    let sql = FINDS.get(table, |table| {
+        let mut w = SqlWriter::new();
+        w.push(select_head(table));
+        w.push(" WHERE ");
+        w.ident(column.name);
+        w.push(" = ?");
+        w.finish().sql
+    });
+    Ok(Statement {
+        sql: sql.clone(),
+        params: vec![key],
+    })
 }
 
 /// One page of records and the number of records matching the filter on all pages (what
@@ -137,19 +178,75 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// The main statement as it would be sent to this database (eager relations included when
-    /// the backend loads them in one statement). For logging and tests.
+    /// the backend loads them in one statement, or joins the first level). For logging and
+    /// tests.
     pub fn to_statement(&self) -> Result<Statement> {
         let capabilities = self.db.capabilities();
-        self.compile(capabilities, self.embeds(capabilities))
+        match self.join() {
+            Some(include) if !self.embeds(capabilities) => {
+                self.compile_joined(include, capabilities)
+            }
+            _ => self.compile(capabilities, self.embeds(capabilities)),
+        }
     }
 
     /// All matching records.
     pub async fn all(self) -> Result<Vec<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
+        if let Some(include) = self.join().filter(|_| !embed) {
+            let statement = self.compile_joined(include, capabilities)?;
+            let result = self.db.execute(&statement).await?;
+            return load_joined(include, self.db, result).await;
+        }
         let statement = self.compile(capabilities, embed)?;
         let result = self.db.execute(&statement).await?;
         self.finish(result, embed).await
+    }
+
+    /// The include to load with a `LEFT JOIN` in the records' own statement, when loading per
+    /// level: the only one of an unordered select without limit or offset, if it is a `many`
+    /// relation whose children have an INTEGER primary key. The parents' rows then come once
+    /// per child, which the grouping undoes, and one statement (one `sqlite3_step` loop, one
+    /// index probe per parent) replaces two (the parents, then the children `IN (…)` their
+    /// keys, which SQLite loads into a temporary B-tree first). An order or a limit would have
+    /// to apply to the parents alone (a subquery, and a sort of the joined rows); several
+    /// relations would multiply the rows; so those load per level.
+    fn join(&self) -> Option<&Include<T>> {
+        match self.includes.as_slice() {
+            [include]
+                if self.order.is_empty()
+                    && self.limit.is_none()
+                    && self.offset.is_none()
+                    && include.loader.joinable() =>
+            {
+                Some(include)
+            }
+            _ => None,
+        }
+    }
+
+    fn compile_joined(
+        &self,
+        include: &Include<T>,
+        capabilities: &Capabilities,
+    ) -> Result<Statement> {
+        let table = T::DEF;
+        let head = include.loader.join_head()?;
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w: &mut SqlWriter, json_lists| {
+                w.push(head);
+                let ctx = FilterSql {
+                    table,
+                    qualifier: Some(ROOT_ALIAS),
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)
+            },
+        )
     }
 
     /// The first matching record, if any.
@@ -211,9 +308,9 @@ impl<'db, T: Table> Select<'db, T> {
             self.filter.as_ref(),
             capabilities,
             |w: &mut SqlWriter, json_lists| {
-                w.push("SELECT ");
-                w.column_list(table, qualifier);
                 if embed {
+                    w.push("SELECT ");
+                    w.column_list(table, qualifier);
                     let mut aliases = 1;
                     for (include, alias) in self.includes.iter().zip(relation_aliases(
                         table,
@@ -224,12 +321,13 @@ impl<'db, T: Table> Select<'db, T> {
                         w.push(" AS ");
                         w.ident(&alias);
                     }
-                }
-                w.push(" FROM ");
-                w.ident(table.name);
-                if let Some(alias) = qualifier {
+                    w.push(" FROM ");
+                    w.ident(table.name);
                     w.push(" AS ");
-                    w.ident(alias);
+                    w.ident(ROOT_ALIAS);
+                } else {
+                    // `SELECT <columns> FROM <table>`, built once per table.
+                    w.push(select_head(table));
                 }
                 let ctx = FilterSql {
                     table,
@@ -241,15 +339,17 @@ impl<'db, T: Table> Select<'db, T> {
                 match (self.limit, self.offset) {
                     (None, None) => {}
                     (limit, offset) => {
-                        // SQLite needs a LIMIT before an OFFSET; -1 means none.
+                        // Literals, not parameters: SQLite reads a bound LIMIT while planning
+                        // and re-prepares the statement at every rebind (8x a primary-key
+                        // read). SQLite needs a LIMIT before an OFFSET; -1 means none.
                         w.push(" LIMIT ");
                         match limit {
-                            Some(n) => w.param(count_value(n, capabilities)),
+                            Some(n) => w.count(n),
                             None => w.push("-1"),
                         }
                         if let Some(n) = offset {
                             w.push(" OFFSET ");
-                            w.param(count_value(n, capabilities));
+                            w.count(n);
                         }
                     }
                 }

@@ -13,7 +13,7 @@ use crate::query::cascade::DeleteWrite;
 use crate::query::compile::{check_batch, check_column_value, check_row, column_def, SqlWriter};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::rows::decode_rows;
-use crate::schema::{AuditRole, Column, Table, TableDef};
+use crate::schema::{AuditRole, Column, Table, TableDef, TableMemo};
 use crate::value::Value;
 
 fn require_returning(capabilities: &Capabilities) -> Result<()> {
@@ -106,45 +106,43 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
         }
     }
 
-    let mut head = SqlWriter::new();
-    head.push("INSERT INTO ");
-    head.ident(table.name);
-    head.push(" (");
-    head.column_list(table, None);
-    head.push(") VALUES ");
-    let head = head.finish().sql;
-    let mut tail = SqlWriter::new();
-    write_returning(&mut tail, table, true)?;
-    let tail = tail.finish().sql;
-    let row_sql = format!("({})", vec!["?"; width].join(", "));
-
+    let sql = insert_sql(table);
     let rows_per_statement = rows_per_statement(
         table,
         width,
-        head.len() + tail.len(),
-        row_sql.len(),
+        sql.head.len() + sql.tail.len(),
+        sql.row.len(),
         capabilities,
     )?;
     let sql_for = |rows: usize| {
-        let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row_sql.len() + 2));
-        sql.push_str(&head);
+        let mut text =
+            String::with_capacity(sql.head.len() + sql.tail.len() + rows * (sql.row.len() + 2));
+        text.push_str(&sql.head);
         for i in 0..rows {
             if i > 0 {
-                sql.push_str(", ");
+                text.push_str(", ");
             }
-            sql.push_str(&row_sql);
+            text.push_str(&sql.row);
         }
-        sql.push_str(&tail);
-        sql
+        text.push_str(&sql.tail);
+        text
     };
-    let full_sql = sql_for(rows_per_statement.min(records.len()));
+    let full = rows_per_statement.min(records.len());
+    let mut full_sql = Some(sql_for(full));
     let mut statements = Vec::with_capacity(records.len().div_ceil(rows_per_statement));
     let mut values = values.into_iter();
     let mut remaining = records.len();
     while remaining > 0 {
         let rows = remaining.min(rows_per_statement);
-        let sql = if rows == rows_per_statement.min(records.len()) {
-            full_sql.clone()
+        remaining -= rows;
+        let sql = if rows == full {
+            // The last full-size statement takes the text; earlier ones copy it.
+            let text = if remaining < full {
+                full_sql.take()
+            } else {
+                full_sql.clone()
+            };
+            text.unwrap_or_else(|| sql_for(rows))
         } else {
             sql_for(rows)
         };
@@ -152,7 +150,6 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
             sql,
             params: values.by_ref().take(rows * width).collect(),
         });
-        remaining -= rows;
     }
     check_batch(&statements, capabilities)?;
 
@@ -173,6 +170,42 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
         });
     }
     Ok(inserted)
+}
+
+/// The parts of a table's `INSERT … RETURNING`, built once per table.
+struct InsertSql {
+    /// `INSERT INTO "t" ("a", "b") VALUES `
+    head: String,
+    /// `(?, ?)`
+    row: String,
+    /// ` RETURNING "a", "b"`
+    tail: String,
+}
+
+fn insert_sql(table: &'static TableDef) -> &'static InsertSql {
+    static INSERTS: TableMemo<InsertSql> = TableMemo::new();
+    INSERTS.get(table, |table| {
+        let mut head = SqlWriter::new();
+        head.push("INSERT INTO ");
+        head.ident(table.name);
+        head.push(" (");
+        head.column_list(table, None);
+        head.push(") VALUES ");
+        let mut tail = SqlWriter::new();
+        tail.push(" RETURNING ");
+        tail.column_list(table, None);
+        let mut row = String::with_capacity(3 * table.columns.len() + 2);
+        row.push('(');
+        for i in 0..table.columns.len() {
+            row.push_str(if i == 0 { "?" } else { ", ?" });
+        }
+        row.push(')');
+        InsertSql {
+            head: head.finish().sql,
+            row,
+            tail: tail.finish().sql,
+        }
+    })
 }
 
 /// How many rows one `INSERT` can carry under the parameter and SQL length limits.
