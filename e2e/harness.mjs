@@ -58,6 +58,8 @@ export function loadConfig() {
       compatibilityFlags: c.compatibility_flags ?? [],
       d1Databases: d1,
       kvNamespaces: kv,
+      // [vars]: plain-text bindings (SONIC_TEST_ROUTES = "1" turns on the test routes)
+      vars: c.vars ?? {},
     };
   })();
   return configPromise;
@@ -155,9 +157,10 @@ export async function freshState() {
 
 /**
  * Start the built Worker on 127.0.0.1:<free port>.
- * @param {{ persistDir?: string, keepState?: boolean }} [opts]
+ * @param {{ persistDir?: string, keepState?: boolean, vars?: Record<string, string> }} [opts]
  *   persistDir: an existing wrangler-style persist dir to serve (kept afterwards);
  *   default: a fresh migrated copy, deleted by stop() unless keepState.
+ *   vars: environment variables on top of wrangler.toml's [vars] (e.g. SONIC_TEST_ROUTES: "0").
  * @returns handle with url, fetch(path, init), json(path, init), mf, db (D1 binding), kv (KV
  *   binding), persistDir, stop().
  */
@@ -182,6 +185,7 @@ export async function startWorker(opts = {}) {
     compatibilityFlags: cfg.compatibilityFlags,
     d1Databases: cfg.d1Databases,
     kvNamespaces: cfg.kvNamespaces,
+    bindings: { ...cfg.vars, ...opts.vars },
     d1Persist: path.join(persistDir, "v3", "d1"),
     kvPersist: path.join(persistDir, "v3", "kv"),
     cf: false,

@@ -4,7 +4,9 @@
 #   2. cargo install wasm-bindgen-cli (exact version from Cargo.lock) and worker-build 0.8.7,
 #      only when missing or at another version
 #   3. npm ci in e2e/ (wrangler 4.86.0 + binaryen 132.0.0), skipped when the lock is unchanged
-#   4. worker-build --release, with local wasm-bindgen / wasm-opt / esbuild (nothing downloaded)
+#   4. worker-build --profile wasm-release (the workspace's size-optimised release profile; with
+#      the test routes, which the tests need), with local wasm-bindgen / wasm-opt / esbuild
+#      (nothing downloaded)
 #   5. node e2e/run.mjs: wrangler d1 migrations apply into a fresh state dir, node:test suite
 #      against the Worker on 127.0.0.1, every process stopped and the state deleted afterwards
 # Exits non-zero on any failure. Idempotent; the second run skips the installs.
@@ -93,14 +95,14 @@ done_step
 if [[ "${E2E_SKIP_BUILD:-}" == 1 ]]; then
   [[ -f "$WORKER_DIR/build/index.js" ]] || die "E2E_SKIP_BUILD=1 but examples/worker/build is missing"
 else
-  step "worker-build --release (examples/worker)"
+  step "worker-build --profile wasm-release (examples/worker)"
   # worker-build downloads these from GitHub unless told where they are; make sure they exist,
   # because an unresolvable *_BIN silently falls back to the download.
   export WASM_BINDGEN_BIN="$CARGO_BIN/wasm-bindgen"
   export WASM_OPT_BIN="$E2E_DIR/node_modules/.bin/wasm-opt"
   export ESBUILD_BIN="$E2E_DIR/node_modules/.bin/esbuild"
   for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do [[ -x "$b" ]] || die "missing $b"; done
-  (cd "$WORKER_DIR" && worker-build --release)
+  (cd "$WORKER_DIR" && worker-build --profile wasm-release)
   done_step
 fi
 wasm="$(ls "$WORKER_DIR"/build/*.wasm | head -1)"
@@ -108,7 +110,8 @@ raw=$(stat -c %s "$wasm")
 gz=$(gzip -9c "$wasm" | wc -c)
 js=$(cat "$WORKER_DIR"/build/*.js | wc -c)
 awk -v f="${wasm#"$ROOT"/}" -v r="$raw" -v g="$gz" -v j="$js" 'BEGIN {
-  printf "    %s: %d bytes raw (%.0f KiB), %d bytes gzip -9 (%.0f KiB); JS glue %d bytes\n", f, r, r / 1024, g, g / 1024, j }'
+  printf "    %s: %d bytes raw (%.0f KiB), %d bytes gzip -9 (%.0f KiB); JS glue %d bytes\n", f, r, r / 1024, g, g / 1024, j
+  printf "    (with the test routes; scripts/worker-size.sh measures the Worker without them)\n" }'
 
 # 5. migrations + tests --------------------------------------------------------------------
 step "e2e tests (wrangler d1 migrations apply + node:test)"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Prints the final wasm size (raw and gzip -9) of the example Worker next to a minimal D1 + KV
 # Worker (benches/minimal-worker, `worker` only), both built the same way: worker-build
-# --release with the workspace's release profile, local wasm-bindgen / wasm-opt / esbuild
-# (nothing downloaded), as scripts/e2e.sh builds examples/worker.
+# --profile wasm-release (the workspace's size-optimised profile), local wasm-bindgen /
+# wasm-opt / esbuild (nothing downloaded), as scripts/e2e.sh builds examples/worker. The
+# example is built without its test routes (--no-default-features: the Worker as deployed)
+# into target/worker-size/, so examples/worker/build keeps the e2e build.
 #
 # Installs what is missing exactly as scripts/e2e.sh does (wasm32 target, wasm-bindgen-cli at
 # the Cargo.lock version, worker-build 0.8.7, npm ci in e2e/ for binaryen + esbuild).
 # Usage: scripts/worker-size.sh            build both, print the table
-#        WORKER_SIZE_SKIP_BUILD=1 ...      measure the build/ folders as they are
+#        WORKER_SIZE_SKIP_BUILD=1 ...      measure the builds in target/worker-size/ as they are
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +20,8 @@ WORKERS=("examples/worker" "benches/minimal-worker")
 export PATH="$CARGO_BIN:$PATH"
 
 die() { printf 'worker-size: %s\n' "$*" >&2; exit 1; }
+# Where worker-build writes a Worker's build (an absolute --out-dir works).
+out_dir() { printf '%s/target/worker-size/%s' "$ROOT" "${1//\//_}"; }
 command -v cargo >/dev/null || die "cargo not found"
 
 if [[ "${WORKER_SIZE_SKIP_BUILD:-}" != 1 ]]; then
@@ -42,10 +46,12 @@ if [[ "${WORKER_SIZE_SKIP_BUILD:-}" != 1 ]]; then
   export ESBUILD_BIN="$E2E_DIR/node_modules/.bin/esbuild"
   for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do [[ -x "$b" ]] || die "missing $b"; done
 
+  mkdir -p "$ROOT/target/worker-size"
   for w in "${WORKERS[@]}"; do
-    printf '==> worker-build --release (%s)\n' "$w"
+    printf '==> worker-build --profile wasm-release (%s)\n' "$w"
     start=$SECONDS
-    (cd "$ROOT/$w" && worker-build --release) >"$ROOT/target/worker-size-${w//\//_}.log" 2>&1 \
+    (cd "$ROOT/$w" && worker-build --profile wasm-release --out-dir "$(out_dir "$w")" \
+      --no-default-features) >"$ROOT/target/worker-size-${w//\//_}.log" 2>&1 \
       || { tail -30 "$ROOT/target/worker-size-${w//\//_}.log" >&2; die "building $w failed"; }
     printf '    %d s\n' $((SECONDS - start))
   done
@@ -54,11 +60,12 @@ fi
 printf '\n| Worker | wasm raw | wasm gzip -9 | JS glue raw |\n|---|---|---|---|\n'
 declare -A raw_of gz_of
 for w in "${WORKERS[@]}"; do
-  wasm="$(ls "$ROOT/$w"/build/*.wasm 2>/dev/null | head -1 || true)"
-  [[ -n "$wasm" ]] || die "$w/build has no .wasm (build it first)"
+  dir="$(out_dir "$w")"
+  wasm="$(ls "$dir"/*.wasm 2>/dev/null | head -1 || true)"
+  [[ -n "$wasm" ]] || die "$dir has no .wasm (build it first)"
   raw=$(stat -c %s "$wasm")
   gz=$(gzip -9c "$wasm" | wc -c)
-  js=$(cat "$ROOT/$w"/build/*.js | wc -c)
+  js=$(cat "$dir"/*.js | wc -c)
   raw_of[$w]=$raw
   gz_of[$w]=$gz
   awk -v w="$w" -v r="$raw" -v g="$gz" -v j="$js" 'BEGIN {

@@ -190,7 +190,7 @@ fn result_json(result: &QueryResult) -> Json {
             .collect()
     };
     json!({
-        "columns": result.columns,
+        "columns": &*result.columns,
         "rows": rows,
         "changes": result.changes,
         "last_insert_rowid": result.last_insert_rowid.map(|id| id.to_string()),

@@ -35,7 +35,10 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
         .on_async("/v1/:table/:id", serve)
 }
 
-/// The database of a request: D1 binding `DB`, cached in KV namespace `KV` (5-minute TTL).
+/// The database of a request: D1 binding `DB`, cached in KV namespace `KV` (5-minute TTL),
+/// knowing the tables of the schema, so that a delete also invalidates the cached records its
+/// `ON DELETE CASCADE`s remove (deleting a user drops the KV entries of their posts and of
+/// those posts' comments).
 ///
 /// One per request: a `Db` is cheap to build, and its cache bookkeeping (which keys this
 /// handle wrote) then lives exactly as long as the request. No D1 session is used, so every
@@ -43,6 +46,7 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
 /// older row.
 pub fn database(env: &Env) -> sonic_core::Result<Db> {
     Db::new(D1Backend::from_env(env, "DB")?)
+        .with_schema(&sonic_example_blog::migrations::schema())
         .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())
 }
 

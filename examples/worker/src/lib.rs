@@ -9,18 +9,33 @@
 //! - `/v1/{table}`, `/v1/{table}/{id}`: the REST API ([`rest`]; the adapter to the runtime is
 //!   [`http`]) on `users`, `posts`, `comments`
 //! - `GET /health` → `{"ok":true}`
+//!
+//! Test routes, for the end-to-end tests only: compiled in with the cargo feature
+//! `test-routes` (on by default; `--no-default-features` leaves them and `sonic-conformance`
+//! out), and served only when the Worker's environment has `SONIC_TEST_ROUTES = "1"` (set in
+//! `[vars]` of the `wrangler.toml` the tests use; otherwise they answer `404` like any unknown
+//! path). A real deployment must not serve them: they read, write and drop D1 tables and KV
+//! keys without any access control.
+//!
 //! - `GET /_probe/kv`, `PUT|GET /_probe/kv/:key`: raw KV round trips for
-//!   `e2e/tests/probe.test.mjs`
-//! - `POST /_backend/...`: the `sonic-d1` / `sonic-kv` test routes ([`backend_routes`])
+//!   `e2e/tests/probe.test.mjs` (`probe`)
+//! - `POST /_backend/...`: the `sonic-d1` / `sonic-kv` test routes (`backend_routes`)
+//! - `POST /_conformance[?sabotage=...]`: the `sonic-conformance` suite on D1 + KV
+//!   (`conformance`)
 //!
 //! To copy it: keep [`rest`] and [`http`], replace the tables in [`rest::handle`] and the
-//! `impl Resource`s in [`rest::resource`], generate your migrations, and drop the test routes.
+//! `impl Resource`s in [`rest::resource`], generate your migrations, and drop the test routes
+//! (the `test-routes` feature, its modules and the `sonic-conformance` dependency).
 
+#[cfg(feature = "test-routes")]
 pub mod backend_routes;
+#[cfg(feature = "test-routes")]
+pub mod conformance;
 pub mod http;
+#[cfg(feature = "test-routes")]
+mod probe;
 pub mod rest;
 
-use serde::Serialize;
 use worker::{event, Context, Env, Request, Response, Result, Router};
 
 #[event(fetch)]
@@ -29,50 +44,18 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Response::from_json(&serde_json::json!({ "ok": true }))
     });
     let router = http::register(router);
-    let router = probe_routes(router);
-    let router = backend_routes::register(router);
-    // The conformance suite's `/_conformance` route (sonic-conformance) registers here.
+    #[cfg(feature = "test-routes")]
+    let router = if test_routes_enabled(&env) {
+        conformance::register(backend_routes::register(probe::register(router)))
+    } else {
+        router
+    };
     router.run(req, env).await
 }
 
-#[derive(Debug, Serialize)]
-struct KvEntry<'a> {
-    key: &'a str,
-    value: Option<String>,
-}
-
-const KV_PROBE_KEY: &str = "_probe:kv";
-
-/// Raw KV round trips through the `worker` crate, without Sonic.
-fn probe_routes(router: Router<'_, ()>) -> Router<'_, ()> {
-    router
-        .get_async("/_probe/kv", |_, ctx| async move {
-            let kv = ctx.env.kv("KV")?;
-            kv.put(KV_PROBE_KEY, "pong")?.execute().await?;
-            let value = kv.get(KV_PROBE_KEY).text().await?;
-            Response::from_json(&KvEntry {
-                key: KV_PROBE_KEY,
-                value,
-            })
-        })
-        .put_async("/_probe/kv/:key", |mut req, ctx| async move {
-            let Some(key) = ctx.param("key").cloned() else {
-                return Response::error("missing key", 400);
-            };
-            let body = req.text().await?;
-            ctx.env.kv("KV")?.put(&key, body)?.execute().await?;
-            Ok(Response::empty()?.with_status(204))
-        })
-        .get_async("/_probe/kv/:key", |_, ctx| async move {
-            let Some(key) = ctx.param("key") else {
-                return Response::error("missing key", 400);
-            };
-            match ctx.env.kv("KV")?.get(key).text().await? {
-                Some(value) => Response::from_json(&KvEntry {
-                    key,
-                    value: Some(value),
-                }),
-                None => Response::error("not found", 404),
-            }
-        })
+/// Whether the test routes (`/_probe`, `/_backend`, `/_conformance`) are served: only when the
+/// environment variable `SONIC_TEST_ROUTES` is exactly `"1"`.
+pub fn test_routes_enabled(env: &Env) -> bool {
+    env.var("SONIC_TEST_ROUTES")
+        .is_ok_and(|flag| flag.to_string() == "1")
 }

@@ -38,9 +38,10 @@ impl Api {
         }
     }
 
-    /// A new handle per request, as in the Worker.
+    /// A new handle per request, built as the Worker's (`http::database`).
     fn db(&self) -> Db {
         Db::from_shared(Arc::new(self.sql.clone()))
+            .with_schema(&schema())
             .with_kv(self.kv.clone(), CacheConfig::new())
             .expect("cache config")
     }
