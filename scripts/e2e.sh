@@ -59,6 +59,15 @@ else
 fi
 done_step
 
+# The two tools run for about a second per build, but building them is the longest step of a
+# clean CI run (≈ 8 of 17 minutes on 2 busy cores): build them with opt-level 1, no LTO and
+# parallel codegen (measured: wasm-bindgen-cli 3 min 12 s → 2 min 23 s).
+install_tool() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    cargo install "$@"
+}
+
 # 2. cargo tools ---------------------------------------------------------------------------
 step "cargo tools (wasm-bindgen-cli, worker-build)"
 # Resolve (and, if needed, create) the lock entry for wasm-bindgen; cargo pkgid reads Cargo.lock.
@@ -69,13 +78,13 @@ if [[ "$("$CARGO_BIN/wasm-bindgen" --version 2>/dev/null || true)" == "wasm-bind
   echo "    wasm-bindgen-cli $WB_VERSION already installed"
 else
   # No --locked: wasm-bindgen-cli's own lock file pins a crate version this registry lacks.
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
+  install_tool wasm-bindgen-cli --version "$WB_VERSION" --force
 fi
 # `worker-build --version` prints just the number, e.g. "0.8.7".
 if [[ "$("$CARGO_BIN/worker-build" --version 2>/dev/null | awk '{ print $NF }')" == "$WORKER_BUILD_VERSION" ]]; then
   echo "    worker-build $WORKER_BUILD_VERSION already installed"
 else
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force
+  install_tool worker-build --version "$WORKER_BUILD_VERSION" --locked --force
 fi
 done_step
 

@@ -16,15 +16,11 @@ import { startWorker } from "../harness.mjs";
  * must say, so that no other failure hides behind it. When one passes, the test says so:
  * remove it here.
  *
- * eager_values: eager relations in one statement (D1's `EagerStrategy::SingleStatement`) carry
- * each child row through SQLite's `json_array`, and D1's SQLite renders a REAL there with 15
- * significant digits (`json_array(1.0/3)` is `[0.333333333333333]`), so a nested `f64` can come
- * back changed (1/3, f64::MIN_POSITIVE). No SQL rendering of a REAL is exact on D1 (`printf`
- * with `%!.17g` or `quote()` are off for about 10% of doubles); only top-level columns are.
+ * (eager_values was one: D1's json_array renders a REAL with 15 significant digits, so nested
+ * f64 values changed. Fixed by `Capabilities::json_exact_reals`: on D1, relations holding a
+ * REAL column load level by level.)
  */
-const KNOWN_D1_BUGS = {
-  eager_values: /ratio 3\.333333333333333e-1 came back as 3\.33333333333333e-1/,
-};
+const KNOWN_D1_BUGS = {};
 
 let w;
 let names; // every scenario, in order

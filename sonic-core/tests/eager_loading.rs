@@ -372,9 +372,11 @@ fn per_level_chunks_keys_under_the_parameter_limit_in_one_round_trip() {
 fn single_statement_on_d1_limits() {
     // The blog's comments hold i64::MIN / i64::MAX, which D1 cannot bind: this test is about
     // the statement's shape under D1's other limits.
+    // It also pretends JSON carries REALs exactly, so that comments (which have one) embed.
     let (db, sql) = small_blog(Capabilities {
         eager: EagerStrategy::SingleStatement,
         max_exact_integer: None,
+        json_exact_reals: true,
         ..Capabilities::D1
     });
     let users = block_on(
@@ -633,4 +635,37 @@ fn joined_rows_in_any_order_group_and_sort_the_same() {
     .unwrap();
     assert_eq!(loaded.len(), 3, "each post once");
     assert_eq!(sorted_by_id(loaded), expected);
+}
+
+#[test]
+fn relations_with_real_columns_never_travel_through_json_where_it_rounds_them() {
+    // D1's json_array writes 15 significant digits; a comment's `ratio` is a REAL.
+    let d1 = Capabilities {
+        max_exact_integer: None,
+        ..Capabilities::D1
+    };
+    let (db, sql) = small_blog(d1.clone());
+    let posts = block_on(db.select::<Post>().with(Post::AUTHOR).all()).unwrap();
+    assert_eq!(posts.len(), 3);
+    assert_eq!(sql.round_trips(), 1, "no REAL below posts: one statement");
+
+    sql.reset();
+    let users = block_on(
+        db.select::<User>()
+            .with(User::POSTS.with(Post::COMMENTS))
+            .order_by(User::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(sql.statement_count(), 3, "level by level: users, posts, comments");
+    let (reference, _) = small_blog(Capabilities::SQLITE);
+    let expected = block_on(
+        reference
+            .select::<User>()
+            .with(User::POSTS.with(Post::COMMENTS))
+            .order_by(User::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    assert_eq!(users, expected, "every REAL bit-exact");
 }

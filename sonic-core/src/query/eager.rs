@@ -156,6 +156,11 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// nested includes); gives it back if it is not of this relation's type.
     fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>>;
 
+    /// Whether this relation's table, or one nested below it, has a REAL column (which
+    /// cannot travel through JSON exactly on every backend:
+    /// [`Capabilities::json_exact_reals`](crate::Capabilities::json_exact_reals)).
+    fn has_reals(&self) -> bool;
+
     /// For [`Loader::merge`]: the loader as `Any`, to find its concrete type.
     fn as_any(&self) -> &dyn Any;
 
@@ -423,6 +428,11 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
             }
         }
         Ok(())
+    }
+
+    fn has_reals(&self) -> bool {
+        C::DEF.columns.iter().any(|c| c.sql_type == SqlType::Real)
+            || self.nested.iter().any(|n| n.loader.has_reals())
     }
 
     fn as_any(&self) -> &dyn Any {

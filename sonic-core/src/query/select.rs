@@ -293,11 +293,13 @@ impl<'db, T: Table> Select<'db, T> {
         Ok(Page { items, total })
     }
 
-    /// Whether eager relations go into the main statement as JSON subqueries.
+    /// Whether eager relations go into the main statement as JSON subqueries: where the
+    /// backend prefers one statement and JSON carries every included value exactly.
     fn embeds(&self, capabilities: &Capabilities) -> bool {
         !self.includes.is_empty()
             && capabilities.json
             && capabilities.eager == EagerStrategy::SingleStatement
+            && (capabilities.json_exact_reals || !self.includes.iter().any(|i| i.loader.has_reals()))
     }
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
