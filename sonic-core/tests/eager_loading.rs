@@ -657,7 +657,11 @@ fn relations_with_real_columns_never_travel_through_json_where_it_rounds_them() 
             .all(),
     )
     .unwrap();
-    assert_eq!(sql.statement_count(), 3, "level by level: users, posts, comments");
+    assert_eq!(
+        sql.statement_count(),
+        3,
+        "level by level: users, posts, comments"
+    );
     let (reference, _) = small_blog(Capabilities::SQLITE);
     let expected = block_on(
         reference

@@ -299,7 +299,8 @@ impl<'db, T: Table> Select<'db, T> {
         !self.includes.is_empty()
             && capabilities.json
             && capabilities.eager == EagerStrategy::SingleStatement
-            && (capabilities.json_exact_reals || !self.includes.iter().any(|i| i.loader.has_reals()))
+            && (capabilities.json_exact_reals
+                || !self.includes.iter().any(|i| i.loader.has_reals()))
     }
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {

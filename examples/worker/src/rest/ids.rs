@@ -20,24 +20,8 @@ pub fn new_id() -> Result<String, ApiError> {
     uuid.ok_or_else(|| ApiError::internal("crypto.randomUUID() is not available"))
 }
 
-/// A new random id, natively (tests): a v4 UUID from the standard library's randomly seeded
-/// hasher, which is random enough for ids and needs no dependency.
+/// A new random id, natively (tests): a v4 UUID.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn new_id() -> Result<String, ApiError> {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-
-    let half = || RandomState::new().build_hasher().finish();
-    let bits = (u128::from(half()) << 64) | u128::from(half());
-    // Version 4, variant 10xx.
-    let bits = (bits & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
-    let hex = format!("{bits:032x}");
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        hex.get(0..8).unwrap_or_default(),
-        hex.get(8..12).unwrap_or_default(),
-        hex.get(12..16).unwrap_or_default(),
-        hex.get(16..20).unwrap_or_default(),
-        hex.get(20..32).unwrap_or_default()
-    ))
+    Ok(uuid::Uuid::new_v4().to_string())
 }
