@@ -376,12 +376,60 @@ fn writable_column<T: Table>(name: &str) -> Result<usize> {
     Ok(index)
 }
 
-fn missing_filter(table: &TableDef, what: &str) -> Error {
-    Error::InvalidQuery(format!(
-        "{what} of `{}` without a filter would affect every row; call `.all_rows()` if that \
-         is meant",
-        table.name
-    ))
+/// The rows a filtered write ([`UpdateWhere`], [`DeleteWhere`]) touches: those matching its
+/// filter, or every row once `all_rows` allows it.
+#[derive(Default)]
+struct Scope {
+    filter: Option<Expr>,
+    all_rows: bool,
+}
+
+impl Scope {
+    /// Adds `filter`; several must all match.
+    fn filter<T: Table>(&mut self, filter: Filter<T>) {
+        self.filter = Some(match self.filter.take() {
+            None => filter.expr,
+            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
+        });
+    }
+
+    /// Refuses `what` ("an update") without a filter unless `all_rows` allows it.
+    fn check(&self, table: &TableDef, what: &str) -> Result<()> {
+        if self.filter.is_none() && !self.all_rows {
+            return Err(Error::InvalidQuery(format!(
+                "{what} of `{}` without a filter would affect every row; call `.all_rows()` if \
+                 that is meant",
+                table.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The statement: `head`, then the filter's `WHERE`, then `RETURNING` the whole rows
+    /// (`full`) or their keys.
+    fn build(
+        &self,
+        table: &'static TableDef,
+        capabilities: &Capabilities,
+        full: bool,
+        head: impl Fn(&mut SqlWriter),
+    ) -> Result<Statement> {
+        build_filtered(
+            table,
+            self.filter.as_ref(),
+            capabilities,
+            |w, json_lists| {
+                head(w);
+                let ctx = FilterSql {
+                    table,
+                    qualifier: None,
+                    json_lists,
+                };
+                write_where(w, self.filter.as_ref(), ctx)?;
+                write_returning(w, table, full)
+            },
+        )
+    }
 }
 
 /// A filtered update: `db.update_where::<User>().set(User::NAME, "x").filter(..)`.
@@ -445,8 +493,7 @@ fn missing_filter(table: &TableDef, what: &str) -> Error {
 pub struct UpdateWhere<'db, T: Table> {
     db: &'db Db,
     sets: Vec<(usize, std::result::Result<Value, ConvertError>)>,
-    filter: Option<Expr>,
-    all_rows: bool,
+    scope: Scope,
     _table: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -455,8 +502,8 @@ impl<T: Table> std::fmt::Debug for UpdateWhere<'_, T> {
         f.debug_struct("UpdateWhere")
             .field("table", &T::DEF.name)
             .field("sets", &self.sets)
-            .field("filter", &self.filter)
-            .field("all_rows", &self.all_rows)
+            .field("filter", &self.scope.filter)
+            .field("all_rows", &self.scope.all_rows)
             .finish()
     }
 }
@@ -466,8 +513,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
         UpdateWhere {
             db,
             sets: Vec::new(),
-            filter: None,
-            all_rows: false,
+            scope: Scope::default(),
             _table: std::marker::PhantomData,
         }
     }
@@ -525,16 +571,13 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
 
     /// Only rows matching `filter`; several calls must all match.
     pub fn filter(mut self, filter: Filter<T>) -> Self {
-        self.filter = Some(match self.filter.take() {
-            None => filter.expr,
-            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
-        });
+        self.scope.filter(filter);
         self
     }
 
     /// Allows the update to run without a filter, on every row.
     pub fn all_rows(mut self) -> Self {
-        self.all_rows = true;
+        self.scope.all_rows = true;
         self
     }
 
@@ -569,9 +612,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
         let table = T::DEF;
         let capabilities = self.db.capabilities();
         require_returning(capabilities)?;
-        if self.filter.is_none() && !self.all_rows {
-            return Err(missing_filter(table, "an update"));
-        }
+        self.scope.check(table, "an update")?;
         if self.sets.is_empty() {
             return Err(Error::InvalidQuery(format!(
                 "an update of `{}` sets no column",
@@ -601,31 +642,19 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
                 ));
             }
         }
-        build_filtered(
-            table,
-            self.filter.as_ref(),
-            capabilities,
-            |w, json_lists| {
-                w.push("UPDATE ");
-                w.ident(table.name);
-                w.push(" SET ");
-                for (i, (name, value)) in sets.iter().enumerate() {
-                    if i > 0 {
-                        w.push(", ");
-                    }
-                    w.ident(name);
-                    w.push(" = ");
-                    w.param(value.clone());
+        self.scope.build(table, capabilities, full, |w| {
+            w.push("UPDATE ");
+            w.ident(table.name);
+            w.push(" SET ");
+            for (i, (name, value)) in sets.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
                 }
-                let ctx = FilterSql {
-                    table,
-                    qualifier: None,
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)?;
-                write_returning(w, table, full)
-            },
-        )
+                w.ident(name);
+                w.push(" = ");
+                w.param(value.clone());
+            }
+        })
     }
 }
 
@@ -635,8 +664,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
 #[must_use = "a delete does nothing until `returning` or `run` is awaited"]
 pub struct DeleteWhere<'db, T: Table> {
     db: &'db Db,
-    filter: Option<Expr>,
-    all_rows: bool,
+    scope: Scope,
     _table: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -644,8 +672,8 @@ impl<T: Table> std::fmt::Debug for DeleteWhere<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeleteWhere")
             .field("table", &T::DEF.name)
-            .field("filter", &self.filter)
-            .field("all_rows", &self.all_rows)
+            .field("filter", &self.scope.filter)
+            .field("all_rows", &self.scope.all_rows)
             .finish()
     }
 }
@@ -654,24 +682,20 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     pub(crate) fn new(db: &'db Db) -> Self {
         DeleteWhere {
             db,
-            filter: None,
-            all_rows: false,
+            scope: Scope::default(),
             _table: std::marker::PhantomData,
         }
     }
 
     /// Only rows matching `filter`; several calls must all match.
     pub fn filter(mut self, filter: Filter<T>) -> Self {
-        self.filter = Some(match self.filter.take() {
-            None => filter.expr,
-            Some(previous) => and([Filter::from_expr(previous), filter]).expr,
-        });
+        self.scope.filter(filter);
         self
     }
 
     /// Allows the delete to run without a filter, on every row.
     pub fn all_rows(mut self) -> Self {
-        self.all_rows = true;
+        self.scope.all_rows = true;
         self
     }
 
@@ -681,7 +705,7 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     /// change with them (see [`Db::delete`]).
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
-        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.filter.as_ref());
+        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.scope.filter.as_ref());
         let result = self.db.execute_after(write.take_selects(), statement).await;
         match result {
             Ok((deleted, selected)) => {
@@ -712,7 +736,7 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     /// KV entries, and those of the records the foreign keys change with them, when cached).
     pub(crate) async fn keys(self) -> Result<Vec<Value>> {
         let statement = self.compile(false)?;
-        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.filter.as_ref());
+        let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.scope.filter.as_ref());
         let result = self.db.execute_after(write.take_selects(), statement).await;
         match &result {
             Ok((deleted, selected)) => write.finish(Ok(&deleted.values), Ok(selected)).await,
@@ -725,24 +749,10 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
         let table = T::DEF;
         let capabilities = self.db.capabilities();
         require_returning(capabilities)?;
-        if self.filter.is_none() && !self.all_rows {
-            return Err(missing_filter(table, "a delete"));
-        }
-        build_filtered(
-            table,
-            self.filter.as_ref(),
-            capabilities,
-            |w, json_lists| {
-                w.push("DELETE FROM ");
-                w.ident(table.name);
-                let ctx = FilterSql {
-                    table,
-                    qualifier: None,
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)?;
-                write_returning(w, table, full)
-            },
-        )
+        self.scope.check(table, "a delete")?;
+        self.scope.build(table, capabilities, full, |w| {
+            w.push("DELETE FROM ");
+            w.ident(table.name);
+        })
     }
 }

@@ -1,11 +1,8 @@
 //! [`FaultySql`]: a SQL backend wrapper that fails statements at random before running them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
 use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
 use crate::error::{Error, Result};
-use crate::testing::kv::SeededRng;
+use crate::testing::faults::FaultInjector;
 
 /// Failure rates of a [`FaultySql`], each a probability in `[0, 1]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -25,13 +22,6 @@ impl SqlFaultRates {
             write: rate,
         }
     }
-}
-
-#[derive(Debug)]
-struct State {
-    rng: SeededRng,
-    rates: SqlFaultRates,
-    injected: u64,
 }
 
 /// Fails statements and batches at random, reproducibly from a seed, **before** passing them
@@ -60,8 +50,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct FaultySql<S> {
     inner: S,
-    state: Arc<Mutex<State>>,
-    enabled: Arc<AtomicBool>,
+    faults: FaultInjector<SqlFaultRates>,
 }
 
 impl<S> FaultySql<S> {
@@ -69,28 +58,23 @@ impl<S> FaultySql<S> {
     pub fn new(inner: S, seed: u64, rates: SqlFaultRates) -> Self {
         FaultySql {
             inner,
-            state: Arc::new(Mutex::new(State {
-                rng: SeededRng::new(seed),
-                rates,
-                injected: 0,
-            })),
-            enabled: Arc::new(AtomicBool::new(true)),
+            faults: FaultInjector::new(seed, rates),
         }
     }
 
     /// Turns fault injection on or off.
     pub fn set_enabled(&self, enabled: bool) {
-        self.enabled.store(enabled, Ordering::SeqCst);
+        self.faults.set_enabled(enabled);
     }
 
     /// Changes the rates.
     pub fn set_rates(&self, rates: SqlFaultRates) {
-        self.state().rates = rates;
+        self.faults.set_rates(rates);
     }
 
     /// How many faults were injected so far.
     pub fn injected(&self) -> u64 {
-        self.state().injected
+        self.faults.injected()
     }
 
     /// The wrapped backend.
@@ -98,25 +82,17 @@ impl<S> FaultySql<S> {
         &self.inner
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn fails(&self, statements: &[Statement]) -> bool {
-        if !self.enabled.load(Ordering::SeqCst) {
-            return false;
-        }
-        let mut state = self.state();
-        let rate = if statements.iter().all(is_read) {
-            state.rates.read
-        } else {
-            state.rates.write
-        };
-        let fail = state.rng.chance(rate);
-        if fail {
-            state.injected += 1;
-        }
-        fail
+        self.faults
+            .draw(|rates, rng| {
+                let rate = if statements.iter().all(is_read) {
+                    rates.read
+                } else {
+                    rates.write
+                };
+                rng.chance(rate).then_some(())
+            })
+            .is_some()
     }
 }
 

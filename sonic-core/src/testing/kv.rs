@@ -4,14 +4,15 @@
 //! clones share the counters / the random state, so a test keeps one handle and gives another
 //! to the code under test.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
 use crate::kv::{KvBackend, KvListOptions, KvListPage, KvPutOptions};
+use crate::testing::faults::FaultInjector;
 
 /// A deterministic random number generator for fault injection and randomised tests:
 /// [`ChaCha8Rng`] seeded from a `u64`.
@@ -217,13 +218,6 @@ impl KvFaultRates {
     }
 }
 
-#[derive(Debug)]
-struct FaultState {
-    rng: SeededRng,
-    rates: KvFaultRates,
-    injected: u64,
-}
-
 /// Makes KV operations fail at random, reproducibly from a seed, to test that the cache
 /// degrades to SQL and never serves a stale value because of a failed write.
 ///
@@ -245,8 +239,7 @@ struct FaultState {
 #[derive(Debug, Clone)]
 pub struct FaultyKv<K> {
     inner: K,
-    state: Arc<Mutex<FaultState>>,
-    enabled: Arc<AtomicBool>,
+    faults: FaultInjector<KvFaultRates>,
 }
 
 enum Fault {
@@ -260,28 +253,23 @@ impl<K> FaultyKv<K> {
     pub fn new(inner: K, seed: u64, rates: KvFaultRates) -> Self {
         FaultyKv {
             inner,
-            state: Arc::new(Mutex::new(FaultState {
-                rng: SeededRng::new(seed),
-                rates,
-                injected: 0,
-            })),
-            enabled: Arc::new(AtomicBool::new(true)),
+            faults: FaultInjector::new(seed, rates),
         }
     }
 
     /// Turns fault injection on or off.
     pub fn set_enabled(&self, enabled: bool) {
-        self.enabled.store(enabled, Ordering::SeqCst);
+        self.faults.set_enabled(enabled);
     }
 
     /// Changes the rates.
     pub fn set_rates(&self, rates: KvFaultRates) {
-        self.state().rates = rates;
+        self.faults.set_rates(rates);
     }
 
     /// How many faults were injected so far.
     pub fn injected(&self) -> u64 {
-        self.state().injected
+        self.faults.injected()
     }
 
     /// The wrapped backend.
@@ -289,26 +277,18 @@ impl<K> FaultyKv<K> {
         &self.inner
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, FaultState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn draw(&self, rate: impl Fn(&KvFaultRates) -> f64, write: bool) -> Fault {
-        if !self.enabled.load(Ordering::SeqCst) {
-            return Fault::None;
-        }
-        let mut state = self.state();
-        let rate = rate(&state.rates);
-        let lost_ack = state.rates.lost_ack;
-        if state.rng.chance(rate) {
-            state.injected += 1;
-            Fault::Before
-        } else if write && state.rng.chance(lost_ack) {
-            state.injected += 1;
-            Fault::After
-        } else {
-            Fault::None
-        }
+        self.faults
+            .draw(|rates, rng| {
+                if rng.chance(rate(rates)) {
+                    Some(Fault::Before)
+                } else if write && rng.chance(rates.lost_ack) {
+                    Some(Fault::After)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(Fault::None)
     }
 }
 
