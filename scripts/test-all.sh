@@ -21,6 +21,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "native tests (unit, integration, UI, doctests)"
 cargo test --workspace --all-features
 
+step "README command #1: the native blog example runs"
+cargo run -q -p sonic-example-blog > /dev/null
+
 step "benchmarks build and run once each (criterion test mode, no timing)"
 cargo test --workspace --all-features --benches
 
