@@ -23,8 +23,14 @@ pub const MAX_OFFSET: u64 = (1 << 53) - 1;
 /// makes it the client's 400 it is.
 pub const MAX_LIKE_PATTERN_BYTES: usize = 50;
 
-/// The operators of `filters[field][$op]`, for messages.
-const OPERATORS: &str = "$eq $ne $lt $lte $gt $gte $like $nlike $in $nin $null $notnull $between";
+/// The operators of `filters[field][$op]`, for messages: Sonic's own list.
+fn operators() -> String {
+    let names: Vec<String> = Op::NAMES
+        .iter()
+        .map(|(name, _)| format!("${name}"))
+        .collect();
+    names.join(" ")
+}
 
 /// A list request, checked against the schema of `T`.
 pub struct ListParams<T> {
@@ -181,7 +187,8 @@ fn parse_condition<T: Resource>(
 ) -> Result<(Op, Filter<T>), ApiError> {
     let op = Op::parse(op_text).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "unknown filter operator `{op_text}` on `{field}` (operators: {OPERATORS})"
+            "unknown filter operator `{op_text}` on `{field}` (operators: {})",
+            operators()
         ))
     })?;
     if matches!(op, Op::Like | Op::NotLike) && value.len() > MAX_LIKE_PATTERN_BYTES {
