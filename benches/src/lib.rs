@@ -23,7 +23,7 @@ pub mod sonic;
 pub mod fixture {
     use std::fmt::Write as _;
 
-    use sonic_core::Schema;
+    use sonic_db_core::Schema;
 
     use crate::sonic::{Comment, Post, User};
 

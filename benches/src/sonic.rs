@@ -2,14 +2,14 @@
 //! rusqlite backend, driven by [`block_on`] (Sonic's API is async; raw rusqlite and Diesel are
 //! not, so the executor should add nothing to a measurement).
 
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::{CacheConfig, Capabilities, Db, EagerStrategy, MemoryKv};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::{CacheConfig, Capabilities, Db, EagerStrategy, MemoryKv};
 
 use crate::fixture::{self, Seed};
 use crate::Canonical;
 
 /// A user (`users`).
-#[derive(Debug, Clone, PartialEq, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
 #[table(name = "users")]
 pub struct User {
     /// Primary key.
@@ -25,7 +25,7 @@ pub struct User {
 }
 
 /// A post (`posts`).
-#[derive(Debug, Clone, PartialEq, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
 #[table(name = "posts")]
 pub struct Post {
     /// Primary key.
@@ -44,7 +44,7 @@ pub struct Post {
 }
 
 /// A comment (`comments`).
-#[derive(Debug, Clone, PartialEq, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
 #[table(name = "comments")]
 pub struct Comment {
     /// Primary key.
@@ -105,7 +105,7 @@ pub fn backend(seed: Seed, strategy: Strategy) -> SqliteBackend {
 }
 
 /// Users with their posts with their comments, the N+1 way.
-pub async fn n_plus_one(db: &Db) -> sonic_core::Result<Vec<User>> {
+pub async fn n_plus_one(db: &Db) -> sonic_db_core::Result<Vec<User>> {
     let mut users = db.select::<User>().all().await?;
     for user in &mut users {
         let mut posts = db

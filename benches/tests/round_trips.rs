@@ -1,15 +1,15 @@
-//! Statements and round trips per operation, counted with sonic-core's `CountingSql` /
+//! Statements and round trips per operation, counted with sonic-db-core's `CountingSql` /
 //! `CountingKv` wrappers on the benchmark fixtures. Counts are deterministic and asserted;
 //! nothing is timed. `cargo test -p sonic-benches --test round_trips -- --nocapture` prints
 //! the table that BENCHMARKS.md quotes.
 
 use sonic_benches::fixture::Seed;
 use sonic_benches::sonic::{self, Comment, Post, Strategy, User};
-use sonic_core::kv::MemoryKv;
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::testing::kv::CountingKv;
-use sonic_core::testing::sql::CountingSql;
-use sonic_core::{CacheConfig, Capabilities, Db, FixedClock, Table};
+use sonic_db_core::kv::MemoryKv;
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::testing::kv::CountingKv;
+use sonic_db_core::testing::sql::CountingSql;
+use sonic_db_core::{CacheConfig, Capabilities, Db, FixedClock, Table};
 
 /// What one operation cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +170,7 @@ fn statements_and_round_trips_per_operation() {
     let c = eager(
         Strategy::Default,
         sonic::backend(Seed::Associations, Strategy::Default).with_capabilities(Capabilities {
-            eager: sonic_core::EagerStrategy::PerLevel,
+            eager: sonic_db_core::EagerStrategy::PerLevel,
             ..Capabilities::D1
         }),
     );

@@ -1,4 +1,4 @@
-// sonic-d1's D1Backend end to end: the Worker's /_backend/sql, /_backend/batch and
+// sonic-db-d1's D1Backend end to end: the Worker's /_backend/sql, /_backend/batch and
 // /_backend/session routes (examples/worker/src/backend_routes.rs) run Statements through the
 // backend; D1 is inspected directly through Miniflare's binding.
 //

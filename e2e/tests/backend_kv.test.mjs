@@ -1,4 +1,4 @@
-// sonic-kv's WorkersKv end to end: the Worker's /_backend/kv/* routes
+// sonic-db-kv's WorkersKv end to end: the Worker's /_backend/kv/* routes
 // (examples/worker/src/backend_routes.rs) call the KvBackend operations; KV is seeded and
 // inspected directly through Miniflare's binding.
 import assert from "node:assert/strict";

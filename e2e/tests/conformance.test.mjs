@@ -1,4 +1,4 @@
-// The conformance suite (sonic-conformance) on the real runtime: D1 + Workers KV in workerd,
+// The conformance suite (sonic-db-conformance) on the real runtime: D1 + Workers KV in workerd,
 // through the Worker's test route `POST /_conformance` (examples/worker/src/conformance.rs).
 // The same scenarios run natively on SQLite + the in-memory KV (sonic-conformance/tests).
 //

@@ -2,7 +2,7 @@
 // with D1 and KV inspected directly through Miniflare's bindings.
 //
 // Records are cached in KV under `sonic:{table}:{id}` as an envelope whose `row` holds the
-// column values in order (sonic_core::cache::envelope).
+// column values in order (sonic_db_core::cache::envelope).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startWorker } from "../harness.mjs";

@@ -6,7 +6,7 @@
 
 use std::fmt::{Debug, Display};
 
-use sonic_core::Error;
+use sonic_db_core::Error;
 
 /// What a scenario returns: `Err` holds what differed.
 pub(crate) type Outcome = Result<(), String>;
@@ -18,7 +18,7 @@ pub(crate) trait Step<T> {
     fn step(self, what: impl Display) -> Result<T, String>;
 }
 
-impl<T> Step<T> for sonic_core::Result<T> {
+impl<T> Step<T> for sonic_db_core::Result<T> {
     fn step(self, what: impl Display) -> Result<T, String> {
         self.map_err(|e| format!("{what}: unexpected error: {e} ({})", kind(&e)))
     }
@@ -98,7 +98,7 @@ pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Outco
 pub(crate) fn expect_error<T: Debug>(
     what: &str,
     expected: &str,
-    result: sonic_core::Result<T>,
+    result: sonic_db_core::Result<T>,
     accept: impl FnOnce(&Error) -> bool,
 ) -> Outcome {
     match result {

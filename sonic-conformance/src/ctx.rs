@@ -4,9 +4,9 @@
 use std::fmt::Display;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sonic_core::cache::{envelope, CacheEvent, KvCache};
-use sonic_core::kv::{KvListOptions, KvListPage, KvPutOptions};
-use sonic_core::{CacheConfig, Db, FixedClock, KvBackend, Result, Table, ToValue};
+use sonic_db_core::cache::{envelope, CacheEvent, KvCache};
+use sonic_db_core::kv::{KvListOptions, KvListPage, KvPutOptions};
+use sonic_db_core::{CacheConfig, Db, FixedClock, KvBackend, Result, Table, ToValue};
 
 use crate::check::Step;
 
@@ -138,7 +138,7 @@ impl Ctx {
     pub(crate) async fn clear_kv(&self) -> std::result::Result<(), String> {
         if let Some(setup) = &self.kv {
             let prefix = format!("{}:", setup.prefix);
-            sonic_core::kv::delete_prefix(&setup.kv, &prefix)
+            sonic_db_core::kv::delete_prefix(&setup.kv, &prefix)
                 .await
                 .step("deleting leftover KV entries of the suite")?;
         }
@@ -158,7 +158,7 @@ impl Ctx {
         let id = id
             .to_value()
             .map_err(|e| format!("KV entry: the id does not encode: {e}"))?;
-        let key = sonic_core::cache::record_key(&setup.prefix, T::DEF.name, &id)
+        let key = sonic_db_core::cache::record_key(&setup.prefix, T::DEF.name, &id)
             .ok_or_else(|| format!("KV entry: {id} has no key"))?;
         let Some(bytes) = setup
             .kv
@@ -178,12 +178,12 @@ impl Ctx {
     /// Moves the clock one second on and returns the new time.
     pub(crate) fn tick(&self) -> i64 {
         self.clock.advance(1_000);
-        sonic_core::Clock::now_ms(&self.clock)
+        sonic_db_core::Clock::now_ms(&self.clock)
     }
 
     /// The current time of the scenario's clock.
     pub(crate) fn now(&self) -> i64 {
-        sonic_core::Clock::now_ms(&self.clock)
+        sonic_db_core::Clock::now_ms(&self.clock)
     }
 
     /// Cache events that mean the KV backend misbehaved (a failed operation, an entry that

@@ -1,14 +1,14 @@
 //! One conformance suite for every Sonic backend.
 //!
-//! The same scenarios run natively (rusqlite + [`MemoryKv`](sonic_core::MemoryKv)) and inside
+//! The same scenarios run natively (rusqlite + [`MemoryKv`](sonic_db_core::MemoryKv)) and inside
 //! workerd (D1 + Workers KV): this crate is the one source of them. Its entry point, [`run`],
 //! takes a [`Db`] — configured with a KV cache — and returns a serialisable [`Report`]; the
 //! native tests call it directly, and the example Worker calls it from `POST /_conformance`
 //! and returns the report as JSON to the end-to-end runner.
 //!
 //! ```
-//! use sonic_conformance::{run, Options};
-//! use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+//! use sonic_db_conformance::{run, Options};
+//! use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
 //!
 //! let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
 //! let options = Options::new("sqlite + memory KV").only(["crud", "kv_update"]);
@@ -18,14 +18,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! In the Worker (`sonic-d1`, `sonic-kv`), with the sabotage of the query string if any:
+//! In the Worker (`sonic-db-d1`, `sonic-db-kv`), with the sabotage of the query string if any:
 //!
 //! ```ignore
 //! let sabotage = Sabotage::parse(&sabotage_param)?;
 //! let db = Db::new(SabotagedSql::new(D1Backend::from_env(&env, "DB")?, sabotage))
 //!     .with_kv(SabotagedKv::new(WorkersKv::from_env(&env, "KV")?, sabotage), CacheConfig::new())?;
 //! let options: Options = req.json().await.unwrap_or_default();
-//! Response::from_json(&sonic_conformance::run(&db, &options).await)
+//! Response::from_json(&sonic_db_conformance::run(&db, &options).await)
 //! ```
 //!
 //! # What it checks
@@ -41,7 +41,7 @@
 //!
 //! The suite works on its own tables (`conf_users`, `conf_posts`, `conf_comments`,
 //! `conf_values`; see [`tables`]), which it drops and recreates at the start of a run (DDL from
-//! [`sonic_core::Schema`], so no migration is needed) and empties before each scenario. Its KV
+//! [`sonic_db_core::Schema`], so no migration is needed) and empties before each scenario. Its KV
 //! keys carry a prefix unique to the run and scenario (`conformance-…`), with the platform's
 //! minimum TTL of 60 s, so they never meet an application's keys and vanish soon. It opens its
 //! own handles on the given database's backends, with a [`FixedClock`] it advances itself,
@@ -84,8 +84,8 @@ pub mod tables;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sonic_core::ddl::quote_ident;
-use sonic_core::{Db, FixedClock, Statement};
+use sonic_db_core::ddl::quote_ident;
+use sonic_db_core::{Db, FixedClock, Statement};
 
 pub use sabotage::{Sabotage, SabotagedKv, SabotagedSql};
 

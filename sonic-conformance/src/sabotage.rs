@@ -10,8 +10,8 @@
 //! of its backends with whatever was asked for:
 //!
 //! ```
-//! use sonic_conformance::{run, Options, Sabotage, SabotagedKv, SabotagedSql};
-//! use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+//! use sonic_db_conformance::{run, Options, Sabotage, SabotagedKv, SabotagedSql};
+//! use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
 //!
 //! let sabotage = Sabotage::parse("kv_stale")?; // `None` for "" or "none": the honest run
 //! let db = Db::new(SabotagedSql::new(SqliteBackend::memory()?, sabotage))
@@ -24,9 +24,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sonic_core::db::MaybeSendSync;
-use sonic_core::kv::{KvListOptions, KvListPage, KvPutOptions};
-use sonic_core::{Capabilities, KvBackend, QueryResult, Result, SqlBackend, Statement, Value};
+use sonic_db_core::db::MaybeSendSync;
+use sonic_db_core::kv::{KvListOptions, KvListPage, KvPutOptions};
+use sonic_db_core::{Capabilities, KvBackend, QueryResult, Result, SqlBackend, Statement, Value};
 
 /// One way of breaking a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -71,7 +71,7 @@ impl Sabotage {
     /// unknown name is an error listing the known ones.
     ///
     /// ```
-    /// use sonic_conformance::Sabotage;
+    /// use sonic_db_conformance::Sabotage;
     /// assert_eq!(Sabotage::parse("kv_stale"), Ok(Some(Sabotage::KvStale)));
     /// assert_eq!(Sabotage::parse("none"), Ok(None));
     /// assert!(Sabotage::parse("typo").is_err());

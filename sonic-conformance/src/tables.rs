@@ -6,10 +6,10 @@
 //! ([`schema`]): no migration is needed.
 
 use serde::{Deserialize, Serialize};
-use sonic_core::{Audit, Json, Schema};
+use sonic_db_core::{Audit, Json, Schema};
 
 /// A user (`conf_users`): text key, unique email, audit columns, posts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "conf_users")]
 pub struct ConfUser {
     /// Primary key.
@@ -37,7 +37,7 @@ pub struct ConfUser {
 }
 
 /// A post (`conf_posts`): integer key, author, comments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "conf_posts")]
 pub struct ConfPost {
     /// Primary key.
@@ -76,7 +76,7 @@ pub struct CommentMeta {
 }
 
 /// A comment (`conf_comments`): the awkward types, to check them inside relations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "conf_comments")]
 pub struct ConfComment {
     /// Primary key.
@@ -111,7 +111,16 @@ pub struct ConfComment {
 
 /// A mood, stored as text (`"happy"`, `"so-so"`, `"grumpy"`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, sonic_core::TextEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    sonic_db_core::TextEnum,
 )]
 pub enum Mood {
     /// `"happy"`.
@@ -155,7 +164,7 @@ pub struct Doc {
 }
 
 /// One column of every kind a Sonic column can hold (`conf_values`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "conf_values")]
 pub struct ConfValue {
     /// Primary key.

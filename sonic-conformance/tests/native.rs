@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use sonic_conformance::{
+use sonic_db_conformance::{
     run, scenario_names, Options, Report, Sabotage, SabotagedKv, SabotagedSql,
 };
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::{CacheConfig, Capabilities, Db, MemoryKv};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::{CacheConfig, Capabilities, Db, MemoryKv};
 
-/// Scenarios that fail because of known bugs in sonic-core (reported; remove an entry when
+/// Scenarios that fail because of known bugs in sonic-db-core (reported; remove an entry when
 /// its bug is fixed — the test says so).
 const KNOWN_CORE_BUGS: &[&str] = &[];
 
@@ -256,8 +256,8 @@ fn sabotage_names_parse() {
 /// invocation (D1 allows 1,000 queries on the paid plan; the free plan's 50 need subsets).
 #[test]
 fn a_full_run_fits_the_kv_budget_of_one_worker_invocation() {
-    use sonic_core::testing::kv::CountingKv;
-    use sonic_core::testing::sql::CountingSql;
+    use sonic_db_core::testing::kv::CountingKv;
+    use sonic_db_core::testing::sql::CountingSql;
     let sql = CountingSql::new(
         SqliteBackend::memory()
             .unwrap()

@@ -22,7 +22,7 @@ impl Statement {
     /// A statement.
     ///
     /// ```
-    /// use sonic_core::{Statement, Value};
+    /// use sonic_db_core::{Statement, Value};
     /// let s = Statement::new("SELECT ?", vec![Value::Integer(1)]);
     /// assert_eq!(s.params.len(), 1);
     /// ```
@@ -95,7 +95,7 @@ pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
 /// # pollster::block_on(async {
-/// use sonic_core::{sqlite::SqliteBackend, Capabilities, Db, Error};
+/// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db, Error};
 ///
 /// let db = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
 /// // D1 cannot bind 2^53 exactly, so neither does SQLite declaring D1's capabilities.
@@ -177,7 +177,7 @@ impl Capabilities {
     /// [`max_exact_integer`](Capabilities::max_exact_integer).
     ///
     /// ```
-    /// use sonic_core::{Capabilities, MAX_SAFE_INTEGER};
+    /// use sonic_db_core::{Capabilities, MAX_SAFE_INTEGER};
     /// assert!(Capabilities::D1.exact_integer(-MAX_SAFE_INTEGER));
     /// assert!(!Capabilities::D1.exact_integer(MAX_SAFE_INTEGER + 1));
     /// assert!(Capabilities::SQLITE.exact_integer(i64::MIN));

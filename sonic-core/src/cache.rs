@@ -182,7 +182,7 @@ const KV_WRITE_CONCURRENCY: usize = 16;
 /// Serialises as `"kv"` / `"d1"`, the `source` field of SonicJs's REST responses.
 ///
 /// ```
-/// use sonic_core::cache::Source;
+/// use sonic_db_core::cache::Source;
 /// assert_eq!(serde_json::to_string(&Source::Kv).unwrap(), "\"kv\"");
 /// assert_eq!(Source::D1.to_string(), "d1");
 /// ```
@@ -292,7 +292,7 @@ impl TableCache {
 /// Cache settings for all tables: a default and per-table overrides.
 ///
 /// ```
-/// use sonic_core::cache::{CacheConfig, TableCache};
+/// use sonic_db_core::cache::{CacheConfig, TableCache};
 /// let config = CacheConfig::new()
 ///     .ttl(600)
 ///     .table_named("sessions", TableCache::disabled());
@@ -618,11 +618,11 @@ impl KvCache {
     /// Fails if a TTL is below 60 s or a prefix is invalid ([`CacheConfig::validate`]).
     ///
     /// ```
-    /// use sonic_core::cache::{CacheConfig, KvCache};
-    /// use sonic_core::kv::MemoryKv;
+    /// use sonic_db_core::cache::{CacheConfig, KvCache};
+    /// use sonic_db_core::kv::MemoryKv;
     /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new())?;
     /// assert!(KvCache::new(MemoryKv::new(), CacheConfig::new().ttl(30)).is_err());
-    /// # Ok::<(), sonic_core::Error>(())
+    /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn new(kv: impl KvBackend + 'static, config: CacheConfig) -> Result<Self> {
         config.validate()?;

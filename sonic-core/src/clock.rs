@@ -33,7 +33,7 @@ impl Clock for SystemClock {
 /// A clock that returns a set time, advanced by hand. For tests.
 ///
 /// ```
-/// use sonic_core::{Clock, FixedClock};
+/// use sonic_db_core::{Clock, FixedClock};
 /// let clock = FixedClock::new(1_000);
 /// clock.advance(5);
 /// assert_eq!(clock.now_ms(), 1_005);

@@ -29,7 +29,7 @@ impl ConvertError {
     /// A new error.
     ///
     /// ```
-    /// use sonic_core::ConvertError;
+    /// use sonic_db_core::ConvertError;
     /// let e = ConvertError::new("INTEGER", "TEXT \"x\"");
     /// assert_eq!(e.to_string(), "expected INTEGER, found TEXT \"x\"");
     /// ```
@@ -90,7 +90,7 @@ pub trait ColumnType: ToValue + FromValue {
     ///
     /// ```
     /// use serde_json::json;
-    /// use sonic_core::{ColumnType, Json, Value};
+    /// use sonic_db_core::{ColumnType, Json, Value};
     /// assert_eq!(<bool as ColumnType>::value_from_json(&json!(true)), Ok(Value::Integer(1)));
     /// assert_eq!(
     ///     <Json<Vec<String>> as ColumnType>::value_from_json(&json!(["a"])),
@@ -366,7 +366,7 @@ impl<T: ColumnType> ColumnType for Option<T> {
 /// A column holding `T` as a JSON document in a `TEXT` column.
 ///
 /// ```
-/// use sonic_core::{FromValue, Json, ToValue, Value};
+/// use sonic_db_core::{FromValue, Json, ToValue, Value};
 /// let tags = Json(vec!["rust".to_string(), "d1".to_string()]);
 /// let stored = tags.to_value().unwrap();
 /// assert_eq!(stored, Value::Text(r#"["rust","d1"]"#.into()));

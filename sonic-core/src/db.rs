@@ -50,7 +50,7 @@ pub type SharedBackend = Arc<dyn SqlBackend>;
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
 /// # pollster::block_on(async {
-/// use sonic_core::{sqlite::SqliteBackend, Db, FixedClock};
+/// use sonic_db_core::{sqlite::SqliteBackend, Db, FixedClock};
 ///
 /// let db = Db::new(SqliteBackend::memory()?).with_clock(FixedClock::new(1_700_000_000_000));
 /// db.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").run().await?;
@@ -58,7 +58,7 @@ pub type SharedBackend = Arc<dyn SqlBackend>;
 /// assert_eq!(changed, 1);
 /// let rows = db.sql("SELECT id, body FROM notes").all_json().await?;
 /// assert_eq!(rows[0]["body"], "hello");
-/// # Ok::<(), sonic_core::Error>(())
+/// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// # }
 /// ```
@@ -115,11 +115,11 @@ impl Db {
     ///
     /// ```
     /// # #[cfg(feature = "rusqlite")] {
-    /// use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+    /// use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
     /// let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
     /// assert!(db.cache().is_some());
     /// # }
-    /// # Ok::<(), sonic_core::Error>(())
+    /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn with_kv(self, kv: impl KvBackend + 'static, config: CacheConfig) -> Result<Db> {
         Ok(self.with_cache(KvCache::new(kv, config)?))
@@ -148,13 +148,13 @@ impl Db {
     ///
     /// ```
     /// # #[cfg(feature = "rusqlite")] {
-    /// use sonic_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema};
+    /// use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema};
     /// let schema = Schema::new(); // `.table::<User>().table::<Post>()…`
     /// let db = Db::new(SqliteBackend::memory()?)
     ///     .with_schema(&schema)
     ///     .with_kv(MemoryKv::new(), CacheConfig::new())?;
     /// # }
-    /// # Ok::<(), sonic_core::Error>(())
+    /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn with_schema(mut self, schema: &Schema) -> Db {
         self.foreign_keys = Arc::new(ForeignKeys::of(schema));

@@ -21,7 +21,7 @@
 //!   refer to it (SQLite itself accepts any order; other tools and readers prefer this one).
 //!
 //! ```
-//! use sonic_core::{ColumnDef, ForeignKey, Schema, SqlType, TableDef};
+//! use sonic_db_core::{ColumnDef, ForeignKey, Schema, SqlType, TableDef};
 //!
 //! static USERS: TableDef = TableDef {
 //!     name: "users",
@@ -237,7 +237,7 @@ pub(crate) fn script(statements: &[String]) -> String {
 /// Quotes an SQL identifier: `users` → `"users"`, `a"b` → `"a""b"`.
 ///
 /// ```
-/// assert_eq!(sonic_core::ddl::quote_ident(r#"a"b"#), r#""a""b""#);
+/// assert_eq!(sonic_db_core::ddl::quote_ident(r#"a"b"#), r#""a""b""#);
 /// ```
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

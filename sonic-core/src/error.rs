@@ -105,7 +105,7 @@ impl Error {
     /// constraint variants, keeping the message.
     ///
     /// ```
-    /// use sonic_core::Error;
+    /// use sonic_db_core::Error;
     /// let e = Error::from_sqlite_message("UNIQUE constraint failed: users.email");
     /// assert!(matches!(e, Error::UniqueViolation { .. }));
     /// ```

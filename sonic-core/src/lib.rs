@@ -41,7 +41,7 @@ pub use schema::{
 pub use value::{SqlType, Value};
 
 #[cfg(feature = "derive")]
-pub use sonic_derive::{Table, TextEnum};
+pub use sonic_db_derive::{Table, TextEnum};
 
 /// What `#[derive(Table)]` expands to refers to, so that applications need no dependency of
 /// their own on it. Not a public API.

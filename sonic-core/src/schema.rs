@@ -214,7 +214,7 @@ impl ColumnDef {
     /// A column with every flag off, for building definitions by hand.
     ///
     /// ```
-    /// use sonic_core::{ColumnDef, SqlType};
+    /// use sonic_db_core::{ColumnDef, SqlType};
     /// const TITLE: ColumnDef = ColumnDef::new("title", "title", SqlType::Text);
     /// assert!(!TITLE.nullable && !TITLE.unique);
     /// ```
@@ -244,7 +244,7 @@ impl ColumnDef {
     /// [`Table::column_from_value`]).
     ///
     /// ```
-    /// use sonic_core::{ColumnDef, SqlType, Value};
+    /// use sonic_db_core::{ColumnDef, SqlType, Value};
     /// const VIEWS: ColumnDef = ColumnDef::new("views", "views", SqlType::Integer);
     /// assert_eq!(VIEWS.check_value(Value::Integer(3)), Ok(Value::Integer(3)));
     /// let err = VIEWS.check_value(Value::Text("3".into())).unwrap_err();

@@ -26,13 +26,13 @@ const STATEMENT_CACHE_CAPACITY: usize = 512;
 ///
 /// ```
 /// # pollster::block_on(async {
-/// use sonic_core::sqlite::SqliteBackend;
-/// use sonic_core::{SqlBackend, Statement, Value};
+/// use sonic_db_core::sqlite::SqliteBackend;
+/// use sonic_db_core::{SqlBackend, Statement, Value};
 ///
 /// let sqlite = SqliteBackend::memory()?;
 /// let result = sqlite.execute(&Statement::new("SELECT ? + 1", vec![Value::Integer(41)])).await?;
 /// assert_eq!(result.values, vec![Value::Integer(42)]);
-/// # Ok::<(), sonic_core::Error>(())
+/// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// ```
 #[derive(Debug)]

@@ -38,7 +38,7 @@ impl Value {
     /// A short description for error messages: the type and, for small values, the value.
     ///
     /// ```
-    /// use sonic_core::Value;
+    /// use sonic_db_core::Value;
     /// assert_eq!(Value::Text("x".into()).describe(), "TEXT \"x\"");
     /// ```
     pub fn describe(&self) -> String {
@@ -76,7 +76,7 @@ impl Value {
     ///
     /// ```
     /// use serde_json::json;
-    /// use sonic_core::{SqlType, Value};
+    /// use sonic_db_core::{SqlType, Value};
     /// assert_eq!(Value::from_json(&json!(7), SqlType::Integer), Ok(Value::Integer(7)));
     /// assert_eq!(Value::from_json(&json!(true), SqlType::Integer), Ok(Value::Integer(1)));
     /// assert_eq!(Value::from_json(&json!(7), SqlType::Real), Ok(Value::Real(7.0)));

@@ -4,13 +4,13 @@
 mod cache_common;
 
 use cache_common::{block_on, note, Events, Note};
-use sonic_core::cache::{CacheConfig, CacheEvent, KvCache, Source, TableCache};
-use sonic_core::kv::MemoryKv;
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
-use sonic_core::testing::kv::{CountingKv, KvCounts};
-use sonic_core::testing::sql::CountingSql;
-use sonic_core::{
+use sonic_db_core::cache::{CacheConfig, CacheEvent, KvCache, Source, TableCache};
+use sonic_db_core::kv::MemoryKv;
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
+use sonic_db_core::testing::kv::{CountingKv, KvCounts};
+use sonic_db_core::testing::sql::CountingSql;
+use sonic_db_core::{
     Capabilities, Column, ColumnDef, Db, Error, FixedClock, ForeignKey, QueryResult, RelationDef,
     RelationKind, Schema, SqlBackend, SqlType, Statement, Table, TableDef, Value,
 };
@@ -385,7 +385,7 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
         assert_eq!(s.db.find::<Note>(1).await.unwrap().unwrap().title, "a");
         let cache = s.db.cache().unwrap();
         cache
-            .invalidate::<Note>(&sonic_core::Value::Integer(1))
+            .invalidate::<Note>(&sonic_db_core::Value::Integer(1))
             .await
             .unwrap();
         assert_eq!(s.db.find::<Note>(1).await.unwrap().unwrap().title, "raw");
@@ -414,13 +414,13 @@ macro_rules! ref_table {
             const DEF: &'static TableDef = &$def;
             type PrimaryKey = i64;
 
-            fn encode_into(&self, out: &mut Vec<Value>) -> sonic_core::Result<()> {
+            fn encode_into(&self, out: &mut Vec<Value>) -> sonic_db_core::Result<()> {
                 out.push(self.column_value(0)?);
                 out.push(self.column_value(1)?);
                 Ok(())
             }
 
-            fn column_value(&self, index: usize) -> sonic_core::Result<Value> {
+            fn column_value(&self, index: usize) -> sonic_db_core::Result<Value> {
                 match index {
                     0 => Ok(Value::Integer(self.id)),
                     1 => Ok(self.parent.map_or(Value::Null, Value::Integer)),
@@ -428,7 +428,7 @@ macro_rules! ref_table {
                 }
             }
 
-            fn decode(row: &mut [Value]) -> sonic_core::Result<Self> {
+            fn decode(row: &mut [Value]) -> sonic_db_core::Result<Self> {
                 match row {
                     [Value::Integer(id), Value::Null] => Ok($ty {
                         id: *id,
@@ -1104,7 +1104,7 @@ impl SqlBackend for LosesInsertedRow {
         self.0.capabilities()
     }
 
-    async fn execute(&self, statement: &Statement) -> sonic_core::Result<QueryResult> {
+    async fn execute(&self, statement: &Statement) -> sonic_db_core::Result<QueryResult> {
         let mut result = self.0.execute(statement).await?;
         if statement.sql.starts_with("INSERT") && result.row_count() >= 2 {
             let keep = (result.row_count() - 1) * result.columns.len();
@@ -1113,7 +1113,7 @@ impl SqlBackend for LosesInsertedRow {
         Ok(result)
     }
 
-    async fn batch(&self, statements: &[Statement]) -> sonic_core::Result<Vec<QueryResult>> {
+    async fn batch(&self, statements: &[Statement]) -> sonic_db_core::Result<Vec<QueryResult>> {
         self.0.batch(statements).await
     }
 }

@@ -4,10 +4,10 @@
 mod cache_common;
 
 use cache_common::{block_on, note, Note, Repo, Store, NOTES, T0};
-use sonic_core::cache::{envelope, CacheConfig, CacheEvent, KvOp, Source, TableCache};
-use sonic_core::kv::{KvBackend, MemoryKv};
-use sonic_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates};
-use sonic_core::{Error, FixedClock, Value};
+use sonic_db_core::cache::{envelope, CacheConfig, CacheEvent, KvOp, Source, TableCache};
+use sonic_db_core::kv::{KvBackend, MemoryKv};
+use sonic_db_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates};
+use sonic_db_core::{Error, FixedClock, Value};
 
 const KEY1: &str = "sonic:notes:1";
 
@@ -44,7 +44,7 @@ fn cold_find_fills_and_warm_find_is_one_kv_get() {
 trait WithSource {
     fn with_source(self, source: Source) -> Self;
 }
-impl WithSource for sonic_core::Found<Note> {
+impl WithSource for sonic_db_core::Found<Note> {
     fn with_source(mut self, source: Source) -> Self {
         self.source = source;
         self
@@ -106,7 +106,7 @@ fn writes_go_through_with_one_kv_write_per_record() {
 #[test]
 fn entries_expire_after_the_ttl() {
     block_on(async {
-        let clock = sonic_core::FixedClock::new(0);
+        let clock = sonic_db_core::FixedClock::new(0);
         let kv = MemoryKv::with_clock(clock.clone());
         let repo = Repo::over(
             kv,
@@ -582,7 +582,7 @@ async fn futures_sources(repo: &Repo, ids: std::ops::RangeInclusive<i64>) -> Vec
 #[test]
 fn one_write_per_record_fits_the_platform_write_rate() {
     block_on(async {
-        let clock = sonic_core::FixedClock::new(0);
+        let clock = sonic_db_core::FixedClock::new(0);
         let kv = MemoryKv::with_clock(clock.clone()).limit_write_rate();
         let repo = Repo::over(
             kv.clone(),

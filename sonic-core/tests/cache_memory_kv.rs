@@ -1,13 +1,13 @@
 //! `MemoryKv` enforces the platform's rules, and the list helpers follow the cursor.
 
 use pollster::block_on;
-use sonic_core::kv::{
+use sonic_db_core::kv::{
     self, get_all, list_all, KvBackend, KvListOptions, KvPutOptions, MemoryKv, MAX_VALUE_BYTES,
 };
-use sonic_core::testing::kv::CountingKv;
-use sonic_core::{Error, FixedClock};
+use sonic_db_core::testing::kv::CountingKv;
+use sonic_db_core::{Error, FixedClock};
 
-fn kv_error(result: sonic_core::Result<impl std::fmt::Debug>) -> String {
+fn kv_error(result: sonic_db_core::Result<impl std::fmt::Debug>) -> String {
     match result {
         Err(Error::Kv(message)) => message,
         other => panic!("expected Error::Kv, got {other:?}"),

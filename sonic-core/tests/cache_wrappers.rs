@@ -3,10 +3,10 @@
 use std::sync::{Arc, Mutex};
 
 use pollster::block_on;
-use sonic_core::kv::{KvBackend, KvListOptions, KvPutOptions, MemoryKv};
-use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
-use sonic_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates, SeededRng};
-use sonic_core::{Capabilities, Error, QueryResult, Result, SqlBackend, Statement};
+use sonic_db_core::kv::{KvBackend, KvListOptions, KvPutOptions, MemoryKv};
+use sonic_db_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
+use sonic_db_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates, SeededRng};
+use sonic_db_core::{Capabilities, Error, QueryResult, Result, SqlBackend, Statement};
 
 /// Records what reaches it.
 #[derive(Debug, Clone, Default)]

@@ -7,7 +7,7 @@
 mod query_support;
 
 use query_support::*;
-use sonic_core::{Capabilities, Error, Json};
+use sonic_db_core::{Capabilities, Error, Json};
 
 fn limited() -> Capabilities {
     Capabilities {

@@ -1,7 +1,7 @@
 //! The edges of the conversions between Rust values and [`Value`]: nothing wraps, truncates or
 //! panics; every failure says what was expected and what was found.
 
-use sonic_core::{ColumnType, ConvertError, FromValue, Json, SqlType, ToValue, Value};
+use sonic_db_core::{ColumnType, ConvertError, FromValue, Json, SqlType, ToValue, Value};
 
 fn round_trip<T: ToValue + FromValue + PartialEq + std::fmt::Debug>(v: T) {
     let stored = v.to_value().unwrap();
@@ -192,7 +192,7 @@ fn unknown_enum_text_lists_the_variants() {
 #[cfg(feature = "derive")]
 #[test]
 fn unknown_enum_text_lists_the_variants_derived() {
-    #[derive(Debug, PartialEq, sonic_core::TextEnum)]
+    #[derive(Debug, PartialEq, sonic_db_core::TextEnum)]
     enum Role {
         Admin,
         User,

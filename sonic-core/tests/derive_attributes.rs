@@ -1,7 +1,7 @@
 //! `#[derive(Table)]` and `#[derive(TextEnum)]` attributes beyond the seed schema: default
 //! names, renames, indexes, defaults, explicit relation columns, every column type.
 
-use sonic_core::{
+use sonic_db_core::{
     ColumnType, ConvertError, Error, FromValue, Json, RelationKind, SqlType, Table, TextEnum,
     ToValue, Value,
 };
@@ -116,9 +116,9 @@ fn column_metadata() {
     assert_eq!(BlogPost::TITLE.name(), "headline");
     assert_eq!(BlogPost::TYPE.name(), "type");
     assert_eq!(BlogPost::AUTHOR_ID.name(), "author_ref");
-    let _: sonic_core::Column<BlogPost, Status> = BlogPost::TYPE;
-    let _: sonic_core::Column<BlogPost, f32> = BlogPost::RATIO;
-    let _: sonic_core::Column<BlogPost, Json<Meta>> = BlogPost::META;
+    let _: sonic_db_core::Column<BlogPost, Status> = BlogPost::TYPE;
+    let _: sonic_db_core::Column<BlogPost, f32> = BlogPost::RATIO;
+    let _: sonic_db_core::Column<BlogPost, Json<Meta>> = BlogPost::META;
 }
 
 #[test]

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::Connection;
-use sonic_core::migrate::{MigrateError, Migrations};
-use sonic_core::Schema;
+use sonic_db_core::migrate::{MigrateError, Migrations};
+use sonic_db_core::Schema;
 
 /// Version 1: users and posts.
 mod v1 {
-    use sonic_core::{Audit, Table};
+    use sonic_db_core::{Audit, Table};
 
     #[derive(Table)]
     #[table(name = "users")]
@@ -44,7 +44,7 @@ mod v1 {
 /// Version 2: a new nullable column and a new indexed column with a default on users, a new
 /// comments table.
 mod v2 {
-    use sonic_core::{Audit, Table};
+    use sonic_db_core::{Audit, Table};
 
     #[derive(Table)]
     #[table(name = "users")]
@@ -88,7 +88,7 @@ mod v2 {
 
 /// A NOT NULL column without a default added to users.
 mod not_null {
-    #[derive(sonic_core::Table)]
+    #[derive(sonic_db_core::Table)]
     #[table(name = "users")]
     pub struct User {
         #[column(primary_key)]
@@ -97,14 +97,14 @@ mod not_null {
         #[column(unique)]
         pub email: String,
         #[audit]
-        pub audit: sonic_core::Audit,
+        pub audit: sonic_db_core::Audit,
         pub age: i64,
     }
 }
 
 /// Posts gain the audit columns.
 mod audited {
-    #[derive(sonic_core::Table)]
+    #[derive(sonic_db_core::Table)]
     #[table(name = "posts")]
     pub struct Post {
         #[column(primary_key)]
@@ -113,7 +113,7 @@ mod audited {
         #[column(references = super::v1::User::ID, on_delete = "cascade")]
         pub user_id: String,
         #[audit]
-        pub audit: sonic_core::Audit,
+        pub audit: sonic_db_core::Audit,
     }
 }
 

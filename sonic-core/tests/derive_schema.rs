@@ -7,7 +7,7 @@ mod schema;
 
 use rusqlite::Connection;
 use schema::{Comment, Post, Role, User};
-use sonic_core::{
+use sonic_db_core::{
     Audit, AuditRole, ColumnDef, Error, RelationKind, Schema, SqlType, Table, TableDef, Value,
 };
 
@@ -196,11 +196,11 @@ fn handles() {
     assert_eq!(Comment::POST.def().local, 1);
 
     // The handles' operand types: a filter on `name` compares with a String, not an Option.
-    let _: sonic_core::Column<User, String> = User::NAME;
-    let _: sonic_core::Column<User, Role> = User::ROLE;
-    let _: sonic_core::Column<User, i64> = User::CREATED_ON;
-    let _: sonic_core::Relation<User, Post> = User::POSTS;
-    let _: sonic_core::Relation<Post, User> = Post::AUTHOR;
+    let _: sonic_db_core::Column<User, String> = User::NAME;
+    let _: sonic_db_core::Column<User, Role> = User::ROLE;
+    let _: sonic_db_core::Column<User, i64> = User::CREATED_ON;
+    let _: sonic_db_core::Relation<User, Post> = User::POSTS;
+    let _: sonic_db_core::Relation<Post, User> = Post::AUTHOR;
 }
 
 fn ada() -> User {

@@ -8,8 +8,8 @@ mod query_support;
 
 use proptest::prelude::*;
 use query_support::*;
-use sonic_core::query::Include;
-use sonic_core::{Capabilities, Db, EagerStrategy};
+use sonic_db_core::query::Include;
+use sonic_db_core::{Capabilities, Db, EagerStrategy};
 
 /// The reference: one query per row, nothing clever.
 fn naive_users(db: &Db) -> Vec<User> {
@@ -161,7 +161,7 @@ fn small_blog(
     capabilities: Capabilities,
 ) -> (
     Db,
-    sonic_core::testing::sql::CountingSql<sonic_core::sqlite::SqliteBackend>,
+    sonic_db_core::testing::sql::CountingSql<sonic_db_core::sqlite::SqliteBackend>,
 ) {
     let (db, sql, _) = setup_with(capabilities);
     block_on(async {
@@ -403,18 +403,18 @@ fn single_statement_on_d1_limits() {
 
 /// A backend that makes SQLite drop the JSON subtype of every relation subquery (`'' || …`),
 /// as SQLite before 3.45 does on its own: nested relations then arrive as JSON strings.
-struct SubtypeLoss(sonic_core::db::SharedBackend);
+struct SubtypeLoss(sonic_db_core::db::SharedBackend);
 
 #[async_trait::async_trait]
-impl sonic_core::SqlBackend for SubtypeLoss {
+impl sonic_db_core::SqlBackend for SubtypeLoss {
     fn capabilities(&self) -> &Capabilities {
         self.0.capabilities()
     }
 
     async fn execute(
         &self,
-        statement: &sonic_core::Statement,
-    ) -> sonic_core::Result<sonic_core::QueryResult> {
+        statement: &sonic_db_core::Statement,
+    ) -> sonic_db_core::Result<sonic_db_core::QueryResult> {
         let mut statement = statement.clone();
         statement.sql = statement
             .sql
@@ -428,8 +428,8 @@ impl sonic_core::SqlBackend for SubtypeLoss {
 
     async fn batch(
         &self,
-        statements: &[sonic_core::Statement],
-    ) -> sonic_core::Result<Vec<sonic_core::QueryResult>> {
+        statements: &[sonic_db_core::Statement],
+    ) -> sonic_db_core::Result<Vec<sonic_db_core::QueryResult>> {
         self.0.batch(statements).await
     }
 }
@@ -578,22 +578,22 @@ fn joined_children_keep_key_order_filters_apply_and_ordered_or_limited_selects_d
 
 /// A backend that hands back the rows of every joined select dealt out of order (even rows,
 /// then odd ones): a parent's rows are no longer adjacent, nor its children in key order.
-struct Shuffled(sonic_core::db::SharedBackend);
+struct Shuffled(sonic_db_core::db::SharedBackend);
 
 #[async_trait::async_trait]
-impl sonic_core::SqlBackend for Shuffled {
+impl sonic_db_core::SqlBackend for Shuffled {
     fn capabilities(&self) -> &Capabilities {
         self.0.capabilities()
     }
 
     async fn execute(
         &self,
-        statement: &sonic_core::Statement,
-    ) -> sonic_core::Result<sonic_core::QueryResult> {
+        statement: &sonic_db_core::Statement,
+    ) -> sonic_db_core::Result<sonic_db_core::QueryResult> {
         let mut result = self.0.execute(statement).await?;
         if statement.sql.contains(" LEFT JOIN ") {
             let width = result.columns.len();
-            let rows: Vec<Vec<sonic_core::Value>> =
+            let rows: Vec<Vec<sonic_db_core::Value>> =
                 result.values.chunks(width).map(<[_]>::to_vec).collect();
             result.values = rows
                 .iter()
@@ -608,8 +608,8 @@ impl sonic_core::SqlBackend for Shuffled {
 
     async fn batch(
         &self,
-        statements: &[sonic_core::Statement],
-    ) -> sonic_core::Result<Vec<sonic_core::QueryResult>> {
+        statements: &[sonic_db_core::Statement],
+    ) -> sonic_db_core::Result<Vec<sonic_db_core::QueryResult>> {
         self.0.batch(statements).await
     }
 }

@@ -35,13 +35,13 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use cache_common::{block_on, Note};
-use sonic_core::cache::{CacheConfig, Found, Source};
-use sonic_core::kv::{KvBackend, KvListOptions, KvListPage, KvPutOptions, MemoryKv};
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
-use sonic_core::testing::kv::{FaultyKv, KvFaultRates, SeededRng};
-use sonic_core::testing::sql::CountingSql;
-use sonic_core::{
+use sonic_db_core::cache::{CacheConfig, Found, Source};
+use sonic_db_core::kv::{KvBackend, KvListOptions, KvListPage, KvPutOptions, MemoryKv};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
+use sonic_db_core::testing::kv::{FaultyKv, KvFaultRates, SeededRng};
+use sonic_db_core::testing::sql::CountingSql;
+use sonic_db_core::{
     Capabilities, Clock, Column, Db, Error, FixedClock, QueryResult, Result, SqlBackend, Statement,
 };
 

@@ -7,7 +7,7 @@ mod query_support;
 
 use proptest::prelude::*;
 use query_support::*;
-use sonic_core::{Capabilities, Db, Filter, Json};
+use sonic_db_core::{Capabilities, Db, Filter, Json};
 
 fn hostile_text() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -10,8 +10,8 @@ mod query_support;
 
 use query_support::*;
 use rusqlite::limits::Limit;
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::{Capabilities, Db, Error, Filter, Json, Value, MAX_SAFE_INTEGER};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::{Capabilities, Db, Error, Filter, Json, Value, MAX_SAFE_INTEGER};
 
 fn sample(id: i64, int: i64) -> Sample {
     Sample {
@@ -28,7 +28,7 @@ fn sample(id: i64, int: i64) -> Sample {
 
 /// An `Error::Limit` whose message names `what` (e.g. "`samples`.`int`").
 #[track_caller]
-fn assert_limit<T: std::fmt::Debug>(result: sonic_core::Result<T>, what: &str) -> String {
+fn assert_limit<T: std::fmt::Debug>(result: sonic_db_core::Result<T>, what: &str) -> String {
     match result {
         Err(Error::Limit(message)) => {
             assert!(message.contains(what), "{message} does not name {what}");

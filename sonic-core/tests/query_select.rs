@@ -6,12 +6,12 @@
 mod query_support;
 
 use query_support::*;
-use sonic_core::query::{and, not, or, Direction, Op};
-use sonic_core::{Error, Filter, Order, Page, Value};
+use sonic_db_core::query::{and, not, or, Direction, Op};
+use sonic_db_core::{Error, Filter, Order, Page, Value};
 
 fn seed() -> (
-    sonic_core::Db,
-    sonic_core::testing::sql::CountingSql<sonic_core::sqlite::SqliteBackend>,
+    sonic_db_core::Db,
+    sonic_db_core::testing::sql::CountingSql<sonic_db_core::sqlite::SqliteBackend>,
 ) {
     let (db, sql, _clock) = setup();
     block_on(async {
@@ -39,7 +39,7 @@ fn post_ids(posts: &[Post]) -> Vec<&str> {
     posts.iter().map(|p| p.id.as_str()).collect()
 }
 
-fn select_ids(db: &sonic_core::Db, filter: Filter<Post>) -> Vec<String> {
+fn select_ids(db: &sonic_db_core::Db, filter: Filter<Post>) -> Vec<String> {
     block_on(
         db.select::<Post>()
             .filter(filter)
@@ -487,25 +487,25 @@ fn futures_are_send() {
 /// What D1's `batch()` does to every result: rows become JavaScript objects keyed by column
 /// name, so columns of the same name collapse into one (at the first one's position, with the
 /// last one's value), and an empty result has no column names at all.
-struct KeyedByName(sonic_core::sqlite::SqliteBackend);
+struct KeyedByName(sonic_db_core::sqlite::SqliteBackend);
 
 #[async_trait::async_trait]
-impl sonic_core::SqlBackend for KeyedByName {
-    fn capabilities(&self) -> &sonic_core::Capabilities {
+impl sonic_db_core::SqlBackend for KeyedByName {
+    fn capabilities(&self) -> &sonic_db_core::Capabilities {
         self.0.capabilities()
     }
 
     async fn execute(
         &self,
-        statement: &sonic_core::Statement,
-    ) -> sonic_core::Result<sonic_core::QueryResult> {
+        statement: &sonic_db_core::Statement,
+    ) -> sonic_db_core::Result<sonic_db_core::QueryResult> {
         self.0.execute(statement).await
     }
 
     async fn batch(
         &self,
-        statements: &[sonic_core::Statement],
-    ) -> sonic_core::Result<Vec<sonic_core::QueryResult>> {
+        statements: &[sonic_db_core::Statement],
+    ) -> sonic_db_core::Result<Vec<sonic_db_core::QueryResult>> {
         Ok(self
             .0
             .batch(statements)
@@ -516,9 +516,9 @@ impl sonic_core::SqlBackend for KeyedByName {
     }
 }
 
-fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
+fn keyed_by_name(result: sonic_db_core::QueryResult) -> sonic_db_core::QueryResult {
     if result.values.is_empty() {
-        return sonic_core::QueryResult {
+        return sonic_db_core::QueryResult {
             columns: Default::default(),
             ..result
         };
@@ -542,7 +542,7 @@ fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
         }
         values.extend(object);
     }
-    sonic_core::QueryResult {
+    sonic_db_core::QueryResult {
         columns: names.into(),
         values,
         ..result
@@ -550,12 +550,12 @@ fn keyed_by_name(result: sonic_core::QueryResult) -> sonic_core::QueryResult {
 }
 
 /// A blog on SQLite with single-statement eager loading, whose batches come back as D1's do.
-fn blog_keyed_by_name() -> sonic_core::Db {
-    let sqlite = sonic_core::sqlite::SqliteBackend::memory()
+fn blog_keyed_by_name() -> sonic_db_core::Db {
+    let sqlite = sonic_db_core::sqlite::SqliteBackend::memory()
         .unwrap()
         .with_capabilities(single_statement());
     sqlite.exec(&schema().to_sql()).unwrap();
-    let db = sonic_core::Db::new(KeyedByName(sqlite));
+    let db = sonic_db_core::Db::new(KeyedByName(sqlite));
     block_on(async {
         db.insert_many(&[User::new("u1", "a@x"), User::new("u2", "b@x")])
             .await
@@ -588,7 +588,7 @@ fn includes_of_the_same_relation_merge_into_one() {
             .unwrap();
             db.insert(&Comment::new(1, "p2", "c")).await.unwrap();
         });
-        let load = |select: sonic_core::query::Select<'_, User>| {
+        let load = |select: sonic_db_core::query::Select<'_, User>| {
             sql.reset();
             let users = block_on(select.order_by(User::ID.asc()).all()).unwrap();
             (users, sql.statement_count())

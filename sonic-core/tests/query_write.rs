@@ -8,7 +8,7 @@ mod query_support;
 
 use query_support::*;
 use serde_json::json;
-use sonic_core::{Error, Json, Value};
+use sonic_db_core::{Error, Json, Value};
 
 #[test]
 fn insert_returns_the_stored_row_with_audit_columns() {

@@ -4,7 +4,7 @@
 //! `Reflect`, and every value read from JavaScript is checked before use, so a failure of any
 //! kind becomes an [`Error`], never a panic.
 
-use sonic_core::{Error, QueryResult, Result, Statement, Value};
+use sonic_db_core::{Error, QueryResult, Result, Statement, Value};
 use worker::js_sys::{
     Array, ArrayBuffer, BigInt, Float64Array, Function, Object, Promise, Reflect, Uint8Array,
 };
@@ -54,7 +54,7 @@ impl D1Backend {
         prepared.bind(params).map_err(js_error)
     }
 
-    /// [`sonic_core::SqlBackend::execute`] on wasm32.
+    /// [`sonic_db_core::SqlBackend::execute`] on wasm32.
     pub(crate) async fn execute_js(&self, statement: &Statement) -> Result<QueryResult> {
         check_statement(statement, &self.capabilities)?;
         let prepared = self.prepare(statement)?;
@@ -87,7 +87,7 @@ impl D1Backend {
         }
     }
 
-    /// [`sonic_core::SqlBackend::batch`] on wasm32.
+    /// [`sonic_db_core::SqlBackend::batch`] on wasm32.
     pub(crate) async fn batch_js(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         if statements.is_empty() {
             return Ok(Vec::new());

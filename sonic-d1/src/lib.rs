@@ -2,10 +2,10 @@
 //! `worker::D1Database` binding.
 //!
 //! ```no_run
-//! use sonic_core::Db;
-//! use sonic_d1::D1Backend;
+//! use sonic_db_core::Db;
+//! use sonic_db_d1::D1Backend;
 //!
-//! async fn handler(env: &worker::Env) -> sonic_core::Result<u64> {
+//! async fn handler(env: &worker::Env) -> sonic_db_core::Result<u64> {
 //!     let db = Db::new(D1Backend::from_env(env, "DB")?);
 //!     db.sql("UPDATE posts SET views = views + 1 WHERE id = ?").bind(7).run().await
 //! }
@@ -116,12 +116,12 @@
 //! sequential consistency across requests.
 //!
 //! ```no_run
-//! use sonic_d1::D1Backend;
+//! use sonic_db_d1::D1Backend;
 //!
-//! async fn handler(req: &worker::Request, env: &worker::Env) -> sonic_core::Result<Option<String>> {
+//! async fn handler(req: &worker::Request, env: &worker::Env) -> sonic_db_core::Result<Option<String>> {
 //!     let bookmark = req.headers().get("x-d1-bookmark").ok().flatten();
 //!     let backend = D1Backend::from_env(env, "DB")?.with_session(bookmark.as_deref())?;
-//!     let db = sonic_core::Db::new(backend.clone());
+//!     let db = sonic_db_core::Db::new(backend.clone());
 //!     db.sql("SELECT 1").all_json().await?;
 //!     backend.bookmark() // → the response's x-d1-bookmark
 //! }
@@ -147,8 +147,8 @@ pub use rules::MAX_SAFE_INTEGER;
 pub use worker::D1SessionConstraint;
 
 #[cfg(doc)]
-use sonic_core::Value;
-use sonic_core::{Capabilities, Error, QueryResult, Result, SqlBackend, Statement};
+use sonic_db_core::Value;
+use sonic_db_core::{Capabilities, Error, QueryResult, Result, SqlBackend, Statement};
 use worker::wasm_bindgen::JsCast;
 use worker::{D1Database, D1DatabaseSession, Env};
 
@@ -303,7 +303,7 @@ impl SqlBackend for D1Backend {
 fn not_in_a_worker() -> Error {
     Error::Database {
         message: "D1 is only available inside a Cloudflare Worker (wasm32); use \
-                  sonic_core::sqlite::SqliteBackend natively"
+                  sonic_db_core::sqlite::SqliteBackend natively"
             .to_string(),
     }
 }

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use sonic_core::{Capabilities, Error, Result, Statement, Value};
+use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 
 use crate::lexer::{Kind, Tokens};
 

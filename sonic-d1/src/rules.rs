@@ -4,14 +4,14 @@
 //! results as JSON: numbers are IEEE doubles on both sides. These functions decide what can
 //! cross exactly and what a JavaScript value means as a [`Value`].
 
-use sonic_core::{Capabilities, Error, Result, Statement, Value};
+use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 
 /// The largest integer a JavaScript number holds exactly, and the bound of what D1 binds and
-/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-core's constant (also
-/// [`Capabilities::D1`]'s `max_exact_integer`, which sonic-core enforces before a statement
+/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-db-core's constant (also
+/// [`Capabilities::D1`]'s `max_exact_integer`, which sonic-db-core enforces before a statement
 /// reaches any backend; this backend checks again at binding, whatever capabilities it is
 /// given).
-pub use sonic_core::MAX_SAFE_INTEGER;
+pub use sonic_db_core::MAX_SAFE_INTEGER;
 
 /// Checks a statement against D1's limits and every parameter against what D1 can bind
 /// exactly, before anything is sent.

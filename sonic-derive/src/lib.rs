@@ -1,7 +1,7 @@
 //! Derive macros of Sonic: `#[derive(Table)]` and `#[derive(TextEnum)]`.
 //!
-//! Use them through `sonic-core` (feature `derive`), which re-exports both: the generated code
-//! names `::sonic_core::...` only.
+//! Use them through `sonic-db-core` (feature `derive`), which re-exports both: the generated code
+//! names `::sonic_db_core::...` only.
 //!
 //! The crate is laid out like `serde_derive`: `internals` reads the input once into a model
 //! (`ast`, `attr`), checks it across fields (`check`) and collects *every* error with its span
@@ -16,7 +16,7 @@ use syn::{parse_macro_input, DeriveInput};
 mod expand;
 mod internals;
 
-/// Derives `sonic_core::Table` for a struct with named fields, plus one typed handle per
+/// Derives `sonic_db_core::Table` for a struct with named fields, plus one typed handle per
 /// column and per relation.
 ///
 /// # Attributes
@@ -35,7 +35,7 @@ mod internals;
 ///   misspelt handle, or one whose values have another type, is a compile error), optionally
 ///   with `on_delete = "cascade" | "set null" | "set default" | "restrict" | "no action"`.
 ///
-/// `#[audit]` on a field of type `sonic_core::Audit` stores two `INTEGER NOT NULL` columns,
+/// `#[audit]` on a field of type `sonic_db_core::Audit` stores two `INTEGER NOT NULL` columns,
 /// `created_on` and `updated_on` (Unix milliseconds, defaulting to the insert time for raw SQL
 /// inserts), with handles `CREATED_ON` / `UPDATED_ON`; `Table::touch` fills them.
 ///
@@ -49,7 +49,7 @@ mod internals;
 ///
 /// # Generated items
 ///
-/// - `impl sonic_core::Table` (the static `TableDef`, `encode_into`, `column_value`, `decode`,
+/// - `impl sonic_db_core::Table` (the static `TableDef`, `encode_into`, `column_value`, `decode`,
 ///   `touch`, and `column_from_value` / `column_from_json`, which check untyped input against
 ///   each field's Rust type).
 /// - `pub const FIELD: Column<Self, Operand>` per column (`User::EMAIL`) and
@@ -58,9 +58,9 @@ mod internals;
 /// # Example
 ///
 /// ```
-/// use sonic_core::{Audit, Table};
+/// use sonic_db_core::{Audit, Table};
 ///
-/// #[derive(sonic_core::Table)]
+/// #[derive(sonic_db_core::Table)]
 /// pub struct User {
 ///     #[column(primary_key)]
 ///     pub id: String,
@@ -72,7 +72,7 @@ mod internals;
 ///     pub posts: Option<Vec<Post>>,
 /// }
 ///
-/// #[derive(sonic_core::Table)]
+/// #[derive(sonic_db_core::Table)]
 /// pub struct Post {
 ///     #[column(primary_key)]
 ///     pub id: String,
@@ -101,9 +101,9 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
 /// Unknown text decodes to an error listing the accepted texts.
 ///
 /// ```
-/// use sonic_core::{FromValue, ToValue, Value};
+/// use sonic_db_core::{FromValue, ToValue, Value};
 ///
-/// #[derive(Debug, PartialEq, sonic_core::TextEnum)]
+/// #[derive(Debug, PartialEq, sonic_db_core::TextEnum)]
 /// pub enum Role {
 ///     Admin,
 ///     #[text(rename = "member")]

@@ -2,11 +2,11 @@
 //! [`KvBackend`] on a `worker::KvStore` binding.
 //!
 //! ```no_run
-//! use sonic_core::{CacheConfig, Db};
-//! use sonic_d1::D1Backend;
-//! use sonic_kv::WorkersKv;
+//! use sonic_db_core::{CacheConfig, Db};
+//! use sonic_db_d1::D1Backend;
+//! use sonic_db_kv::WorkersKv;
 //!
-//! fn database(env: &worker::Env) -> sonic_core::Result<Db> {
+//! fn database(env: &worker::Env) -> sonic_db_core::Result<Db> {
 //!     Db::new(D1Backend::from_env(env, "DB")?)
 //!         .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())
 //! }
@@ -14,7 +14,7 @@
 //!
 //! # What is checked before KV is called
 //!
-//! The platform's rules, exactly as [`sonic_core::kv::MemoryKv`] enforces them (so a native
+//! The platform's rules, exactly as [`sonic_db_core::kv::MemoryKv`] enforces them (so a native
 //! test that passes does not fail on Cloudflare): keys not empty, not `.`/`..`, at most 512
 //! bytes of UTF-8 ([`validate_key`], on every operation); values at most 25 MiB; metadata at
 //! most 1024 bytes of JSON; an expiration TTL of at least 60 s, or an absolute expiration at
@@ -37,7 +37,7 @@
 //! [`KvBackend::list`] maps `list({ prefix, cursor, limit })` to
 //! [`KvListPage`]`{ keys, list_complete, cursor }`; the cursor is dropped on the last page.
 //! Pages can be short, even empty, before the end: follow the cursor (or use
-//! [`sonic_core::kv::list_all`]).
+//! [`sonic_db_core::kv::list_all`]).
 
 #![warn(missing_docs)]
 
@@ -48,11 +48,11 @@ mod rules;
 use std::fmt;
 
 #[cfg(target_arch = "wasm32")]
-use sonic_core::kv::KvKey;
-use sonic_core::kv::{
+use sonic_db_core::kv::KvKey;
+use sonic_db_core::kv::{
     validate_key, KvBackend, KvListOptions, KvListPage, KvPutOptions, MAX_BULK_GET,
 };
-use sonic_core::{Error, Result};
+use sonic_db_core::{Error, Result};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, KvError, KvStore};
 
@@ -283,7 +283,7 @@ impl KvBackend for WorkersKv {
 fn not_in_a_worker() -> Error {
     Error::Kv(
         "Workers KV is only available inside a Cloudflare Worker (wasm32); use \
-         sonic_core::MemoryKv natively"
+         sonic_db_core::MemoryKv natively"
             .to_string(),
     )
 }

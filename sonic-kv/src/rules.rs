@@ -1,12 +1,12 @@
 //! The platform rules checked before a call reaches Workers KV, as plain functions (tested
-//! natively). They match [`sonic_core::kv::MemoryKv`]'s, so code tested against the in-memory
+//! natively). They match [`sonic_db_core::kv::MemoryKv`]'s, so code tested against the in-memory
 //! store fails the same way here, with the same kind of message, and without a round trip.
 
-use sonic_core::kv::{
+use sonic_db_core::kv::{
     validate_key, KvKey, KvListOptions, KvListPage, KvPutOptions, MAX_BULK_GET, MAX_LIST_LIMIT,
     MAX_METADATA_BYTES, MAX_VALUE_BYTES, MIN_TTL_SECS,
 };
-use sonic_core::{Error, Result};
+use sonic_db_core::{Error, Result};
 
 /// Checks the keys of a bulk get: at most [`MAX_BULK_GET`], each valid.
 pub(crate) fn check_bulk_keys(keys: &[String]) -> Result<()> {

@@ -6,9 +6,9 @@
 //! prints each step. The clock is fixed so that the output is the same on every run.
 
 use serde::Serialize;
-use sonic_core::query::or;
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::{Audit, CacheConfig, Db, FixedClock, MemoryKv, Schema};
+use sonic_db_core::query::or;
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::{Audit, CacheConfig, Db, FixedClock, MemoryKv, Schema};
 use sonic_example_blog::schema::{Comment, Post, Role, User};
 
 /// 2024-01-01T00:00:00Z, in Unix milliseconds.
@@ -55,12 +55,12 @@ fn comment(id: &str, post_id: &str, body: &str) -> Comment {
     }
 }
 
-fn show(title: &str, value: &impl Serialize) -> sonic_core::Result<()> {
+fn show(title: &str, value: &impl Serialize) -> sonic_db_core::Result<()> {
     println!("{title}:\n{}\n", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
-async fn run() -> sonic_core::Result<()> {
+async fn run() -> sonic_db_core::Result<()> {
     // The tables: their DDL (the same that `sonic` writes into the first D1 migration), and
     // the foreign keys the KV cache follows when a delete cascades.
     let schema = Schema::new()
@@ -179,7 +179,7 @@ async fn run() -> sonic_core::Result<()> {
     let mut grace = db
         .find::<User>("u2")
         .await?
-        .ok_or(sonic_core::Error::NotFound {
+        .ok_or(sonic_db_core::Error::NotFound {
             table: "users".into(),
         })?;
     grace.name = Some("Grace Hopper".into());

@@ -6,7 +6,7 @@
 //! the list here, in the library, means the binary, that test and the native example all
 //! describe the same tables.
 
-use sonic_core::Schema;
+use sonic_db_core::Schema;
 
 use crate::schema::{Comment, Post, User};
 

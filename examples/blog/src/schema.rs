@@ -10,7 +10,7 @@
 //! `#[serde(flatten)]` puts `created_on` / `updated_on` at the top level of each record:
 //!
 //! ```
-//! use sonic_core::Audit;
+//! use sonic_db_core::Audit;
 //! use sonic_example_blog::schema::{Role, User};
 //!
 //! let user = User {
@@ -29,11 +29,20 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use sonic_core::Audit;
+use sonic_db_core::Audit;
 
 /// What a user may do: stored as the text `"admin"` or `"user"`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, sonic_core::TextEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    sonic_db_core::TextEnum,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -45,7 +54,7 @@ pub enum Role {
 }
 
 /// A user (`users`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "users")]
 pub struct User {
     /// Primary key.
@@ -72,7 +81,7 @@ pub struct User {
 }
 
 /// A blog post (`posts`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "posts")]
 pub struct Post {
     /// Primary key.
@@ -100,7 +109,7 @@ pub struct Post {
 }
 
 /// A comment on a post (`comments`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "comments")]
 pub struct Comment {
     /// Primary key.

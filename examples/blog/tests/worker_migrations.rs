@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sonic_core::migrate::Migrations;
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::Db;
+use sonic_db_core::migrate::Migrations;
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::Db;
 use sonic_example_blog::migrations::{schema, WORKER_MIGRATIONS};
 
 fn committed() -> PathBuf {

@@ -1,4 +1,4 @@
-//! Test routes for the Sonic backends (`sonic-d1`, `sonic-kv`), driven by
+//! Test routes for the Sonic backends (`sonic-db-d1`, `sonic-db-kv`), driven by
 //! `e2e/tests/backend_*.test.mjs`. JSON in, JSON out, everything `POST`:
 //!
 //! - `/_backend/sql` `{sql, params}` → one [`SqlBackend::execute`] →
@@ -7,7 +7,7 @@
 //! - `/_backend/session` `{bookmark?, constraint?, statements}` → the statements one by one in
 //!   a D1 session → `{results, bookmark}`
 //! - `/_backend/kv/{put,get,get_bulk,get_all,get_bulk_text,delete,list,list_all,delete_prefix}`
-//!   → the [`KvBackend`] operations and the `sonic_core::kv` helpers
+//!   → the [`KvBackend`] operations and the `sonic_db_core::kv` helpers
 //! - `/_backend/probe/worker_prepare` `{sql}` → `worker::D1Database::prepare(sql).all()`
 //!   directly, to show what `worker`'s own `prepare` does with invalid SQL
 //!
@@ -26,10 +26,10 @@ use std::future::Future;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
-use sonic_core::kv::{self, KvBackend, KvListOptions, KvPutOptions};
-use sonic_core::{Error, QueryResult, SqlBackend, Statement, ToValue, Value};
-use sonic_d1::{D1Backend, D1SessionConstraint};
-use sonic_kv::WorkersKv;
+use sonic_db_core::kv::{self, KvBackend, KvListOptions, KvPutOptions};
+use sonic_db_core::{Error, QueryResult, SqlBackend, Statement, ToValue, Value};
+use sonic_db_d1::{D1Backend, D1SessionConstraint};
+use sonic_db_kv::WorkersKv;
 use worker::{Request, Response, RouteContext, Router};
 
 /// Adds the `/_backend/...` routes to `router`.

@@ -1,10 +1,10 @@
-//! The conformance suite ([`sonic_conformance`]) on the real runtime: D1 + Workers KV.
+//! The conformance suite ([`sonic_db_conformance`]) on the real runtime: D1 + Workers KV.
 //! A test route, driven by `e2e/tests/conformance.test.mjs`; like every test route it is
 //! compiled in with the feature `test-routes` and served only when `SONIC_TEST_ROUTES = "1"`
 //! (see [`crate::test_routes_enabled`]).
 //!
 //! - `POST /_conformance[?sabotage=<name>]`, body [`Options`] as JSON (`{}` or empty: every
-//!   scenario) → `200` and the [`Report`](sonic_conformance::Report) as JSON, also when
+//!   scenario) → `200` and the [`Report`](sonic_db_conformance::Report) as JSON, also when
 //!   scenarios fail (the report says which, and why). With `sabotage`, the backends are
 //!   wrapped in [`SabotagedSql`] / [`SabotagedKv`] so that the suite must fail
 //!   ([`Sabotage::must_fail`]). An unknown sabotage or a body that is not `Options` is `400`
@@ -32,10 +32,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use sonic_conformance::{Options, Sabotage, SabotagedKv, SabotagedSql};
-use sonic_core::{CacheConfig, Db};
-use sonic_d1::D1Backend;
-use sonic_kv::WorkersKv;
+use sonic_db_conformance::{Options, Sabotage, SabotagedKv, SabotagedSql};
+use sonic_db_core::{CacheConfig, Db};
+use sonic_db_d1::D1Backend;
+use sonic_db_kv::WorkersKv;
 use worker::url::form_urlencoded;
 use worker::{Env, Request, Response, RouteContext, Router};
 
@@ -44,7 +44,7 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
     router
         .post_async("/_conformance", run)
         .get("/_conformance/scenarios", |_, _| {
-            Response::from_json(&sonic_conformance::scenario_names())
+            Response::from_json(&sonic_db_conformance::scenario_names())
         })
         .get("/_conformance/sabotage", |_, _| {
             let lists: BTreeMap<&str, &[&str]> = Sabotage::ALL
@@ -94,7 +94,7 @@ async fn run(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response
         Ok(db) => db,
         Err(e) => return error(500, &e.to_string()),
     };
-    let report = sonic_conformance::run(&db, &options).await;
+    let report = sonic_db_conformance::run(&db, &options).await;
     if !report.ok() {
         // The names only: the messages are in the report (and can be long).
         worker::console_log!(
@@ -110,7 +110,7 @@ async fn run(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response
 
 /// D1 binding `DB` and KV namespace `KV`, each wrapped with `sabotage` (a wrapper applies only
 /// the sabotages of its kind, and passes everything through with `None`).
-fn database(env: &Env, sabotage: Option<Sabotage>) -> sonic_core::Result<Db> {
+fn database(env: &Env, sabotage: Option<Sabotage>) -> sonic_db_core::Result<Db> {
     let sql = SabotagedSql::new(D1Backend::from_env(env, "DB")?, sabotage);
     let kv = SabotagedKv::new(WorkersKv::from_env(env, "KV")?, sabotage);
     Db::new(sql).with_kv(kv, CacheConfig::new())

@@ -19,9 +19,9 @@
 
 use std::borrow::Cow;
 
-use sonic_core::{CacheConfig, Db};
-use sonic_d1::D1Backend;
-use sonic_kv::WorkersKv;
+use sonic_db_core::{CacheConfig, Db};
+use sonic_db_d1::D1Backend;
+use sonic_db_kv::WorkersKv;
 use worker::url::form_urlencoded;
 use worker::{Env, Request, Response, RouteContext, Router};
 
@@ -44,7 +44,7 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
 /// handle wrote) then lives exactly as long as the request. No D1 session is used, so every
 /// statement, and every KV fill, reads the primary: the cache never stores a replica's
 /// older row.
-pub fn database(env: &Env) -> sonic_core::Result<Db> {
+pub fn database(env: &Env) -> sonic_db_core::Result<Db> {
     Db::new(D1Backend::from_env(env, "DB")?)
         .with_schema(&sonic_example_blog::migrations::schema())
         .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())

@@ -11,7 +11,7 @@
 //! - `GET /health` → `{"ok":true}`
 //!
 //! Test routes, for the end-to-end tests only: compiled in with the cargo feature
-//! `test-routes` (on by default; `--no-default-features` leaves them and `sonic-conformance`
+//! `test-routes` (on by default; `--no-default-features` leaves them and `sonic-db-conformance`
 //! out), and served only when the Worker's environment has `SONIC_TEST_ROUTES = "1"` (set in
 //! `[vars]` of the `wrangler.toml` the tests use; otherwise they answer `404` like any unknown
 //! path). A real deployment must not serve them: they read, write and drop D1 tables and KV
@@ -19,13 +19,13 @@
 //!
 //! - `GET /_probe/kv`, `PUT|GET /_probe/kv/:key`: raw KV round trips for
 //!   `e2e/tests/probe.test.mjs` (`probe`)
-//! - `POST /_backend/...`: the `sonic-d1` / `sonic-kv` test routes (`backend_routes`)
-//! - `POST /_conformance[?sabotage=...]`: the `sonic-conformance` suite on D1 + KV
+//! - `POST /_backend/...`: the `sonic-db-d1` / `sonic-db-kv` test routes (`backend_routes`)
+//! - `POST /_conformance[?sabotage=...]`: the `sonic-db-conformance` suite on D1 + KV
 //!   (`conformance`)
 //!
 //! To copy it: keep [`rest`] and [`http`], replace the tables in [`rest::handle`] and the
 //! `impl Resource`s in [`rest::resource`], generate your migrations, and drop the test routes
-//! (the `test-routes` feature, its modules and the `sonic-conformance` dependency).
+//! (the `test-routes` feature, its modules and the `sonic-db-conformance` dependency).
 
 #[cfg(feature = "test-routes")]
 pub mod backend_routes;

@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::testing::sql::CountingSql;
-use sonic_core::{CacheConfig, Capabilities, Db, MemoryKv};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::testing::sql::CountingSql;
+use sonic_db_core::{CacheConfig, Capabilities, Db, MemoryKv};
 use sonic_example_blog::migrations::schema;
 use sonic_example_blog::schema::{Comment, Post, User};
 use sonic_example_worker::rest::{self, ApiRequest, Method, Resource};

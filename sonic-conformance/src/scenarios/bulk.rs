@@ -1,6 +1,6 @@
 //! Chunked inserts: 1,000 rows in and out, and all-or-nothing when a row fails.
 
-use sonic_core::{Db, Error, Table};
+use sonic_db_core::{Db, Error, Table};
 
 use crate::check::{all, expect_error, same, same_list, Outcome, Step};
 use crate::ctx::Ctx;

@@ -1,6 +1,6 @@
 //! Insert, find, update, upsert, delete: returned values and audit columns.
 
-use sonic_core::{Audit, Error};
+use sonic_db_core::{Audit, Error};
 
 use crate::check::{expect_error, same, Outcome, Step};
 use crate::ctx::Ctx;

@@ -1,7 +1,7 @@
 //! Eager relations: `many` and `one`, two levels deep, compared with what was written and
 //! with the same records queried one table at a time.
 
-use sonic_core::{Audit, Db, Json};
+use sonic_db_core::{Audit, Db, Json};
 
 use crate::check::{all, same, same_list, Outcome, Step};
 use crate::ctx::Ctx;

@@ -1,7 +1,7 @@
 //! Constraint violations surface as their own error variants and change nothing; missing
 //! records are `None`, `false`, `0` or `Error::NotFound`, never a failure of another kind.
 
-use sonic_core::Error;
+use sonic_db_core::Error;
 
 use crate::check::{all, expect_error, same, Outcome, Step};
 use crate::ctx::Ctx;

@@ -6,7 +6,7 @@
 //! sees). A KV backend that acknowledges writes it did not make is invisible to the first and
 //! caught by the other two.
 
-use sonic_core::{Db, Source};
+use sonic_db_core::{Db, Source};
 
 use crate::check::{all, same, Outcome, Step};
 use crate::ctx::Ctx;
@@ -379,7 +379,7 @@ pub(crate) async fn kv_find_fresh(ctx: &Ctx) -> Outcome {
     entry_is(ctx, "after find_fresh (untouched)", "f-1", Some(&stored)).await?;
     if let Some(cache) = db.cache() {
         cache
-            .invalidate::<ConfUser>(&sonic_core::Value::Text("f-1".to_string()))
+            .invalidate::<ConfUser>(&sonic_db_core::Value::Text("f-1".to_string()))
             .await
             .step("invalidate")?;
     }

@@ -1,8 +1,8 @@
 //! Filters (every operator and combinator, typed and by name), ordering, limit/offset, count
 //! and pages, each checked against exact expected ids.
 
-use sonic_core::query::{and, not, or, Direction};
-use sonic_core::{Db, Filter, Order};
+use sonic_db_core::query::{and, not, or, Direction};
+use sonic_db_core::{Db, Filter, Order};
 
 use crate::check::{all, same, Outcome, Step};
 use crate::ctx::Ctx;
@@ -259,7 +259,7 @@ pub(crate) async fn filter_by_name(ctx: &Ctx) -> Outcome {
         outcomes.push(outcome);
     }
     outcomes.push(match Filter::<ConfUser>::parse("nope", "$eq", "1") {
-        Err(sonic_core::Error::UnknownColumn { .. }) => Ok(()),
+        Err(sonic_db_core::Error::UnknownColumn { .. }) => Ok(()),
         other => Err(format!(
             "Filter::parse on an unknown column: expected Error::UnknownColumn, got {other:?}"
         )),
@@ -325,7 +325,7 @@ pub(crate) async fn order_limit_offset(ctx: &Ctx) -> Outcome {
     };
     let full = ["o5", "o8", "o3", "o7", "o2", "o1", "o6", "o4"];
     let mut outcomes = Vec::new();
-    let cases: Vec<(&str, sonic_core::query::Select<'_, ConfUser>, Vec<&str>)> = vec![
+    let cases: Vec<(&str, sonic_db_core::query::Select<'_, ConfUser>, Vec<&str>)> = vec![
         ("age desc, name asc, id desc", sorted(), full.to_vec()),
         ("… limit 3", sorted().limit(3), vec!["o5", "o8", "o3"]),
         (
@@ -400,7 +400,7 @@ pub(crate) async fn count_and_page(ctx: &Ctx) -> Outcome {
     let users = seed_order_users(ctx).await?;
     use ConfUser as U;
     let mut outcomes = Vec::new();
-    let counts: Vec<(&str, sonic_core::query::Select<'_, ConfUser>, u64)> = vec![
+    let counts: Vec<(&str, sonic_db_core::query::Select<'_, ConfUser>, u64)> = vec![
         ("count of all", db.select::<ConfUser>(), 8),
         (
             "count of age = 30",
@@ -434,7 +434,7 @@ pub(crate) async fn count_and_page(ctx: &Ctx) -> Outcome {
     };
     let pages: Vec<(
         &str,
-        sonic_core::query::Select<'_, ConfUser>,
+        sonic_db_core::query::Select<'_, ConfUser>,
         Vec<ConfUser>,
         u64,
     )> = vec![

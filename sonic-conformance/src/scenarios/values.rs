@@ -7,7 +7,7 @@
 //! actually stored (`typeof`, `length`, `hex`).
 
 use serde_json::json;
-use sonic_core::{Db, Error, Filter, Json, Source};
+use sonic_db_core::{Db, Error, Filter, Json, Source};
 
 use crate::check::{all, ensure, kind, same, Outcome, Step};
 use crate::ctx::Ctx;
@@ -323,7 +323,7 @@ pub(crate) async fn integers(ctx: &Ctx) -> Outcome {
 /// (SQLite stores them exactly; D1 cannot carry them through JavaScript numbers.)
 ///
 /// A backend that declares the range it binds exactly
-/// ([`Capabilities::max_exact_integer`](sonic_core::Capabilities::max_exact_integer), D1's
+/// ([`Capabilities::max_exact_integer`](sonic_db_core::Capabilities::max_exact_integer), D1's
 /// 2^53 − 1) must see every integer beyond it refused by Sonic with [`Error::Limit`] before
 /// anything is sent, whether it is written, compared or nested in a relation's row.
 pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
@@ -525,10 +525,15 @@ async fn exact_everywhere(ctx: &Ctx, row: &ConfValue, returned: &ConfValue) -> O
 }
 
 /// When the backend declares that it cannot bind `value` exactly
-/// ([`Capabilities::max_exact_integer`](sonic_core::Capabilities::max_exact_integer)), the
+/// ([`Capabilities::max_exact_integer`](sonic_db_core::Capabilities::max_exact_integer)), the
 /// operation `what` must have failed with [`Error::Limit`] (Sonic checks before sending).
 /// Otherwise any outcome passes here; the callers check the values.
-fn declared_refusal<T>(db: &Db, what: &str, value: i64, result: &sonic_core::Result<T>) -> Outcome {
+fn declared_refusal<T>(
+    db: &Db,
+    what: &str,
+    value: i64,
+    result: &sonic_db_core::Result<T>,
+) -> Outcome {
     let capabilities = db.capabilities();
     if capabilities.exact_integer(value) {
         return Ok(());

@@ -74,8 +74,8 @@ pub fn table_prefix(prefix: &str, table: &str) -> String {
 /// too long (a table prefix of more than 446 bytes).
 ///
 /// ```
-/// use sonic_core::cache::record_key;
-/// use sonic_core::Value;
+/// use sonic_db_core::cache::record_key;
+/// use sonic_db_core::Value;
 /// assert_eq!(record_key("sonic", "users", &Value::Integer(7)).unwrap(), "sonic:users:7");
 /// assert_eq!(record_key("sonic", "users", &Value::Text("#1".into())).unwrap(), "sonic:users:##1");
 /// let long = record_key("sonic", "users", &Value::Text("x".repeat(600))).unwrap();

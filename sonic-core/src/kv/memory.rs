@@ -27,8 +27,8 @@ use crate::error::{Error, Result};
 /// [`crate::cache`] wrote.
 ///
 /// ```
-/// use sonic_core::kv::{KvBackend, KvPutOptions, MemoryKv};
-/// use sonic_core::FixedClock;
+/// use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};
+/// use sonic_db_core::FixedClock;
 /// # pollster::block_on(async {
 /// let clock = FixedClock::new(0);
 /// let kv = MemoryKv::with_clock(clock.clone());
@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 /// clock.advance(60_000);
 /// assert_eq!(kv.get("k").await?, None);
 /// assert!(kv.put("k", b"v", &KvPutOptions::ttl(59)).await.is_err());
-/// # Ok::<(), sonic_core::Error>(())
+/// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// ```
 #[derive(Clone)]

@@ -49,7 +49,7 @@ impl KvPutOptions {
     /// Options with an expiration TTL and nothing else.
     ///
     /// ```
-    /// use sonic_core::kv::KvPutOptions;
+    /// use sonic_db_core::kv::KvPutOptions;
     /// assert_eq!(KvPutOptions::ttl(300).expiration_ttl, Some(300));
     /// ```
     pub fn ttl(seconds: u64) -> Self {
@@ -75,7 +75,7 @@ impl KvListOptions {
     /// The first page of keys starting with `prefix`.
     ///
     /// ```
-    /// use sonic_core::kv::KvListOptions;
+    /// use sonic_db_core::kv::KvListOptions;
     /// let o = KvListOptions::prefix("sonic:users:");
     /// assert_eq!(o.prefix.as_deref(), Some("sonic:users:"));
     /// ```
@@ -158,7 +158,7 @@ pub(crate) fn check_bulk_len(len: usize) -> Result<()> {
 /// [`MAX_KEY_BYTES`] bytes.
 ///
 /// ```
-/// use sonic_core::kv::validate_key;
+/// use sonic_db_core::kv::validate_key;
 /// assert!(validate_key("sonic:users:1").is_ok());
 /// assert!(validate_key("..").is_err());
 /// assert!(validate_key(&"k".repeat(513)).is_err());

@@ -20,8 +20,8 @@ use crate::value::{SqlType, Value};
 /// A condition on rows of `T`, built from column handles (`User::EMAIL.eq("a@b.c")`).
 ///
 /// ```
-/// use sonic_core::query::{and, or};
-/// # use sonic_core::{Column, ColumnDef, SqlType, Table, TableDef, Value, Error};
+/// use sonic_db_core::query::{and, or};
+/// # use sonic_db_core::{Column, ColumnDef, SqlType, Table, TableDef, Value, Error};
 /// # struct User;
 /// # impl User {
 /// #     const NAME: Column<User, String> = Column::new(0);
@@ -480,7 +480,7 @@ impl Op {
     /// in the order of the variants: for messages that list what is accepted.
     ///
     /// ```
-    /// use sonic_core::query::Op;
+    /// use sonic_db_core::query::Op;
     /// let listed: Vec<String> = Op::NAMES.iter().map(|(name, _)| format!("${name}")).collect();
     /// assert_eq!(
     ///     listed.join(" "),
@@ -509,7 +509,7 @@ impl Op {
     /// (the `$` is optional).
     ///
     /// ```
-    /// use sonic_core::query::Op;
+    /// use sonic_db_core::query::Op;
     /// assert_eq!(Op::parse("$gte"), Some(Op::Gte));
     /// assert_eq!(Op::parse("nin"), Some(Op::NotIn));
     /// assert_eq!(Op::parse("$drop"), None);

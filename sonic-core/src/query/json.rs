@@ -3,7 +3,7 @@
 //! Those payloads are arrays of arrays of column values that SQLite's `json_array` wrote.
 //! They are deserialized straight into [`Json`], without `serde_json::Value`'s maps in
 //! between. What matters stays exact: integers are 64-bit, and floats are correctly rounded
-//! (serde_json's `float_roundtrip` feature, which sonic-core enables), so a REAL written with
+//! (serde_json's `float_roundtrip` feature, which sonic-db-core enables), so a REAL written with
 //! 17 significant digits comes back bit for bit. serde_json also bounds the nesting depth
 //! (128), so hostile input is an error rather than a stack overflow.
 

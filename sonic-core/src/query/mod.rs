@@ -13,9 +13,9 @@
 //! # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
 //! # pollster::block_on(async {
 //! use serde::{Deserialize, Serialize};
-//! use sonic_core::{sqlite::SqliteBackend, Audit, Db, Schema};
+//! use sonic_db_core::{sqlite::SqliteBackend, Audit, Db, Schema};
 //!
-//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
 //! #[table(name = "users")]
 //! struct User {
 //!     #[column(primary_key)]
@@ -30,7 +30,7 @@
 //!     posts: Option<Vec<Post>>,
 //! }
 //!
-//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+//! #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
 //! #[table(name = "posts")]
 //! struct Post {
 //!     #[column(primary_key)]
@@ -70,7 +70,7 @@
 //! let renamed = db.update_where::<Post>().set(Post::TITLE, "Hi").filter(Post::ID.eq("p1")).returning().await?;
 //! assert_eq!(renamed[0].title, "Hi");
 //! assert!(db.delete::<Post>("p2").await?);
-//! # Ok::<(), sonic_core::Error>(())
+//! # Ok::<(), sonic_db_core::Error>(())
 //! # }).unwrap();
 //! # }
 //! ```

@@ -137,8 +137,8 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
     /// # use serde::{Deserialize, Serialize};
-    /// use sonic_core::{sqlite::SqliteBackend, Capabilities, Db};
-    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db};
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
     /// # #[table(name = "users")]
     /// # struct User {
     /// #     #[column(primary_key)]
@@ -146,7 +146,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// #     #[relation(many, remote = user_id)]
     /// #     posts: Option<Vec<Post>>,
     /// # }
-    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
     /// # #[table(name = "posts")]
     /// # struct Post {
     /// #     #[column(primary_key)]
@@ -156,7 +156,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// #     #[relation(many, remote = post_id)]
     /// #     comments: Option<Vec<Comment>>,
     /// # }
-    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
     /// # #[table(name = "comments")]
     /// # struct Comment {
     /// #     #[column(primary_key)]
@@ -170,7 +170,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// let once = db.select::<User>().with(User::POSTS.with(Post::COMMENTS));
     /// assert_eq!(twice.to_statement()?, once.to_statement()?);
     /// # }
-    /// # Ok::<(), sonic_core::Error>(())
+    /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn with(mut self, include: impl Into<Include<T>>) -> Self {
         merge_include(&mut self.includes, include.into());

@@ -447,9 +447,9 @@ impl Scope {
 /// # pollster::block_on(async {
 /// use serde::{Deserialize, Serialize};
 /// use serde_json::json;
-/// use sonic_core::{sqlite::SqliteBackend, Db, Error, Schema};
+/// use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema};
 ///
-/// #[derive(Debug, Clone, Serialize, Deserialize, sonic_core::Table)]
+/// #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
 /// #[table(name = "posts")]
 /// struct Post {
 ///     #[column(primary_key)]

@@ -31,8 +31,8 @@ impl SqlFaultRates {
 /// Failures are [`Error::Database`] messages starting with `"injected fault"`.
 ///
 /// ```
-/// use sonic_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
-/// # use sonic_core::{Capabilities, QueryResult, Result, SqlBackend, Statement};
+/// use sonic_db_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
+/// # use sonic_db_core::{Capabilities, QueryResult, Result, SqlBackend, Statement};
 /// # struct Nothing;
 /// # #[async_trait::async_trait]
 /// # impl SqlBackend for Nothing {

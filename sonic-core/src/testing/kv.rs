@@ -22,7 +22,7 @@ use crate::testing::faults::FaultInjector;
 /// replays the same run; a unit test pins the values of one seed to catch any change.
 ///
 /// ```
-/// use sonic_core::testing::kv::SeededRng;
+/// use sonic_db_core::testing::kv::SeededRng;
 /// let mut a = SeededRng::new(7);
 /// let mut b = SeededRng::new(7);
 /// assert_eq!(a.next_u64(), b.next_u64());
@@ -103,8 +103,8 @@ struct Counters {
 /// routing: a warm find is one `get` and no SQL; a list never touches KV.
 ///
 /// ```
-/// use sonic_core::kv::{KvBackend, KvPutOptions, MemoryKv};
-/// use sonic_core::testing::kv::CountingKv;
+/// use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};
+/// use sonic_db_core::testing::kv::CountingKv;
 /// # pollster::block_on(async {
 /// let kv = CountingKv::new(MemoryKv::new());
 /// kv.put("k", b"v", &KvPutOptions::ttl(60)).await?;
@@ -112,7 +112,7 @@ struct Counters {
 /// assert_eq!((kv.counts().puts, kv.counts().gets), (1, 1));
 /// kv.reset();
 /// assert_eq!(kv.counts().total(), 0);
-/// # Ok::<(), sonic_core::Error>(())
+/// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// ```
 #[derive(Debug, Clone)]
@@ -225,8 +225,8 @@ impl KvFaultRates {
 /// off and on ([`FaultyKv::set_enabled`]), e.g. to check the final state.
 ///
 /// ```
-/// use sonic_core::kv::{KvBackend, KvPutOptions, MemoryKv};
-/// use sonic_core::testing::kv::{FaultyKv, KvFaultRates};
+/// use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};
+/// use sonic_db_core::testing::kv::{FaultyKv, KvFaultRates};
 /// # pollster::block_on(async {
 /// let kv = FaultyKv::new(MemoryKv::new(), 42, KvFaultRates::uniform(1.0));
 /// assert!(kv.put("k", b"v", &KvPutOptions::ttl(60)).await.is_err());

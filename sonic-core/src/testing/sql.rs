@@ -36,7 +36,7 @@ struct Log {
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
 /// # pollster::block_on(async {
-/// use sonic_core::{sqlite::SqliteBackend, testing::sql::CountingSql, Db};
+/// use sonic_db_core::{sqlite::SqliteBackend, testing::sql::CountingSql, Db};
 ///
 /// let sql = CountingSql::new(SqliteBackend::memory()?);
 /// let db = Db::new(sql.clone());
@@ -45,7 +45,7 @@ struct Log {
 /// assert_eq!(sql.statements()[0].params.len(), 1);
 /// sql.reset();
 /// assert_eq!(sql.statement_count(), 0);
-/// # Ok::<(), sonic_core::Error>(())
+/// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// # }
 /// ```

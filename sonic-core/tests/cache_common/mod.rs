@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sonic_core::cache::{CacheConfig, CacheEvent, Found, KvCache};
-use sonic_core::kv::KvBackend;
-use sonic_core::{
+use sonic_db_core::cache::{CacheConfig, CacheEvent, Found, KvCache};
+use sonic_db_core::kv::KvBackend;
+use sonic_db_core::{
     ColumnDef, Error, FixedClock, FromValue, Result, SqlType, Table, TableDef, ToValue, Value,
 };
 

@@ -8,15 +8,15 @@
 #![allow(dead_code)]
 
 use serde::{Deserialize, Serialize};
-use sonic_core::sqlite::SqliteBackend;
-use sonic_core::testing::sql::CountingSql;
-use sonic_core::{Audit, Capabilities, Db, FixedClock, Json, Schema};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::testing::sql::CountingSql;
+use sonic_db_core::{Audit, Capabilities, Db, FixedClock, Json, Schema};
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "users")]
 pub struct User {
     #[column(primary_key)]
@@ -46,7 +46,7 @@ impl User {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "posts")]
 pub struct Post {
     #[column(primary_key)]
@@ -86,7 +86,7 @@ pub struct Meta {
     pub score: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "comments")]
 pub struct Comment {
     #[column(primary_key)]
@@ -126,7 +126,7 @@ impl Comment {
 }
 
 /// One column of every kind, for round trips of hostile values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_core::Table)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
 #[table(name = "samples")]
 pub struct Sample {
     #[column(primary_key)]
@@ -171,7 +171,7 @@ pub fn setup() -> (Db, CountingSql<SqliteBackend>, FixedClock) {
 /// SQLite's limits with the eager strategy of D1 (one statement).
 pub fn single_statement() -> Capabilities {
     Capabilities {
-        eager: sonic_core::EagerStrategy::SingleStatement,
+        eager: sonic_db_core::EagerStrategy::SingleStatement,
         ..Capabilities::SQLITE
     }
 }
@@ -179,7 +179,7 @@ pub fn single_statement() -> Capabilities {
 /// SQLite's limits with per-level eager loading.
 pub fn per_level() -> Capabilities {
     Capabilities {
-        eager: sonic_core::EagerStrategy::PerLevel,
+        eager: sonic_db_core::EagerStrategy::PerLevel,
         ..Capabilities::SQLITE
     }
 }

@@ -1,5 +1,5 @@
 // Every problem is reported in one compile, each at its own place.
-#[derive(sonic_core::Table)]
+#[derive(sonic_db_core::Table)]
 #[table(name = "users", name = "people")]
 struct User {
     #[column(uniq)]

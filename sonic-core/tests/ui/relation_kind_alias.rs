@@ -1,5 +1,5 @@
 // Through type aliases, the derive cannot see the relation's shape: the compiler checks it.
-use sonic_core::Table;
+use sonic_db_core::Table;
 
 type Posts = Option<Box<Post>>;
 type Author = Option<Vec<User>>;

@@ -1,4 +1,4 @@
-use sonic_core::Table;
+use sonic_db_core::Table;
 
 #[derive(Table)]
 struct User {

@@ -1,6 +1,6 @@
-use sonic_core::Audit;
+use sonic_db_core::Audit;
 
-#[derive(sonic_core::Table)]
+#[derive(sonic_db_core::Table)]
 struct User {
     #[column(primary_key)]
     id: String,

@@ -1,4 +1,4 @@
-#[derive(sonic_core::TextEnum)]
+#[derive(sonic_db_core::TextEnum)]
 enum Role {
     Admin,
     #[text(rename = "admin")]
@@ -8,17 +8,17 @@ enum Role {
     Guest,
 }
 
-#[derive(sonic_core::TextEnum)]
+#[derive(sonic_db_core::TextEnum)]
 struct NotAnEnum {
     a: i64,
 }
 
-#[derive(sonic_core::TextEnum)]
+#[derive(sonic_db_core::TextEnum)]
 enum Empty {}
 
 fn main() {}
 
-#[derive(sonic_core::TextEnum)]
+#[derive(sonic_db_core::TextEnum)]
 #[text(rename = "kind")]
 enum Kind<T> {
     A,

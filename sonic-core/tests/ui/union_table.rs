@@ -1,4 +1,4 @@
-#[derive(sonic_core::Table)]
+#[derive(sonic_db_core::Table)]
 union User {
     id: i64,
 }

@@ -1,4 +1,4 @@
-#[derive(sonic_core::Table)]
+#[derive(sonic_db_core::Table)]
 #[table(nme = "users")]
 struct User {
     #[column(primary_key, uniqe)]

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-#[derive(sonic_core::Table)]
+#[derive(sonic_db_core::Table)]
 struct User {
     #[column(primary_key)]
     id: String,

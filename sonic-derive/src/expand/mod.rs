@@ -61,7 +61,7 @@ fn bounds(cont: &Container) -> TokenStream {
             .last()
             .map_or_else(|| ty.span(), |t| t.span());
         let predicate = match f.role {
-            Role::Column(_) => quote_spanned!(end=> #ty: ::sonic_core::ColumnType),
+            Role::Column(_) => quote_spanned!(end=> #ty: ::sonic_db_core::ColumnType),
             // Not `RelationSlot`: its impls require `Target: Table`, and tables that relate to
             // each other would make these bounds a cycle.
             Role::Relation(_) | Role::Audit => return None,

@@ -47,46 +47,46 @@ pub fn expand(cont: &Container) -> TokenStream {
         #[allow(non_upper_case_globals, unused_qualifications, dead_code, clippy::all)]
         const _: () = {
             #[inline]
-            fn __sonic_encode<T: ::sonic_core::ColumnType>(
+            fn __sonic_encode<T: ::sonic_db_core::ColumnType>(
                 value: &T,
-            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
-                ::sonic_core::ToValue::to_value(value)
+            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
+                ::sonic_db_core::ToValue::to_value(value)
             }
 
             #[inline]
-            fn __sonic_decode<T: ::sonic_core::ColumnType>(
-                value: ::sonic_core::Value,
-            ) -> ::core::result::Result<T, ::sonic_core::ConvertError> {
-                ::sonic_core::FromValue::from_value(value)
+            fn __sonic_decode<T: ::sonic_db_core::ColumnType>(
+                value: ::sonic_db_core::Value,
+            ) -> ::core::result::Result<T, ::sonic_db_core::ConvertError> {
+                ::sonic_db_core::FromValue::from_value(value)
             }
 
             /// The value as a field of type `T` would store it, if such a field can hold it.
             #[inline]
-            fn __sonic_check<T: ::sonic_core::ColumnType>(
-                value: ::sonic_core::Value,
-            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
-                let typed: T = ::sonic_core::FromValue::from_value(value)?;
-                ::sonic_core::ToValue::to_value(&typed)
+            fn __sonic_check<T: ::sonic_db_core::ColumnType>(
+                value: ::sonic_db_core::Value,
+            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
+                let typed: T = ::sonic_db_core::FromValue::from_value(value)?;
+                ::sonic_db_core::ToValue::to_value(&typed)
             }
 
             #[inline]
-            fn __sonic_check_json<T: ::sonic_core::ColumnType>(
-                json: &::sonic_core::__private::serde_json::Value,
-            ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
-                __sonic_check::<T>(<T as ::sonic_core::ColumnType>::value_from_json(json)?)
+            fn __sonic_check_json<T: ::sonic_db_core::ColumnType>(
+                json: &::sonic_db_core::__private::serde_json::Value,
+            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
+                __sonic_check::<T>(<T as ::sonic_db_core::ColumnType>::value_from_json(json)?)
             }
 
-            fn __sonic_foreign_key<T: ::sonic_core::Table, V>(
-                column: ::sonic_core::Column<T, V>,
-            ) -> (&'static ::sonic_core::TableDef, &'static ::sonic_core::ColumnDef) {
+            fn __sonic_foreign_key<T: ::sonic_db_core::Table, V>(
+                column: ::sonic_db_core::Column<T, V>,
+            ) -> (&'static ::sonic_db_core::TableDef, &'static ::sonic_db_core::ColumnDef) {
                 (T::DEF, column.def())
             }
 
             #(#kind_asserts)*
 
             #[automatically_derived]
-            impl ::sonic_core::Table for #ident #bounds {
-                const DEF: &'static ::sonic_core::TableDef = &::sonic_core::TableDef {
+            impl ::sonic_db_core::Table for #ident #bounds {
+                const DEF: &'static ::sonic_db_core::TableDef = &::sonic_db_core::TableDef {
                     name: #table,
                     rust_name: #rust_name,
                     columns: &[#(#column_defs),*],
@@ -98,8 +98,8 @@ pub fn expand(cont: &Container) -> TokenStream {
 
                 fn encode_into(
                     &self,
-                    out: &mut ::std::vec::Vec<::sonic_core::Value>,
-                ) -> ::core::result::Result<(), ::sonic_core::Error> {
+                    out: &mut ::std::vec::Vec<::sonic_db_core::Value>,
+                ) -> ::core::result::Result<(), ::sonic_db_core::Error> {
                     out.reserve(#count);
                     #(out.push(#values?);)*
                     ::core::result::Result::Ok(())
@@ -108,10 +108,10 @@ pub fn expand(cont: &Container) -> TokenStream {
                 fn column_value(
                     &self,
                     index: usize,
-                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
                     match index {
                         #(#indexes => #values,)*
-                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -119,14 +119,14 @@ pub fn expand(cont: &Container) -> TokenStream {
                 }
 
                 fn decode(
-                    row: &mut [::sonic_core::Value],
-                ) -> ::core::result::Result<Self, ::sonic_core::Error> {
+                    row: &mut [::sonic_db_core::Value],
+                ) -> ::core::result::Result<Self, ::sonic_db_core::Error> {
                     const COLUMNS: [&str; #count] = [#(#names),*];
                     if row.len() < #count {
-                        return ::core::result::Result::Err(::sonic_core::Error::decode(
+                        return ::core::result::Result::Err(::sonic_db_core::Error::decode(
                             #table,
                             COLUMNS[row.len()],
-                            ::sonic_core::ConvertError::new(
+                            ::sonic_db_core::ConvertError::new(
                                 ::std::format!("a row of {} values", #count),
                                 ::std::format!("a row of {} values", row.len()),
                             ),
@@ -139,11 +139,11 @@ pub fn expand(cont: &Container) -> TokenStream {
 
                 fn column_from_value(
                     index: usize,
-                    value: ::sonic_core::Value,
-                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                    value: ::sonic_db_core::Value,
+                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
                     match index {
                         #(#check_indexes => #checks,)*
-                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -152,11 +152,11 @@ pub fn expand(cont: &Container) -> TokenStream {
 
                 fn column_from_json(
                     index: usize,
-                    json: &::sonic_core::__private::serde_json::Value,
-                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::Error> {
+                    json: &::sonic_db_core::__private::serde_json::Value,
+                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
                     match index {
                         #(#check_indexes => #json_checks,)*
-                        _ => ::core::result::Result::Err(::sonic_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -183,8 +183,10 @@ fn column_def(c: &ColumnModel) -> TokenStream {
         Source::Field => {
             let a = c.attrs().expect("a column field");
             let ty = c.field.ty;
-            let sql_type = quote_spanned!(ty.span()=> <#ty as ::sonic_core::ColumnType>::SQL_TYPE);
-            let nullable = quote_spanned!(ty.span()=> <#ty as ::sonic_core::ColumnType>::NULLABLE);
+            let sql_type =
+                quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::SQL_TYPE);
+            let nullable =
+                quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::NULLABLE);
             let primary_key = a.primary_key.is_some();
             let unique = a.unique;
             let indexed = a.index;
@@ -198,15 +200,15 @@ fn column_def(c: &ColumnModel) -> TokenStream {
                     // another type than this column's, a compile error at `references = ..`.
                     let target_fn = quote_spanned! {path.span()=>
                         || {
-                            let column: ::sonic_core::Column<
+                            let column: ::sonic_db_core::Column<
                                 _,
-                                <#ty as ::sonic_core::ColumnType>::Operand,
+                                <#ty as ::sonic_db_core::ColumnType>::Operand,
                             > = #path;
                             __sonic_foreign_key(column)
                         }
                     };
                     quote! {
-                        ::core::option::Option::Some(::sonic_core::ForeignKey {
+                        ::core::option::Option::Some(::sonic_db_core::ForeignKey {
                             target: #target_fn,
                             on_delete: #on_delete,
                         })
@@ -214,7 +216,7 @@ fn column_def(c: &ColumnModel) -> TokenStream {
                 }
             };
             quote! {
-                ::sonic_core::ColumnDef {
+                ::sonic_db_core::ColumnDef {
                     name: #name,
                     field: #field,
                     sql_type: #sql_type,
@@ -235,17 +237,17 @@ fn column_def(c: &ColumnModel) -> TokenStream {
                 quote!(Updated)
             };
             quote! {
-                ::sonic_core::ColumnDef {
+                ::sonic_db_core::ColumnDef {
                     name: #name,
                     field: #field,
-                    sql_type: ::sonic_core::SqlType::Integer,
+                    sql_type: ::sonic_db_core::SqlType::Integer,
                     nullable: false,
                     primary_key: false,
                     unique: false,
                     indexed: false,
                     default: ::core::option::Option::Some(#AUDIT_DEFAULT),
                     references: ::core::option::Option::None,
-                    audit: ::core::option::Option::Some(::sonic_core::AuditRole::#role),
+                    audit: ::core::option::Option::Some(::sonic_db_core::AuditRole::#role),
                 }
             }
         }
@@ -257,7 +259,7 @@ fn operand(c: &ColumnModel) -> TokenStream {
     match c.source {
         Source::Field => {
             let ty = c.field.ty;
-            quote!(<#ty as ::sonic_core::ColumnType>::Operand)
+            quote!(<#ty as ::sonic_db_core::ColumnType>::Operand)
         }
         _ => quote!(i64),
     }
@@ -270,7 +272,7 @@ fn relation_def(
 ) -> TokenStream {
     let name = &field.name;
     let ty = field.ty;
-    let target = quote_spanned!(ty.span()=> <#ty as ::sonic_core::RelationSlot>::Target);
+    let target = quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::RelationSlot>::Target);
     let (kind, many) = match rel.kind {
         Some((RelationKind::Many, _)) => (quote!(Many), true),
         _ => (quote!(One), false),
@@ -294,18 +296,18 @@ fn relation_def(
             // The annotated binding checks that both ends hold the same type of value.
             quote_spanned! {remote.span()=>
                 || {
-                    let column: ::sonic_core::Column<#target, #operand> = <#target>::#handle;
+                    let column: ::sonic_db_core::Column<#target, #operand> = <#target>::#handle;
                     column.index()
                 }
             }
         }
-        None => quote!(|| <#target as ::sonic_core::Table>::DEF.primary_key),
+        None => quote!(|| <#target as ::sonic_db_core::Table>::DEF.primary_key),
     };
     quote! {
-        ::sonic_core::RelationDef {
+        ::sonic_db_core::RelationDef {
             name: #name,
-            kind: ::sonic_core::RelationKind::#kind,
-            target: || <#target as ::sonic_core::Table>::DEF,
+            kind: ::sonic_db_core::RelationKind::#kind,
+            target: || <#target as ::sonic_db_core::Table>::DEF,
             local: #local_index,
             remote: #remote,
         }
@@ -321,11 +323,11 @@ fn kind_assert(field: &ast::Field, rel: &crate::internals::attr::Relation) -> To
     };
     let (cond, msg) = match kind {
         RelationKind::Many => (
-            quote_spanned!(kw.span()=> <#ty as ::sonic_core::RelationSlot>::MANY),
+            quote_spanned!(kw.span()=> <#ty as ::sonic_db_core::RelationSlot>::MANY),
             "`#[relation(many)]` needs a field of type `Option<Vec<T>>`",
         ),
         RelationKind::One => (
-            quote_spanned!(kw.span()=> !<#ty as ::sonic_core::RelationSlot>::MANY),
+            quote_spanned!(kw.span()=> !<#ty as ::sonic_db_core::RelationSlot>::MANY),
             "`#[relation(one)]` needs a field of type `Option<Box<T>>`",
         ),
     };
@@ -343,17 +345,17 @@ fn encode(table: &str, c: &ColumnModel) -> TokenStream {
             let ty = c.field.ty;
             let call = quote_spanned!(ty.span()=> __sonic_encode::<#ty>(&self.#member));
             quote! {
-                #call.map_err(|e| ::sonic_core::Error::encode(#table, #name, e))
+                #call.map_err(|e| ::sonic_db_core::Error::encode(#table, #name, e))
             }
         }
         Source::AuditCreated => quote! {
-            ::core::result::Result::<_, ::sonic_core::Error>::Ok(
-                ::sonic_core::Value::Integer(self.#member.created_on)
+            ::core::result::Result::<_, ::sonic_db_core::Error>::Ok(
+                ::sonic_db_core::Value::Integer(self.#member.created_on)
             )
         },
         Source::AuditUpdated => quote! {
-            ::core::result::Result::<_, ::sonic_core::Error>::Ok(
-                ::sonic_core::Value::Integer(self.#member.updated_on)
+            ::core::result::Result::<_, ::sonic_db_core::Error>::Ok(
+                ::sonic_db_core::Value::Integer(self.#member.updated_on)
             )
         },
     }
@@ -376,7 +378,7 @@ fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
         quote!(__sonic_check::<#ty>(value))
     };
     quote! {
-        #call.map_err(|e| ::sonic_core::Error::encode(#table, #name, e))
+        #call.map_err(|e| ::sonic_db_core::Error::encode(#table, #name, e))
     }
 }
 
@@ -389,7 +391,7 @@ fn decode_field(table: &str, columns: &[ColumnModel], field: &ast::Field) -> Tok
         let name = &c.name;
         quote! {
             __sonic_decode::<#ty>(::core::mem::take(&mut row[#index]))
-                .map_err(|e| ::sonic_core::Error::decode(#table, #name, e))?
+                .map_err(|e| ::sonic_db_core::Error::decode(#table, #name, e))?
         }
     };
     let of_field = columns
@@ -405,7 +407,7 @@ fn decode_field(table: &str, columns: &[ColumnModel], field: &ast::Field) -> Tok
             let created = take(of_field[0], quote!(i64));
             let updated = take(of_field[1], quote!(i64));
             let literal = quote_spanned! {ty.span()=>
-                ::sonic_core::Audit { created_on: #created, updated_on: #updated }
+                ::sonic_db_core::Audit { created_on: #created, updated_on: #updated }
             };
             quote!(#member: #literal)
         }

@@ -24,31 +24,31 @@ pub fn expand(input: &TextEnum) -> TokenStream {
         #[allow(unused_qualifications, clippy::all)]
         const _: () = {
             #[automatically_derived]
-            impl ::sonic_core::ToValue for #ident {
+            impl ::sonic_db_core::ToValue for #ident {
                 fn to_value(
                     &self,
-                ) -> ::core::result::Result<::sonic_core::Value, ::sonic_core::ConvertError> {
+                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
                     let text: &'static str = match self {
                         #(#ident::#idents => #texts,)*
                     };
-                    ::core::result::Result::Ok(::sonic_core::Value::Text(
+                    ::core::result::Result::Ok(::sonic_db_core::Value::Text(
                         ::std::string::String::from(text),
                     ))
                 }
             }
 
             #[automatically_derived]
-            impl ::sonic_core::FromValue for #ident {
+            impl ::sonic_db_core::FromValue for #ident {
                 fn from_value(
-                    value: ::sonic_core::Value,
-                ) -> ::core::result::Result<Self, ::sonic_core::ConvertError> {
-                    if let ::sonic_core::Value::Text(text) = &value {
+                    value: ::sonic_db_core::Value,
+                ) -> ::core::result::Result<Self, ::sonic_db_core::ConvertError> {
+                    if let ::sonic_db_core::Value::Text(text) = &value {
                         match text.as_str() {
                             #(#texts => return ::core::result::Result::Ok(#ident::#idents),)*
                             _ => {}
                         }
                     }
-                    ::core::result::Result::Err(::sonic_core::ConvertError::new(
+                    ::core::result::Result::Err(::sonic_db_core::ConvertError::new(
                         #expected,
                         value.describe(),
                     ))
@@ -56,8 +56,8 @@ pub fn expand(input: &TextEnum) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl ::sonic_core::ColumnType for #ident {
-                const SQL_TYPE: ::sonic_core::SqlType = ::sonic_core::SqlType::Text;
+            impl ::sonic_db_core::ColumnType for #ident {
+                const SQL_TYPE: ::sonic_db_core::SqlType = ::sonic_db_core::SqlType::Text;
                 type Operand = Self;
             }
         };

@@ -96,7 +96,7 @@ fn check_audit(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
         if !is_audit {
             cx.error_spanned_by(
                 field.ty,
-                "`#[audit]` expects a field of type `sonic_core::Audit` \
+                "`#[audit]` expects a field of type `sonic_db_core::Audit` \
                  (`created_on` and `updated_on`, Unix milliseconds)",
             );
         }

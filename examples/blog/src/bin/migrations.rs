@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use sonic_core::migrate::{MigrateError, Migrations};
+use sonic_db_core::migrate::{MigrateError, Migrations};
 use sonic_example_blog::migrations::{schema, WORKER_MIGRATIONS};
 
 fn main() -> ExitCode {

@@ -9,7 +9,7 @@
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
-use sonic_core::{SqlType, Table, Value};
+use sonic_db_core::{SqlType, Table, Value};
 
 use super::error::ApiError;
 

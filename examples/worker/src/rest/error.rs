@@ -4,7 +4,7 @@
 //! JSON, a field, a query parameter, a value that cannot be stored) is a 4xx and is detected
 //! before anything is written; a 5xx means the server or the database failed.
 
-use sonic_core::Error;
+use sonic_db_core::Error;
 
 /// A failed request: the HTTP status and what to tell the client.
 #[derive(Debug, Clone, PartialEq, Eq)]

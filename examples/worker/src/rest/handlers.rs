@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
-use sonic_core::query::Op;
-use sonic_core::{Db, Filter, Found, FromValue, Source, SqlType, Table, ToValue, Value};
+use sonic_db_core::query::Op;
+use sonic_db_core::{Db, Filter, Found, FromValue, Source, SqlType, Table, ToValue, Value};
 
 use super::body::{expect_object, merged_record, new_record, parse_json};
 use super::error::ApiError;
@@ -145,7 +145,7 @@ pub async fn update<T: Resource>(
     match db.update(&record).await {
         Ok(updated) => Reply::json(200, &DataBody { data: &updated }),
         // Deleted between the read and the write.
-        Err(sonic_core::Error::NotFound { .. }) => Err(missing::<T>(id)),
+        Err(sonic_db_core::Error::NotFound { .. }) => Err(missing::<T>(id)),
         Err(e) => Err(e.into()),
     }
 }

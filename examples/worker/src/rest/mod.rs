@@ -23,7 +23,7 @@
 //! Why it is built this way:
 //! - **One generic set of handlers** ([`handlers`]) over any [`Resource`] (a
 //!   `#[derive(Table)]` struct that serde reads and writes), so a table is served by adding
-//!   one line to [`handle`] and a short `impl Resource`. The table's [`sonic_core::TableDef`]
+//!   one line to [`handle`] and a short `impl Resource`. The table's [`sonic_db_core::TableDef`]
 //!   is the single description of what a request may name.
 //! - **Independent of the `worker` crate**: [`handle`] takes an [`ApiRequest`] and returns a
 //!   [`Reply`], so the whole API is unit-tested natively on SQLite + in-memory KV
@@ -31,7 +31,7 @@
 //!   `worker::Response`.
 //! - **Sonic routes the reads**: a record by id goes through `Db::find_with_source` (KV, else
 //!   D1 then KV), everything else reads D1; every write goes to D1 first, then writes the
-//!   stored row through to KV (see `sonic_core::cache` for the guarantee).
+//!   stored row through to KV (see `sonic_db_core::cache` for the guarantee).
 
 // A panic kills the Worker's wasm instance, with every request it is serving: no code path
 // here may panic.
@@ -53,7 +53,7 @@ pub mod params;
 pub mod resource;
 
 use serde::Serialize;
-use sonic_core::Db;
+use sonic_db_core::Db;
 use sonic_example_blog::schema::{Comment, Post, User};
 
 pub use error::ApiError;

@@ -7,8 +7,8 @@
 //! Unknown parameters are refused rather than ignored, so that a typo (`limt=5`) is a 400
 //! instead of a silently different result.
 
-use sonic_core::query::{and, or, Include, Op};
-use sonic_core::{Filter, Order};
+use sonic_db_core::query::{and, or, Include, Op};
+use sonic_db_core::{Filter, Order};
 
 use super::error::ApiError;
 use super::resource::Resource;

@@ -10,8 +10,8 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sonic_core::query::Include;
-use sonic_core::Table;
+use sonic_db_core::query::Include;
+use sonic_db_core::Table;
 use sonic_example_blog::schema::{Comment, Post, User};
 
 /// How [`Resource::RELATIONS`] builds the eager load of one `?with=` name.
