@@ -84,7 +84,6 @@ pub mod tables;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sonic_db_core::ddl::quote_ident;
 use sonic_db_core::{Db, FixedClock, Statement};
 
 pub use sabotage::{Sabotage, SabotagedKv, SabotagedSql};
@@ -317,7 +316,7 @@ async fn create_tables(db: &Db) -> Result<(), String> {
 
 async fn drop_tables(db: &Db) -> Result<(), String> {
     for name in tables::table_names() {
-        let sql = format!("DROP TABLE IF EXISTS {}", quote_ident(name));
+        let sql = format!("DROP TABLE IF EXISTS {}", quoted(name));
         db.sql(sql.clone()).run().await.step(format!("`{sql}`"))?;
     }
     Ok(())
@@ -327,7 +326,7 @@ async fn drop_tables(db: &Db) -> Result<(), String> {
 async fn empty_tables(db: &Db) -> Result<(), String> {
     let statements: Vec<Statement> = tables::table_names()
         .into_iter()
-        .map(|name| Statement::new(format!("DELETE FROM {}", quote_ident(name)), Vec::new()))
+        .map(|name| Statement::new(format!("DELETE FROM {}", quoted(name)), Vec::new()))
         .collect();
     db.backend()
         .batch(&statements)
@@ -350,4 +349,9 @@ fn base36(n: i64) -> String {
     }
     out.reverse();
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// A table name of the suite's own schema as a quoted identifier (its names hold no `"`).
+fn quoted(name: &str) -> String {
+    format!("\"{name}\"")
 }

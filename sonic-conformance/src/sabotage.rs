@@ -24,7 +24,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sonic_db_core::db::MaybeSendSync;
+use sonic_db_core::backend::MaybeSendSync;
 use sonic_db_core::kv::{KvListOptions, KvListPage, KvPutOptions};
 use sonic_db_core::{Capabilities, KvBackend, QueryResult, Result, SqlBackend, Statement, Value};
 

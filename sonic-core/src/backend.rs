@@ -188,6 +188,22 @@ impl Capabilities {
     }
 }
 
+/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
+/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
+/// `Send`; natively an async runtime may move futures between threads).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSendSync: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
+
+/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
+/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
+/// `Send`; natively an async runtime may move futures between threads).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSendSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSendSync for T {}
+
 /// A SQL database Sonic can run statements on.
 ///
 /// On wasm32 the futures are not `Send` (JavaScript promises), elsewhere they are.

@@ -3,35 +3,16 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
-use crate::cache::{CacheConfig, Found, KvCache, Source, WriteTicket};
+use crate::backend::{Capabilities, MaybeSendSync, QueryResult, SqlBackend, Statement};
+use crate::cache::{CacheConfig, KvCache, WriteTicket};
 use crate::clock::{Clock, SystemClock};
-use crate::convert::ToValue;
-use crate::ddl::Schema;
+use crate::schema::Schema;
 use crate::error::{Error, Result};
+use crate::sql::check_batch;
 use crate::kv::KvBackend;
-use crate::query::cascade::{DeleteWrite, ForeignKeys};
-use crate::query::{
-    self, check_batch, decode_rows, CmpOp, DeleteWhere, Expr, Filter, RawQuery, Select, UpdateWhere,
-};
+use crate::schema::ForeignKeys;
 use crate::schema::Table;
 use crate::value::Value;
-
-/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
-/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
-/// `Send`; natively an async runtime may move futures between threads).
-#[cfg(not(target_arch = "wasm32"))]
-pub trait MaybeSendSync: Send + Sync {}
-#[cfg(not(target_arch = "wasm32"))]
-impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
-
-/// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
-/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
-/// `Send`; natively an async runtime may move futures between threads).
-#[cfg(target_arch = "wasm32")]
-pub trait MaybeSendSync {}
-#[cfg(target_arch = "wasm32")]
-impl<T: ?Sized> MaybeSendSync for T {}
 
 /// A shared SQL backend.
 #[cfg(not(target_arch = "wasm32"))]
@@ -184,7 +165,7 @@ impl Db {
 
     /// [`write_ticket`](Db::write_ticket) for a write of these records: their primary keys are
     /// only computed when `T` is cached (a `Value` per record, for nothing otherwise).
-    fn write_ticket_for<T: Table>(&self, records: &[T]) -> Option<WriteTicket<'_>> {
+    pub(crate) fn write_ticket_for<T: Table>(&self, records: &[T]) -> Option<WriteTicket<'_>> {
         let cache = self.cache.as_ref().filter(|c| c.caches::<T>())?;
         Some(cache.begin_write(T::DEF, &primary_keys(records)))
     }
@@ -207,126 +188,6 @@ impl Db {
     /// The current time of this database's clock, in Unix milliseconds.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
-    }
-
-    /// A select of `T` records.
-    pub fn select<T: Table>(&self) -> Select<'_, T> {
-        Select::new(self)
-    }
-
-    /// The record with this primary key, if any: from KV when it is cached there, else from
-    /// SQL (then cached). See [`find_with_source`](Db::find_with_source).
-    pub async fn find<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
-        Ok(self.find_with_source(id).await?.map(|found| found.record))
-    }
-
-    /// The record with this primary key and where it was read ([`Source::Kv`] or
-    /// [`Source::D1`]). Without a cache, or for tables not cached, always SQL.
-    pub async fn find_with_source<T: Table>(
-        &self,
-        id: impl Into<T::PrimaryKey>,
-    ) -> Result<Option<Found<T>>> {
-        let key = key_value::<T>(id.into())?;
-        match &self.cache {
-            Some(cache) => cache.find(&key, || self.find_in_sql(key.clone())).await,
-            None => Ok(self.find_in_sql(key).await?.map(|record| Found {
-                record,
-                source: Source::D1,
-            })),
-        }
-    }
-
-    /// The record with this primary key, read from SQL, bypassing (and not filling) KV.
-    pub async fn find_fresh<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
-        self.find_in_sql(key_value::<T>(id.into())?).await
-    }
-
-    /// `select().filter(<pk>.eq(key))` without `LIMIT 1` (equality on the primary key matches
-    /// one row at most), its text built once per table.
-    async fn find_in_sql<T: Table>(&self, key: Value) -> Result<Option<T>> {
-        let statement = query::find_statement(T::DEF, key, self.capabilities())?;
-        let result = self.execute(&statement).await?;
-        Ok(decode_rows::<T>(result)?.into_iter().next())
-    }
-
-    /// Inserts a record (stamping its audit columns) and returns it as stored.
-    pub async fn insert<T: Table>(&self, record: &T) -> Result<T> {
-        let ticket = self.write_ticket_for(std::slice::from_ref(record));
-        let result = query::insert(self, record).await;
-        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
-        result
-    }
-
-    /// Inserts records and returns them as stored, in order.
-    ///
-    /// However many rows there are, this is atomic: when the backend's parameter limit
-    /// (100 on D1) needs several statements, they run as one batch, and a failing row leaves
-    /// no row behind.
-    pub async fn insert_many<T: Table>(&self, records: &[T]) -> Result<Vec<T>> {
-        let ticket = self.write_ticket_for(records);
-        let result = query::insert_many(self, records).await;
-        finish_rows(ticket, result.as_deref()).await;
-        result
-    }
-
-    /// Rewrites the record with its primary key: every column but the key and `created_on`,
-    /// with `updated_on` stamped. [`Error::NotFound`] if there is no such record.
-    pub async fn update<T: Table>(&self, record: &T) -> Result<T> {
-        let ticket = self.write_ticket_for(std::slice::from_ref(record));
-        let result = query::update(self, record).await;
-        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
-        result
-    }
-
-    /// Inserts the record, or if its primary key exists, updates every column but
-    /// `created_on` (which keeps its first value). Returns the record as stored.
-    pub async fn upsert<T: Table>(&self, record: &T) -> Result<T> {
-        let ticket = self.write_ticket_for(std::slice::from_ref(record));
-        let result = query::upsert(self, record).await;
-        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
-        result
-    }
-
-    /// An update of some columns of the rows matching a filter.
-    pub fn update_where<T: Table>(&self) -> UpdateWhere<'_, T> {
-        UpdateWhere::new(self)
-    }
-
-    /// Deletes the record with this primary key; whether it existed.
-    ///
-    /// With a KV cache, the record's entry is deleted after SQL, and so are the entries of
-    /// the records the database deletes or changes with it through foreign keys
-    /// (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`) — those it knows of: see
-    /// [`Db::with_schema`].
-    pub async fn delete<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<bool> {
-        let key = key_value::<T>(id.into())?;
-        let filter = key_filter::<T>(key.clone());
-        let mut write = DeleteWrite::begin(self, T::DEF, Some(&key), Some(&filter.expr));
-        let result = query::delete::<T>(self, key.clone(), write.take_selects()).await;
-        match &result {
-            Ok((deleted, selected)) => {
-                let deleted = if *deleted {
-                    std::slice::from_ref(&key)
-                } else {
-                    &[][..]
-                };
-                write.finish(Ok(deleted), Ok(selected)).await;
-            }
-            Err(error) => write.finish(Err(error), Err(error)).await,
-        }
-        result.map(|(deleted, _)| deleted)
-    }
-
-    /// A delete of the rows matching a filter. With a KV cache, it deletes the entries of the
-    /// deleted records and of those the foreign keys change with them, as
-    /// [`delete`](Db::delete) does.
-    pub fn delete_where<T: Table>(&self) -> DeleteWhere<'_, T> {
-        DeleteWhere::new(self)
-    }
-
-    /// A raw SQL statement; bind its `?` placeholders with [`RawQuery::bind`].
-    pub fn sql(&self, sql: impl Into<String>) -> RawQuery<'_> {
-        RawQuery::new(self, sql.into())
     }
 
     /// Sends one statement, within the backend's limits.
@@ -393,22 +254,4 @@ pub(crate) async fn finish_rows<T: Table>(
     if let Some(ticket) = ticket {
         ticket.finish_rows(result).await;
     }
-}
-
-fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
-    id.to_value().map_err(|e| {
-        let column = T::DEF
-            .columns
-            .get(T::DEF.primary_key)
-            .map_or("?", |c| c.name);
-        Error::encode(T::DEF.name, column, e)
-    })
-}
-
-fn key_filter<T: Table>(key: Value) -> Filter<T> {
-    Filter::from_expr(Expr::Compare {
-        column: T::DEF.primary_key,
-        op: CmpOp::Eq,
-        value: key,
-    })
 }

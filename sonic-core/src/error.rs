@@ -1,6 +1,6 @@
 //! The one error type of Sonic.
 
-use crate::convert::ConvertError;
+use crate::value::ConvertError;
 
 /// Everything that can go wrong in Sonic.
 ///

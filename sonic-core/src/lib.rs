@@ -9,14 +9,13 @@
 pub mod backend;
 pub mod cache;
 pub mod clock;
-pub mod convert;
 pub mod db;
-pub mod ddl;
 pub mod error;
 pub mod kv;
 pub mod migrate;
 pub mod query;
 pub mod schema;
+pub mod sql;
 #[cfg(feature = "rusqlite")]
 pub mod sqlite;
 #[cfg(feature = "testing")]
@@ -28,9 +27,9 @@ pub use backend::{
 };
 pub use cache::{CacheConfig, Found, KvCache, Source, TableCache};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
+pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub use db::Db;
-pub use ddl::Schema;
+pub use schema::Schema;
 pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
 pub use query::{Filter, Order, Page};

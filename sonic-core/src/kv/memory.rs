@@ -5,8 +5,8 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    check_bulk_len, validate_key, KvBackend, KvKey, KvListOptions, KvListPage, KvPutOptions,
-    MAX_LIST_LIMIT, MAX_METADATA_BYTES, MAX_VALUE_BYTES, MIN_TTL_SECS,
+    check_bulk_keys, check_put, list_limit, validate_key, KvBackend, KvKey, KvListOptions,
+    KvListPage, KvPutOptions,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -174,33 +174,23 @@ impl MemoryKv {
     }
 }
 
-fn expiry_ms(options: &KvPutOptions, now_ms: i64) -> Result<Option<i64>> {
-    let now_s = now_ms.div_euclid(1000);
-    let mut expires: Option<i64> = None;
-    if let Some(ttl) = options.expiration_ttl {
-        if ttl < MIN_TTL_SECS {
-            return Err(Error::Kv(format!(
-                "expiration TTL of {ttl} s is below the minimum of {MIN_TTL_SECS} s"
-            )));
-        }
-        let ms = i64::try_from(ttl)
+/// When an entry put with `options` at `now_ms` expires (options already checked by
+/// [`check_put`]): the earlier of its TTL and its absolute expiry, in Unix milliseconds.
+fn expiry_ms(options: &KvPutOptions, now_ms: i64) -> Option<i64> {
+    let after_ttl = options.expiration_ttl.map(|ttl| {
+        i64::try_from(ttl)
             .ok()
             .and_then(|t| t.checked_mul(1000))
             .and_then(|t| t.checked_add(now_ms))
-            .unwrap_or(i64::MAX);
-        expires = Some(ms);
+            .unwrap_or(i64::MAX)
+    });
+    let at = options
+        .expiration
+        .map(|at| i64::try_from(at).unwrap_or(i64::MAX).saturating_mul(1000));
+    match (after_ttl, at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
-    if let Some(at) = options.expiration {
-        let at = i64::try_from(at).unwrap_or(i64::MAX);
-        if at.saturating_sub(now_s) < MIN_TTL_SECS as i64 {
-            return Err(Error::Kv(format!(
-                "expiration {at} is less than {MIN_TTL_SECS} s in the future (now {now_s})"
-            )));
-        }
-        let ms = at.saturating_mul(1000);
-        expires = Some(expires.map_or(ms, |e| e.min(ms)));
-    }
-    Ok(expires)
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
@@ -212,31 +202,15 @@ impl KvBackend for MemoryKv {
     }
 
     async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
-        check_bulk_len(keys.len())?;
-        for key in keys {
-            validate_key(key)?;
-        }
+        check_bulk_keys(keys)?;
         Ok(keys.iter().map(|k| self.peek(k)).collect())
     }
 
     async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
-        validate_key(key)?;
-        if value.len() > MAX_VALUE_BYTES {
-            return Err(Error::Kv(format!(
-                "value of {} bytes for key `{key}` is larger than {MAX_VALUE_BYTES} bytes (25 MiB)",
-                value.len()
-            )));
-        }
-        if let Some(metadata) = &options.metadata {
-            let len = serde_json::to_vec(metadata)?.len();
-            if len > MAX_METADATA_BYTES {
-                return Err(Error::Kv(format!(
-                    "metadata of {len} bytes for key `{key}` is larger than {MAX_METADATA_BYTES} bytes"
-                )));
-            }
-        }
         let now = self.clock.now_ms();
-        let expires_ms = expiry_ms(options, now)?;
+        let now_secs = u64::try_from(now.div_euclid(1000)).unwrap_or(0);
+        check_put(key, value.len(), options, now_secs)?;
+        let expires_ms = expiry_ms(options, now);
         let mut inner = self.lock();
         Self::check_write_rate(&mut inner, key, now)?;
         inner.entries.insert(
@@ -260,12 +234,7 @@ impl KvBackend for MemoryKv {
     }
 
     async fn list(&self, options: &KvListOptions) -> Result<KvListPage> {
-        let limit = options.limit.unwrap_or(MAX_LIST_LIMIT);
-        if limit == 0 || limit > MAX_LIST_LIMIT {
-            return Err(Error::Kv(format!(
-                "list limit {limit} is outside 1..={MAX_LIST_LIMIT}"
-            )));
-        }
+        let limit = list_limit(options)?;
         let prefix = options.prefix.as_deref().unwrap_or("");
         let now = self.clock.now_ms();
         let inner = self.lock();

@@ -12,26 +12,18 @@
 //! most the first 100 keys, and stale entries survived).
 
 mod memory;
+mod rules;
 
 pub use memory::MemoryKv;
+pub use rules::{
+    check_bulk_keys, check_bulk_len, check_put, list_limit, validate_key, MAX_BULK_GET,
+    MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MAX_VALUE_BYTES, MIN_TTL_SECS,
+};
 
 use crate::error::{Error, Result};
 
-/// Longest key Workers KV accepts, in bytes of UTF-8.
-pub const MAX_KEY_BYTES: usize = 512;
-/// Largest value Workers KV accepts: 25 MiB.
-pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
-/// Largest metadata Workers KV accepts, in bytes of serialised JSON.
-pub const MAX_METADATA_BYTES: usize = 1024;
-/// Shortest expiration TTL Workers KV accepts, in seconds.
-pub const MIN_TTL_SECS: u64 = 60;
-/// Most keys one bulk get may ask for.
-pub const MAX_BULK_GET: usize = 100;
-/// Most keys one list page may return (and the default page size).
-pub const MAX_LIST_LIMIT: usize = 1000;
-
 /// `Send + Sync` off wasm32, nothing on wasm32 (the same bound as SQL backends).
-pub use crate::db::MaybeSendSync;
+pub use crate::backend::MaybeSendSync;
 
 /// Options of a put: when the entry expires and what metadata it carries.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -141,42 +133,6 @@ pub trait KvBackend: MaybeSendSync {
     /// One page of keys. Loop on [`KvListPage::cursor`] until
     /// [`KvListPage::list_complete`], or use [`list_all`].
     async fn list(&self, options: &KvListOptions) -> Result<KvListPage>;
-}
-
-/// Checks a bulk get's size against [`MAX_BULK_GET`].
-pub(crate) fn check_bulk_len(len: usize) -> Result<()> {
-    if len > MAX_BULK_GET {
-        Err(Error::Kv(format!(
-            "bulk get of {len} keys: at most {MAX_BULK_GET} keys per call"
-        )))
-    } else {
-        Ok(())
-    }
-}
-
-/// Checks a key against the platform rules: not empty, not `.` or `..`, at most
-/// [`MAX_KEY_BYTES`] bytes.
-///
-/// ```
-/// use sonic_db_core::kv::validate_key;
-/// assert!(validate_key("sonic:users:1").is_ok());
-/// assert!(validate_key("..").is_err());
-/// assert!(validate_key(&"k".repeat(513)).is_err());
-/// ```
-pub fn validate_key(key: &str) -> Result<()> {
-    if key.is_empty() {
-        return Err(Error::Kv("key is empty".to_string()));
-    }
-    if key == "." || key == ".." {
-        return Err(Error::Kv(format!("key `{key}` is not allowed")));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::Kv(format!(
-            "key of {} bytes is longer than {MAX_KEY_BYTES} bytes",
-            key.len()
-        )));
-    }
-    Ok(())
 }
 
 /// The values of any number of keys, in the order asked, in as few bulk gets as the platform

@@ -39,122 +39,15 @@ use std::collections::{HashMap, HashSet};
 use crate::backend::{Capabilities, QueryResult, Statement};
 use crate::cache::{KvCache, WriteTicket};
 use crate::db::Db;
-use crate::ddl::Schema;
 use crate::error::{Error, Result};
-use crate::query::compile::SqlWriter;
+use crate::sql::writer::{SqlWriter};
 use crate::query::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::schema::{ColumnDef, RelationKind, TableDef};
+use crate::schema::{Edge, ForeignKeys, OnDelete, TableDef};
 use crate::value::Value;
 
 /// `SELECT`s one delete may add to its batch (beyond, the tables are suspect). Each is a query
 /// on D1's per-invocation budget; real schemas need a handful.
 const MAX_SELECTS: usize = 32;
-
-/// What deleting a referenced row does to the rows referencing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnDelete {
-    /// They are deleted too.
-    Cascade,
-    /// Their column is set to `NULL`.
-    SetNull,
-    /// Their column is set to its default.
-    SetDefault,
-}
-
-impl OnDelete {
-    /// The action of an `ON DELETE` clause, if it changes rows (`RESTRICT` and `NO ACTION`
-    /// make the delete fail instead).
-    fn parse(action: &str) -> Option<OnDelete> {
-        let words: Vec<String> = action
-            .split_whitespace()
-            .map(str::to_ascii_uppercase)
-            .collect();
-        match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["CASCADE"] => Some(OnDelete::Cascade),
-            ["SET", "NULL"] => Some(OnDelete::SetNull),
-            ["SET", "DEFAULT"] => Some(OnDelete::SetDefault),
-            _ => None,
-        }
-    }
-}
-
-/// A foreign key whose rows change when the rows it references are deleted.
-#[derive(Debug, Clone, Copy)]
-struct Edge {
-    /// The referencing table.
-    child: &'static TableDef,
-    /// The referencing column (index into `child`).
-    column: usize,
-    /// The referenced column of the parent.
-    referenced: &'static ColumnDef,
-    action: OnDelete,
-}
-
-impl Edge {
-    fn same(&self, other: &Edge) -> bool {
-        self.child.name == other.child.name && self.column == other.column
-    }
-}
-
-/// The foreign keys of `child` that change its rows on a delete, with the table each one
-/// references.
-fn foreign_keys_of(child: &'static TableDef) -> impl Iterator<Item = (&'static str, Edge)> {
-    child
-        .columns
-        .iter()
-        .enumerate()
-        .filter_map(move |(column, def)| {
-            let fk = def.references.as_ref()?;
-            let action = OnDelete::parse(fk.on_delete?)?;
-            let (parent, referenced) = (fk.target)();
-            Some((
-                parent.name,
-                Edge {
-                    child,
-                    column,
-                    referenced,
-                    action,
-                },
-            ))
-        })
-}
-
-/// The foreign-key graph a [`Db`] knows: by referenced table, the foreign keys that change
-/// rows when rows of it are deleted.
-#[derive(Debug, Default)]
-pub(crate) struct ForeignKeys {
-    by_parent: HashMap<&'static str, Vec<Edge>>,
-}
-
-impl ForeignKeys {
-    /// The foreign keys between the tables of `schema`.
-    pub(crate) fn of(schema: &Schema) -> ForeignKeys {
-        let mut by_parent: HashMap<&'static str, Vec<Edge>> = HashMap::new();
-        for &table in schema.tables() {
-            for (parent, edge) in foreign_keys_of(table) {
-                by_parent.entry(parent).or_default().push(edge);
-            }
-        }
-        ForeignKeys { by_parent }
-    }
-
-    /// The foreign keys referencing `parent` that change rows on a delete: the schema's,
-    /// and those of the tables of `parent`'s own `many` relations.
-    fn referencing(&self, parent: &'static TableDef) -> Vec<Edge> {
-        let mut edges = self.by_parent.get(parent.name).cloned().unwrap_or_default();
-        for relation in parent.relations {
-            if relation.kind != RelationKind::Many {
-                continue;
-            }
-            for (target, edge) in foreign_keys_of((relation.target)()) {
-                if target == parent.name && !edges.iter().any(|e| e.same(&edge)) {
-                    edges.push(edge);
-                }
-            }
-        }
-        edges
-    }
-}
 
 /// One step of a path from the deleted table: the rows of `table` that the delete deletes
 /// (or, at the end of a `SET NULL` / `SET DEFAULT` step, changes).

@@ -29,10 +29,10 @@ use std::fmt;
 use foldhash::HashMap;
 
 use crate::backend::Statement;
-use crate::convert::ConvertError;
+use crate::value::ConvertError;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::compile::{column_def, SqlWriter};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::query::json::{self, Json};
 use crate::query::rows::{check_shape, decode_rows};
 use crate::schema::{ColumnDef, Relation, RelationDef, RelationKind, Table, TableDef, TableMemo};

@@ -11,9 +11,10 @@ use std::ops::{BitAnd, BitOr, Not};
 use std::str::FromStr;
 
 use crate::backend::{Capabilities, Statement};
-use crate::convert::{ConvertError, ToValue};
+use crate::value::{ConvertError, ToValue};
 use crate::error::{Error, Result};
-use crate::query::compile::{check_column_value, check_limits, column_def, SqlWriter};
+use crate::sql::limits::{check_column_value, check_statement};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::schema::{Column, ColumnDef, Table, TableDef};
 use crate::value::{SqlType, Value};
 
@@ -815,7 +816,7 @@ pub(crate) fn build_filtered(
             )));
         }
     }
-    check_limits(&statement, capabilities)?;
+    check_statement(&statement, capabilities)?;
     Ok(statement)
 }
 

@@ -75,8 +75,8 @@
 //! # }
 //! ```
 
+mod api;
 pub(crate) mod cascade;
-mod compile;
 mod eager;
 mod filter;
 mod json;
@@ -93,8 +93,6 @@ pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
 pub use write::{DeleteWhere, UpdateWhere};
 
-pub(crate) use compile::check_batch;
-pub(crate) use filter::{CmpOp, Expr};
 pub(crate) use rows::decode_rows;
 pub(crate) use select::find_statement;
 pub(crate) use write::{delete, insert, insert_many, update, upsert};

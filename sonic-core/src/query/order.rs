@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::query::compile::{column_def, SqlWriter};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::schema::{Column, Table, TableDef};
 
 /// Ascending or descending.

@@ -6,7 +6,7 @@
 //! invalidation).
 
 use crate::backend::{QueryResult, Statement};
-use crate::convert::ToValue;
+use crate::value::ToValue;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::rows::decode_by_name;

@@ -5,7 +5,7 @@
 //! misbehaving backend is an error and never an out-of-bounds panic.
 
 use crate::backend::QueryResult;
-use crate::convert::ConvertError;
+use crate::value::ConvertError;
 use crate::error::{Error, Result};
 use crate::schema::{Table, TableDef};
 use crate::value::Value;

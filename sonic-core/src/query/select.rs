@@ -3,7 +3,8 @@
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::compile::{check_column_value, column_def, SqlWriter};
+use crate::sql::limits::{check_column_value};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::query::eager::{
     attach_column, load_joined, merge_include, relation_aliases, Include, ROOT_ALIAS,
 };

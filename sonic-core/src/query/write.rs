@@ -6,11 +6,12 @@
 //! `created_on` once, at insert; `updated_on` at every write.
 
 use crate::backend::{Capabilities, QueryResult, Statement};
-use crate::convert::{ConvertError, ToValue};
+use crate::value::{ConvertError, ToValue};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::query::compile::{check_batch, check_column_value, check_row, column_def, SqlWriter};
+use crate::sql::limits::{check_batch, check_column_value, check_row};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
 use crate::query::rows::decode_rows;
 use crate::schema::{AuditRole, Column, Table, TableDef, TableMemo};

@@ -117,7 +117,7 @@ fn injected(what: &str) -> Error {
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-impl<S: SqlBackend + crate::kv::MaybeSendSync> SqlBackend for FaultySql<S> {
+impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for FaultySql<S> {
     fn capabilities(&self) -> &Capabilities {
         self.inner.capabilities()
     }

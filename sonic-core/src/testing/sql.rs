@@ -130,7 +130,7 @@ impl<S> CountingSql<S> {
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-impl<S: SqlBackend + crate::db::MaybeSendSync> SqlBackend for CountingSql<S> {
+impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for CountingSql<S> {
     fn capabilities(&self) -> &Capabilities {
         self.inner.capabilities()
     }

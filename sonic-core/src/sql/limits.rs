@@ -1,144 +1,11 @@
-//! Writing SQL text: identifier quoting, placeholders, and the platform limits every statement
-//! is checked against before it leaves Sonic.
+//! The platform limits every statement is checked against before it leaves Sonic, driven by
+//! the backend's [`Capabilities`]: parameters and SQL length per statement, statements per
+//! batch, the size of each value and row, and the range of exact integers.
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::Value;
-
-/// SQL text under construction and the values bound to its `?` placeholders, in order.
-///
-/// Values only ever enter through [`SqlWriter::param`], so no value can end up in the text
-/// (the one number written into it is a `LIMIT`/`OFFSET` count, [`SqlWriter::count`]).
-#[derive(Debug, Default)]
-pub(crate) struct SqlWriter {
-    sql: String,
-    params: Vec<Value>,
-}
-
-impl SqlWriter {
-    pub(crate) fn new() -> Self {
-        SqlWriter {
-            // Allocated by the first `push`, at the size it needs: a memoized head of a
-            // joined select is longer than a guess would be.
-            sql: String::new(),
-            params: Vec::new(),
-        }
-    }
-
-    /// SQL keywords and punctuation (never data).
-    pub(crate) fn push(&mut self, sql: &str) {
-        if self.sql.capacity() == 0 {
-            // Room for what usually follows the first piece (a WHERE clause, an ORDER BY).
-            self.sql = String::with_capacity(sql.len().max(64) + 96);
-        }
-        self.sql.push_str(sql);
-    }
-
-    /// A quoted identifier.
-    pub(crate) fn ident(&mut self, name: &str) {
-        push_ident(&mut self.sql, name);
-    }
-
-    /// A column, qualified by a table alias when the statement has several scopes.
-    pub(crate) fn column(&mut self, qualifier: Option<&str>, name: &str) {
-        if let Some(q) = qualifier {
-            push_ident(&mut self.sql, q);
-            self.sql.push('.');
-        }
-        push_ident(&mut self.sql, name);
-    }
-
-    /// `"a", "b", …`: every column of the table, in definition order (the order
-    /// [`crate::Table::decode`] expects).
-    pub(crate) fn column_list(&mut self, def: &TableDef, qualifier: Option<&str>) {
-        for (i, column) in def.columns.iter().enumerate() {
-            if i > 0 {
-                self.sql.push_str(", ");
-            }
-            self.column(qualifier, column.name);
-        }
-    }
-
-    /// A placeholder bound to `value`.
-    pub(crate) fn param(&mut self, value: Value) {
-        self.sql.push('?');
-        self.params.push(value);
-    }
-
-    /// A `LIMIT`/`OFFSET` count as an integer literal (clamped to `i64::MAX`): the one number
-    /// Sonic writes into the text. It is a `u64` of the typed API, never text from outside, and
-    /// SQLite plans a literal LIMIT once, whereas a bound one re-prepares the statement at every
-    /// rebind. The text then varies with the count; the statement cache holds one entry per
-    /// distinct count (a handful in practice: page sizes, `1` for `first`).
-    pub(crate) fn count(&mut self, n: u64) {
-        // Digits by hand: cheaper than `fmt` on a path every `first()` takes.
-        let mut n = count_literal(n).unsigned_abs();
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &digit in &digits[start..] {
-            self.sql.push(char::from(digit));
-        }
-    }
-
-    /// `?, ?, ?` bound to `values`.
-    pub(crate) fn params(&mut self, values: impl IntoIterator<Item = Value>) {
-        for (i, value) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.sql.push_str(", ");
-            }
-            self.param(value);
-        }
-    }
-
-    /// Parameters bound so far.
-    pub(crate) fn param_count(&self) -> usize {
-        self.params.len()
-    }
-
-    pub(crate) fn finish(self) -> Statement {
-        Statement {
-            sql: self.sql,
-            params: self.params,
-        }
-    }
-}
-
-/// Appends `name` as a double-quoted identifier, doubling any `"` inside it.
-pub(crate) fn push_ident(out: &mut String, name: &str) {
-    out.push('"');
-    if name.contains('"') {
-        for part in name.split_inclusive('"') {
-            out.push_str(part);
-            if part.ends_with('"') {
-                out.push('"');
-            }
-        }
-    } else {
-        out.push_str(name);
-    }
-    out.push('"');
-}
-
-/// The column at `index`, or an error instead of a panic when a hand-built handle points
-/// outside the table.
-pub(crate) fn column_def(def: &'static TableDef, index: usize) -> Result<&'static ColumnDef> {
-    def.columns.get(index).ok_or_else(|| {
-        Error::InvalidQuery(format!(
-            "table `{}` has {} columns; there is no column number {index}",
-            def.name,
-            def.columns.len()
-        ))
-    })
-}
 
 /// Refuses a statement the backend would refuse, before it is sent: D1 rejects more than 100
 /// parameters or 100 KB of SQL, and a refusal inside a batch would waste the round trip.
@@ -146,7 +13,7 @@ pub(crate) fn column_def(def: &'static TableDef, index: usize) -> Result<&'stati
 /// Every bound value is checked too (its size, and for integers the exact range), by its
 /// position: the builders check the values they bind for a column first, naming it
 /// ([`check_column_value`]); this catches the rest (raw SQL, `LIMIT`s, JSON lists).
-pub(crate) fn check_limits(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
+pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
     if statement.params.len() > capabilities.max_params {
         return Err(Error::Limit(format!(
             "a statement would bind {} parameters; the backend allows {}",
@@ -195,7 +62,7 @@ fn value_problem(value: &Value, capabilities: &Capabilities) -> Option<String> {
     }
 }
 
-/// Refuses a value bound for `column` that the backend cannot take (see [`check_limits`]),
+/// Refuses a value bound for `column` that the backend cannot take (see [`check_statement`]),
 /// naming the table and column.
 pub(crate) fn check_column_value(
     table: &TableDef,
@@ -270,7 +137,7 @@ pub(crate) fn record_size(row: &[Value]) -> usize {
 }
 
 /// Refuses a batch with more statements than the backend runs atomically.
-pub(crate) fn check_batch(statements: &[Statement], capabilities: &Capabilities) -> Result<()> {
+pub fn check_batch(statements: &[Statement], capabilities: &Capabilities) -> Result<()> {
     if statements.len() > capabilities.max_batch_statements {
         return Err(Error::Limit(format!(
             "the work needs {} statements in one atomic batch; the backend allows {}",
@@ -280,31 +147,13 @@ pub(crate) fn check_batch(statements: &[Statement], capabilities: &Capabilities)
     }
     statements
         .iter()
-        .try_for_each(|s| check_limits(s, capabilities))
-}
-
-/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers, so counts beyond
-/// `i64::MAX` are clamped to it, which changes nothing (no table holds 2^63 rows).
-pub(crate) fn count_literal(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+        .try_for_each(|s| check_statement(s, capabilities))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers_are_quoted_and_escaped() {
-        let mut out = String::new();
-        push_ident(&mut out, r#"we"ird""name"#);
-        assert_eq!(out, r#""we""ird""""name""#);
-        out.clear();
-        push_ident(&mut out, "plain");
-        assert_eq!(out, r#""plain""#);
-        out.clear();
-        push_ident(&mut out, r#"""#);
-        assert_eq!(out, r#""""""#);
-    }
+    use crate::sql::writer::{count_literal, SqlWriter};
 
     #[test]
     fn record_sizes_follow_the_sqlite_file_format() {

@@ -27,7 +27,7 @@
 //! # What is generated
 //!
 //! - A new table: `CREATE TABLE` and its indexes, exactly as in the full DDL
-//!   ([`crate::ddl::Schema::to_sql`]); so the first migration is the full DDL.
+//!   ([`crate::schema::Schema::to_sql`]); so the first migration is the full DDL.
 //! - A new column: `ALTER TABLE … ADD COLUMN …` (SQLite appends it, whatever its position in
 //!   the struct). SQLite refuses some columns there, and Sonic reports them instead of
 //!   writing a migration that fails: a `NOT NULL` column without a default
@@ -46,7 +46,7 @@
 //! Nothing changed: no file is written.
 //!
 //! ```
-//! use sonic_db_core::ddl::{ColumnSnapshot, SchemaSnapshot, TableSnapshot};
+//! use sonic_db_core::migrate::{ColumnSnapshot, SchemaSnapshot, TableSnapshot};
 //! use sonic_db_core::migrate::{diff_sql, DiffOptions};
 //!
 //! let column = |name: &str, nullable| ColumnSnapshot {
@@ -77,7 +77,12 @@
 
 use std::collections::HashSet;
 
-use crate::ddl::{quote_ident, script, ColumnSnapshot, SchemaSnapshot, TableSnapshot};
+mod ddl;
+
+pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
+
+use crate::sql::writer::quote_ident;
+use ddl::script;
 
 /// Why a migration could not be generated (or written).
 #[derive(Debug, thiserror::Error)]
@@ -479,7 +484,8 @@ mod fs {
     use std::path::{Path, PathBuf};
 
     use super::{diff_sql, file_stem, DiffOptions, MigrateError};
-    use crate::ddl::{Schema, SchemaSnapshot};
+    use super::SchemaSnapshot;
+    use crate::schema::Schema;
 
     /// A `migrations` directory: writes the next migration from the schema.
     ///
@@ -634,7 +640,6 @@ mod fs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ddl::{IndexSnapshot, ReferenceSnapshot};
 
     fn col(name: &str, sql_type: &str, nullable: bool) -> ColumnSnapshot {
         ColumnSnapshot {

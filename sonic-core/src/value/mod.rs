@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use crate::convert::ConvertError;
+mod convert;
+
+pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 
 /// A value as SQLite (and D1) store it.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -66,93 +66,12 @@
 //! );
 //! ```
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{AuditRole, RelationKind, Table, TableDef};
-
-/// An ordered set of tables: the unit that DDL and migrations are generated for.
-#[derive(Debug, Clone, Default)]
-pub struct Schema {
-    tables: Vec<&'static TableDef>,
-}
+use crate::schema::{AuditRole, RelationKind, Schema, TableDef};
+use crate::sql::writer::quote_ident;
 
 impl Schema {
-    /// An empty schema.
-    pub fn new() -> Self {
-        Schema::default()
-    }
-
-    /// Adds a table (a second table of the same name is ignored).
-    pub fn table<T: Table>(self) -> Self {
-        self.table_def(T::DEF)
-    }
-
-    /// Adds a table by its definition (a second table of the same name is ignored).
-    pub fn table_def(mut self, def: &'static TableDef) -> Self {
-        if !self.tables.iter().any(|t| t.name == def.name) {
-            self.tables.push(def);
-        }
-        self
-    }
-
-    /// The tables in the order they were added.
-    pub fn tables(&self) -> &[&'static TableDef] {
-        &self.tables
-    }
-
-    /// The table with this SQL name.
-    pub fn get(&self, name: &str) -> Option<&'static TableDef> {
-        self.tables.iter().copied().find(|t| t.name == name)
-    }
-
-    /// The tables in creation order: each after the tables it refers to, where that is
-    /// possible (tables in a reference cycle keep the order they were added in).
-    pub fn ordered_tables(&self) -> Vec<&'static TableDef> {
-        let deps: Vec<HashSet<&'static str>> =
-            self.tables.iter().map(|t| self.dependencies(t)).collect();
-        let mut done: HashSet<&'static str> = HashSet::new();
-        let mut out = Vec::with_capacity(self.tables.len());
-        let mut remaining: Vec<usize> = (0..self.tables.len()).collect();
-        while !remaining.is_empty() {
-            let pick = remaining
-                .iter()
-                .position(|&i| deps[i].iter().all(|d| done.contains(d)))
-                .unwrap_or(0);
-            let i = remaining.remove(pick);
-            done.insert(self.tables[i].name);
-            out.push(self.tables[i]);
-        }
-        out
-    }
-
-    /// The tables of this schema that `table` refers to (itself excluded).
-    fn dependencies(&self, table: &TableDef) -> HashSet<&'static str> {
-        let mut deps = HashSet::new();
-        for column in table.columns {
-            if let Some(fk) = &column.references {
-                deps.insert((fk.target)().0.name);
-            }
-        }
-        for rel in table.relations {
-            if rel.kind == RelationKind::One {
-                deps.insert((rel.target)().name);
-            }
-        }
-        // A `many` relation elsewhere whose remote column lives in this table.
-        for other in &self.tables {
-            for rel in other.relations {
-                if rel.kind == RelationKind::Many && (rel.target)().name == table.name {
-                    deps.insert(other.name);
-                }
-            }
-        }
-        deps.remove(table.name);
-        deps.retain(|d| self.get(d).is_some());
-        deps
-    }
-
     /// The index of column `column` of `table` (if it is not already the primary key or
     /// unique), as part of this schema.
     fn want_index(&self, wanted: &mut Vec<(&'static str, usize)>, table: &TableDef, column: usize) {
@@ -172,7 +91,7 @@ impl Schema {
     pub fn snapshot(&self) -> SchemaSnapshot {
         // (table, column index) pairs that need an index.
         let mut wanted: Vec<(&'static str, usize)> = Vec::new();
-        for table in &self.tables {
+        for table in self.tables() {
             for (i, column) in table.columns.iter().enumerate() {
                 if column.indexed || column.references.is_some() {
                     self.want_index(&mut wanted, table, i);
@@ -232,15 +151,6 @@ pub(crate) fn script(statements: &[String]) -> String {
         out.push_str(";\n");
     }
     out
-}
-
-/// Quotes an SQL identifier: `users` → `"users"`, `a"b` → `"a""b"`.
-///
-/// ```
-/// assert_eq!(sonic_db_core::ddl::quote_ident(r#"a"b"#), r#""a""b""#);
-/// ```
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A serialisable copy of a [`Schema`]: what the migration generator stores in

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::value::{SqlType, Value, F64_EXACT};
+use super::{SqlType, Value, F64_EXACT};
 
 /// Why a value could not be converted: what was expected and what was found.
 ///

@@ -5,9 +5,16 @@
 
 use std::marker::PhantomData;
 
-use crate::convert::{ColumnType, ConvertError};
 use crate::error::Error;
-use crate::value::{SqlType, Value, F64_EXACT};
+use crate::value::{ColumnType, ConvertError, SqlType, Value, F64_EXACT};
+
+mod foreign_keys;
+mod memo;
+mod set;
+
+pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
+pub(crate) use memo::TableMemo;
+pub use set::Schema;
 
 /// A table: one `#[derive(Table)]` struct.
 ///
@@ -130,57 +137,6 @@ impl TableDef {
     /// The index of the column playing this audit role, if the table has `#[audit]`.
     pub fn audit_column(&self, role: AuditRole) -> Option<usize> {
         self.columns.iter().position(|c| c.audit == Some(role))
-    }
-}
-
-/// Values derived from a table definition, computed once per table for the life of the
-/// program (SQL text that depends on the table alone, the cache fingerprint): a `static` of
-/// this type memoizes one kind of value for every table.
-///
-/// Entries are keyed by the address of the `&'static TableDef` and leaked, one per table of
-/// the program. A derived value depends on the definition's contents only, so an address
-/// always maps to the same value (two definitions the compiler merged into one address have
-/// the same contents).
-pub(crate) struct TableMemo<V: 'static> {
-    entries: std::sync::RwLock<Vec<(usize, &'static V)>>,
-}
-
-impl<V: Send + Sync + 'static> TableMemo<V> {
-    /// An empty memo, for a `static`.
-    pub(crate) const fn new() -> Self {
-        TableMemo {
-            entries: std::sync::RwLock::new(Vec::new()),
-        }
-    }
-
-    /// The value for `def`, computed by `init` the first time.
-    pub(crate) fn get(
-        &self,
-        def: &'static TableDef,
-        init: impl FnOnce(&'static TableDef) -> V,
-    ) -> &'static V {
-        self.get_for(def, || init(def))
-    }
-
-    fn get_for<K>(&self, key: &'static K, init: impl FnOnce() -> V) -> &'static V {
-        let address = std::ptr::from_ref(key) as usize;
-        let known = |entries: &[(usize, &'static V)]| {
-            entries
-                .iter()
-                .find(|(a, _)| *a == address)
-                .map(|&(_, value)| value)
-        };
-        // The list only ever grows by whole entries, so a poisoned lock is still consistent.
-        if let Some(value) = known(&self.entries.read().unwrap_or_else(|e| e.into_inner())) {
-            return value;
-        }
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(value) = known(&entries) {
-            return value;
-        }
-        let value: &'static V = Box::leak(Box::new(init()));
-        entries.push((address, value));
-        value
     }
 }
 

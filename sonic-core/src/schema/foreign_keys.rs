@@ -1,0 +1,113 @@
+//! The foreign keys that change rows when the rows they reference are deleted (`ON DELETE
+//! CASCADE`, `SET NULL`, `SET DEFAULT`): what a delete must follow to keep the KV cache
+//! coherent.
+
+use std::collections::HashMap;
+
+use super::{ColumnDef, RelationKind, Schema, TableDef};
+
+/// What deleting a referenced row does to the rows referencing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnDelete {
+    /// They are deleted too.
+    Cascade,
+    /// Their column is set to `NULL`.
+    SetNull,
+    /// Their column is set to its default.
+    SetDefault,
+}
+
+impl OnDelete {
+    /// The action of an `ON DELETE` clause, if it changes rows (`RESTRICT` and `NO ACTION`
+    /// make the delete fail instead).
+    fn parse(action: &str) -> Option<OnDelete> {
+        let words: Vec<String> = action
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect();
+        match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["CASCADE"] => Some(OnDelete::Cascade),
+            ["SET", "NULL"] => Some(OnDelete::SetNull),
+            ["SET", "DEFAULT"] => Some(OnDelete::SetDefault),
+            _ => None,
+        }
+    }
+}
+
+/// A foreign key whose rows change when the rows it references are deleted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Edge {
+    /// The referencing table.
+    pub(crate) child: &'static TableDef,
+    /// The referencing column (index into `child`).
+    pub(crate) column: usize,
+    /// The referenced column of the parent.
+    pub(crate) referenced: &'static ColumnDef,
+    pub(crate) action: OnDelete,
+}
+
+impl Edge {
+    fn same(&self, other: &Edge) -> bool {
+        self.child.name == other.child.name && self.column == other.column
+    }
+}
+
+/// The foreign keys of `child` that change its rows on a delete, with the table each one
+/// references.
+fn foreign_keys_of(child: &'static TableDef) -> impl Iterator<Item = (&'static str, Edge)> {
+    child
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(move |(column, def)| {
+            let fk = def.references.as_ref()?;
+            let action = OnDelete::parse(fk.on_delete?)?;
+            let (parent, referenced) = (fk.target)();
+            Some((
+                parent.name,
+                Edge {
+                    child,
+                    column,
+                    referenced,
+                    action,
+                },
+            ))
+        })
+}
+
+/// The foreign-key graph a [`Db`] knows: by referenced table, the foreign keys that change
+/// rows when rows of it are deleted.
+#[derive(Debug, Default)]
+pub(crate) struct ForeignKeys {
+    by_parent: HashMap<&'static str, Vec<Edge>>,
+}
+
+impl ForeignKeys {
+    /// The foreign keys between the tables of `schema`.
+    pub(crate) fn of(schema: &Schema) -> ForeignKeys {
+        let mut by_parent: HashMap<&'static str, Vec<Edge>> = HashMap::new();
+        for &table in schema.tables() {
+            for (parent, edge) in foreign_keys_of(table) {
+                by_parent.entry(parent).or_default().push(edge);
+            }
+        }
+        ForeignKeys { by_parent }
+    }
+
+    /// The foreign keys referencing `parent` that change rows on a delete: the schema's,
+    /// and those of the tables of `parent`'s own `many` relations.
+    pub(crate) fn referencing(&self, parent: &'static TableDef) -> Vec<Edge> {
+        let mut edges = self.by_parent.get(parent.name).cloned().unwrap_or_default();
+        for relation in parent.relations {
+            if relation.kind != RelationKind::Many {
+                continue;
+            }
+            for (target, edge) in foreign_keys_of((relation.target)()) {
+                if target == parent.name && !edges.iter().any(|e| e.same(&edge)) {
+                    edges.push(edge);
+                }
+            }
+        }
+        edges
+    }
+}

@@ -1,0 +1,9 @@
+//! The SQL compiler: turns queries into [`Statement`](crate::backend::Statement)s. Identifiers
+//! are quoted names from the schema, values are bound parameters, and every statement is
+//! checked against the backend's [`Capabilities`](crate::backend::Capabilities) before it is
+//! sent.
+
+pub(crate) mod limits;
+pub(crate) mod writer;
+
+pub use limits::{check_batch, check_statement};

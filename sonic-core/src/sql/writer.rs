@@ -1,0 +1,172 @@
+//! Writing SQL text: identifier quoting, placeholders and `LIMIT` counts.
+
+use crate::backend::Statement;
+use crate::error::{Error, Result};
+use crate::schema::{ColumnDef, TableDef};
+use crate::value::Value;
+
+/// SQL text under construction and the values bound to its `?` placeholders, in order.
+///
+/// Values only ever enter through [`SqlWriter::param`], so no value can end up in the text
+/// (the one number written into it is a `LIMIT`/`OFFSET` count, [`SqlWriter::count`]).
+#[derive(Debug, Default)]
+pub(crate) struct SqlWriter {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl SqlWriter {
+    pub(crate) fn new() -> Self {
+        SqlWriter {
+            // Allocated by the first `push`, at the size it needs: a memoized head of a
+            // joined select is longer than a guess would be.
+            sql: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// SQL keywords and punctuation (never data).
+    pub(crate) fn push(&mut self, sql: &str) {
+        if self.sql.capacity() == 0 {
+            // Room for what usually follows the first piece (a WHERE clause, an ORDER BY).
+            self.sql = String::with_capacity(sql.len().max(64) + 96);
+        }
+        self.sql.push_str(sql);
+    }
+
+    /// A quoted identifier.
+    pub(crate) fn ident(&mut self, name: &str) {
+        push_ident(&mut self.sql, name);
+    }
+
+    /// A column, qualified by a table alias when the statement has several scopes.
+    pub(crate) fn column(&mut self, qualifier: Option<&str>, name: &str) {
+        if let Some(q) = qualifier {
+            push_ident(&mut self.sql, q);
+            self.sql.push('.');
+        }
+        push_ident(&mut self.sql, name);
+    }
+
+    /// `"a", "b", …`: every column of the table, in definition order (the order
+    /// [`crate::Table::decode`] expects).
+    pub(crate) fn column_list(&mut self, def: &TableDef, qualifier: Option<&str>) {
+        for (i, column) in def.columns.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.column(qualifier, column.name);
+        }
+    }
+
+    /// A placeholder bound to `value`.
+    pub(crate) fn param(&mut self, value: Value) {
+        self.sql.push('?');
+        self.params.push(value);
+    }
+
+    /// A `LIMIT`/`OFFSET` count as an integer literal (clamped to `i64::MAX`): the one number
+    /// Sonic writes into the text. It is a `u64` of the typed API, never text from outside, and
+    /// SQLite plans a literal LIMIT once, whereas a bound one re-prepares the statement at every
+    /// rebind. The text then varies with the count; the statement cache holds one entry per
+    /// distinct count (a handful in practice: page sizes, `1` for `first`).
+    pub(crate) fn count(&mut self, n: u64) {
+        // Digits by hand: cheaper than `fmt` on a path every `first()` takes.
+        let mut n = count_literal(n).unsigned_abs();
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &digit in &digits[start..] {
+            self.sql.push(char::from(digit));
+        }
+    }
+
+    /// `?, ?, ?` bound to `values`.
+    pub(crate) fn params(&mut self, values: impl IntoIterator<Item = Value>) {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.param(value);
+        }
+    }
+
+    /// Parameters bound so far.
+    pub(crate) fn param_count(&self) -> usize {
+        self.params.len()
+    }
+
+    pub(crate) fn finish(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            params: self.params,
+        }
+    }
+}
+
+/// Appends `name` as a double-quoted identifier, doubling any `"` inside it.
+pub(crate) fn push_ident(out: &mut String, name: &str) {
+    out.push('"');
+    if name.contains('"') {
+        for part in name.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
+            }
+        }
+    } else {
+        out.push_str(name);
+    }
+    out.push('"');
+}
+
+/// `name` as a double-quoted identifier: `users` → `"users"`, `a"b` → `"a""b"`.
+pub(crate) fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// The column at `index`, or an error instead of a panic when a hand-built handle points
+/// outside the table.
+pub(crate) fn column_def(def: &'static TableDef, index: usize) -> Result<&'static ColumnDef> {
+    def.columns.get(index).ok_or_else(|| {
+        Error::InvalidQuery(format!(
+            "table `{}` has {} columns; there is no column number {index}",
+            def.name,
+            def.columns.len()
+        ))
+    })
+}
+
+/// A `LIMIT`/`OFFSET` operand: SQLite reads them as signed 64-bit integers, so counts beyond
+/// `i64::MAX` are clamped to it, which changes nothing (no table holds 2^63 rows).
+pub(crate) fn count_literal(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_and_escaped() {
+        let mut out = String::new();
+        push_ident(&mut out, r#"we"ird""name"#);
+        assert_eq!(out, r#""we""ird""""name""#);
+        out.clear();
+        push_ident(&mut out, "plain");
+        assert_eq!(out, r#""plain""#);
+        out.clear();
+        push_ident(&mut out, r#"""#);
+        assert_eq!(out, r#""""""#);
+    }
+
+}
