@@ -189,7 +189,7 @@ impl Capabilities {
 }
 
 /// `Send + Sync` off wasm32, nothing on wasm32: the bound a backend needs to be shared by a
-/// [`Db`] on each platform (Workers run single-threaded, and JavaScript handles are not
+/// [`Db`](crate::Db) on each platform (Workers run single-threaded, and JavaScript handles are not
 /// `Send`; natively an async runtime may move futures between threads).
 #[cfg(not(target_arch = "wasm32"))]
 pub trait MaybeSendSync: Send + Sync {}

@@ -6,6 +6,10 @@
 
 #![warn(missing_docs)]
 
+// The crate's own name inside it, so that unit tests share the integration tests' helpers.
+#[cfg(test)]
+extern crate self as sonic_db_core;
+
 pub mod backend;
 pub mod cache;
 pub mod clock;

@@ -12,7 +12,7 @@ use crate::value::Value;
 ///
 /// Every bound value is checked too (its size, and for integers the exact range), by its
 /// position: the builders check the values they bind for a column first, naming it
-/// ([`check_column_value`]); this catches the rest (raw SQL, `LIMIT`s, JSON lists).
+/// (`check_column_value`); this catches the rest (raw SQL, `LIMIT`s, JSON lists).
 pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
     if statement.params.len() > capabilities.max_params {
         return Err(Error::Limit(format!(

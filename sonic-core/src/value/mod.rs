@@ -72,7 +72,7 @@ impl Value {
     ///
     /// Anything else is a [`ConvertError`] saying what was expected and what was found.
     /// Columns whose Rust type stores another JSON form (a `Json<T>` stores any JSON as its
-    /// text) convert through [`ColumnType::value_from_json`](crate::ColumnType::value_from_json),
+    /// text) convert through [`ColumnType::value_from_json`],
     /// and a table's [`Table::column_from_json`](crate::Table::column_from_json) picks the
     /// right one per column.
     ///

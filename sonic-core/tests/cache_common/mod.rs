@@ -1,5 +1,5 @@
-//! Shared by the `cache_*` tests: a hand-written table, a fake SQL store, a repository that
-//! drives [`KvCache`] the way `Db` does, and a hook that records events.
+//! Shared by the `cache_*` tests (and the cache's own unit tests): a hand-written table, a fake
+//! SQL store, and a hook that records events.
 
 #![allow(dead_code)]
 
@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sonic_db_core::cache::{CacheConfig, CacheEvent, Found, KvCache};
-use sonic_db_core::kv::KvBackend;
+use sonic_db_core::cache::CacheEvent;
 use sonic_db_core::{
-    ColumnDef, Error, FixedClock, FromValue, Result, SqlType, Table, TableDef, ToValue, Value,
+    ColumnDef, Error, FromValue, Result, SqlType, Table, TableDef, ToValue, Value,
 };
 
 /// The time the tests start at, Unix milliseconds.
@@ -142,59 +141,6 @@ impl Events {
 }
 
 /// Drives a [`KvCache`] the way `Db` does, over a [`Store`].
-pub struct Repo {
-    pub cache: KvCache,
-    pub store: Store,
-    pub events: Events,
-    pub clock: FixedClock,
-}
-
-impl Repo {
-    pub fn new(kv: impl KvBackend + 'static, config: CacheConfig) -> Self {
-        Self::over(kv, config, Store::default(), FixedClock::new(T0))
-    }
-
-    /// Another handle on the same store (another isolate), with its own memory.
-    pub fn over(
-        kv: impl KvBackend + 'static,
-        config: CacheConfig,
-        store: Store,
-        clock: FixedClock,
-    ) -> Self {
-        let events = Events::default();
-        let cache = KvCache::new(kv, config)
-            .unwrap()
-            .with_hook(events.hook())
-            .with_clock(clock.clone());
-        Repo {
-            cache,
-            store,
-            events,
-            clock,
-        }
-    }
-
-    pub async fn find(&self, id: i64) -> Option<Found<Note>> {
-        let store = self.store.clone();
-        self.cache
-            .find(&Value::Integer(id), || async move { Ok(store.load(id)) })
-            .await
-            .unwrap()
-    }
-
-    pub async fn save(&self, note: Note) {
-        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(note.id)]);
-        self.store.set(note.clone());
-        ticket.put_rows(&[note]).await;
-    }
-
-    pub async fn delete(&self, id: i64) {
-        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(id)]);
-        self.store.remove(id);
-        ticket.delete_ids(&[Value::Integer(id)]).await;
-    }
-}
-
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }

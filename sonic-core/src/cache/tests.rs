@@ -1,13 +1,70 @@
 //! The cache layer on its own (`KvCache` driven as `Db` drives it, over a map standing in for
-//! SQL): routing, write-through, healing, and the coherence rules under KV failures.
+//! SQL): routing, write-through, healing, and the coherence rules under KV failures. Unit tests,
+//! since they drive the crate-private write protocol (tickets) directly.
 
+#[path = "../../tests/cache_common/mod.rs"]
 mod cache_common;
 
-use cache_common::{block_on, note, Note, Repo, Store, NOTES, T0};
-use sonic_db_core::cache::{envelope, CacheConfig, CacheEvent, KvOp, Source, TableCache};
+use cache_common::{block_on, note, Events, Note, Store, NOTES, T0};
+use sonic_db_core::cache::{envelope, CacheConfig, CacheEvent, Found, KvCache, KvOp, Source, TableCache};
 use sonic_db_core::kv::{KvBackend, MemoryKv};
 use sonic_db_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates};
 use sonic_db_core::{Error, FixedClock, Value};
+
+/// Drives a [`KvCache`] the way `Db` does, over a [`Store`] standing in for SQL.
+struct Repo {
+    cache: KvCache,
+    store: Store,
+    events: Events,
+    clock: FixedClock,
+}
+
+impl Repo {
+    fn new(kv: impl KvBackend + 'static, config: CacheConfig) -> Self {
+        Self::over(kv, config, Store::default(), FixedClock::new(T0))
+    }
+
+    /// Another handle on the same store (another isolate), with its own memory.
+    fn over(
+        kv: impl KvBackend + 'static,
+        config: CacheConfig,
+        store: Store,
+        clock: FixedClock,
+    ) -> Self {
+        let events = Events::default();
+        let cache = KvCache::new(kv, config)
+            .unwrap()
+            .with_hook(events.hook())
+            .with_clock(clock.clone());
+        Repo {
+            cache,
+            store,
+            events,
+            clock,
+        }
+    }
+
+    async fn find(&self, id: i64) -> Option<Found<Note>> {
+        let store = self.store.clone();
+        self.cache
+            .find(&Value::Integer(id), || async move { Ok(store.load(id)) })
+            .await
+            .unwrap()
+    }
+
+    async fn save(&self, note: Note) {
+        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(note.id)]);
+        self.store.set(note.clone());
+        ticket.put_rows(&[note]).await;
+    }
+
+    async fn delete(&self, id: i64) {
+        let ticket = self.cache.begin_write(&NOTES, &[Value::Integer(id)]);
+        self.store.remove(id);
+        ticket.delete_ids(&[Value::Integer(id)]).await;
+    }
+}
+
 
 const KEY1: &str = "sonic:notes:1";
 
