@@ -6,12 +6,12 @@ use std::sync::Arc;
 use crate::backend::{Capabilities, MaybeSendSync, QueryResult, SqlBackend, Statement};
 use crate::cache::{CacheConfig, KvCache, WriteTicket};
 use crate::clock::{Clock, SystemClock};
-use crate::schema::Schema;
 use crate::error::{Error, Result};
-use crate::sql::check_batch;
 use crate::kv::KvBackend;
 use crate::schema::ForeignKeys;
+use crate::schema::Schema;
 use crate::schema::Table;
+use crate::sql::check_batch;
 use crate::value::Value;
 
 /// A shared SQL backend.

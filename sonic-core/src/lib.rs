@@ -3,6 +3,26 @@
 //! D1 (SQLite) is the source of truth and Workers KV caches single records by primary key;
 //! one query API routes between them. Natively, an in-memory SQLite backend (feature
 //! `rusqlite`) and an in-memory KV let applications unit-test without Cloudflare.
+//!
+//! # Map of the crate
+//!
+//! Each module depends only on those listed above it.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`error`] | [`Error`], the one error type |
+//! | [`value`] | [`Value`] and [`SqlType`], and the conversions to and from Rust types ([`ToValue`], [`FromValue`], [`ColumnType`], [`Json`]) |
+//! | [`schema`] | what `#[derive(Table)]` produces: [`Table`], [`TableDef`], column and relation handles; [`Schema`], a set of tables |
+//! | [`clock`] | where audit timestamps come from |
+//! | [`backend`] | the SQL backend trait, [`Statement`], [`QueryResult`] and [`Capabilities`] (D1's limits are [`Capabilities::D1`]) |
+//! | [`kv`] | the KV backend trait, Workers KV's rules (one copy), [`MemoryKv`] |
+//! | [`sql`] | the SQL compiler: quoting, conditions, ordering, eager-loading SQL, and every limit check ([`sql::check_statement`]) |
+//! | [`cache`] | the KV cache of single records: routing, write-through and its coherence guarantee |
+//! | [`db`] | [`Db`], the handle: a backend, a clock, a cache; sends statements |
+//! | [`query`] | the builders `Db`'s methods return (select, writes, raw SQL, eager relations) and how they run |
+//! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
+//! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
+//! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |
 
 #![warn(missing_docs)]
 
@@ -31,16 +51,16 @@ pub use backend::{
 };
 pub use cache::{CacheConfig, Found, KvCache, Source, TableCache};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub use db::Db;
-pub use schema::Schema;
 pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
 pub use query::{Filter, Order, Page};
+pub use schema::Schema;
 pub use schema::{
     Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,
     RelationSlot, Table, TableDef,
 };
+pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub use value::{SqlType, Value};
 
 #[cfg(feature = "derive")]

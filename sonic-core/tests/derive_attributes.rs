@@ -110,7 +110,7 @@ fn column_metadata() {
     assert!(ty.unique && !ty.indexed);
     assert_eq!(ty.default, Some("'draft'"));
     assert!(def.columns.iter().all(|c| c.audit.is_none()));
-    assert_eq!(def.primary_key_column().name, "id");
+    assert_eq!(def.primary_key_column().unwrap().name, "id");
 
     // Handles are named after the fields (raw identifiers without `r#`).
     assert_eq!(BlogPost::TITLE.name(), "headline");

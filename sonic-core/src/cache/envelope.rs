@@ -52,7 +52,7 @@ pub fn fingerprint(def: &TableDef) -> String {
         hasher.update(column.sql_type.keyword().as_bytes());
         hasher.update([u8::from(column.nullable), u8::from(column.primary_key)]);
     }
-    hex::encode(&hasher.finalize()[..8])
+    hex::encode(hasher.finalize().get(..8).unwrap_or_default())
 }
 
 /// Fingerprints computed so far, one per table.

@@ -106,4 +106,3 @@ impl CacheHook for LogHook {
         log::warn!(target: "sonic::cache", "{event}");
     }
 }
-

@@ -25,7 +25,7 @@ fn push_id_part(out: &mut String, id: &Value) -> bool {
     use std::fmt::Write as _;
     match id {
         Value::Null => return false,
-        Value::Integer(i) => push_integer(out, *i),
+        Value::Integer(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Value::Text(s) => {
             if s.starts_with('#') {
                 out.push('#');
@@ -41,27 +41,6 @@ fn push_id_part(out: &mut String, id: &Value) -> bool {
         }
     }
     true
-}
-
-/// Decimal digits of `i`, without `fmt` (a key is built on every cached `find`).
-fn push_integer(out: &mut String, i: i64) {
-    if i < 0 {
-        out.push('-');
-    }
-    let mut n = i.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
-    }
 }
 
 /// The key prefix of a table: `{prefix}:{table}:`. Every record key of the table starts with
@@ -94,7 +73,7 @@ pub fn record_key(prefix: &str, table: &str, id: &Value) -> Option<String> {
     if key.len() <= MAX_KEY_BYTES {
         return Some(key);
     }
-    let digest = Sha256::digest(&key.as_bytes()[head..]);
+    let digest = Sha256::digest(key.as_bytes().get(head..).unwrap_or_default());
     key.truncate(head);
     key.push_str("#h");
     key.push_str(&hex::encode(digest));

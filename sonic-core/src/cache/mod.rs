@@ -14,9 +14,9 @@ pub mod event;
 mod key;
 mod read;
 mod state;
-mod write;
 #[cfg(all(test, feature = "testing"))]
 mod tests;
+mod write;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

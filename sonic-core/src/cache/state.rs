@@ -89,4 +89,3 @@ pub(super) fn digest(bytes: &[u8]) -> u64 {
     bytes.hash(&mut hasher);
     hasher.finish()
 }
-

@@ -6,7 +6,9 @@
 mod cache_common;
 
 use cache_common::{block_on, note, Events, Note, Store, NOTES, T0};
-use sonic_db_core::cache::{envelope, CacheConfig, CacheEvent, Found, KvCache, KvOp, Source, TableCache};
+use sonic_db_core::cache::{
+    envelope, CacheConfig, CacheEvent, Found, KvCache, KvOp, Source, TableCache,
+};
 use sonic_db_core::kv::{KvBackend, MemoryKv};
 use sonic_db_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates};
 use sonic_db_core::{Error, FixedClock, Value};
@@ -64,7 +66,6 @@ impl Repo {
         ticket.delete_ids(&[Value::Integer(id)]).await;
     }
 }
-
 
 const KEY1: &str = "sonic:notes:1";
 

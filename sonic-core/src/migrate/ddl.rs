@@ -78,7 +78,9 @@ impl Schema {
         if self.get(table.name).is_none() {
             return;
         }
-        let def = &table.columns[column];
+        let Some(def) = table.columns.get(column) else {
+            return;
+        };
         if def.primary_key || def.unique {
             return;
         }
@@ -111,9 +113,12 @@ impl Schema {
             .into_iter()
             .map(|table| {
                 let columns = table.columns.iter().map(ColumnSnapshot::of).collect();
-                let indexes = (0..table.columns.len())
-                    .filter(|&i| wanted.contains(&(table.name, i)))
-                    .map(|i| IndexSnapshot::on(table.name, table.columns[i].name))
+                let indexes = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| wanted.contains(&(table.name, i)))
+                    .map(|(_, column)| IndexSnapshot::on(table.name, column.name))
                     .collect();
                 TableSnapshot {
                     name: table.name.to_string(),

@@ -383,11 +383,10 @@ pub fn diff(
 
     let mut out = drop_indexes;
     for (table, column) in &removed_columns {
-        let def = old
-            .table(table)
-            .and_then(|t| t.column(column))
-            .expect("a column of the old schema");
-        out.push(drop_column(table, def, old)?);
+        // Listed from `old` above, so always found there.
+        if let Some(def) = old.table(table).and_then(|t| t.column(column)) {
+            out.push(drop_column(table, def, old)?);
+        }
     }
     out.extend(
         removed_tables
@@ -483,8 +482,8 @@ pub use fs::Migrations;
 mod fs {
     use std::path::{Path, PathBuf};
 
-    use super::{diff_sql, file_stem, DiffOptions, MigrateError};
     use super::SchemaSnapshot;
+    use super::{diff_sql, file_stem, DiffOptions, MigrateError};
     use crate::schema::Schema;
 
     /// A `migrations` directory: writes the next migration from the schema.

@@ -4,9 +4,9 @@ use crate::cache::{Found, Source};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::query::filter::{CmpOp, Expr};
 use crate::query::{self, decode_rows, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
+use crate::sql::filter::{CmpOp, Expr};
 use crate::value::{ToValue, Value};
 
 impl Db {

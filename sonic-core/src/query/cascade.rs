@@ -40,9 +40,9 @@ use crate::backend::{Capabilities, QueryResult, Statement};
 use crate::cache::{KvCache, WriteTicket};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::sql::writer::{SqlWriter};
-use crate::query::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::schema::{Edge, ForeignKeys, OnDelete, TableDef};
+use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// `SELECT`s one delete may add to its batch (beyond, the tables are suspect). Each is a query

@@ -76,19 +76,21 @@
 //! ```
 
 mod api;
+mod by_name;
 pub(crate) mod cascade;
 mod eager;
 mod filter;
-mod json;
 mod order;
 mod raw;
 mod rows;
 mod select;
 mod write;
 
+pub use crate::sql::order::Direction;
+pub use by_name::Op;
 pub use eager::{Eager, Include};
-pub use filter::{and, not, or, Filter, Op};
-pub use order::{Direction, Order};
+pub use filter::{and, not, or, Filter};
+pub use order::Order;
 pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
 pub use write::{DeleteWhere, UpdateWhere};

@@ -4,18 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::sql::writer::{column_def, SqlWriter};
-use crate::schema::{Column, Table, TableDef};
-
-/// Ascending or descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Direction {
-    /// Smallest first (`NULL`s first, as SQLite sorts them).
-    #[default]
-    Asc,
-    /// Largest first (`NULL`s last).
-    Desc,
-}
+use crate::schema::{Column, Table};
+use crate::sql::order::Direction;
 
 /// One `ORDER BY` term on a column of `T`: `Post::CREATED_ON.desc()`.
 pub struct Order<T> {
@@ -96,21 +86,4 @@ impl<T: Table, V> Column<T, V> {
     pub fn desc(self) -> Order<T> {
         Order::new(self.index(), Direction::Desc)
     }
-}
-
-/// Writes ` ORDER BY …` when there are terms.
-pub(crate) fn write_order_by(
-    w: &mut SqlWriter,
-    table: &'static TableDef,
-    terms: &[(usize, Direction)],
-    qualifier: Option<&str>,
-) -> Result<()> {
-    for (i, (column, direction)) in terms.iter().enumerate() {
-        w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.column(qualifier, column_def(table, *column)?.name);
-        if *direction == Direction::Desc {
-            w.push(" DESC");
-        }
-    }
-    Ok(())
 }

@@ -6,11 +6,11 @@
 //! invalidation).
 
 use crate::backend::{QueryResult, Statement};
-use crate::value::ToValue;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::rows::decode_by_name;
 use crate::schema::Table;
+use crate::value::ToValue;
 use crate::value::Value;
 
 /// One raw statement and its bound values.

@@ -5,9 +5,9 @@
 //! misbehaving backend is an error and never an out-of-bounds panic.
 
 use crate::backend::QueryResult;
-use crate::value::ConvertError;
 use crate::error::{Error, Result};
 use crate::schema::{Table, TableDef};
+use crate::value::ConvertError;
 use crate::value::Value;
 
 /// Whether `result` is zero rows that came without their column names: D1's `batch()` only
@@ -41,8 +41,11 @@ pub(crate) fn check_shape(result: &QueryResult, width: usize, table: &TableDef) 
 pub(crate) fn decode_rows<T: Table>(result: QueryResult) -> Result<Vec<T>> {
     let width = T::DEF.columns.len();
     check_shape(&result, width, T::DEF)?;
+    if result.values.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut values = result.values;
-    let mut records = Vec::with_capacity(values.len() / width);
+    let mut records = Vec::with_capacity(values.len() / width.max(1));
     for row in values.chunks_exact_mut(width) {
         records.push(T::decode(row)?);
     }
@@ -87,7 +90,7 @@ pub(crate) fn decode_by_name<T: Table>(result: QueryResult) -> Result<Vec<T>> {
     check_shape(&result, width, def)?;
     let mut values = result.values;
     let mut row_buf = vec![Value::Null; positions.len()];
-    let mut records = Vec::with_capacity(values.len() / width);
+    let mut records = Vec::with_capacity(values.len() / width.max(1));
     for row in values.chunks_exact_mut(width) {
         for (slot, &position) in row_buf.iter_mut().zip(&positions) {
             *slot = row

@@ -3,15 +3,16 @@
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::sql::limits::{check_column_value};
-use crate::sql::writer::{column_def, SqlWriter};
-use crate::query::eager::{
-    attach_column, load_joined, merge_include, relation_aliases, Include, ROOT_ALIAS,
-};
-use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
-use crate::query::order::{write_order_by, Direction, Order};
+use crate::query::eager::{attach_column, load_joined, merge_include, Include};
+use crate::query::filter::{and, Filter};
+use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_rows};
 use crate::schema::{Table, TableDef, TableMemo};
+use crate::sql::eager::{has_reals, join_head, joinable, relation_aliases, write_json, ROOT_ALIAS};
+use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
+use crate::sql::limits::check_column_value;
+use crate::sql::order::{write_order_by, Direction};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::Value;
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
@@ -219,7 +220,7 @@ impl<'db, T: Table> Select<'db, T> {
                 if self.order.is_empty()
                     && self.limit.is_none()
                     && self.offset.is_none()
-                    && include.loader.joinable() =>
+                    && joinable(include.sql()) =>
             {
                 Some(include)
             }
@@ -233,7 +234,7 @@ impl<'db, T: Table> Select<'db, T> {
         capabilities: &Capabilities,
     ) -> Result<Statement> {
         let table = T::DEF;
-        let head = include.loader.join_head()?;
+        let head = join_head(include.sql())?;
         build_filtered(
             table,
             self.filter.as_ref(),
@@ -300,8 +301,7 @@ impl<'db, T: Table> Select<'db, T> {
         !self.includes.is_empty()
             && capabilities.json
             && capabilities.eager == EagerStrategy::SingleStatement
-            && (capabilities.json_exact_reals
-                || !self.includes.iter().any(|i| i.loader.has_reals()))
+            && (capabilities.json_exact_reals || !self.includes.iter().any(|i| has_reals(i.sql())))
     }
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
@@ -318,10 +318,10 @@ impl<'db, T: Table> Select<'db, T> {
                     let mut aliases = 1;
                     for (include, alias) in self.includes.iter().zip(relation_aliases(
                         table,
-                        self.includes.iter().map(|i| i.loader.name()),
+                        self.includes.iter().map(Include::name),
                     )) {
                         w.push(", ");
-                        include.loader.write_json(w, ROOT_ALIAS, &mut aliases)?;
+                        write_json(w, include.sql(), ROOT_ALIAS, &mut aliases)?;
                         w.push(" AS ");
                         w.ident(&alias);
                     }
@@ -401,7 +401,7 @@ impl<'db, T: Table> Select<'db, T> {
         let width = columns + self.includes.len();
         check_shape(&result, width, T::DEF)?;
         let mut values = result.values;
-        let mut records = Vec::with_capacity(values.len() / width);
+        let mut records = Vec::with_capacity(values.len() / width.max(1));
         for row in values.chunks_exact_mut(width) {
             let (own, relations) = row.split_at_mut(columns);
             let mut record = T::decode(own)?;

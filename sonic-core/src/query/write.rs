@@ -6,16 +6,17 @@
 //! `created_on` once, at insert; `updated_on` at every write.
 
 use crate::backend::{Capabilities, QueryResult, Statement};
-use crate::value::{ConvertError, ToValue};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::sql::limits::{check_batch, check_column_value, check_row};
-use crate::sql::writer::{column_def, SqlWriter};
-use crate::query::filter::{and, build_filtered, write_where, Expr, Filter, FilterSql};
+use crate::query::filter::{and, Filter};
 use crate::query::rows::decode_rows;
 use crate::schema::{AuditRole, Column, Table, TableDef, TableMemo};
+use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
+use crate::sql::limits::{check_batch, check_column_value, check_row};
+use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::Value;
+use crate::value::{ConvertError, ToValue};
 
 fn require_returning(capabilities: &Capabilities) -> Result<()> {
     if capabilities.returning {

@@ -124,9 +124,10 @@ impl TableDef {
         })
     }
 
-    /// The primary key column.
-    pub fn primary_key_column(&self) -> &'static ColumnDef {
-        &self.columns[self.primary_key]
+    /// The primary key column, or [`Error::UnknownColumn`] when a hand-built definition's
+    /// `primary_key` is out of range.
+    pub fn primary_key_column(&self) -> Result<&'static ColumnDef, Error> {
+        self.column_at(self.primary_key)
     }
 
     /// The relation with this (field) name.
@@ -305,6 +306,7 @@ impl<T: Table, V> Column<T, V> {
     }
 
     /// The column's definition.
+    #[allow(clippy::indexing_slicing)] // handles come from `#[derive(Table)]`, whose indexes are checked at compile time
     pub fn def(&self) -> &'static ColumnDef {
         &T::DEF.columns[self.index]
     }
@@ -399,6 +401,7 @@ impl<P: Table, C: Table> Relation<P, C> {
     }
 
     /// The relation's definition.
+    #[allow(clippy::indexing_slicing)] // handles come from `#[derive(Table)]`, whose indexes are checked at compile time
     pub fn def(&self) -> &'static RelationDef {
         &P::DEF.relations[self.index]
     }

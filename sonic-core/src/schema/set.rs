@@ -51,11 +51,16 @@ impl Schema {
         while !remaining.is_empty() {
             let pick = remaining
                 .iter()
-                .position(|&i| deps[i].iter().all(|d| done.contains(d)))
+                .position(|&i| {
+                    deps.get(i)
+                        .is_none_or(|d| d.iter().all(|d| done.contains(d)))
+                })
                 .unwrap_or(0);
             let i = remaining.remove(pick);
-            done.insert(self.tables[i].name);
-            out.push(self.tables[i]);
+            if let Some(&table) = self.tables.get(i) {
+                done.insert(table.name);
+                out.push(table);
+            }
         }
         out
     }

@@ -3,7 +3,10 @@
 //! checked against the backend's [`Capabilities`](crate::backend::Capabilities) before it is
 //! sent.
 
+pub(crate) mod eager;
+pub(crate) mod filter;
 pub(crate) mod limits;
+pub(crate) mod order;
 pub(crate) mod writer;
 
 pub use limits::{check_batch, check_statement};

@@ -71,21 +71,8 @@ impl SqlWriter {
     /// rebind. The text then varies with the count; the statement cache holds one entry per
     /// distinct count (a handful in practice: page sizes, `1` for `first`).
     pub(crate) fn count(&mut self, n: u64) {
-        // Digits by hand: cheaper than `fmt` on a path every `first()` takes.
-        let mut n = count_literal(n).unsigned_abs();
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &digit in &digits[start..] {
-            self.sql.push(char::from(digit));
-        }
+        self.sql
+            .push_str(itoa::Buffer::new().format(count_literal(n)));
     }
 
     /// `?, ?, ?` bound to `values`.
@@ -168,5 +155,4 @@ mod tests {
         push_ident(&mut out, r#"""#);
         assert_eq!(out, r#""""""#);
     }
-
 }

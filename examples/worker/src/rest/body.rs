@@ -48,7 +48,7 @@ pub fn new_record<T: Table + DeserializeOwned>(
     for column in T::DEF.columns.iter().filter(|c| c.audit.is_some()) {
         fields.insert(column.field.to_string(), Json::from(0));
     }
-    let key = T::DEF.primary_key_column();
+    let key = T::DEF.primary_key_column()?;
     if fields.get(key.field).is_none_or(Json::is_null) {
         if key.sql_type != SqlType::Text {
             return Err(ApiError::bad_request(format!(
@@ -72,7 +72,7 @@ pub fn merged_record<T: Table + serde::Serialize + DeserializeOwned>(
     fields: Map<String, Json>,
 ) -> Result<T, ApiError> {
     check_fields::<T>(&fields)?;
-    let key_field = T::DEF.primary_key_column().field;
+    let key_field = T::DEF.primary_key_column()?.field;
     let body_id = fields.get(key_field).cloned();
     let mut merged = match serde_json::to_value(stored) {
         Ok(Json::Object(map)) => map,

@@ -167,7 +167,7 @@ pub async fn delete<T: Resource>(
 
 /// The primary key from the path, converted to the key column's type.
 fn parse_key<T: Table>(text: &str) -> Result<T::PrimaryKey, ApiError> {
-    let column = T::DEF.primary_key_column();
+    let column = T::DEF.primary_key_column()?;
     let invalid = |detail: String| {
         ApiError::bad_request(format!(
             "`{text}` is not a valid `{}` {}: {detail}",
@@ -196,7 +196,7 @@ fn key_filter<T: Table>(key: &T::PrimaryKey) -> Result<Filter<T>, ApiError> {
         .to_value()
         .map_err(|e| ApiError::bad_request(format!("invalid `{}` key: {e}", T::DEF.name)))?;
     Ok(Filter::by_name(
-        T::DEF.primary_key_column().name,
+        T::DEF.primary_key_column()?.name,
         Op::Eq,
         [value],
     )?)

@@ -104,7 +104,7 @@ impl<T: Resource> ListParams<T> {
         }
         // The primary key breaks ties, so that pages neither repeat nor skip records when
         // the sort values tie (SQLite's order of tied rows is unspecified).
-        let key = T::DEF.primary_key_column().name;
+        let key = T::DEF.primary_key_column()?.name;
         if !sorts.iter().any(|spec| spec.split(':').next() == Some(key)) {
             order.push(Order::<T>::parse(key)?);
         }

@@ -1,0 +1,254 @@
+//! Filters on columns named at run time, from REST-style input (`filters[views][$gte]=10`).
+
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::query::filter::Filter;
+use crate::schema::{ColumnDef, Table, TableDef};
+use crate::sql::filter::{CmpOp, Expr};
+use crate::sql::writer::column_def;
+use crate::value::{ConvertError, SqlType, Value};
+
+impl<T: Table> Filter<T> {
+    /// A filter on a column named at run time (REST input such as `filters[title][$eq]=x`).
+    ///
+    /// `operands` must match the operator: none for `IsNull`/`IsNotNull`, two for `Between`,
+    /// any number for `In`/`NotIn`, one otherwise. A name that is not a column of `T` is
+    /// [`Error::UnknownColumn`]; nothing of the name reaches SQL text.
+    pub fn by_name(
+        column: &str,
+        op: Op,
+        operands: impl IntoIterator<Item = Value>,
+    ) -> Result<Filter<T>> {
+        let index = T::DEF.require_column(column)?;
+        let mut operands: Vec<Value> = operands.into_iter().collect();
+        let arity = |expected: usize, operands: &[Value]| {
+            if operands.len() == expected {
+                Ok(())
+            } else {
+                Err(Error::InvalidQuery(format!(
+                    "operator `{}` on `{}`.`{column}` takes {expected} operand(s), got {}",
+                    op.name(),
+                    T::DEF.name,
+                    operands.len()
+                )))
+            }
+        };
+        let expr = match op {
+            Op::In | Op::NotIn => Expr::In {
+                column: index,
+                values: operands,
+                negated: op == Op::NotIn,
+            },
+            Op::IsNull | Op::IsNotNull => {
+                arity(0, &operands)?;
+                Expr::Null {
+                    column: index,
+                    negated: op == Op::IsNotNull,
+                }
+            }
+            Op::Between => {
+                arity(2, &operands)?;
+                let high = operands.pop().unwrap_or_default();
+                let low = operands.pop().unwrap_or_default();
+                Expr::Between {
+                    column: index,
+                    low,
+                    high,
+                }
+            }
+            Op::Like | Op::NotLike => {
+                arity(1, &operands)?;
+                Expr::Like {
+                    column: index,
+                    pattern: operands.pop().unwrap_or_default(),
+                    negated: op == Op::NotLike,
+                }
+            }
+            Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+                arity(1, &operands)?;
+                let cmp = match op {
+                    Op::Eq => CmpOp::Eq,
+                    Op::Ne => CmpOp::Ne,
+                    Op::Lt => CmpOp::Lt,
+                    Op::Lte => CmpOp::Lte,
+                    Op::Gt => CmpOp::Gt,
+                    _ => CmpOp::Gte,
+                };
+                Expr::Compare {
+                    column: index,
+                    op: cmp,
+                    value: operands.pop().unwrap_or_default(),
+                }
+            }
+        };
+        Ok(Filter::from_expr(expr))
+    }
+
+    /// A filter from text, as it arrives in a query string: `Filter::parse("views", "$gte",
+    /// "10")`.
+    ///
+    /// The operator is parsed by [`Op::parse`]. The text is converted to the column's declared
+    /// type (`INTEGER` accepts digits and `true`/`false`, `REAL` a finite number), so that a
+    /// comparison is numeric where the column is; a text that does not convert is
+    /// [`Error::Encode`] naming the column. `$in`/`$nin` take a comma-separated list,
+    /// `$between` two comma-separated bounds, `$null`/`$notnull` ignore the text, and
+    /// `$like`/`$nlike` keep it as a text pattern.
+    pub fn parse(column: &str, op: &str, text: &str) -> Result<Filter<T>> {
+        let op: Op = op.parse()?;
+        let index = T::DEF.require_column(column)?;
+        let def = column_def(T::DEF, index)?;
+        let operand = |text: &str| text_operand(T::DEF, def, text);
+        let operands = match op {
+            Op::IsNull | Op::IsNotNull => Vec::new(),
+            Op::Like | Op::NotLike => vec![Value::Text(text.to_owned())],
+            Op::In | Op::NotIn => text.split(',').map(operand).collect::<Result<_>>()?,
+            Op::Between => text.split(',').map(operand).collect::<Result<_>>()?,
+            _ => vec![operand(text)?],
+        };
+        Filter::by_name(column, op, operands)
+    }
+}
+
+/// The operators of the by-name form ([`Filter::by_name`], [`Filter::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `LIKE`
+    Like,
+    /// `NOT LIKE`
+    NotLike,
+    /// `IN (…)`
+    In,
+    /// `NOT IN (…)`
+    NotIn,
+    /// `IS NULL`
+    IsNull,
+    /// `IS NOT NULL`
+    IsNotNull,
+    /// `BETWEEN … AND …`
+    Between,
+}
+
+impl Op {
+    /// Every operator with the name [`Op::parse`] accepts (written without the optional `$`),
+    /// in the order of the variants: for messages that list what is accepted.
+    ///
+    /// ```
+    /// use sonic_db_core::query::Op;
+    /// let listed: Vec<String> = Op::NAMES.iter().map(|(name, _)| format!("${name}")).collect();
+    /// assert_eq!(
+    ///     listed.join(" "),
+    ///     "$eq $ne $lt $lte $gt $gte $like $nlike $in $nin $null $notnull $between"
+    /// );
+    /// assert!(Op::NAMES.iter().all(|&(name, op)| Op::parse(name) == Some(op)));
+    /// ```
+    pub const NAMES: &'static [(&'static str, Op)] = &[
+        ("eq", Op::Eq),
+        ("ne", Op::Ne),
+        ("lt", Op::Lt),
+        ("lte", Op::Lte),
+        ("gt", Op::Gt),
+        ("gte", Op::Gte),
+        ("like", Op::Like),
+        ("nlike", Op::NotLike),
+        ("in", Op::In),
+        ("nin", Op::NotIn),
+        ("null", Op::IsNull),
+        ("notnull", Op::IsNotNull),
+        ("between", Op::Between),
+    ];
+
+    /// The operator named like Strapi/SonicJs query strings do: `$eq`, `$ne`, `$lt`, `$lte`,
+    /// `$gt`, `$gte`, `$like`, `$nlike`, `$in`, `$nin`, `$null`, `$notnull`, `$between`
+    /// (the `$` is optional).
+    ///
+    /// ```
+    /// use sonic_db_core::query::Op;
+    /// assert_eq!(Op::parse("$gte"), Some(Op::Gte));
+    /// assert_eq!(Op::parse("nin"), Some(Op::NotIn));
+    /// assert_eq!(Op::parse("$drop"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Op> {
+        let name = name.strip_prefix('$').unwrap_or(name);
+        Op::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, op)| *op)
+    }
+
+    /// The name [`Op::parse`] accepts (without `$`).
+    pub fn name(self) -> &'static str {
+        Op::NAMES
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+impl FromStr for Op {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Op> {
+        Op::parse(s).ok_or_else(|| {
+            let names: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
+            Error::InvalidQuery(format!(
+                "unknown filter operator `{s}` (operators: {})",
+                names.join(" ")
+            ))
+        })
+    }
+}
+
+/// Converts query-string text to the column's declared type.
+fn text_operand(table: &TableDef, column: &ColumnDef, text: &str) -> Result<Value> {
+    let fail = |expected: &'static str| {
+        Error::encode(
+            table.name,
+            column.name,
+            ConvertError::new(expected, Value::Text(text.to_owned()).describe()),
+        )
+    };
+    match column.sql_type {
+        SqlType::Integer => match text {
+            "true" => Ok(Value::Integer(1)),
+            "false" => Ok(Value::Integer(0)),
+            _ => text
+                .trim()
+                .parse::<i64>()
+                .map(Value::Integer)
+                .map_err(|_| fail("an integer (or true/false)")),
+        },
+        SqlType::Real => match text.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() => Ok(Value::Real(r)),
+            _ => Err(fail("a finite number")),
+        },
+        SqlType::Text => Ok(Value::Text(text.to_owned())),
+        SqlType::Blob => Ok(Value::Blob(text.as_bytes().to_vec())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_round_trip_their_names() {
+        for &(name, op) in Op::NAMES {
+            assert_eq!(Op::parse(name), Some(op));
+            assert_eq!(Op::parse(&format!("${name}")), Some(op));
+            assert_eq!(op.name(), name);
+        }
+        assert!("$nope".parse::<Op>().is_err());
+    }
+}

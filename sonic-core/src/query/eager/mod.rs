@@ -1,0 +1,266 @@
+//! Eager relations: `.with(User::POSTS.with(Post::COMMENTS))`.
+//!
+//! Two strategies, chosen by the backend's [`EagerStrategy`](crate::EagerStrategy):
+//!
+//! - **Single statement** (D1, where a round trip costs milliseconds): every relation is a
+//!   correlated subquery in the parent's select list, aggregated with
+//!   `json_group_array(json_array(col, …))`, nested relations being nested subqueries inside
+//!   the `json_array`, as Drizzle does. Positional arrays rather than `json_object`: cheaper to
+//!   build and to read. BLOBs have no JSON form and travel as `hex()`.
+//! - **Per level** (in-process SQLite, where JSON costs CPU and round trips are free): the
+//!   parents, then one `WHERE fk IN (…keys…) ORDER BY fk, pk` statement per relation and level
+//!   (chunked under the parameter limit, chunks batched into one round trip), grouped and
+//!   attached in Rust. When a select without order, limit or offset loads a single `many`
+//!   relation to a table with an INTEGER primary key, that first level rides in the parents'
+//!   statement instead, as a `LEFT JOIN` (one statement and one index probe per parent, where
+//!   the `IN` list costs a second statement and a temporary B-tree of the keys); the rows are
+//!   grouped back by the parent's key, and deeper levels load per level as above.
+//!
+//! The SQL of each is in `crate::sql::eager`; this module runs it and attaches the records:
+//! `embedded` (single statement), `per_level`, `joined`.
+//!
+//! Either way, children are ordered by their primary key and every value is decoded by the
+//! same [`FromValue`](crate::FromValue) conversions as a top-level column: JSON only carries
+//! the storage class, the column's declared type says how to read it back, so a bool, a
+//! `Json<T>`, a BLOB or an `i64::MIN` come out of a nested relation exactly as they went in.
+
+mod embedded;
+mod joined;
+mod json;
+mod key;
+mod per_level;
+
+use std::any::Any;
+use std::fmt;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::schema::{Relation, RelationDef, Table, TableDef};
+use crate::sql::eager::EagerSql;
+use crate::value::{ConvertError, Value};
+
+pub(crate) use embedded::attach_column;
+pub(crate) use joined::load_joined;
+use json::Json;
+
+/// A relation of `P` to load along with it, with whatever is nested below it.
+///
+/// Built from a relation handle (`User::POSTS`) or an [`Eager`]
+/// (`User::POSTS.with(Post::COMMENTS)`); [`Select::with`](crate::query::Select::with) takes
+/// either.
+pub struct Include<P> {
+    pub(crate) loader: Box<dyn Loader<P>>,
+}
+
+impl<P> fmt::Debug for Include<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Include").field(&self.name()).finish()
+    }
+}
+
+/// A relation of `P` to `C` with relations of `C` nested below it.
+///
+/// Related records are cloned when several parents share them (a `one` relation such as a
+/// post's author), hence `C: Clone`.
+pub struct Eager<P, C> {
+    relation: Relation<P, C>,
+    nested: Vec<Include<C>>,
+}
+
+impl<P, C> fmt::Debug for Eager<P, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Eager")
+            .field("relation", &self.relation)
+            .field("nested", &self.nested)
+            .finish()
+    }
+}
+
+impl<P: Table, C: Table + Clone> Relation<P, C> {
+    /// Loads this relation and, below it, `nested` (a relation of the related table).
+    pub fn with(self, nested: impl Into<Include<C>>) -> Eager<P, C> {
+        Eager {
+            relation: self,
+            nested: vec![nested.into()],
+        }
+    }
+}
+
+impl<P: Table, C: Table + Clone> Eager<P, C> {
+    /// Also loads `nested` below this relation. As in
+    /// [`Select::with`](crate::query::Select::with), includes of the same relation merge.
+    pub fn with(mut self, nested: impl Into<Include<C>>) -> Eager<P, C> {
+        merge_include(&mut self.nested, nested.into());
+        self
+    }
+}
+
+/// Adds `include` to `includes`, merging it into an include of the same relation (the same
+/// field of `P`) if there is one: a relation field is filled once, with everything asked for
+/// below it.
+pub(crate) fn merge_include<P>(includes: &mut Vec<Include<P>>, include: Include<P>) {
+    let name = include.name();
+    match includes.iter_mut().find(|i| i.name() == name) {
+        None => includes.push(include),
+        Some(existing) => {
+            if let Err(other) = existing.loader.merge(include.loader) {
+                // Not the same relation type (only possible with hand-built definitions that
+                // give two relations one name): the later one replaces the earlier.
+                existing.loader = other;
+            }
+        }
+    }
+}
+
+impl<P> Include<P> {
+    /// The relation's field name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.loader.sql().relation().name
+    }
+
+    /// The include as the SQL compiler sees it.
+    pub(crate) fn sql(&self) -> &dyn EagerSql {
+        self.loader.sql()
+    }
+}
+
+impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
+    fn from(relation: Relation<P, C>) -> Include<P> {
+        Include {
+            loader: Box::new(Eager {
+                relation,
+                nested: Vec::new(),
+            }),
+        }
+    }
+}
+
+impl<P: Table, C: Table + Clone> From<Eager<P, C>> for Include<P> {
+    fn from(eager: Eager<P, C>) -> Include<P> {
+        Include {
+            loader: Box::new(eager),
+        }
+    }
+}
+
+/// What a select needs from one relation to load it, with the child type erased. Its SQL is
+/// written from its [`EagerSql`] description.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub(crate) trait Loader<P>: Send + Sync {
+    /// The relation and what is nested below it, for the SQL compiler.
+    fn sql(&self) -> &dyn EagerSql;
+
+    /// Merges `other`, an include of the same relation, into this one (the union of their
+    /// nested includes); gives it back if it is not of this relation's type.
+    fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>>;
+
+    /// For [`Loader::merge`]: the loader as `Any`, to find its concrete type.
+    fn as_any(&self) -> &dyn Any;
+
+    /// For [`Loader::merge`]: the loader as `Any`, to take its concrete type.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+
+    /// Decodes this relation's JSON (single statement) and stores the records into `parent`.
+    fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()>;
+
+    /// Loads this relation (and what is nested below) for all `parents` with one statement
+    /// per level.
+    async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()>;
+
+    /// Decodes the children in the rows of a joined select (`values`: rows of `width` values,
+    /// the child's columns from `offset`; `rows` lists the rows that have a child, each with
+    /// the index of its parent in `parents`), loads what is nested below them level by level,
+    /// and attaches them (an empty list to parents without any).
+    async fn attach_joined(
+        &self,
+        db: &Db,
+        parents: &mut [P],
+        values: &mut [Value],
+        width: usize,
+        offset: usize,
+        rows: &[(usize, usize)],
+    ) -> Result<()>;
+}
+
+impl<P: Table, C: Table + Clone> EagerSql for Eager<P, C> {
+    fn parent(&self) -> &'static TableDef {
+        P::DEF
+    }
+
+    fn relation(&self) -> &'static RelationDef {
+        self.relation.def()
+    }
+
+    fn relation_index(&self) -> usize {
+        self.relation.index()
+    }
+
+    fn nested_len(&self) -> usize {
+        self.nested.len()
+    }
+
+    fn nested(&self, index: usize) -> Option<&dyn EagerSql> {
+        self.nested.get(index).map(Include::sql)
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
+    fn sql(&self) -> &dyn EagerSql {
+        self
+    }
+
+    fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>> {
+        if !other.as_any().is::<Self>() {
+            return Err(other);
+        }
+        if let Ok(other) = other.into_any().downcast::<Self>() {
+            for nested in other.nested {
+                merge_include(&mut self.nested, nested);
+            }
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+
+    fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()> {
+        self.attach_payload(parent, payload)
+    }
+
+    async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()> {
+        self.load_per_level(db, parents).await
+    }
+
+    async fn attach_joined(
+        &self,
+        db: &Db,
+        parents: &mut [P],
+        values: &mut [Value],
+        width: usize,
+        offset: usize,
+        rows: &[(usize, usize)],
+    ) -> Result<()> {
+        self.attach_joined_rows(db, parents, values, width, offset, rows)
+            .await
+    }
+}
+
+impl<P: Table, C: Table + Clone> Eager<P, C> {
+    /// A decode error of this relation's payload, naming the parent table and the relation.
+    pub(super) fn shape_error(&self, expected: &'static str, found: impl Into<String>) -> Error {
+        Error::decode(
+            P::DEF.name,
+            self.relation.def().name,
+            ConvertError::new(expected, found),
+        )
+    }
+}

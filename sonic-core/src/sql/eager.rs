@@ -1,0 +1,275 @@
+//! The SQL of eager relations: JSON subqueries for a single statement, the `LEFT JOIN` head of a
+//! joined select, and `IN` lists per level. It depends on the tables' definitions only; the
+//! query layer describes its includes through [`EagerSql`].
+
+use crate::backend::{Capabilities, Statement};
+use crate::error::{Error, Result};
+use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo};
+use crate::sql::writer::{column_def, SqlWriter};
+use crate::value::{SqlType, Value};
+
+/// The alias of the top-level table in a single-statement or joined select. `@` keeps it apart
+/// from any table name a schema is likely to use.
+pub(crate) const ROOT_ALIAS: &str = "@0";
+
+/// The alias of the related table in a joined select.
+const JOIN_ALIAS: &str = "@1";
+
+/// One include as the SQL compiler sees it: a relation of a table, with includes nested below.
+pub(crate) trait EagerSql {
+    /// The table the relation is declared on.
+    fn parent(&self) -> &'static TableDef;
+    /// The relation.
+    fn relation(&self) -> &'static RelationDef;
+    /// The relation's index among the parent's relations.
+    fn relation_index(&self) -> usize;
+    /// How many includes are nested below.
+    fn nested_len(&self) -> usize;
+    /// The nested include `index`.
+    fn nested(&self, index: usize) -> Option<&dyn EagerSql>;
+}
+
+/// Whether the related table, or one nested below it, has a REAL column (which cannot travel
+/// through JSON exactly on every backend:
+/// [`Capabilities::json_exact_reals`](crate::backend::Capabilities::json_exact_reals)).
+pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
+    let child = (include.relation().target)();
+    child.columns.iter().any(|c| c.sql_type == SqlType::Real)
+        || (0..include.nested_len())
+            .filter_map(|i| include.nested(i))
+            .any(has_reals)
+}
+
+/// Whether the relation can be loaded in its parents' statement with a `LEFT JOIN`: a `many`
+/// relation whose children are ordered by an INTEGER primary key.
+pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
+    let child = (include.relation().target)();
+    include.relation().kind == RelationKind::Many
+        && child
+            .columns
+            .get(child.primary_key)
+            .is_some_and(|pk| pk.sql_type == SqlType::Integer)
+}
+
+/// The result column names of the relations of a single-statement select of `table`, one per
+/// relation name: `@posts`, unique among themselves and distinct from every column of
+/// `table` (D1's `batch()` keys result columns by name, so two columns of one name would
+/// become one).
+pub(crate) fn relation_aliases<'a>(
+    table: &TableDef,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut aliases: Vec<String> = Vec::new();
+    for name in names {
+        let mut alias = format!("@{name}");
+        while table.column(&alias).is_some() || aliases.contains(&alias) {
+            alias.insert(0, '@');
+        }
+        aliases.push(alias);
+    }
+    aliases
+}
+
+/// Writes the correlated subquery that yields the relation of the row aliased `parent` as
+/// JSON. `aliases` numbers the scopes so that nested subqueries never shadow each other.
+pub(crate) fn write_json(
+    w: &mut SqlWriter,
+    include: &dyn EagerSql,
+    parent: &str,
+    aliases: &mut usize,
+) -> Result<()> {
+    let relation = include.relation();
+    let child = (relation.target)();
+    let local = column_def(include.parent(), relation.local)?.name;
+    let remote = column_def(child, (relation.remote)())?.name;
+    let pk = column_def(child, child.primary_key)?.name;
+    let alias = format!("@{aliases}");
+    *aliases += 1;
+    match relation.kind {
+        RelationKind::Many => {
+            // The ordered derived table fixes the order of the aggregate: SQLite does not
+            // flatten an ORDER BY subquery into an aggregate query.
+            w.push("(SELECT json_group_array(");
+            write_json_row(w, include, &alias, aliases)?;
+            w.push(") FROM (SELECT * FROM ");
+            w.ident(child.name);
+            w.push(" WHERE ");
+            w.ident(remote);
+            w.push(" = ");
+            w.column(Some(parent), local);
+            w.push(" ORDER BY ");
+            w.ident(pk);
+            w.push(") AS ");
+            w.ident(&alias);
+            w.push(")");
+        }
+        RelationKind::One => {
+            w.push("(SELECT ");
+            write_json_row(w, include, &alias, aliases)?;
+            w.push(" FROM ");
+            w.ident(child.name);
+            w.push(" AS ");
+            w.ident(&alias);
+            w.push(" WHERE ");
+            w.column(Some(&alias), remote);
+            w.push(" = ");
+            w.column(Some(parent), local);
+            w.push(" ORDER BY ");
+            w.column(Some(&alias), pk);
+            w.push(" LIMIT 1)");
+        }
+    }
+    Ok(())
+}
+
+/// `json_array(col, …, nested…)` for one related row aliased `alias`.
+fn write_json_row(
+    w: &mut SqlWriter,
+    include: &dyn EagerSql,
+    alias: &str,
+    aliases: &mut usize,
+) -> Result<()> {
+    w.push("json_array(");
+    for (i, column) in (include.relation().target)().columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        if column.sql_type == SqlType::Blob {
+            // `hex(NULL)` is '', which would make NULL and an empty BLOB the same.
+            if column.nullable {
+                w.push("CASE WHEN ");
+                w.column(Some(alias), column.name);
+                w.push(" IS NULL THEN NULL ELSE hex(");
+                w.column(Some(alias), column.name);
+                w.push(") END");
+            } else {
+                w.push("hex(");
+                w.column(Some(alias), column.name);
+                w.push(")");
+            }
+        } else {
+            w.column(Some(alias), column.name);
+        }
+    }
+    for nested in (0..include.nested_len()).filter_map(|i| include.nested(i)) {
+        w.push(", ");
+        write_json(w, nested, alias, aliases)?;
+    }
+    w.push(")");
+    Ok(())
+}
+
+/// `SELECT <parent columns>, <child columns> FROM <parent> AS "@0" LEFT JOIN <child> AS "@1" ON
+/// "@1".<remote> = "@0".<local>`: the heads of every relation of the parent, built at once.
+pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
+    static HEADS: TableMemo<Vec<Option<String>>> = TableMemo::new();
+    fn head(parent: &'static TableDef, relation: &RelationDef) -> Option<String> {
+        let child = (relation.target)();
+        let local = parent.columns.get(relation.local)?.name;
+        let remote = child.columns.get((relation.remote)())?.name;
+        let mut w = SqlWriter::new();
+        w.push("SELECT ");
+        w.column_list(parent, Some(ROOT_ALIAS));
+        w.push(", ");
+        w.column_list(child, Some(JOIN_ALIAS));
+        w.push(" FROM ");
+        w.ident(parent.name);
+        w.push(" AS ");
+        w.ident(ROOT_ALIAS);
+        w.push(" LEFT JOIN ");
+        w.ident(child.name);
+        w.push(" AS ");
+        w.ident(JOIN_ALIAS);
+        w.push(" ON ");
+        w.column(Some(JOIN_ALIAS), remote);
+        w.push(" = ");
+        w.column(Some(ROOT_ALIAS), local);
+        Some(w.finish().sql)
+    }
+    let heads = HEADS.get(include.parent(), |parent| {
+        parent
+            .relations
+            .iter()
+            .map(|relation| head(parent, relation))
+            .collect()
+    });
+    let relation = include.relation();
+    match heads.get(include.relation_index()) {
+        Some(Some(head)) => Ok(head),
+        _ => Err(Error::InvalidQuery(format!(
+            "relation `{}` of `{}` names a column its tables do not have",
+            relation.name,
+            include.parent().name
+        ))),
+    }
+}
+
+/// `SELECT <child columns> WHERE <fk> IN (<keys>) ORDER BY <fk>, <pk>`.
+fn statement_for_keys(relation: &RelationDef, keys: Vec<Value>) -> Result<Statement> {
+    let child = (relation.target)();
+    let remote = column_def(child, (relation.remote)())?.name;
+    let pk = column_def(child, child.primary_key)?.name;
+    let mut w = SqlWriter::new();
+    w.push("SELECT ");
+    w.column_list(child, None);
+    w.push(" FROM ");
+    w.ident(child.name);
+    w.push(" WHERE ");
+    w.ident(remote);
+    w.push(" IN (");
+    w.params(keys);
+    // By the foreign key first: the rows then come off its index in order (an index on
+    // `fk` of a rowid table is ordered by `(fk, rowid)`), where `ORDER BY pk` alone made
+    // SQLite sort every level in a temporary B-tree. Within a parent, children are still
+    // in primary-key order, which is all the grouping below keeps.
+    w.push(") ORDER BY ");
+    w.ident(remote);
+    w.push(", ");
+    w.ident(pk);
+    Ok(w.finish())
+}
+
+/// `SELECT … WHERE fk IN (…)` statements covering `keys`, each within the parameter and
+/// SQL length limits.
+pub(crate) fn statements_for_keys(
+    relation: &RelationDef,
+    keys: Vec<Value>,
+    capabilities: &Capabilities,
+) -> Result<Vec<Statement>> {
+    // Everything but the placeholders, to budget the SQL length: each key adds "?, ".
+    let fixed = statement_for_keys(relation, Vec::new())?.sql.len();
+    let by_length = capabilities.max_sql_len.saturating_sub(fixed) / 3;
+    let per_statement = capabilities.max_params.min(by_length).max(1);
+    let mut statements = Vec::with_capacity(keys.len().div_ceil(per_statement));
+    let mut keys = keys.into_iter().peekable();
+    while keys.peek().is_some() {
+        let chunk: Vec<Value> = keys.by_ref().take(per_statement).collect();
+        statements.push(statement_for_keys(relation, chunk)?);
+    }
+    Ok(statements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ColumnDef;
+
+    #[test]
+    fn relation_aliases_never_name_a_column_or_each_other() {
+        const TABLE: TableDef = TableDef {
+            name: "users",
+            rust_name: "User",
+            columns: &[
+                ColumnDef::new("id", "id", SqlType::Text),
+                ColumnDef::new("posts", "posts", SqlType::Text),
+                ColumnDef::new("@author", "author_", SqlType::Text),
+            ],
+            primary_key: 0,
+            relations: &[],
+        };
+        assert_eq!(
+            relation_aliases(&TABLE, ["posts", "author", "posts"]),
+            ["@posts", "@@author", "@@posts"]
+        );
+    }
+}

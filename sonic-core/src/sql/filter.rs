@@ -1,0 +1,338 @@
+//! Conditions: the untyped condition tree that filters build, and its SQL.
+
+use crate::backend::{Capabilities, Statement};
+use crate::error::{Error, Result};
+use crate::schema::TableDef;
+use crate::sql::limits::{check_column_value, check_statement};
+use crate::sql::writer::{column_def, SqlWriter};
+use crate::value::{ConvertError, Value};
+
+/// A comparison operator of the typed API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl CmpOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " = ",
+            CmpOp::Ne => " <> ",
+            CmpOp::Lt => " < ",
+            CmpOp::Lte => " <= ",
+            CmpOp::Gt => " > ",
+            CmpOp::Gte => " >= ",
+        }
+    }
+}
+
+/// The untyped condition tree. Columns are indexes into the table's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    Compare {
+        column: usize,
+        op: CmpOp,
+        value: Value,
+    },
+    Like {
+        column: usize,
+        pattern: Value,
+        negated: bool,
+    },
+    In {
+        column: usize,
+        values: Vec<Value>,
+        negated: bool,
+    },
+    Null {
+        column: usize,
+        negated: bool,
+    },
+    Between {
+        column: usize,
+        low: Value,
+        high: Value,
+    },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// An operand that could not be converted (a `u64` beyond `i64::MAX`, a NaN): reported
+    /// as [`Error::Encode`] when the query runs, so building a filter never fails or panics.
+    Invalid {
+        column: usize,
+        error: ConvertError,
+    },
+}
+
+/// How a condition is written into one statement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FilterSql<'a> {
+    pub(crate) table: &'static TableDef,
+    /// The alias to qualify columns with, when the statement has nested scopes.
+    pub(crate) qualifier: Option<&'a str>,
+    /// Send `IN` lists as one JSON array parameter (used when the inline form would exceed
+    /// the backend's parameter limit).
+    pub(crate) json_lists: bool,
+}
+
+impl Expr {
+    pub(crate) fn write(&self, w: &mut SqlWriter, ctx: FilterSql<'_>) -> Result<()> {
+        let col = |w: &mut SqlWriter, index: usize| -> Result<()> {
+            w.column(ctx.qualifier, column_def(ctx.table, index)?.name);
+            Ok(())
+        };
+        match self {
+            Expr::Compare { column, op, value } => {
+                col(w, *column)?;
+                w.push(op.sql());
+                w.param(value.clone());
+            }
+            Expr::Like {
+                column,
+                pattern,
+                negated,
+            } => {
+                col(w, *column)?;
+                w.push(if *negated { " NOT LIKE " } else { " LIKE " });
+                w.param(pattern.clone());
+            }
+            Expr::In {
+                column,
+                values,
+                negated,
+            } => {
+                if values.is_empty() {
+                    // `x IN ()` is false and `x NOT IN ()` true, even for NULL x.
+                    w.push(if *negated { "1" } else { "0" });
+                    return Ok(());
+                }
+                col(w, *column)?;
+                w.push(if *negated { " NOT IN (" } else { " IN (" });
+                match json_array_text(values).filter(|_| ctx.json_lists && values.len() > 1) {
+                    Some(json) => {
+                        w.push("SELECT value FROM json_each(");
+                        w.param(Value::Text(json));
+                        w.push(")");
+                    }
+                    None => w.params(values.iter().cloned()),
+                }
+                w.push(")");
+            }
+            Expr::Null { column, negated } => {
+                col(w, *column)?;
+                w.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Expr::Between { column, low, high } => {
+                col(w, *column)?;
+                w.push(" BETWEEN ");
+                w.param(low.clone());
+                w.push(" AND ");
+                w.param(high.clone());
+            }
+            Expr::And(parts) | Expr::Or(parts) => {
+                let (joiner, empty) = match self {
+                    Expr::And(_) => (" AND ", "1"),
+                    _ => (" OR ", "0"),
+                };
+                if parts.is_empty() {
+                    w.push(empty);
+                    return Ok(());
+                }
+                w.push("(");
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        w.push(joiner);
+                    }
+                    part.write(w, ctx)?;
+                }
+                w.push(")");
+            }
+            Expr::Not(inner) => {
+                w.push("NOT (");
+                inner.write(w, ctx)?;
+                w.push(")");
+            }
+            Expr::Invalid { column, error } => {
+                let name = column_def(ctx.table, *column)?.name;
+                return Err(Error::encode(ctx.table.name, name, error.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses operands the backend cannot take, naming the table and column: a `LIKE`
+    /// pattern longer than [`Capabilities::max_like_pattern_bytes`], and any value
+    /// [`check_column_value`] refuses (an integer beyond the exact range, an oversized TEXT or
+    /// BLOB). Also reports an [`Expr::Invalid`] operand.
+    pub(crate) fn check_operands(
+        &self,
+        table: &'static TableDef,
+        capabilities: &Capabilities,
+    ) -> Result<()> {
+        let check = |column: usize, values: &[&Value]| -> Result<()> {
+            let def = column_def(table, column)?;
+            values
+                .iter()
+                .try_for_each(|value| check_column_value(table, def, value, capabilities))
+        };
+        match self {
+            Expr::Compare { column, value, .. } => check(*column, &[value]),
+            Expr::Like {
+                column, pattern, ..
+            } => {
+                let len = match pattern {
+                    Value::Text(s) => s.len(),
+                    Value::Blob(b) => b.len(),
+                    _ => 0,
+                };
+                if len > capabilities.max_like_pattern_bytes {
+                    let name = column_def(table, *column)?.name;
+                    return Err(Error::Limit(format!(
+                        "`{}`.`{name}`: a LIKE pattern of {len} bytes; the backend allows {} \
+                         bytes per pattern; nothing was sent",
+                        table.name, capabilities.max_like_pattern_bytes
+                    )));
+                }
+                check(*column, &[pattern])
+            }
+            Expr::In { column, values, .. } => check(*column, &values.iter().collect::<Vec<_>>()),
+            Expr::Between {
+                column, low, high, ..
+            } => check(*column, &[low, high]),
+            Expr::Null { .. } => Ok(()),
+            Expr::And(parts) | Expr::Or(parts) => parts
+                .iter()
+                .try_for_each(|part| part.check_operands(table, capabilities)),
+            Expr::Not(inner) => inner.check_operands(table, capabilities),
+            Expr::Invalid { column, error } => {
+                let name = column_def(table, *column)?.name;
+                Err(Error::encode(table.name, name, error.clone()))
+            }
+        }
+    }
+
+    /// Whether any `IN` list could be sent as JSON instead of inline parameters.
+    pub(crate) fn has_lists(&self) -> bool {
+        match self {
+            Expr::In { values, .. } => values.len() > 1,
+            Expr::And(parts) | Expr::Or(parts) => parts.iter().any(Expr::has_lists),
+            Expr::Not(inner) => inner.has_lists(),
+            _ => false,
+        }
+    }
+
+    /// The longest `IN` list that must stay inline (it holds values JSON cannot carry), for
+    /// the error message when it does not fit: (column index, length).
+    pub(crate) fn longest_inline_list(&self) -> Option<(usize, usize)> {
+        match self {
+            Expr::In { column, values, .. } if json_array_text(values).is_none() => {
+                Some((*column, values.len()))
+            }
+            Expr::And(parts) | Expr::Or(parts) => parts
+                .iter()
+                .filter_map(Expr::longest_inline_list)
+                .max_by_key(|(_, len)| *len),
+            Expr::Not(inner) => inner.longest_inline_list(),
+            _ => None,
+        }
+    }
+}
+
+/// The values as a JSON array text that `json_each` turns back into the same SQLite values:
+/// integers exactly (SQLite parses 64-bit integers), finite reals by their shortest
+/// round-trip form, text escaped. BLOBs have no JSON form: `None`.
+fn json_array_text(values: &[Value]) -> Option<String> {
+    let mut out = String::with_capacity(values.len() * 8 + 2);
+    out.push('[');
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Integer(n) => out.push_str(&n.to_string()),
+            Value::Real(r) => out.push_str(&serde_json::Number::from_f64(*r)?.to_string()),
+            Value::Text(s) => out.push_str(&serde_json::to_string(s).ok()?),
+            Value::Blob(_) => return None,
+        }
+    }
+    out.push(']');
+    Some(out)
+}
+
+/// Writes ` WHERE …` when there is a condition.
+pub(crate) fn write_where(
+    w: &mut SqlWriter,
+    filter: Option<&Expr>,
+    ctx: FilterSql<'_>,
+) -> Result<()> {
+    if let Some(expr) = filter {
+        w.push(" WHERE ");
+        expr.write(w, ctx)?;
+    }
+    Ok(())
+}
+
+/// Builds a statement that carries a filter, within the backend's limits (its operands are
+/// checked first, by column: see [`Expr::check_operands`]): first
+/// with `IN` lists inline (the cheapest plan for SQLite), then, if that binds too many
+/// values, with every list as one JSON parameter. `build` writes the statement given whether
+/// lists go as JSON.
+pub(crate) fn build_filtered(
+    table: &'static TableDef,
+    filter: Option<&Expr>,
+    capabilities: &Capabilities,
+    build: impl Fn(&mut SqlWriter, bool) -> Result<()>,
+) -> Result<Statement> {
+    if let Some(filter) = filter {
+        filter.check_operands(table, capabilities)?;
+    }
+    let mut w = SqlWriter::new();
+    build(&mut w, false)?;
+    let lists = filter.is_some_and(Expr::has_lists);
+    if w.param_count() > capabilities.max_params && lists {
+        w = SqlWriter::new();
+        build(&mut w, true)?;
+    }
+    let statement = w.finish();
+    if statement.params.len() > capabilities.max_params {
+        if let Some((column, len)) = filter.and_then(Expr::longest_inline_list) {
+            let name = column_def(table, column)?.name;
+            return Err(Error::Limit(format!(
+                "`{}`.`{name}` IN list of {len} values (which cannot travel as JSON) makes the \
+                 statement bind {} parameters; the backend allows {}",
+                table.name,
+                statement.params.len(),
+                capabilities.max_params
+            )));
+        }
+    }
+    check_statement(&statement, capabilities)?;
+    Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lists_keep_values_exact() {
+        let text = json_array_text(&[
+            Value::Integer(i64::MIN),
+            Value::Real(0.1),
+            Value::Text("a\"\0'".into()),
+            Value::Null,
+        ]);
+        assert_eq!(
+            text.as_deref(),
+            Some(r#"[-9223372036854775808,0.1,"a\"\u0000'",null]"#)
+        );
+        assert_eq!(json_array_text(&[Value::Blob(vec![1])]), None);
+        assert_eq!(json_array_text(&[Value::Real(f64::NAN)]), None);
+    }
+}
