@@ -17,7 +17,7 @@ impls_for() {
     medium) echo "sonic sonic_single rusqlite diesel" ;;
     insert) echo "sonic rusqlite rusqlite_returning diesel" ;;
     associations) echo "sonic sonic_single sonic_n1 rusqlite diesel" ;;
-    find) echo "sonic_db_kv sonic rusqlite diesel" ;;
+    find) echo "sonic_kv sonic rusqlite diesel" ;;
   esac
 }
 printf '| workload | implementation | instructions / iteration | ÷ rusqlite |\n|---|---|---|---|\n'

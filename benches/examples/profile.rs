@@ -6,7 +6,7 @@
 //! ```text
 //! profile <workload> <implementation> [size] [iterations]
 //!   workload:       trivial | medium | insert | associations | find
-//!   implementation: sonic | sonic_single | sonic_n1 | sonic_db_kv | rusqlite | rusqlite_returning | diesel
+//!   implementation: sonic | sonic_single | sonic_n1 | sonic_kv | rusqlite | rusqlite_returning | diesel
 //! ```
 
 use std::hint::black_box;
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         }
         _ if is_sonic => {
             let mut s = sonic::Bench::new(seed, strategy);
-            if implementation == "sonic_db_kv" {
+            if implementation == "sonic_kv" {
                 s = s.with_kv();
                 s.find(42);
             }

@@ -8,6 +8,8 @@ use crate::fixture::{self, Seed};
 use crate::{Canonical, CanonicalPost};
 
 /// The tables (the DDL is Sonic's; see [`crate::fixture::schema_sql`]).
+// Reason: `diesel::table!` generates modules and structs without documentation.
+#[allow(missing_docs)]
 pub mod schema {
     diesel::table! {
         users {

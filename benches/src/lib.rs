@@ -8,6 +8,11 @@
 //! the bottom check that, so the benches compare equal work. The timing lives in
 //! `benches/*.rs` (criterion) only: nothing here asserts a duration.
 
+// Reason: benchmark fixtures, not library code: a failed setup aborts the benchmark.
+#![allow(clippy::expect_used)]
+// Reason: the raw baseline indexes the slots it has just built, as hand-written rusqlite would.
+#![allow(clippy::indexing_slicing)]
+
 pub mod diesel;
 pub mod raw;
 pub mod sonic;

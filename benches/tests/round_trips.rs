@@ -3,6 +3,9 @@
 //! nothing is timed. `cargo test -p sonic-benches --test round_trips -- --nocapture` prints
 //! the table that BENCHMARKS.md quotes.
 
+// Reason: test setup helpers outside `#[test]` functions fail the test by panicking.
+#![allow(clippy::unwrap_used)]
+
 use sonic_benches::fixture::Seed;
 use sonic_benches::sonic::{self, Comment, Post, Strategy, User};
 use sonic_db_core::kv::MemoryKv;

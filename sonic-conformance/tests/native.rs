@@ -2,6 +2,9 @@
 //! D1's (100 parameters, single-statement eager loading), and on sabotaged backends, each of
 //! which must make specific scenarios fail.
 
+// Reason: test setup helpers outside `#[test]` functions fail the test by panicking.
+#![allow(clippy::expect_used)]
+
 use std::collections::BTreeSet;
 
 use sonic_db_conformance::{

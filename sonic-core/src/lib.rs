@@ -24,8 +24,6 @@
 //! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
 //! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |
 
-#![warn(missing_docs)]
-
 // The crate's own name inside it, so that unit tests share the integration tests' helpers.
 #[cfg(test)]
 extern crate self as sonic_db_core;

@@ -44,7 +44,7 @@ impl<'a> Tokens<'a> {
     fn skip_past(&self, from: usize, close: &[u8]) -> usize {
         let bytes = self.sql.as_bytes();
         (from..bytes.len())
-            .find(|&i| bytes[i..].starts_with(close))
+            .find(|&i| bytes.get(i..).is_some_and(|rest| rest.starts_with(close)))
             .map_or(bytes.len(), |i| i + close.len())
     }
 
@@ -53,8 +53,8 @@ impl<'a> Tokens<'a> {
     fn skip_quoted(&self, from: usize, quote: u8) -> usize {
         let bytes = self.sql.as_bytes();
         let mut i = from + 1;
-        while i < bytes.len() {
-            if bytes[i] == quote {
+        while let Some(&b) = bytes.get(i) {
+            if b == quote {
                 if bytes.get(i + 1) == Some(&quote) {
                     i += 2;
                     continue;
@@ -70,7 +70,7 @@ impl<'a> Tokens<'a> {
     fn scan_while(&self, from: usize, keep: impl Fn(u8) -> bool) -> usize {
         let bytes = self.sql.as_bytes();
         (from..bytes.len())
-            .find(|&i| !keep(bytes[i]))
+            .find(|&i| !bytes.get(i).is_some_and(|&b| keep(b)))
             .unwrap_or(bytes.len())
     }
 

@@ -127,8 +127,6 @@
 //! }
 //! ```
 
-#![warn(missing_docs)]
-
 #[cfg(target_arch = "wasm32")]
 mod js;
 // Natively only the statement checks run; the rest is used on wasm32 and by the unit tests.

@@ -13,23 +13,14 @@ use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 /// given).
 pub use sonic_db_core::MAX_SAFE_INTEGER;
 
-/// Checks a statement against D1's limits and every parameter against what D1 can bind
-/// exactly, before anything is sent.
+/// Checks a statement against the backend's limits, then every parameter against what D1 can
+/// bind exactly, before anything is sent.
+///
+/// The limits given by `capabilities` (parameter count, SQL length, each value's size and
+/// exact-integer range) are sonic-db-core's [`sonic_db_core::sql::check_statement`]; what
+/// follows is D1's transport, whatever the capabilities say ([`check_param`]).
 pub(crate) fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
-    if statement.params.len() > capabilities.max_params {
-        return Err(Error::Limit(format!(
-            "statement has {} bound parameters; D1 allows at most {} per statement",
-            statement.params.len(),
-            capabilities.max_params
-        )));
-    }
-    if statement.sql.len() > capabilities.max_sql_len {
-        return Err(Error::Limit(format!(
-            "statement is {} bytes of SQL; D1 allows at most {} bytes",
-            statement.sql.len(),
-            capabilities.max_sql_len
-        )));
-    }
+    sonic_db_core::sql::check_statement(statement, capabilities)?;
     for (index, value) in statement.params.iter().enumerate() {
         check_param(index + 1, value)?;
     }

@@ -8,8 +8,6 @@
 //! (`ctxt`) before anything is generated; `expand` turns the checked model into code, one module
 //! per artifact (the `Table` impl, the column and relation handles, the `TextEnum` impls).
 
-#![warn(missing_docs)]
-
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 

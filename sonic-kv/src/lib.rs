@@ -39,9 +39,7 @@
 //! Pages can be short, even empty, before the end: follow the cursor (or use
 //! [`sonic_db_core::kv::list_all`]).
 
-#![warn(missing_docs)]
-
-// Natively only some checks run; the rest is used on wasm32 and by the unit tests.
+// `list_page` is used on wasm32 only (and by the unit tests).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod rules;
 
@@ -50,7 +48,8 @@ use std::fmt;
 #[cfg(target_arch = "wasm32")]
 use sonic_db_core::kv::KvKey;
 use sonic_db_core::kv::{
-    validate_key, KvBackend, KvListOptions, KvListPage, KvPutOptions, MAX_BULK_GET,
+    check_bulk_keys, check_put, list_limit, validate_key, KvBackend, KvListOptions, KvListPage,
+    KvPutOptions, MAX_BULK_GET,
 };
 use sonic_db_core::{Error, Result};
 use worker::wasm_bindgen::JsValue;
@@ -122,12 +121,12 @@ impl WorkersKv {
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
-        rules::check_bulk_keys(keys)?;
+        check_bulk_keys(keys)?;
         futures_util::future::try_join_all(keys.iter().map(|key| self.get_bytes(key))).await
     }
 
     async fn put_bytes(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
-        rules::check_put(key, value.len(), options, now_secs())?;
+        check_put(key, value.len(), options, now_secs())?;
         let mut put = self
             .store
             .put_bytes(key, value)
@@ -153,7 +152,7 @@ impl WorkersKv {
     }
 
     async fn list_page(&self, options: &KvListOptions) -> Result<KvListPage> {
-        let limit = rules::list_limit(options)?;
+        let limit = list_limit(options)?;
         let prefix = options.prefix.as_deref().unwrap_or("");
         let mut list = self.store.list().limit(limit as u64);
         if !prefix.is_empty() {
@@ -256,7 +255,7 @@ impl KvBackend for WorkersKv {
     }
 
     async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
-        rules::check_bulk_keys(keys)?;
+        check_bulk_keys(keys)?;
         Err(not_in_a_worker())
     }
 
@@ -264,7 +263,7 @@ impl KvBackend for WorkersKv {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        rules::check_put(key, value.len(), options, now)?;
+        check_put(key, value.len(), options, now)?;
         Err(not_in_a_worker())
     }
 
@@ -274,7 +273,7 @@ impl KvBackend for WorkersKv {
     }
 
     async fn list(&self, options: &KvListOptions) -> Result<KvListPage> {
-        rules::list_limit(options)?;
+        list_limit(options)?;
         Err(not_in_a_worker())
     }
 }

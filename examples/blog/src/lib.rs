@@ -2,7 +2,5 @@
 //!
 //! The library holds the schema so that both the native binary and a Worker can use it.
 
-#![warn(missing_docs)]
-
 pub mod migrations;
 pub mod schema;

@@ -6,6 +6,11 @@
 //! `cargo run -p sonic-example-blog --bin migrations -- examples/worker/migrations <name>` and
 //! commit the new migration with the updated `meta/sonic-snapshot.json`.
 
+// Reason: test setup helpers outside `#[test]` functions fail the test by panicking.
+#![allow(clippy::expect_used)]
+// Reason: `row["name"]` on a JSON row gives `null` for a missing key; it does not panic.
+#![allow(clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 
 use sonic_db_core::migrate::Migrations;

@@ -129,3 +129,72 @@ pub fn list_limit(options: &KvListOptions) -> Result<usize> {
     }
     Ok(limit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_keys() {
+        assert!(check_bulk_keys(&[]).is_ok());
+        let hundred: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+        assert!(check_bulk_keys(&hundred).is_ok());
+        let many: Vec<String> = (0..101).map(|i| format!("k{i}")).collect();
+        assert!(matches!(check_bulk_keys(&many), Err(Error::Kv(m)) if m.contains("101")));
+        let bad = vec!["ok".to_string(), "..".to_string()];
+        assert!(matches!(check_bulk_keys(&bad), Err(Error::Kv(_))));
+    }
+
+    #[test]
+    fn puts() {
+        let now = 1_700_000_000;
+        let ok = KvPutOptions::ttl(60);
+        assert!(check_put("k", 3, &ok, now).is_ok());
+        assert!(check_put("k", 3, &KvPutOptions::default(), now).is_ok());
+        assert!(
+            matches!(check_put("k", 3, &KvPutOptions::ttl(59), now), Err(Error::Kv(m)) if m.contains("59"))
+        );
+        // Keys are counted in bytes: 171 × "€" is 513 bytes.
+        let euro = "€".repeat(171);
+        assert!(matches!(check_put(&euro, 3, &ok, now), Err(Error::Kv(m)) if m.contains("513")));
+        assert!(check_put(&"k".repeat(512), 3, &ok, now).is_ok());
+        assert!(check_put("", 3, &ok, now).is_err());
+        assert!(check_put(".", 3, &ok, now).is_err());
+        assert!(matches!(
+            check_put("k", MAX_VALUE_BYTES + 1, &ok, now),
+            Err(Error::Kv(m)) if m.contains("25 MiB")
+        ));
+        assert!(check_put("k", MAX_VALUE_BYTES, &ok, now).is_ok());
+
+        let at = |secs| KvPutOptions {
+            expiration: Some(secs),
+            ..KvPutOptions::default()
+        };
+        assert!(check_put("k", 1, &at(now + 60), now).is_ok());
+        assert!(check_put("k", 1, &at(now + 59), now).is_err());
+        assert!(check_put("k", 1, &at(now - 10), now).is_err());
+
+        let meta = |len: usize| KvPutOptions {
+            // `"…"`: the JSON string is len + 2 bytes.
+            metadata: Some(serde_json::Value::String("m".repeat(len))),
+            ..KvPutOptions::default()
+        };
+        assert!(check_put("k", 1, &meta(1022), now).is_ok());
+        assert!(
+            matches!(check_put("k", 1, &meta(1023), now), Err(Error::Kv(m)) if m.contains("1025"))
+        );
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(list_limit(&KvListOptions::default()).unwrap(), 1000);
+        let with = |limit| KvListOptions {
+            limit: Some(limit),
+            ..KvListOptions::default()
+        };
+        assert_eq!(list_limit(&with(1)).unwrap(), 1);
+        assert_eq!(list_limit(&with(1000)).unwrap(), 1000);
+        assert!(list_limit(&with(0)).is_err());
+        assert!(list_limit(&with(1001)).is_err());
+    }
+}

@@ -8,7 +8,7 @@ use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_rows};
 use crate::schema::{Table, TableDef, TableMemo};
-use crate::sql::eager::{has_reals, join_head, joinable, relation_aliases, write_json, ROOT_ALIAS};
+use crate::sql::eager::{embedded_head, has_reals, join_head, joinable, ROOT_ALIAS};
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_column_value;
 use crate::sql::order::{write_order_by, Direction};
@@ -313,22 +313,11 @@ impl<'db, T: Table> Select<'db, T> {
             capabilities,
             |w: &mut SqlWriter, json_lists| {
                 if embed {
-                    w.push("SELECT ");
-                    w.column_list(table, qualifier);
-                    let mut aliases = 1;
-                    for (include, alias) in self.includes.iter().zip(relation_aliases(
+                    // Built once per table and tree of includes.
+                    w.push(embedded_head(
                         table,
-                        self.includes.iter().map(Include::name),
-                    )) {
-                        w.push(", ");
-                        write_json(w, include.sql(), ROOT_ALIAS, &mut aliases)?;
-                        w.push(" AS ");
-                        w.ident(&alias);
-                    }
-                    w.push(" FROM ");
-                    w.ident(table.name);
-                    w.push(" AS ");
-                    w.ident(ROOT_ALIAS);
+                        self.includes.iter().map(Include::sql),
+                    )?);
                 } else {
                     // `SELECT <columns> FROM <table>`, built once per table.
                     w.push(select_head(table));

@@ -70,9 +70,66 @@ pub(crate) fn relation_aliases<'a>(
     aliases
 }
 
+/// `SELECT <columns>, <relation JSON> AS "@<name>", … FROM <table> AS "@0"`: the head of a
+/// single-statement select with these includes. It depends on the table and the tree of
+/// includes alone, so it is built once per tree (a program has a handful) and reused.
+pub(crate) fn embedded_head<'a>(
+    table: &'static TableDef,
+    includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
+) -> Result<&'static str> {
+    static HEADS: std::sync::RwLock<Vec<(Vec<usize>, &'static str)>> =
+        std::sync::RwLock::new(Vec::new());
+    let mut shape = vec![std::ptr::from_ref(table) as usize];
+    for include in includes.clone() {
+        push_shape(&mut shape, include);
+    }
+    // The list only ever grows by whole entries, so a poisoned lock is still consistent.
+    let known = |heads: &[(Vec<usize>, &'static str)]| {
+        heads
+            .iter()
+            .find(|(s, _)| *s == shape)
+            .map(|&(_, head)| head)
+    };
+    if let Some(head) = known(&HEADS.read().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(head);
+    }
+    let mut w = SqlWriter::new();
+    w.push("SELECT ");
+    w.column_list(table, Some(ROOT_ALIAS));
+    let mut aliases = 1;
+    let names = includes.clone().map(|include| include.relation().name);
+    for (include, alias) in includes.zip(relation_aliases(table, names)) {
+        w.push(", ");
+        write_json(&mut w, include, ROOT_ALIAS, &mut aliases)?;
+        w.push(" AS ");
+        w.ident(&alias);
+    }
+    w.push(" FROM ");
+    w.ident(table.name);
+    w.push(" AS ");
+    w.ident(ROOT_ALIAS);
+    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(head) = known(&heads) {
+        return Ok(head);
+    }
+    let head: &'static str = Box::leak(w.finish().sql.into_boxed_str());
+    heads.push((shape, head));
+    Ok(head)
+}
+
+/// Appends what identifies an include's SQL: its relation (by address) and, recursively,
+/// what is nested below it.
+fn push_shape(shape: &mut Vec<usize>, include: &dyn EagerSql) {
+    shape.push(std::ptr::from_ref(include.relation()) as usize);
+    shape.push(include.nested_len());
+    for nested in (0..include.nested_len()).filter_map(|i| include.nested(i)) {
+        push_shape(shape, nested);
+    }
+}
+
 /// Writes the correlated subquery that yields the relation of the row aliased `parent` as
 /// JSON. `aliases` numbers the scopes so that nested subqueries never shadow each other.
-pub(crate) fn write_json(
+fn write_json(
     w: &mut SqlWriter,
     include: &dyn EagerSql,
     parent: &str,

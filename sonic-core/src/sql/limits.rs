@@ -16,7 +16,7 @@ use crate::value::Value;
 pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
     if statement.params.len() > capabilities.max_params {
         return Err(Error::Limit(format!(
-            "a statement would bind {} parameters; the backend allows {}",
+            "a statement would have {} bound parameters; the backend allows {}",
             statement.params.len(),
             capabilities.max_params
         )));

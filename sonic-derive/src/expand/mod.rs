@@ -22,8 +22,13 @@ pub fn derive_table(input: &DeriveInput) -> syn::Result<TokenStream> {
         check::check_table(&cx, cont);
     }
     cx.check()?;
-    let cont = cont.expect("no errors, so the input was read");
-    let table = table::expand(&cont);
+    let Some(cont) = cont else {
+        return Err(internal(
+            input,
+            "the input was not read, yet no error was reported",
+        ));
+    };
+    let table = table::expand(&cont)?;
     let handles = handles::expand(&cont);
     Ok(quote::quote! {
         #handles
@@ -39,9 +44,22 @@ pub fn derive_text_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
         check::check_text_enum(&cx, parsed);
     }
     cx.check()?;
-    Ok(text_enum::expand(
-        &parsed.expect("no errors, so the input was read"),
-    ))
+    match parsed {
+        Some(parsed) => Ok(text_enum::expand(&parsed)),
+        None => Err(internal(
+            input,
+            "the input was not read, yet no error was reported",
+        )),
+    }
+}
+
+/// An error for input that the checks (`internals::check`) should have refused: a bug of this
+/// crate, reported at `tokens` as a compile error rather than a panic.
+fn internal(tokens: impl ToTokens, what: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        tokens,
+        format!("sonic-db-derive bug: {what}; please report it"),
+    )
 }
 
 /// The `where` clause of the generated impls: every column type is a `ColumnType`.

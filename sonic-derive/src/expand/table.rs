@@ -9,11 +9,13 @@ use crate::internals::ast::{self, ColumnModel, Container, Source};
 use crate::internals::attr::{RelationKind, Role};
 use crate::internals::case;
 
+use super::internal;
+
 /// The default of the audit columns: the time of the insert, in Unix milliseconds, so that
 /// rows inserted by raw SQL are filled too. (Sonic itself always binds the values.)
 const AUDIT_DEFAULT: &str = "(CAST(unixepoch('subsec') * 1000 AS INTEGER))";
 
-pub fn expand(cont: &Container) -> TokenStream {
+pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
     let ident = cont.ident;
     let table = cont.table_name.as_str();
     let rust_name = ident.unraw().to_string();
@@ -21,28 +23,36 @@ pub fn expand(cont: &Container) -> TokenStream {
     let count = columns.len();
     let pk = cont
         .primary_key(&columns)
-        .expect("checked: one primary key");
+        .ok_or_else(|| internal(ident, "no primary key column"))?;
     let pk_index = pk.index;
     let pk_ty = pk.field.ty;
 
-    let column_defs = columns.iter().map(|c| column_def(c));
+    let column_defs = columns
+        .iter()
+        .map(column_def)
+        .collect::<syn::Result<Vec<_>>>()?;
     let relation_defs = cont
         .relations()
-        .map(|(field, rel)| relation_def(&columns, field, rel));
+        .map(|(field, rel)| relation_def(&columns, field, rel))
+        .collect::<syn::Result<Vec<_>>>()?;
     let kind_asserts = cont.relations().map(|(field, rel)| kind_assert(field, rel));
 
     let values: Vec<TokenStream> = columns.iter().map(|c| encode(table, c)).collect();
     let indexes = columns.iter().map(|c| c.index);
     let names = columns.iter().map(|c| c.name.as_str());
 
-    let field_inits = cont.fields.iter().map(|f| decode_field(table, &columns, f));
+    let field_inits = cont
+        .fields
+        .iter()
+        .map(|f| decode_field(table, &columns, f))
+        .collect::<syn::Result<Vec<_>>>()?;
     let checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, false)).collect();
     let json_checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, true)).collect();
     let check_indexes: Vec<usize> = columns.iter().map(|c| c.index).collect();
     let touch = touch(cont);
     let bounds = super::bounds(cont);
 
-    quote! {
+    Ok(quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, dead_code, clippy::all)]
         const _: () = {
@@ -166,7 +176,7 @@ pub fn expand(cont: &Container) -> TokenStream {
                 #touch
             }
         };
-    }
+    })
 }
 
 fn str_option(value: Option<String>) -> TokenStream {
@@ -176,12 +186,14 @@ fn str_option(value: Option<String>) -> TokenStream {
     }
 }
 
-fn column_def(c: &ColumnModel) -> TokenStream {
+fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
     let name = &c.name;
     let field = &c.field_name;
-    match c.source {
+    Ok(match c.source {
         Source::Field => {
-            let a = c.attrs().expect("a column field");
+            let a = c
+                .attrs()
+                .ok_or_else(|| internal(c.field.ident, "a column without column attributes"))?;
             let ty = c.field.ty;
             let sql_type =
                 quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::SQL_TYPE);
@@ -251,7 +263,7 @@ fn column_def(c: &ColumnModel) -> TokenStream {
                 }
             }
         }
-    }
+    })
 }
 
 /// The Rust type of a column's operand, for relation type checks.
@@ -269,7 +281,7 @@ fn relation_def(
     columns: &[ColumnModel],
     field: &ast::Field,
     rel: &crate::internals::attr::Relation,
-) -> TokenStream {
+) -> syn::Result<TokenStream> {
     let name = &field.name;
     let ty = field.ty;
     let target = quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::RelationSlot>::Target);
@@ -278,12 +290,18 @@ fn relation_def(
         _ => (quote!(One), false),
     };
     let local = match &rel.local {
-        Some(l) => ast::find_local(columns, l).expect("checked: local exists"),
+        Some(l) => ast::find_local(columns, l)
+            .ok_or_else(|| internal(l, "the `local` column of a relation does not exist"))?,
         None if many => columns
             .iter()
             .find(|c| c.attrs().is_some_and(|a| a.primary_key.is_some()))
-            .expect("checked: a primary key"),
-        None => unreachable!("checked: one relations name their local column"),
+            .ok_or_else(|| internal(field.ident, "no primary key column"))?,
+        None => {
+            return Err(internal(
+                field.ident,
+                "a `one` relation without its `local` column",
+            ))
+        }
     };
     let local_index = local.index;
     let remote = match &rel.remote {
@@ -303,7 +321,7 @@ fn relation_def(
         }
         None => quote!(|| <#target as ::sonic_db_core::Table>::DEF.primary_key),
     };
-    quote! {
+    Ok(quote! {
         ::sonic_db_core::RelationDef {
             name: #name,
             kind: ::sonic_db_core::RelationKind::#kind,
@@ -311,7 +329,7 @@ fn relation_def(
             local: #local_index,
             remote: #remote,
         }
-    }
+    })
 }
 
 /// A compile-time check that the field's type matches the relation's kind, reported at the
@@ -383,7 +401,11 @@ fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
 }
 
 /// `field: <decoded value>` in the struct literal of `decode`.
-fn decode_field(table: &str, columns: &[ColumnModel], field: &ast::Field) -> TokenStream {
+fn decode_field(
+    table: &str,
+    columns: &[ColumnModel],
+    field: &ast::Field,
+) -> syn::Result<TokenStream> {
     let member = field.ident;
     let ty = field.ty;
     let take = |c: &ColumnModel, ty: TokenStream| {
@@ -394,25 +416,27 @@ fn decode_field(table: &str, columns: &[ColumnModel], field: &ast::Field) -> Tok
                 .map_err(|e| ::sonic_db_core::Error::decode(#table, #name, e))?
         }
     };
-    let of_field = columns
-        .iter()
-        .filter(|c| std::ptr::eq(c.field, field))
-        .collect::<Vec<_>>();
-    match &field.role {
+    let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
+    let mut next_column = || {
+        of_field
+            .next()
+            .ok_or_else(|| internal(member, "a field without its column"))
+    };
+    Ok(match &field.role {
         Role::Column(_) => {
-            let value = take(of_field[0], quote_spanned!(ty.span()=> #ty));
+            let value = take(next_column()?, quote_spanned!(ty.span()=> #ty));
             quote!(#member: #value)
         }
         Role::Audit => {
-            let created = take(of_field[0], quote!(i64));
-            let updated = take(of_field[1], quote!(i64));
+            let created = take(next_column()?, quote!(i64));
+            let updated = take(next_column()?, quote!(i64));
             let literal = quote_spanned! {ty.span()=>
                 ::sonic_db_core::Audit { created_on: #created, updated_on: #updated }
             };
             quote!(#member: #literal)
         }
         Role::Relation(_) => quote!(#member: ::core::default::Default::default()),
-    }
+    })
 }
 
 fn touch(cont: &Container) -> TokenStream {

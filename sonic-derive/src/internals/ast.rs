@@ -99,14 +99,18 @@ impl<'a> Container<'a> {
         let fields = named
             .named
             .iter()
-            .map(|f| {
-                let ident = f.ident.as_ref().expect("named field");
-                Field {
+            .filter_map(|f| {
+                // Named fields have names; `syn` keeps the `Option` for tuple fields.
+                let Some(ident) = f.ident.as_ref() else {
+                    cx.error_spanned_by(f, "a field without a name");
+                    return None;
+                };
+                Some(Field {
                     ident,
                     name: ident.unraw().to_string(),
                     ty: &f.ty,
                     role: attr::field_role(cx, &f.attrs),
-                }
+                })
             })
             .collect();
         let table_name = match &attrs.name {

@@ -241,15 +241,14 @@ pub fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
         }
     }
 
-    match first {
-        Some(p) if p.is_ident("audit") => {
-            let attr = ours[0];
+    match ours.first() {
+        Some(attr) if attr.path().is_ident("audit") => {
             if !matches!(attr.meta, syn::Meta::Path(_)) {
                 cx.error_spanned_by(&attr.meta, "`#[audit]` takes no arguments");
             }
             Role::Audit
         }
-        Some(p) if p.is_ident("relation") => Role::Relation(relation(cx, ours[0])),
+        Some(attr) if attr.path().is_ident("relation") => Role::Relation(relation(cx, attr)),
         _ => Role::Column(column(
             cx,
             ours.iter().copied().filter(|a| a.path().is_ident("column")),
@@ -375,15 +374,14 @@ fn relation(cx: &Ctxt, attr: &Attribute) -> Relation {
     let mut remote = Slot::new("relation", "remote");
     let res = attr.parse_nested_meta(|meta| {
         let p = &meta.path;
-        if p.is_ident("one") || p.is_ident("many") {
+        if let Some(ident) = p.get_ident().filter(|i| *i == "one" || *i == "many") {
             flag(cx, "relation", &meta)?;
-            let k = if p.is_ident("one") {
+            let k = if ident == "one" {
                 RelationKind::One
             } else {
                 RelationKind::Many
             };
-            let ident = p.get_ident().cloned().expect("checked is_ident");
-            kind.set(cx, p, (k, ident));
+            kind.set(cx, p, (k, ident.clone()));
         } else if p.is_ident("local") {
             if let Some(ident) = ident_value(cx, "relation", &meta)? {
                 local.set(cx, p, ident);

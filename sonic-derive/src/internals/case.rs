@@ -9,7 +9,7 @@ pub fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
             let next = chars.get(i + 1).copied();
             let boundary = match prev {
                 None | Some('_') => false,

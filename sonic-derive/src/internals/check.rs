@@ -202,8 +202,8 @@ fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
 /// The generic argument of a one-argument path type (`T` of `Option<T>`).
 fn single_arg(segment: &syn::PathSegment) -> Option<&Type> {
     match &segment.arguments {
-        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-            syn::GenericArgument::Type(t) => Some(t),
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
             _ => None,
         },
         _ => None,

@@ -9,13 +9,13 @@
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
-use sonic_db_core::{SqlType, Table, Value};
+use sonic_db_core::{Capabilities, SqlType, Table, Value};
 
 use super::error::ApiError;
 
-/// D1's largest string, BLOB or row, in bytes. A bigger row is refused by D1 with a database
-/// error; checked here, it is the client's 400.
-pub const MAX_ROW_BYTES: usize = 2_000_000;
+/// D1's largest string, BLOB or row, in bytes ([`Capabilities::D1`]'s `max_value_bytes`). A
+/// bigger row is refused by D1 with a database error; checked here, it is the client's 400.
+pub const MAX_ROW_BYTES: usize = Capabilities::D1.max_value_bytes;
 
 /// Parses a request body as JSON.
 pub fn parse_json(body: &[u8]) -> Result<Json, ApiError> {

@@ -8,7 +8,7 @@
 //! instead of a silently different result.
 
 use sonic_db_core::query::{and, or, Include, Op};
-use sonic_db_core::{Filter, Order};
+use sonic_db_core::{Capabilities, Filter, Order, MAX_SAFE_INTEGER};
 
 use super::error::ApiError;
 use super::resource::Resource;
@@ -17,11 +17,12 @@ use super::resource::Resource;
 pub const DEFAULT_LIMIT: u64 = 100;
 /// The largest page a client may ask for.
 pub const MAX_LIMIT: u64 = 1_000;
-/// The largest offset: integers D1 binds exactly (2^53 − 1).
-pub const MAX_OFFSET: u64 = (1 << 53) - 1;
-/// D1 refuses `LIKE` patterns longer than 50 bytes with a database error; checking it here
-/// makes it the client's 400 it is.
-pub const MAX_LIKE_PATTERN_BYTES: usize = 50;
+/// The largest offset: integers D1 binds exactly (2^53 − 1, [`MAX_SAFE_INTEGER`]).
+pub const MAX_OFFSET: u64 = MAX_SAFE_INTEGER.unsigned_abs();
+/// D1 refuses `LIKE` patterns longer than this (50 bytes, [`Capabilities::D1`]'s
+/// `max_like_pattern_bytes`) with a database error; checking it here makes it the client's 400
+/// it is.
+pub const MAX_LIKE_PATTERN_BYTES: usize = Capabilities::D1.max_like_pattern_bytes;
 
 /// The operators of `filters[field][$op]`, for messages: Sonic's own list.
 fn operators() -> String {
