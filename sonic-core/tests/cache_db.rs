@@ -1,6 +1,14 @@
 //! Routing through `Db` with a KV cache, asserted with counting backends: which store each
 //! call touches, and exactly which KV operations each write does.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod cache_common;
 
 use cache_common::{block_on, note, Events, Note};

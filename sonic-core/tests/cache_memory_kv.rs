@@ -1,5 +1,13 @@
 //! `MemoryKv` enforces the platform's rules, and the list helpers follow the cursor.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use pollster::block_on;
 use sonic_db_core::kv::{
     self, get_all, list_all, KvBackend, KvListOptions, KvPutOptions, MemoryKv, MAX_VALUE_BYTES,

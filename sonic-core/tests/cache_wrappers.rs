@@ -1,5 +1,13 @@
 //! The test wrappers themselves: `CountingKv`, `FaultyKv`, `FaultySql`, `SeededRng`.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::sync::{Arc, Mutex};
 
 use pollster::block_on;

@@ -2,6 +2,13 @@
 //! multi-row inserts split under 100 parameters yet atomic, long `IN` lists sent as one JSON
 //! parameter, and statements that cannot fit refused before they reach the database.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(all(feature = "rusqlite", feature = "derive"))]
 
 mod query_support;

@@ -1,6 +1,14 @@
 //! The edges of the conversions between Rust values and [`Value`]: nothing wraps, truncates or
 //! panics; every failure says what was expected and what was found.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use sonic_db_core::{ColumnType, ConvertError, FromValue, Json, SqlType, ToValue, Value};
 
 fn round_trip<T: ToValue + FromValue + PartialEq + std::fmt::Debug>(v: T) {

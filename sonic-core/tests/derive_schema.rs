@@ -2,6 +2,14 @@
 //! generated metadata, row encoding and decoding, `touch`, the serde shape, and the DDL run on
 //! SQLite, compared with SQLite's own view of the tables.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 #[path = "../../examples/blog/src/schema.rs"]
 mod schema;
 

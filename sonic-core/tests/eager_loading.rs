@@ -2,6 +2,13 @@
 //! data (users → posts → comments, some without children, keys inserted out of order), with
 //! the statements each strategy sends counted.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(all(feature = "rusqlite", feature = "derive"))]
 
 mod query_support;

@@ -26,6 +26,14 @@
 //! `SONIC_MODEL_SEED=<seed> SONIC_MODEL_SEQUENCES=1` (the two-handle suite xors its seeds
 //! with `TWO_HANDLE_SALT`).
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod cache_common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,13 @@
 //! Hostile values round-trip unchanged through insert, an `eq` filter on each column, and
 //! select; and no value ever appears in SQL text.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(all(feature = "rusqlite", feature = "derive"))]
 
 mod query_support;

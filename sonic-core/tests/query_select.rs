@@ -1,6 +1,13 @@
 //! Selects: every filter operator and combinator, ordering, limit/offset, count, page,
 //! first/one/find, and the by-name forms REST input uses. Each test checks the rows returned.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(all(feature = "rusqlite", feature = "derive"))]
 
 mod query_support;

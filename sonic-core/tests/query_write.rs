@@ -2,6 +2,13 @@
 //! what the database stored; audit columns follow the clock; constraint violations are told
 //! apart; decoding errors name the table and column.
 
+// Test setup outside `#[test]` functions fails the test by panicking, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![cfg(all(feature = "rusqlite", feature = "derive"))]
 
 mod query_support;

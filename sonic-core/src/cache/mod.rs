@@ -14,7 +14,8 @@ pub mod event;
 mod key;
 mod read;
 mod state;
-#[cfg(all(test, feature = "testing"))]
+#[cfg(test)]
+#[cfg(feature = "testing")]
 mod tests;
 mod write;
 
