@@ -7,6 +7,7 @@ use crate::query::cascade::DeleteWrite;
 use crate::query::{self, decode_rows, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
 use crate::sql::filter::{CmpOp, Expr};
+use crate::sql::select::find_statement;
 use crate::value::{ToValue, Value};
 
 impl Db {
@@ -45,7 +46,7 @@ impl Db {
     /// `select().filter(<pk>.eq(key))` without `LIMIT 1` (equality on the primary key matches
     /// one row at most), its text built once per table.
     async fn find_in_sql<T: Table>(&self, key: Value) -> Result<Option<T>> {
-        let statement = query::find_statement(T::DEF, key, self.capabilities())?;
+        let statement = find_statement(T::DEF, key, self.capabilities())?;
         let result = self.execute(&statement).await?;
         Ok(decode_rows::<T>(result)?.into_iter().next())
     }

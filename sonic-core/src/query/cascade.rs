@@ -39,28 +39,15 @@ use std::collections::{HashMap, HashSet};
 use crate::backend::{Capabilities, QueryResult, Statement};
 use crate::cache::{KvCache, WriteTicket};
 use crate::db::Db;
-use crate::error::{Error, Result};
-use crate::schema::{Edge, ForeignKeys, OnDelete, TableDef};
-use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::writer::SqlWriter;
+use crate::error::Error;
+use crate::schema::{ForeignKeys, OnDelete, TableDef};
+use crate::sql::cascade::{select_keys, Level};
+use crate::sql::filter::Expr;
 use crate::value::Value;
 
 /// `SELECT`s one delete may add to its batch (beyond, the tables are suspect). Each is a query
 /// on D1's per-invocation budget; real schemas need a handful.
 const MAX_SELECTS: usize = 32;
-
-/// One step of a path from the deleted table: the rows of `table` that the delete deletes
-/// (or, at the end of a `SET NULL` / `SET DEFAULT` step, changes).
-#[derive(Debug, Clone)]
-struct Level {
-    table: &'static TableDef,
-    /// The foreign key from the previous level; `None` for the deleted table (its rows are
-    /// the filter's).
-    via: Option<Edge>,
-    /// Columns of `table` referencing its own primary key with `CASCADE`: the rows deleted
-    /// are then the whole subtree below those reached.
-    closure: Vec<usize>,
-}
 
 /// The cached tables a delete changes, and how their keys are collected.
 #[derive(Debug, Default)]
@@ -213,10 +200,7 @@ impl Planner<'_> {
             );
             return;
         }
-        let statement = build_filtered(self.root, self.filter, self.capabilities, |w, json| {
-            let key = column(table, table.primary_key)?;
-            write_select(w, levels, key, self.filter, json)
-        });
+        let statement = select_keys(self.root, levels, self.filter, self.capabilities);
         match statement {
             Ok(statement) => {
                 let i = self.plan.index(table);
@@ -251,107 +235,6 @@ impl Planner<'_> {
                     self.plan.suspect(edge.child, reason.to_string());
                 }
             }
-        }
-    }
-}
-
-fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
-    table.columns.get(index).map(|c| c.name).ok_or_else(|| {
-        Error::InvalidQuery(format!("`{}` has no column number {index}", table.name))
-    })
-}
-
-/// `SELECT "column" FROM "table" WHERE <the rows of the last level>`.
-fn write_select(
-    w: &mut SqlWriter,
-    levels: &[Level],
-    column_name: &str,
-    filter: Option<&Expr>,
-    json_lists: bool,
-) -> Result<()> {
-    let Some(level) = levels.last() else {
-        return Ok(());
-    };
-    w.push("SELECT ");
-    w.ident(column_name);
-    w.push(" FROM ");
-    w.ident(level.table.name);
-    write_rows(w, levels, filter, json_lists)
-}
-
-/// ` WHERE <condition>` selecting the rows of the last level (nothing: every row).
-fn write_rows(
-    w: &mut SqlWriter,
-    levels: &[Level],
-    filter: Option<&Expr>,
-    json_lists: bool,
-) -> Result<()> {
-    let Some((level, parents)) = levels.split_last() else {
-        return Ok(());
-    };
-    if level.closure.is_empty() {
-        return write_reached(w, level, parents, filter, json_lists);
-    }
-    // The subtree: `WITH RECURSIVE` over the primary key (`UNION` stops at cycles in data).
-    let table = level.table.name;
-    let key = column(level.table, level.table.primary_key)?;
-    let cte = format!("sonic_cascade_{}", levels.len());
-    w.push(" WHERE ");
-    w.ident(key);
-    w.push(" IN (WITH RECURSIVE ");
-    w.ident(&cte);
-    w.push(" (\"k\") AS (SELECT ");
-    w.ident(key);
-    w.push(" FROM ");
-    w.ident(table);
-    write_reached(w, level, parents, filter, json_lists)?;
-    w.push(" UNION SELECT ");
-    w.column(Some(table), key);
-    w.push(" FROM ");
-    w.ident(table);
-    w.push(" JOIN ");
-    w.ident(&cte);
-    w.push(" ON ");
-    for (i, &index) in level.closure.iter().enumerate() {
-        if i > 0 {
-            w.push(" OR ");
-        }
-        w.column(Some(table), column(level.table, index)?);
-        w.push(" = ");
-        w.column(Some(&cte), "k");
-    }
-    w.push(") SELECT \"k\" FROM ");
-    w.ident(&cte);
-    w.push(")");
-    Ok(())
-}
-
-/// ` WHERE <condition>` selecting the rows of `level` reached from its parents (before any
-/// closure).
-fn write_reached(
-    w: &mut SqlWriter,
-    level: &Level,
-    parents: &[Level],
-    filter: Option<&Expr>,
-    json_lists: bool,
-) -> Result<()> {
-    match &level.via {
-        None => write_where(
-            w,
-            filter,
-            FilterSql {
-                table: level.table,
-                qualifier: None,
-                json_lists,
-            },
-        ),
-        Some(edge) => {
-            w.push(" WHERE ");
-            w.ident(column(level.table, edge.column)?);
-            w.push(" IN (");
-            write_select(w, parents, edge.referenced.name, filter, json_lists)?;
-            w.push(")");
-            Ok(())
         }
     }
 }

@@ -96,5 +96,4 @@ pub use select::{Page, Select};
 pub use write::{DeleteWhere, UpdateWhere};
 
 pub(crate) use rows::decode_rows;
-pub(crate) use select::find_statement;
 pub(crate) use write::{delete, insert, insert_many, update, upsert};

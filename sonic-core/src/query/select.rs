@@ -7,13 +7,11 @@ use crate::query::eager::{attach_column, load_joined, merge_include, Include};
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_rows};
-use crate::schema::{Table, TableDef, TableMemo};
-use crate::sql::eager::{embedded_head, has_reals, join_head, joinable, ROOT_ALIAS};
-use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::limits::check_column_value;
-use crate::sql::order::{write_order_by, Direction};
-use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::Value;
+use crate::schema::Table;
+use crate::sql::eager::{embedded_head, has_reals, join_head, joinable};
+use crate::sql::filter::Expr;
+use crate::sql::order::Direction;
+use crate::sql::select::{count_statement, joined_statement, select_statement, SelectSql};
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
 /// (`all`, `first`, `one`, `count`, `page`) is awaited.
@@ -38,44 +36,6 @@ impl<T: Table> std::fmt::Debug for Select<'_, T> {
             .field("includes", &self.includes)
             .finish()
     }
-}
-
-/// `SELECT "a", "b", … FROM "table"`, computed once per table.
-fn select_head(table: &'static TableDef) -> &'static str {
-    static HEADS: TableMemo<String> = TableMemo::new();
-    HEADS.get(table, |table| {
-        let mut w = SqlWriter::new();
-        w.push("SELECT ");
-        w.column_list(table, None);
-        w.push(" FROM ");
-        w.ident(table.name);
-        w.finish().sql
-    })
-}
-
-/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`:
-/// the text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
-/// row at most), built once per table, with `key` checked as that filter checks it.
-pub(crate) fn find_statement(
-    table: &'static TableDef,
-    key: Value,
-    capabilities: &Capabilities,
-) -> Result<Statement> {
-    static FINDS: TableMemo<String> = TableMemo::new();
-    let column = column_def(table, table.primary_key)?;
-    check_column_value(table, column, &key, capabilities)?;
-    let sql = FINDS.get(table, |table| {
-        let mut w = SqlWriter::new();
-        w.push(select_head(table));
-        w.push(" WHERE ");
-        w.ident(column.name);
-        w.push(" = ?");
-        w.finish().sql
-    });
-    Ok(Statement {
-        sql: sql.clone(),
-        params: vec![key],
-    })
 }
 
 /// One page of records and the number of records matching the filter on all pages (what
@@ -233,21 +193,11 @@ impl<'db, T: Table> Select<'db, T> {
         include: &Include<T>,
         capabilities: &Capabilities,
     ) -> Result<Statement> {
-        let table = T::DEF;
-        let head = join_head(include.sql())?;
-        build_filtered(
-            table,
+        joined_statement(
+            T::DEF,
             self.filter.as_ref(),
+            join_head(include.sql())?,
             capabilities,
-            |w: &mut SqlWriter, json_lists| {
-                w.push(head);
-                let ctx = FilterSql {
-                    table,
-                    qualifier: Some(ROOT_ALIAS),
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)
-            },
         )
     }
 
@@ -306,68 +256,26 @@ impl<'db, T: Table> Select<'db, T> {
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
         let table = T::DEF;
-        let qualifier = embed.then_some(ROOT_ALIAS);
-        build_filtered(
+        let embedded = if embed {
+            Some(embedded_head(
+                table,
+                self.includes.iter().map(Include::sql),
+            )?)
+        } else {
+            None
+        };
+        let spec = SelectSql {
             table,
-            self.filter.as_ref(),
-            capabilities,
-            |w: &mut SqlWriter, json_lists| {
-                if embed {
-                    // Built once per table and tree of includes.
-                    w.push(embedded_head(
-                        table,
-                        self.includes.iter().map(Include::sql),
-                    )?);
-                } else {
-                    // `SELECT <columns> FROM <table>`, built once per table.
-                    w.push(select_head(table));
-                }
-                let ctx = FilterSql {
-                    table,
-                    qualifier,
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)?;
-                write_order_by(w, table, &self.order, qualifier)?;
-                match (self.limit, self.offset) {
-                    (None, None) => {}
-                    (limit, offset) => {
-                        // Literals, not parameters: SQLite reads a bound LIMIT while planning
-                        // and re-prepares the statement at every rebind (8x a primary-key
-                        // read). SQLite needs a LIMIT before an OFFSET; -1 means none.
-                        w.push(" LIMIT ");
-                        match limit {
-                            Some(n) => w.count(n),
-                            None => w.push("-1"),
-                        }
-                        if let Some(n) = offset {
-                            w.push(" OFFSET ");
-                            w.count(n);
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )
+            filter: self.filter.as_ref(),
+            order: &self.order,
+            limit: self.limit,
+            offset: self.offset,
+        };
+        select_statement(&spec, embedded, capabilities)
     }
 
     fn compile_count(&self, capabilities: &Capabilities) -> Result<Statement> {
-        let table = T::DEF;
-        build_filtered(
-            table,
-            self.filter.as_ref(),
-            capabilities,
-            |w, json_lists| {
-                w.push("SELECT COUNT(*) FROM ");
-                w.ident(table.name);
-                let ctx = FilterSql {
-                    table,
-                    qualifier: None,
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)
-            },
-        )
+        count_statement(T::DEF, self.filter.as_ref(), capabilities)
     }
 
     /// Decodes the main statement's rows, then loads relations level by level unless they

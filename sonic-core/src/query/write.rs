@@ -11,22 +11,15 @@ use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
 use crate::query::filter::{and, Filter};
 use crate::query::rows::decode_rows;
-use crate::schema::{AuditRole, Column, Table, TableDef, TableMemo};
-use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::limits::{check_batch, check_column_value, check_row};
+use crate::schema::{AuditRole, Column, Table, TableDef};
+use crate::sql::filter::Expr;
+use crate::sql::limits::{check_column_value, check_row};
+use crate::sql::write::{
+    delete_statement, filtered_write, insert_statements, require_returning, update_statement,
+    upsert_statement, write_delete_head, write_sets,
+};
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::Value;
-use crate::value::{ConvertError, ToValue};
-
-fn require_returning(capabilities: &Capabilities) -> Result<()> {
-    if capabilities.returning {
-        Ok(())
-    } else {
-        Err(Error::InvalidQuery(
-            "the backend does not support RETURNING, which Sonic's writes rely on".to_string(),
-        ))
-    }
-}
+use crate::value::{ConvertError, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
@@ -55,26 +48,6 @@ fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
             _ => {}
         }
     }
-}
-
-fn write_returning(w: &mut SqlWriter, table: &'static TableDef, full: bool) -> Result<()> {
-    w.push(" RETURNING ");
-    if full {
-        w.column_list(table, None);
-    } else {
-        w.ident(column_def(table, table.primary_key)?.name);
-    }
-    Ok(())
-}
-
-/// Whether a column is rewritten by an update of a whole record: not the key, and not the
-/// creation time.
-fn updatable(table: &TableDef, index: usize) -> bool {
-    index != table.primary_key
-        && table
-            .columns
-            .get(index)
-            .is_some_and(|c| c.audit != Some(AuditRole::Created))
 }
 
 fn first_row<T: Table>(mut rows: Vec<T>) -> Result<T> {
@@ -108,52 +81,7 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
         }
     }
 
-    let sql = insert_sql(table);
-    let rows_per_statement = rows_per_statement(
-        table,
-        width,
-        sql.head.len() + sql.tail.len(),
-        sql.row.len(),
-        capabilities,
-    )?;
-    let sql_for = |rows: usize| {
-        let mut text =
-            String::with_capacity(sql.head.len() + sql.tail.len() + rows * (sql.row.len() + 2));
-        text.push_str(&sql.head);
-        for i in 0..rows {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push_str(&sql.row);
-        }
-        text.push_str(&sql.tail);
-        text
-    };
-    let full = rows_per_statement.min(records.len());
-    let mut full_sql = Some(sql_for(full));
-    let mut statements = Vec::with_capacity(records.len().div_ceil(rows_per_statement));
-    let mut values = values.into_iter();
-    let mut remaining = records.len();
-    while remaining > 0 {
-        let rows = remaining.min(rows_per_statement);
-        remaining -= rows;
-        let sql = if rows == full {
-            // The last full-size statement takes the text; earlier ones copy it.
-            let text = if remaining < full {
-                full_sql.take()
-            } else {
-                full_sql.clone()
-            };
-            text.unwrap_or_else(|| sql_for(rows))
-        } else {
-            sql_for(rows)
-        };
-        statements.push(Statement {
-            sql,
-            params: values.by_ref().take(rows * width).collect(),
-        });
-    }
-    check_batch(&statements, capabilities)?;
+    let statements = insert_statements(table, values, records.len(), capabilities)?;
 
     let mut inserted = Vec::with_capacity(records.len());
     for result in db.run_all(&statements).await? {
@@ -174,67 +102,6 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     Ok(inserted)
 }
 
-/// The parts of a table's `INSERT … RETURNING`, built once per table.
-struct InsertSql {
-    /// `INSERT INTO "t" ("a", "b") VALUES `
-    head: String,
-    /// `(?, ?)`
-    row: String,
-    /// ` RETURNING "a", "b"`
-    tail: String,
-}
-
-fn insert_sql(table: &'static TableDef) -> &'static InsertSql {
-    static INSERTS: TableMemo<InsertSql> = TableMemo::new();
-    INSERTS.get(table, |table| {
-        let mut head = SqlWriter::new();
-        head.push("INSERT INTO ");
-        head.ident(table.name);
-        head.push(" (");
-        head.column_list(table, None);
-        head.push(") VALUES ");
-        let mut tail = SqlWriter::new();
-        tail.push(" RETURNING ");
-        tail.column_list(table, None);
-        let mut row = String::with_capacity(3 * table.columns.len() + 2);
-        row.push('(');
-        for i in 0..table.columns.len() {
-            row.push_str(if i == 0 { "?" } else { ", ?" });
-        }
-        row.push(')');
-        InsertSql {
-            head: head.finish().sql,
-            row,
-            tail: tail.finish().sql,
-        }
-    })
-}
-
-/// How many rows one `INSERT` can carry under the parameter and SQL length limits.
-fn rows_per_statement(
-    table: &TableDef,
-    width: usize,
-    fixed_len: usize,
-    row_len: usize,
-    capabilities: &Capabilities,
-) -> Result<usize> {
-    if width > capabilities.max_params {
-        return Err(Error::Limit(format!(
-            "one `{}` row binds {width} parameters; the backend allows {}",
-            table.name, capabilities.max_params
-        )));
-    }
-    let by_params = capabilities.max_params / width.max(1);
-    let by_length = capabilities.max_sql_len.saturating_sub(fixed_len) / (row_len + 2);
-    if by_length == 0 {
-        return Err(Error::Limit(format!(
-            "an INSERT of one `{}` row exceeds the backend's SQL length limit of {} bytes",
-            table.name, capabilities.max_sql_len
-        )));
-    }
-    Ok(by_params.min(by_length).max(1))
-}
-
 /// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …`.
 pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
     let capabilities = db.capabilities();
@@ -244,40 +111,7 @@ pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
     encode(record, &mut values)?;
     stamp(table, &mut values, db.now_ms(), false);
     check_row(table, &values, capabilities)?;
-    let key = values
-        .get_mut(table.primary_key)
-        .map(std::mem::take)
-        .unwrap_or_default();
-
-    let mut w = SqlWriter::new();
-    w.push("UPDATE ");
-    w.ident(table.name);
-    w.push(" SET ");
-    let mut any = false;
-    for (index, (column, value)) in table.columns.iter().zip(values).enumerate() {
-        if !updatable(table, index) {
-            continue;
-        }
-        if any {
-            w.push(", ");
-        }
-        any = true;
-        w.ident(column.name);
-        w.push(" = ");
-        w.param(value);
-    }
-    if !any {
-        return Err(Error::InvalidQuery(format!(
-            "`{}` has no column an update could change",
-            table.name
-        )));
-    }
-    w.push(" WHERE ");
-    w.ident(column_def(table, table.primary_key)?.name);
-    w.push(" = ");
-    w.param(key);
-    write_returning(&mut w, table, true)?;
-    let statement = w.finish();
+    let statement = update_statement(table, values)?;
     let result = db.execute(&statement).await?;
     decode_rows::<T>(result)?
         .pop()
@@ -295,39 +129,7 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     encode(record, &mut values)?;
     stamp(table, &mut values, db.now_ms(), true);
     check_row(table, &values, capabilities)?;
-    let key = column_def(table, table.primary_key)?.name;
-
-    let mut w = SqlWriter::new();
-    w.push("INSERT INTO ");
-    w.ident(table.name);
-    w.push(" (");
-    w.column_list(table, None);
-    w.push(") VALUES (");
-    w.params(values);
-    w.push(") ON CONFLICT (");
-    w.ident(key);
-    w.push(") DO UPDATE SET ");
-    let mut any = false;
-    for (index, column) in table.columns.iter().enumerate() {
-        if !updatable(table, index) {
-            continue;
-        }
-        if any {
-            w.push(", ");
-        }
-        any = true;
-        w.ident(column.name);
-        w.push(" = excluded.");
-        w.ident(column.name);
-    }
-    if !any {
-        // Nothing to change, but `DO NOTHING` would return no row.
-        w.ident(key);
-        w.push(" = excluded.");
-        w.ident(key);
-    }
-    write_returning(&mut w, table, true)?;
-    let statement = w.finish();
+    let statement = upsert_statement(table, values)?;
     let result = db.execute(&statement).await?;
     first_row(decode_rows::<T>(result)?)
 }
@@ -339,15 +141,8 @@ pub(crate) async fn delete<T: Table>(
     key: Value,
     before: Vec<Statement>,
 ) -> Result<(bool, Vec<QueryResult>)> {
-    let table = T::DEF;
-    let mut w = SqlWriter::new();
-    w.push("DELETE FROM ");
-    w.ident(table.name);
-    w.push(" WHERE ");
-    w.ident(column_def(table, table.primary_key)?.name);
-    w.push(" = ");
-    w.param(key);
-    let (result, before) = db.execute_after(before, w.finish()).await?;
+    let statement = delete_statement(T::DEF, key)?;
+    let (result, before) = db.execute_after(before, statement).await?;
     Ok((result.changes > 0, before))
 }
 
@@ -416,21 +211,7 @@ impl Scope {
         full: bool,
         head: impl Fn(&mut SqlWriter),
     ) -> Result<Statement> {
-        build_filtered(
-            table,
-            self.filter.as_ref(),
-            capabilities,
-            |w, json_lists| {
-                head(w);
-                let ctx = FilterSql {
-                    table,
-                    qualifier: None,
-                    json_lists,
-                };
-                write_where(w, self.filter.as_ref(), ctx)?;
-                write_returning(w, table, full)
-            },
-        )
+        filtered_write(table, self.filter.as_ref(), capabilities, full, head)
     }
 }
 
@@ -644,19 +425,8 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
                 ));
             }
         }
-        self.scope.build(table, capabilities, full, |w| {
-            w.push("UPDATE ");
-            w.ident(table.name);
-            w.push(" SET ");
-            for (i, (name, value)) in sets.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.ident(name);
-                w.push(" = ");
-                w.param(value.clone());
-            }
-        })
+        self.scope
+            .build(table, capabilities, full, |w| write_sets(w, table, &sets))
     }
 }
 
@@ -752,9 +522,7 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
         let capabilities = self.db.capabilities();
         require_returning(capabilities)?;
         self.scope.check(table, "a delete")?;
-        self.scope.build(table, capabilities, full, |w| {
-            w.push("DELETE FROM ");
-            w.ident(table.name);
-        })
+        self.scope
+            .build(table, capabilities, full, |w| write_delete_head(w, table))
     }
 }

@@ -3,10 +3,13 @@
 //! checked against the backend's [`Capabilities`](crate::backend::Capabilities) before it is
 //! sent.
 
+pub(crate) mod cascade;
 pub(crate) mod eager;
 pub(crate) mod filter;
 pub(crate) mod limits;
 pub(crate) mod order;
+pub(crate) mod select;
+pub(crate) mod write;
 pub(crate) mod writer;
 
 pub use limits::{check_batch, check_statement};

@@ -1,0 +1,147 @@
+//! The SQL of selects: by primary key, by filter with order and paging, counts, and the
+//! heads that eager loading puts in front of them.
+
+use crate::backend::{Capabilities, Statement};
+use crate::error::Result;
+use crate::schema::{TableDef, TableMemo};
+use crate::sql::eager::ROOT_ALIAS;
+use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
+use crate::sql::limits::check_column_value;
+use crate::sql::order::{write_order_by, Direction};
+use crate::sql::writer::{column_def, SqlWriter};
+use crate::value::Value;
+
+/// What a select asks for, as the compiler sees it.
+pub(crate) struct SelectSql<'a> {
+    pub(crate) table: &'static TableDef,
+    pub(crate) filter: Option<&'a Expr>,
+    pub(crate) order: &'a [(usize, Direction)],
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+}
+
+/// `SELECT "a", "b", … FROM "table"`, computed once per table.
+fn select_head(table: &'static TableDef) -> &'static str {
+    static HEADS: TableMemo<String> = TableMemo::new();
+    HEADS.get(table, |table| {
+        let mut w = SqlWriter::new();
+        w.push("SELECT ");
+        w.column_list(table, None);
+        w.push(" FROM ");
+        w.ident(table.name);
+        w.finish().sql
+    })
+}
+
+/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`:
+/// the text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
+/// row at most), built once per table, with `key` checked as that filter checks it.
+pub(crate) fn find_statement(
+    table: &'static TableDef,
+    key: Value,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    static FINDS: TableMemo<String> = TableMemo::new();
+    let column = column_def(table, table.primary_key)?;
+    check_column_value(table, column, &key, capabilities)?;
+    let sql = FINDS.get(table, |table| {
+        let mut w = SqlWriter::new();
+        w.push(select_head(table));
+        w.push(" WHERE ");
+        w.ident(column.name);
+        w.push(" = ?");
+        w.finish().sql
+    });
+    Ok(Statement {
+        sql: sql.clone(),
+        params: vec![key],
+    })
+}
+
+/// The main statement of a select. With `embedded` (the head of a single-statement select
+/// with eager relations, from `crate::sql::eager::embedded_head`) columns are qualified by the
+/// root alias; without, it is `SELECT <columns> FROM <table>`.
+pub(crate) fn select_statement(
+    spec: &SelectSql<'_>,
+    embedded: Option<&'static str>,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    let table = spec.table;
+    let qualifier = embedded.map(|_| ROOT_ALIAS);
+    build_filtered(
+        table,
+        spec.filter,
+        capabilities,
+        |w: &mut SqlWriter, json_lists| {
+            // Both heads are built once (per table, or per table and tree of includes).
+            w.push(embedded.unwrap_or_else(|| select_head(table)));
+            let ctx = FilterSql {
+                table,
+                qualifier,
+                json_lists,
+            };
+            write_where(w, spec.filter, ctx)?;
+            write_order_by(w, table, spec.order, qualifier)?;
+            match (spec.limit, spec.offset) {
+                (None, None) => {}
+                (limit, offset) => {
+                    // Literals, not parameters: SQLite reads a bound LIMIT while planning and
+                    // re-prepares the statement at every rebind (8x a primary-key read). SQLite
+                    // needs a LIMIT before an OFFSET; -1 means none.
+                    w.push(" LIMIT ");
+                    match limit {
+                        Some(n) => w.count(n),
+                        None => w.push("-1"),
+                    }
+                    if let Some(n) = offset {
+                        w.push(" OFFSET ");
+                        w.count(n);
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// `SELECT COUNT(*) FROM <table> WHERE <filter>`.
+pub(crate) fn count_statement(
+    table: &'static TableDef,
+    filter: Option<&Expr>,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    build_filtered(table, filter, capabilities, |w, json_lists| {
+        w.push("SELECT COUNT(*) FROM ");
+        w.ident(table.name);
+        let ctx = FilterSql {
+            table,
+            qualifier: None,
+            json_lists,
+        };
+        write_where(w, filter, ctx)
+    })
+}
+
+/// A select whose first level of one relation is joined: `head` (from
+/// `crate::sql::eager::join_head`), then the filter on the root alias.
+pub(crate) fn joined_statement(
+    table: &'static TableDef,
+    filter: Option<&Expr>,
+    head: &'static str,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    build_filtered(
+        table,
+        filter,
+        capabilities,
+        |w: &mut SqlWriter, json_lists| {
+            w.push(head);
+            let ctx = FilterSql {
+                table,
+                qualifier: Some(ROOT_ALIAS),
+                json_lists,
+            };
+            write_where(w, filter, ctx)
+        },
+    )
+}

@@ -1,0 +1,298 @@
+//! The SQL of writes: inserts (chunked under the limits), updates, upserts and deletes, by key
+//! or by filter, each with `RETURNING`.
+
+use crate::backend::{Capabilities, Statement};
+use crate::error::{Error, Result};
+use crate::schema::{AuditRole, TableDef, TableMemo};
+use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
+use crate::sql::limits::check_batch;
+use crate::sql::writer::{column_def, SqlWriter};
+use crate::value::Value;
+
+/// Refuses a write on a backend without `RETURNING`, which every write of Sonic relies on.
+pub(crate) fn require_returning(capabilities: &Capabilities) -> Result<()> {
+    if capabilities.returning {
+        Ok(())
+    } else {
+        Err(Error::InvalidQuery(
+            "the backend does not support RETURNING, which Sonic's writes rely on".to_string(),
+        ))
+    }
+}
+
+fn write_returning(w: &mut SqlWriter, table: &'static TableDef, full: bool) -> Result<()> {
+    w.push(" RETURNING ");
+    if full {
+        w.column_list(table, None);
+    } else {
+        w.ident(column_def(table, table.primary_key)?.name);
+    }
+    Ok(())
+}
+
+/// Whether a column is rewritten by an update of a whole record: not the key, and not the
+/// creation time.
+fn updatable(table: &TableDef, index: usize) -> bool {
+    index != table.primary_key
+        && table
+            .columns
+            .get(index)
+            .is_some_and(|c| c.audit != Some(AuditRole::Created))
+}
+
+/// The parts of a table's `INSERT … RETURNING`, built once per table.
+struct InsertSql {
+    /// `INSERT INTO "t" ("a", "b") VALUES `
+    head: String,
+    /// `(?, ?)`
+    row: String,
+    /// ` RETURNING "a", "b"`
+    tail: String,
+}
+
+fn insert_sql(table: &'static TableDef) -> &'static InsertSql {
+    static INSERTS: TableMemo<InsertSql> = TableMemo::new();
+    INSERTS.get(table, |table| {
+        let mut head = SqlWriter::new();
+        head.push("INSERT INTO ");
+        head.ident(table.name);
+        head.push(" (");
+        head.column_list(table, None);
+        head.push(") VALUES ");
+        let mut tail = SqlWriter::new();
+        tail.push(" RETURNING ");
+        tail.column_list(table, None);
+        let mut row = String::with_capacity(3 * table.columns.len() + 2);
+        row.push('(');
+        for i in 0..table.columns.len() {
+            row.push_str(if i == 0 { "?" } else { ", ?" });
+        }
+        row.push(')');
+        InsertSql {
+            head: head.finish().sql,
+            row,
+            tail: tail.finish().sql,
+        }
+    })
+}
+
+/// How many rows one `INSERT` can carry under the parameter and SQL length limits.
+fn rows_per_statement(
+    table: &TableDef,
+    width: usize,
+    fixed_len: usize,
+    row_len: usize,
+    capabilities: &Capabilities,
+) -> Result<usize> {
+    if width > capabilities.max_params {
+        return Err(Error::Limit(format!(
+            "one `{}` row binds {width} parameters; the backend allows {}",
+            table.name, capabilities.max_params
+        )));
+    }
+    let by_params = capabilities.max_params / width.max(1);
+    let by_length = capabilities.max_sql_len.saturating_sub(fixed_len) / (row_len + 2);
+    if by_length == 0 {
+        return Err(Error::Limit(format!(
+            "an INSERT of one `{}` row exceeds the backend's SQL length limit of {} bytes",
+            table.name, capabilities.max_sql_len
+        )));
+    }
+    Ok(by_params.min(by_length).max(1))
+}
+
+/// Multi-row `INSERT … RETURNING` statements for `rows` rows (`values`: row after row, in
+/// column order), as many as the parameter and SQL length limits require.
+pub(crate) fn insert_statements(
+    table: &'static TableDef,
+    values: Vec<Value>,
+    rows: usize,
+    capabilities: &Capabilities,
+) -> Result<Vec<Statement>> {
+    let width = table.columns.len();
+    let records = rows;
+    let sql = insert_sql(table);
+    let rows_per_statement = rows_per_statement(
+        table,
+        width,
+        sql.head.len() + sql.tail.len(),
+        sql.row.len(),
+        capabilities,
+    )?;
+    let sql_for = |rows: usize| {
+        let mut text =
+            String::with_capacity(sql.head.len() + sql.tail.len() + rows * (sql.row.len() + 2));
+        text.push_str(&sql.head);
+        for i in 0..rows {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&sql.row);
+        }
+        text.push_str(&sql.tail);
+        text
+    };
+    let full = rows_per_statement.min(records);
+    let mut full_sql = Some(sql_for(full));
+    let mut statements = Vec::with_capacity(records.div_ceil(rows_per_statement));
+    let mut values = values.into_iter();
+    let mut remaining = records;
+    while remaining > 0 {
+        let rows = remaining.min(rows_per_statement);
+        remaining -= rows;
+        let sql = if rows == full {
+            // The last full-size statement takes the text; earlier ones copy it.
+            let text = if remaining < full {
+                full_sql.take()
+            } else {
+                full_sql.clone()
+            };
+            text.unwrap_or_else(|| sql_for(rows))
+        } else {
+            sql_for(rows)
+        };
+        statements.push(Statement {
+            sql,
+            params: values.by_ref().take(rows * width).collect(),
+        });
+    }
+    check_batch(&statements, capabilities)?;
+
+    Ok(statements)
+}
+
+/// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …` for a
+/// whole row (`values` in column order).
+pub(crate) fn update_statement(
+    table: &'static TableDef,
+    mut values: Vec<Value>,
+) -> Result<Statement> {
+    let key = values
+        .get_mut(table.primary_key)
+        .map(std::mem::take)
+        .unwrap_or_default();
+
+    let mut w = SqlWriter::new();
+    w.push("UPDATE ");
+    w.ident(table.name);
+    w.push(" SET ");
+    let mut any = false;
+    for (index, (column, value)) in table.columns.iter().zip(values).enumerate() {
+        if !updatable(table, index) {
+            continue;
+        }
+        if any {
+            w.push(", ");
+        }
+        any = true;
+        w.ident(column.name);
+        w.push(" = ");
+        w.param(value);
+    }
+    if !any {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` has no column an update could change",
+            table.name
+        )));
+    }
+    w.push(" WHERE ");
+    w.ident(column_def(table, table.primary_key)?.name);
+    w.push(" = ");
+    w.param(key);
+    write_returning(&mut w, table, true)?;
+    let statement = w.finish();
+    Ok(statement)
+}
+
+/// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on` for a
+/// whole row (`values` in column order).
+pub(crate) fn upsert_statement(table: &'static TableDef, values: Vec<Value>) -> Result<Statement> {
+    let key = column_def(table, table.primary_key)?.name;
+
+    let mut w = SqlWriter::new();
+    w.push("INSERT INTO ");
+    w.ident(table.name);
+    w.push(" (");
+    w.column_list(table, None);
+    w.push(") VALUES (");
+    w.params(values);
+    w.push(") ON CONFLICT (");
+    w.ident(key);
+    w.push(") DO UPDATE SET ");
+    let mut any = false;
+    for (index, column) in table.columns.iter().enumerate() {
+        if !updatable(table, index) {
+            continue;
+        }
+        if any {
+            w.push(", ");
+        }
+        any = true;
+        w.ident(column.name);
+        w.push(" = excluded.");
+        w.ident(column.name);
+    }
+    if !any {
+        // Nothing to change, but `DO NOTHING` would return no row.
+        w.ident(key);
+        w.push(" = excluded.");
+        w.ident(key);
+    }
+    write_returning(&mut w, table, true)?;
+    let statement = w.finish();
+    Ok(statement)
+}
+
+/// `DELETE … WHERE pk = ?`.
+pub(crate) fn delete_statement(table: &'static TableDef, key: Value) -> Result<Statement> {
+    let mut w = SqlWriter::new();
+    w.push("DELETE FROM ");
+    w.ident(table.name);
+    w.push(" WHERE ");
+    w.ident(column_def(table, table.primary_key)?.name);
+    w.push(" = ");
+    w.param(key);
+    Ok(w.finish())
+}
+
+/// A filtered write: `head`, then the filter's `WHERE`, then `RETURNING` the whole rows
+/// (`full`) or their keys.
+pub(crate) fn filtered_write(
+    table: &'static TableDef,
+    filter: Option<&Expr>,
+    capabilities: &Capabilities,
+    full: bool,
+    head: impl Fn(&mut SqlWriter),
+) -> Result<Statement> {
+    build_filtered(table, filter, capabilities, |w, json_lists| {
+        head(w);
+        let ctx = FilterSql {
+            table,
+            qualifier: None,
+            json_lists,
+        };
+        write_where(w, filter, ctx)?;
+        write_returning(w, table, full)
+    })
+}
+
+/// `UPDATE "t" SET "a" = ?, …`: the head of an update of some columns.
+pub(crate) fn write_sets(w: &mut SqlWriter, table: &TableDef, sets: &[(&str, Value)]) {
+    w.push("UPDATE ");
+    w.ident(table.name);
+    w.push(" SET ");
+    for (i, (name, value)) in sets.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(name);
+        w.push(" = ");
+        w.param(value.clone());
+    }
+}
+
+/// `DELETE FROM "t"`: the head of a filtered delete.
+pub(crate) fn write_delete_head(w: &mut SqlWriter, table: &TableDef) {
+    w.push("DELETE FROM ");
+    w.ident(table.name);
+}
