@@ -45,7 +45,7 @@ fn push_id_part(out: &mut String, id: &Value) -> bool {
 
 /// The key prefix of a table: `{prefix}:{table}:`. Every record key of the table starts with
 /// it, so listing it finds them all.
-pub fn table_prefix(prefix: &str, table: &str) -> String {
+pub(crate) fn table_prefix(prefix: &str, table: &str) -> String {
     format!("{prefix}:{table}:")
 }
 

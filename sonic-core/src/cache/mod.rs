@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use config::{CacheConfig, TableCache};
 pub use event::{CacheEvent, CacheHook, KvOp, LogHook};
-pub use key::{record_key, table_prefix};
+pub use key::record_key;
+pub(crate) use key::table_prefix;
 pub use read::{Found, Source};
 pub(crate) use write::WriteTicket;
 
@@ -97,7 +98,7 @@ impl KvCache {
     }
 
     /// Uses a clock shared with other code (the [`Db`](crate::Db)'s).
-    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }

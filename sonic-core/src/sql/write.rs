@@ -3,7 +3,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::schema::{AuditRole, TableDef, TableMemo};
+use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_batch;
 use crate::sql::writer::{column_def, SqlWriter};
@@ -38,6 +38,28 @@ fn updatable(table: &TableDef, index: usize) -> bool {
             .columns
             .get(index)
             .is_some_and(|c| c.audit != Some(AuditRole::Created))
+}
+
+/// Writes `"column"` and its `assign`ment for every column an update of a whole record
+/// rewrites, comma-separated; whether there was any.
+fn write_updatable(
+    w: &mut SqlWriter,
+    table: &TableDef,
+    mut assign: impl FnMut(&mut SqlWriter, usize, &ColumnDef),
+) -> bool {
+    let mut any = false;
+    for (index, column) in table.columns.iter().enumerate() {
+        if !updatable(table, index) {
+            continue;
+        }
+        if any {
+            w.push(", ");
+        }
+        any = true;
+        w.ident(column.name);
+        assign(w, index, column);
+    }
+    any
 }
 
 /// The parts of a table's `INSERT … RETURNING`, built once per table.
@@ -176,19 +198,15 @@ pub(crate) fn update_statement(
     w.push("UPDATE ");
     w.ident(table.name);
     w.push(" SET ");
-    let mut any = false;
-    for (index, (column, value)) in table.columns.iter().zip(values).enumerate() {
-        if !updatable(table, index) {
-            continue;
-        }
-        if any {
-            w.push(", ");
-        }
-        any = true;
-        w.ident(column.name);
+    let any = write_updatable(&mut w, table, |w, index, _| {
         w.push(" = ");
-        w.param(value);
-    }
+        w.param(
+            values
+                .get_mut(index)
+                .map(std::mem::take)
+                .unwrap_or_default(),
+        );
+    });
     if !any {
         return Err(Error::InvalidQuery(format!(
             "`{}` has no column an update could change",
@@ -219,19 +237,10 @@ pub(crate) fn upsert_statement(table: &'static TableDef, values: Vec<Value>) -> 
     w.push(") ON CONFLICT (");
     w.ident(key);
     w.push(") DO UPDATE SET ");
-    let mut any = false;
-    for (index, column) in table.columns.iter().enumerate() {
-        if !updatable(table, index) {
-            continue;
-        }
-        if any {
-            w.push(", ");
-        }
-        any = true;
-        w.ident(column.name);
+    let any = write_updatable(&mut w, table, |w, _, column| {
         w.push(" = excluded.");
         w.ident(column.name);
-    }
+    });
     if !any {
         // Nothing to change, but `DO NOTHING` would return no row.
         w.ident(key);

@@ -90,11 +90,24 @@ pub(crate) async fn load_joined<P: Table>(
             matched.push((index, owner));
         }
     }
-    include
-        .loader
-        .attach_joined(db, &mut parents, &mut values, width, own, &matched)
-        .await?;
+    let rows = JoinedRows {
+        values: &mut values,
+        width,
+        offset: own,
+        rows: &matched,
+    };
+    include.loader.attach_joined(db, &mut parents, rows).await?;
     Ok(parents)
+}
+
+/// The rows of a joined select that hold children: `values` are rows of `width` values, the
+/// child's columns from `offset`; `rows` lists the rows that have a child, each with the index
+/// of its parent.
+pub(crate) struct JoinedRows<'a> {
+    pub(crate) values: &'a mut [Value],
+    pub(crate) width: usize,
+    pub(crate) offset: usize,
+    pub(crate) rows: &'a [(usize, usize)],
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
@@ -103,11 +116,14 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         &self,
         db: &Db,
         parents: &mut [P],
-        values: &mut [Value],
-        width: usize,
-        offset: usize,
-        rows: &[(usize, usize)],
+        joined: JoinedRows<'_>,
     ) -> Result<()> {
+        let JoinedRows {
+            values,
+            width,
+            offset,
+            rows,
+        } = joined;
         if rows.is_empty() {
             for parent in parents.iter_mut() {
                 self.relation.attach(parent, Vec::new());

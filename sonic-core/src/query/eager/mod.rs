@@ -37,10 +37,11 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::schema::{Relation, RelationDef, Table, TableDef};
 use crate::sql::eager::EagerSql;
-use crate::value::{ConvertError, Value};
+use crate::value::ConvertError;
 
 pub(crate) use embedded::attach_column;
 pub(crate) use joined::load_joined;
+pub(crate) use joined::JoinedRows;
 use json::Json;
 
 /// A relation of `P` to load along with it, with whatever is nested below it.
@@ -168,19 +169,9 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// per level.
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()>;
 
-    /// Decodes the children in the rows of a joined select (`values`: rows of `width` values,
-    /// the child's columns from `offset`; `rows` lists the rows that have a child, each with
-    /// the index of its parent in `parents`), loads what is nested below them level by level,
-    /// and attaches them (an empty list to parents without any).
-    async fn attach_joined(
-        &self,
-        db: &Db,
-        parents: &mut [P],
-        values: &mut [Value],
-        width: usize,
-        offset: usize,
-        rows: &[(usize, usize)],
-    ) -> Result<()>;
+    /// Decodes the children in the rows of a joined select, loads what is nested below them
+    /// level by level, and attaches them (an empty list to parents without any).
+    async fn attach_joined(&self, db: &Db, parents: &mut [P], rows: JoinedRows<'_>) -> Result<()>;
 }
 
 impl<P: Table, C: Table + Clone> EagerSql for Eager<P, C> {
@@ -240,17 +231,8 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
         self.load_per_level(db, parents).await
     }
 
-    async fn attach_joined(
-        &self,
-        db: &Db,
-        parents: &mut [P],
-        values: &mut [Value],
-        width: usize,
-        offset: usize,
-        rows: &[(usize, usize)],
-    ) -> Result<()> {
-        self.attach_joined_rows(db, parents, values, width, offset, rows)
-            .await
+    async fn attach_joined(&self, db: &Db, parents: &mut [P], rows: JoinedRows<'_>) -> Result<()> {
+        self.attach_joined_rows(db, parents, rows).await
     }
 }
 
