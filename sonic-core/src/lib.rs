@@ -24,8 +24,8 @@
 //! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
 //! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |
 
-// The crate's own name inside it, so that unit tests share the integration tests' helpers.
-#[cfg(test)]
+// The crate's own name inside it: `#[derive(Table)]` output names `::sonic_db_core`, and unit
+// tests share the integration tests' helpers.
 extern crate self as sonic_db_core;
 
 pub mod backend;

@@ -1,7 +1,7 @@
 //! Derive macros of Sonic: `#[derive(Table)]` and `#[derive(TextEnum)]`.
 //!
-//! Use them through `sonic-db-core` (feature `derive`), which re-exports both: the generated code
-//! names `::sonic_db_core::...` only.
+//! Use them through `sonic-db` (or `sonic-db-core` with feature `derive`), which re-export
+//! both: the generated code names the one of the two that the using crate depends on.
 //!
 //! The crate is laid out like `serde_derive`: `internals` reads the input once into a model
 //! (`ast`, `attr`), checks it across fields (`check`) and collects *every* error with its span

@@ -1,8 +1,8 @@
 //! The inherent associated constants: one typed [`Column`] handle per column and one
 //! [`Relation`] handle per relation (`User::EMAIL`, `User::POSTS`).
 //!
-//! [`Column`]: https://docs.rs/sonic-core/latest/sonic_db_core/struct.Column.html
-//! [`Relation`]: https://docs.rs/sonic-core/latest/sonic_db_core/struct.Relation.html
+//! [`Column`]: https://docs.rs/sonic-db-core/latest/sonic_db_core/struct.Column.html
+//! [`Relation`]: https://docs.rs/sonic-db-core/latest/sonic_db_core/struct.Relation.html
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
@@ -43,14 +43,14 @@ pub fn expand(cont: &Container) -> TokenStream {
         let operand = match c.source {
             Source::Field => {
                 let ty = c.field.ty;
-                quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::Operand)
+                quote_spanned!(ty.span()=> <#ty as __sonic::ColumnType>::Operand)
             }
             Source::AuditCreated | Source::AuditUpdated => quote!(i64),
         };
         quote! {
             #[doc = #doc]
-            pub const #handle: ::sonic_db_core::Column<#ident, #operand> =
-                ::sonic_db_core::Column::new(#index);
+            pub const #handle: __sonic::Column<#ident, #operand> =
+                __sonic::Column::new(#index);
         }
     });
 
@@ -66,12 +66,12 @@ pub fn expand(cont: &Container) -> TokenStream {
             " Relation `{}`.`{}` ({kind}): loads the related records into `{}`.",
             table, field.name, field.name
         );
-        let target = quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::RelationSlot>::Target);
+        let target = quote_spanned!(ty.span()=> <#ty as __sonic::RelationSlot>::Target);
         quote! {
             #[doc = #doc]
-            pub const #handle: ::sonic_db_core::Relation<#ident, #target> =
-                ::sonic_db_core::Relation::new(#index, |parent, records| {
-                    ::sonic_db_core::RelationSlot::set_loaded(&mut parent.#member, records)
+            pub const #handle: __sonic::Relation<#ident, #target> =
+                __sonic::Relation::new(#index, |parent, records| {
+                    __sonic::RelationSlot::set_loaded(&mut parent.#member, records)
                 });
         }
     });

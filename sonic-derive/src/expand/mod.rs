@@ -28,12 +28,8 @@ pub fn derive_table(input: &DeriveInput) -> syn::Result<TokenStream> {
             "the input was not read, yet no error was reported",
         ));
     };
-    let table = table::expand(&cont)?;
     let handles = handles::expand(&cont);
-    Ok(quote::quote! {
-        #handles
-        #table
-    })
+    table::expand(&cont, &crate_path(), &handles)
 }
 
 /// `#[derive(TextEnum)]`.
@@ -45,12 +41,29 @@ pub fn derive_text_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     cx.check()?;
     match parsed {
-        Some(parsed) => Ok(text_enum::expand(&parsed)),
+        Some(parsed) => Ok(text_enum::expand(&parsed, &crate_path())),
         None => Err(internal(
             input,
             "the input was not read, yet no error was reported",
         )),
     }
+}
+
+/// The path of Sonic's core in the crate that uses the derive, which the generated code names
+/// as `__sonic`: the `sonic-db` facade when the crate depends on it, else `sonic-db-core`
+/// (`::sonic_db_core` also inside sonic-db-core itself, which names itself so).
+fn crate_path() -> TokenStream {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    let found = |package: &str, own: &str| match crate_name(package) {
+        Ok(FoundCrate::Name(name)) => Some(name),
+        Ok(FoundCrate::Itself) => Some(own.to_string()),
+        Err(_) => None,
+    };
+    let name = found("sonic-db", "sonic_db")
+        .or_else(|| found("sonic-db-core", "sonic_db_core"))
+        .unwrap_or_else(|| "sonic_db_core".to_string());
+    let ident = proc_macro2::Ident::new(&name, proc_macro2::Span::call_site());
+    quote!(::#ident)
 }
 
 /// An error for input that the checks (`internals::check`) should have refused: a bug of this
@@ -79,7 +92,7 @@ fn bounds(cont: &Container) -> TokenStream {
             .last()
             .map_or_else(|| ty.span(), |t| t.span());
         let predicate = match f.role {
-            Role::Column(_) => quote_spanned!(end=> #ty: ::sonic_db_core::ColumnType),
+            Role::Column(_) => quote_spanned!(end=> #ty: __sonic::ColumnType),
             // Not `RelationSlot`: its impls require `Target: Table`, and tables that relate to
             // each other would make these bounds a cycle.
             Role::Relation(_) | Role::Audit => return None,

@@ -15,7 +15,13 @@ use super::internal;
 /// rows inserted by raw SQL are filled too. (Sonic itself always binds the values.)
 const AUDIT_DEFAULT: &str = "(CAST(unixepoch('subsec') * 1000 AS INTEGER))";
 
-pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
+/// The `Table` impl, in one anonymous `const` block with `handles` and the name `__sonic` for
+/// `krate` (Sonic's path in the using crate).
+pub fn expand(
+    cont: &Container,
+    krate: &TokenStream,
+    handles: &TokenStream,
+) -> syn::Result<TokenStream> {
     let ident = cont.ident;
     let table = cont.table_name.as_str();
     let rust_name = ident.unraw().to_string();
@@ -56,47 +62,51 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, dead_code, clippy::all)]
         const _: () = {
+            use #krate as __sonic;
+
+            #handles
+
             #[inline]
-            fn __sonic_encode<T: ::sonic_db_core::ColumnType>(
+            fn __sonic_encode<T: __sonic::ColumnType>(
                 value: &T,
-            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
-                ::sonic_db_core::ToValue::to_value(value)
+            ) -> ::core::result::Result<__sonic::Value, __sonic::ConvertError> {
+                __sonic::ToValue::to_value(value)
             }
 
             #[inline]
-            fn __sonic_decode<T: ::sonic_db_core::ColumnType>(
-                value: ::sonic_db_core::Value,
-            ) -> ::core::result::Result<T, ::sonic_db_core::ConvertError> {
-                ::sonic_db_core::FromValue::from_value(value)
+            fn __sonic_decode<T: __sonic::ColumnType>(
+                value: __sonic::Value,
+            ) -> ::core::result::Result<T, __sonic::ConvertError> {
+                __sonic::FromValue::from_value(value)
             }
 
             /// The value as a field of type `T` would store it, if such a field can hold it.
             #[inline]
-            fn __sonic_check<T: ::sonic_db_core::ColumnType>(
-                value: ::sonic_db_core::Value,
-            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
-                let typed: T = ::sonic_db_core::FromValue::from_value(value)?;
-                ::sonic_db_core::ToValue::to_value(&typed)
+            fn __sonic_check<T: __sonic::ColumnType>(
+                value: __sonic::Value,
+            ) -> ::core::result::Result<__sonic::Value, __sonic::ConvertError> {
+                let typed: T = __sonic::FromValue::from_value(value)?;
+                __sonic::ToValue::to_value(&typed)
             }
 
             #[inline]
-            fn __sonic_check_json<T: ::sonic_db_core::ColumnType>(
-                json: &::sonic_db_core::__private::serde_json::Value,
-            ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
-                __sonic_check::<T>(<T as ::sonic_db_core::ColumnType>::value_from_json(json)?)
+            fn __sonic_check_json<T: __sonic::ColumnType>(
+                json: &__sonic::__private::serde_json::Value,
+            ) -> ::core::result::Result<__sonic::Value, __sonic::ConvertError> {
+                __sonic_check::<T>(<T as __sonic::ColumnType>::value_from_json(json)?)
             }
 
-            fn __sonic_foreign_key<T: ::sonic_db_core::Table, V>(
-                column: ::sonic_db_core::Column<T, V>,
-            ) -> (&'static ::sonic_db_core::TableDef, &'static ::sonic_db_core::ColumnDef) {
+            fn __sonic_foreign_key<T: __sonic::Table, V>(
+                column: __sonic::Column<T, V>,
+            ) -> (&'static __sonic::TableDef, &'static __sonic::ColumnDef) {
                 (T::DEF, column.def())
             }
 
             #(#kind_asserts)*
 
             #[automatically_derived]
-            impl ::sonic_db_core::Table for #ident #bounds {
-                const DEF: &'static ::sonic_db_core::TableDef = &::sonic_db_core::TableDef {
+            impl __sonic::Table for #ident #bounds {
+                const DEF: &'static __sonic::TableDef = &__sonic::TableDef {
                     name: #table,
                     rust_name: #rust_name,
                     columns: &[#(#column_defs),*],
@@ -108,8 +118,8 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
 
                 fn encode_into(
                     &self,
-                    out: &mut ::std::vec::Vec<::sonic_db_core::Value>,
-                ) -> ::core::result::Result<(), ::sonic_db_core::Error> {
+                    out: &mut ::std::vec::Vec<__sonic::Value>,
+                ) -> ::core::result::Result<(), __sonic::Error> {
                     out.reserve(#count);
                     #(out.push(#values?);)*
                     ::core::result::Result::Ok(())
@@ -118,10 +128,10 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
                 fn column_value(
                     &self,
                     index: usize,
-                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
+                ) -> ::core::result::Result<__sonic::Value, __sonic::Error> {
                     match index {
                         #(#indexes => #values,)*
-                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(__sonic::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -129,14 +139,14 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
                 }
 
                 fn decode(
-                    row: &mut [::sonic_db_core::Value],
-                ) -> ::core::result::Result<Self, ::sonic_db_core::Error> {
+                    row: &mut [__sonic::Value],
+                ) -> ::core::result::Result<Self, __sonic::Error> {
                     const COLUMNS: [&str; #count] = [#(#names),*];
                     if row.len() < #count {
-                        return ::core::result::Result::Err(::sonic_db_core::Error::decode(
+                        return ::core::result::Result::Err(__sonic::Error::decode(
                             #table,
                             COLUMNS[row.len()],
-                            ::sonic_db_core::ConvertError::new(
+                            __sonic::ConvertError::new(
                                 ::std::format!("a row of {} values", #count),
                                 ::std::format!("a row of {} values", row.len()),
                             ),
@@ -149,11 +159,11 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
 
                 fn column_from_value(
                     index: usize,
-                    value: ::sonic_db_core::Value,
-                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
+                    value: __sonic::Value,
+                ) -> ::core::result::Result<__sonic::Value, __sonic::Error> {
                     match index {
                         #(#check_indexes => #checks,)*
-                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(__sonic::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -162,11 +172,11 @@ pub fn expand(cont: &Container) -> syn::Result<TokenStream> {
 
                 fn column_from_json(
                     index: usize,
-                    json: &::sonic_db_core::__private::serde_json::Value,
-                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::Error> {
+                    json: &__sonic::__private::serde_json::Value,
+                ) -> ::core::result::Result<__sonic::Value, __sonic::Error> {
                     match index {
                         #(#check_indexes => #json_checks,)*
-                        _ => ::core::result::Result::Err(::sonic_db_core::Error::UnknownColumn {
+                        _ => ::core::result::Result::Err(__sonic::Error::UnknownColumn {
                             table: ::std::string::String::from(#table),
                             column: ::std::format!("#{} (the table has {} columns)", index, #count),
                         }),
@@ -195,10 +205,8 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                 .attrs()
                 .ok_or_else(|| internal(c.field.ident, "a column without column attributes"))?;
             let ty = c.field.ty;
-            let sql_type =
-                quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::SQL_TYPE);
-            let nullable =
-                quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::ColumnType>::NULLABLE);
+            let sql_type = quote_spanned!(ty.span()=> <#ty as __sonic::ColumnType>::SQL_TYPE);
+            let nullable = quote_spanned!(ty.span()=> <#ty as __sonic::ColumnType>::NULLABLE);
             let primary_key = a.primary_key.is_some();
             let unique = a.unique;
             let indexed = a.index;
@@ -212,15 +220,15 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     // another type than this column's, a compile error at `references = ..`.
                     let target_fn = quote_spanned! {path.span()=>
                         || {
-                            let column: ::sonic_db_core::Column<
+                            let column: __sonic::Column<
                                 _,
-                                <#ty as ::sonic_db_core::ColumnType>::Operand,
+                                <#ty as __sonic::ColumnType>::Operand,
                             > = #path;
                             __sonic_foreign_key(column)
                         }
                     };
                     quote! {
-                        ::core::option::Option::Some(::sonic_db_core::ForeignKey {
+                        ::core::option::Option::Some(__sonic::ForeignKey {
                             target: #target_fn,
                             on_delete: #on_delete,
                         })
@@ -228,7 +236,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                 }
             };
             quote! {
-                ::sonic_db_core::ColumnDef {
+                __sonic::ColumnDef {
                     name: #name,
                     field: #field,
                     sql_type: #sql_type,
@@ -249,17 +257,17 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                 quote!(Updated)
             };
             quote! {
-                ::sonic_db_core::ColumnDef {
+                __sonic::ColumnDef {
                     name: #name,
                     field: #field,
-                    sql_type: ::sonic_db_core::SqlType::Integer,
+                    sql_type: __sonic::SqlType::Integer,
                     nullable: false,
                     primary_key: false,
                     unique: false,
                     indexed: false,
                     default: ::core::option::Option::Some(#AUDIT_DEFAULT),
                     references: ::core::option::Option::None,
-                    audit: ::core::option::Option::Some(::sonic_db_core::AuditRole::#role),
+                    audit: ::core::option::Option::Some(__sonic::AuditRole::#role),
                 }
             }
         }
@@ -271,7 +279,7 @@ fn operand(c: &ColumnModel) -> TokenStream {
     match c.source {
         Source::Field => {
             let ty = c.field.ty;
-            quote!(<#ty as ::sonic_db_core::ColumnType>::Operand)
+            quote!(<#ty as __sonic::ColumnType>::Operand)
         }
         _ => quote!(i64),
     }
@@ -284,7 +292,7 @@ fn relation_def(
 ) -> syn::Result<TokenStream> {
     let name = &field.name;
     let ty = field.ty;
-    let target = quote_spanned!(ty.span()=> <#ty as ::sonic_db_core::RelationSlot>::Target);
+    let target = quote_spanned!(ty.span()=> <#ty as __sonic::RelationSlot>::Target);
     let (kind, many) = match rel.kind {
         Some((RelationKind::Many, _)) => (quote!(Many), true),
         _ => (quote!(One), false),
@@ -314,18 +322,18 @@ fn relation_def(
             // The annotated binding checks that both ends hold the same type of value.
             quote_spanned! {remote.span()=>
                 || {
-                    let column: ::sonic_db_core::Column<#target, #operand> = <#target>::#handle;
+                    let column: __sonic::Column<#target, #operand> = <#target>::#handle;
                     column.index()
                 }
             }
         }
-        None => quote!(|| <#target as ::sonic_db_core::Table>::DEF.primary_key),
+        None => quote!(|| <#target as __sonic::Table>::DEF.primary_key),
     };
     Ok(quote! {
-        ::sonic_db_core::RelationDef {
+        __sonic::RelationDef {
             name: #name,
-            kind: ::sonic_db_core::RelationKind::#kind,
-            target: || <#target as ::sonic_db_core::Table>::DEF,
+            kind: __sonic::RelationKind::#kind,
+            target: || <#target as __sonic::Table>::DEF,
             local: #local_index,
             remote: #remote,
         }
@@ -341,11 +349,11 @@ fn kind_assert(field: &ast::Field, rel: &crate::internals::attr::Relation) -> To
     };
     let (cond, msg) = match kind {
         RelationKind::Many => (
-            quote_spanned!(kw.span()=> <#ty as ::sonic_db_core::RelationSlot>::MANY),
+            quote_spanned!(kw.span()=> <#ty as __sonic::RelationSlot>::MANY),
             "`#[relation(many)]` needs a field of type `Option<Vec<T>>`",
         ),
         RelationKind::One => (
-            quote_spanned!(kw.span()=> !<#ty as ::sonic_db_core::RelationSlot>::MANY),
+            quote_spanned!(kw.span()=> !<#ty as __sonic::RelationSlot>::MANY),
             "`#[relation(one)]` needs a field of type `Option<Box<T>>`",
         ),
     };
@@ -363,17 +371,17 @@ fn encode(table: &str, c: &ColumnModel) -> TokenStream {
             let ty = c.field.ty;
             let call = quote_spanned!(ty.span()=> __sonic_encode::<#ty>(&self.#member));
             quote! {
-                #call.map_err(|e| ::sonic_db_core::Error::encode(#table, #name, e))
+                #call.map_err(|e| __sonic::Error::encode(#table, #name, e))
             }
         }
         Source::AuditCreated => quote! {
-            ::core::result::Result::<_, ::sonic_db_core::Error>::Ok(
-                ::sonic_db_core::Value::Integer(self.#member.created_on)
+            ::core::result::Result::<_, __sonic::Error>::Ok(
+                __sonic::Value::Integer(self.#member.created_on)
             )
         },
         Source::AuditUpdated => quote! {
-            ::core::result::Result::<_, ::sonic_db_core::Error>::Ok(
-                ::sonic_db_core::Value::Integer(self.#member.updated_on)
+            ::core::result::Result::<_, __sonic::Error>::Ok(
+                __sonic::Value::Integer(self.#member.updated_on)
             )
         },
     }
@@ -396,7 +404,7 @@ fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
         quote!(__sonic_check::<#ty>(value))
     };
     quote! {
-        #call.map_err(|e| ::sonic_db_core::Error::encode(#table, #name, e))
+        #call.map_err(|e| __sonic::Error::encode(#table, #name, e))
     }
 }
 
@@ -413,7 +421,7 @@ fn decode_field(
         let name = &c.name;
         quote! {
             __sonic_decode::<#ty>(::core::mem::take(&mut row[#index]))
-                .map_err(|e| ::sonic_db_core::Error::decode(#table, #name, e))?
+                .map_err(|e| __sonic::Error::decode(#table, #name, e))?
         }
     };
     let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
@@ -431,7 +439,7 @@ fn decode_field(
             let created = take(next_column()?, quote!(i64));
             let updated = take(next_column()?, quote!(i64));
             let literal = quote_spanned! {ty.span()=>
-                ::sonic_db_core::Audit { created_on: #created, updated_on: #updated }
+                __sonic::Audit { created_on: #created, updated_on: #updated }
             };
             quote!(#member: #literal)
         }

@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 
 use crate::internals::ast::TextEnum;
 
-pub fn expand(input: &TextEnum) -> TokenStream {
+pub fn expand(input: &TextEnum, krate: &TokenStream) -> TokenStream {
     let ident = input.ident;
     let idents: Vec<_> = input.variants.iter().map(|v| v.ident).collect();
     let texts: Vec<&str> = input.variants.iter().map(|v| v.text.as_str()).collect();
@@ -23,32 +23,33 @@ pub fn expand(input: &TextEnum) -> TokenStream {
         #[doc(hidden)]
         #[allow(unused_qualifications, clippy::all)]
         const _: () = {
+            use #krate as __sonic;
             #[automatically_derived]
-            impl ::sonic_db_core::ToValue for #ident {
+            impl __sonic::ToValue for #ident {
                 fn to_value(
                     &self,
-                ) -> ::core::result::Result<::sonic_db_core::Value, ::sonic_db_core::ConvertError> {
+                ) -> ::core::result::Result<__sonic::Value, __sonic::ConvertError> {
                     let text: &'static str = match self {
                         #(#ident::#idents => #texts,)*
                     };
-                    ::core::result::Result::Ok(::sonic_db_core::Value::Text(
+                    ::core::result::Result::Ok(__sonic::Value::Text(
                         ::std::string::String::from(text),
                     ))
                 }
             }
 
             #[automatically_derived]
-            impl ::sonic_db_core::FromValue for #ident {
+            impl __sonic::FromValue for #ident {
                 fn from_value(
-                    value: ::sonic_db_core::Value,
-                ) -> ::core::result::Result<Self, ::sonic_db_core::ConvertError> {
-                    if let ::sonic_db_core::Value::Text(text) = &value {
+                    value: __sonic::Value,
+                ) -> ::core::result::Result<Self, __sonic::ConvertError> {
+                    if let __sonic::Value::Text(text) = &value {
                         match text.as_str() {
                             #(#texts => return ::core::result::Result::Ok(#ident::#idents),)*
                             _ => {}
                         }
                     }
-                    ::core::result::Result::Err(::sonic_db_core::ConvertError::new(
+                    ::core::result::Result::Err(__sonic::ConvertError::new(
                         #expected,
                         value.describe(),
                     ))
@@ -56,8 +57,8 @@ pub fn expand(input: &TextEnum) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl ::sonic_db_core::ColumnType for #ident {
-                const SQL_TYPE: ::sonic_db_core::SqlType = ::sonic_db_core::SqlType::Text;
+            impl __sonic::ColumnType for #ident {
+                const SQL_TYPE: __sonic::SqlType = __sonic::SqlType::Text;
                 type Operand = Self;
             }
         };
