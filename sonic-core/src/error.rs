@@ -10,12 +10,15 @@ use crate::value::ConvertError;
 #[non_exhaustive]
 pub enum Error {
     /// A stored value does not convert into the field's type.
-    #[error("cannot decode column `{table}`.`{column}`: {source}")]
+    #[error("cannot decode column `{table}`.`{column}`{}: {source}", of_row(.key.as_deref()))]
     Decode {
         /// Table name.
         table: String,
         /// Column name.
         column: String,
+        /// The row's primary key ([`Value::describe`](crate::Value::describe)), when it is
+        /// known and is not the value that failed.
+        key: Option<String>,
         /// What was expected and what was found.
         source: ConvertError,
     },
@@ -44,10 +47,12 @@ pub enum Error {
         message: String,
     },
     /// A `FOREIGN KEY` constraint failed.
-    #[error("foreign key constraint violated: {message}")]
+    #[error("foreign key constraint violated{}: {message}", writing(.table.as_deref()))]
     ForeignKeyViolation {
-        /// The database's message.
+        /// The database's message (SQLite's names no table).
         message: String,
+        /// The table the failing write was to, when Sonic sent it.
+        table: Option<String>,
     },
     /// A `NOT NULL` or `CHECK` constraint failed.
     #[error("constraint violated: {message}")]
@@ -85,10 +90,55 @@ pub enum Error {
 impl Error {
     /// Wraps a conversion error of a column being read.
     pub fn decode(table: &str, column: &str, source: ConvertError) -> Self {
+        Error::decode_row(table, column, None, source)
+    }
+
+    /// Wraps a conversion error of a column being read from the row whose primary key is
+    /// `key` (`None`, or a `NULL`, when it is not known).
+    ///
+    /// ```
+    /// use sonic_db_core::{ConvertError, Error, Value};
+    /// let key = Value::Text("u1".into());
+    /// let e = Error::decode_row("users", "age", Some(&key), ConvertError::new("INTEGER", "TEXT \"x\""));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "cannot decode column `users`.`age` of the row with key TEXT \"u1\": expected INTEGER, found TEXT \"x\""
+    /// );
+    /// ```
+    pub fn decode_row(
+        table: &str,
+        column: &str,
+        key: Option<&crate::value::Value>,
+        source: ConvertError,
+    ) -> Self {
         Error::Decode {
             table: table.to_string(),
             column: column.to_string(),
+            key: key
+                .filter(|key| !key.is_null())
+                .map(crate::value::Value::describe),
             source,
+        }
+    }
+
+    /// Names `table` in a foreign-key violation of a write to it (SQLite's message names no
+    /// table); any other error is returned as it is.
+    ///
+    /// ```
+    /// use sonic_db_core::Error;
+    /// let e = Error::from_sqlite_message("FOREIGN KEY constraint failed").in_table("posts");
+    /// assert_eq!(e.to_string(), "foreign key constraint violated (writing `posts`): FOREIGN KEY constraint failed");
+    /// ```
+    pub fn in_table(self, table: &str) -> Self {
+        match self {
+            Error::ForeignKeyViolation {
+                message,
+                table: None,
+            } => Error::ForeignKeyViolation {
+                message,
+                table: Some(table.to_string()),
+            },
+            other => other,
         }
     }
 
@@ -116,7 +166,10 @@ impl Error {
         {
             Error::UniqueViolation { message }
         } else if message.contains("FOREIGN KEY constraint failed") {
-            Error::ForeignKeyViolation { message }
+            Error::ForeignKeyViolation {
+                message,
+                table: None,
+            }
         } else if message.contains("NOT NULL constraint failed")
             || message.contains("CHECK constraint failed")
         {
@@ -125,6 +178,19 @@ impl Error {
             Error::Database { message }
         }
     }
+}
+
+/// ` of the row with key …` in a decode error's message, when the key is known.
+fn of_row(key: Option<&str>) -> String {
+    key.map(|key| format!(" of the row with key {key}"))
+        .unwrap_or_default()
+}
+
+/// ` (writing `table`)` in a foreign-key violation's message, when the table is known.
+fn writing(table: Option<&str>) -> String {
+    table
+        .map(|table| format!(" (writing `{table}`)"))
+        .unwrap_or_default()
 }
 
 /// Sonic's result type.

@@ -205,7 +205,7 @@ fn decode_errors_use_sql_names() {
     let e = BlogPost::decode(&mut row).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "cannot decode column `blog_posts`.`small`: expected INTEGER in the range of u8, found INTEGER 256"
+        "cannot decode column `blog_posts`.`small` of the row with key INTEGER 9223372036854775807: expected INTEGER in the range of u8, found INTEGER 256"
     );
 }
 

@@ -317,7 +317,7 @@ fn decode_errors_name_table_and_column() {
     let e = User::decode(&mut row).unwrap_err();
     assert_eq!(
         e.to_string(),
-        r#"cannot decode column `users`.`role`: expected one of "admin", "user" (Role), found TEXT "root""#
+        r#"cannot decode column `users`.`role` of the row with key TEXT "u1": expected one of "admin", "user" (Role), found TEXT "root""#
     );
 
     let mut row = user_row();
@@ -328,7 +328,7 @@ fn decode_errors_name_table_and_column() {
     );
     assert_eq!(
         e.to_string(),
-        "cannot decode column `users`.`email`: expected TEXT, found NULL"
+        "cannot decode column `users`.`email` of the row with key TEXT \"u1\": expected TEXT, found NULL"
     );
 
     let mut row = user_row();
@@ -336,7 +336,7 @@ fn decode_errors_name_table_and_column() {
     let e = User::decode(&mut row).unwrap_err();
     assert_eq!(
         e.to_string(),
-        r#"cannot decode column `users`.`created_on`: expected INTEGER, found TEXT "yesterday""#
+        r#"cannot decode column `users`.`created_on` of the row with key TEXT "u1": expected INTEGER, found TEXT "yesterday""#
     );
 
     let mut row = user_row();

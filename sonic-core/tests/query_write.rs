@@ -256,11 +256,16 @@ fn unique_and_foreign_key_violations_are_distinguishable() {
 
     let err = block_on(db.insert(&Post::new("p1", "nobody", "orphan", 0))).unwrap_err();
     match &err {
-        Error::ForeignKeyViolation { message } => {
+        Error::ForeignKeyViolation { message, table } => {
             assert!(
                 message.contains("FOREIGN KEY constraint failed"),
                 "{message}"
-            )
+            );
+            assert_eq!(
+                table.as_deref(),
+                Some("posts"),
+                "Sonic names the table it wrote"
+            );
         }
         other => panic!("expected a foreign key violation, got {other:?}"),
     }
@@ -282,9 +287,11 @@ fn decode_errors_name_the_table_and_column() {
         Error::Decode {
             table,
             column,
+            key,
             source,
         } => {
             assert_eq!((table.as_str(), column.as_str()), ("users", "active"));
+            assert_eq!(key.as_deref(), Some("TEXT \"u1\""), "the row's primary key");
             assert_eq!(source.found, "INTEGER 7");
         }
         other => panic!("expected a decode error, got {other:?}"),
@@ -297,7 +304,7 @@ fn decode_errors_name_the_table_and_column() {
     )
     .unwrap_err();
     assert!(
-        matches!(&err, Error::Decode { table, column, source } if table == "users" && column == "email" && source.found == "NULL"),
+        matches!(&err, Error::Decode { table, column, source, .. } if table == "users" && column == "email" && source.found == "NULL"),
         "{err}"
     );
 }

@@ -84,7 +84,11 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     let statements = insert_statements(table, values, records.len(), capabilities)?;
 
     let mut inserted = Vec::with_capacity(records.len());
-    for result in db.run_all(&statements).await? {
+    let results = db
+        .run_all(&statements)
+        .await
+        .map_err(|e| e.in_table(table.name))?;
+    for result in results {
         inserted.extend(decode_rows::<T>(result)?);
     }
     // `RETURNING` gives one row per row inserted: fewer means the backend lost some, and the
@@ -112,7 +116,10 @@ pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
     stamp(table, &mut values, db.now_ms(), false);
     check_row(table, &values, capabilities)?;
     let statement = update_statement(table, values)?;
-    let result = db.execute(&statement).await?;
+    let result = db
+        .execute(&statement)
+        .await
+        .map_err(|e| e.in_table(table.name))?;
     decode_rows::<T>(result)?
         .pop()
         .ok_or_else(|| Error::NotFound {
@@ -130,7 +137,10 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     stamp(table, &mut values, db.now_ms(), true);
     check_row(table, &values, capabilities)?;
     let statement = upsert_statement(table, values)?;
-    let result = db.execute(&statement).await?;
+    let result = db
+        .execute(&statement)
+        .await
+        .map_err(|e| e.in_table(table.name))?;
     first_row(decode_rows::<T>(result)?)
 }
 
@@ -142,7 +152,10 @@ pub(crate) async fn delete<T: Table>(
     before: Vec<Statement>,
 ) -> Result<(bool, Vec<QueryResult>)> {
     let statement = delete_statement(T::DEF, key)?;
-    let (result, before) = db.execute_after(before, statement).await?;
+    let (result, before) = db
+        .execute_after(before, statement)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
     Ok((result.changes > 0, before))
 }
 
@@ -368,7 +381,12 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
         let ticket = self.db.write_ticket::<T>(None);
-        let result = self.db.execute(&statement).await.and_then(decode_rows::<T>);
+        let result = self
+            .db
+            .execute(&statement)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name))
+            .and_then(decode_rows::<T>);
         finish_rows(ticket, result.as_deref()).await;
         result
     }
@@ -388,7 +406,8 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// know, without decoding whole rows).
     pub(crate) async fn keys(self) -> Result<Vec<Value>> {
         let statement = self.compile(false)?;
-        Ok(self.db.execute(&statement).await?.values)
+        let result = self.db.execute(&statement).await;
+        Ok(result.map_err(|e| e.in_table(T::DEF.name))?.values)
     }
 
     fn compile(&self, full: bool) -> Result<Statement> {
@@ -478,7 +497,11 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
         let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.scope.filter.as_ref());
-        let result = self.db.execute_after(write.take_selects(), statement).await;
+        let result = self
+            .db
+            .execute_after(write.take_selects(), statement)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name));
         match result {
             Ok((deleted, selected)) => {
                 let rows = decode_rows::<T>(deleted);
@@ -509,7 +532,11 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     pub(crate) async fn keys(self) -> Result<Vec<Value>> {
         let statement = self.compile(false)?;
         let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.scope.filter.as_ref());
-        let result = self.db.execute_after(write.take_selects(), statement).await;
+        let result = self
+            .db
+            .execute_after(write.take_selects(), statement)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name));
         match &result {
             Ok((deleted, selected)) => write.finish(Ok(&deleted.values), Ok(selected)).await,
             Err(error) => write.finish(Err(error), Err(error)).await,

@@ -47,11 +47,23 @@ pub fn expand(
     let indexes = columns.iter().map(|c| c.index);
     let names = columns.iter().map(|c| c.name.as_str());
 
-    let field_inits = cont
+    // The primary key's field is decoded last, so that its raw value is still in the row to
+    // name in the error of any other field.
+    let mut decoded = cont
         .fields
         .iter()
-        .map(|f| decode_field(table, &columns, f))
+        .map(|f| decode_field(table, &columns, f, pk_index))
         .collect::<syn::Result<Vec<_>>>()?;
+    decoded.sort_by_key(|(field, _)| std::ptr::eq(*field, pk.field));
+    let decode_lets = decoded.iter().enumerate().map(|(i, (_, value))| {
+        let local = quote::format_ident!("__sonic_field_{}", i);
+        quote!(let #local = #value;)
+    });
+    let field_inits = decoded.iter().enumerate().map(|(i, (field, _))| {
+        let member = field.ident;
+        let local = quote::format_ident!("__sonic_field_{}", i);
+        quote!(#member: #local)
+    });
     let checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, false)).collect();
     let json_checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, true)).collect();
     let check_indexes: Vec<usize> = columns.iter().map(|c| c.index).collect();
@@ -152,6 +164,7 @@ pub fn expand(
                             ),
                         ));
                     }
+                    #(#decode_lets)*
                     ::core::result::Result::Ok(#ident {
                         #(#field_inits,)*
                     })
@@ -408,20 +421,27 @@ fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
     }
 }
 
-/// `field: <decoded value>` in the struct literal of `decode`.
-fn decode_field(
+/// The field and the expression of its decoded value in `decode`. A column's error names
+/// the row's primary key (column `pk`), unless it is that column.
+fn decode_field<'a>(
     table: &str,
     columns: &[ColumnModel],
-    field: &ast::Field,
-) -> syn::Result<TokenStream> {
+    field: &'a ast::Field<'a>,
+    pk: usize,
+) -> syn::Result<(&'a ast::Field<'a>, TokenStream)> {
     let member = field.ident;
     let ty = field.ty;
     let take = |c: &ColumnModel, ty: TokenStream| {
         let index = c.index;
         let name = &c.name;
+        let key = if index == pk {
+            quote!(::core::option::Option::None)
+        } else {
+            quote!(row.get(#pk))
+        };
         quote! {
             __sonic_decode::<#ty>(::core::mem::take(&mut row[#index]))
-                .map_err(|e| __sonic::Error::decode(#table, #name, e))?
+                .map_err(|e| __sonic::Error::decode_row(#table, #name, #key, e))?
         }
     };
     let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
@@ -430,21 +450,20 @@ fn decode_field(
             .next()
             .ok_or_else(|| internal(member, "a field without its column"))
     };
-    Ok(match &field.role {
-        Role::Column(_) => {
-            let value = take(next_column()?, quote_spanned!(ty.span()=> #ty));
-            quote!(#member: #value)
-        }
-        Role::Audit => {
-            let created = take(next_column()?, quote!(i64));
-            let updated = take(next_column()?, quote!(i64));
-            let literal = quote_spanned! {ty.span()=>
-                __sonic::Audit { created_on: #created, updated_on: #updated }
-            };
-            quote!(#member: #literal)
-        }
-        Role::Relation(_) => quote!(#member: ::core::default::Default::default()),
-    })
+    Ok((
+        field,
+        match &field.role {
+            Role::Column(_) => take(next_column()?, quote_spanned!(ty.span()=> #ty)),
+            Role::Audit => {
+                let created = take(next_column()?, quote!(i64));
+                let updated = take(next_column()?, quote!(i64));
+                quote_spanned! {ty.span()=>
+                    __sonic::Audit { created_on: #created, updated_on: #updated }
+                }
+            }
+            Role::Relation(_) => quote!(::core::default::Default::default()),
+        },
+    ))
 }
 
 fn touch(cont: &Container) -> TokenStream {
