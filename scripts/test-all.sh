@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project, from a clean machine:
-#   formatting, clippy, the native test suites (unit, integration, trybuild UI, doctests,
-#   model-based and property tests, the conformance suite on rusqlite + in-memory KV),
+#   formatting, each crate's rust-version against its dependencies' (scripts/msrv-check.py),
+#   clippy, the native test suites (unit, integration, trybuild UI, doctests, model-based and
+#   property tests, the conformance suite on rusqlite + in-memory KV), packaging every
+#   publishable crate and building it from its .crate (scripts/package-check.sh),
 #   a smoke run of every benchmark, and the end-to-end tests of the example Worker on
 #   workerd (Miniflare) over HTTP on 127.0.0.1, including the conformance suite on D1 + KV.
 # It installs what it needs itself (wasm32 target, wasm-bindgen-cli, worker-build, npm packages
@@ -15,11 +17,17 @@ started=$SECONDS
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "MSRV: each crate's rust-version covers its dependencies' (scripts/msrv-check.py)"
+python3 scripts/msrv-check.py
+
 step "cargo clippy (all targets, all features, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "native tests (unit, integration, UI, doctests)"
 cargo test --workspace --all-features
+
+step "packaging: every publishable crate packaged and built from its .crate (scripts/package-check.sh)"
+scripts/package-check.sh
 
 step "README command #1: the native blog example runs"
 cargo run -q -p sonic-example-blog > /dev/null

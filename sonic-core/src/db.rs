@@ -12,6 +12,7 @@ use crate::schema::ForeignKeys;
 use crate::schema::Schema;
 use crate::schema::Table;
 use crate::sql::check_batch;
+use crate::trace::{self, Stopwatch};
 use crate::value::Value;
 
 /// A shared SQL backend.
@@ -190,10 +191,17 @@ impl Db {
         self.clock.now_ms()
     }
 
-    /// Sends one statement, within the backend's limits.
+    /// Sends one statement, within the backend's limits. Every statement Sonic sends goes
+    /// out here or in [`run_all`](Db::run_all)'s batch, each reported as a `sonic::sql` event
+    /// (see [`crate::trace`]).
     pub(crate) async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
         check_batch(std::slice::from_ref(statement), self.capabilities())?;
-        self.sql.execute(statement).await
+        let watch = Stopwatch::start_if(trace::sql_enabled());
+        let result = self.sql.execute(statement).await;
+        if let Some(watch) = watch {
+            trace::statement(statement, result.as_ref(), watch.elapsed_ms());
+        }
+        result
     }
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not
@@ -221,7 +229,12 @@ impl Db {
             [one] => Ok(vec![self.execute(one).await?]),
             many => {
                 check_batch(many, self.capabilities())?;
-                let results = self.sql.batch(many).await?;
+                let watch = Stopwatch::start_if(trace::sql_enabled());
+                let results = self.sql.batch(many).await;
+                if let Some(watch) = watch {
+                    trace::batch(many, results.as_deref(), watch.elapsed_ms());
+                }
+                let results = results?;
                 if results.len() != many.len() {
                     return Err(Error::Database {
                         message: format!(

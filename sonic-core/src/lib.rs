@@ -15,6 +15,7 @@
 //! | [`schema`] | what `#[derive(Table)]` produces: [`Table`], [`TableDef`], column and relation handles; [`Schema`], a set of tables |
 //! | [`clock`] | where audit timestamps come from |
 //! | [`backend`] | the SQL backend trait, [`Statement`], [`QueryResult`] and [`Capabilities`] (D1's limits are [`Capabilities::D1`]) |
+//! | [`trace`] | the [`tracing`](https://docs.rs/tracing) events: every statement and batch sent, eager-loading strategies, KV cache decisions |
 //! | [`kv`] | the KV backend trait, Workers KV's rules (one copy), [`MemoryKv`] |
 //! | [`sql`] | the SQL compiler: quoting, conditions, ordering, eager-loading SQL, and every limit check ([`sql::check_statement`]) |
 //! | [`cache`] | the KV cache of single records: routing, write-through and its coherence guarantee |
@@ -42,6 +43,7 @@ pub mod sql;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace;
 pub mod value;
 
 pub use backend::{

@@ -4,6 +4,11 @@
 //! reads them back the ways a blog does (latest posts with their authors, a user with posts
 //! and comments, a page with its total, a record by id from KV), updates and deletes, and
 //! prints each step. The clock is fixed so that the output is the same on every run.
+//!
+//! With `SONIC_LOG` set (an `EnvFilter` directive: `SONIC_LOG=debug`, or e.g.
+//! `SONIC_LOG=sonic::sql=debug,sonic::cache=debug`), Sonic's `tracing` events go to stderr:
+//! every statement and batch sent (SQL, parameter count, rows, changes, duration), the
+//! eager-loading strategy of each select with relations, and every KV cache decision.
 
 use serde::Serialize;
 use sonic_db_core::query::or;
@@ -15,9 +20,25 @@ use sonic_example_blog::schema::{Comment, Post, Role, User};
 const START: i64 = 1_704_067_200_000;
 
 fn main() {
+    trace_if_asked();
     if let Err(error) = pollster::block_on(run()) {
         eprintln!("error: {error}");
         std::process::exit(1);
+    }
+}
+
+/// Prints Sonic's `tracing` events to stderr, filtered by `SONIC_LOG`, if it is set.
+fn trace_if_asked() {
+    let Some(directives) = std::env::var_os("SONIC_LOG") else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::try_new(directives.to_string_lossy()) {
+        Ok(filter) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .without_time()
+            .with_writer(std::io::stderr)
+            .init(),
+        Err(error) => eprintln!("SONIC_LOG is not a valid filter ({error}); not tracing"),
     }
 }
 

@@ -10,6 +10,9 @@
 //!   [`http`]) on `users`, `posts`, `comments`
 //! - `GET /health` → `{"ok":true}`
 //!
+//! Sonic's `tracing` events go to the console (`wrangler tail`), filtered by the variable
+//! `SONIC_LOG` ([`logging`]; warnings only without it).
+//!
 //! Test routes, for the end-to-end tests only: compiled in with the cargo feature
 //! `test-routes` (on by default; `--no-default-features` leaves them and `sonic-db-conformance`
 //! out), and served only when the Worker's environment has `SONIC_TEST_ROUTES = "1"` (set in
@@ -32,6 +35,7 @@ pub mod backend_routes;
 #[cfg(feature = "test-routes")]
 pub mod conformance;
 pub mod http;
+pub mod logging;
 #[cfg(feature = "test-routes")]
 mod probe;
 pub mod rest;
@@ -40,6 +44,7 @@ use worker::{event, Context, Env, Request, Response, Result, Router};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    logging::init(&env);
     let router = Router::new().get("/health", |_, _| {
         Response::from_json(&serde_json::json!({ "ok": true }))
     });

@@ -96,13 +96,52 @@ impl<F: Fn(&CacheEvent) + MaybeSendSync> CacheHook for F {
     }
 }
 
-/// The default hook: every event as a `warn` record on the [`log`] facade, target
-/// `sonic::cache`. Without a logger installed, events are dropped.
+impl CacheEvent {
+    /// Emits the event as a `warn` event of target `sonic::cache` on [`tracing`] (see
+    /// [`crate::trace`]). The cache does so for every event, before handing it to its hook.
+    pub(super) fn trace(&self) {
+        match self {
+            CacheEvent::Undecodable { table, key, reason } => tracing::warn!(
+                target: "sonic::cache",
+                table = %table,
+                key = %key,
+                reason = reason.as_str(),
+                "undecodable"
+            ),
+            CacheEvent::KvFailed {
+                table,
+                key,
+                op,
+                error,
+            } => tracing::warn!(
+                target: "sonic::cache",
+                table = %table,
+                key = %key,
+                op = ?op,
+                error = error.as_str(),
+                "kv failed"
+            ),
+            CacheEvent::Suspect { table, key, reason } => tracing::warn!(
+                target: "sonic::cache",
+                table = %table,
+                key = key.as_deref().map(tracing::field::display),
+                reason = reason.as_str(),
+                "suspect"
+            ),
+        }
+    }
+}
+
+/// The default hook. Every [`CacheEvent`] is a `warn` event of target `sonic::cache` on
+/// [`tracing`], whatever the hook (see [`crate::trace`]): `LogHook` adds nothing to it.
+///
+/// (Until Sonic reported through `tracing`, it wrote each event to the `log` facade. An
+/// application that still collects `log` records rather than `tracing` events gets the same
+/// events by enabling `tracing`'s `log` feature in its own `Cargo.toml`: without a `tracing`
+/// subscriber, events are then written as `log` records.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogHook;
 
 impl CacheHook for LogHook {
-    fn event(&self, event: &CacheEvent) {
-        log::warn!(target: "sonic::cache", "{event}");
-    }
+    fn event(&self, _event: &CacheEvent) {}
 }

@@ -145,6 +145,7 @@ impl KvCache {
     }
 
     fn report(&self, event: CacheEvent) {
+        event.trace();
         self.hook.event(&event);
     }
 

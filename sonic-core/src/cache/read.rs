@@ -5,7 +5,7 @@ use std::future::Future;
 use super::envelope;
 use super::event::{CacheEvent, KvOp};
 use super::state::{digest, Expect, Plan};
-use super::write::{action_op, Action};
+use super::write::{action_op, op_name, Action};
 use super::{KvCache, TableCache, MAX_FILL_LAG_MS};
 use crate::error::Result;
 use crate::schema::{Table, TableDef};
@@ -90,7 +90,9 @@ impl KvCache {
 
         // Whether KV holds something that must be replaced even if SQL has no record.
         let mut kv_dirty = plan == Plan::Bypass;
-        if plan != Plan::Bypass {
+        if plan == Plan::Bypass {
+            trace_miss(def.name, &key, "suspect");
+        } else {
             match self.kv.get(&key).await {
                 Ok(Some(bytes)) => match self.decode::<T>(def, &key, id, &bytes) {
                     Ok(record) => {
@@ -100,11 +102,18 @@ impl KvCache {
                             Plan::Bypass => false,
                         };
                         if trusted {
+                            tracing::debug!(
+                                target: "sonic::cache",
+                                table = %def.name,
+                                key = %key,
+                                "hit"
+                            );
                             return Ok(Some(Found {
                                 record,
                                 source: Source::Kv,
                             }));
                         }
+                        trace_miss(def.name, &key, "unverified");
                         kv_dirty = true;
                     }
                     Err(reason) => {
@@ -113,11 +122,15 @@ impl KvCache {
                             key: key.clone(),
                             reason,
                         });
+                        trace_miss(def.name, &key, "undecodable");
                         kv_dirty = true;
                     }
                 },
-                Ok(None) => {}
-                Err(error) => self.kv_failed(def.name, &key, KvOp::Get, &error),
+                Ok(None) => trace_miss(def.name, &key, "absent"),
+                Err(error) => {
+                    self.kv_failed(def.name, &key, KvOp::Get, &error);
+                    trace_miss(def.name, &key, "kv error");
+                }
             }
         }
 
@@ -140,9 +153,27 @@ impl KvCache {
         };
         let lag = self.clock.now_ms().saturating_sub(started);
         if let Some(action) = action {
-            if !writing && lag <= MAX_FILL_LAG_MS && self.generation(def.name) == generation {
-                self.fill(def.name, settings, &key, action, plan, generation)
-                    .await;
+            let skip = if writing {
+                Some("a write of this handle is in flight")
+            } else if lag > MAX_FILL_LAG_MS {
+                Some("the SQL read took too long")
+            } else if self.generation(def.name) != generation {
+                Some("a write of this handle began during the read")
+            } else {
+                None
+            };
+            match skip {
+                None => {
+                    self.fill(def.name, settings, &key, action, plan, generation)
+                        .await;
+                }
+                Some(reason) => tracing::debug!(
+                    target: "sonic::cache",
+                    table = %def.name,
+                    key = %key,
+                    reason,
+                    "fill skipped"
+                ),
             }
         }
         Ok(loaded.map(|record| Found {
@@ -162,8 +193,15 @@ impl KvCache {
         generation: u64,
     ) {
         let (result, expect) = self.apply(settings, key, &action).await;
-        if let Err(error) = &result {
-            self.kv_failed(table, key, action_op(&action), error);
+        match &result {
+            Ok(()) => tracing::debug!(
+                target: "sonic::cache",
+                table = %table,
+                key = %key,
+                op = op_name(&action),
+                "fill"
+            ),
+            Err(error) => self.kv_failed(table, key, action_op(&action), error),
         }
         let now = self.clock.now_ms();
         let raced = {
@@ -213,4 +251,15 @@ impl KvCache {
             .map(|()| envelope::encode(def, envelope::fingerprint_of(def), &row))
             .map_err(|error| format!("the record does not encode: {error}"))
     }
+}
+
+/// The `miss` event: the record is read from SQL, for `reason`.
+fn trace_miss(table: &str, key: &str, reason: &'static str) {
+    tracing::debug!(
+        target: "sonic::cache",
+        table = %table,
+        key = %key,
+        reason,
+        "miss"
+    );
 }

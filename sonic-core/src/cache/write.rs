@@ -107,7 +107,15 @@ impl KvCache {
         let mut ticket = self.begin_write_where(T::DEF);
         let result = kv::delete_prefix(&*self.kv, &prefix).await;
         match &result {
-            Ok(_) => ticket.finished = true,
+            Ok(deleted) => {
+                tracing::debug!(
+                    target: "sonic::cache",
+                    table = %T::DEF.name,
+                    deleted,
+                    "purge"
+                );
+                ticket.finished = true;
+            }
             Err(error) => ticket.suspect_all(&format!("purge failed part-way: {error}")),
         }
         result
@@ -118,6 +126,14 @@ pub(super) fn action_op(action: &Action) -> KvOp {
     match action {
         Action::Put(_) => KvOp::Put,
         Action::Delete => KvOp::Delete,
+    }
+}
+
+/// The action's name in `sonic::cache` events.
+pub(super) fn op_name(action: &Action) -> &'static str {
+    match action {
+        Action::Put(_) => "put",
+        Action::Delete => "delete",
     }
 }
 
@@ -301,7 +317,16 @@ impl WriteTicket<'_> {
         // A write whose KV operations come long after its SQL (a stalled request) deletes
         // instead of putting: a late put of a row that a later write has replaced could
         // outlive every other handle's memory of that later write; a late delete is harmless.
-        let late = cache.clock.now_ms().saturating_sub(self.started_ms) > MAX_FILL_LAG_MS;
+        let since_start = cache.clock.now_ms().saturating_sub(self.started_ms);
+        let late = since_start > MAX_FILL_LAG_MS;
+        if late {
+            tracing::debug!(
+                target: "sonic::cache",
+                table = %def.name,
+                ms = since_start,
+                "late write"
+            );
+        }
         for (id, action) in actions {
             let action = if late { Action::Delete } else { action };
             let Some(key) = cache.key(def, &id) else {
@@ -323,6 +348,11 @@ impl WriteTicket<'_> {
             )
             .await;
             outcomes.extend(results);
+        }
+        for ((key, action), (result, _)) in jobs.iter().zip(&outcomes) {
+            if result.is_ok() {
+                trace_written(def.name, key, action);
+            }
         }
 
         let now = cache.clock.now_ms();
@@ -397,5 +427,23 @@ impl Drop for WriteTicket<'_> {
         let table = state.table(self.def.name);
         table.generation += 1;
         table.in_flight = table.in_flight.saturating_sub(1);
+    }
+}
+
+/// The `write-through put` / `invalidation delete` event of a KV write that succeeded.
+fn trace_written(table: &str, key: &str, action: &Action) {
+    match action {
+        Action::Put(_) => tracing::debug!(
+            target: "sonic::cache",
+            table = %table,
+            key = %key,
+            "write-through put"
+        ),
+        Action::Delete => tracing::debug!(
+            target: "sonic::cache",
+            table = %table,
+            key = %key,
+            "invalidation delete"
+        ),
     }
 }

@@ -3,7 +3,7 @@
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::eager::{attach_column, load_joined, merge_include, Include};
+use crate::query::eager::{attach_column, load_joined, merge_include, Include, IncludeNames};
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_rows};
@@ -157,13 +157,40 @@ impl<'db, T: Table> Select<'db, T> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
         if let Some(include) = self.join().filter(|_| !embed) {
+            self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
             let result = self.db.execute(&statement).await?;
             return load_joined(include, self.db, result).await;
         }
+        self.trace_embedded(embed, capabilities);
         let statement = self.compile(capabilities, embed)?;
         let result = self.db.execute(&statement).await?;
         self.finish(result, embed).await
+    }
+
+    /// Reports how the relations of this select load, if it has any: single statement or
+    /// per level, as `embed` says.
+    fn trace_embedded(&self, embed: bool, capabilities: &Capabilities) {
+        if !self.includes.is_empty() {
+            let strategy = if embed {
+                "single statement"
+            } else {
+                "per level"
+            };
+            self.trace_strategy(strategy, capabilities);
+        }
+    }
+
+    /// The `sonic::eager` event (see [`crate::trace`]).
+    fn trace_strategy(&self, strategy: &'static str, capabilities: &Capabilities) {
+        tracing::debug!(
+            target: "sonic::eager",
+            table = %T::DEF.name,
+            relations = %IncludeNames(&self.includes),
+            strategy,
+            backend_prefers = ?capabilities.eager,
+            "eager loading"
+        );
     }
 
     /// The include to load with a `LEFT JOIN` in the records' own statement, when loading per
@@ -230,6 +257,7 @@ impl<'db, T: Table> Select<'db, T> {
     pub async fn page(self) -> Result<Page<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
+        self.trace_embedded(embed, capabilities);
         let statements = [
             self.compile(capabilities, embed)?,
             self.compile_count(capabilities)?,

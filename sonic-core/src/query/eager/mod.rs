@@ -113,6 +113,39 @@ pub(crate) fn merge_include<P>(includes: &mut Vec<Include<P>>, include: Include<
     }
 }
 
+/// The relations of a select with what is nested below them, `posts(comments), author`, for
+/// the `sonic::eager` event: written only when the event is.
+pub(crate) struct IncludeNames<'a, P>(pub(crate) &'a [Include<P>]);
+
+impl<P> fmt::Display for IncludeNames<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn write(f: &mut fmt::Formatter<'_>, include: &dyn EagerSql) -> fmt::Result {
+            f.write_str(include.relation().name)?;
+            if include.nested_len() > 0 {
+                f.write_str("(")?;
+                for (i, nested) in (0..include.nested_len())
+                    .filter_map(|i| include.nested(i))
+                    .enumerate()
+                {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write(f, nested)?;
+                }
+                f.write_str(")")?;
+            }
+            Ok(())
+        }
+        for (i, include) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write(f, include.sql())?;
+        }
+        Ok(())
+    }
+}
+
 impl<P> Include<P> {
     /// The relation's field name.
     pub(crate) fn name(&self) -> &'static str {
