@@ -26,12 +26,15 @@ import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The Worker under test: examples/worker unless $SONIC_E2E_WORKER_DIR names another one
+// (relative to the repository root, e.g. examples/starter-worker for scripts/starter-worker.sh).
+const workerDir = path.resolve(here, "..", process.env.SONIC_E2E_WORKER_DIR || "examples/worker");
 
 export const paths = {
   e2e: here,
   repo: path.resolve(here, ".."),
-  workerDir: path.resolve(here, "../examples/worker"),
-  wranglerConfig: path.resolve(here, "../examples/worker/wrangler.toml"),
+  workerDir,
+  wranglerConfig: path.join(workerDir, "wrangler.toml"),
   wranglerBin: path.resolve(here, "node_modules/.bin/wrangler"),
 };
 

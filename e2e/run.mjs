@@ -6,7 +6,8 @@
 //  3. always kills that process group (every Worker/workerd started by the tests) and deletes
 //     the state, also on failure or Ctrl-C; exits non-zero if anything failed or leaked.
 //
-// Usage: node run.mjs [test-file-name-filter ...]   (env SONIC_E2E_DEBUG=1 for Miniflare logs)
+// Usage: node run.mjs [test-file-name-filter ...]   (env SONIC_E2E_DEBUG=1 for Miniflare logs;
+//        SONIC_E2E_WORKER_DIR / SONIC_E2E_TESTS_DIR for another Worker and its tests)
 
 import { spawn, execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
@@ -15,7 +16,8 @@ import path from "node:path";
 import { applyMigrations, onInterrupt, paths, quietEnv } from "./harness.mjs";
 
 const filters = process.argv.slice(2);
-const testsDir = path.join(paths.e2e, "tests");
+// $SONIC_E2E_TESTS_DIR (relative to e2e/) runs another directory's tests, e.g. "starter".
+const testsDir = path.resolve(paths.e2e, process.env.SONIC_E2E_TESTS_DIR || "tests");
 const files = (await readdir(testsDir))
   .filter((f) => f.endsWith(".test.mjs"))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

@@ -59,6 +59,15 @@ if [ "$failed" -ne 0 ]; then
     exit 1
 fi
 
+# Cargo unpacks the temporary registry's packages into its own registry source cache, keyed by
+# name and version, and reuses what it finds there: a package of the same version packaged
+# earlier on this machine would be verified instead of the new one. None of these names comes
+# from crates.io, so those copies are removed first.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for crate in "${crates[@]}"; do
+    rm -rf "$cargo_home"/registry/src/*/"$crate"-[0-9]* "$cargo_home"/registry/cache/*/"$crate"-[0-9]*.crate
+done
+
 args=()
 for crate in "${crates[@]}"; do
     args+=(-p "$crate")

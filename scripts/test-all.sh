@@ -38,4 +38,7 @@ cargo test --workspace --all-features --benches
 step "end-to-end: example Worker on workerd (Miniflare), D1 + KV over HTTP"
 scripts/e2e.sh
 
+step "starter Worker (the README's tutorial): built as the README says, tested on workerd (Miniflare)"
+scripts/starter-worker.sh
+
 printf '\nall checks passed in %ss\n' "$((SECONDS - started))"

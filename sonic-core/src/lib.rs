@@ -54,7 +54,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;
 pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
-pub use query::{Filter, Order, Page};
+pub use query::{Batch, BatchResults, Filter, Order, Page, Pending};
 pub use schema::Schema;
 pub use schema::{
     Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,

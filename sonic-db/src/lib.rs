@@ -52,6 +52,15 @@
 
 pub use sonic_db_core::*;
 
+/// The repository's README, a tutorial: each of its Rust blocks is a doctest of this crate.
+/// Only under `cfg(doctest)`, so that building or packaging the crate never reads a file
+/// outside it; with feature `sqlite`, which its native blocks run on (`cargo test -p sonic-db
+/// --all-features --doc`). Its Worker block is `ignore`d here: it is the starter Worker's
+/// `src/lib.rs`, which `scripts/starter-worker.sh` builds and tests.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "workers")]
 pub use sonic_db_d1::D1Backend;
 #[cfg(feature = "workers")]

@@ -132,7 +132,7 @@ impl Db {
     }
 }
 
-fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
+pub(crate) fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
     id.to_value().map_err(|e| {
         let column = T::DEF
             .columns
@@ -142,7 +142,7 @@ fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
     })
 }
 
-fn key_filter<T: Table>(key: Value) -> Filter<T> {
+pub(crate) fn key_filter<T: Table>(key: Value) -> Filter<T> {
     Filter::from_expr(Expr::Compare {
         column: T::DEF.primary_key,
         op: CmpOp::Eq,

@@ -76,6 +76,7 @@
 //! ```
 
 mod api;
+mod batch;
 mod by_name;
 pub(crate) mod cascade;
 mod eager;
@@ -87,6 +88,7 @@ mod select;
 mod write;
 
 pub use crate::sql::order::Direction;
+pub use batch::{Batch, BatchResults, Pending};
 pub use by_name::Op;
 pub use eager::{Eager, Include};
 pub use filter::{and, not, or, Filter};

@@ -228,6 +228,19 @@ impl<'db, T: Table> Select<'db, T> {
         )
     }
 
+    /// The statement of this select inside a [`Batch`](crate::query::Batch): relations are not
+    /// loaded there (one statement each, and per-level loading needs the parents first).
+    pub(crate) fn batch_statement(&self) -> Result<Statement> {
+        if !self.includes.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "a select of `{}` inside a batch cannot load relations; load them after the \
+                 batch",
+                T::DEF.name
+            )));
+        }
+        self.compile(self.db.capabilities(), false)
+    }
+
     /// The first matching record, if any.
     pub async fn first(mut self) -> Result<Option<T>> {
         self.limit = Some(1);

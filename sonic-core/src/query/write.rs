@@ -50,7 +50,7 @@ fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
     }
 }
 
-fn first_row<T: Table>(mut rows: Vec<T>) -> Result<T> {
+pub(crate) fn first_row<T: Table>(mut rows: Vec<T>) -> Result<T> {
     rows.pop().ok_or_else(|| Error::Database {
         message: format!("a write to `{}` returned no row", T::DEF.name),
     })
@@ -66,12 +66,22 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     if records.is_empty() {
         return Ok(Vec::new());
     }
+    let statements = prepare_insert(db, records)?;
+    let results = db
+        .run_all(&statements)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
+    decode_inserted(results, records.len())
+}
+
+/// The statements of an insert of `records` (audit columns stamped, every row checked
+/// against the backend's limits), chunked under its parameter and SQL length limits.
+pub(crate) fn prepare_insert<T: Table>(db: &Db, records: &[T]) -> Result<Vec<Statement>> {
     let capabilities = db.capabilities();
     require_returning(capabilities)?;
     let table = T::DEF;
-    let width = table.columns.len();
     let now = db.now_ms();
-    let mut values = Vec::with_capacity(records.len() * width);
+    let mut values = Vec::with_capacity(records.len() * table.columns.len());
     for record in records {
         let start = values.len();
         encode(record, &mut values)?;
@@ -80,25 +90,25 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
             check_row(table, row, capabilities)?;
         }
     }
+    insert_statements(table, values, records.len(), capabilities)
+}
 
-    let statements = insert_statements(table, values, records.len(), capabilities)?;
-
-    let mut inserted = Vec::with_capacity(records.len());
-    let results = db
-        .run_all(&statements)
-        .await
-        .map_err(|e| e.in_table(table.name))?;
+/// The rows an insert of `expected` records returned, all of them or an error.
+pub(crate) fn decode_inserted<T: Table>(
+    results: Vec<QueryResult>,
+    expected: usize,
+) -> Result<Vec<T>> {
+    let mut inserted = Vec::with_capacity(expected);
     for result in results {
         inserted.extend(decode_rows::<T>(result)?);
     }
     // `RETURNING` gives one row per row inserted: fewer means the backend lost some, and the
     // caller (and the cache) must not take the rest for the whole write.
-    if inserted.len() != records.len() {
+    if inserted.len() != expected {
         return Err(Error::Database {
             message: format!(
-                "an insert of {} `{}` records returned {} rows",
-                records.len(),
-                table.name,
+                "an insert of {expected} `{}` records returned {} rows",
+                T::DEF.name,
                 inserted.len()
             ),
         });
@@ -108,40 +118,55 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
 
 /// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …`.
 pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
-    let capabilities = db.capabilities();
-    require_returning(capabilities)?;
-    let table = T::DEF;
-    let mut values = Vec::with_capacity(table.columns.len());
-    encode(record, &mut values)?;
-    stamp(table, &mut values, db.now_ms(), false);
-    check_row(table, &values, capabilities)?;
-    let statement = update_statement(table, values)?;
+    let statement = prepare_update(db, record)?;
     let result = db
         .execute(&statement)
         .await
-        .map_err(|e| e.in_table(table.name))?;
+        .map_err(|e| e.in_table(T::DEF.name))?;
     decode_rows::<T>(result)?
         .pop()
         .ok_or_else(|| Error::NotFound {
-            table: table.name.to_string(),
+            table: T::DEF.name.to_string(),
         })
+}
+
+/// The statement of an update of the whole `record` by its primary key.
+pub(crate) fn prepare_update<T: Table>(db: &Db, record: &T) -> Result<Statement> {
+    let (table, values) = prepared_row(db, record, false)?;
+    update_statement(table, values)
 }
 
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
 pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
+    let statement = prepare_upsert(db, record)?;
+    let result = db
+        .execute(&statement)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
+    first_row(decode_rows::<T>(result)?)
+}
+
+/// The statement of an upsert of `record`.
+pub(crate) fn prepare_upsert<T: Table>(db: &Db, record: &T) -> Result<Statement> {
+    let (table, values) = prepared_row(db, record, true)?;
+    upsert_statement(table, values)
+}
+
+/// The record's row, stamped (`created_on` too when `inserting`) and checked against the
+/// backend's limits.
+fn prepared_row<T: Table>(
+    db: &Db,
+    record: &T,
+    inserting: bool,
+) -> Result<(&'static TableDef, Vec<Value>)> {
     let capabilities = db.capabilities();
     require_returning(capabilities)?;
     let table = T::DEF;
     let mut values = Vec::with_capacity(table.columns.len());
     encode(record, &mut values)?;
-    stamp(table, &mut values, db.now_ms(), true);
+    stamp(table, &mut values, db.now_ms(), inserting);
     check_row(table, &values, capabilities)?;
-    let statement = upsert_statement(table, values)?;
-    let result = db
-        .execute(&statement)
-        .await
-        .map_err(|e| e.in_table(table.name))?;
-    first_row(decode_rows::<T>(result)?)
+    Ok((table, values))
 }
 
 /// `DELETE … WHERE pk = ?`, after `before` in the same batch; whether a row was deleted, and
