@@ -80,6 +80,45 @@ impl Db {
         result
     }
 
+    /// Rewrites the record as [`update`](Db::update) does, only if its stored row also matches
+    /// `condition`: a compare-and-set in one statement, for optimistic concurrency (the
+    /// `updated_on` or version the client read). The record as stored, or `None` when nothing
+    /// matched (no such record, or it changed since) — then nothing was written.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # pollster::block_on(async {
+    /// # use serde::{Deserialize, Serialize};
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "docs")]
+    /// # struct Doc {
+    /// #     #[column(primary_key)]
+    /// #     id: String,
+    /// #     body: String,
+    /// #     version: i64,
+    /// # }
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Doc>().statements() { db.sql(s).run().await?; }
+    /// db.insert(&Doc { id: "d".into(), body: "v1".into(), version: 1 }).await?;
+    /// let read = db.find::<Doc>("d").await?.unwrap();
+    /// let edit = Doc { body: "v2".into(), version: read.version + 1, ..read.clone() };
+    /// assert!(db.update_if(&edit, Doc::VERSION.eq(read.version)).await?.is_some());
+    /// // A second writer that read version 1 too loses: nothing is written.
+    /// let late = Doc { body: "other".into(), version: 2, ..read };
+    /// assert!(db.update_if(&late, Doc::VERSION.eq(1)).await?.is_none());
+    /// assert_eq!(db.find::<Doc>("d").await?.unwrap().body, "v2");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub async fn update_if<T: Table>(&self, record: &T, condition: Filter<T>) -> Result<Option<T>> {
+        let ticket = self.write_ticket_for(std::slice::from_ref(record));
+        let result = query::update_if(self, record, Some(&condition.expr)).await;
+        finish_rows(ticket, result.as_ref().map(Option::as_slice)).await;
+        result
+    }
+
     /// Inserts the record, or if its primary key exists, updates every column but
     /// `created_on` (which keeps its first value). Returns the record as stored.
     pub async fn upsert<T: Table>(&self, record: &T) -> Result<T> {

@@ -176,7 +176,7 @@ impl<'db> Batch<'db> {
     /// Rewrites a record by its primary key (as [`Db::update`]); yields it as stored, or
     /// `None` if there is no such record.
     pub fn update<T: Table>(&mut self, record: &T) -> Result<Pending<Option<T>>> {
-        let statement = prepare_update(self.db, record)?;
+        let statement = prepare_update(self.db, record, None)?;
         let op = Rows::<T>::new(self.db, 1, RowsKind::Update, std::slice::from_ref(record));
         Ok(self.push(vec![statement], op))
     }

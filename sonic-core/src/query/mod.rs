@@ -95,7 +95,7 @@ pub use filter::{and, not, or, Filter};
 pub use order::Order;
 pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
-pub use write::{DeleteWhere, UpdateWhere};
+pub use write::{Computed, DeleteWhere, Numeric, UpdateWhere};
 
 pub(crate) use rows::decode_rows;
-pub(crate) use write::{delete, insert, insert_many, update, upsert};
+pub(crate) use write::{delete, insert, insert_many, update, update_if, upsert};

@@ -16,7 +16,7 @@ use crate::sql::filter::Expr;
 use crate::sql::limits::{check_column_value, check_row};
 use crate::sql::write::{
     delete_statement, filtered_write, insert_statements, require_returning, update_statement,
-    upsert_statement, write_delete_head, write_sets,
+    upsert_statement, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{ConvertError, ToValue, Value};
@@ -118,22 +118,37 @@ pub(crate) fn decode_inserted<T: Table>(
 
 /// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …`.
 pub(crate) async fn update<T: Table>(db: &Db, record: &T) -> Result<T> {
-    let statement = prepare_update(db, record)?;
-    let result = db
-        .execute(&statement)
-        .await
-        .map_err(|e| e.in_table(T::DEF.name))?;
-    decode_rows::<T>(result)?
-        .pop()
+    update_if(db, record, None)
+        .await?
         .ok_or_else(|| Error::NotFound {
             table: T::DEF.name.to_string(),
         })
 }
 
-/// The statement of an update of the whole `record` by its primary key.
-pub(crate) fn prepare_update<T: Table>(db: &Db, record: &T) -> Result<Statement> {
+/// An update of the whole record where its stored row also matches `condition`; the row as
+/// stored, or `None` when no row matched.
+pub(crate) async fn update_if<T: Table>(
+    db: &Db,
+    record: &T,
+    condition: Option<&Expr>,
+) -> Result<Option<T>> {
+    let statement = prepare_update(db, record, condition)?;
+    let result = db
+        .execute(&statement)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
+    Ok(decode_rows::<T>(result)?.pop())
+}
+
+/// The statement of an update of the whole `record` by its primary key, only where the
+/// stored row also matches `condition`.
+pub(crate) fn prepare_update<T: Table>(
+    db: &Db,
+    record: &T,
+    condition: Option<&Expr>,
+) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, false)?;
-    update_statement(table, values)
+    update_statement(table, values, condition, db.capabilities())
 }
 
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
@@ -247,7 +262,7 @@ impl Scope {
         table: &'static TableDef,
         capabilities: &Capabilities,
         full: bool,
-        head: impl Fn(&mut SqlWriter),
+        head: impl Fn(&mut SqlWriter) -> Result<()>,
     ) -> Result<Statement> {
         filtered_write(table, self.filter.as_ref(), capabilities, full, head)
     }
@@ -313,7 +328,7 @@ impl Scope {
 #[must_use = "an update does nothing until `returning` or `run` is awaited"]
 pub struct UpdateWhere<'db, T: Table> {
     db: &'db Db,
-    sets: Vec<(usize, std::result::Result<Value, ConvertError>)>,
+    sets: Vec<(usize, std::result::Result<SetExpr, ConvertError>)>,
     scope: Scope,
     _table: std::marker::PhantomData<fn() -> T>,
 }
@@ -339,10 +354,49 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
         }
     }
 
-    fn set_value(mut self, column: usize, value: std::result::Result<Value, ConvertError>) -> Self {
+    fn set_value(self, column: usize, value: std::result::Result<Value, ConvertError>) -> Self {
+        self.set_to(column, value.map(SetExpr::Value))
+    }
+
+    fn set_to(mut self, column: usize, value: std::result::Result<SetExpr, ConvertError>) -> Self {
         self.sets.retain(|(c, _)| *c != column);
         self.sets.push((column, value));
         self
+    }
+
+    /// Sets a column to an expression of the row's current values, evaluated by the
+    /// database for each row in the same statement: an atomic relative update, with no read
+    /// before it. Build it from column handles: `Post::VIEWS + 1`, `Post::SCORE * 2.0`,
+    /// `Post::BODY.coalesce("")`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # pollster::block_on(async {
+    /// # use serde::{Deserialize, Serialize};
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post {
+    /// #     #[column(primary_key)]
+    /// #     id: String,
+    /// #     views: i64,
+    /// # }
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// db.insert(&Post { id: "p1".into(), views: 41 }).await?;
+    /// let viewed = db
+    ///     .update_where::<Post>()
+    ///     .set_expr(Post::VIEWS, Post::VIEWS + 1)
+    ///     .filter(Post::ID.eq("p1"))
+    ///     .returning()
+    ///     .await?;
+    /// assert_eq!(viewed[0].views, 42);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn set_expr<V>(self, column: Column<T, V>, value: Computed<T, V>) -> Self {
+        self.set_to(column.index(), value.expr)
     }
 
     /// Sets a column (a later `set` of the same column wins).
@@ -458,15 +512,16 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
             let value = value
                 .clone()
                 .map_err(|e| Error::encode(table.name, column.name, e))?;
-            check_column_value(table, column, &value, capabilities)?;
-            sets.push((column.name, value));
+            let mut operands = Vec::new();
+            value.values(&mut operands);
+            for operand in operands {
+                check_column_value(table, column, operand, capabilities)?;
+            }
+            sets.push((*index, value));
         }
         if let Some(index) = table.audit_column(AuditRole::Updated) {
             if !self.sets.iter().any(|(c, _)| *c == index) {
-                sets.push((
-                    column_def(table, index)?.name,
-                    Value::Integer(self.db.now_ms()),
-                ));
+                sets.push((index, SetExpr::Value(Value::Integer(self.db.now_ms()))));
             }
         }
         self.scope
@@ -574,7 +629,84 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
         let capabilities = self.db.capabilities();
         require_returning(capabilities)?;
         self.scope.check(table, "a delete")?;
-        self.scope
-            .build(table, capabilities, full, |w| write_delete_head(w, table))
+        self.scope.build(table, capabilities, full, |w| {
+            write_delete_head(w, table);
+            Ok(())
+        })
     }
 }
+
+/// A value computed by the database from a row's current values, for
+/// [`UpdateWhere::set_expr`]: built from a column handle with `+`, `-`, `*` (numeric columns)
+/// or [`Column::coalesce`], and combined further the same way.
+pub struct Computed<T, V> {
+    expr: std::result::Result<SetExpr, ConvertError>,
+    _column: std::marker::PhantomData<fn() -> (T, V)>,
+}
+
+impl<T, V> std::fmt::Debug for Computed<T, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Computed").field(&self.expr).finish()
+    }
+}
+
+impl<T, V> Computed<T, V> {
+    fn new(expr: std::result::Result<SetExpr, ConvertError>) -> Self {
+        Computed {
+            expr,
+            _column: std::marker::PhantomData,
+        }
+    }
+
+    fn arith(self, op: Arith, operand: std::result::Result<Value, ConvertError>) -> Self {
+        Computed::new(self.expr.and_then(|left| {
+            Ok(SetExpr::Arith(
+                Box::new(left),
+                op,
+                Box::new(SetExpr::Value(operand?)),
+            ))
+        }))
+    }
+}
+
+impl<T: Table, V: ToValue> Column<T, V> {
+    /// The column's current value, or `fallback` where it is `NULL` (SQL `coalesce`).
+    pub fn coalesce(self, fallback: impl Into<V>) -> Computed<T, V> {
+        let fallback = fallback.into().to_value().map(SetExpr::Value);
+        Computed::new(
+            fallback
+                .map(|fallback| SetExpr::Coalesce(vec![SetExpr::Column(self.index()), fallback])),
+        )
+    }
+
+    fn computed(self) -> Computed<T, V> {
+        Computed::new(Ok(SetExpr::Column(self.index())))
+    }
+}
+
+/// Column types that SQL arithmetic applies to.
+pub trait Numeric: ToValue {}
+
+macro_rules! numeric {
+    ($($t:ty),*) => {$(impl Numeric for $t {})*};
+}
+numeric!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+
+macro_rules! arithmetic {
+    ($($trait:ident $method:ident $op:ident),*) => {$(
+        impl<T: Table, V: Numeric> std::ops::$trait<V> for Column<T, V> {
+            type Output = Computed<T, V>;
+            fn $method(self, operand: V) -> Computed<T, V> {
+                self.computed().arith(Arith::$op, operand.to_value())
+            }
+        }
+
+        impl<T: Table, V: Numeric> std::ops::$trait<V> for Computed<T, V> {
+            type Output = Computed<T, V>;
+            fn $method(self, operand: V) -> Computed<T, V> {
+                self.arith(Arith::$op, operand.to_value())
+            }
+        }
+    )*};
+}
+arithmetic!(Add add Add, Sub sub Sub, Mul mul Mul);

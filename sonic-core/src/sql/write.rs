@@ -183,11 +183,13 @@ pub(crate) fn insert_statements(
     Ok(statements)
 }
 
-/// `UPDATE … SET every column but the key and created_on … WHERE pk = ? RETURNING …` for a
-/// whole row (`values` in column order).
+/// `UPDATE … SET every column but the key and created_on … WHERE pk = ? [AND <condition>]
+/// RETURNING …` for a whole row (`values` in column order).
 pub(crate) fn update_statement(
     table: &'static TableDef,
     mut values: Vec<Value>,
+    condition: Option<&Expr>,
+    capabilities: &Capabilities,
 ) -> Result<Statement> {
     let key = values
         .get_mut(table.primary_key)
@@ -217,6 +219,16 @@ pub(crate) fn update_statement(
     w.ident(column_def(table, table.primary_key)?.name);
     w.push(" = ");
     w.param(key);
+    if let Some(condition) = condition {
+        condition.check_operands(table, capabilities)?;
+        w.push(" AND ");
+        let ctx = FilterSql {
+            table,
+            qualifier: None,
+            json_lists: false,
+        };
+        condition.write(&mut w, ctx)?;
+    }
     write_returning(&mut w, table, true)?;
     let statement = w.finish();
     Ok(statement)
@@ -271,10 +283,10 @@ pub(crate) fn filtered_write(
     filter: Option<&Expr>,
     capabilities: &Capabilities,
     full: bool,
-    head: impl Fn(&mut SqlWriter),
+    head: impl Fn(&mut SqlWriter) -> Result<()>,
 ) -> Result<Statement> {
     build_filtered(table, filter, capabilities, |w, json_lists| {
-        head(w);
+        head(w)?;
         let ctx = FilterSql {
             table,
             qualifier: None,
@@ -285,19 +297,90 @@ pub(crate) fn filtered_write(
     })
 }
 
-/// `UPDATE "t" SET "a" = ?, …`: the head of an update of some columns.
-pub(crate) fn write_sets(w: &mut SqlWriter, table: &TableDef, sets: &[(&str, Value)]) {
+/// The new value of a column in an update of some columns: a value, or an expression of the
+/// row's current values (`"views" + ?`), which SQLite evaluates per row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SetExpr {
+    /// A bound value.
+    Value(Value),
+    /// The current value of a column (index into the table's columns).
+    Column(usize),
+    /// `left <op> right`.
+    Arith(Box<SetExpr>, Arith, Box<SetExpr>),
+    /// `coalesce(a, b, …)`: the first that is not `NULL`.
+    Coalesce(Vec<SetExpr>),
+}
+
+/// An arithmetic operator of [`SetExpr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+}
+
+impl SetExpr {
+    /// Every bound value in the expression, to check against the backend's limits.
+    pub(crate) fn values<'a>(&'a self, out: &mut Vec<&'a Value>) {
+        match self {
+            SetExpr::Value(value) => out.push(value),
+            SetExpr::Column(_) => {}
+            SetExpr::Arith(left, _, right) => {
+                left.values(out);
+                right.values(out);
+            }
+            SetExpr::Coalesce(parts) => parts.iter().for_each(|part| part.values(out)),
+        }
+    }
+
+    fn write(&self, w: &mut SqlWriter, table: &'static TableDef) -> Result<()> {
+        match self {
+            SetExpr::Value(value) => w.param(value.clone()),
+            SetExpr::Column(index) => w.ident(column_def(table, *index)?.name),
+            SetExpr::Arith(left, op, right) => {
+                w.push("(");
+                left.write(w, table)?;
+                w.push(match op {
+                    Arith::Add => " + ",
+                    Arith::Sub => " - ",
+                    Arith::Mul => " * ",
+                });
+                right.write(w, table)?;
+                w.push(")");
+            }
+            SetExpr::Coalesce(parts) => {
+                w.push("coalesce(");
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    part.write(w, table)?;
+                }
+                w.push(")");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `UPDATE "t" SET "a" = ?, "b" = ("b" + ?), …`: the head of an update of some columns.
+pub(crate) fn write_sets(
+    w: &mut SqlWriter,
+    table: &'static TableDef,
+    sets: &[(usize, SetExpr)],
+) -> Result<()> {
     w.push("UPDATE ");
     w.ident(table.name);
     w.push(" SET ");
-    for (i, (name, value)) in sets.iter().enumerate() {
+    for (i, (column, value)) in sets.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        w.ident(name);
+        w.ident(column_def(table, *column)?.name);
         w.push(" = ");
-        w.param(value.clone());
+        value.write(w, table)?;
     }
+    Ok(())
 }
 
 /// `DELETE FROM "t"`: the head of a filtered delete.
