@@ -131,17 +131,3 @@ impl CacheEvent {
         }
     }
 }
-
-/// The default hook. Every [`CacheEvent`] is a `warn` event of target `sonic::cache` on
-/// [`tracing`], whatever the hook (see [`crate::trace`]): `LogHook` adds nothing to it.
-///
-/// (Until Sonic reported through `tracing`, it wrote each event to the `log` facade. An
-/// application that still collects `log` records rather than `tracing` events gets the same
-/// events by enabling `tracing`'s `log` feature in its own `Cargo.toml`: without a `tracing`
-/// subscriber, events are then written as `log` records.)
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LogHook;
-
-impl CacheHook for LogHook {
-    fn event(&self, _event: &CacheEvent) {}
-}

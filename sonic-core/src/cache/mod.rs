@@ -22,7 +22,7 @@ mod write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use config::{CacheConfig, TableCache};
-pub use event::{CacheEvent, CacheHook, KvOp, LogHook};
+pub use event::{CacheEvent, CacheHook, KvOp};
 pub use key::record_key;
 pub(crate) use key::table_prefix;
 pub use read::{Found, Source};
@@ -50,7 +50,8 @@ const MAX_FILL_LAG_MS: i64 = 10_000;
 pub struct KvCache {
     kv: Arc<dyn KvBackend>,
     config: Arc<CacheConfig>,
-    hook: Arc<dyn CacheHook>,
+    /// Also told of every event, besides `tracing` ([`KvCache::with_hook`]).
+    hook: Option<Arc<dyn CacheHook>>,
     clock: Arc<dyn Clock>,
     state: Arc<Mutex<HandleState>>,
 }
@@ -64,7 +65,8 @@ impl std::fmt::Debug for KvCache {
 }
 
 impl KvCache {
-    /// A cache over `kv` with `config`, reporting to [`LogHook`], on the system clock.
+    /// A cache over `kv` with `config`, on the system clock. Its events go to `tracing`
+    /// (target `sonic::cache`, see [`crate::trace`]).
     ///
     /// Fails if a TTL is below 60 s or a prefix is invalid ([`CacheConfig::validate`]).
     ///
@@ -80,15 +82,15 @@ impl KvCache {
         Ok(KvCache {
             kv: Arc::new(kv),
             config: Arc::new(config),
-            hook: Arc::new(LogHook),
+            hook: None,
             clock: Arc::new(SystemClock),
             state: Arc::default(),
         })
     }
 
-    /// Reports events to `hook` instead of [`LogHook`].
+    /// Also hands every event to `hook` (after `tracing`): for tests and metrics.
     pub fn with_hook(mut self, hook: impl CacheHook + 'static) -> Self {
-        self.hook = Arc::new(hook);
+        self.hook = Some(Arc::new(hook));
         self
     }
 
@@ -146,7 +148,9 @@ impl KvCache {
 
     fn report(&self, event: CacheEvent) {
         event.trace();
-        self.hook.event(&event);
+        if let Some(hook) = &self.hook {
+            hook.event(&event);
+        }
     }
 
     fn kv_failed(&self, table: &'static str, key: &str, op: KvOp, error: &Error) {
