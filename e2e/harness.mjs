@@ -12,6 +12,11 @@
 // with Miniflare's JS API on 127.0.0.1 on a free port. Its D1/KV state lives in a persist
 // directory laid out exactly like `wrangler ... --local --persist-to <dir>` (<dir>/v3/d1,
 // <dir>/v3/kv), so migrations applied by `wrangler d1 migrations apply` are what the Worker sees.
+// Tests read and write that D1/KV state through `handle.db` / `handle.kv`: async clients of a
+// second, JavaScript Worker in the same Miniflare instance (state-rpc/worker.mjs) that is bound
+// to the same databases and namespaces and listens on a 127.0.0.1 port of its own. Not through
+// Miniflare's getD1Database()/getKVNamespace() proxies: their synchronous fetcher once handed a
+// reply to the wrong request (an assertion in SynchronousFetcher.fetch, a flaky state.test.mjs).
 // By default every call gets a fresh state dir: a copy of the migrated template named by
 // $SONIC_E2E_TEMPLATE_STATE (prepared once by run.mjs), or, when a test file is run on its own,
 // a new dir that the harness migrates itself with wrangler.
@@ -24,6 +29,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { d1Client, kvClient, rpc } from "./state-rpc/client.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The Worker under test: examples/worker unless $SONIC_E2E_WORKER_DIR names another one
@@ -32,6 +38,7 @@ const workerDir = path.resolve(here, "..", process.env.SONIC_E2E_WORKER_DIR || "
 
 export const paths = {
   e2e: here,
+  stateRpc: path.join(here, "state-rpc"),
   repo: path.resolve(here, ".."),
   workerDir,
   wranglerConfig: path.join(workerDir, "wrangler.toml"),
@@ -158,14 +165,41 @@ export async function freshState() {
   }
 }
 
+/** Name of the state RPC worker in every Miniflare instance of `startWorker` (not a user name). */
+export const STATE_WORKER = "sonic-e2e-state-rpc";
+
+/**
+ * Miniflare options of the state RPC worker: the same D1/KV bindings as the Worker under test,
+ * i.e. the same ids, hence (in one instance, with the shared d1Persist/kvPersist) the very same
+ * Durable Objects and SQLite files; its own socket on 127.0.0.1:<free port>.
+ */
+function stateWorkerOptions(cfg) {
+  return {
+    name: STATE_WORKER,
+    modules: [
+      { type: "ESModule", path: path.join(paths.stateRpc, "worker.mjs") },
+      { type: "ESModule", path: path.join(paths.stateRpc, "codec.mjs") },
+    ],
+    modulesRoot: paths.stateRpc,
+    compatibilityDate: cfg.compatibilityDate,
+    compatibilityFlags: cfg.compatibilityFlags,
+    d1Databases: cfg.d1Databases,
+    kvNamespaces: cfg.kvNamespaces,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  };
+}
+
 /**
  * Start the built Worker on 127.0.0.1:<free port>.
  * @param {{ persistDir?: string, keepState?: boolean, vars?: Record<string, string> }} [opts]
  *   persistDir: an existing wrangler-style persist dir to serve (kept afterwards);
  *   default: a fresh migrated copy, deleted by stop() unless keepState.
  *   vars: environment variables on top of wrangler.toml's [vars] (e.g. SONIC_TEST_ROUTES: "0").
- * @returns handle with url, fetch(path, init), json(path, init), mf, db (D1 binding), kv (KV
- *   binding), persistDir, stop().
+ * @returns handle with url, fetch(path, init), json(path, init), mf, db (D1 client), kv (KV
+ *   client), stateUrl (the state RPC worker), persistDir, stop(). db and kv are async clients
+ *   (state-rpc/client.mjs) of the first D1 / KV binding of wrangler.toml, same state as the
+ *   Worker's: D1 prepare/bind/first/all/run/raw, batch, exec; KV get, getWithMetadata, put, list,
+ *   delete.
  */
 export async function startWorker(opts = {}) {
   const cfg = await loadConfig();
@@ -179,16 +213,23 @@ export async function startWorker(opts = {}) {
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
-    modules: true,
-    scriptPath: cfg.main,
-    // module names are relative to this root; the default (cwd) would need "..", which workerd refuses
-    modulesRoot: path.dirname(cfg.main),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate: cfg.compatibilityDate,
-    compatibilityFlags: cfg.compatibilityFlags,
-    d1Databases: cfg.d1Databases,
-    kvNamespaces: cfg.kvNamespaces,
-    bindings: { ...cfg.vars, ...opts.vars },
+    workers: [
+      // The Worker under test comes first: the entry socket (handle.url) serves it.
+      {
+        modules: true,
+        scriptPath: cfg.main,
+        // module names are relative to this root; the default (cwd) would need "..", which workerd refuses
+        modulesRoot: path.dirname(cfg.main),
+        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+        compatibilityDate: cfg.compatibilityDate,
+        compatibilityFlags: cfg.compatibilityFlags,
+        d1Databases: cfg.d1Databases,
+        kvNamespaces: cfg.kvNamespaces,
+        bindings: { ...cfg.vars, ...opts.vars },
+      },
+      stateWorkerOptions(cfg),
+    ],
+    // shared by both workers: one D1 database / KV namespace per id
     d1Persist: path.join(persistDir, "v3", "d1"),
     kvPersist: path.join(persistDir, "v3", "kv"),
     cf: false,
@@ -200,6 +241,7 @@ export async function startWorker(opts = {}) {
     mf,
     persistDir,
     url: undefined,
+    stateUrl: undefined,
     db: undefined,
     kv: undefined,
     /** fetch over real HTTP on 127.0.0.1 */
@@ -230,8 +272,10 @@ export async function startWorker(opts = {}) {
   offInterrupt = onInterrupt(() => handle.stop());
   try {
     handle.url = (await mf.ready).toString();
-    handle.db = await mf.getD1Database(Object.keys(cfg.d1Databases)[0] ?? "DB");
-    handle.kv = await mf.getKVNamespace(Object.keys(cfg.kvNamespaces)[0] ?? "KV");
+    handle.stateUrl = (await mf.unsafeGetDirectURL(STATE_WORKER)).toString();
+    const call = rpc(handle.stateUrl);
+    handle.db = d1Client(call, Object.keys(cfg.d1Databases)[0] ?? "DB");
+    handle.kv = kvClient(call, Object.keys(cfg.kvNamespaces)[0] ?? "KV");
   } catch (e) {
     await handle.stop().catch(() => {});
     throw e;

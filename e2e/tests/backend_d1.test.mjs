@@ -1,6 +1,7 @@
 // sonic-db-d1's D1Backend end to end: the Worker's /_backend/sql, /_backend/batch and
 // /_backend/session routes (examples/worker/src/backend_routes.rs) run Statements through the
-// backend; D1 is inspected directly through Miniflare's binding.
+// backend; D1 is inspected directly through the harness's `w.db` (the same database, read and
+// written by a second Worker in the same Miniflare instance: see harness.mjs).
 //
 // Values travel tagged: {type: "integer", value: "<decimal string>"} (exact beyond 2^53),
 // {type: "real", value}, {type: "text", value}, {type: "blob", value: [bytes]}, {type: "null"},

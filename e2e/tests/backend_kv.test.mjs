@@ -1,6 +1,7 @@
 // sonic-db-kv's WorkersKv end to end: the Worker's /_backend/kv/* routes
 // (examples/worker/src/backend_routes.rs) call the KvBackend operations; KV is seeded and
-// inspected directly through Miniflare's binding.
+// inspected directly through the harness's `w.kv` (the same namespace, read and written by a
+// second Worker in the same Miniflare instance: see harness.mjs).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startWorker } from "../harness.mjs";

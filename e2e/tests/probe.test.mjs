@@ -1,5 +1,6 @@
 // Probe routes of the example Worker: HTTP on 127.0.0.1 against real workerd, with D1/KV
-// state checked directly through Miniflare's bindings.
+// state checked directly through the harness's `w.db` / `w.kv` (the same D1 database and KV
+// namespace, through a second Worker in the same Miniflare instance: see harness.mjs).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startWorker } from "../harness.mjs";

@@ -1,5 +1,6 @@
 // The example Worker's REST API, one record at a time: every call over HTTP on 127.0.0.1,
-// with D1 and KV inspected directly through Miniflare's bindings.
+// with D1 and KV inspected directly through the harness's `w.db` / `w.kv` (the same database and
+// namespace, through a second Worker in the same Miniflare instance: see harness.mjs).
 //
 // Records are cached in KV under `sonic:{table}:{id}` as an envelope whose `row` holds the
 // column values in order (sonic_db_core::cache::envelope).
