@@ -10,6 +10,20 @@ use crate::value::Value;
 
 /// One SQL statement with its bound parameters. Values never appear in `sql` (Sonic writes
 /// only `LIMIT`/`OFFSET` counts into the text, as integer literals).
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend, Statement, Value};
+///
+/// let hostile = Value::Text("'; DROP TABLE users; --".into());
+/// let statement = Statement::new("SELECT length(?)", vec![hostile]);
+/// let result = SqliteBackend::memory()?.execute(&statement).await?;
+/// assert_eq!(result.values, [Value::Integer(23)]); // a value, never SQL
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Statement {
     /// SQL text with `?` placeholders.
@@ -36,6 +50,18 @@ impl Statement {
 
 /// The outcome of one statement: result rows (row-major, `columns.len()` values per row) and
 /// the write counters.
+///
+/// A fake backend in a test builds one by hand:
+///
+/// ```
+/// use sonic_db_core::{QueryResult, Value};
+/// let result = QueryResult {
+///     columns: vec!["id".to_string(), "title".to_string()].into(),
+///     values: vec![Value::Integer(1), Value::Text("Hello".into())],
+///     ..QueryResult::default()
+/// };
+/// assert_eq!(result.row_count(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryResult {
     /// Result column names, in order. Shared: a backend may hand every result of the same
@@ -52,6 +78,20 @@ pub struct QueryResult {
 
 impl QueryResult {
     /// The number of result rows.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, QueryResult, SqlBackend, Statement};
+    ///
+    /// let two = Statement::new("SELECT 1, 'a' UNION ALL SELECT 2, 'b'", vec![]);
+    /// let result = SqliteBackend::memory()?.execute(&two).await?;
+    /// assert_eq!((result.row_count(), result.values.len()), (2, 4));
+    /// assert_eq!(QueryResult::default().row_count(), 0); // no columns, no rows
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn row_count(&self) -> usize {
         self.values
             .len()
@@ -60,6 +100,19 @@ impl QueryResult {
     }
 
     /// The rows as mutable slices (decoding takes values out of them).
+    ///
+    /// ```
+    /// use sonic_db_core::{QueryResult, Value};
+    /// let text = |s: &str| Value::Text(s.into());
+    /// let mut result = QueryResult {
+    ///     columns: vec!["id".to_string(), "title".to_string()].into(),
+    ///     values: vec![Value::Integer(1), text("a"), Value::Integer(2), text("b")],
+    ///     ..QueryResult::default()
+    /// };
+    /// let titles: Vec<Value> = result.rows_mut().map(|row| std::mem::take(&mut row[1])).collect();
+    /// assert_eq!(titles, [text("a"), text("b")]);
+    /// assert_eq!(result.values[1], Value::Null); // taken, not cloned
+    /// ```
     pub fn rows_mut(&mut self) -> impl Iterator<Item = &mut [Value]> {
         let width = self.columns.len().max(1);
         self.values.chunks_mut(width)
@@ -67,6 +120,22 @@ impl QueryResult {
 }
 
 /// How eager relations are best loaded on a backend.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+/// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db, EagerStrategy};
+///
+/// assert_eq!(Capabilities::D1.eager, EagerStrategy::SingleStatement);
+/// let d1 = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+/// let sql = d1.select::<User>().with(User::POSTS).to_statement()?.sql;
+/// assert!(sql.contains("json_group_array"), "{sql}"); // the posts come in the users' rows
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EagerStrategy {
     /// One statement: correlated subqueries aggregated with `json_group_array` (Drizzle's way).
@@ -146,6 +215,21 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// SQLite's own limits, for an in-process database.
+    ///
+    /// What `SqliteBackend` (feature `rusqlite`) declares unless told otherwise.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?);
+    /// let big = db.sql("SELECT ? AS n").bind(i64::MAX).all_json().await?;
+    /// assert_eq!(big[0]["n"], i64::MAX); // beyond 2^53, which D1 would refuse
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub const SQLITE: Capabilities = Capabilities {
         max_params: 32_766,
         max_sql_len: 1_000_000_000,
@@ -160,6 +244,24 @@ impl Capabilities {
     };
 
     /// Cloudflare D1's limits.
+    ///
+    /// Declared on SQLite, they make tests fail where D1 would:
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db, Error};
+    ///
+    /// let d1 = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+    /// let mut query = d1.sql(format!("SELECT {}", vec!["?"; 101].join(", ")));
+    /// for i in 0..101 {
+    ///     query = query.bind(i);
+    /// }
+    /// assert!(matches!(query.run().await, Err(Error::Limit(_)))); // D1 binds at most 100
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub const D1: Capabilities = Capabilities {
         max_params: 100,
         max_sql_len: 100_000,
@@ -207,15 +309,89 @@ impl<T: ?Sized> MaybeSendSync for T {}
 /// A SQL database Sonic can run statements on.
 ///
 /// On wasm32 the futures are not `Send` (JavaScript promises), elsewhere they are.
+///
+/// A wrapper is the usual reason to implement it:
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db, Error, QueryResult, Result};
+/// use sonic_db_core::{SqlBackend, Statement};
+///
+/// struct ReadOnly(SqliteBackend); // e.g. for a reporting endpoint
+///
+/// #[async_trait::async_trait]
+/// impl SqlBackend for ReadOnly {
+///     fn capabilities(&self) -> &Capabilities { self.0.capabilities() }
+///     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+///         self.batch(std::slice::from_ref(statement)).await.map(|mut r| r.remove(0))
+///     }
+///     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+///         match statements.iter().all(|s| s.sql.starts_with("SELECT")) {
+///             true => self.0.batch(statements).await,
+///             false => Err(Error::Database { message: "read-only".into() }),
+///         }
+///     }
+/// }
+///
+/// let db = Db::new(ReadOnly(SqliteBackend::memory()?));
+/// assert_eq!(db.sql("SELECT 1").all_json().await?.len(), 1);
+/// assert!(db.sql("CREATE TABLE t (x)").run().await.is_err());
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait SqlBackend {
     /// What this backend can do.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, SqlBackend};
+    /// let sqlite = SqliteBackend::memory()?;
+    /// assert_eq!(sqlite.capabilities(), &Capabilities::SQLITE);
+    /// assert_eq!(sqlite.capabilities().max_exact_integer, None); // every i64 binds exactly
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn capabilities(&self) -> &Capabilities;
 
     /// Runs one statement.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend, Statement, Value};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// sqlite.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")?;
+    /// let body = vec![Value::Text("hi".into())];
+    /// let insert = Statement::new("INSERT INTO notes (body) VALUES (?)", body);
+    /// let result = sqlite.execute(&insert).await?;
+    /// assert_eq!((result.changes, result.last_insert_rowid), (1, Some(1)));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     async fn execute(&self, statement: &Statement) -> Result<QueryResult>;
 
     /// Runs statements in order as one atomic unit: if one fails, none has any effect.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend, Statement, Value};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// sqlite.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
+    /// let insert = |id| Statement::new("INSERT INTO t VALUES (?)", vec![Value::Integer(id)]);
+    /// assert!(sqlite.batch(&[insert(1), insert(1)]).await.is_err()); // duplicate key
+    /// let count = sqlite.execute(&Statement::new("SELECT count(*) FROM t", vec![])).await?;
+    /// assert_eq!(count.values, [Value::Integer(0)]); // the first insert was undone too
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>>;
 }

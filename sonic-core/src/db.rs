@@ -29,6 +29,10 @@ pub type SharedBackend = Arc<dyn SqlBackend>;
 /// Workers, SQLite in tests); every statement already goes through a boxed future, so the
 /// dynamic call costs nothing measurable.
 ///
+/// The examples of its query methods run on a table `posts` (`id`, `title`, `views`, a
+/// nullable `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and
+/// `p3` "Bye" (7 views); their setup lines are hidden.
+///
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
 /// # pollster::block_on(async {
@@ -66,11 +70,38 @@ impl fmt::Debug for Db {
 
 impl Db {
     /// A database on `backend`, with the system clock.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db};
+    ///
+    /// let native = Db::new(SqliteBackend::memory()?);
+    /// let like_d1 = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+    /// let handles: [Db; 2] = [native, like_d1]; // one type, whatever the backend
+    /// assert_eq!(handles[1].capabilities().max_params, 100);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn new<B: SqlBackend + MaybeSendSync + 'static>(backend: B) -> Db {
         Db::from_shared(Arc::new(backend))
     }
 
     /// A database on a backend that is shared with other code.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use std::sync::Arc;
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db};
+    ///
+    /// let sqlite = Arc::new(SqliteBackend::memory()?);
+    /// let db = Db::from_shared(sqlite.clone());
+    /// sqlite.exec("CREATE TABLE t (x INTEGER)")?; // the same database, used directly
+    /// assert_eq!(db.sql("INSERT INTO t VALUES (1)").run().await?, 1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn from_shared(backend: SharedBackend) -> Db {
         Db {
             sql: backend,
@@ -82,6 +113,18 @@ impl Db {
 
     /// Uses `clock` for audit columns (a [`FixedClock`](crate::FixedClock) in tests), and for
     /// the KV cache's bookkeeping.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, FixedClock};
+    ///
+    /// let clock = FixedClock::new(1_000);
+    /// let db = Db::new(SqliteBackend::memory()?).with_clock(clock.clone());
+    /// clock.advance(500); // clones share the time
+    /// assert_eq!(db.now_ms(), 1_500);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Db {
         self.clock = Arc::new(clock);
         self.cache = self
@@ -109,6 +152,19 @@ impl Db {
 
     /// Caches single records with a configured [`KvCache`] (e.g. one with its own
     /// [`CacheHook`](crate::cache::CacheHook)). It takes this database's clock.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::cache::{CacheConfig, CacheEvent, KvCache};
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, MemoryKv};
+    ///
+    /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new().ttl(600))?
+    ///     .with_hook(|event: &CacheEvent| eprintln!("cache: {event}"));
+    /// let db = Db::new(SqliteBackend::memory()?).with_cache(cache);
+    /// assert_eq!(db.cache().unwrap().config().for_table("posts").ttl_secs, 600);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn with_cache(mut self, cache: KvCache) -> Db {
         self.cache = Some(cache.with_shared_clock(self.clock.clone()));
         self
@@ -150,6 +206,18 @@ impl Db {
 
     /// The KV cache, if any: for [`KvCache::invalidate`] / [`KvCache::purge`] after writes
     /// made outside this API.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+    ///
+    /// let plain = Db::new(SqliteBackend::memory()?);
+    /// let cached = plain.clone().with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// assert!(cached.cache().is_some());
+    /// assert!(plain.cache().is_none()); // each handle has its own cache, or none
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn cache(&self) -> Option<&KvCache> {
         self.cache.as_ref()
     }
@@ -177,16 +245,57 @@ impl Db {
     }
 
     /// The SQL backend.
+    ///
+    /// Statements sent to it directly skip the limit checks and the `sonic::sql` events of
+    /// [`crate::trace`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, Statement, Value};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?);
+    /// let statements = [Statement::new("SELECT 1", vec![]), Statement::new("SELECT 2", vec![])];
+    /// let results = db.backend().batch(&statements).await?;
+    /// assert_eq!(results[1].values, [Value::Integer(2)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn backend(&self) -> &SharedBackend {
         &self.sql
     }
 
     /// What the backend can do; queries are planned with it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?);
+    /// let chunk = db.capabilities().max_params; // e.g. to size the chunks of a bulk job
+    /// assert_eq!(chunk, Capabilities::SQLITE.max_params);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn capabilities(&self) -> &Capabilities {
         self.sql.capabilities()
     }
 
     /// The current time of this database's clock, in Unix milliseconds.
+    ///
+    /// For timestamps of the application's own that agree with the audit columns.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Clock, Db, SystemClock};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?); // on the system clock
+    /// let drift = db.now_ms() - SystemClock.now_ms();
+    /// assert!(drift.abs() < 60_000);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }

@@ -6,6 +6,26 @@ use crate::value::ConvertError;
 ///
 /// Database errors keep the database's own message; constraint violations are their own
 /// variants so callers can tell a duplicate email from a broken connection.
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_db_core::{sqlite::SqliteBackend, Db, Error};
+///
+/// let db = Db::new(SqliteBackend::memory()?);
+/// db.sql("CREATE TABLE users (email TEXT UNIQUE)").run().await?;
+/// let sign_up = || db.sql("INSERT INTO users VALUES (?)").bind("ada@example.com").run();
+/// sign_up().await?;
+/// let status = match sign_up().await {
+///     Ok(_) => 201,
+///     Err(Error::UniqueViolation { .. }) => 409, // the email is taken
+///     Err(_) => 500,
+/// };
+/// assert_eq!(status, 409);
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -89,6 +109,15 @@ pub enum Error {
 
 impl Error {
     /// Wraps a conversion error of a column being read.
+    ///
+    /// For tables implemented by hand ([`Table::decode`](crate::Table::decode)).
+    ///
+    /// ```
+    /// use sonic_db_core::{ConvertError, Error};
+    /// let e = Error::decode("users", "age", ConvertError::new("INTEGER", "TEXT \"x\""));
+    /// let message = "cannot decode column `users`.`age`: expected INTEGER, found TEXT \"x\"";
+    /// assert_eq!(e.to_string(), message);
+    /// ```
     pub fn decode(table: &str, column: &str, source: ConvertError) -> Self {
         Error::decode_row(table, column, None, source)
     }
@@ -143,6 +172,15 @@ impl Error {
     }
 
     /// Wraps a conversion error of a column being written.
+    ///
+    /// For tables implemented by hand ([`Table::encode_into`](crate::Table::encode_into)).
+    ///
+    /// ```
+    /// use sonic_db_core::{ConvertError, Error};
+    /// let too_big = ConvertError::new("an i64", "u64 18446744073709551615");
+    /// let e = Error::encode("stats", "hits", too_big);
+    /// assert!(matches!(&e, Error::Encode { column, .. } if column == "hits"));
+    /// ```
     pub fn encode(table: &str, column: &str, source: ConvertError) -> Self {
         Error::Encode {
             table: table.to_string(),

@@ -24,6 +24,49 @@
 //! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
 //! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
 //! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |
+//!
+//! # Quick start
+//!
+//! Applications depend on the facade, `sonic-db`, which re-exports all of this. With features
+//! `derive` and `rusqlite`, this crate alone runs a table on in-memory SQLite, cached in an
+//! in-memory KV:
+//!
+//! ```
+//! # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+//! # pollster::block_on(async {
+//! use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema, Source};
+//!
+//! #[derive(Debug, Clone, sonic_db_core::Table)]
+//! #[table(name = "posts")]
+//! struct Post {
+//!     #[column(primary_key)]
+//!     id: String,
+//!     title: String,
+//!     views: i64,
+//! }
+//!
+//! let schema = Schema::new().table::<Post>();
+//! let db = Db::new(SqliteBackend::memory()?)
+//!     .with_schema(&schema)
+//!     .with_kv(MemoryKv::new(), CacheConfig::new())?;
+//! for statement in schema.statements() {
+//!     db.sql(statement).run().await?;
+//! }
+//!
+//! db.insert(&Post { id: "p1".into(), title: "Hello".into(), views: 3 }).await?;
+//! let found = db.find_with_source::<Post>("p1").await?.expect("inserted");
+//! assert_eq!(found.source, Source::Kv); // written through to KV by the insert
+//! db.update_where::<Post>()
+//!     .set_expr(Post::VIEWS, Post::VIEWS + 1) // in SQL: no read first, no lost update
+//!     .filter(Post::ID.eq("p1"))
+//!     .run()
+//!     .await?;
+//! let popular = db.select::<Post>().filter(Post::VIEWS.gte(4)).all().await?;
+//! assert_eq!(popular[0].title, "Hello");
+//! # Ok::<(), sonic_db_core::Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
 
 // The crate's own name inside it: `#[derive(Table)]` output names `::sonic_db_core`, and unit
 // tests share the integration tests' helpers.

@@ -109,17 +109,55 @@ impl ColumnNames {
 
 impl SqliteBackend {
     /// A new, empty in-memory database (private to this backend).
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db};
+    ///
+    /// let (a, b) = (Db::new(SqliteBackend::memory()?), Db::new(SqliteBackend::memory()?));
+    /// a.sql("CREATE TABLE t (x)").run().await?;
+    /// assert!(b.sql("SELECT * FROM t").run().await.is_err()); // each has its own database
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn memory() -> Result<Self> {
         Self::from_connection(Connection::open_in_memory().map_err(map_err)?)
     }
 
     /// Opens (or creates) a database file.
+    ///
+    /// For native tools and local development that keep data between runs.
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db};
+    ///
+    /// let path = std::env::temp_dir().join(format!("sonic-doc-{}.db", std::process::id()));
+    /// Db::new(SqliteBackend::open(&path)?).sql("CREATE TABLE t (x)").run().await?;
+    /// let reopened = Db::new(SqliteBackend::open(&path)?);
+    /// assert!(reopened.sql("SELECT * FROM t").run().await.is_ok()); // still there
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::from_connection(Connection::open(path).map_err(map_err)?)
     }
 
     /// Wraps an open connection, turning foreign keys on (SQLite leaves them off by default;
     /// D1 enforces them).
+    ///
+    /// ```
+    /// use rusqlite::{Connection, OpenFlags};
+    /// use sonic_db_core::sqlite::SqliteBackend;
+    ///
+    /// let conn = Connection::open_with_flags(":memory:", OpenFlags::default())?;
+    /// let sqlite = SqliteBackend::from_connection(conn)?;
+    /// let pragma = |c: &mut Connection| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0));
+    /// let enforced: bool = sqlite.with_connection(pragma)?;
+    /// assert!(enforced);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_connection(conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(map_err)?;
@@ -135,6 +173,14 @@ impl SqliteBackend {
 
     /// Declares other capabilities, e.g. [`Capabilities::D1`] to exercise D1's 100-parameter
     /// limit and single-statement eager loading natively.
+    ///
+    /// ```
+    /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, SqlBackend};
+    ///
+    /// let like_d1 = SqliteBackend::memory()?.with_capabilities(Capabilities::D1);
+    /// assert_eq!(like_d1.capabilities().max_params, 100);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = capabilities;
         self
@@ -142,6 +188,18 @@ impl SqliteBackend {
 
     /// Runs unbound, possibly multi-statement SQL (schema creation, maintenance), like D1's
     /// `exec`. Never pass user input here: nothing is bound.
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// sqlite.exec("CREATE TABLE a (x); CREATE TABLE b (y); INSERT INTO a VALUES (1);")?;
+    /// let rows = Db::new(sqlite).sql("SELECT x FROM a").all_json().await?;
+    /// assert_eq!(rows[0]["x"], 1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn exec(&self, sql: &str) -> Result<()> {
         let inner = &mut *self.lock();
         inner.names.clear();
@@ -150,6 +208,17 @@ impl SqliteBackend {
 
     /// Runs `f` with the connection, for what the [`SqlBackend`] trait does not cover
     /// (pragmas, backups, custom functions).
+    ///
+    /// ```
+    /// use rusqlite::Connection;
+    /// use sonic_db_core::sqlite::SqliteBackend;
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// let query = |c: &mut Connection| c.query_row("SELECT sqlite_version()", [], |r| r.get(0));
+    /// let version: String = sqlite.with_connection(query)?;
+    /// assert!(version.starts_with("3."));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_connection<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         let inner = &mut *self.lock();
         inner.names.clear();

@@ -8,6 +8,14 @@ use crate::kv::MIN_TTL_SECS;
 use crate::schema::Table;
 
 /// The cache settings of one table.
+///
+/// ```
+/// use sonic_db_core::cache::{CacheConfig, TableCache};
+/// let sessions = TableCache::new().ttl(60).prefix("app-v2");
+/// let config = CacheConfig::new().table_named("sessions", sessions.clone());
+/// assert_eq!(config.for_table("sessions"), &sessions);
+/// assert_eq!(config.for_table("users"), &TableCache::default());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCache {
     /// Whether single-record reads of the table go through KV.
@@ -32,11 +40,37 @@ impl Default for TableCache {
 
 impl TableCache {
     /// Caching on, 5-minute TTL, prefix `sonic`.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::TableCache;
+    /// let settings = TableCache::new();
+    /// assert!(settings.enabled);
+    /// assert_eq!((settings.ttl_secs, settings.prefix.as_str()), (300, "sonic"));
+    /// ```
     pub fn new() -> Self {
         TableCache::default()
     }
 
     /// Caching off: every read of the table goes to SQL.
+    ///
+    /// For tables whose records change too often, or must never be read stale.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::cache::{CacheConfig, KvCache, TableCache};
+    /// use sonic_db_core::MemoryKv;
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct Session { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String }
+    ///
+    /// let config = CacheConfig::new().table::<Session>(TableCache::disabled());
+    /// let cache = KvCache::new(MemoryKv::new(), config)?;
+    /// assert!(!cache.caches::<Session>());
+    /// assert!(cache.caches::<User>());
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn disabled() -> Self {
         TableCache {
             enabled: false,
@@ -45,12 +79,32 @@ impl TableCache {
     }
 
     /// Sets the TTL in seconds.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// let hourly = TableCache::new().ttl(3_600);
+    /// assert_eq!(hourly.ttl_secs, 3_600);
+    /// // Below the platform's minimum of 60 s, refused when the config is validated.
+    /// let config = CacheConfig::new().table_named("users", TableCache::new().ttl(30));
+    /// assert!(config.validate().is_err());
+    /// ```
     pub fn ttl(mut self, seconds: u64) -> Self {
         self.ttl_secs = seconds;
         self
     }
 
     /// Sets the key prefix.
+    ///
+    /// A new prefix leaves every entry under the old one unread: a way to drop a table's
+    /// cache at once, e.g. when its records change shape.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{record_key, TableCache};
+    /// use sonic_db_core::Value;
+    /// let v2 = TableCache::new().prefix("sonic-v2");
+    /// let key = record_key(&v2.prefix, "users", &Value::Integer(7));
+    /// assert_eq!(key.as_deref(), Some("sonic-v2:users:7"));
+    /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
@@ -111,17 +165,40 @@ impl Default for CacheConfig {
 
 impl CacheConfig {
     /// Every table cached with [`TableCache::default`].
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// assert_eq!(CacheConfig::new().for_table("anything"), &TableCache::new());
+    /// ```
     pub fn new() -> Self {
         CacheConfig::default()
     }
 
     /// Sets the default TTL (tables configured one by one keep theirs).
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// let config = CacheConfig::new()
+    ///     .table_named("users", TableCache::new().ttl(60))
+    ///     .ttl(3_600);
+    /// assert_eq!(config.for_table("posts").ttl_secs, 3_600);
+    /// assert_eq!(config.for_table("users").ttl_secs, 60);
+    /// ```
     pub fn ttl(mut self, seconds: u64) -> Self {
         self.default.ttl_secs = seconds;
         self
     }
 
     /// Sets the default key prefix.
+    ///
+    /// One prefix per application (or per environment) lets several share a KV namespace.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::CacheConfig;
+    /// let config = CacheConfig::new().prefix("blog-staging");
+    /// assert_eq!(config.for_table("posts").prefix, "blog-staging");
+    /// assert!(CacheConfig::new().prefix("blog staging").validate().is_err()); // no spaces
+    /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.default.prefix = prefix.into();
         self
@@ -129,17 +206,51 @@ impl CacheConfig {
 
     /// Sets the settings of tables not configured one by one; `TableCache::disabled()` makes
     /// caching opt-in.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// // Opt-in: only `users` is cached.
+    /// let config = CacheConfig::new()
+    ///     .default_table(TableCache::disabled())
+    ///     .table_named("users", TableCache::new());
+    /// assert!(config.for_table("users").enabled);
+    /// assert!(!config.for_table("posts").enabled);
+    /// ```
     pub fn default_table(mut self, settings: TableCache) -> Self {
         self.default = settings;
         self
     }
 
     /// Sets the settings of table `T`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "sessions")]
+    /// # struct Session { #[column(primary_key)] id: String }
+    ///
+    /// let config = CacheConfig::new().table::<Session>(TableCache::new().ttl(60));
+    /// assert_eq!(config.for_table("sessions").ttl_secs, 60); // by its SQL name
+    /// # }
+    /// ```
     pub fn table<T: Table>(self, settings: TableCache) -> Self {
         self.table_named(T::DEF.name, settings)
     }
 
     /// Sets the settings of the table with this SQL name.
+    ///
+    /// For tables known by name only, e.g. from the application's configuration.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// let uncached = ["audit_log", "sessions"]; // e.g. read from an environment variable
+    /// let config = uncached
+    ///     .iter()
+    ///     .fold(CacheConfig::new(), |c, name| c.table_named(*name, TableCache::disabled()));
+    /// assert!(!config.for_table("sessions").enabled);
+    /// assert!(config.for_table("users").enabled);
+    /// ```
     pub fn table_named(mut self, name: impl Into<String>, settings: TableCache) -> Self {
         self.tables.insert(name.into(), settings);
         self
@@ -147,6 +258,25 @@ impl CacheConfig {
 
     /// The most KV writes one write spends (default 200; Workers allow 1,000 KV operations per
     /// invocation). Records beyond it are marked suspect instead (see the module docs).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Found, MemoryKv, Schema, Source};
+    /// # #[derive(Debug, Clone, sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String }
+    /// # pollster::block_on(async {
+    /// let config = CacheConfig::new().max_kv_writes_per_write(1);
+    /// let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), config)?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// let post = |id: &str| Post { id: id.into() };
+    /// db.insert_many(&[post("a"), post("b")]).await?; // one KV write: `a` written through
+    /// let source = |found: Option<Found<Post>>| found.map(|f| f.source);
+    /// assert_eq!(source(db.find_with_source("a").await?), Some(Source::Kv));
+    /// assert_eq!(source(db.find_with_source("b").await?), Some(Source::D1)); // suspect
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn max_kv_writes_per_write(mut self, max: usize) -> Self {
         self.max_kv_writes_per_write = max;
         self
@@ -158,11 +288,29 @@ impl CacheConfig {
     }
 
     /// The settings that apply to a table.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// let config = CacheConfig::new().table_named("users", TableCache::new().ttl(60));
+    /// assert_eq!(config.for_table("users").ttl_secs, 60);
+    /// assert_eq!(config.for_table("posts"), &TableCache::new()); // the default
+    /// ```
     pub fn for_table(&self, name: &str) -> &TableCache {
         self.tables.get(name).unwrap_or(&self.default)
     }
 
     /// Checks every TTL (≥ 60 s) and prefix.
+    ///
+    /// [`KvCache::new`](crate::cache::KvCache::new) and [`Db::with_kv`](crate::Db::with_kv)
+    /// call it; call it yourself to check a configuration early, e.g. at startup.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// assert!(CacheConfig::new().validate().is_ok());
+    /// let config = CacheConfig::new().table_named("users", TableCache::new().prefix("a b"));
+    /// let err = config.validate().unwrap_err();
+    /// assert!(err.to_string().contains("for table `users`"), "{err}");
+    /// ```
     pub fn validate(&self) -> Result<()> {
         self.default.validate("the default")?;
         for (name, settings) in &self.tables {

@@ -3,6 +3,18 @@
 use crate::backend::MaybeSendSync;
 
 /// A KV operation, for [`CacheEvent::KvFailed`].
+///
+/// ```
+/// use sonic_db_core::cache::{CacheEvent, KvOp};
+/// // A hook that only minds failed writes: reads that fail are served from SQL anyway.
+/// let alarming = |event: &CacheEvent| {
+///     matches!(event, CacheEvent::KvFailed { op: KvOp::Put | KvOp::Delete, .. })
+/// };
+/// let failed =
+///     |op| CacheEvent::KvFailed { table: "posts", key: "k".into(), op, error: "429".into() };
+/// assert!(alarming(&failed(KvOp::Delete)));
+/// assert!(!alarming(&failed(KvOp::Get)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KvOp {
     /// A read.
@@ -14,6 +26,14 @@ pub enum KvOp {
 }
 
 /// Something the cache handled by itself that an operator may want to know about.
+///
+/// Its `Display` is a sentence for a log line.
+///
+/// ```
+/// use sonic_db_core::cache::CacheEvent;
+/// let event = CacheEvent::Suspect { table: "posts", key: None, reason: "a write failed".into() };
+/// assert_eq!(event.to_string(), "every `posts` record is read from SQL for now: a write failed");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CacheEvent {
@@ -85,8 +105,42 @@ impl std::fmt::Display for CacheEvent {
 }
 
 /// Receives [`CacheEvent`]s. Any `Fn(&CacheEvent)` is one.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use sonic_db_core::cache::{CacheConfig, CacheEvent, CacheHook, KvCache};
+/// use sonic_db_core::MemoryKv;
+///
+/// struct Counter(AtomicU64); // e.g. feeding a metric
+/// impl CacheHook for Counter {
+///     fn event(&self, _event: &CacheEvent) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+///
+/// let counter = Counter(AtomicU64::new(0));
+/// counter.event(&CacheEvent::Suspect { table: "posts", key: None, reason: "test".into() });
+/// assert_eq!(counter.0.load(Ordering::Relaxed), 1);
+/// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new())?.with_hook(counter);
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 pub trait CacheHook: MaybeSendSync {
     /// Called once per event, synchronously: keep it cheap.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use sonic_db_core::cache::{CacheEvent, CacheHook};
+    ///
+    /// let undecodable = AtomicU64::new(0);
+    /// let hook = |event: &CacheEvent| {
+    ///     if let CacheEvent::Undecodable { .. } = event {
+    ///         undecodable.fetch_add(1, Ordering::Relaxed); // cheap: no I/O here
+    ///     }
+    /// };
+    /// let reason = "envelope v0".to_string();
+    /// hook.event(&CacheEvent::Undecodable { table: "posts", key: "k".into(), reason });
+    /// assert_eq!(undecodable.load(Ordering::Relaxed), 1);
+    /// ```
     fn event(&self, event: &CacheEvent);
 }
 

@@ -46,6 +46,27 @@ const MAX_FILL_LAG_MS: i64 = 10_000;
 /// it wrote (see the module docs for the design and the guarantee).
 ///
 /// Clones share everything, including that memory.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # use sonic_db_core::{sqlite::SqliteBackend, Db, Schema, Value};
+/// # #[derive(Debug, Clone, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String }
+/// # pollster::block_on(async {
+/// use sonic_db_core::cache::{CacheConfig, KvCache};
+/// use sonic_db_core::MemoryKv;
+///
+/// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new())?;
+/// let db = Db::new(SqliteBackend::memory()?).with_cache(cache.clone());
+/// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+/// db.insert(&Post { id: "p1".into(), title: "Hello".into() }).await?;
+/// let key = cache.key_of::<Post>(&Value::Text("p1".into())).unwrap();
+/// assert!(cache.kv().get(&key).await?.is_some()); // written through, seen by the clone
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct KvCache {
     kv: Arc<dyn KvBackend>,
@@ -89,6 +110,33 @@ impl KvCache {
     }
 
     /// Also hands every event to `hook` (after `tracing`): for tests and metrics.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Schema, Value};
+    /// # use sonic_db_core::{cache::{CacheConfig, CacheEvent, KvCache}, kv::KvPutOptions, MemoryKv};
+    /// # #[derive(Debug, Clone, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String }
+    /// # pollster::block_on(async {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let events = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = events.clone();
+    /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new())?
+    ///     .with_hook(move |event: &CacheEvent| seen.lock().unwrap().push(event.clone()));
+    /// let db = Db::new(SqliteBackend::memory()?).with_cache(cache);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # db.insert(&Post { id: "p1".into(), title: "Hello".into() }).await?;
+    /// // Corrupt p1's entry: the read is served from SQL, and the hook hears of it.
+    /// let key = db.cache().unwrap().key_of::<Post>(&Value::Text("p1".into())).unwrap();
+    /// db.cache().unwrap().kv().put(&key, b"garbage", &KvPutOptions::ttl(60)).await?;
+    /// assert_eq!(db.find::<Post>("p1").await?.unwrap().title, "Hello");
+    /// assert!(matches!(events.lock().unwrap()[0], CacheEvent::Undecodable { .. }));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn with_hook(mut self, hook: impl CacheHook + 'static) -> Self {
         self.hook = Some(Arc::new(hook));
         self
@@ -106,6 +154,25 @@ impl KvCache {
     }
 
     /// Whether single-record reads of `T` go through KV.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::cache::{CacheConfig, KvCache, TableCache};
+    /// use sonic_db_core::MemoryKv;
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String }
+    ///
+    /// let opt_in = CacheConfig::new()
+    ///     .default_table(TableCache::disabled())
+    ///     .table::<User>(TableCache::new());
+    /// let cache = KvCache::new(MemoryKv::new(), opt_in)?;
+    /// assert!(cache.caches::<User>());
+    /// assert!(!cache.caches::<Post>());
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn caches<T: Table>(&self) -> bool {
         self.settings(T::DEF).is_some()
     }
@@ -116,11 +183,41 @@ impl KvCache {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, KvCache};
+    /// use sonic_db_core::MemoryKv;
+    ///
+    /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new().ttl(600))?;
+    /// let max_age = cache.config().for_table("posts").ttl_secs; // e.g. for a Cache-Control header
+    /// assert_eq!(format!("max-age={max_age}"), "max-age=600");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn config(&self) -> &CacheConfig {
         &self.config
     }
 
     /// The KV backend.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Error, MemoryKv, Schema, Source, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// use sonic_db_core::kv::list_all;
+    ///
+    /// let cached = list_all(db.cache().unwrap().kv(), "sonic:posts:").await?;
+    /// assert_eq!(cached.len(), 3);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn kv(&self) -> &dyn KvBackend {
         &*self.kv
     }
@@ -131,6 +228,21 @@ impl KvCache {
     }
 
     /// The KV key of record `id` of `T`, or `None` if `T` is not cached or the id has no key.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::cache::{CacheConfig, KvCache};
+    /// use sonic_db_core::{MemoryKv, Value};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String }
+    ///
+    /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new().prefix("blog"))?;
+    /// let key = cache.key_of::<Post>(&Value::Text("p1".into()));
+    /// assert_eq!(key.as_deref(), Some("blog:posts:p1"));
+    /// assert_eq!(cache.key_of::<Post>(&Value::Null), None);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn key_of<T: Table>(&self, id: &Value) -> Option<String> {
         self.key(T::DEF, id)
     }

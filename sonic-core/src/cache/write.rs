@@ -91,6 +91,27 @@ impl KvCache {
 
     /// Deletes the cached record `id` of `T`, e.g. after changing it with raw SQL. If the
     /// delete fails, the key is suspect for this handle and the error is returned.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Error, MemoryKv, Schema, Source, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// db.sql("UPDATE posts SET views = 0").run().await?; // KV still holds the old rows
+    /// let cache = db.cache().unwrap();
+    /// cache.invalidate::<Post>(&Value::Text("p2".into())).await?;
+    /// assert_eq!(db.find::<Post>("p2").await?.unwrap().views, 0);
+    /// assert_eq!(db.find::<Post>("p3").await?.unwrap().views, 7); // not invalidated: stale
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn invalidate<T: Table>(&self, id: &Value) -> Result<()> {
         let mut ticket = self.begin_write(T::DEF, std::slice::from_ref(id));
         let errors = ticket.run(vec![(id.clone(), Action::Delete)]).await;
@@ -99,6 +120,28 @@ impl KvCache {
 
     /// Deletes every cached record of `T` (following the list cursor to the end) and returns
     /// how many keys were deleted. Mind the 1,000 KV operations per invocation.
+    ///
+    /// E.g. after a bulk change made outside this API (a migration, `wrangler d1 execute`).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Error, MemoryKv, Schema, Source, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let purged = db.cache().unwrap().purge::<Post>().await?;
+    /// assert_eq!(purged, 3); // the inserts had written the posts through
+    /// let p1 = db.find_with_source::<Post>("p1").await?.unwrap();
+    /// assert_eq!(p1.source, Source::D1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn purge<T: Table>(&self) -> Result<usize> {
         let Some(settings) = self.settings(T::DEF) else {
             return Ok(0);

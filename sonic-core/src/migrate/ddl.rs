@@ -90,6 +90,24 @@ impl Schema {
     }
 
     /// A serialisable copy of the schema: tables in creation order, each with its indexes.
+    ///
+    /// What [`Migrations`](crate::migrate::Migrations) stores and diffs.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let snapshot = Schema::new().table::<Post>().table::<User>().snapshot();
+    /// assert_eq!(snapshot.tables[0].name, "users"); // creation order
+    /// let posts = snapshot.table("posts").unwrap();
+    /// assert_eq!(posts.indexes[0].name, "posts_user_id_idx"); // a foreign key is indexed
+    /// # }
+    /// ```
     pub fn snapshot(&self) -> SchemaSnapshot {
         // (table, column index) pairs that need an index.
         let mut wanted: Vec<(&'static str, usize)> = Vec::new();
@@ -135,11 +153,52 @@ impl Schema {
 
     /// Every statement, without trailing `;`: per table, its `CREATE TABLE` then its
     /// `CREATE INDEX`es.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?);
+    /// let statements = Schema::new().table::<User>().table::<Post>().statements();
+    /// assert_eq!(statements.len(), 3); // two tables, and the index of `posts.user_id`
+    /// for statement in statements {
+    ///     db.sql(statement).run().await?;
+    /// }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn statements(&self) -> Vec<String> {
         self.snapshot().statements()
     }
 
     /// The whole DDL as one script, each statement ended by `;`.
+    ///
+    /// E.g. for `wrangler d1 execute --file`, or SQLite's own multi-statement `exec`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// use sonic_db_core::{sqlite::SqliteBackend, Schema};
+    ///
+    /// let script = Schema::new().table::<User>().to_sql();
+    /// assert_eq!(
+    ///     script,
+    ///     "CREATE TABLE IF NOT EXISTS \"users\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY\n);\n"
+    /// );
+    /// SqliteBackend::memory()?.exec(&script)?;
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn to_sql(&self) -> String {
         script(&self.statements())
     }

@@ -85,6 +85,30 @@ use crate::sql::writer::quote_ident;
 use ddl::script;
 
 /// Why a migration could not be generated (or written).
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::Schema;
+/// # mod v1 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String }
+/// # }
+/// # mod v2 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String, pub age: i64 }
+/// # }
+/// use sonic_db_core::migrate::{diff, DiffOptions, MigrateError};
+///
+/// // v2 adds `age: i64`, NOT NULL without a default: SQLite cannot add it.
+/// let v1 = Schema::new().table::<v1::User>().snapshot();
+/// let v2 = Schema::new().table::<v2::User>().snapshot();
+/// let err = diff(&v1, &v2, &DiffOptions::default()).unwrap_err();
+/// assert!(matches!(&err, MigrateError::NotNullWithoutDefault { column, .. } if column == "age"));
+/// assert!(err.to_string().contains("make the field an `Option`"));
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrateError {
@@ -193,6 +217,32 @@ fn describe_drops(tables: &[String], columns: &[(String, String)]) -> String {
 }
 
 /// Options of the diff.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::Schema;
+/// # mod v1 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String }
+/// # }
+/// # mod v2 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+/// # }
+/// # let v1 = Schema::new().table::<v1::User>().snapshot();
+/// # let v2 = Schema::new().table::<v2::User>().snapshot();
+/// use sonic_db_core::migrate::{diff, DiffOptions, MigrateError};
+///
+/// // Going back from v2 to v1 drops `bio`, and its data with it: only when asked.
+/// let refused = diff(&v2, &v1, &DiffOptions::default());
+/// assert!(matches!(refused, Err(MigrateError::DropsNotAllowed { .. })));
+/// let allowed = diff(&v2, &v1, &DiffOptions { allow_drops: true })?;
+/// assert_eq!(allowed, [r#"ALTER TABLE "users" DROP COLUMN "bio""#]);
+/// # }
+/// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
     /// Generate `DROP TABLE` / `DROP COLUMN` for removed tables and columns instead of
@@ -316,6 +366,31 @@ fn column_changes(old: &ColumnSnapshot, new: &ColumnSnapshot) -> Option<String> 
 ///
 /// Order: index drops, column drops, table drops, then new tables (with their indexes), new
 /// columns and new indexes. Empty when nothing changed.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::Schema;
+/// # mod v1 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String }
+/// # }
+/// # mod v2 {
+/// #     #[derive(sonic_db_core::Table)]
+/// #     #[table(name = "users")]
+/// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+/// # }
+/// # let v1 = Schema::new().table::<v1::User>().snapshot();
+/// # let v2 = Schema::new().table::<v2::User>().snapshot();
+/// use sonic_db_core::migrate::{diff, DiffOptions};
+///
+/// // v2 adds `bio: Option<String>` to `users`.
+/// let statements = diff(&v1, &v2, &DiffOptions::default())?;
+/// assert_eq!(statements, [r#"ALTER TABLE "users" ADD COLUMN "bio" TEXT"#]);
+/// assert!(diff(&v2, &v2, &DiffOptions::default())?.is_empty());
+/// # }
+/// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+/// ```
 pub fn diff(
     old: &SchemaSnapshot,
     new: &SchemaSnapshot,
@@ -444,6 +519,23 @@ fn drop_column(
 }
 
 /// The SQL script of [`diff`] (each statement ended by `;`), or `None` when nothing changed.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # #[derive(sonic_db_core::Table)]
+/// # #[table(name = "users")]
+/// # struct User { #[column(primary_key)] id: String }
+/// use sonic_db_core::migrate::{diff_sql, DiffOptions, SchemaSnapshot};
+/// use sonic_db_core::Schema;
+///
+/// let empty = SchemaSnapshot::default(); // before the first migration
+/// let now = Schema::new().table::<User>().snapshot();
+/// let sql = diff_sql(&empty, &now, &DiffOptions::default())?.expect("a new table");
+/// assert!(sql.starts_with(r#"CREATE TABLE IF NOT EXISTS "users""#) && sql.ends_with(");\n"));
+/// assert_eq!(diff_sql(&now, &now, &DiffOptions::default())?, None);
+/// # }
+/// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+/// ```
 pub fn diff_sql(
     old: &SchemaSnapshot,
     new: &SchemaSnapshot,
@@ -488,6 +580,10 @@ mod fs {
 
     /// A `migrations` directory: writes the next migration from the schema.
     ///
+    /// The examples of its methods use a fresh temporary directory `dir` and two versions of
+    /// a schema: `v1`, a table `users (id)`, and `v2`, the same with a nullable column `bio`;
+    /// their setup lines are hidden.
+    ///
     /// ```no_run
     /// # fn schema() -> sonic_db_core::Schema { sonic_db_core::Schema::new() }
     /// use sonic_db_core::migrate::Migrations;
@@ -517,6 +613,33 @@ mod fs {
         pub const SNAPSHOT_FILE: &'static str = "sonic-snapshot.json";
 
         /// The migrations in `dir` (created when the first migration is written).
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// assert!(!dir.exists()); // nothing written yet
+        /// migrations.write_next("init", &v1)?;
+        /// assert!(dir.join("0001_init.sql").exists());
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn new(dir: impl Into<PathBuf>) -> Self {
             Migrations {
                 dir: dir.into(),
@@ -525,22 +648,93 @@ mod fs {
         }
 
         /// Whether removed tables and columns are dropped (default: refused with an error).
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::{MigrateError, Migrations};
+        ///
+        /// Migrations::new(&dir).write_next("init", &v2)?; // v2 has a `bio` column
+        /// let refused = Migrations::new(&dir).plan(&v1); // v1 has not
+        /// assert!(matches!(refused, Err(MigrateError::DropsNotAllowed { .. })));
+        /// let sql = Migrations::new(&dir).allow_drops(true).plan(&v1)?.unwrap();
+        /// assert!(sql.contains("DROP COLUMN \"bio\""));
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn allow_drops(mut self, allow: bool) -> Self {
             self.options.allow_drops = allow;
             self
         }
 
         /// The directory.
+        ///
+        /// ```
+        /// use std::path::Path;
+        /// use sonic_db_core::migrate::Migrations;
+        /// assert_eq!(Migrations::new("db/migrations").dir(), Path::new("db/migrations"));
+        /// ```
         pub fn dir(&self) -> &Path {
             &self.dir
         }
 
         /// `<dir>/meta/sonic-snapshot.json`.
+        ///
+        /// Commit it together with the migrations: it is what the next one is generated from.
+        ///
+        /// ```
+        /// use std::path::Path;
+        /// use sonic_db_core::migrate::Migrations;
+        /// let path = Migrations::new("migrations").snapshot_path();
+        /// assert_eq!(path, Path::new("migrations/meta/sonic-snapshot.json"));
+        /// ```
         pub fn snapshot_path(&self) -> PathBuf {
             self.dir.join("meta").join(Self::SNAPSHOT_FILE)
         }
 
         /// The stored snapshot; an empty schema if there is none yet.
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// assert!(migrations.read_snapshot()?.tables.is_empty());
+        /// migrations.write_next("init", &v2)?;
+        /// let stored = migrations.read_snapshot()?;
+        /// assert!(stored.table("users").and_then(|t| t.column("bio")).is_some());
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn read_snapshot(&self) -> Result<SchemaSnapshot, MigrateError> {
             let path = self.snapshot_path();
             let text = match std::fs::read_to_string(&path) {
@@ -566,6 +760,34 @@ mod fs {
         }
 
         /// The number of the next migration: one more than the highest `NNNN_*.sql`.
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// assert_eq!(migrations.next_number()?, 1);
+        /// std::fs::create_dir_all(&dir).unwrap();
+        /// std::fs::write(dir.join("0007_by_hand.sql"), "-- written by hand").unwrap();
+        /// assert_eq!(migrations.next_number()?, 8);
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn next_number(&self) -> Result<u32, MigrateError> {
             let entries = match std::fs::read_dir(&self.dir) {
                 Ok(entries) => entries,
@@ -588,12 +810,72 @@ mod fs {
         }
 
         /// The SQL of the next migration, without writing anything; `None` if nothing changed.
+        ///
+        /// E.g. in CI, to fail when the schema changed without a migration.
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// migrations.write_next("init", &v1)?;
+        /// assert_eq!(migrations.plan(&v1)?, None); // up to date
+        /// let pending = migrations.plan(&v2)?.expect("v2 adds a column");
+        /// assert_eq!(pending, "ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT;\n");
+        /// assert_eq!(migrations.next_number()?, 2); // nothing was written
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn plan(&self, schema: &Schema) -> Result<Option<String>, MigrateError> {
             diff_sql(&self.read_snapshot()?, &schema.snapshot(), &self.options)
         }
 
         /// Writes `<dir>/NNNN_<name>.sql` with the changes since the snapshot, then updates
         /// the snapshot. Returns the file written, or `None` if the schema has not changed.
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// let first = migrations.write_next("init", &v1)?.unwrap();
+        /// let second = migrations.write_next("Add bio!", &v2)?.unwrap();
+        /// assert!(second.ends_with("0002_add_bio.sql"), "{}", second.display());
+        /// assert!(std::fs::read_to_string(&first).unwrap().contains("CREATE TABLE"));
+        /// assert_eq!(migrations.write_next("again", &v2)?, None); // nothing changed
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn write_next(
             &self,
             name: &str,
@@ -617,6 +899,36 @@ mod fs {
 
         /// Stores `schema` as the snapshot without writing a migration: after a migration
         /// written by hand, so that the next generated one starts from there.
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-migrations-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::Migrations;
+        ///
+        /// let migrations = Migrations::new(&dir);
+        /// migrations.write_next("init", &v1)?;
+        /// // The change to v2, written by hand (e.g. with a backfill):
+        /// let sql = "ALTER TABLE users ADD COLUMN bio TEXT;\nUPDATE users SET bio = '';\n";
+        /// std::fs::write(dir.join("0002_bio.sql"), sql).unwrap();
+        /// migrations.record_snapshot(&v2)?;
+        /// assert_eq!(migrations.plan(&v2)?, None);
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
         pub fn record_snapshot(&self, schema: &Schema) -> Result<PathBuf, MigrateError> {
             let path = self.snapshot_path();
             let meta = self.dir.join("meta");

@@ -12,18 +12,76 @@ use crate::value::{ToValue, Value};
 
 impl Db {
     /// A select of `T` records.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let popular = db.select::<Post>().filter(Post::VIEWS.gte(10)).all().await?;
+    /// assert_eq!(popular, [post("p2", "Again", 40)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn select<T: Table>(&self) -> Select<'_, T> {
         Select::new(self)
     }
 
     /// The record with this primary key, if any: from KV when it is cached there, else from
     /// SQL (then cached). See [`find_with_source`](Db::find_with_source).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let hello = db.find::<Post>("p1").await?;
+    /// assert_eq!(hello.map(|p| p.title).as_deref(), Some("Hello"));
+    /// assert_eq!(db.find::<Post>("p9").await?, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn find<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
         Ok(self.find_with_source(id).await?.map(|found| found.record))
     }
 
     /// The record with this primary key and where it was read ([`Source::Kv`] or
     /// [`Source::D1`]). Without a cache, or for tables not cached, always SQL.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Error, MemoryKv, Schema, Source, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// db.cache().unwrap().purge::<Post>().await?; // as after a deploy: nothing cached
+    /// let first = db.find_with_source::<Post>("p1").await?.unwrap();
+    /// assert_eq!(first.source, Source::D1); // a miss, read from SQL, then cached
+    /// let again = db.find_with_source::<Post>("p1").await?.unwrap();
+    /// assert_eq!((again.source, again.record), (Source::Kv, first.record));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn find_with_source<T: Table>(
         &self,
         id: impl Into<T::PrimaryKey>,
@@ -39,6 +97,26 @@ impl Db {
     }
 
     /// The record with this primary key, read from SQL, bypassing (and not filling) KV.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Error, MemoryKv, Schema, Source, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// // A write behind the cache's back: raw SQL does not touch KV.
+    /// db.sql("UPDATE posts SET title = 'Changed' WHERE id = 'p1'").run().await?;
+    /// assert_eq!(db.find::<Post>("p1").await?.unwrap().title, "Hello"); // from KV
+    /// assert_eq!(db.find_fresh::<Post>("p1").await?.unwrap().title, "Changed");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn find_fresh<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
         self.find_in_sql(key_value::<T>(id.into())?).await
     }
@@ -52,6 +130,26 @@ impl Db {
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Audit, Db, Error, FixedClock, Schema};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # struct Note { #[column(primary_key)] id: i64, text: String, #[audit] audit: Audit }
+    /// # let note = |id: i64, text: &str| Note { id, text: text.into(), audit: Audit::default() };
+    /// # pollster::block_on(async {
+    /// # let clock = FixedClock::new(1_700_000_000_000);
+    /// # let db = Db::new(SqliteBackend::memory()?).with_clock(clock.clone());
+    /// # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
+    /// let stored = db.insert(&note(1, "hi")).await?;
+    /// assert_eq!(stored.audit.created_on, 1_700_000_000_000); // from the Db's clock
+    /// assert_eq!(stored.audit.updated_on, stored.audit.created_on);
+    /// let again = db.insert(&note(1, "twice")).await;
+    /// assert!(matches!(again, Err(Error::UniqueViolation { .. })));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn insert<T: Table>(&self, record: &T) -> Result<T> {
         let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::insert(self, record).await;
@@ -64,6 +162,28 @@ impl Db {
     /// However many rows there are, this is atomic: when the backend's parameter limit
     /// (100 on D1) needs several statements, they run as one batch, and a failing row leaves
     /// no row behind.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let added = db.insert_many(&[post("p4", "Four", 0), post("p5", "Five", 0)]).await?;
+    /// assert_eq!(added.len(), 2);
+    /// // p1 exists: neither row is inserted.
+    /// let clash = db.insert_many(&[post("p6", "Six", 0), post("p1", "Dup", 0)]).await;
+    /// assert!(matches!(clash, Err(Error::UniqueViolation { .. })));
+    /// assert_eq!(db.find::<Post>("p6").await?, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn insert_many<T: Table>(&self, records: &[T]) -> Result<Vec<T>> {
         let ticket = self.write_ticket_for(records);
         let result = query::insert_many(self, records).await;
@@ -73,6 +193,27 @@ impl Db {
 
     /// Rewrites the record with its primary key: every column but the key and `created_on`,
     /// with `updated_on` stamped. [`Error::NotFound`] if there is no such record.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut p1 = db.find::<Post>("p1").await?.unwrap();
+    /// p1.views += 1;
+    /// assert_eq!(db.update(&p1).await?.views, 4);
+    /// let ghost = Post { id: "p9".into(), ..p1 };
+    /// assert!(matches!(db.update(&ghost).await, Err(Error::NotFound { .. })));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn update<T: Table>(&self, record: &T) -> Result<T> {
         let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::update(self, record).await;
@@ -121,6 +262,27 @@ impl Db {
 
     /// Inserts the record, or if its primary key exists, updates every column but
     /// `created_on` (which keeps its first value). Returns the record as stored.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Audit, Db, Error, FixedClock, Schema};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # struct Note { #[column(primary_key)] id: i64, text: String, #[audit] audit: Audit }
+    /// # let note = |id: i64, text: &str| Note { id, text: text.into(), audit: Audit::default() };
+    /// # pollster::block_on(async {
+    /// # let clock = FixedClock::new(1_700_000_000_000);
+    /// # let db = Db::new(SqliteBackend::memory()?).with_clock(clock.clone());
+    /// # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
+    /// let first = db.upsert(&note(1, "draft")).await?; // inserted
+    /// clock.advance(1_000);
+    /// let second = db.upsert(&note(1, "final")).await?; // updated
+    /// assert_eq!(second.text, "final");
+    /// assert_eq!(second.audit.created_on, first.audit.created_on);
+    /// assert_eq!(second.audit.updated_on, first.audit.updated_on + 1_000);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn upsert<T: Table>(&self, record: &T) -> Result<T> {
         let ticket = self.write_ticket_for(std::slice::from_ref(record));
         let result = query::upsert(self, record).await;
@@ -129,6 +291,29 @@ impl Db {
     }
 
     /// An update of some columns of the rows matching a filter.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let archived = db
+    ///     .update_where::<Post>()
+    ///     .set(Post::TITLE, "(archived)")
+    ///     .filter(Post::VIEWS.lt(10))
+    ///     .run()
+    ///     .await?;
+    /// assert_eq!(archived, 2);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn update_where<T: Table>(&self) -> UpdateWhere<'_, T> {
         UpdateWhere::new(self)
     }
@@ -139,6 +324,24 @@ impl Db {
     /// the records the database deletes or changes with it through foreign keys
     /// (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`) — those it knows of: see
     /// [`Db::with_schema`].
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// assert!(db.delete::<Post>("p1").await?);
+    /// assert!(!db.delete::<Post>("p1").await?); // gone already
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn delete<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<bool> {
         let key = key_value::<T>(id.into())?;
         let filter = key_filter::<T>(key.clone());
@@ -161,11 +364,48 @@ impl Db {
     /// A delete of the rows matching a filter. With a KV cache, it deletes the entries of the
     /// deleted records and of those the foreign keys change with them, as
     /// [`delete`](Db::delete) does.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let removed = db.delete_where::<Post>().filter(Post::VIEWS.lt(5)).run().await?;
+    /// assert_eq!(removed, 1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn delete_where<T: Table>(&self) -> DeleteWhere<'_, T> {
         DeleteWhere::new(self)
     }
 
     /// A raw SQL statement; bind its `?` placeholders with [`RawQuery::bind`].
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let query = db.sql("SELECT title FROM posts WHERE views > ? ORDER BY title").bind(5);
+    /// let rows = query.all_json().await?;
+    /// assert_eq!(rows[0]["title"], "Again");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn sql(&self, sql: impl Into<String>) -> RawQuery<'_> {
         RawQuery::new(self, sql.into())
     }

@@ -108,6 +108,29 @@ pub struct BatchResults {
 impl BatchResults {
     /// The result of one operation of the unit. [`Error::InvalidQuery`] if it was taken
     /// already or the handle belongs to another batch.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// let all = unit.select(db.select::<Post>())?;
+    /// let mut other = db.batch();
+    /// let deleted = other.delete::<Post>("p1")?;
+    /// let mut done = unit.run().await?;
+    /// assert_eq!(done.take(all)?.len(), 3);
+    /// assert!(matches!(done.take(deleted), Err(Error::InvalidQuery(_)))); // not this batch's
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn take<O: 'static>(&mut self, pending: Pending<O>) -> Result<O> {
         self.outputs
             .get_mut(pending.index)
@@ -126,6 +149,30 @@ impl BatchResults {
 
 impl Db {
     /// An atomic unit of writes and selects: see [`Batch`].
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// // Move 10 views from p2 to p1: both updates apply, or neither does.
+    /// let p1 = db.find::<Post>("p1").await?.unwrap();
+    /// let p2 = db.find::<Post>("p2").await?.unwrap();
+    /// let mut unit = db.batch();
+    /// unit.update(&Post { views: p1.views + 10, ..p1 })?;
+    /// unit.update(&Post { views: p2.views - 10, ..p2 })?;
+    /// unit.run().await?;
+    /// assert_eq!(db.find::<Post>("p2").await?.map(|p| p.views), Some(30));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn batch(&self) -> Batch<'_> {
         Batch {
             db: self,
@@ -150,6 +197,26 @@ impl<'db> Batch<'db> {
     }
 
     /// Inserts a record (audit columns stamped); yields it as stored.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// let p4 = unit.insert(&post("p4", "New", 0))?;
+    /// let mut done = unit.run().await?;
+    /// assert_eq!(done.take(p4)?, post("p4", "New", 0));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn insert<T: Table>(&mut self, record: &T) -> Result<Pending<T>> {
         let statements = prepare_insert(self.db, std::slice::from_ref(record))?;
         let op = Rows::<T>::new(
@@ -163,6 +230,29 @@ impl<'db> Batch<'db> {
 
     /// Inserts records, in as many statements as the limits need, all inside the unit;
     /// yields them as stored, in order.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// // Replace p1 by two posts, atomically.
+    /// let mut unit = db.batch();
+    /// unit.delete::<Post>("p1")?;
+    /// let added = unit.insert_many(&[post("p1a", "Part 1", 0), post("p1b", "Part 2", 0)])?;
+    /// let mut done = unit.run().await?;
+    /// assert_eq!(done.take(added)?.len(), 2);
+    /// assert_eq!(db.select::<Post>().count().await?, 4);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn insert_many<T: Table>(&mut self, records: &[T]) -> Result<Pending<Vec<T>>> {
         let statements = if records.is_empty() {
             Vec::new()
@@ -175,6 +265,28 @@ impl<'db> Batch<'db> {
 
     /// Rewrites a record by its primary key (as [`Db::update`]); yields it as stored, or
     /// `None` if there is no such record.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// let found = unit.update(&post("p1", "Edited", 3))?;
+    /// let missing = unit.update(&post("p9", "Ghost", 0))?;
+    /// let mut done = unit.run().await?; // committed, although p9 does not exist
+    /// assert_eq!(done.take(found)?.map(|p| p.title).as_deref(), Some("Edited"));
+    /// assert_eq!(done.take(missing)?, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn update<T: Table>(&mut self, record: &T) -> Result<Pending<Option<T>>> {
         let statement = prepare_update(self.db, record, None)?;
         let op = Rows::<T>::new(self.db, 1, RowsKind::Update, std::slice::from_ref(record));
@@ -182,6 +294,28 @@ impl<'db> Batch<'db> {
     }
 
     /// Inserts or updates a record (as [`Db::upsert`]); yields it as stored.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// let replaced = unit.upsert(&post("p1", "Replaced", 5))?;
+    /// let created = unit.upsert(&post("p4", "Fresh", 0))?;
+    /// let mut done = unit.run().await?;
+    /// assert_eq!(done.take(replaced)?.title, "Replaced");
+    /// assert_eq!(done.take(created)?.id, "p4");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn upsert<T: Table>(&mut self, record: &T) -> Result<Pending<T>> {
         let statement = prepare_upsert(self.db, record)?;
         let op = Rows::<T>::new(self.db, 1, RowsKind::One, std::slice::from_ref(record));
@@ -190,6 +324,28 @@ impl<'db> Batch<'db> {
 
     /// Deletes a record by its primary key (as [`Db::delete`], cascades followed in KV);
     /// yields whether it existed.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// let p1 = unit.delete::<Post>("p1")?;
+    /// let p9 = unit.delete::<Post>("p9")?;
+    /// let mut done = unit.run().await?;
+    /// assert!(done.take(p1)?);
+    /// assert!(!done.take(p9)?); // there was no p9
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn delete<T: Table>(&mut self, id: impl Into<T::PrimaryKey>) -> Result<Pending<bool>> {
         let key = key_value::<T>(id.into())?;
         let filter = key_filter::<T>(key.clone());
@@ -210,6 +366,27 @@ impl<'db> Batch<'db> {
     /// Runs a select inside the unit (it sees the writes before it); yields its records.
     /// Eager relations are not loaded inside a unit ([`Error::InvalidQuery`]): load them
     /// after it, from the keys it returns.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// unit.update(&post("p1", "Hello", 100))?;
+    /// let busy = unit.select(db.select::<Post>().filter(Post::VIEWS.gte(40)))?;
+    /// let mut done = unit.run().await?;
+    /// assert_eq!(done.take(busy)?.len(), 2); // p2, and p1 as updated before it
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn select<T: Table>(&mut self, select: Select<'_, T>) -> Result<Pending<Vec<T>>> {
         let statement = select.batch_statement()?;
         let op = Selected::<T> { rows: None };
@@ -219,6 +396,27 @@ impl<'db> Batch<'db> {
     /// Sends the unit: one atomic batch (a single statement as it is). On success, writes the
     /// changed records through to KV and returns the results; on failure, nothing was applied,
     /// KV is untouched, and the error says why.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut unit = db.batch();
+    /// unit.insert(&post("p4", "New", 0))?;
+    /// assert_eq!(db.find::<Post>("p4").await?, None); // nothing sent yet
+    /// unit.run().await?;
+    /// assert!(db.find::<Post>("p4").await?.is_some());
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn run(self) -> Result<BatchResults> {
         let Batch {
             db,

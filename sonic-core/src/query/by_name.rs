@@ -15,6 +15,31 @@ impl<T: Table> Filter<T> {
     /// `operands` must match the operator: none for `IsNull`/`IsNotNull`, two for `Between`,
     /// any number for `In`/`NotIn`, one otherwise. A name that is not a column of `T` is
     /// [`Error::UnknownColumn`]; nothing of the name reaches SQL text.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// use sonic_db_core::{query::Op, Filter};
+    ///
+    /// let range = [Value::Integer(5), Value::Integer(50)]; // untyped, e.g. from JSON
+    /// let filter = Filter::<Post>::by_name("views", Op::Between, range)?;
+    /// assert_eq!(db.select::<Post>().filter(filter).count().await?, 2);
+    /// let unknown = Filter::<Post>::by_name("password", Op::IsNull, []);
+    /// assert!(matches!(unknown, Err(Error::UnknownColumn { .. })));
+    /// let arity = Filter::<Post>::by_name("views", Op::Eq, []);
+    /// assert!(matches!(arity, Err(Error::InvalidQuery(_))));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn by_name(
         column: &str,
         op: Op,
@@ -94,6 +119,29 @@ impl<T: Table> Filter<T> {
     /// [`Error::Encode`] naming the column. `$in`/`$nin` take a comma-separated list,
     /// `$between` two comma-separated bounds, `$null`/`$notnull` ignore the text, and
     /// `$like`/`$nlike` keep it as a text pattern.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// use sonic_db_core::Filter;
+    ///
+    /// // `GET /posts?filters[views][$in]=3,40`
+    /// let filter = Filter::<Post>::parse("views", "$in", "3,40")?;
+    /// assert_eq!(db.select::<Post>().filter(filter).count().await?, 2);
+    /// let err = Filter::<Post>::parse("views", "$gt", "many").unwrap_err();
+    /// assert!(matches!(err, Error::Encode { .. }), "{err}");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn parse(column: &str, op: &str, text: &str) -> Result<Filter<T>> {
         let op: Op = op.parse()?;
         let index = T::DEF.require_column(column)?;
@@ -189,6 +237,12 @@ impl Op {
     }
 
     /// The name [`Op::parse`] accepts (without `$`).
+    ///
+    /// ```
+    /// use sonic_db_core::query::Op;
+    /// assert_eq!(Op::NotIn.name(), "nin");
+    /// assert_eq!(Op::parse(Op::IsNotNull.name()), Some(Op::IsNotNull));
+    /// ```
     pub fn name(self) -> &'static str {
         Op::NAMES
             .iter()

@@ -73,22 +73,105 @@ impl<T> Filter<T> {
     }
 
     /// Both conditions.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let filter = Post::VIEWS.gt(5).and(Post::TITLE.like("a%"));
+    /// assert_eq!(db.select::<Post>().filter(filter).all().await?, [post("p2", "Again", 40)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn and(self, other: Filter<T>) -> Filter<T> {
         and([self, other])
     }
 
     /// Either condition.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let either = Post::VIEWS.gt(20).or(Post::TITLE.eq("Hello"));
+    /// assert_eq!(db.select::<Post>().filter(either).count().await?, 2);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn or(self, other: Filter<T>) -> Filter<T> {
         or([self, other])
     }
 }
 
-/// All of the filters (`TRUE` when there are none).
+/// All of the filters (`TRUE` when there are none): for conditions collected at run time
+/// (`a & b` joins two).
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// # pollster::block_on(async {
+/// # let db = Db::new(SqliteBackend::memory()?);
+/// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+/// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+/// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+/// use sonic_db_core::query::and;
+///
+/// let exclude: Option<&str> = Some("Bye"); // e.g. an optional field of a search form
+/// let mut wanted = vec![Post::VIEWS.gte(1)];
+/// if let Some(title) = exclude {
+///     wanted.push(Post::TITLE.ne(title));
+/// }
+/// assert_eq!(db.select::<Post>().filter(and(wanted)).count().await?, 2);
+/// assert_eq!(db.select::<Post>().filter(and([])).count().await?, 3);
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 pub fn and<T>(filters: impl IntoIterator<Item = Filter<T>>) -> Filter<T> {
     Filter::from_expr(flatten(filters, true))
 }
 
-/// Any of the filters (`FALSE` when there are none).
+/// Any of the filters (`FALSE` when there are none); `a | b` for two.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// # pollster::block_on(async {
+/// # let db = Db::new(SqliteBackend::memory()?);
+/// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+/// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+/// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+/// use sonic_db_core::query::or;
+///
+/// let picked = ["p1", "p3"].map(|id| Post::ID.eq(id));
+/// assert_eq!(db.select::<Post>().filter(or(picked)).count().await?, 2);
+/// assert_eq!(db.select::<Post>().filter(or([])).count().await?, 0);
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 pub fn or<T>(filters: impl IntoIterator<Item = Filter<T>>) -> Filter<T> {
     Filter::from_expr(flatten(filters, false))
 }
@@ -97,6 +180,28 @@ pub fn or<T>(filters: impl IntoIterator<Item = Filter<T>>) -> Filter<T> {
 ///
 /// As in SQL, `NOT` of a comparison with `NULL` is still not true: `not(x.eq(1))` does not
 /// match rows where `x` is `NULL`.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// # pollster::block_on(async {
+/// # let db = Db::new(SqliteBackend::memory()?);
+/// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+/// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+/// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+/// use sonic_db_core::query::not;
+///
+/// assert_eq!(db.select::<Post>().filter(not(Post::TITLE.eq("Hello"))).count().await?, 2);
+/// // Only p1 has a body; the NULL bodies of p2 and p3 match neither filter.
+/// assert_eq!(db.select::<Post>().filter(Post::BODY.eq("First!")).count().await?, 1);
+/// assert_eq!(db.select::<Post>().filter(!Post::BODY.eq("First!")).count().await?, 0);
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 pub fn not<T>(filter: Filter<T>) -> Filter<T> {
     let expr = match filter.expr {
         Expr::Not(inner) => *inner,
@@ -183,36 +288,162 @@ impl<T: Table, V: ToValue> Column<T, V> {
     }
 
     /// `column = value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let hello = db.select::<Post>().filter(Post::TITLE.eq("Hello")).one().await?;
+    /// assert_eq!(hello.id, "p1");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn eq(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Eq, value.into())
     }
 
     /// `column <> value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let others = db.select::<Post>().filter(Post::TITLE.ne("Hello")).count().await?;
+    /// assert_eq!(others, 2);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn ne(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Ne, value.into())
     }
 
     /// `column < value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let under_7 = db.select::<Post>().filter(Post::VIEWS.lt(7)).count().await?;
+    /// assert_eq!(under_7, 1); // p1 (3 views); p3 has exactly 7
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn lt(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Lt, value.into())
     }
 
     /// `column <= value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let up_to_7 = db.select::<Post>().filter(Post::VIEWS.lte(7)).count().await?;
+    /// assert_eq!(up_to_7, 2); // p1 (3 views) and p3 (7)
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn lte(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Lte, value.into())
     }
 
     /// `column > value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let over_7 = db.select::<Post>().filter(Post::VIEWS.gt(7)).all().await?;
+    /// assert_eq!(over_7, [post("p2", "Again", 40)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn gt(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Gt, value.into())
     }
 
     /// `column >= value`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let from_7 = db.select::<Post>().filter(Post::VIEWS.gte(7)).count().await?;
+    /// assert_eq!(from_7, 2); // p2 (40 views) and p3 (7)
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn gte(self, value: impl Into<V>) -> Filter<T> {
         self.compare(CmpOp::Gte, value.into())
     }
 
     /// `column BETWEEN low AND high` (both ends included).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mid = db.select::<Post>().filter(Post::VIEWS.between(3, 7)).count().await?;
+    /// assert_eq!(mid, 2); // p1 (3 views) and p3 (7)
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn between(self, low: impl Into<V>, high: impl Into<V>) -> Filter<T> {
         let expr = match (self.operand(low.into()), self.operand(high.into())) {
             (Ok(low), Ok(high)) => Expr::Between {
@@ -229,6 +460,29 @@ impl<T: Table, V: ToValue> Column<T, V> {
     /// letters match case-insensitively (SQLite's default). A pattern longer than the backend's
     /// [`max_like_pattern_bytes`](crate::backend::Capabilities::max_like_pattern_bytes) (50 on D1) makes the
     /// query fail with [`Error::Limit`](crate::Error::Limit) before anything is sent.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// # use sonic_db_core::Capabilities;
+    /// let a = db.select::<Post>().filter(Post::TITLE.like("a%")).all().await?;
+    /// assert_eq!(a[0].title, "Again");
+    /// // On D1 (or SQLite declaring its limits), refused before anything is sent:
+    /// let d1 = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
+    /// let long = d1.select::<Post>().filter(Post::TITLE.like("%".repeat(51))).all().await;
+    /// assert!(matches!(long, Err(Error::Limit(_))));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn like(self, pattern: impl Into<String>) -> Filter<T> {
         Filter::from_expr(Expr::Like {
             column: self.index(),
@@ -238,6 +492,24 @@ impl<T: Table, V: ToValue> Column<T, V> {
     }
 
     /// `column NOT LIKE pattern`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let no_e = db.select::<Post>().filter(Post::TITLE.not_like("%e%")).all().await?;
+    /// assert_eq!(no_e, [post("p2", "Again", 40)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn not_like(self, pattern: impl Into<String>) -> Filter<T> {
         Filter::from_expr(Expr::Like {
             column: self.index(),
@@ -251,16 +523,74 @@ impl<T: Table, V: ToValue> Column<T, V> {
     /// Lists longer than the backend's parameter limit are sent as one JSON parameter
     /// (`IN (SELECT value FROM json_each(?))`), which keeps the meaning; only lists of BLOBs
     /// cannot be, and those fail with [`Error::Limit`](crate::Error::Limit).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let picked = db.select::<Post>().filter(Post::ID.in_list(["p1", "p3"])).count().await?;
+    /// assert_eq!(picked, 2);
+    /// let ids: Vec<String> = Vec::new();
+    /// assert_eq!(db.select::<Post>().filter(Post::ID.in_list(ids)).count().await?, 0);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn in_list(self, values: impl IntoIterator<Item = impl Into<V>>) -> Filter<T> {
         self.list(values, false)
     }
 
     /// `column NOT IN (…)`. An empty list matches every row.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let rest = db.select::<Post>().filter(Post::ID.not_in_list(["p1"])).count().await?;
+    /// assert_eq!(rest, 2);
+    /// let ids: Vec<String> = Vec::new();
+    /// assert_eq!(db.select::<Post>().filter(Post::ID.not_in_list(ids)).count().await?, 3);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn not_in_list(self, values: impl IntoIterator<Item = impl Into<V>>) -> Filter<T> {
         self.list(values, true)
     }
 
     /// `column IS NULL`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let without_body = db.select::<Post>().filter(Post::BODY.is_null()).count().await?;
+    /// assert_eq!(without_body, 2);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn is_null(self) -> Filter<T> {
         Filter::from_expr(Expr::Null {
             column: self.index(),
@@ -269,6 +599,24 @@ impl<T: Table, V: ToValue> Column<T, V> {
     }
 
     /// `column IS NOT NULL`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let with_body = db.select::<Post>().filter(Post::BODY.is_not_null()).one().await?;
+    /// assert_eq!(with_body.body.as_deref(), Some("First!"));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn is_not_null(self) -> Filter<T> {
         Filter::from_expr(Expr::Null {
             column: self.index(),

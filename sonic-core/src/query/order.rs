@@ -48,6 +48,30 @@ impl<T: Table> Order<T> {
 
     /// An ordering on a column named at run time; [`Error::UnknownColumn`] if `T` has no such
     /// column.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// use sonic_db_core::{query::Direction, Order};
+    ///
+    /// let clicked = "views"; // e.g. the header of a table in an admin UI
+    /// let order = Order::<Post>::by_name(clicked, Direction::Desc)?;
+    /// let top = db.select::<Post>().order_by(order).first().await?;
+    /// assert_eq!(top.map(|p| p.views), Some(40));
+    /// let unknown = Order::<Post>::by_name("password", Direction::Asc);
+    /// assert!(matches!(unknown, Err(Error::UnknownColumn { .. })));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn by_name(column: &str, direction: Direction) -> Result<Order<T>> {
         Ok(Order::new(T::DEF.require_column(column)?, direction))
     }
@@ -56,6 +80,22 @@ impl<T: Table> Order<T> {
     ///
     /// An unknown column is [`Error::UnknownColumn`], any other direction
     /// [`Error::InvalidQuery`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Order;
+    ///
+    /// // `GET /posts?sort=views:desc`
+    /// assert_eq!(Order::<Post>::parse("views:desc")?, Post::VIEWS.desc());
+    /// assert_eq!(Order::<Post>::parse("title")?, Post::TITLE.asc());
+    /// assert!(matches!(Order::<Post>::parse("views:up"), Err(Error::InvalidQuery(_))));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn parse(spec: &str) -> Result<Order<T>> {
         let (column, direction) = match spec.split_once(':') {
             None => (spec, Direction::Asc),
@@ -78,11 +118,49 @@ impl<T: Table> Order<T> {
 
 impl<T: Table, V> Column<T, V> {
     /// Ascending order on this column.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let by_title = db.select::<Post>().order_by(Post::TITLE.asc()).all().await?;
+    /// let titles: Vec<&str> = by_title.iter().map(|p| p.title.as_str()).collect();
+    /// assert_eq!(titles, ["Again", "Bye", "Hello"]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn asc(self) -> Order<T> {
         Order::new(self.index(), Direction::Asc)
     }
 
     /// Descending order on this column.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let most_read = db.select::<Post>().order_by(Post::VIEWS.desc()).all().await?;
+    /// let views: Vec<i64> = most_read.iter().map(|p| p.views).collect();
+    /// assert_eq!(views, [40, 7, 3]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn desc(self) -> Order<T> {
         Order::new(self.index(), Direction::Desc)
     }

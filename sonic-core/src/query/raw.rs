@@ -14,6 +14,10 @@ use crate::value::ToValue;
 use crate::value::Value;
 
 /// One raw statement and its bound values.
+///
+/// The examples of its methods run on a table `posts` (`id`, `title`, `views`, a nullable
+/// `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and `p3`
+/// "Bye" (7 views); their setup lines are hidden.
 #[must_use = "a raw query does nothing until a terminal method is awaited"]
 #[derive(Debug)]
 pub struct RawQuery<'db> {
@@ -36,6 +40,31 @@ impl<'db> RawQuery<'db> {
 
     /// Binds the next `?`. A value that cannot be bound (a NaN, a `u64` beyond `i64::MAX`)
     /// makes the query fail when it runs.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let rows = db
+    ///     .sql("SELECT id FROM posts WHERE views > ? AND title <> ?")
+    ///     .bind(5)
+    ///     .bind("Bye")
+    ///     .all_json()
+    ///     .await?;
+    /// assert_eq!(rows.len(), 1);
+    /// let nan = db.sql("SELECT ?").bind(f64::NAN).run().await;
+    /// assert!(matches!(nan, Err(Error::InvalidQuery(_))));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn bind(mut self, value: impl ToValue) -> Self {
         match value.to_value() {
             Ok(value) => self.statement.params.push(value),
@@ -50,6 +79,26 @@ impl<'db> RawQuery<'db> {
     }
 
     /// Runs the statement and returns the backend's result as it is.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let result = db.sql("SELECT id, views FROM posts ORDER BY id").result().await?;
+    /// assert_eq!(&result.columns[..], ["id", "views"]);
+    /// assert_eq!(result.row_count(), 3);
+    /// assert_eq!(result.values[1], Value::Integer(3)); // row-major: p1's views
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn result(self) -> Result<QueryResult> {
         if let Some(error) = self.bind_error {
             return Err(Error::InvalidQuery(error));
@@ -58,6 +107,25 @@ impl<'db> RawQuery<'db> {
     }
 
     /// Runs the statement and returns the number of rows it changed.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let bump = db.sql("UPDATE posts SET views = views + 1 WHERE views < ?").bind(10);
+    /// let changed = bump.run().await?;
+    /// assert_eq!(changed, 2); // p1 and p3
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn run(self) -> Result<u64> {
         Ok(self.result().await?.changes)
     }
@@ -65,12 +133,52 @@ impl<'db> RawQuery<'db> {
     /// The rows as `T` records, matched by column name: every column of `T` must be in the
     /// result exactly once ([`Error::Decode`] names a missing one) and no other column may be
     /// ([`Error::UnknownColumn`]).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let query = db.sql("SELECT * FROM posts WHERE title LIKE ?").bind("%e%");
+    /// let with_e: Vec<Post> = query.all().await?;
+    /// assert_eq!(with_e.len(), 2); // Hello, Bye
+    /// let partial = db.sql("SELECT id, title FROM posts").all::<Post>().await;
+    /// assert!(matches!(partial, Err(Error::Decode { .. }))); // `views` is missing
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn all<T: Table>(self) -> Result<Vec<T>> {
         decode_by_name::<T>(self.result().await?)
     }
 
     /// The first row as a `T` record, if any. The statement runs unchanged: add a `LIMIT` to
     /// avoid reading rows that will be dropped.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let query = db.sql("SELECT * FROM posts ORDER BY views DESC LIMIT 1");
+    /// let top: Option<Post> = query.first().await?;
+    /// assert_eq!(top.map(|p| p.id).as_deref(), Some("p2"));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn first<T: Table>(self) -> Result<Option<T>> {
         Ok(self.all::<T>().await?.into_iter().next())
     }
@@ -81,6 +189,34 @@ impl<'db> RawQuery<'db> {
     /// NULL `null`, and a BLOB an array of byte values — the shape D1's own JSON results give
     /// a BLOB, so both backends agree. Integers beyond ±2^53 stay exact here but lose
     /// precision in JavaScript consumers.
+    ///
+    /// For results no table type describes: aggregates, joins, expressions.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let rows = db
+    ///     .sql("SELECT views > 5 AS busy, count(*) AS n FROM posts GROUP BY busy ORDER BY busy")
+    ///     .all_json()
+    ///     .await?;
+    /// assert_eq!(serde_json::Value::from(rows), serde_json::json!([
+    ///     { "busy": 0, "n": 1 },
+    ///     { "busy": 1, "n": 2 },
+    /// ]));
+    /// let blob = db.sql("SELECT x'00ff' AS b").all_json().await?;
+    /// assert_eq!(blob[0]["b"], serde_json::json!([0, 255]));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn all_json(self) -> Result<Vec<JsonRow>> {
         let result = self.result().await?;
         let width = result.columns.len();
@@ -105,6 +241,26 @@ impl<'db> RawQuery<'db> {
     }
 
     /// The first row as a JSON object, if any.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let query = db.sql("SELECT max(views) AS top, sum(views) AS total FROM posts");
+    /// let row = query.first_json().await?;
+    /// let row = row.expect("an aggregate returns one row");
+    /// assert_eq!((&row["top"], &row["total"]), (&40.into(), &50.into()));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn first_json(self) -> Result<Option<JsonRow>> {
         Ok(self.all_json().await?.into_iter().next())
     }

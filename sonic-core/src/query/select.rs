@@ -15,6 +15,10 @@ use crate::sql::select::{count_statement, joined_statement, select_statement, Se
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
 /// (`all`, `first`, `one`, `count`, `page`) is awaited.
+///
+/// The examples of its methods run on a table `posts` (`id`, `title`, `views`, a nullable
+/// `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and `p3`
+/// "Bye" (7 views); their setup lines are hidden.
 #[must_use = "a select does nothing until `all`, `first`, `one`, `count` or `page` is awaited"]
 pub struct Select<'db, T: Table> {
     db: &'db Db,
@@ -61,6 +65,29 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// Keeps the rows matching `filter`; several calls must all match.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let busy = db
+    ///     .select::<Post>()
+    ///     .filter(Post::VIEWS.gt(5))
+    ///     .filter(Post::TITLE.ne("Bye"))
+    ///     .all()
+    ///     .await?;
+    /// assert_eq!(busy, [post("p2", "Again", 40)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn filter(mut self, filter: Filter<T>) -> Self {
         self.filter = Some(match self.filter.take() {
             None => filter.expr,
@@ -70,18 +97,89 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// Adds an ordering term; earlier terms take precedence.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// // By body (NULLs first), then, between equal bodies, by views.
+    /// let posts = db
+    ///     .select::<Post>()
+    ///     .order_by(Post::BODY.asc())
+    ///     .order_by(Post::VIEWS.desc())
+    ///     .all()
+    ///     .await?;
+    /// let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    /// assert_eq!(ids, ["p2", "p3", "p1"]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn order_by(mut self, order: Order<T>) -> Self {
         self.order.push((order.column, order.direction));
         self
     }
 
     /// Returns at most `n` rows.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let first_two = db.select::<Post>().order_by(Post::TITLE.asc()).limit(2).all().await?;
+    /// let titles: Vec<&str> = first_two.iter().map(|p| p.title.as_str()).collect();
+    /// assert_eq!(titles, ["Again", "Bye"]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
     }
 
     /// Skips the first `n` rows.
+    ///
+    /// With [`limit`](Select::limit), for pages; order the rows so that pages do not overlap.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let page_size = 2;
+    /// let page_2 = db
+    ///     .select::<Post>()
+    ///     .order_by(Post::ID.asc())
+    ///     .limit(page_size)
+    ///     .offset(page_size) // skip page 1
+    ///     .all()
+    ///     .await?;
+    /// assert_eq!(page_2, [post("p3", "Bye", 7)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
         self
@@ -142,6 +240,27 @@ impl<'db, T: Table> Select<'db, T> {
     /// The main statement as it would be sent to this database (eager relations included when
     /// the backend loads them in one statement, or joins the first level). For logging and
     /// tests.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let select = db.select::<Post>().filter(Post::VIEWS.gte(10)).limit(5);
+    /// let statement = select.to_statement()?;
+    /// assert!(statement.sql.ends_with(r#"WHERE "views" >= ? LIMIT 5"#), "{}", statement.sql);
+    /// assert_eq!(statement.params, [Value::Integer(10)]); // bound, never in the text
+    /// assert_eq!(select.count().await?, 1); // the builder is still usable
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn to_statement(&self) -> Result<Statement> {
         let capabilities = self.db.capabilities();
         match self.join() {
@@ -153,6 +272,26 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// All matching records.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let everything = db.select::<Post>().all().await?;
+    /// assert_eq!(everything.len(), 3);
+    /// let none = db.select::<Post>().filter(Post::VIEWS.gt(1_000)).all().await?;
+    /// assert!(none.is_empty()); // no match is not an error
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn all(self) -> Result<Vec<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
@@ -242,12 +381,56 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// The first matching record, if any.
+    ///
+    /// Sends `LIMIT 1`, so only one row is read.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let least_read = db.select::<Post>().order_by(Post::VIEWS.asc()).first().await?;
+    /// assert_eq!(least_read.map(|p| p.id).as_deref(), Some("p1"));
+    /// let missing = db.select::<Post>().filter(Post::TITLE.eq("Nope")).first().await?;
+    /// assert_eq!(missing, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn first(mut self) -> Result<Option<T>> {
         self.limit = Some(1);
         Ok(self.all().await?.into_iter().next())
     }
 
     /// The first matching record; [`Error::NotFound`] naming the table if there is none.
+    ///
+    /// For a record that must exist (a REST handler can map `NotFound` to a 404).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let hello = db.select::<Post>().filter(Post::TITLE.eq("Hello")).one().await?;
+    /// assert_eq!(hello.views, 3);
+    /// let missing = db.select::<Post>().filter(Post::TITLE.eq("Nope")).one().await;
+    /// assert!(matches!(missing, Err(Error::NotFound { table }) if table == "posts"));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn one(self) -> Result<T> {
         self.first().await?.ok_or_else(|| Error::NotFound {
             table: T::DEF.name.to_string(),
@@ -255,6 +438,24 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     /// The number of matching records (limit and offset do not apply).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let read = db.select::<Post>().filter(Post::VIEWS.gte(5)).limit(1).count().await?;
+    /// assert_eq!(read, 2); // p2 and p3: the limit is ignored
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn count(self) -> Result<u64> {
         let statement = self.compile_count(self.db.capabilities())?;
         let result = self.db.execute(&statement).await?;
@@ -267,6 +468,31 @@ impl<'db, T: Table> Select<'db, T> {
     /// so the total is consistent with the page. (A `COUNT(*) OVER ()` column would make
     /// SQLite materialise every matching row before applying the limit, and reports nothing
     /// for a page past the end.)
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let page = db
+    ///     .select::<Post>()
+    ///     .filter(Post::VIEWS.gt(1))
+    ///     .order_by(Post::ID.asc())
+    ///     .limit(2)
+    ///     .page()
+    ///     .await?;
+    /// assert_eq!(page.items.len(), 2);
+    /// assert_eq!(page.total, 3); // for "page 1 of 2"
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn page(self) -> Result<Page<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);

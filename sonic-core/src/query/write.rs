@@ -273,6 +273,10 @@ impl Scope {
 /// Sets only the given columns (plus `updated_on` for audited tables). Without a filter it
 /// refuses to run unless [`UpdateWhere::all_rows`] says so.
 ///
+/// The examples of its methods run on a table `posts` (`id`, `title`, `views`, a nullable
+/// `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and `p3`
+/// "Bye" (7 views); their setup lines are hidden.
+///
 /// Columns named at run time (a REST `PUT` of some fields) are set with
 /// [`set_by_name`](UpdateWhere::set_by_name) or [`set_json`](UpdateWhere::set_json), so a
 /// partial update is one atomic `UPDATE … WHERE id = ? RETURNING …` rather than a read, a
@@ -400,12 +404,59 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     }
 
     /// Sets a column (a later `set` of the same column wins).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let renamed = db
+    ///     .update_where::<Post>()
+    ///     .set(Post::TITLE, "Hi")
+    ///     .set(Post::BODY, "Edited")
+    ///     .filter(Post::ID.eq("p1"))
+    ///     .returning()
+    ///     .await?;
+    /// assert_eq!(renamed[0].title, "Hi");
+    /// assert_eq!(renamed[0].body.as_deref(), Some("Edited"));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn set<V: ToValue>(self, column: Column<T, V>, value: impl Into<V>) -> Self {
         let value = value.into().to_value();
         self.set_value(column.index(), value)
     }
 
     /// Sets a nullable column to `NULL`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let clear = db.update_where::<Post>().set_null(Post::BODY);
+    /// let cleared = clear.filter(Post::ID.eq("p1")).run().await?;
+    /// assert_eq!(cleared, 1);
+    /// // The database refuses it for a NOT NULL column.
+    /// let title = db.update_where::<Post>().set_null(Post::TITLE).all_rows().run().await;
+    /// assert!(matches!(title, Err(Error::ConstraintViolation { .. })));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn set_null<V>(self, column: Column<T, V>) -> Self {
         self.set_value(column.index(), Ok(Value::Null))
     }
@@ -427,6 +478,30 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// The value is stored as the field would encode it (an INTEGER for a REAL column becomes
     /// a REAL). Values too large for the backend fail with [`Error::Limit`] when the update
     /// runs, as typed values do.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let (field, value) = ("views", Value::Integer(99)); // e.g. from an admin form
+    /// let update = db.update_where::<Post>().set_by_name(field, value)?;
+    /// let updated = update.filter(Post::ID.eq("p3")).returning().await?;
+    /// assert_eq!(updated[0].views, 99);
+    /// let text = db.update_where::<Post>().set_by_name("views", Value::Text("99".into()));
+    /// assert!(matches!(text, Err(Error::Encode { .. })));
+    /// let unknown = db.update_where::<Post>().set_by_name("password", Value::Null);
+    /// assert!(matches!(unknown, Err(Error::UnknownColumn { .. })));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn set_by_name(self, column: &str, value: Value) -> Result<Self> {
         let index = writable_column::<T>(column)?;
         let value = T::column_from_value(index, value)?;
@@ -438,6 +513,30 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// `bool`, a string for text and text enums, an array of bytes for `Vec<u8>`, any
     /// document for a `Json<T>`, `null` for an `Option`); see [`Table::column_from_json`].
     /// Otherwise as [`set_by_name`](UpdateWhere::set_by_name).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// use serde_json::json;
+    ///
+    /// let update = db.update_where::<Post>().set_json("views", &json!(12))?;
+    /// let update = update.set_json("body", &json!(null))?;
+    /// let updated = update.filter(Post::ID.eq("p1")).returning().await?;
+    /// assert_eq!((updated[0].views, updated[0].body.as_deref()), (12, None));
+    /// let null_title = db.update_where::<Post>().set_json("title", &json!(null));
+    /// assert!(matches!(null_title, Err(Error::Encode { .. }))); // `title` is not an Option
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn set_json(self, column: &str, value: &serde_json::Value) -> Result<Self> {
         let index = writable_column::<T>(column)?;
         let value = T::column_from_json(index, value)?;
@@ -445,18 +544,82 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     }
 
     /// Only rows matching `filter`; several calls must all match.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let reset = db
+    ///     .update_where::<Post>()
+    ///     .set(Post::VIEWS, 0)
+    ///     .filter(Post::VIEWS.lt(10))
+    ///     .filter(Post::BODY.is_null())
+    ///     .run()
+    ///     .await?;
+    /// assert_eq!(reset, 1); // p3 only: p1 has a body
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn filter(mut self, filter: Filter<T>) -> Self {
         self.scope.filter(filter);
         self
     }
 
     /// Allows the update to run without a filter, on every row.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let unfiltered = db.update_where::<Post>().set(Post::VIEWS, 0).run().await;
+    /// assert!(matches!(unfiltered, Err(Error::InvalidQuery(_)))); // nothing was sent
+    /// let everything = db.update_where::<Post>().set(Post::VIEWS, 0).all_rows().run().await?;
+    /// assert_eq!(everything, 3);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn all_rows(mut self) -> Self {
         self.scope.all_rows = true;
         self
     }
 
-    /// Runs the update and returns the updated records.
+    /// Runs the update and returns the updated records, as stored (every column, not only
+    /// those set).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let reset = |id| db.update_where::<Post>().set(Post::VIEWS, 0).filter(Post::ID.eq(id));
+    /// assert_eq!(reset("p2").returning().await?, [post("p2", "Again", 0)]);
+    /// assert!(reset("p9").returning().await?.is_empty());
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
         let ticket = self.db.write_ticket::<T>(None);
@@ -474,6 +637,29 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     ///
     /// When `T` is cached in KV, the changed rows are returned whole and written through to
     /// KV (one KV write per row); otherwise only their keys travel.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let filled = db
+    ///     .update_where::<Post>()
+    ///     .set(Post::BODY, "(empty)")
+    ///     .filter(Post::BODY.is_null())
+    ///     .run()
+    ///     .await?;
+    /// assert_eq!(filled, 2); // p2 and p3
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn run(self) -> Result<u64> {
         if self.db.caches::<T>() {
             return Ok(self.returning().await?.len() as u64);
@@ -532,6 +718,10 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
 /// A filtered delete: `db.delete_where::<User>().filter(..)`.
 ///
 /// Without a filter it refuses to run unless [`DeleteWhere::all_rows`] says so.
+///
+/// The examples of its methods run on a table `posts` (`id`, `title`, `views`, a nullable
+/// `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and `p3`
+/// "Bye" (7 views); their setup lines are hidden.
 #[must_use = "a delete does nothing until `returning` or `run` is awaited"]
 pub struct DeleteWhere<'db, T: Table> {
     db: &'db Db,
@@ -559,12 +749,55 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     }
 
     /// Only rows matching `filter`; several calls must all match.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let removed = db
+    ///     .delete_where::<Post>()
+    ///     .filter(Post::VIEWS.lt(10))
+    ///     .filter(Post::BODY.is_null())
+    ///     .run()
+    ///     .await?;
+    /// assert_eq!(removed, 1); // p3 only: p1 has a body
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn filter(mut self, filter: Filter<T>) -> Self {
         self.scope.filter(filter);
         self
     }
 
     /// Allows the delete to run without a filter, on every row.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let unfiltered = db.delete_where::<Post>().run().await;
+    /// assert!(matches!(unfiltered, Err(Error::InvalidQuery(_)))); // nothing was sent
+    /// assert_eq!(db.delete_where::<Post>().all_rows().run().await?, 3);
+    /// assert_eq!(db.select::<Post>().count().await?, 0);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn all_rows(mut self) -> Self {
         self.scope.all_rows = true;
         self
@@ -574,6 +807,25 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     ///
     /// With a KV cache, deletes their entries and those of the records the foreign keys
     /// change with them (see [`Db::delete`]).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let mut deleted = db.delete_where::<Post>().filter(Post::VIEWS.gte(7)).returning().await?;
+    /// deleted.sort_by(|a, b| a.id.cmp(&b.id));
+    /// assert_eq!(deleted, [post("p2", "Again", 40), post("p3", "Bye", 7)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn returning(self) -> Result<Vec<T>> {
         let statement = self.compile(true)?;
         let mut write = DeleteWrite::begin(self.db, T::DEF, None, self.scope.filter.as_ref());
@@ -603,6 +855,25 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     }
 
     /// Runs the delete and returns how many rows it deleted.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let removed = db.delete_where::<Post>().filter(Post::TITLE.like("%e%")).run().await?;
+    /// assert_eq!(removed, 2); // Hello and Bye
+    /// assert_eq!(db.delete_where::<Post>().filter(Post::ID.eq("p1")).run().await?, 0);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub async fn run(self) -> Result<u64> {
         Ok(self.keys().await?.len() as u64)
     }
@@ -671,6 +942,27 @@ impl<T, V> Computed<T, V> {
 
 impl<T: Table, V: ToValue> Column<T, V> {
     /// The column's current value, or `fallback` where it is `NULL` (SQL `coalesce`).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let no_body = Post::BODY.coalesce("(none)"); // keeps the bodies there are
+    /// db.update_where::<Post>().set_expr(Post::BODY, no_body).all_rows().run().await?;
+    /// let posts = db.select::<Post>().order_by(Post::ID.asc()).all().await?;
+    /// let bodies: Vec<Option<&str>> = posts.iter().map(|p| p.body.as_deref()).collect();
+    /// assert_eq!(bodies, [Some("First!"), Some("(none)"), Some("(none)")]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
     pub fn coalesce(self, fallback: impl Into<V>) -> Computed<T, V> {
         let fallback = fallback.into().to_value().map(SetExpr::Value);
         Computed::new(

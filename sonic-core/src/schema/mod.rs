@@ -20,6 +20,24 @@ pub use set::Schema;
 ///
 /// The derive implements it; the methods are what the query layer calls to move records in and
 /// out of rows. Columns are always addressed by their index in [`TableDef::columns`].
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::{Error, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// use sonic_db_core::Table;
+///
+/// // What the query layer does with a record: a row of values, and back.
+/// let post = Post { id: "p1".into(), title: "Hello".into(), views: 3, body: None };
+/// let mut row = Vec::new();
+/// post.encode_into(&mut row)?;
+/// assert_eq!(row.len(), Post::DEF.columns.len());
+/// assert_eq!(Post::decode(&mut row)?, post);
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 pub trait Table: Sized + Send + Sync + 'static {
     /// The static description of the table.
     const DEF: &'static TableDef;
@@ -27,21 +45,97 @@ pub trait Table: Sized + Send + Sync + 'static {
     type PrimaryKey: ColumnType + Send + Sync;
 
     /// Appends the record's column values, in [`TableDef::columns`] order, to `out`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let mut row = Vec::new();
+    /// Post { id: "p1".into(), title: "Hi".into(), views: 3, body: None }.encode_into(&mut row)?;
+    /// let text = |s: &str| Value::Text(s.into());
+    /// assert_eq!(row, [text("p1"), text("Hi"), Value::Integer(3), Value::Null]);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn encode_into(&self, out: &mut Vec<Value>) -> Result<(), Error>;
 
     /// The value of one column (index into [`TableDef::columns`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let post = Post { id: "p1".into(), title: "Hi".into(), views: 3, body: None };
+    /// assert_eq!(post.column_value(Post::VIEWS.index())?, Value::Integer(3));
+    /// assert!(matches!(post.column_value(99), Err(Error::UnknownColumn { .. })));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn column_value(&self, index: usize) -> Result<Value, Error>;
 
     /// Builds a record from one row whose values are in [`TableDef::columns`] order.
     ///
     /// Values are taken out of the slice (left as `Null`). Relations start unloaded.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let text = |s: &str| Value::Text(s.into());
+    /// let mut row = vec![text("p1"), text("Hi"), Value::Integer(3), Value::Null];
+    /// let post = Post::decode(&mut row)?;
+    /// assert_eq!((post.views, row[2].clone()), (3, Value::Null)); // taken out
+    /// let mut bad = vec![Value::Integer(1), Value::Null, Value::Integer(3), Value::Null];
+    /// assert!(matches!(Post::decode(&mut bad), Err(Error::Decode { .. }))); // NULL title
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn decode(row: &mut [Value]) -> Result<Self, Error>;
 
     /// Fills the audit columns for a write at `now_ms` (Unix milliseconds): `updated_on`
     /// always, `created_on` only when `inserting`. A no-op for tables without `#[audit]`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Audit, Table};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct Note { #[column(primary_key)] id: i64, #[audit] audit: Audit }
+    ///
+    /// let mut note = Note { id: 1, audit: Audit::default() };
+    /// note.touch(1_000, true); // an insert
+    /// note.touch(2_000, false); // a later update
+    /// assert_eq!(note.audit, Audit { created_on: 1_000, updated_on: 2_000 });
+    /// # }
+    /// ```
     fn touch(&mut self, now_ms: i64, inserting: bool);
 
     /// The primary key value, ready to bind.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let post = Post { id: "p1".into(), title: "Hi".into(), views: 3, body: None };
+    /// assert_eq!(post.primary_key_value()?, Value::Text("p1".into()));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn primary_key_value(&self) -> Result<Value, Error> {
         self.column_value(Self::DEF.primary_key)
     }
@@ -61,6 +155,24 @@ pub trait Table: Sized + Send + Sync + 'static {
     ///
     /// A refusal is [`Error::Encode`] naming the table and column; an index out of range
     /// [`Error::UnknownColumn`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let views = Post::VIEWS.index();
+    /// assert_eq!(Post::column_from_value(views, Value::Integer(7))?, Value::Integer(7));
+    /// let text = Post::column_from_value(views, Value::Text("7".into()));
+    /// assert!(matches!(text, Err(Error::Encode { .. })));
+    /// let null = Post::column_from_value(Post::TITLE.index(), Value::Null);
+    /// assert!(null.is_err()); // `title` is not an Option
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn column_from_value(index: usize, value: Value) -> Result<Value, Error> {
         let column = Self::DEF.column_at(index)?;
         column
@@ -74,6 +186,23 @@ pub trait Table: Sized + Send + Sync + 'static {
     ///
     /// The provided implementation, for tables implemented by hand, converts by the column's
     /// declared [`SqlType`] ([`Value::from_json`]); `#[derive(Table)]` by the field's type.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use serde_json::json;
+    /// use sonic_db_core::Table;
+    ///
+    /// let body = Post::BODY.index();
+    /// assert_eq!(Post::column_from_json(body, &json!("Hi"))?, Value::Text("Hi".into()));
+    /// assert_eq!(Post::column_from_json(body, &json!(null))?, Value::Null); // an Option
+    /// assert!(Post::column_from_json(Post::VIEWS.index(), &json!("3")).is_err());
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn column_from_json(index: usize, json: &serde_json::Value) -> Result<Value, Error> {
         let column = Self::DEF.column_at(index)?;
         let value = Value::from_json(json, column.sql_type)
@@ -83,6 +212,22 @@ pub trait Table: Sized + Send + Sync + 'static {
 }
 
 /// The static description of a table.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::{Error, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// use sonic_db_core::Table;
+///
+/// let def = Post::DEF; // generated by `#[derive(Table)]`
+/// assert_eq!((def.name, def.rust_name), ("posts", "Post"));
+/// let names: Vec<&str> = def.columns.iter().map(|c| c.name).collect();
+/// assert_eq!(names, ["id", "title", "views", "body"]);
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TableDef {
     /// SQL name of the table.
@@ -99,16 +244,59 @@ pub struct TableDef {
 
 impl TableDef {
     /// The index of the column with this SQL name.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// assert_eq!(Post::DEF.column_index("views"), Some(Post::VIEWS.index()));
+    /// assert_eq!(Post::DEF.column_index("nope"), None);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
 
     /// The column with this SQL name.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::{SqlType, Table};
+    ///
+    /// let body = Post::DEF.column("body").unwrap();
+    /// assert_eq!((body.sql_type, body.nullable), (SqlType::Text, true));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn column(&self, name: &str) -> Option<&'static ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
     }
 
     /// The column with this SQL name, or [`Error::UnknownColumn`] naming the table.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// assert_eq!(Post::DEF.require_column("title")?, 1);
+    /// let err = Post::DEF.require_column("password").unwrap_err();
+    /// assert_eq!(err.to_string(), "table `posts` has no column `password`");
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn require_column(&self, name: &str) -> Result<usize, Error> {
         self.column_index(name).ok_or_else(|| Error::UnknownColumn {
             table: self.name.to_string(),
@@ -117,6 +305,20 @@ impl TableDef {
     }
 
     /// The column at `index`, or [`Error::UnknownColumn`] naming the table.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// assert_eq!(Post::DEF.column_at(2)?.name, "views");
+    /// assert!(matches!(Post::DEF.column_at(9), Err(Error::UnknownColumn { .. })));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn column_at(&self, index: usize) -> Result<&'static ColumnDef, Error> {
         self.columns.get(index).ok_or_else(|| Error::UnknownColumn {
             table: self.name.to_string(),
@@ -126,22 +328,75 @@ impl TableDef {
 
     /// The primary key column, or [`Error::UnknownColumn`] when a hand-built definition's
     /// `primary_key` is out of range.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let key = Post::DEF.primary_key_column()?;
+    /// assert!(key.primary_key && key.name == "id");
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub fn primary_key_column(&self) -> Result<&'static ColumnDef, Error> {
         self.column_at(self.primary_key)
     }
 
     /// The relation with this (field) name.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// use sonic_db_core::{RelationKind, Table};
+    ///
+    /// let posts = User::DEF.relation("posts").unwrap();
+    /// assert_eq!(((posts.target)().name, posts.kind), ("posts", RelationKind::Many));
+    /// assert!(User::DEF.relation("comments").is_none());
+    /// # }
+    /// ```
     pub fn relation(&self, name: &str) -> Option<&'static RelationDef> {
         self.relations.iter().find(|r| r.name == name)
     }
 
     /// The index of the column playing this audit role, if the table has `#[audit]`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Audit, AuditRole, Table};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct Note { #[column(primary_key)] id: i64, #[audit] audit: Audit }
+    ///
+    /// let updated = Note::DEF.audit_column(AuditRole::Updated);
+    /// assert_eq!(updated, Some(Note::UPDATED_ON.index()));
+    /// # }
+    /// ```
     pub fn audit_column(&self, role: AuditRole) -> Option<usize> {
         self.columns.iter().position(|c| c.audit == Some(role))
     }
 }
 
 /// The static description of one column.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::{Error, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// use sonic_db_core::{SqlType, Table};
+///
+/// let views = Post::VIEWS.def();
+/// assert_eq!((views.sql_type, views.nullable, views.unique), (SqlType::Integer, false, false));
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ColumnDef {
     /// SQL name.
@@ -233,6 +488,16 @@ impl ColumnDef {
 }
 
 /// The role of an audit column (`#[audit]`).
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// use sonic_db_core::{Audit, AuditRole};
+/// # #[derive(sonic_db_core::Table)]
+/// # struct Note { #[column(primary_key)] id: i64, #[audit] audit: Audit }
+///
+/// assert_eq!(Note::CREATED_ON.def().audit, Some(AuditRole::Created));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditRole {
     /// `created_on`: set once, at insert.
@@ -242,6 +507,19 @@ pub enum AuditRole {
 }
 
 /// A `REFERENCES` clause.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # #[derive(sonic_db_core::Table)]
+/// # struct User { #[column(primary_key)] id: String }
+/// # #[derive(sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID, on_delete = "cascade")] user_id: String }
+/// // `#[column(references = User::ID, on_delete = "cascade")] user_id: String`
+/// let fk = Post::USER_ID.def().references.unwrap();
+/// let (table, column) = (fk.target)();
+/// assert_eq!((table.name, column.name, fk.on_delete), ("users", "id", Some("CASCADE")));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct ForeignKey {
     /// The referenced table and column. A function, so that tables can refer to each other.
@@ -251,6 +529,19 @@ pub struct ForeignKey {
 }
 
 /// Whether a relation loads one record or many.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct User { #[column(primary_key)] id: String }
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String, user_id: String, #[relation(one, local = user_id)] author: Option<Box<User>> }
+/// use sonic_db_core::RelationKind;
+///
+/// // `#[relation(one, local = user_id)] author: Option<Box<User>>`
+/// assert_eq!(Post::AUTHOR.def().kind, RelationKind::One);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RelationKind {
     /// A post has one author: `local` (here) references `remote` (there).
@@ -260,6 +551,19 @@ pub enum RelationKind {
 }
 
 /// A relation declared with `#[relation(...)]`.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String, user_id: String }
+/// // `#[relation(many, remote = user_id)] posts: Option<Vec<Post>>` on `User`
+/// let posts = User::POSTS.def();
+/// assert_eq!(posts.local, User::ID.index()); // users.id = posts.user_id
+/// assert_eq!((posts.remote)(), Post::USER_ID.index());
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RelationDef {
     /// Name of the Rust field that holds the loaded records.
@@ -278,6 +582,23 @@ pub struct RelationDef {
 ///
 /// The derive generates one associated constant per column (`User::EMAIL`), so a misspelt
 /// column is a compile error. Filters and orderings are built from these handles.
+///
+/// The examples of its operators run on a table `posts` (`id`, `title`, `views`, a nullable
+/// `body`) holding `p1` "Hello" (3 views, body "First!"), `p2` "Again" (40 views) and `p3`
+/// "Bye" (7 views); their setup lines are hidden.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # use sonic_db_core::{Error, Value};
+/// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+/// let filter = Post::VIEWS.gt(5) & Post::BODY.is_not_null(); // a Filter<Post>
+/// assert_eq!(filter, Post::VIEWS.gt(5).and(Post::BODY.is_not_null()));
+/// assert_eq!(Post::TITLE.asc(), sonic_db_core::Order::parse("title:asc")?); // an Order<Post>
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 pub struct Column<T, V> {
     index: usize,
     _marker: PhantomData<fn() -> (T, V)>,
@@ -301,17 +622,51 @@ impl<T: Table, V> Column<T, V> {
     }
 
     /// Index of the column in [`TableDef::columns`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// assert_eq!(Post::DEF.columns[Post::TITLE.index()].name, "title");
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     pub const fn index(&self) -> usize {
         self.index
     }
 
     /// The column's definition.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// assert!(Post::BODY.def().nullable); // an `Option<String>`
+    /// assert!(Post::ID.def().primary_key);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     #[allow(clippy::indexing_slicing)] // handles come from `#[derive(Table)]`, whose indexes are checked at compile time
     pub fn def(&self) -> &'static ColumnDef {
         &T::DEF.columns[self.index]
     }
 
     /// The column's SQL name.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String, #[column(rename = "mail")] email: String }
+    /// // `#[column(rename = "mail")] email: String`
+    /// assert_eq!(User::EMAIL.name(), "mail");
+    /// # }
+    /// ```
     pub fn name(&self) -> &'static str {
         self.def().name
     }
@@ -366,6 +721,28 @@ impl<C: Table> RelationSlot for Option<Box<C>> {
 ///
 /// Declare it as a field of any table (`#[audit] #[serde(flatten)] audit: Audit`), the way the
 /// seed spreads `auditSchema` into each table.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # use sonic_db_core::{sqlite::SqliteBackend, Db, FixedClock, Schema};
+/// use sonic_db_core::Audit;
+///
+/// #[derive(sonic_db_core::Table)]
+/// struct Note {
+///     #[column(primary_key)]
+///     id: i64,
+///     #[audit]
+///     audit: Audit,
+/// }
+/// # pollster::block_on(async {
+/// # let db = Db::new(SqliteBackend::memory()?).with_clock(FixedClock::new(42));
+/// # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
+/// let stored = db.insert(&Note { id: 1, audit: Audit::default() }).await?;
+/// assert_eq!(stored.audit, Audit { created_on: 42, updated_on: 42 }); // the Db's clock
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -380,6 +757,18 @@ pub struct Audit {
 ///
 /// The derive generates one associated constant per `#[relation]` field (`User::POSTS`); the
 /// query layer's `.with(...)` takes it.
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+/// # #[derive(Clone, sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String, user_id: String }
+/// let mut user = User { id: "u1".into(), posts: None };
+/// User::POSTS.attach(&mut user, vec![Post { id: "p1".into(), user_id: "u1".into() }]);
+/// assert_eq!(user.posts.map(|p| p.len()), Some(1));
+/// # }
+/// ```
 pub struct Relation<P, C> {
     index: usize,
     attach: fn(&mut P, Vec<C>),
@@ -401,6 +790,16 @@ impl<P: Table, C: Table> Relation<P, C> {
     }
 
     /// The relation's definition.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String, user_id: String }
+    /// assert_eq!(User::POSTS.def().name, "posts");
+    /// # }
+    /// ```
     #[allow(clippy::indexing_slicing)] // handles come from `#[derive(Table)]`, whose indexes are checked at compile time
     pub fn def(&self) -> &'static RelationDef {
         &P::DEF.relations[self.index]

@@ -6,6 +6,26 @@ use std::collections::HashSet;
 use super::{RelationKind, Table, TableDef};
 
 /// An ordered set of tables: the unit that DDL and migrations are generated for.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # #[derive(sonic_db_core::Table)]
+/// # #[table(name = "users")]
+/// # struct User { #[column(primary_key)] id: String }
+/// # #[derive(sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+/// use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema};
+///
+/// // One value for the DDL, the migrations and the cache's foreign keys.
+/// let schema = Schema::new().table::<User>().table::<Post>();
+/// let sqlite = SqliteBackend::memory()?;
+/// sqlite.exec(&schema.to_sql())?;
+/// let db = Db::new(sqlite).with_schema(&schema).with_kv(MemoryKv::new(), CacheConfig::new())?;
+/// # let _ = db;
+/// # }
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     tables: Vec<&'static TableDef>,
@@ -13,16 +33,53 @@ pub struct Schema {
 
 impl Schema {
     /// An empty schema.
+    ///
+    /// ```
+    /// use sonic_db_core::Schema;
+    /// assert!(Schema::new().tables().is_empty());
+    /// assert_eq!(Schema::new().to_sql(), "");
+    /// ```
     pub fn new() -> Self {
         Schema::default()
     }
 
     /// Adds a table (a second table of the same name is ignored).
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let schema = Schema::new().table::<User>().table::<Post>().table::<User>();
+    /// assert_eq!(schema.tables().len(), 2); // `users` once
+    /// # }
+    /// ```
     pub fn table<T: Table>(self) -> Self {
         self.table_def(T::DEF)
     }
 
     /// Adds a table by its definition (a second table of the same name is ignored).
+    ///
+    /// For definitions held as data: built by hand, or listed by a module of the application.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let all: [&'static TableDef; 2] = [User::DEF, Post::DEF];
+    /// let schema = all.into_iter().fold(Schema::new(), Schema::table_def);
+    /// assert!(schema.get("posts").is_some());
+    /// # }
+    /// ```
     pub fn table_def(mut self, def: &'static TableDef) -> Self {
         if !self.tables.iter().any(|t| t.name == def.name) {
             self.tables.push(def);
@@ -31,17 +88,62 @@ impl Schema {
     }
 
     /// The tables in the order they were added.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let schema = Schema::new().table::<Post>().table::<User>();
+    /// let names: Vec<&str> = schema.tables().iter().map(|t| t.name).collect();
+    /// assert_eq!(names, ["posts", "users"]);
+    /// # }
+    /// ```
     pub fn tables(&self) -> &[&'static TableDef] {
         &self.tables
     }
 
     /// The table with this SQL name.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let schema = Schema::new().table::<User>().table::<Post>();
+    /// assert_eq!(schema.get("posts").map(|t| t.rust_name), Some("Post"));
+    /// assert!(schema.get("comments").is_none());
+    /// # }
+    /// ```
     pub fn get(&self, name: &str) -> Option<&'static TableDef> {
         self.tables.iter().copied().find(|t| t.name == name)
     }
 
     /// The tables in creation order: each after the tables it refers to, where that is
     /// possible (tables in a reference cycle keep the order they were added in).
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Schema, Table, TableDef};
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String }
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let schema = Schema::new().table::<Post>().table::<User>(); // posts reference users
+    /// let names: Vec<&str> = schema.ordered_tables().iter().map(|t| t.name).collect();
+    /// assert_eq!(names, ["users", "posts"]);
+    /// # }
+    /// ```
     pub fn ordered_tables(&self) -> Vec<&'static TableDef> {
         let deps: Vec<HashSet<&'static str>> =
             self.tables.iter().map(|t| self.dependencies(t)).collect();

@@ -10,6 +10,13 @@ mod convert;
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 
 /// A value as SQLite (and D1) store it.
+///
+/// ```
+/// use sonic_db_core::{ToValue, Value};
+/// assert_eq!(42_i64.to_value().unwrap(), Value::Integer(42));
+/// assert_eq!(true.to_value().unwrap(), Value::Integer(1)); // SQLite has no BOOLEAN
+/// assert_eq!(None::<String>.to_value().unwrap(), Value::Null);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// SQL `NULL`.
@@ -27,6 +34,12 @@ pub enum Value {
 
 impl Value {
     /// The storage class name used in error messages (`"INTEGER"`, `"TEXT"`, …).
+    ///
+    /// ```
+    /// use sonic_db_core::Value;
+    /// assert_eq!(Value::Real(0.5).type_name(), "REAL");
+    /// assert_eq!(Value::Null.type_name(), "NULL");
+    /// ```
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "NULL",
@@ -55,6 +68,12 @@ impl Value {
     }
 
     /// Whether this is SQL `NULL`.
+    ///
+    /// ```
+    /// use sonic_db_core::Value;
+    /// assert!(Value::Null.is_null());
+    /// assert!(!Value::Text(String::new()).is_null()); // an empty text is a value
+    /// ```
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -147,6 +166,12 @@ impl fmt::Display for Value {
 }
 
 /// The declared type of a column, which is also its SQLite type affinity.
+///
+/// ```
+/// use sonic_db_core::{ColumnType, SqlType};
+/// assert_eq!(<bool as ColumnType>::SQL_TYPE, SqlType::Integer);
+/// assert_eq!(<String as ColumnType>::SQL_TYPE, SqlType::Text);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SqlType {
     /// `INTEGER`: integers of every width, booleans (0/1), Unix-millisecond timestamps.
@@ -161,6 +186,11 @@ pub enum SqlType {
 
 impl SqlType {
     /// The keyword used in `CREATE TABLE`.
+    ///
+    /// ```
+    /// use sonic_db_core::SqlType;
+    /// assert_eq!(SqlType::Blob.keyword(), "BLOB");
+    /// ```
     pub fn keyword(self) -> &'static str {
         match self {
             SqlType::Integer => "INTEGER",
