@@ -32,19 +32,7 @@ source "$ROOT/scripts/worker-tools.sh"
 
 # The test runner gets its own process group, so an interrupted or killed script can take
 # down everything it started (workerd included).
-runner_pid=""
-cleanup() {
-  local rc=$?
-  if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then
-    kill -TERM "$runner_pid" 2>/dev/null || true  # run.mjs kills its test process group
-    for _ in $(seq 50); do kill -0 "$runner_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$runner_pid" 2>/dev/null || true
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+worker_tools_stop_runner_on_exit
 
 # 1-3. wasm target, cargo tools, npm ------------------------------------------------------
 worker_tools_install

@@ -22,19 +22,7 @@ source "$ROOT/scripts/worker-tools.sh"
 started=$(date +%s.%N)
 
 # The test runner gets its own process group (run.mjs kills the tests' group, workerd included).
-runner_pid=""
-cleanup() {
-  local rc=$?
-  if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then
-    kill -TERM "$runner_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$runner_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$runner_pid" 2>/dev/null || true
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+worker_tools_stop_runner_on_exit
 
 worker_tools_install
 

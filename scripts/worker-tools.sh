@@ -115,3 +115,21 @@ worker_build() {
   rm -f "$log"
   return "$rc"
 }
+
+# Stops the test runner started as `runner_pid` (run.mjs kills its own test process group) when
+# the calling script exits or is interrupted: TERM, then KILL after 5 s.
+worker_tools_stop_runner_on_exit() {
+  runner_pid=""
+  _stop_runner() {
+    local rc=$?
+    if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then
+      kill -TERM "$runner_pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$runner_pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$runner_pid" 2>/dev/null || true
+    fi
+    exit "$rc"
+  }
+  trap _stop_runner EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
