@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::backend::{Capabilities, MaybeSendSync, QueryResult, SqlBackend, Statement};
-use crate::cache::{CacheConfig, KvCache, WriteTicket};
+use crate::cache::{CacheConfig, Defer, KvCache, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::kv::KvBackend;
@@ -54,6 +54,8 @@ pub struct Db {
     clock: Arc<dyn Clock>,
     /// The KV cache of single records, when configured ([`Db::with_kv`]).
     cache: Option<KvCache>,
+    /// Runs cache fills after the response ([`Db::with_defer`]); `None`: inline.
+    defer: Option<Arc<dyn Defer>>,
     /// The foreign keys between the application's tables ([`Db::with_schema`]), for the
     /// cache to follow deletes through.
     foreign_keys: Arc<ForeignKeys>,
@@ -107,6 +109,7 @@ impl Db {
             sql: backend,
             clock: Arc::new(SystemClock),
             cache: None,
+            defer: None,
             foreign_keys: Arc::default(),
         }
     }
@@ -166,7 +169,38 @@ impl Db {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn with_cache(mut self, cache: KvCache) -> Db {
-        self.cache = Some(cache.with_shared_clock(self.clock.clone()));
+        let cache = cache.with_shared_clock(self.clock.clone());
+        self.cache = Some(match &self.defer {
+            Some(defer) => cache.with_shared_defer(defer.clone()),
+            None => cache,
+        });
+        self
+    }
+
+    /// Runs the cache's fills (the KV put after a miss) with `defer` instead of awaiting
+    /// them inside [`find`](Db::find): on Workers, `Context::wait_until` (the `sonic-db-kv`
+    /// crate's `WaitUntil`), so that the response does not wait for them. Coherence does not
+    /// depend on when a fill lands (see [`crate::cache`]). Applies to the cache set before or
+    /// after it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::cache::Deferred;
+    /// use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv};
+    ///
+    /// let db = Db::new(SqliteBackend::memory()?)
+    ///     .with_defer(|work: Deferred| pollster::block_on(work)) // e.g. a runtime's spawn
+    ///     .with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    pub fn with_defer(mut self, defer: impl Defer + 'static) -> Db {
+        let defer: Arc<dyn Defer> = Arc::new(defer);
+        self.cache = self
+            .cache
+            .take()
+            .map(|cache| cache.with_shared_defer(defer.clone()));
+        self.defer = Some(defer);
         self
     }
 

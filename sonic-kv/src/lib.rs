@@ -232,6 +232,11 @@ impl KvBackend for WorkersKv {
         self.get_many(keys).await
     }
 
+    async fn get_bulk_text(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        check_bulk_keys(keys)?;
+        WorkersKv::get_bulk_text(self, keys).await
+    }
+
     async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
         self.put_bytes(key, value, options).await
     }

@@ -1,4 +1,5 @@
-//! Cache settings: per table, on/off, TTL and key prefix.
+//! Cache settings: per table, on/off, TTL, key prefix and bucket count; and the budget of
+//! invalidation puts per write.
 
 use std::collections::HashMap;
 
@@ -6,6 +7,9 @@ use super::PROPAGATION_MS;
 use crate::error::{Error, Result};
 use crate::kv::MIN_TTL_SECS;
 use crate::schema::Table;
+
+/// The most bucket generations a table may have.
+const MAX_BUCKETS: u32 = 1024;
 
 /// The cache settings of one table.
 ///
@@ -21,11 +25,16 @@ pub struct TableCache {
     /// Whether single-record reads of the table go through KV.
     pub enabled: bool,
     /// Seconds a cached record lives (at least 60, the platform's minimum). Also the bound on
-    /// how long another isolate can serve a stale value after a failed KV write.
+    /// how long another handle can serve a stale value when KV refused every invalidation put
+    /// of a write.
     pub ttl_secs: u64,
     /// The first part of every key: `{prefix}:{table}:{id}`. Letters, digits, `-`, `_`,
     /// `.`, `/`; at most 64 bytes.
     pub prefix: String,
+    /// How many bucket generations the table's records are spread over (1 to 1,024). A
+    /// write of one record invalidates its bucket: the cached records sharing it are read
+    /// from SQL once more. Changing it remaps records to buckets: change the prefix with it.
+    pub buckets: u32,
 }
 
 impl Default for TableCache {
@@ -34,6 +43,7 @@ impl Default for TableCache {
             enabled: true,
             ttl_secs: 300,
             prefix: "sonic".to_string(),
+            buckets: 64,
         }
     }
 }
@@ -110,6 +120,23 @@ impl TableCache {
         self
     }
 
+    /// Sets the number of bucket generations (default 64, at most 1,024).
+    ///
+    /// More buckets: a write invalidates fewer neighbours, but a write of many records puts
+    /// more generations (up to [`CacheConfig::max_kv_writes_per_write`], then one table
+    /// generation instead).
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, TableCache};
+    /// let config = CacheConfig::new().table_named("users", TableCache::new().buckets(256));
+    /// assert_eq!(config.for_table("users").buckets, 256);
+    /// assert!(CacheConfig::new().table_named("users", TableCache::new().buckets(0)).validate().is_err());
+    /// ```
+    pub fn buckets(mut self, buckets: u32) -> Self {
+        self.buckets = buckets;
+        self
+    }
+
     fn validate(&self, what: &str) -> Result<()> {
         if self.ttl_secs < MIN_TTL_SECS {
             return Err(Error::Kv(format!(
@@ -122,6 +149,12 @@ impl TableCache {
             return Err(Error::Kv(format!(
                 "cache key prefix `{}` for {what} must be 1 to 64 of A-Z a-z 0-9 - _ . /",
                 self.prefix
+            )));
+        }
+        if !(1..=MAX_BUCKETS).contains(&self.buckets) {
+            return Err(Error::Kv(format!(
+                "cache bucket count {} for {what} must be 1 to {MAX_BUCKETS}",
+                self.buckets
             )));
         }
         Ok(())
@@ -158,7 +191,7 @@ impl Default for CacheConfig {
         CacheConfig {
             default: TableCache::default(),
             tables: HashMap::new(),
-            max_kv_writes_per_write: 200,
+            max_kv_writes_per_write: 16,
         }
     }
 }
@@ -256,23 +289,27 @@ impl CacheConfig {
         self
     }
 
-    /// The most KV writes one write spends (default 200; Workers allow 1,000 KV operations per
-    /// invocation). Records beyond it are marked suspect instead (see the module docs).
+    /// The most bucket-generation puts one write spends (default 16). A write touching more
+    /// buckets of a table puts one fresh *table* generation instead, which invalidates every
+    /// cached record of the table (see the module docs).
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
     /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, Found, MemoryKv, Schema, Source};
     /// # #[derive(Debug, Clone, sonic_db_core::Table)]
-    /// # struct Post { #[column(primary_key)] id: String }
+    /// # struct Post { #[column(primary_key)] id: String, n: i64 }
     /// # pollster::block_on(async {
     /// let config = CacheConfig::new().max_kv_writes_per_write(1);
     /// let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), config)?;
     /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
-    /// let post = |id: &str| Post { id: id.into() };
-    /// db.insert_many(&[post("a"), post("b")]).await?; // one KV write: `a` written through
+    /// let post = |id: &str| Post { id: id.into(), n: 0 };
+    /// db.insert_many(&[post("a"), post("b"), post("c")]).await?; // no KV write
+    /// db.find::<Post>("a").await?; // a miss, filled
     /// let source = |found: Option<Found<Post>>| found.map(|f| f.source);
     /// assert_eq!(source(db.find_with_source("a").await?), Some(Source::Kv));
-    /// assert_eq!(source(db.find_with_source("b").await?), Some(Source::D1)); // suspect
+    /// // Two records (likely two buckets): one table generation put instead.
+    /// db.update_where::<Post>().set(Post::N, 1).filter(Post::ID.ne("c")).run().await?;
+    /// assert_eq!(source(db.find_with_source("a").await?), Some(Source::D1));
     /// # Ok::<(), sonic_db_core::Error>(())
     /// # }).unwrap();
     /// # }
@@ -299,7 +336,7 @@ impl CacheConfig {
         self.tables.get(name).unwrap_or(&self.default)
     }
 
-    /// Checks every TTL (≥ 60 s) and prefix.
+    /// Checks every TTL (≥ 60 s), prefix and bucket count.
     ///
     /// [`KvCache::new`](crate::cache::KvCache::new) and [`Db::with_kv`](crate::Db::with_kv)
     /// call it; call it yourself to check a configuration early, e.g. at startup.

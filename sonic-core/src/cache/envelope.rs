@@ -1,10 +1,12 @@
 //! The cached form of one row: a small JSON envelope.
 //!
 //! ```json
-//! {"v":1,"t":"users","fp":"3f0c9a5e12b7d4c8","row":["u1","Ada",1733000000000,null]}
+//! {"v":2,"t":"users","fp":"3f0c9a5e12b7d4c8","tg":"9b1f…","bg":"","row":["u1","Ada",1733000000000,null]}
 //! ```
 //!
-//! `fp` is a fingerprint of the table's SQL-level layout (see [`fingerprint`]); `row` holds
+//! `fp` is a fingerprint of the table's SQL-level layout (see [`fingerprint`]); `tg` and `bg`
+//! are the table and bucket generations the filler read before its SQL read ([`Generations`];
+//! `""` for a generation key that did not exist), which a hit must match; `row` holds
 //! the column values in [`crate::TableDef::columns`] order, encoded losslessly:
 //!
 //! | storage class | JSON |
@@ -30,8 +32,31 @@ use sha2::{Digest, Sha256};
 use crate::schema::{TableDef, TableMemo};
 use crate::value::Value;
 
-/// The envelope format version.
-const VERSION: u64 = 1;
+/// The envelope format version (2: with generations).
+const VERSION: u64 = 2;
+
+/// The generations an envelope is tagged with: the values of its table's generation key and
+/// of its record's bucket generation key, read before the SQL read that produced the row.
+/// `""` stands for a key that does not exist.
+///
+/// ```
+/// use sonic_db_core::cache::envelope::Generations;
+/// assert_eq!(Generations::absent(), Generations { table: String::new(), bucket: String::new() });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Generations {
+    /// The table generation.
+    pub table: String,
+    /// The bucket generation.
+    pub bucket: String,
+}
+
+impl Generations {
+    /// Both keys absent: what a reader sees before any write of the table.
+    pub fn absent() -> Self {
+        Generations::default()
+    }
+}
 
 /// A fingerprint of a table's SQL-level layout: table name, and each column's name, type,
 /// nullability and primary-key flag, in order (16 hex digits of SHA-256).
@@ -64,15 +89,19 @@ pub(crate) fn fingerprint_of(def: &'static TableDef) -> &'static str {
     FINGERPRINTS.get(def, fingerprint)
 }
 
-/// Serialises a row (values in column order) into an envelope.
-pub fn encode(def: &TableDef, fingerprint: &str, row: &[Value]) -> Vec<u8> {
+/// Serialises a row (values in column order), tagged with `gens`, into an envelope.
+pub fn encode(def: &TableDef, fingerprint: &str, gens: &Generations, row: &[Value]) -> Vec<u8> {
     // Written directly (no `serde_json::Value` tree): strings through serde_json for their
     // escaping, numbers through its formatter, so the bytes are what serde_json would write.
     let mut out = Vec::with_capacity(64 + def.name.len() + 16 * row.len());
-    out.extend_from_slice(b"{\"v\":1,\"t\":");
+    out.extend_from_slice(b"{\"v\":2,\"t\":");
     write_json(&mut out, def.name);
     out.extend_from_slice(b",\"fp\":");
     write_json(&mut out, fingerprint);
+    out.extend_from_slice(b",\"tg\":");
+    write_json(&mut out, gens.table.as_str());
+    out.extend_from_slice(b",\"bg\":");
+    write_json(&mut out, gens.bucket.as_str());
     out.extend_from_slice(b",\"row\":[");
     for (i, value) in row.iter().enumerate() {
         if i > 0 {
@@ -117,6 +146,16 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 /// checks, and which error wins, are those of reading the object field by field: version,
 /// then fingerprint, then the row array, its length, and its values in order.
 pub fn decode(def: &TableDef, fingerprint: &str, bytes: &[u8]) -> Result<Vec<Value>, String> {
+    decode_tagged(def, fingerprint, bytes).map(|(row, _)| row)
+}
+
+/// [`decode`], also returning the generations the envelope is tagged with (checked after the
+/// fingerprint: an envelope without them is an error).
+pub fn decode_tagged(
+    def: &TableDef,
+    fingerprint: &str,
+    bytes: &[u8],
+) -> Result<(Vec<Value>, Generations), String> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed = EnvelopeSeed {
         width: def.columns.len(),
@@ -141,6 +180,13 @@ pub fn decode(def: &TableDef, fingerprint: &str, bytes: &[u8]) -> Result<Vec<Val
         }
         None => return Err("not an envelope: no fingerprint".to_string()),
     }
+    let (Some(table_gen), Some(bucket_gen)) = (fields.table_gen, fields.bucket_gen) else {
+        return Err("not an envelope: no generations".to_string());
+    };
+    let gens = Generations {
+        table: table_gen.into_owned(),
+        bucket: bucket_gen.into_owned(),
+    };
     let row = fields
         .row
         .ok_or_else(|| "not an envelope: no row array".to_string())?;
@@ -156,7 +202,7 @@ pub fn decode(def: &TableDef, fingerprint: &str, bytes: &[u8]) -> Result<Vec<Val
         let column = def.columns.get(i).map_or("?", |c| c.name);
         return Err(format!("column `{column}`: {e}"));
     }
-    Ok(row.values)
+    Ok((row.values, gens))
 }
 
 /// The fields of an envelope object, as far as they were there and of the right JSON type.
@@ -165,6 +211,9 @@ struct Fields<'de> {
     version: Option<u64>,
     /// `fp`, when it is a string (borrowed from the input unless it has escapes).
     fingerprint: Option<Cow<'de, str>>,
+    /// `tg` and `bg`, when they are strings.
+    table_gen: Option<Cow<'de, str>>,
+    bucket_gen: Option<Cow<'de, str>>,
     /// `row`, when it is an array.
     row: Option<Row>,
 }
@@ -173,6 +222,8 @@ struct Fields<'de> {
 enum Field {
     Version,
     Fingerprint,
+    TableGen,
+    BucketGen,
     Row,
     Other,
 }
@@ -189,6 +240,8 @@ impl<'de> serde::Deserialize<'de> for Field {
                 Ok(match key {
                     "v" => Field::Version,
                     "fp" => Field::Fingerprint,
+                    "tg" => Field::TableGen,
+                    "bg" => Field::BucketGen,
                     "row" => Field::Row,
                     _ => Field::Other,
                 })
@@ -361,6 +414,8 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
         let mut fields = Fields {
             version: None,
             fingerprint: None,
+            table_gen: None,
+            bucket_gen: None,
             row: None,
         };
         // A repeated key counts once, with its last value (as a `serde_json::Value` would).
@@ -369,6 +424,12 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
                 Field::Version => fields.version = map.next_value_seed(Only::<u64>::new())?,
                 Field::Fingerprint => {
                     fields.fingerprint = map.next_value_seed(Only::<Cow<str>>::new())?;
+                }
+                Field::TableGen => {
+                    fields.table_gen = map.next_value_seed(Only::<Cow<str>>::new())?;
+                }
+                Field::BucketGen => {
+                    fields.bucket_gen = map.next_value_seed(Only::<Cow<str>>::new())?;
                 }
                 Field::Row => fields.row = map.next_value_seed(RowSeed { width: self.width })?,
                 Field::Other => {
@@ -596,7 +657,7 @@ mod tests {
             Value::Null,
         ] {
             let row = vec![Value::Integer(1), value.clone()];
-            let back = decode(&DEF, &fp, &encode(&DEF, &fp, &row)).unwrap();
+            let back = decode(&DEF, &fp, &encode(&DEF, &fp, &Generations::absent(), &row)).unwrap();
             match (&back[1], &value) {
                 (Value::Real(a), Value::Real(b)) => assert_eq!(a.to_bits(), b.to_bits()),
                 (a, b) => assert_eq!(a, b),
@@ -605,7 +666,12 @@ mod tests {
         let nan = decode(
             &DEF,
             &fp,
-            &encode(&DEF, &fp, &[Value::Null, Value::Real(f64::NAN)]),
+            &encode(
+                &DEF,
+                &fp,
+                &Generations::absent(),
+                &[Value::Null, Value::Real(f64::NAN)],
+            ),
         );
         assert!(matches!(nan.unwrap()[1], Value::Real(r) if r.is_nan()));
     }
@@ -613,7 +679,12 @@ mod tests {
     #[test]
     fn wrong_envelopes_are_rejected() {
         let fp = fingerprint(&DEF);
-        let good = encode(&DEF, &fp, &[Value::Integer(1), Value::Null]);
+        let good = encode(
+            &DEF,
+            &fp,
+            &Generations::absent(),
+            &[Value::Integer(1), Value::Null],
+        );
         assert!(decode(&DEF, "0000000000000000", &good)
             .unwrap_err()
             .contains("fingerprint"));
@@ -621,15 +692,36 @@ mod tests {
             &b"\xff\x00garbage"[..],
             b"[]",
             b"{}",
-            br#"{"v":2,"fp":"x","row":[]}"#,
-            br#"{"v":1,"fp":"FP","row":[1]}"#,
-            br#"{"v":1,"fp":"FP","row":[1,[2]]}"#,
-            br#"{"v":1,"fp":"FP","row":[1,{"b":"!"}]}"#,
-            br#"{"v":1,"fp":"FP","row":[18446744073709551615,null]}"#,
+            br#"{"v":3,"fp":"x","row":[]}"#,
+            br#"{"v":2,"tg":"","bg":"","fp":"FP","row":[1]}"#,
+            br#"{"v":2,"tg":"","bg":"","fp":"FP","row":[1,[2]]}"#,
+            br#"{"v":2,"tg":"","bg":"","fp":"FP","row":[1,{"b":"!"}]}"#,
+            br#"{"v":2,"tg":"","bg":"","fp":"FP","row":[18446744073709551615,null]}"#,
         ] {
             let bad = String::from_utf8_lossy(bad).replace("FP", &fp);
             assert!(decode(&DEF, &fp, bad.as_bytes()).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn generations_round_trip_and_are_required() {
+        let fp = fingerprint(&DEF);
+        let gens = Generations {
+            table: "t\"1".to_string(),
+            bucket: "b2".to_string(),
+        };
+        let row = [Value::Integer(1), Value::Null];
+        let (back, tags) = decode_tagged(&DEF, &fp, &encode(&DEF, &fp, &gens, &row)).unwrap();
+        assert_eq!((back.as_slice(), &tags), (&row[..], &gens));
+        let untagged = format!(r#"{{"v":2,"fp":"{fp}","row":[1,null]}}"#);
+        assert!(decode_tagged(&DEF, &fp, untagged.as_bytes())
+            .unwrap_err()
+            .contains("no generations"));
+        // A version-1 envelope (before generations) is a miss, never served.
+        let v1 = format!(r#"{{"v":1,"fp":"{fp}","row":[1,null]}}"#);
+        assert!(decode(&DEF, &fp, v1.as_bytes())
+            .unwrap_err()
+            .contains("version 1"));
     }
 
     #[test]
@@ -660,22 +752,26 @@ mod tests {
     fn envelopes_are_the_json_documented_and_read_in_any_key_order() {
         let fp = fingerprint(&DEF);
         let row = [Value::Integer(-7), Value::Blob(vec![1, 2, 3])];
-        let bytes = encode(&DEF, &fp, &row);
+        let bytes = encode(&DEF, &fp, &Generations::absent(), &row);
         assert_eq!(
             String::from_utf8(bytes.clone()).unwrap(),
-            format!(r#"{{"v":1,"t":"things","fp":"{fp}","row":[-7,{{"b":"AQID"}}]}}"#)
+            format!(
+                r#"{{"v":2,"t":"things","fp":"{fp}","tg":"","bg":"","row":[-7,{{"b":"AQID"}}]}}"#
+            )
         );
         // What the `serde_json::Value` encoder of earlier versions wrote (keys sorted), an
         // escaped fingerprint, unknown and repeated keys: all the same envelope.
         for text in [
-            format!(r#"{{"fp":"{fp}","row":[-7,{{"b":"AQID"}}],"t":"things","v":1}}"#),
             format!(
-                r#"{{"v":1,"fp":"\u00{:x}{}","row":[-7,{{"b":"AQID"}}]}}"#,
+                r#"{{"fp":"{fp}","row":[-7,{{"b":"AQID"}}],"t":"things","v":2,"tg":"","bg":""}}"#
+            ),
+            format!(
+                r#"{{"v":2,"tg":"","bg":"","fp":"\u00{:x}{}","row":[-7,{{"b":"AQID"}}]}}"#,
                 fp.as_bytes()[0],
                 &fp[1..]
             ),
             format!(
-                r#"{{"x":[{{}}],"v":2,"v":1,"fp":"{fp}","row":null,"row":[-7,{{"b":"AQID"}}]}}"#
+                r#"{{"x":[{{}}],"v":3,"v":2,"tg":"","bg":"","fp":"{fp}","row":null,"row":[-7,{{"b":"AQID"}}]}}"#
             ),
         ] {
             assert_eq!(decode(&DEF, &fp, text.as_bytes()).unwrap(), row, "{text}");
@@ -684,16 +780,30 @@ mod tests {
         let cases = [
             (r#"{"v":"1","fp":"FP","row":[1,null]}"#, "no version"),
             (r#"{"v":-1,"fp":"FP","row":[1,null]}"#, "no version"),
-            (r#"{"row":[1,[2]],"fp":"other","v":1}"#, "fingerprint other"),
-            (r#"{"v":1,"fp":7,"row":[1,null]}"#, "no fingerprint"),
-            (r#"{"v":1,"fp":"FP","row":{"0":1}}"#, "no row array"),
-            (r#"{"v":1,"fp":"FP","row":[[1],true,3]}"#, "3 values"),
+            (r#"{"row":[1,[2]],"fp":"other","v":2}"#, "fingerprint other"),
             (
-                r#"{"v":1,"fp":"FP","row":[true,[2]]}"#,
+                r#"{"v":2,"tg":"","bg":"","fp":7,"row":[1,null]}"#,
+                "no fingerprint",
+            ),
+            (r#"{"v":2,"fp":"FP","row":[1,null]}"#, "no generations"),
+            (
+                r#"{"v":2,"tg":"","bg":7,"fp":"FP","row":[1,null]}"#,
+                "no generations",
+            ),
+            (
+                r#"{"v":2,"tg":"","bg":"","fp":"FP","row":{"0":1}}"#,
+                "no row array",
+            ),
+            (
+                r#"{"v":2,"tg":"","bg":"","fp":"FP","row":[[1],true,3]}"#,
+                "3 values",
+            ),
+            (
+                r#"{"v":2,"tg":"","bg":"","fp":"FP","row":[true,[2]]}"#,
                 "column `id`: unknown value shape true",
             ),
             (
-                r#"{"v":1,"fp":"FP","row":[1,{"f":"x"}]}"#,
+                r#"{"v":2,"tg":"","bg":"","fp":"FP","row":[1,{"f":"x"}]}"#,
                 "column `data`: unknown float `x`",
             ),
         ];
@@ -705,7 +815,7 @@ mod tests {
         assert!(decode(
             &DEF,
             &fp,
-            format!(r#"{{"v":1,"fp":"{fp}","row":[1,null]}} x"#).as_bytes()
+            format!(r#"{{"v":2,"tg":"","bg":"","fp":"{fp}","row":[1,null]}} x"#).as_bytes()
         )
         .unwrap_err()
         .starts_with("not JSON"));

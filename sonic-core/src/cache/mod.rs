@@ -1,16 +1,21 @@
-//! The KV cache of single records: [`Db::find`](crate::Db::find) reads KV first, writes go to
-//! SQL first and then put or delete each affected record's key. Everything else reads SQL.
+//! The KV cache of single records: [`Db::find`](crate::Db::find) reads KV first (the record
+//! and its generations in one round trip), writes go to SQL first and then invalidate by
+//! putting fresh generations. Everything else reads SQL.
 //!
-//! The parts: [`config`] (per-table settings), `key` (record keys), `envelope` (the cached
-//! form of a row), `state` (what a handle remembers of its writes), `read` (find and fill),
-//! `write` (write-through after SQL), [`event`] (what is reported to a [`CacheHook`]).
+//! The parts: [`config`] (per-table settings), `key` (record keys), `generation` (generation
+//! keys, buckets, tokens), `envelope` (the cached form of a row), `state` (what a handle
+//! remembers of failed invalidations), `read` (find and fill), `write` (invalidation after
+//! SQL), [`defer`] (fills after the response), [`event`] (what is reported to a
+//! [`CacheHook`]).
 //!
 #![doc = include_str!("../../docs/coherence.md")]
 
 pub mod config;
+pub mod defer;
 #[doc(hidden)]
 pub mod envelope;
 pub mod event;
+mod generation;
 mod key;
 mod read;
 mod state;
@@ -22,6 +27,7 @@ mod write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use config::{CacheConfig, TableCache};
+pub use defer::{Defer, Deferred};
 pub use event::{CacheEvent, CacheHook, KvOp};
 pub use key::record_key;
 pub(crate) use key::table_prefix;
@@ -37,13 +43,10 @@ use state::HandleState;
 
 /// How long after a KV operation other locations may still see the previous value.
 const PROPAGATION_MS: i64 = 60_000;
-/// A fill whose SQL read took longer than this is skipped, and a write whose KV operations come
-/// later than this after its SQL deletes instead of putting: a row that old may have been
-/// replaced by the time it lands.
-const MAX_FILL_LAG_MS: i64 = 10_000;
 
-/// The KV cache of one handle: routing, fills, write-through and the handle's memory of what
-/// it wrote (see the module docs for the design and the guarantee).
+/// The KV cache of one handle: routing, generation checks, fills, invalidation, and the
+/// handle's memory of invalidations KV refused (see the module docs for the design and the
+/// guarantee).
 ///
 /// Clones share everything, including that memory.
 ///
@@ -62,7 +65,9 @@ const MAX_FILL_LAG_MS: i64 = 10_000;
 /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
 /// db.insert(&Post { id: "p1".into(), title: "Hello".into() }).await?;
 /// let key = cache.key_of::<Post>(&Value::Text("p1".into())).unwrap();
-/// assert!(cache.kv().get(&key).await?.is_some()); // written through, seen by the clone
+/// assert!(cache.kv().get(&key).await?.is_none()); // an insert writes nothing to KV
+/// db.find::<Post>("p1").await?; // a miss: read from SQL, filled
+/// assert!(cache.kv().get(&key).await?.is_some()); // seen by the clone
 /// # Ok::<(), sonic_db_core::Error>(())
 /// # }).unwrap();
 /// # }
@@ -75,6 +80,8 @@ pub struct KvCache {
     hook: Option<Arc<dyn CacheHook>>,
     clock: Arc<dyn Clock>,
     state: Arc<Mutex<HandleState>>,
+    /// Runs fills after the response; `None`: fills are awaited inline.
+    defer: Option<Arc<dyn Defer>>,
 }
 
 impl std::fmt::Debug for KvCache {
@@ -106,6 +113,7 @@ impl KvCache {
             hook: None,
             clock: Arc::new(SystemClock),
             state: Arc::default(),
+            defer: None,
         })
     }
 
@@ -142,7 +150,28 @@ impl KvCache {
         self
     }
 
-    /// Uses `clock` for the expiry of what the handle remembers (and the fill lag check).
+    /// Runs fills with `defer` (e.g. after the response, see [`Defer`]) instead of awaiting
+    /// them inside `find`.
+    ///
+    /// ```
+    /// use sonic_db_core::cache::{CacheConfig, Deferred, KvCache};
+    /// use sonic_db_core::MemoryKv;
+    /// let cache = KvCache::new(MemoryKv::new(), CacheConfig::new())?
+    ///     .with_defer(|work: Deferred| pollster::block_on(work));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    pub fn with_defer(mut self, defer: impl Defer + 'static) -> Self {
+        self.defer = Some(Arc::new(defer));
+        self
+    }
+
+    /// The same, with a hook shared with other code (the [`Db`](crate::Db)'s).
+    pub(crate) fn with_shared_defer(mut self, defer: Arc<dyn Defer>) -> Self {
+        self.defer = Some(defer);
+        self
+    }
+
+    /// Uses `clock` for the expiry of what the handle remembers.
     pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
         self.with_shared_clock(Arc::new(clock))
     }
@@ -212,6 +241,9 @@ impl KvCache {
     /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
     /// use sonic_db_core::kv::list_all;
     ///
+    /// for id in ["p1", "p2", "p3"] {
+    ///     db.find::<Post>(id).await?; // misses: filled
+    /// }
     /// let cached = list_all(db.cache().unwrap().kv(), "sonic:posts:").await?;
     /// assert_eq!(cached.len(), 3);
     /// # Ok::<(), sonic_db_core::Error>(())
@@ -274,7 +306,15 @@ impl KvCache {
         });
     }
 
-    fn generation(&self, table: &'static str) -> u64 {
-        self.state().table(table).generation
+    /// The table and bucket generation keys of record key `key`.
+    fn generation_keys(&self, def: &TableDef, settings: &TableCache, key: &str) -> [String; 2] {
+        [
+            generation::table_key(&settings.prefix, def.name),
+            generation::bucket_key(
+                &settings.prefix,
+                def.name,
+                generation::bucket_of(key, settings.buckets),
+            ),
+        ]
     }
 }

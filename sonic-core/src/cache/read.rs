@@ -1,13 +1,14 @@
-//! The read path: a find by primary key asks KV first, falls back to SQL and fills KV.
+//! The read path: a find by primary key reads the record and its generations from KV in one
+//! round trip, serves the record if its tags match, else reads SQL and fills KV (deferred).
 
 use std::future::Future;
 
-use super::envelope;
+use super::envelope::{self, Generations};
 use super::event::{CacheEvent, KvOp};
-use super::state::{digest, Expect, Plan};
-use super::write::{action_op, op_name, Action};
-use super::{KvCache, TableCache, MAX_FILL_LAG_MS};
+use super::state::Suspicion;
+use super::KvCache;
 use crate::error::Result;
+use crate::kv::KvPutOptions;
 use crate::schema::{Table, TableDef};
 use crate::value::Value;
 
@@ -49,8 +50,9 @@ pub struct Found<T> {
 }
 
 impl KvCache {
-    /// Reads record `id` of `T`: from KV if it is there and trustworthy, else with `load`
-    /// (the SQL read by primary key), filling KV afterwards.
+    /// Reads record `id` of `T`: from KV if its envelope is there and tagged with the current
+    /// generations, else with `load` (the SQL read by primary key), then fills KV with the
+    /// row tagged with the generations read *before* `load`.
     ///
     /// Only `load`'s error is returned: KV failures and undecodable entries are reported to
     /// the hook and handled as misses.
@@ -62,46 +64,29 @@ impl KvCache {
     {
         let def = T::DEF;
         let (Some(settings), Some(key)) = (self.settings(def), self.key(def, id)) else {
-            return Ok(load().await?.map(|record| Found {
-                record,
-                source: Source::D1,
-            }));
+            return Ok(load().await?.map(from_sql));
         };
-        let started = self.clock.now_ms();
-        let (plan, generation, writing) = {
-            let mut state = self.state();
-            let seq_state = state.keys.get(&key).copied();
-            let table = state.table(def.name);
-            let (generation, writing) = (table.generation, table.in_flight > 0);
-            let table_suspect = table.suspect.filter(|&(until, _)| until > started);
-            let key_state = seq_state.filter(|k| k.until_ms > started);
-            let plan = match (key_state, table_suspect) {
-                (Some(k), Some((_, since))) if k.seq < since => Plan::Bypass,
-                (None, Some(_)) => Plan::Bypass,
-                (Some(k), _) => match k.expect {
-                    Expect::Suspect => Plan::Bypass,
-                    Expect::Absent => Plan::Verify(None),
-                    Expect::Bytes(d) => Plan::Verify(Some(d)),
-                },
-                (None, None) => Plan::Trust,
-            };
-            (plan, generation, writing)
-        };
-
-        // Whether KV holds something that must be replaced even if SQL has no record.
-        let mut kv_dirty = plan == Plan::Bypass;
-        if plan == Plan::Bypass {
+        let suspicion = self.state().suspicion(def.name, &key, self.clock.now_ms());
+        if suspicion != Suspicion::None {
             trace_miss(def.name, &key, "suspect");
-        } else {
-            match self.kv.get(&key).await {
-                Ok(Some(bytes)) => match self.decode::<T>(def, &key, id, &bytes) {
-                    Ok(record) => {
-                        let trusted = match plan {
-                            Plan::Trust => true,
-                            Plan::Verify(expected) => expected == Some(digest(&bytes)),
-                            Plan::Bypass => false,
-                        };
-                        if trusted {
+            self.repair(def, settings, &key, suspicion == Suspicion::Table)
+                .await;
+            return Ok(load().await?.map(from_sql));
+        }
+
+        let [table_gen, bucket_gen] = self.generation_keys(def, settings, &key);
+        let asked = [key.clone(), table_gen, bucket_gen];
+        let gens = match self.kv.get_bulk_text(&asked).await {
+            Ok(values) => {
+                let mut values = values.into_iter();
+                let (record, table, bucket) = (values.next(), values.next(), values.next());
+                let gens = Generations {
+                    table: table.flatten().unwrap_or_default(),
+                    bucket: bucket.flatten().unwrap_or_default(),
+                };
+                match record.flatten() {
+                    Some(text) => match self.decode::<T>(def, &key, id, text.as_bytes()) {
+                        Ok((record, tags)) if tags == gens => {
                             tracing::debug!(
                                 target: "sonic::cache",
                                 table = %def.name,
@@ -113,143 +98,103 @@ impl KvCache {
                                 source: Source::Kv,
                             }));
                         }
-                        trace_miss(def.name, &key, "unverified");
-                        kv_dirty = true;
-                    }
-                    Err(reason) => {
-                        self.report(CacheEvent::Undecodable {
-                            table: def.name,
-                            key: key.clone(),
-                            reason,
-                        });
-                        trace_miss(def.name, &key, "undecodable");
-                        kv_dirty = true;
-                    }
-                },
-                Ok(None) => trace_miss(def.name, &key, "absent"),
-                Err(error) => {
-                    self.kv_failed(def.name, &key, KvOp::Get, &error);
-                    trace_miss(def.name, &key, "kv error");
+                        Ok(_) => trace_miss(def.name, &key, "stale generation"),
+                        Err(reason) => {
+                            self.report(CacheEvent::Undecodable {
+                                table: def.name,
+                                key: key.clone(),
+                                reason,
+                            });
+                            trace_miss(def.name, &key, "undecodable");
+                        }
+                    },
+                    None => trace_miss(def.name, &key, "absent"),
                 }
+                Some(gens)
             }
-        }
+            Err(error) => {
+                self.kv_failed(def.name, &key, KvOp::Get, &error);
+                trace_miss(def.name, &key, "kv error");
+                None
+            }
+        };
 
         let loaded = load().await?;
-
-        let action = match &loaded {
-            Some(record) => match Self::envelope(record) {
-                Ok(bytes) => Some(Action::Put(bytes)),
-                Err(reason) => {
-                    self.report(CacheEvent::Undecodable {
-                        table: def.name,
-                        key: key.clone(),
-                        reason,
-                    });
-                    kv_dirty.then_some(Action::Delete)
-                }
-            },
-            None if kv_dirty => Some(Action::Delete),
-            None => None,
-        };
-        let lag = self.clock.now_ms().saturating_sub(started);
-        if let Some(action) = action {
-            let skip = if writing {
-                Some("a write of this handle is in flight")
-            } else if lag > MAX_FILL_LAG_MS {
-                Some("the SQL read took too long")
-            } else if self.generation(def.name) != generation {
-                Some("a write of this handle began during the read")
-            } else {
-                None
-            };
-            match skip {
-                None => {
-                    self.fill(def.name, settings, &key, action, plan, generation)
-                        .await;
-                }
-                Some(reason) => tracing::debug!(
-                    target: "sonic::cache",
-                    table = %def.name,
-                    key = %key,
+        // No fill without the generations read before the SQL read, nor of a missing record.
+        if let (Some(record), Some(gens)) = (&loaded, gens) {
+            match Self::envelope(record, &gens) {
+                Ok(bytes) => self.fill(def.name, settings.ttl_secs, key, bytes).await,
+                Err(reason) => self.report(CacheEvent::Undecodable {
+                    table: def.name,
+                    key,
                     reason,
-                    "fill skipped"
+                }),
+            }
+        }
+        Ok(loaded.map(from_sql))
+    }
+
+    /// Puts a filled envelope, through the [`Defer`](super::Defer) hook if there is one.
+    async fn fill(&self, table: &'static str, ttl_secs: u64, key: String, bytes: Vec<u8>) {
+        let cache = self.clone();
+        let work = async move {
+            match cache
+                .kv
+                .put(&key, &bytes, &KvPutOptions::ttl(ttl_secs))
+                .await
+            {
+                Ok(()) => tracing::debug!(
+                    target: "sonic::cache",
+                    table = %table,
+                    key = %key,
+                    "fill"
                 ),
+                Err(error) => cache.kv_failed(table, &key, KvOp::Put, &error),
             }
-        }
-        Ok(loaded.map(|record| Found {
-            record,
-            source: Source::D1,
-        }))
-    }
-
-    /// Runs the fill / repair after a find and records what it means.
-    async fn fill(
-        &self,
-        table: &'static str,
-        settings: &TableCache,
-        key: &str,
-        action: Action,
-        plan: Plan,
-        generation: u64,
-    ) {
-        let (result, expect) = self.apply(settings, key, &action).await;
-        match &result {
-            Ok(()) => tracing::debug!(
-                target: "sonic::cache",
-                table = %table,
-                key = %key,
-                op = op_name(&action),
-                "fill"
-            ),
-            Err(error) => self.kv_failed(table, key, action_op(&action), error),
-        }
-        let now = self.clock.now_ms();
-        let raced = {
-            let mut state = self.state();
-            state.prune(now);
-            let raced = state.table(table).generation != generation;
-            if raced {
-                // A write of this handle began while the put was in flight: the put may have
-                // landed after the write's own KV operation, with an older row.
-                state.set_key(key, Expect::Suspect, now + settings.window_ms());
-            } else if result.is_ok() && plan != Plan::Trust {
-                // A repair (or a verified replacement) worked: trust this key again.
-                state.set_key(key, expect, now + settings.window_ms());
-            }
-            raced
         };
-        if raced {
-            self.report(CacheEvent::Suspect {
-                table,
-                key: Some(key.to_string()),
-                reason: "a write began while a fill was in flight".to_string(),
-            });
+        match &self.defer {
+            Some(defer) => defer.defer(Box::pin(work)),
+            None => work.await,
         }
     }
 
-    /// Decodes a cached entry of record `id`, checking that it is that record.
+    /// Decodes a cached entry of record `id`, checking that it is that record; returns it
+    /// with the generations it is tagged with.
     fn decode<T: Table>(
         &self,
         def: &'static TableDef,
         key: &str,
         id: &Value,
         bytes: &[u8],
-    ) -> std::result::Result<T, String> {
-        let mut row = envelope::decode(def, envelope::fingerprint_of(def), bytes)?;
+    ) -> std::result::Result<(T, Generations), String> {
+        let (mut row, gens) = envelope::decode_tagged(def, envelope::fingerprint_of(def), bytes)?;
         if row.get(def.primary_key) != Some(id) {
             return Err(format!("entry under `{key}` holds another record"));
         }
-        T::decode(&mut row).map_err(|e| e.to_string())
+        T::decode(&mut row)
+            .map(|record| (record, gens))
+            .map_err(|e| e.to_string())
     }
 
-    /// The envelope of a record, or why it cannot be built.
-    pub(super) fn envelope<T: Table>(record: &T) -> std::result::Result<Vec<u8>, String> {
+    /// The envelope of a record tagged with `gens`, or why it cannot be built.
+    pub(super) fn envelope<T: Table>(
+        record: &T,
+        gens: &Generations,
+    ) -> std::result::Result<Vec<u8>, String> {
         let def = T::DEF;
         let mut row = Vec::with_capacity(def.columns.len());
         record
             .encode_into(&mut row)
-            .map(|()| envelope::encode(def, envelope::fingerprint_of(def), &row))
+            .map(|()| envelope::encode(def, envelope::fingerprint_of(def), gens, &row))
             .map_err(|error| format!("the record does not encode: {error}"))
+    }
+}
+
+/// A record read from SQL.
+fn from_sql<T>(record: T) -> Found<T> {
+    Found {
+        record,
+        source: Source::D1,
     }
 }
 

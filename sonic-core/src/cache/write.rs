@@ -1,21 +1,15 @@
-//! The write path: tickets announced before SQL, and the KV operations after it commits.
+//! The write path: tickets announced before SQL, and the invalidation after it commits —
+//! fresh generation tokens put for the buckets (or the table) of the records written.
+
+use std::collections::BTreeSet;
 
 use super::event::{CacheEvent, KvOp};
-use super::state::{digest, Expect};
-use super::{table_prefix, KvCache, TableCache, MAX_FILL_LAG_MS};
+use super::generation;
+use super::{table_prefix, KvCache, TableCache};
 use crate::error::{Error, Result};
 use crate::kv::{self, KvPutOptions};
 use crate::schema::{Table, TableDef};
 use crate::value::Value;
-
-/// KV writes that a multi-record write runs at once.
-const KV_WRITE_CONCURRENCY: usize = 16;
-
-/// A KV operation that a find or a write wants to run on a key.
-pub(super) enum Action {
-    Put(Vec<u8>),
-    Delete,
-}
 
 /// Whether SQL may have applied a write that reported `error`. Only errors raised before the
 /// statement ran, or by SQLite rejecting it as a whole, say for certain that it did not.
@@ -33,64 +27,151 @@ fn may_have_committed(error: &Error) -> bool {
     )
 }
 
+/// What one write invalidates in a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// These buckets' generations.
+    Buckets(BTreeSet<u32>),
+    /// The table generation: every cached record of the table.
+    Table(String),
+}
+
 impl KvCache {
-    /// Runs one KV write; returns its result and the expectation it sets when it succeeds.
-    pub(super) async fn apply(
+    /// Puts a fresh token under generation key `key`, retrying once. Reports each failure.
+    async fn put_generation(&self, table: &'static str, key: &str) -> Result<()> {
+        let mut last = None;
+        for _ in 0..2 {
+            let attempt = match generation::fresh_token() {
+                Ok(token) => {
+                    self.kv
+                        .put(key, token.as_bytes(), &KvPutOptions::default())
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            match attempt {
+                Ok(()) => {
+                    tracing::debug!(
+                        target: "sonic::cache",
+                        table = %table,
+                        key = %key,
+                        "generation put"
+                    );
+                    return Ok(());
+                }
+                Err(error) => {
+                    self.kv_failed(table, key, KvOp::Put, &error);
+                    last = Some(error);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Kv(format!("generation put of `{key}` failed"))))
+    }
+
+    /// Invalidates `scope` of table `def`: the buckets' generations (all at once), or — when
+    /// any of those puts fails twice, or the scope is the table — the table generation. If
+    /// even that fails, the table is suspect for this handle for `TTL + 60 s` and the error
+    /// is returned.
+    async fn invalidate_scope(
         &self,
+        def: &'static TableDef,
         settings: &TableCache,
-        key: &str,
-        action: &Action,
-    ) -> (Result<()>, Expect) {
-        match action {
-            Action::Put(bytes) => (
-                self.kv
-                    .put(key, bytes, &KvPutOptions::ttl(settings.ttl_secs))
-                    .await,
-                Expect::Bytes(digest(bytes)),
-            ),
-            Action::Delete => (self.kv.delete(key).await, Expect::Absent),
+        scope: Scope,
+    ) -> Result<()> {
+        let started = self.state().seq();
+        let reason = match scope {
+            Scope::Buckets(buckets) => {
+                let puts = buckets.iter().map(|&bucket| {
+                    let key = generation::bucket_key(&settings.prefix, def.name, bucket);
+                    async move { self.put_generation(def.name, &key).await }
+                });
+                let results = futures_util::future::join_all(puts).await;
+                let failed = results.iter().filter(|r| r.is_err()).count();
+                if failed == 0 {
+                    return Ok(());
+                }
+                format!("{failed} bucket generation puts failed")
+            }
+            Scope::Table(reason) => reason,
+        };
+        tracing::debug!(
+            target: "sonic::cache",
+            table = %def.name,
+            reason = %reason,
+            "table invalidation"
+        );
+        let key = generation::table_key(&settings.prefix, def.name);
+        match self.put_generation(def.name, &key).await {
+            Ok(()) => {
+                let prefix = table_prefix(&settings.prefix, def.name);
+                self.state().clear_table(def.name, &prefix, started);
+                Ok(())
+            }
+            Err(error) => {
+                let now = self.clock.now_ms();
+                self.state()
+                    .suspect_table(def.name, now + settings.window_ms());
+                self.report(CacheEvent::Suspect {
+                    table: def.name,
+                    key: None,
+                    reason: format!("KV refused the invalidation ({reason}): {error}"),
+                });
+                Err(error)
+            }
         }
     }
 
-    /// Announces a write of the records with these primary keys (an insert with the key set,
-    /// an update, an upsert, a delete). Call before sending SQL; finish the ticket after.
+    /// Repairs a suspicion of this handle: puts a fresh generation for the key's bucket (or
+    /// the table), after which KV can be trusted again for it.
+    pub(super) async fn repair(
+        &self,
+        def: &'static TableDef,
+        settings: &TableCache,
+        key: &str,
+        whole_table: bool,
+    ) {
+        let started = self.state().seq();
+        if whole_table {
+            // On failure it stays suspect (and is reported) inside.
+            let _ = self
+                .invalidate_scope(def, settings, Scope::Table("repair".to_string()))
+                .await;
+            return;
+        }
+        let bucket = generation::bucket_of(key, settings.buckets);
+        let gen_key = generation::bucket_key(&settings.prefix, def.name, bucket);
+        if self.put_generation(def.name, &gen_key).await.is_ok() {
+            self.state().clear_key(key, started);
+        }
+    }
+
+    /// Announces a write of the records with these primary keys (an update, an upsert, a
+    /// delete). Call before sending SQL; finish the ticket after.
     pub(crate) fn begin_write(&self, def: &'static TableDef, ids: &[Value]) -> WriteTicket<'_> {
         let keys = ids.iter().filter_map(|id| self.key(def, id)).collect();
         self.begin(def, Some(keys))
     }
 
-    /// Announces a write whose records are known only from its result (by filter, or an
-    /// insert whose key the database assigns).
+    /// Announces a write whose records are known only from its result (by filter).
     pub(crate) fn begin_write_where(&self, def: &'static TableDef) -> WriteTicket<'_> {
         self.begin(def, None)
     }
 
     fn begin(&self, def: &'static TableDef, keys: Option<Vec<String>>) -> WriteTicket<'_> {
-        let settings = self.settings(def).cloned();
-        let now = self.clock.now_ms();
-        let generation = settings.as_ref().map(|_| {
-            let mut state = self.state();
-            state.prune(now);
-            let table = state.table(def.name);
-            table.generation += 1;
-            table.in_flight += 1;
-            table.generation
-        });
         WriteTicket {
             cache: self,
             def,
-            settings,
+            settings: self.settings(def).cloned(),
             keys,
-            generation,
-            started_ms: now,
             budget: self.config.kv_write_budget(),
-            suspect_table: None,
+            whole_table: None,
             finished: false,
         }
     }
 
-    /// Deletes the cached record `id` of `T`, e.g. after changing it with raw SQL. If the
-    /// delete fails, the key is suspect for this handle and the error is returned.
+    /// Invalidates the cached record `id` of `T`, e.g. after changing it with raw SQL: puts a
+    /// fresh generation for its bucket (retried once, then the table's). If KV refuses, the
+    /// table is suspect for this handle and the error is returned.
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -103,23 +184,29 @@ impl KvCache {
     /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
     /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
     /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// # for id in ["p2", "p3"] { db.find::<Post>(id).await?; } // cached
     /// db.sql("UPDATE posts SET views = 0").run().await?; // KV still holds the old rows
     /// let cache = db.cache().unwrap();
     /// cache.invalidate::<Post>(&Value::Text("p2".into())).await?;
     /// assert_eq!(db.find::<Post>("p2").await?.unwrap().views, 0);
-    /// assert_eq!(db.find::<Post>("p3").await?.unwrap().views, 7); // not invalidated: stale
+    /// assert_eq!(db.find::<Post>("p3").await?.unwrap().views, 7); // another bucket: stale
     /// # Ok::<(), sonic_db_core::Error>(())
     /// # }).unwrap();
     /// # }
     /// ```
     pub async fn invalidate<T: Table>(&self, id: &Value) -> Result<()> {
         let mut ticket = self.begin_write(T::DEF, std::slice::from_ref(id));
-        let errors = ticket.run(vec![(id.clone(), Action::Delete)]).await;
-        errors.into_iter().next().map_or(Ok(()), Err)
+        ticket.finished = true;
+        let (Some(settings), Some(keys)) = (ticket.settings.clone(), ticket.keys.take()) else {
+            return Ok(());
+        };
+        let scope = ticket.scope(Some(keys));
+        self.invalidate_scope(T::DEF, &settings, scope).await
     }
 
-    /// Deletes every cached record of `T` (following the list cursor to the end) and returns
-    /// how many keys were deleted. Mind the 1,000 KV operations per invocation.
+    /// Invalidates every cached record of `T` (one table generation put), then deletes their
+    /// KV entries (following the list cursor to the end) and returns how many were deleted.
+    /// Mind the 1,000 KV operations per invocation.
     ///
     /// E.g. after a bulk change made outside this API (a migration, `wrangler d1 execute`).
     ///
@@ -134,8 +221,9 @@ impl KvCache {
     /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
     /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
     /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// # for id in ["p1", "p2", "p3"] { db.find::<Post>(id).await?; } // cached
     /// let purged = db.cache().unwrap().purge::<Post>().await?;
-    /// assert_eq!(purged, 3); // the inserts had written the posts through
+    /// assert_eq!(purged, 3); // the three reads had filled them
     /// let p1 = db.find_with_source::<Post>("p1").await?.unwrap();
     /// assert_eq!(p1.source, Source::D1);
     /// # Ok::<(), sonic_db_core::Error>(())
@@ -143,51 +231,37 @@ impl KvCache {
     /// # }
     /// ```
     pub async fn purge<T: Table>(&self) -> Result<usize> {
-        let Some(settings) = self.settings(T::DEF) else {
+        let def = T::DEF;
+        let Some(settings) = self.settings(def) else {
             return Ok(0);
         };
-        let prefix = table_prefix(&settings.prefix, T::DEF.name);
-        let mut ticket = self.begin_write_where(T::DEF);
-        let result = kv::delete_prefix(&*self.kv, &prefix).await;
-        match &result {
-            Ok(deleted) => {
-                tracing::debug!(
-                    target: "sonic::cache",
-                    table = %T::DEF.name,
-                    deleted,
-                    "purge"
-                );
-                ticket.finished = true;
+        self.invalidate_scope(def, settings, Scope::Table("purge".to_string()))
+            .await?;
+        let prefix = table_prefix(&settings.prefix, def.name);
+        // Generation keys stay: a generation must never go back to a value it had.
+        let keys = kv::list_all(&*self.kv, &prefix).await?;
+        let mut deleted = 0;
+        for key in keys {
+            let id_part = key.name.get(prefix.len()..).unwrap_or_default();
+            if id_part.starts_with("#g") || id_part.starts_with("#b") {
+                continue;
             }
-            Err(error) => ticket.suspect_all(&format!("purge failed part-way: {error}")),
+            self.kv.delete(&key.name).await?;
+            deleted += 1;
         }
-        result
+        tracing::debug!(target: "sonic::cache", table = %def.name, deleted, "purge");
+        Ok(deleted)
     }
 }
 
-pub(super) fn action_op(action: &Action) -> KvOp {
-    match action {
-        Action::Put(_) => KvOp::Put,
-        Action::Delete => KvOp::Delete,
-    }
-}
-
-/// The action's name in `sonic::cache` events.
-pub(super) fn op_name(action: &Action) -> &'static str {
-    match action {
-        Action::Put(_) => "put",
-        Action::Delete => "delete",
-    }
-}
-
-/// A write in progress, from before its SQL to after its KV operations.
+/// A write in progress, from before its SQL to after its invalidation.
 ///
 /// Get one from [`KvCache::begin_write`] / [`KvCache::begin_write_where`] before sending SQL,
 /// then finish it with exactly one of [`put_rows`](WriteTicket::put_rows) (the rows the
 /// database returned), [`delete_ids`](WriteTicket::delete_ids) (the keys it deleted),
 /// [`unchanged`](WriteTicket::unchanged) or [`failed`](WriteTicket::failed). A ticket dropped
 /// unfinished (the write's future was cancelled) makes its keys — or, when they are unknown,
-/// its table — suspect for this handle, since SQL may have committed.
+/// its table — suspect for this handle, since SQL may have committed (a `Drop` cannot put).
 #[must_use = "finish the ticket after the SQL write"]
 pub(crate) struct WriteTicket<'c> {
     cache: &'c KvCache,
@@ -196,16 +270,11 @@ pub(crate) struct WriteTicket<'c> {
     settings: Option<TableCache>,
     /// The keys announced, or `None` when they are unknown before the SQL result.
     keys: Option<Vec<String>>,
-    /// The table generation right after this write began (`None`: not cached).
-    generation: Option<u64>,
-    /// When the write began (clock ms).
-    started_ms: i64,
-    /// The most KV writes this ticket spends ([`CacheConfig::max_kv_writes_per_write`], or
-    /// what a delete with cascades leaves to this table).
+    /// The most bucket generations this ticket puts before it puts the table's instead.
     budget: usize,
-    /// Set when the write changed records of the table that cannot all be named: after its KV
-    /// operations, the whole table becomes suspect for this handle, for this reason.
-    suspect_table: Option<String>,
+    /// Set when the write changed records of the table that cannot all be named: the table
+    /// generation is put, for this reason.
+    whole_table: Option<String>,
     /// Whether the outcome has been recorded (else `drop` treats the write as cancelled).
     finished: bool,
 }
@@ -220,36 +289,19 @@ impl std::fmt::Debug for WriteTicket<'_> {
 }
 
 impl WriteTicket<'_> {
-    /// SQL succeeded and returned these rows (inserted, updated or upserted): puts each one
-    /// into KV (write-through). KV failures are reported and make the key suspect; they are
-    /// not errors of the write.
+    /// SQL succeeded and returned these rows (updated or upserted): invalidates them. KV
+    /// failures are handled inside; they are not errors of the write.
     pub(crate) async fn put_rows<T: Table>(mut self, rows: &[T]) {
-        let mut actions = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
-            let id = match row.primary_key_value() {
-                Ok(id) => id,
+            match row.primary_key_value() {
+                Ok(id) => ids.push(id),
                 Err(error) => {
-                    // Without a key the record cannot be found by key either; but to be safe
-                    // when the key is unknowable, suspect the whole table.
-                    self.suspect_all(&format!("a written row has no usable key: {error}"));
-                    continue;
+                    self.whole_table = Some(format!("a written row has no usable key: {error}"));
                 }
-            };
-            // A row that does not encode is invalidated instead of written through.
-            let action = match KvCache::envelope(row) {
-                Ok(bytes) => Action::Put(bytes),
-                Err(reason) => {
-                    self.cache.report(CacheEvent::Undecodable {
-                        table: self.def.name,
-                        key: self.cache.key(self.def, &id).unwrap_or_default(),
-                        reason,
-                    });
-                    Action::Delete
-                }
-            };
-            actions.push((id, action));
+            }
         }
-        self.run(actions).await;
+        self.invalidate_ids(&ids).await;
     }
 
     /// Finishes the ticket with the outcome of a write that returns the rows it wrote:
@@ -258,27 +310,38 @@ impl WriteTicket<'_> {
     pub(crate) async fn finish_rows<T: Table>(self, result: std::result::Result<&[T], &Error>) {
         match result {
             Ok(rows) => self.put_rows(rows).await,
-            Err(error) => self.failed(error),
+            Err(error) => self.failed(error).await,
         }
     }
 
-    /// SQL succeeded and deleted the records with these primary keys: deletes their keys.
-    pub(crate) async fn delete_ids(mut self, ids: &[Value]) {
-        let actions = ids.iter().map(|id| (id.clone(), Action::Delete)).collect();
-        self.run(actions).await;
+    /// SQL succeeded and deleted (or changed) the records with these primary keys.
+    pub(crate) async fn delete_ids(self, ids: &[Value]) {
+        self.invalidate_ids(ids).await;
     }
 
-    /// Spends at most `budget` KV writes (less than [`CacheConfig::max_kv_writes_per_write`]
-    /// when several tables share one write's budget); records beyond are suspect.
+    /// Puts at most `budget` bucket generations (less than
+    /// [`CacheConfig::max_kv_writes_per_write`](super::CacheConfig::max_kv_writes_per_write)
+    /// when several tables share one write's budget).
     pub(crate) fn limit_budget(&mut self, budget: usize) {
         self.budget = self.budget.min(budget);
     }
 
     /// The write also changes records of the table that cannot be named: when it succeeds,
-    /// the whole table becomes suspect for this handle after the KV operations (see
-    /// [`WriteTicket::failed`] for the same on an ambiguous failure).
+    /// the table generation is put.
     pub(crate) fn suspect_table_on_success(&mut self, reason: String) {
-        self.suspect_table = Some(reason);
+        self.whole_table = Some(reason);
+    }
+
+    /// How many generation puts invalidating `ids` costs (when KV accepts them).
+    pub(crate) fn invalidation_cost(&self, ids: &[Value]) -> usize {
+        if self.settings.is_none() || (ids.is_empty() && self.whole_table.is_none()) {
+            return 0;
+        }
+        let keys = ids.iter().filter_map(|id| self.cache.key(self.def, id));
+        match self.scope(Some(keys.collect())) {
+            Scope::Buckets(buckets) => buckets.len(),
+            Scope::Table(_) => 1,
+        }
     }
 
     /// SQL succeeded and changed nothing (e.g. an update that matched no record).
@@ -286,207 +349,100 @@ impl WriteTicket<'_> {
         self.finished = true;
     }
 
-    /// SQL failed with `error`. Nothing is sent to KV. If the error leaves open whether the
-    /// write committed (anything but a constraint violation or an error raised before
-    /// sending), the announced keys — or the table, when they are unknown — become suspect for
-    /// this handle.
-    pub(crate) fn failed(mut self, error: &Error) {
-        if may_have_committed(error) {
-            self.suspect_all(&format!("the write may have committed: {error}"));
+    /// SQL failed with `error`. If the error leaves open whether the write committed
+    /// (anything but a constraint violation or an error raised before sending), the
+    /// announced keys' buckets — or the table, when they are unknown — are invalidated.
+    pub(crate) async fn failed(mut self, error: &Error) {
+        self.finished = true;
+        if !may_have_committed(error) {
+            return;
+        }
+        let keys = self.keys.take();
+        if keys.is_none() {
+            self.whole_table = Some(format!("the write may have committed: {error}"));
+        }
+        self.invalidate_keys(keys).await;
+    }
+
+    /// What invalidating `keys` (`None`: unknown) puts.
+    fn scope(&self, keys: Option<Vec<String>>) -> Scope {
+        let (Some(settings), Some(keys), None) = (&self.settings, keys, &self.whole_table) else {
+            let reason = self.whole_table.clone();
+            return Scope::Table(reason.unwrap_or_else(|| "the written keys are unknown".into()));
+        };
+        let buckets: BTreeSet<u32> = keys
+            .iter()
+            .map(|key| generation::bucket_of(key, settings.buckets))
+            .collect();
+        if buckets.len() > self.budget {
+            Scope::Table(format!(
+                "{} buckets written, over the budget of {}",
+                buckets.len(),
+                self.budget
+            ))
         } else {
-            self.finished = true;
+            Scope::Buckets(buckets)
         }
     }
 
-    /// Marks the announced keys, or the whole table when they are unknown, suspect.
-    fn suspect_all(&mut self, reason: &str) {
-        let keys = self.keys.take();
-        self.suspect(keys, reason);
+    async fn invalidate_ids(mut self, ids: &[Value]) {
+        let keys = ids
+            .iter()
+            .filter_map(|id| self.cache.key(self.def, id))
+            .collect();
+        self.invalidate_keys(Some(keys)).await;
     }
 
-    /// Marks these keys, or with `None` the whole table, suspect.
-    fn suspect(&mut self, keys: Option<Vec<String>>, reason: &str) {
+    async fn invalidate_keys(&mut self, keys: Option<Vec<String>>) {
         self.finished = true;
-        let Some(settings) = &self.settings else {
+        let Some(settings) = self.settings.clone() else {
             return;
         };
-        let until = self.cache.clock.now_ms() + settings.window_ms();
-        let table = self.def.name;
-        {
-            let mut state = self.cache.state();
-            match &keys {
-                Some(keys) => {
-                    for key in keys {
-                        state.set_key(key, Expect::Suspect, until);
-                    }
-                }
-                None => {
-                    let seq = state.next_seq();
-                    state.table(table).suspect = Some((until, seq));
-                }
-            }
+        let scope = self.scope(keys);
+        if scope == Scope::Buckets(BTreeSet::new()) {
+            return;
         }
-        match keys {
-            Some(keys) => {
-                for key in keys {
-                    self.cache.report(CacheEvent::Suspect {
-                        table,
-                        key: Some(key),
-                        reason: reason.to_string(),
-                    });
-                }
-            }
-            None => self.cache.report(CacheEvent::Suspect {
-                table,
-                key: None,
-                reason: reason.to_string(),
-            }),
-        }
-    }
-
-    /// Runs the KV operations of a committed write, within the budget, and records the
-    /// outcome per key. Returns the KV errors.
-    async fn run(&mut self, actions: Vec<(Value, Action)>) -> Vec<Error> {
-        let cache = self.cache;
-        let def = self.def;
-        self.finished = true;
-        let (Some(settings), Some(generation)) = (self.settings.clone(), self.generation) else {
-            return Vec::new();
-        };
-        // Everything after the budget is suspect rather than written.
-        let budget = self.budget;
-        let mut jobs = Vec::new();
-        let mut over_budget = Vec::new();
-        // A write whose KV operations come long after its SQL (a stalled request) deletes
-        // instead of putting: a late put of a row that a later write has replaced could
-        // outlive every other handle's memory of that later write; a late delete is harmless.
-        let since_start = cache.clock.now_ms().saturating_sub(self.started_ms);
-        let late = since_start > MAX_FILL_LAG_MS;
-        if late {
-            tracing::debug!(
-                target: "sonic::cache",
-                table = %def.name,
-                ms = since_start,
-                "late write"
-            );
-        }
-        for (id, action) in actions {
-            let action = if late { Action::Delete } else { action };
-            let Some(key) = cache.key(def, &id) else {
-                continue;
-            };
-            if jobs.len() < budget {
-                jobs.push((key, action));
-            } else {
-                over_budget.push(key);
-            }
-        }
-
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for chunk in jobs.chunks(KV_WRITE_CONCURRENCY) {
-            let results = futures_util::future::join_all(
-                chunk
-                    .iter()
-                    .map(|(key, action)| cache.apply(&settings, key, action)),
-            )
+        // Failures are reported and remembered inside; the write itself succeeded.
+        let _ = self
+            .cache
+            .invalidate_scope(self.def, &settings, scope)
             .await;
-            outcomes.extend(results);
-        }
-        for ((key, action), (result, _)) in jobs.iter().zip(&outcomes) {
-            if result.is_ok() {
-                trace_written(def.name, key, action);
-            }
-        }
-
-        let now = cache.clock.now_ms();
-        let until = now + settings.window_ms();
-        let mut errors = Vec::new();
-        let mut events = Vec::new();
-        {
-            let mut state = cache.state();
-            // Another write of this handle began or ended since this one began: the order of
-            // the two writes' KV operations is unknown, so trust neither.
-            let raced = state.table(def.name).generation != generation;
-            for ((key, action), (result, expect)) in jobs.iter().zip(outcomes) {
-                match result {
-                    Ok(()) if !raced => state.set_key(key, expect, until),
-                    Ok(()) => {
-                        state.set_key(key, Expect::Suspect, until);
-                        events.push(CacheEvent::Suspect {
-                            table: def.name,
-                            key: Some(key.clone()),
-                            reason: "another write of this handle ran concurrently".to_string(),
-                        });
-                    }
-                    Err(error) => {
-                        state.set_key(key, Expect::Suspect, until);
-                        events.push(CacheEvent::KvFailed {
-                            table: def.name,
-                            key: key.clone(),
-                            op: action_op(action),
-                            error: error.to_string(),
-                        });
-                        errors.push(error);
-                    }
-                }
-            }
-            for key in &over_budget {
-                state.set_key(key, Expect::Suspect, until);
-            }
-        }
-        for event in events {
-            cache.report(event);
-        }
-        if !over_budget.is_empty() {
-            cache.report(CacheEvent::Suspect {
-                table: def.name,
-                key: None,
-                reason: format!(
-                    "{} records beyond the budget of {budget} KV writes per write were not \
-                     written through",
-                    over_budget.len()
-                ),
-            });
-        }
-        if let Some(reason) = self.suspect_table.take() {
-            // After the keys' own expectations, so that the table-wide suspicion is newer.
-            self.suspect(None, &reason);
-        }
-        errors
     }
 }
 
 impl Drop for WriteTicket<'_> {
     fn drop(&mut self) {
-        if self.generation.is_none() {
+        if self.finished {
             return;
         }
-        if !self.finished {
-            // The write's future was dropped between its start and its end: SQL may have
-            // committed.
-            self.suspect_all("the write was cancelled after it began");
+        let Some(settings) = &self.settings else {
+            return;
+        };
+        // The write's future was dropped between its start and its end: SQL may have
+        // committed, and nothing can be put from here.
+        let cache = self.cache;
+        let now = cache.clock.now_ms();
+        let until = now + settings.window_ms();
+        let reason = "the write was cancelled after it began".to_string();
+        match self.keys.take() {
+            Some(keys) => {
+                for key in keys {
+                    cache.state().suspect_key(&key, until, now);
+                    cache.report(CacheEvent::Suspect {
+                        table: self.def.name,
+                        key: Some(key),
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            None => {
+                cache.state().suspect_table(self.def.name, until);
+                cache.report(CacheEvent::Suspect {
+                    table: self.def.name,
+                    key: None,
+                    reason,
+                });
+            }
         }
-        let mut state = self.cache.state();
-        let table = state.table(self.def.name);
-        table.generation += 1;
-        table.in_flight = table.in_flight.saturating_sub(1);
-    }
-}
-
-/// The `write-through put` / `invalidation delete` event of a KV write that succeeded.
-fn trace_written(table: &str, key: &str, action: &Action) {
-    match action {
-        Action::Put(_) => tracing::debug!(
-            target: "sonic::cache",
-            table = %table,
-            key = %key,
-            "write-through put"
-        ),
-        Action::Delete => tracing::debug!(
-            target: "sonic::cache",
-            table = %table,
-            key = %key,
-            "invalidation delete"
-        ),
     }
 }

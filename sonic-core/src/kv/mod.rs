@@ -231,6 +231,33 @@ pub trait KvBackend: MaybeSendSync {
         Ok(out)
     }
 
+    /// The values of up to [`MAX_BULK_GET`] keys holding UTF-8 text (JSON, tokens), in the
+    /// order asked, in **one** operation where the platform has one: the cache reads a record
+    /// and its two generations with it. Bytes that are not UTF-8 come back with U+FFFD
+    /// replacements, as from the Workers runtime's bulk get.
+    ///
+    /// The default implementation calls [`get_bulk`](KvBackend::get_bulk).
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};
+    ///
+    /// let kv = MemoryKv::new();
+    /// kv.put("a", b"{}", &KvPutOptions::default()).await?;
+    /// let values = kv.get_bulk_text(&["b".to_string(), "a".to_string()]).await?;
+    /// assert_eq!(values, [None, Some("{}".to_string())]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn get_bulk_text(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .get_bulk(keys)
+            .await?
+            .into_iter()
+            .map(|value| value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+            .collect())
+    }
+
     /// Stores `value` under `key`, replacing any value (last write wins).
     ///
     /// ```

@@ -151,10 +151,8 @@ impl Db {
     /// # }
     /// ```
     pub async fn insert<T: Table>(&self, record: &T) -> Result<T> {
-        let ticket = self.write_ticket_for(std::slice::from_ref(record));
-        let result = query::insert(self, record).await;
-        finish_rows(ticket, result.as_ref().map(std::slice::from_ref)).await;
-        result
+        // A new key has nothing stale in KV: no KV operation (see `crate::cache`).
+        query::insert(self, record).await
     }
 
     /// Inserts records and returns them as stored, in order.
@@ -185,10 +183,8 @@ impl Db {
     /// # }
     /// ```
     pub async fn insert_many<T: Table>(&self, records: &[T]) -> Result<Vec<T>> {
-        let ticket = self.write_ticket_for(records);
-        let result = query::insert_many(self, records).await;
-        finish_rows(ticket, result.as_deref()).await;
-        result
+        // New keys have nothing stale in KV: no KV operation (see `crate::cache`).
+        query::insert_many(self, records).await
     }
 
     /// Rewrites the record with its primary key: every column but the key and `created_on`,

@@ -224,6 +224,7 @@ impl<'db> Batch<'db> {
             statements.len(),
             RowsKind::One,
             std::slice::from_ref(record),
+            true,
         );
         Ok(self.push(statements, op))
     }
@@ -259,7 +260,7 @@ impl<'db> Batch<'db> {
         } else {
             prepare_insert(self.db, records)?
         };
-        let op = Rows::<T>::new(self.db, statements.len(), RowsKind::Many, records);
+        let op = Rows::<T>::new(self.db, statements.len(), RowsKind::Many, records, true);
         Ok(self.push(statements, op))
     }
 
@@ -289,7 +290,13 @@ impl<'db> Batch<'db> {
     /// ```
     pub fn update<T: Table>(&mut self, record: &T) -> Result<Pending<Option<T>>> {
         let statement = prepare_update(self.db, record, None)?;
-        let op = Rows::<T>::new(self.db, 1, RowsKind::Update, std::slice::from_ref(record));
+        let op = Rows::<T>::new(
+            self.db,
+            1,
+            RowsKind::Update,
+            std::slice::from_ref(record),
+            false,
+        );
         Ok(self.push(vec![statement], op))
     }
 
@@ -318,7 +325,13 @@ impl<'db> Batch<'db> {
     /// ```
     pub fn upsert<T: Table>(&mut self, record: &T) -> Result<Pending<T>> {
         let statement = prepare_upsert(self.db, record)?;
-        let op = Rows::<T>::new(self.db, 1, RowsKind::One, std::slice::from_ref(record));
+        let op = Rows::<T>::new(
+            self.db,
+            1,
+            RowsKind::One,
+            std::slice::from_ref(record),
+            false,
+        );
         Ok(self.push(vec![statement], op))
     }
 
@@ -489,9 +502,14 @@ struct Rows<'db, T> {
 }
 
 impl<'db, T: Table> Rows<'db, T> {
-    fn new(db: &'db Db, statements: usize, kind: RowsKind, records: &[T]) -> Self {
+    /// `inserting`: the records are new (an insert), which needs no KV operation.
+    fn new(db: &'db Db, statements: usize, kind: RowsKind, records: &[T], inserting: bool) -> Self {
         Rows {
-            ticket: db.write_ticket_for(records),
+            ticket: if inserting {
+                None
+            } else {
+                db.write_ticket_for(records)
+            },
             statements,
             kind,
             expected: records.len(),
@@ -547,7 +565,7 @@ impl<'db, T: Table> Op<'db> for Rows<'db, T> {
             }
             (Err(error), _) => {
                 if let Some(ticket) = ticket {
-                    ticket.failed(error);
+                    ticket.failed(error).await;
                 }
                 None
             }
@@ -555,9 +573,12 @@ impl<'db, T: Table> Op<'db> for Rows<'db, T> {
             // handled as after an ambiguous failure.
             (Ok(()), None) => {
                 if let Some(ticket) = ticket {
-                    ticket.failed(&Error::Database {
-                        message: "a batch committed, and its results did not decode".to_string(),
-                    });
+                    ticket
+                        .failed(&Error::Database {
+                            message: "a batch committed, and its results did not decode"
+                                .to_string(),
+                        })
+                        .await;
                 }
                 None
             }

@@ -393,21 +393,27 @@ impl<'db> DeleteWrite<'db> {
                 selected.map(|_| &[][..])
             };
             match outcome {
-                Err(error) => ticket.failed(error),
+                Err(error) => runs.push((ticket, Err(error))),
                 Ok(_) if nothing => ticket.unchanged(),
                 Ok(ids) => {
                     keys.extend_from_slice(ids);
                     dedup(&mut keys);
                     ticket.limit_budget(remaining);
-                    remaining = remaining.saturating_sub(keys.len());
                     if let Some(reason) = suspect.or(unreadable) {
                         ticket.suspect_table_on_success(reason);
                     }
-                    runs.push(async move { ticket.delete_ids(&keys).await });
+                    remaining = remaining.saturating_sub(ticket.invalidation_cost(&keys));
+                    runs.push((ticket, Ok(keys)));
                 }
             }
         }
-        futures_util::future::join_all(runs).await;
+        futures_util::future::join_all(runs.into_iter().map(|(ticket, outcome)| async move {
+            match outcome {
+                Ok(keys) => ticket.delete_ids(&keys).await,
+                Err(error) => ticket.failed(error).await,
+            }
+        }))
+        .await;
     }
 }
 
