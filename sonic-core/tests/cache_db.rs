@@ -68,9 +68,10 @@ impl Setup {
     }
 }
 
-fn kv(gets: u64, puts: u64, deletes: u64) -> KvCounts {
+/// A find reads the record and its two generations with one bulk get.
+fn kv(bulk_gets: u64, puts: u64, deletes: u64) -> KvCounts {
     KvCounts {
-        gets,
+        bulk_gets,
         puts,
         deletes,
         ..KvCounts::default()
@@ -78,7 +79,7 @@ fn kv(gets: u64, puts: u64, deletes: u64) -> KvCounts {
 }
 
 #[test]
-fn cold_find_is_one_statement_and_one_fill_warm_find_is_one_kv_get() {
+fn cold_find_is_one_statement_and_one_fill_warm_find_is_one_bulk_get() {
     block_on(async {
         let s = setup(CacheConfig::new());
         s.db.sql("INSERT INTO notes VALUES (1, 'a', NULL, 0.5)")
@@ -137,28 +138,32 @@ fn fresh_reads_lists_counts_and_filters_never_touch_kv() {
 }
 
 #[test]
-fn each_write_does_one_kv_operation_per_record_after_sql() {
+fn inserts_do_no_kv_operation_and_other_writes_put_one_generation_per_bucket() {
     block_on(async {
+        // Notes 1 to 5 fall in five different buckets of 64.
         let s = setup(CacheConfig::new());
 
         s.reset();
         s.db.insert(&note(1, "a")).await.unwrap();
-        assert_eq!(s.counts(), (1, kv(0, 1, 0)), "insert: put");
+        assert_eq!(s.counts(), (1, kv(0, 0, 0)), "insert: nothing in KV");
 
         s.reset();
         s.db.insert_many(&[note(2, "b"), note(3, "c"), note(4, "d")])
             .await
             .unwrap();
-        assert_eq!(s.counts(), (1, kv(0, 3, 0)), "insert_many: one put per row");
+        assert_eq!(s.counts(), (1, kv(0, 0, 0)), "insert_many: nothing in KV");
+        for id in 1..=4 {
+            s.db.find::<Note>(id).await.unwrap(); // filled
+        }
 
         s.reset();
         s.db.update(&note(1, "a2")).await.unwrap();
-        assert_eq!(s.counts(), (1, kv(0, 1, 0)), "update: put");
+        assert_eq!(s.counts(), (1, kv(0, 1, 0)), "update: one generation put");
 
         s.reset();
         s.db.upsert(&note(5, "e")).await.unwrap();
         s.db.upsert(&note(5, "e2")).await.unwrap();
-        assert_eq!(s.counts(), (2, kv(0, 2, 0)), "upsert: put");
+        assert_eq!(s.counts(), (2, kv(0, 2, 0)), "upsert: one generation put");
 
         s.reset();
         let changed =
@@ -171,7 +176,7 @@ fn each_write_does_one_kv_operation_per_record_after_sql() {
         assert_eq!(
             s.counts(),
             (1, kv(0, 2, 0)),
-            "update_where: one put per changed row"
+            "update_where: one generation put per bucket changed"
         );
 
         s.reset();
@@ -184,25 +189,24 @@ fn each_write_does_one_kv_operation_per_record_after_sql() {
         assert_eq!(rows.unwrap().len(), 1);
         assert_eq!(s.counts(), (1, kv(0, 1, 0)));
 
-        // Every write went through: all five are hits now, with the written values.
+        // Each written record is read from SQL once, then from KV; note 4 was not written.
         s.reset();
         let titles: Vec<(String, Source)> = futures_titles(&s.db, 1..=5).await;
-        assert_eq!(
-            titles,
-            [
-                ("z", Source::Kv),
-                ("z", Source::Kv),
-                ("y", Source::Kv),
-                ("d", Source::Kv),
-                ("e2", Source::Kv)
-            ]
-            .map(|(t, s)| (t.to_string(), s))
-        );
-        assert_eq!(s.counts(), (0, kv(5, 0, 0)));
+        let expected = [
+            ("z", Source::D1),
+            ("z", Source::D1),
+            ("y", Source::D1),
+            ("d", Source::Kv),
+            ("e2", Source::D1),
+        ];
+        assert_eq!(titles, expected.map(|(t, s)| (t.to_string(), s)));
+        assert_eq!(s.counts(), (4, kv(5, 4, 0)));
+        let titles: Vec<(String, Source)> = futures_titles(&s.db, 1..=5).await;
+        assert!(titles.iter().all(|(_, source)| *source == Source::Kv));
 
         s.reset();
         assert!(s.db.delete::<Note>(1).await.unwrap());
-        assert_eq!(s.counts(), (1, kv(0, 0, 1)), "delete: delete");
+        assert_eq!(s.counts(), (1, kv(0, 1, 0)), "delete: one generation put");
         s.reset();
         assert!(!s.db.delete::<Note>(1).await.unwrap());
         assert_eq!(
@@ -220,8 +224,8 @@ fn each_write_does_one_kv_operation_per_record_after_sql() {
         assert_eq!(deleted.unwrap(), 2);
         assert_eq!(
             s.counts(),
-            (1, kv(0, 0, 2)),
-            "delete_where: one delete per deleted row"
+            (1, kv(0, 2, 0)),
+            "delete_where: one generation put per bucket"
         );
 
         s.reset();
@@ -232,11 +236,12 @@ fn each_write_does_one_kv_operation_per_record_after_sql() {
                 .await
                 .unwrap();
         assert_eq!(gone.len(), 1);
-        assert_eq!(s.counts(), (1, kv(0, 0, 1)));
+        assert_eq!(s.counts(), (1, kv(0, 1, 0)));
 
         s.reset();
-        assert!(s.db.find::<Note>(2).await.unwrap().is_none());
-        assert_eq!(s.kv.inner().keys(), ["sonic:notes:5"]);
+        for id in 1..=4 {
+            assert!(s.db.find::<Note>(id).await.unwrap().is_none());
+        }
         assert!(s.events.take().is_empty());
     });
 }
@@ -255,6 +260,7 @@ fn a_failed_sql_write_never_touches_kv() {
     block_on(async {
         let s = setup(CacheConfig::new());
         s.db.insert(&note(1, "a")).await.unwrap();
+        s.db.find::<Note>(1).await.unwrap(); // filled
         s.reset();
         // Constraint errors: nothing changed, nothing to suspect.
         assert!(matches!(
@@ -275,7 +281,7 @@ fn a_failed_sql_write_never_touches_kv() {
 }
 
 #[test]
-fn an_ambiguous_sql_failure_makes_this_handle_read_sql() {
+fn an_ambiguous_sql_failure_invalidates_what_it_may_have_written() {
     block_on(async {
         let sqlite = SqliteBackend::memory().unwrap();
         sqlite
@@ -287,6 +293,7 @@ fn an_ambiguous_sql_failure_makes_this_handle_read_sql() {
             .with_kv(kv.clone(), CacheConfig::new())
             .unwrap();
         db.insert(&note(1, "a")).await.unwrap();
+        db.find::<Note>(1).await.unwrap(); // filled
         assert_eq!(
             db.find_with_source::<Note>(1)
                 .await
@@ -309,12 +316,10 @@ fn an_ambiguous_sql_failure_makes_this_handle_read_sql() {
             .run()
             .await
             .is_err());
-        assert_eq!(
-            kv.counts().total(),
-            0,
-            "no KV operation after a failed write"
-        );
-        // The error does not say whether D1 committed, so this handle reads SQL for now.
+        // The error does not say whether D1 committed: the key's bucket, and for the write
+        // by filter (keys unknown) the table, get fresh generations, for every handle.
+        assert_eq!((kv.counts().puts, kv.counts().deletes), (2, 0));
+        assert!(kv.inner().peek("sonic:notes:#g").is_some());
         let found = db.find_with_source::<Note>(1).await.unwrap().unwrap();
         assert_eq!(
             (found.record.title.as_str(), found.source),
@@ -341,6 +346,7 @@ fn tables_can_opt_out_and_keys_can_be_prefixed() {
 
         let s = setup(CacheConfig::new().table::<Note>(TableCache::new().prefix("blog").ttl(3600)));
         s.db.insert(&note(1, "a")).await.unwrap();
+        s.db.find::<Note>(1).await.unwrap();
         assert_eq!(s.kv.inner().keys(), ["blog:notes:1"]);
         assert_eq!(
             s.kv.inner().expires_at_ms("blog:notes:1"),
@@ -356,7 +362,7 @@ fn a_corrupted_entry_is_healed_through_db() {
         s.db.insert(&note(1, "right")).await.unwrap();
         for garbage in [
             &b"\x00\xff"[..],
-            br#"{"v":1,"fp":"0000000000000000","row":[1,"old",null,0.0]}"#,
+            br#"{"v":2,"fp":"0000000000000000","tg":"","bg":"","row":[1,"old",null,0.0]}"#,
             b"{\"data\":{}}",
         ] {
             s.kv.inner().plant("sonic:notes:1", garbage.to_vec());
@@ -385,6 +391,9 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
         s.db.insert_many(&(1..=3).map(|i| note(i, "a")).collect::<Vec<_>>())
             .await
             .unwrap();
+        for id in 1..=3 {
+            s.db.find::<Note>(id).await.unwrap(); // filled
+        }
         // Raw SQL bypasses the cache: the entry is stale until invalidated.
         s.db.sql("UPDATE notes SET title = 'raw' WHERE id = 1")
             .run()
@@ -398,8 +407,12 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
             .unwrap();
         assert_eq!(s.db.find::<Note>(1).await.unwrap().unwrap().title, "raw");
 
+        s.db.find::<Note>(1).await.unwrap(); // filled again
+        s.db.sql("UPDATE notes SET title = 'raw'").run().await.unwrap();
         assert_eq!(cache.purge::<Note>().await.unwrap(), 3);
-        assert!(s.kv.inner().keys().is_empty());
+        let left = s.kv.inner().keys();
+        assert!(left.iter().all(|k| k.contains(":#")), "only generations: {left:?}");
+        assert_eq!(s.db.find::<Note>(2).await.unwrap().unwrap().title, "raw");
     });
 }
 
@@ -683,8 +696,8 @@ impl Graph {
     }
 
     /// Users 1 and 2; posts 10, 11 (user 1) and 20 (user 2); comments 100 (post 10), 110
-    /// (post 11), 200 (post 20); likes 1000 (user 1) and 2000 (user 2): every one written
-    /// through to KV.
+    /// (post 11), 200 (post 20); likes 1000 (user 1) and 2000 (user 2): every one read once,
+    /// so cached in KV.
     async fn seed(&self) {
         let db = &self.db;
         db.insert_many(&[User::new(1, None), User::new(2, None)])
@@ -703,6 +716,18 @@ impl Graph {
         db.insert_many(&[Like::new(1000, 1), Like::new(2000, 2)])
             .await
             .unwrap();
+        for id in [1, 2] {
+            db.find::<User>(id).await.unwrap();
+        }
+        for id in [10, 11, 20] {
+            db.find::<Post>(id).await.unwrap();
+        }
+        for id in [100, 110, 200] {
+            db.find::<Comment>(id).await.unwrap();
+        }
+        for id in [1000, 2000] {
+            db.find::<Like>(id).await.unwrap();
+        }
         self.reset();
     }
 }
@@ -729,10 +754,10 @@ fn a_cascade_two_levels_deep_deletes_every_cached_row_it_removes() {
         g.reset();
 
         assert!(g.db.delete::<User>(1).await.unwrap());
-        // One round trip: the keys of posts, comments and likes, then the DELETE; then one KV
-        // delete per row gone or changed: user 1, posts 10 and 11, comments 100 and 110, like
-        // 1000 (SET NULL).
-        assert_eq!(g.counts(), (1, 4, kv(0, 0, 6)));
+        // One round trip: the keys of posts, comments and likes, then the DELETE; then one
+        // generation put per bucket of a row gone or changed (all in different buckets here):
+        // user 1, posts 10 and 11, comments 100 and 110, like 1000 (SET NULL).
+        assert_eq!(g.counts(), (1, 4, kv(0, 6, 0)));
         let statements = g.sql.statements();
         assert!(statements.iter().all(|s| s.batched));
         assert!(statements[3].sql.starts_with("DELETE FROM \"users\""));
@@ -749,17 +774,8 @@ fn a_cascade_two_levels_deep_deletes_every_cached_row_it_removes() {
             assert_eq!(source::<Comment>(db, 100).await, None);
             assert_eq!(source::<Comment>(db, 110).await, None);
         }
-        let mut keys = g.kv.inner().keys();
-        keys.sort();
-        assert_eq!(
-            keys,
-            [
-                "sonic:comments:200",
-                "sonic:likes:2000",
-                "sonic:posts:20",
-                "sonic:users:2"
-            ]
-        );
+        // The old entries are still in KV, never served again.
+        assert!(g.kv.inner().peek("sonic:posts:10").is_some());
         // User 2's rows were not touched and are still hits.
         assert_eq!(
             source::<Comment>(&other, 200).await,
@@ -791,8 +807,8 @@ fn set_null_invalidates_the_rows_it_changes() {
         );
         assert_eq!(
             source::<Like>(&g.db, 1000).await,
-            Some((Like::new(1000, None), Source::D1)),
-            "this handle checks the key it deleted against SQL"
+            Some((Like::new(1000, None), Source::Kv)),
+            "filled by the other handle's read, after the delete"
         );
         assert_eq!(
             source::<Like>(&other, 1000).await,
@@ -819,8 +835,7 @@ fn delete_where_collects_the_cascade_in_the_same_batch() {
                 .await
                 .unwrap();
         assert_eq!(deleted, 2);
-        assert_eq!(g.counts(), (1, 4, kv(0, 0, 2 + 3 + 3 + 2)));
-        assert!(g.kv.inner().keys().is_empty());
+        assert_eq!(g.counts(), (1, 4, kv(0, 2 + 3 + 3 + 2, 0)));
         let other = g.other();
         for id in [10, 11, 20] {
             assert_eq!(source::<Post>(&other, id).await, None);
@@ -842,7 +857,7 @@ fn delete_where_collects_the_cascade_in_the_same_batch() {
                 .unwrap();
         assert_eq!(gone, [User::new(2, None)]);
         // User 2, post 20, comment 200, like 2000.
-        assert_eq!(g.counts(), (1, 4, kv(0, 0, 4)));
+        assert_eq!(g.counts(), (1, 4, kv(0, 4, 0)));
         assert!(g.sql.statements().iter().all(|s| s.params.len() == 1));
         assert_eq!(source::<Comment>(&g.other(), 200).await, None);
         assert_eq!(
@@ -869,7 +884,7 @@ fn tables_nothing_depends_on_delete_in_one_statement_as_before() {
         let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
         g.seed().await;
         assert!(g.db.delete::<Comment>(100).await.unwrap());
-        assert_eq!(g.counts(), (1, 1, kv(0, 0, 1)));
+        assert_eq!(g.counts(), (1, 1, kv(0, 1, 0)));
         assert!(!g.sql.statements()[0].batched);
 
         // Uncached dependents are not selected either (but followed: comments are cached).
@@ -880,7 +895,7 @@ fn tables_nothing_depends_on_delete_in_one_statement_as_before() {
         g.seed().await;
         assert!(g.db.delete::<User>(1).await.unwrap());
         // The comments' SELECT, then the DELETE; KV: user 1, comments 100 and 110.
-        assert_eq!(g.counts(), (1, 2, kv(0, 0, 3)));
+        assert_eq!(g.counts(), (1, 2, kv(0, 3, 0)));
         assert_eq!(source::<Comment>(&g.other(), 110).await, None);
     });
 }
@@ -893,7 +908,7 @@ fn without_a_schema_the_deleted_tables_many_relations_are_followed() {
         assert!(g.db.delete::<User>(1).await.unwrap());
         // `users` has a `many` relation to `posts`, whose foreign key cascades: found. Nothing
         // leads from `posts` to `comments` or from `users` to `likes`.
-        assert_eq!(g.counts(), (1, 2, kv(0, 0, 3)));
+        assert_eq!(g.counts(), (1, 2, kv(0, 3, 0)));
         let other = g.other();
         assert_eq!(source::<Post>(&other, 10).await, None);
         assert_eq!(source::<Post>(&g.db, 11).await, None);
@@ -921,11 +936,13 @@ fn a_self_referencing_cascade_deletes_the_whole_subtree() {
         let apart = [(6, None), (7, Some(6))];
         for (id, parent) in tree.into_iter().chain(apart) {
             g.db.insert(&Thread::new(id, parent)).await.unwrap();
+            g.db.find::<Thread>(id).await.unwrap(); // cached
         }
         g.reset();
         assert!(g.db.delete::<Thread>(1).await.unwrap());
-        // The subtree's keys (a recursive CTE), then the DELETE; one KV delete per thread.
-        assert_eq!(g.counts(), (1, 2, kv(0, 0, 5)));
+        // The subtree's keys (a recursive CTE), then the DELETE; one generation put per
+        // thread's bucket.
+        assert_eq!(g.counts(), (1, 2, kv(0, 5, 0)));
         assert!(g.sql.statements()[0].sql.contains("WITH RECURSIVE"));
         let other = g.other();
         for id in 1..=5 {
@@ -947,13 +964,13 @@ fn a_self_referencing_cascade_deletes_the_whole_subtree() {
                 .await
                 .unwrap();
         assert_eq!(deleted, 1);
-        assert_eq!(g.counts(), (1, 2, kv(0, 0, 2)));
-        assert!(g.kv.inner().keys().is_empty());
+        assert_eq!(g.counts(), (1, 2, kv(0, 2, 0)));
+        assert_eq!(source::<Thread>(&other, 7).await, None);
     });
 }
 
 #[test]
-fn a_cascade_cycle_through_two_tables_makes_them_suspect_for_this_handle() {
+fn a_cascade_cycle_through_two_tables_invalidates_both_tables() {
     block_on(async {
         let g = graph(Capabilities::D1, Some(graph_schema()), CacheConfig::new());
         g.db.insert(&RingA::new(1, None)).await.unwrap();
@@ -961,41 +978,26 @@ fn a_cascade_cycle_through_two_tables_makes_them_suspect_for_this_handle() {
         g.db.insert(&RingA::new(2, None)).await.unwrap();
         g.db.insert(&RingB::new(2, 2)).await.unwrap();
         g.db.update(&RingA::new(2, Some(1))).await.unwrap();
+        let other = g.other();
+        assert!(source::<RingB>(&other, 2).await.is_some());
+        assert_eq!(source::<RingB>(&other, 2).await.unwrap().1, Source::Kv);
         g.events.take();
         g.reset();
         // a1 ← b1 ← a2 ← b2: deleting a1 deletes all four. The first step (b1) is listed;
-        // past it, the cycle cannot be, so both tables are suspect here.
+        // past it, the cycle cannot be, so both tables get a fresh table generation.
         assert!(g.db.delete::<RingA>(1).await.unwrap());
-        assert_eq!(g.counts(), (1, 2, kv(0, 0, 2)), "a1 and b1");
-        let mut suspect: Vec<&str> = g
-            .events
-            .take()
-            .into_iter()
-            .filter_map(|e| match e {
-                CacheEvent::Suspect {
-                    table, key: None, ..
-                } => Some(table),
-                _ => None,
-            })
-            .collect();
-        suspect.sort_unstable();
-        assert_eq!(suspect, ["ring_a", "ring_b"]);
-        // Another handle cannot know (documented): b2's entry is served until its TTL ...
-        assert_eq!(
-            source::<RingB>(&g.other(), 2).await,
-            Some((RingB::new(2, 2), Source::Kv))
-        );
-        // ... while this handle reads SQL, and its reads repair the entries.
-        g.reset();
-        assert_eq!(source::<RingA>(&g.db, 2).await, None);
-        assert_eq!(source::<RingB>(&g.db, 2).await, None);
-        assert_eq!(g.counts(), (2, 2, kv(0, 0, 2)), "no KV get; two repairs");
-        assert_eq!(source::<RingB>(&g.other(), 2).await, None);
+        assert_eq!(g.counts(), (1, 2, kv(0, 2, 0)), "one table generation each");
+        assert!(g.events.take().is_empty());
+        // No handle is served b2 any more.
+        for db in [&other, &g.db] {
+            assert_eq!(source::<RingB>(db, 2).await, None);
+            assert_eq!(source::<RingA>(db, 2).await, None);
+        }
     });
 }
 
 #[test]
-fn beyond_the_batch_limit_the_dependent_tables_are_suspect_for_this_handle() {
+fn beyond_the_batch_limit_the_dependent_tables_are_invalidated_whole() {
     block_on(async {
         // One statement per batch: no room for the SELECTs.
         let capabilities = Capabilities {
@@ -1005,40 +1007,29 @@ fn beyond_the_batch_limit_the_dependent_tables_are_suspect_for_this_handle() {
         let g = graph(capabilities, Some(graph_schema()), CacheConfig::new());
         g.seed().await;
         assert!(g.db.delete::<User>(1).await.unwrap());
-        // Just the DELETE, and the user's own KV delete.
-        assert_eq!(g.counts(), (1, 1, kv(0, 0, 1)));
-        let suspect: Vec<&str> = g
-            .events
-            .take()
-            .into_iter()
-            .filter_map(|e| match e {
-                CacheEvent::Suspect {
-                    table, key: None, ..
-                } => Some(table),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(suspect, ["posts", "comments", "likes"]);
-        // This handle reads those tables from SQL (and repairs what it reads) ...
-        g.reset();
-        assert_eq!(source::<Post>(&g.db, 10).await, None);
-        assert_eq!(source::<Comment>(&g.db, 100).await, None);
+        // Just the DELETE; the user's bucket, and a table generation for posts, comments
+        // and likes.
+        assert_eq!(g.counts(), (1, 1, kv(0, 4, 0)));
+        for key in ["sonic:posts:#g", "sonic:comments:#g", "sonic:likes:#g"] {
+            assert!(g.kv.inner().peek(key).is_some(), "{key}");
+        }
+        let other = g.other();
+        assert_eq!(source::<Post>(&other, 10).await, None);
+        assert_eq!(source::<Comment>(&other, 110).await, None);
+        // User 2's rows are read from SQL once more (the price of a table generation).
         assert_eq!(
-            source::<Post>(&g.db, 20).await,
+            source::<Post>(&other, 20).await,
             Some((Post::new(20, 2), Source::D1))
         );
-        assert_eq!(g.counts(), (3, 3, kv(0, 1, 2)), "no KV get; repairs");
-        // ... and another handle, which cannot know, is served what is still in KV until the
-        // TTL (documented); here comment 110, which no read repaired.
         assert_eq!(
-            source::<Comment>(&g.other(), 110).await,
-            Some((Comment::new(110, 11), Source::Kv))
+            source::<Post>(&g.db, 20).await,
+            Some((Post::new(20, 2), Source::Kv))
         );
     });
 }
 
 #[test]
-fn a_cascade_shares_the_kv_write_budget_of_its_delete() {
+fn a_cascade_shares_the_generation_budget_of_its_delete() {
     block_on(async {
         let g = graph(
             Capabilities::D1,
@@ -1047,23 +1038,27 @@ fn a_cascade_shares_the_kv_write_budget_of_its_delete() {
         );
         g.seed().await;
         assert!(g.db.delete::<User>(1).await.unwrap());
-        // Six keys changed, three KV deletes: the rest are suspect for this handle.
-        assert_eq!(g.counts(), (1, 4, kv(0, 0, 3)));
-        for id in [10, 11] {
-            assert_eq!(source::<Post>(&g.db, id).await, None);
-        }
-        for id in [100, 110] {
-            assert_eq!(source::<Comment>(&g.db, id).await, None);
+        // Six buckets changed, budget 3: user 1 and posts 10, 11 get bucket generations;
+        // comments and likes, past the budget, one table generation each.
+        assert_eq!(g.counts(), (1, 4, kv(0, 5, 0)));
+        let other = g.other();
+        for db in [&g.db, &other] {
+            for id in [10, 11] {
+                assert_eq!(source::<Post>(db, id).await, None);
+            }
+            for id in [100, 110] {
+                assert_eq!(source::<Comment>(db, id).await, None);
+            }
         }
         assert_eq!(
-            source::<Like>(&g.db, 1000).await,
+            source::<Like>(&other, 1000).await,
             Some((Like::new(1000, None), Source::D1))
         );
     });
 }
 
 #[test]
-fn an_ambiguous_failure_of_a_cascading_delete_makes_the_dependent_tables_suspect() {
+fn an_ambiguous_failure_of_a_cascading_delete_invalidates_the_dependent_tables() {
     block_on(async {
         let sqlite = SqliteBackend::memory()
             .unwrap()
@@ -1079,6 +1074,7 @@ fn an_ambiguous_failure_of_a_cascading_delete_makes_the_dependent_tables_suspect
             .unwrap();
         db.insert(&User::new(1, None)).await.unwrap();
         db.insert(&Post::new(10, 1)).await.unwrap();
+        db.find::<Post>(10).await.unwrap();
         assert_eq!(source::<Post>(&db, 10).await.unwrap().1, Source::Kv);
 
         sql.set_rates(SqlFaultRates {
@@ -1087,13 +1083,10 @@ fn an_ambiguous_failure_of_a_cascading_delete_makes_the_dependent_tables_suspect
         });
         kv.reset();
         assert!(db.delete::<User>(1).await.is_err());
-        assert_eq!(
-            kv.counts().total(),
-            0,
-            "no KV operation after a failed write"
-        );
+        // It may have committed: the user's bucket, and (their keys unknown) the tables of
+        // posts, comments and likes.
+        assert_eq!(kv.counts(), self::kv(0, 4, 0));
         sql.set_enabled(false);
-        // The post was not deleted after all, but this handle cannot know: it reads SQL.
         assert_eq!(
             source::<Post>(&db, 10).await,
             Some((Post::new(10, 1), Source::D1))
@@ -1127,7 +1120,7 @@ impl SqlBackend for LosesInsertedRow {
 }
 
 #[test]
-fn insert_many_that_gets_back_fewer_rows_fails_and_makes_the_keys_suspect() {
+fn insert_many_that_gets_back_fewer_rows_fails_and_needs_no_kv_operation() {
     block_on(async {
         let sqlite = SqliteBackend::memory().unwrap();
         sqlite
@@ -1153,20 +1146,13 @@ fn insert_many_that_gets_back_fewer_rows_fails_and_makes_the_keys_suspect() {
             }
             other => panic!("expected Error::Database, got {other:?}"),
         }
-        assert_eq!(kv.counts().total(), 0, "nothing written through");
-        let suspect = events
-            .take()
-            .into_iter()
-            .filter(|e| matches!(e, CacheEvent::Suspect { key: Some(_), .. }))
-            .count();
-        assert_eq!(suspect, 3);
-        // The rows did commit: this handle reads them from SQL without asking KV, and
-        // repairs the keys.
+        assert_eq!(kv.counts().total(), 0, "an insert does nothing in KV");
+        assert!(events.take().is_empty());
+        // The rows did commit; their keys are new, so nothing stale can be in KV.
         for id in 1..=3 {
             let found = db.find_with_source::<Note>(id).await.unwrap().unwrap();
             assert_eq!(found.source, Source::D1);
         }
-        assert_eq!(kv.counts(), self::kv(0, 3, 0));
         assert_eq!(
             db.find_with_source::<Note>(3)
                 .await
