@@ -408,10 +408,16 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
         assert_eq!(s.db.find::<Note>(1).await.unwrap().unwrap().title, "raw");
 
         s.db.find::<Note>(1).await.unwrap(); // filled again
-        s.db.sql("UPDATE notes SET title = 'raw'").run().await.unwrap();
+        s.db.sql("UPDATE notes SET title = 'raw'")
+            .run()
+            .await
+            .unwrap();
         assert_eq!(cache.purge::<Note>().await.unwrap(), 3);
         let left = s.kv.inner().keys();
-        assert!(left.iter().all(|k| k.contains(":#")), "only generations: {left:?}");
+        assert!(
+            left.iter().all(|k| k.contains(":#")),
+            "only generations: {left:?}"
+        );
         assert_eq!(s.db.find::<Note>(2).await.unwrap().unwrap().title, "raw");
     });
 }

@@ -114,11 +114,11 @@ fn update_if_writes_only_when_the_stored_row_matches() {
         "no such record"
     );
 
-    let found = block_on(db.find_with_source::<Post>("p1"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (found.record.title.as_str(), found.source),
-        ("v2", Source::Kv)
-    );
+    // The applied update invalidated p1: read from SQL once, then from KV.
+    for source in [Source::D1, Source::Kv] {
+        let found = block_on(db.find_with_source::<Post>("p1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.record.title.as_str(), found.source), ("v2", source));
+    }
 }
