@@ -4,7 +4,7 @@
 use std::fmt::Display;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sonic_db_core::cache::{envelope, CacheEvent, KvCache};
+use sonic_db_core::cache::{CacheEvent, KvCache};
 use sonic_db_core::kv::{KvListOptions, KvListPage, KvPutOptions};
 use sonic_db_core::{CacheConfig, Db, FixedClock, KvBackend, Result, Table, ToValue};
 
@@ -24,6 +24,10 @@ impl KvBackend for SharedKv {
 
     async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
         self.0.kv().get_bulk(keys).await
+    }
+
+    async fn get_bulk_text(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        self.0.kv().get_bulk_text(keys).await
     }
 
     async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
@@ -145,8 +149,9 @@ impl Ctx {
         Ok(())
     }
 
-    /// The record of `T` cached under `id`, read straight from KV (not through a cache), or
-    /// `None` when there is no entry. An entry that does not decode is a failure.
+    /// The record of `T` that KV would serve for `id` now ([`KvCache::peek`]: its entry, if
+    /// tagged with the current generations), read from KV only; `None` when there is no
+    /// current entry (absent, stale, or undecodable — the last also reported as an event).
     pub(crate) async fn kv_entry<T: Table>(
         &self,
         id: impl ToValue,
@@ -158,21 +163,12 @@ impl Ctx {
         let id = id
             .to_value()
             .map_err(|e| format!("KV entry: the id does not encode: {e}"))?;
-        let key = sonic_db_core::cache::record_key(&setup.prefix, T::DEF.name, &id)
-            .ok_or_else(|| format!("KV entry: {id} has no key"))?;
-        let Some(bytes) = setup
-            .kv
-            .get(&key)
+        let cache = KvCache::new(setup.kv.clone(), setup.config.clone())
+            .step("configuring a KV cache to read entries with")?;
+        cache
+            .peek::<T>(&id)
             .await
-            .step(format!("reading KV key `{key}`"))?
-        else {
-            return Ok(None);
-        };
-        let mut row = envelope::decode(T::DEF, &envelope::fingerprint(T::DEF), &bytes)
-            .map_err(|e| format!("KV entry `{key}` is not a valid envelope: {e}"))?;
-        T::decode(&mut row)
-            .map(Some)
-            .map_err(|e| format!("KV entry `{key}` does not decode: {e}"))
+            .step(format!("reading the current KV entry of {id}"))
     }
 
     /// Moves the clock one second on and returns the new time.

@@ -40,7 +40,8 @@ pub enum Sabotage {
     /// SQL: a batch runs its statements one by one, and a failing statement leaves the
     /// earlier ones applied (no rollback).
     BatchNotAtomic,
-    /// KV: a delete reports success and deletes nothing.
+    /// KV: a put over an existing key reports success and keeps the old value, and a delete
+    /// reports success and deletes nothing (so a replaced generation or entry stays).
     KvStale,
     /// KV: a put reports success and stores nothing.
     KvLostPut,
@@ -122,13 +123,8 @@ impl Sabotage {
                 "kv_miss_then_hit",
             ],
             Sabotage::BatchNotAtomic => &["insert_many_atomic"],
-            Sabotage::KvStale => &[
-                "kv_delete",
-                "kv_delete_where",
-                "kv_awkward_keys",
-                "kv_cascade_delete",
-            ],
-            Sabotage::KvLostPut => &["kv_miss_then_hit", "kv_write_through", "kv_update"],
+            Sabotage::KvStale => &["kv_update", "kv_delete", "kv_update_where"],
+            Sabotage::KvLostPut => &["kv_miss_then_hit", "kv_insert_then_fill", "kv_update"],
         }
     }
 }
@@ -246,9 +242,15 @@ impl<K: KvBackend> KvBackend for SabotagedKv<K> {
         self.inner.get_bulk(keys).await
     }
 
+    async fn get_bulk_text(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        self.inner.get_bulk_text(keys).await
+    }
+
     async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
-        if self.sabotage == Some(Sabotage::KvLostPut) {
-            return Ok(());
+        match self.sabotage {
+            Some(Sabotage::KvLostPut) => return Ok(()),
+            Some(Sabotage::KvStale) if self.inner.get(key).await?.is_some() => return Ok(()),
+            _ => {}
         }
         self.inner.put(key, value, options).await
     }

@@ -1,10 +1,10 @@
-//! The KV cache over the backends under test: misses then hits, write-through, invalidation
-//! by every write, fresh reads, awkward keys.
+//! The KV cache over the backends under test: misses then hits, lazy fills after inserts,
+//! invalidation by every other write, fresh reads, awkward keys.
 //!
-//! Each check looks from three places: the scenario's handle (which remembers what it wrote),
-//! the raw KV entry, and a new handle that remembers nothing (what another request or isolate
-//! sees). A KV backend that acknowledges writes it did not make is invisible to the first and
-//! caught by the other two.
+//! Each check looks from three places: the scenario's handle, the current KV entry (one
+//! tagged with the current generations, see [`KvCache::peek`](sonic_db_core::cache::KvCache::peek)),
+//! and a new handle that remembers nothing (what another request or isolate sees). A KV
+//! backend that acknowledges writes it did not make is caught by the last two.
 
 use sonic_db_core::{Db, Source};
 
@@ -119,9 +119,9 @@ pub(crate) async fn kv_miss_then_hit(ctx: &Ctx) -> Outcome {
     entry_is(ctx, "after finding a missing id", "k-none", None).await
 }
 
-/// Inserts, batch inserts and upserts write the stored rows through: the next find is a hit
-/// with them.
-pub(crate) async fn kv_write_through(ctx: &Ctx) -> Outcome {
+/// Inserts, batch inserts and upserts of new records write nothing to KV (a new key has
+/// nothing stale); the first find reads SQL and fills, and other handles then hit.
+pub(crate) async fn kv_insert_then_fill(ctx: &Ctx) -> Outcome {
     ctx.require_kv()?;
     let db = &ctx.db;
     let now = ctx.now();
@@ -135,15 +135,17 @@ pub(crate) async fn kv_write_through(ctx: &Ctx) -> Outcome {
     for row in std::iter::once(one).chain(many).chain([upserted]) {
         let stored = audited(row, now, now);
         let what = format!("after writing {}", stored.id);
-        outcomes.push(found_as(ctx, db, &what, &stored.id, Some(&stored), Source::Kv).await);
+        outcomes.push(entry_is(ctx, &what, &stored.id, None).await);
+        outcomes.push(found_as(ctx, db, &what, &stored.id, Some(&stored), Source::D1).await);
         outcomes.push(entry_is(ctx, &what, &stored.id, Some(&stored)).await);
         outcomes.push(elsewhere(ctx, &what, &stored.id, Some(&stored)).await);
+        outcomes.push(found_as(ctx, db, &what, &stored.id, Some(&stored), Source::Kv).await);
     }
     all(outcomes)
 }
 
-/// After a find cached a record, an update (and an upsert) replaces it in KV: the next find
-/// is a hit with the new row, here and elsewhere.
+/// After a find cached a record, an update (and an upsert) invalidates it: another handle
+/// reads the new row (from SQL, filling KV), then this one hits it.
 pub(crate) async fn kv_update(ctx: &Ctx) -> Outcome {
     ctx.require_kv()?;
     let db = &ctx.db;
@@ -164,6 +166,9 @@ pub(crate) async fn kv_update(ctx: &Ctx) -> Outcome {
     let returned = db.update(&changed).await.step("update")?;
     let expected = audited(changed, t0, t1);
     same("update returned", &expected, &returned)?;
+    entry_is(ctx, "after the update (invalidated)", "u-1", None).await?;
+    elsewhere(ctx, "after the update", "u-1", Some(&expected)).await?;
+    entry_is(ctx, "after the update and a find", "u-1", Some(&expected)).await?;
     found_as(
         ctx,
         db,
@@ -173,8 +178,6 @@ pub(crate) async fn kv_update(ctx: &Ctx) -> Outcome {
         Source::Kv,
     )
     .await?;
-    entry_is(ctx, "after the update", "u-1", Some(&expected)).await?;
-    elsewhere(ctx, "after the update", "u-1", Some(&expected)).await?;
 
     let t2 = ctx.tick();
     let mut again = expected.clone();
@@ -187,27 +190,44 @@ pub(crate) async fn kv_update(ctx: &Ctx) -> Outcome {
         "find after the upsert",
         "u-1",
         Some(&expected),
-        Source::Kv,
+        Source::D1,
     )
     .await?;
     entry_is(ctx, "after the upsert", "u-1", Some(&expected)).await?;
     elsewhere(ctx, "after the upsert", "u-1", Some(&expected)).await
 }
 
-/// After a delete, find is `None` here and elsewhere, and the KV entry is gone.
+/// After an update and then a delete of a cached record, find is `None` here and elsewhere,
+/// and KV holds no current entry.
 pub(crate) async fn kv_delete(ctx: &Ctx) -> Outcome {
     ctx.require_kv()?;
     let db = &ctx.db;
-    let now = ctx.now();
+    let t0 = ctx.now();
     let row = user("d-1", 1);
     db.insert(&row).await.step("insert")?;
-    let stored = audited(row, now, now);
+    let stored = audited(row, t0, t0);
+    found_as(ctx, db, "first find", "d-1", Some(&stored), Source::D1).await?;
+    // An update first, so that the delete's generation put replaces an existing one.
+    let t1 = ctx.tick();
+    let mut changed = stored.clone();
+    changed.age = 2;
+    db.update(&changed).await.step("update")?;
+    let changed = audited(changed, t0, t1);
+    found_as(
+        ctx,
+        db,
+        "find after the update",
+        "d-1",
+        Some(&changed),
+        Source::D1,
+    )
+    .await?;
     found_as(
         ctx,
         db,
         "find before the delete",
         "d-1",
-        Some(&stored),
+        Some(&changed),
         Source::Kv,
     )
     .await?;
@@ -230,6 +250,7 @@ pub(crate) async fn kv_update_where(ctx: &Ctx) -> Outcome {
     db.insert_many(&rows).await.step("insert_many")?;
     let mut expected: Vec<ConfUser> = rows.into_iter().map(|r| audited(r, t0, t0)).collect();
     for row in &expected {
+        found_as(ctx, db, "fill", &row.id, Some(row), Source::D1).await?;
         found_as(
             ctx,
             db,
@@ -277,12 +298,14 @@ pub(crate) async fn kv_update_where(ctx: &Ctx) -> Outcome {
         &vec!["uw-1", "uw-5"],
         &returned_ids,
     )?;
+    // Another handle reads every record as it is now (the changed ones from SQL, refilling
+    // KV); then this handle hits them all.
     let mut outcomes = Vec::new();
     for row in &expected {
         let what = format!("{} after the filtered updates", row.id);
-        outcomes.push(found_as(ctx, db, &what, &row.id, Some(row), Source::Kv).await);
-        outcomes.push(entry_is(ctx, &what, &row.id, Some(row)).await);
         outcomes.push(elsewhere(ctx, &what, &row.id, Some(row)).await);
+        outcomes.push(entry_is(ctx, &what, &row.id, Some(row)).await);
+        outcomes.push(found_as(ctx, db, &what, &row.id, Some(row), Source::Kv).await);
     }
     all(outcomes)
 }
@@ -297,6 +320,7 @@ pub(crate) async fn kv_delete_where(ctx: &Ctx) -> Outcome {
     db.insert_many(&rows).await.step("insert_many")?;
     let expected: Vec<ConfUser> = rows.into_iter().map(|r| audited(r, now, now)).collect();
     for row in &expected {
+        found_as(ctx, db, "fill", &row.id, Some(row), Source::D1).await?;
         found_as(
             ctx,
             db,
@@ -325,18 +349,20 @@ pub(crate) async fn kv_delete_where(ctx: &Ctx) -> Outcome {
         &expected.first().cloned().into_iter().collect::<Vec<_>>(),
         &gone,
     )?;
+    // Gone everywhere; the kept ones read as they were (from KV, or from SQL once when they
+    // share a bucket with a deleted one), then hit here.
     let mut outcomes = Vec::new();
     for row in &expected {
         let what = format!("{} after the filtered deletes", row.id);
         let kept = (row.age < 40 && row.id != "dw-1").then_some(row);
+        outcomes.push(elsewhere(ctx, &what, &row.id, kept).await);
+        outcomes.push(entry_is(ctx, &what, &row.id, kept).await);
         let source = if kept.is_some() {
             Source::Kv
         } else {
             Source::D1
         };
         outcomes.push(found_as(ctx, db, &what, &row.id, kept, source).await);
-        outcomes.push(entry_is(ctx, &what, &row.id, kept).await);
-        outcomes.push(elsewhere(ctx, &what, &row.id, kept).await);
     }
     all(outcomes)
 }
@@ -350,6 +376,7 @@ pub(crate) async fn kv_find_fresh(ctx: &Ctx) -> Outcome {
     let row = user("f-1", 1);
     db.insert(&row).await.step("insert")?;
     let stored = audited(row, now, now);
+    found_as(ctx, db, "fill", "f-1", Some(&stored), Source::D1).await?;
     // A change behind the cache's back.
     let changed = ctx
         .plain
@@ -452,6 +479,7 @@ pub(crate) async fn kv_awkward_keys(ctx: &Ctx) -> Outcome {
     for row in rows {
         let stored = audited(row, now, now);
         let what = format!("key {:?}", stored.id.chars().take(12).collect::<String>());
+        outcomes.push(found_as(ctx, db, &what, &stored.id, Some(&stored), Source::D1).await);
         outcomes.push(found_as(ctx, db, &what, &stored.id, Some(&stored), Source::Kv).await);
         outcomes.push(elsewhere(ctx, &what, &stored.id, Some(&stored)).await);
     }
@@ -472,7 +500,7 @@ pub(crate) async fn kv_awkward_keys(ctx: &Ctx) -> Outcome {
 
 /// Deleting a user deletes its posts and their comments in SQL (`ON DELETE CASCADE`, two
 /// levels); a post or comment that was cached must not be served from KV afterwards, here or
-/// elsewhere, and its KV entry is gone.
+/// elsewhere, and KV holds no current entry of it.
 pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
     ctx.require_kv()?;
     let db = &ctx.db;
@@ -492,6 +520,9 @@ pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
         .insert(&ConfPost::new(8, "c-2", "kept", 0))
         .await
         .step("insert a post of the other user")?;
+    db.find::<ConfPost>(7).await.step("fill post")?;
+    db.find::<ConfComment>(70).await.step("fill comment")?;
+    db.find::<ConfPost>(8).await.step("fill the other post")?;
     let found = db
         .find_with_source::<ConfPost>(7)
         .await
@@ -536,7 +567,7 @@ pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
         .await
         .step("find comment elsewhere")?;
     let untouched = other
-        .find_with_source::<ConfPost>(8)
+        .find::<ConfPost>(8)
         .await
         .step("find the other user's post elsewhere")?;
     all([
@@ -568,8 +599,8 @@ pub(crate) async fn kv_cascade_delete(ctx: &Ctx) -> Outcome {
         ),
         same(
             "the other user's post, through a new handle",
-            &Some((kept, Source::Kv)),
-            &untouched.map(|f| (f.record, f.source)),
+            &Some(kept),
+            &untouched,
         ),
     ])
     .map_err(|e| ctx.with_events(e))

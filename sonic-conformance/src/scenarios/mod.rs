@@ -63,7 +63,7 @@ registry! {
     foreign_key_violation => errors::foreign_key_violation,
     not_found => errors::not_found,
     kv_miss_then_hit => kv::kv_miss_then_hit,
-    kv_write_through => kv::kv_write_through,
+    kv_insert_then_fill => kv::kv_insert_then_fill,
     kv_update => kv::kv_update,
     kv_delete => kv::kv_delete,
     kv_update_where => kv::kv_update_where,

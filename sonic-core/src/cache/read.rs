@@ -134,6 +134,56 @@ impl KvCache {
         Ok(loaded.map(from_sql))
     }
 
+    /// The record `id` of `T` as [`find`](crate::Db::find) would serve it from KV right now
+    /// — its entry, if it is tagged with the current generations — reading KV only (one bulk
+    /// get). `None` when the entry is absent, stale or undecodable. For tests and
+    /// diagnostics: an old entry can stay in KV after a write, never served.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, CacheConfig, Db, MemoryKv, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String, title: String }
+    /// # pollster::block_on(async {
+    /// let db = Db::new(SqliteBackend::memory()?).with_kv(MemoryKv::new(), CacheConfig::new())?;
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// let cache = db.cache().unwrap().clone();
+    /// let p1 = Value::Text("p1".into());
+    /// db.insert(&Post { id: "p1".into(), title: "v1".into() }).await?;
+    /// assert_eq!(cache.peek::<Post>(&p1).await?, None); // an insert fills nothing
+    /// db.find::<Post>("p1").await?;
+    /// assert_eq!(cache.peek::<Post>(&p1).await?.unwrap().title, "v1");
+    /// db.update(&Post { id: "p1".into(), title: "v2".into() }).await?;
+    /// assert_eq!(cache.peek::<Post>(&p1).await?, None); // still in KV, but stale
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub async fn peek<T: Table>(&self, id: &Value) -> Result<Option<T>> {
+        let def = T::DEF;
+        let (Some(settings), Some(key)) = (self.settings(def), self.key(def, id)) else {
+            return Ok(None);
+        };
+        let [table_gen, bucket_gen] = self.generation_keys(def, settings, &key);
+        let mut values = self
+            .kv
+            .get_bulk_text(&[key.clone(), table_gen, bucket_gen])
+            .await?
+            .into_iter();
+        let (Some(Some(text)), table, bucket) = (values.next(), values.next(), values.next())
+        else {
+            return Ok(None);
+        };
+        let gens = Generations {
+            table: table.flatten().unwrap_or_default(),
+            bucket: bucket.flatten().unwrap_or_default(),
+        };
+        Ok(match self.decode::<T>(def, &key, id, text.as_bytes()) {
+            Ok((record, tags)) if tags == gens => Some(record),
+            _ => None,
+        })
+    }
+
     /// Puts a filled envelope, through the [`Defer`](super::Defer) hook if there is one.
     async fn fill(&self, table: &'static str, ttl_secs: u64, key: String, bytes: Vec<u8>) {
         let cache = self.clone();
