@@ -282,3 +282,24 @@ export async function startWorker(opts = {}) {
   }
   return handle;
 }
+
+/** The bucket (of 64) of a record key: FNV-1a 64, as sonic_db_core's `cache::generation`. */
+export function bucketOf(key, buckets = 64) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(key)) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return Number(h % BigInt(buckets));
+}
+
+/**
+ * The envelope that `find` would serve now for `sonic:{table}:{id}` (read through `kv`, e.g.
+ * `w.kv`): the entry if it is tagged with the current table and bucket generations, else null
+ * (absent, or an older entry that stays in KV but is never served).
+ */
+export async function currentEntry(kv, table, id) {
+  const text = await kv.get(`sonic:${table}:${id}`);
+  if (text === null) return null;
+  const envelope = JSON.parse(text);
+  const tg = (await kv.get(`sonic:${table}:#g`)) ?? "";
+  const bg = (await kv.get(`sonic:${table}:#b${bucketOf(`sonic:${table}:${id}`)}`)) ?? "";
+  return envelope.tg === tg && envelope.bg === bg ? envelope : null;
+}

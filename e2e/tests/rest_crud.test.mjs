@@ -3,10 +3,12 @@
 // namespace, through a second Worker in the same Miniflare instance: see harness.mjs).
 //
 // Records are cached in KV under `sonic:{table}:{id}` as an envelope whose `row` holds the
-// column values in order (sonic_db_core::cache::envelope).
+// column values in order and whose `tg` / `bg` are the table and bucket generations it was
+// filled under (sonic_db_core::cache::envelope): an insert writes nothing to KV, the first
+// read fills, and a write puts fresh generations, so the next read is from D1 again.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startWorker } from "../harness.mjs";
+import { currentEntry, startWorker } from "../harness.mjs";
 
 let w;
 const send = (method, path, body) =>
@@ -17,6 +19,7 @@ const cached = async (table, id) => {
   const text = await w.kv.get(`sonic:${table}:${id}`);
   return text === null ? null : JSON.parse(text);
 };
+const current = (table, id) => currentEntry(w.kv, table, id);
 const USER_COLUMNS = ["id", "name", "email", "password", "role", "created_on", "updated_on"];
 
 function ok(res, status = 200) {
@@ -35,7 +38,7 @@ describe("a user's life", () => {
   const ada = { id: "u1", name: "Ada", email: "ada@example.com", password: "hash", role: "admin" };
   let created;
 
-  test("POST /v1/users stores it in D1 and writes it through to KV", async () => {
+  test("POST /v1/users stores it in D1 and writes nothing to KV", async () => {
     const t0 = Date.now();
     const res = await send("POST", "/v1/users", ada);
     assert.match(res.headers.get("content-type"), /^application\/json/);
@@ -45,12 +48,14 @@ describe("a user's life", () => {
     assert.equal(created.updated_on, created.created_on);
 
     assert.deepEqual(await row("users", "u1"), created, "D1 holds exactly what was returned");
-    const envelope = await cached("users", "u1");
-    assert.equal(envelope.t, "users");
-    assert.deepEqual(envelope.row, USER_COLUMNS.map((c) => created[c]), "KV holds the same row");
+    assert.equal(await cached("users", "u1"), null, "a new key has nothing stale to replace");
   });
 
-  test("GET /v1/users/:id is served from KV, equal to the D1 row", async () => {
+  test("GET /v1/users/:id: from D1 first (filling KV), then from KV, equal to the D1 row", async () => {
+    assert.deepEqual(ok(await get("/v1/users/u1")), { data: created, source: "d1" });
+    const envelope = await current("users", "u1");
+    assert.equal(envelope.t, "users");
+    assert.deepEqual(envelope.row, USER_COLUMNS.map((c) => created[c]), "KV holds the same row");
     const res = ok(await get("/v1/users/u1"));
     assert.deepEqual(res, { data: created, source: "kv" });
     assert.deepEqual(await row("users", "u1"), res.data);
@@ -65,10 +70,12 @@ describe("a user's life", () => {
     assert.ok(res.data.updated_on > created.updated_on);
     assert.deepEqual(await row("users", "u1"), res.data);
 
+    assert.equal(await current("users", "u1"), null, "the update invalidated the cached row");
     const read = ok(await get("/v1/users/u1"));
-    assert.equal(read.source, "kv");
+    assert.equal(read.source, "d1");
     assert.deepEqual(read.data, res.data, "read after update returns the new value");
-    assert.deepEqual((await cached("users", "u1")).row, USER_COLUMNS.map((c) => res.data[c]));
+    assert.deepEqual((await current("users", "u1")).row, USER_COLUMNS.map((c) => res.data[c]));
+    assert.equal(ok(await get("/v1/users/u1")).source, "kv");
 
     // The id may be repeated in the body, server-set fields are ignored, null clears.
     const again = ok(await send("PUT", "/v1/users/u1", { id: "u1", name: null, created_on: 1 }));
@@ -77,12 +84,14 @@ describe("a user's life", () => {
     assert.equal((await get("/v1/users/u1")).body.data.name, null);
   });
 
-  test("DELETE removes it from D1 and KV; then reads, updates and deletes are 404", async () => {
+  test("DELETE removes it from D1 and invalidates it in KV; then reads, updates and deletes are 404", async () => {
+    ok(await get("/v1/users/u1"));
+    assert.notEqual(await current("users", "u1"), null, "cached before the delete");
     const res = await w.fetch("/v1/users/u1", { method: "DELETE" });
     assert.equal(res.status, 204);
     assert.equal(await res.text(), "");
     assert.equal(await row("users", "u1"), null);
-    assert.equal(await cached("users", "u1"), null);
+    assert.equal(await current("users", "u1"), null);
 
     const read = await get("/v1/users/u1");
     assert.equal(read.status, 404);
@@ -131,6 +140,7 @@ describe("values cross intact", () => {
       const res = ok(await send("POST", "/v1/posts", { id, title, user_id: "author" }), 201);
       assert.equal(res.data.title, title);
       assert.equal((await row("posts", id)).title, title, "D1 holds the exact text");
+      assert.equal(ok(await get(`/v1/posts/${id}`)).source, "d1");
       const read = ok(await get(`/v1/posts/${id}`));
       assert.equal(read.source, "kv");
       assert.equal(read.data.title, title);
@@ -147,6 +157,7 @@ describe("values cross intact", () => {
       const res = ok(await send("POST", "/v1/posts", { id, title: "odd id", user_id: "author" }), 201);
       assert.equal(res.data.id, id);
       const path = `/v1/posts/${encodeURIComponent(id)}`;
+      ok(await get(path));
       const read = ok(await get(path));
       assert.equal(read.data.id, id);
       assert.equal(read.source, "kv", "cached (a long id's key is hashed)");
@@ -173,6 +184,7 @@ test("deleting a user cascades to its posts and their comments, in D1 and in KV"
   ]), 201);
   ok(await send("POST", "/v1/comments", { id: "gone-c", post_id: "gone-1", body: "hi" }), 201);
   for (const path of ["/v1/posts/gone-1", "/v1/posts/gone-2", "/v1/comments/gone-c"]) {
+    ok(await get(path));
     assert.equal(ok(await get(path)).source, "kv");
   }
 
@@ -180,7 +192,27 @@ test("deleting a user cascades to its posts and their comments, in D1 and in KV"
   assert.equal(await row("posts", "gone-1"), null, "ON DELETE CASCADE");
   assert.equal(await row("comments", "gone-c"), null);
   for (const [table, id] of [["posts", "gone-1"], ["posts", "gone-2"], ["comments", "gone-c"]]) {
-    assert.equal(await cached(table, id), null, `KV entry of ${table} ${id}`);
+    assert.equal(await current(table, id), null, `current KV entry of ${table} ${id}`);
     assert.equal((await get(`/v1/${table}/${id}`)).status, 404, `${table} ${id}`);
+  }
+});
+
+test("a cascade of 600 cached children (past every budget): no child is served afterwards", async () => {
+  ok(await send("POST", "/v1/users", { id: "many", email: "many@example.com", password: "p", role: "user" }), 201);
+  const ids = Array.from({ length: 600 }, (_, i) => `many-${i}`);
+  for (let i = 0; i < ids.length; i += 200) {
+    const batch = ids.slice(i, i + 200).map((id) => ({ id, title: id, user_id: "many" }));
+    ok(await send("POST", "/v1/posts", batch), 201);
+  }
+  // Cache every child (a miss that fills), and check a sample is then a KV hit.
+  for (const id of ids) ok(await get(`/v1/posts/${id}`));
+  for (const id of ids.slice(0, 20)) assert.equal(ok(await get(`/v1/posts/${id}`)).source, "kv");
+
+  assert.equal((await send("DELETE", "/v1/users/many")).status, 204);
+  assert.equal(await w.db.prepare("SELECT count(*) AS n FROM posts WHERE user_id = 'many'").first("n"), 0);
+  assert.notEqual(await w.kv.get("sonic:posts:#g"), null, "one table generation instead of 600 keys");
+  for (const id of ids) {
+    const res = await get(`/v1/posts/${id}`);
+    assert.equal(res.status, 404, `post ${id}: ${JSON.stringify(res.body)}`);
   }
 });

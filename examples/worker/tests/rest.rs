@@ -160,9 +160,12 @@ fn create_read_update_delete() {
     assert!(created_on > 0);
     assert_eq!(stored["updated_on"], created_on);
 
-    // Written through to KV by the insert: the first read is already a hit.
+    // An insert writes nothing to KV: the first read is from D1 (and fills), the next a hit.
     let read = api.get("/v1/users/u1");
     assert_eq!(read.status, 200);
+    assert_eq!(read.body["source"], "d1");
+    assert_eq!(read.body["data"], *stored);
+    let read = api.get("/v1/users/u1");
     assert_eq!(read.body["source"], "kv");
     assert_eq!(read.body["data"], *stored);
 
@@ -172,6 +175,10 @@ fn create_read_update_delete() {
     assert_eq!(updated.body["data"]["name"], "Ada L.");
     assert_eq!(updated.body["data"]["email"], "ada@example.com");
     assert_eq!(updated.body["data"]["created_on"], created_on);
+    // The update invalidated the record: read from D1 once, then from KV.
+    let read = api.get("/v1/users/u1");
+    assert_eq!(read.body["source"], "d1");
+    assert_eq!(read.body["data"]["name"], "Ada L.");
     let read = api.get("/v1/users/u1");
     assert_eq!(read.body["source"], "kv");
     assert_eq!(read.body["data"]["name"], "Ada L.");
@@ -354,6 +361,7 @@ fn edge_values_survive() {
         "/v1/posts/{}",
         percent_encoding::utf8_percent_encode(&long_id, percent_encoding::NON_ALPHANUMERIC)
     );
+    assert_eq!(api.get(&path).body["source"], "d1");
     let read = api.get(&path);
     assert_eq!(
         read.body["source"], "kv",
