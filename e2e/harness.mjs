@@ -167,6 +167,8 @@ export async function freshState() {
 
 /** Name of the state RPC worker in every Miniflare instance of `startWorker` (not a user name). */
 export const STATE_WORKER = "sonic-e2e-state-rpc";
+/** Name of the second instance of the Worker under test (`startWorker({ second: true })`). */
+export const SECOND_WORKER = "sonic-e2e-second";
 
 /**
  * Miniflare options of the state RPC worker: the same D1/KV bindings as the Worker under test,
@@ -191,10 +193,12 @@ function stateWorkerOptions(cfg) {
 
 /**
  * Start the built Worker on 127.0.0.1:<free port>.
- * @param {{ persistDir?: string, keepState?: boolean, vars?: Record<string, string> }} [opts]
+ * @param {{ persistDir?: string, keepState?: boolean, vars?: Record<string, string>, second?: boolean }} [opts]
  *   persistDir: an existing wrangler-style persist dir to serve (kept afterwards);
  *   default: a fresh migrated copy, deleted by stop() unless keepState.
  *   vars: environment variables on top of wrangler.toml's [vars] (e.g. SONIC_TEST_ROUTES: "0").
+ *   second: also run a second instance of the Worker (its own isolate, the same D1 database and
+ *   KV namespace, as two isolates of one location), reachable as handle.second.{url, fetch, json}.
  * @returns handle with url, fetch(path, init), json(path, init), mf, db (D1 client), kv (KV
  *   client), stateUrl (the state RPC worker), persistDir, stop(). db and kv are async clients
  *   (state-rpc/client.mjs) of the first D1 / KV binding of wrangler.toml, same state as the
@@ -210,24 +214,28 @@ export async function startWorker(opts = {}) {
   }
   const ownsState = !opts.persistDir;
   const persistDir = opts.persistDir ?? (await freshState());
+  const underTest = {
+    modules: true,
+    scriptPath: cfg.main,
+    // module names are relative to this root; the default (cwd) would need "..", which workerd refuses
+    modulesRoot: path.dirname(cfg.main),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: cfg.compatibilityDate,
+    compatibilityFlags: cfg.compatibilityFlags,
+    d1Databases: cfg.d1Databases,
+    kvNamespaces: cfg.kvNamespaces,
+    bindings: { ...cfg.vars, ...opts.vars },
+  };
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
     workers: [
       // The Worker under test comes first: the entry socket (handle.url) serves it.
-      {
-        modules: true,
-        scriptPath: cfg.main,
-        // module names are relative to this root; the default (cwd) would need "..", which workerd refuses
-        modulesRoot: path.dirname(cfg.main),
-        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-        compatibilityDate: cfg.compatibilityDate,
-        compatibilityFlags: cfg.compatibilityFlags,
-        d1Databases: cfg.d1Databases,
-        kvNamespaces: cfg.kvNamespaces,
-        bindings: { ...cfg.vars, ...opts.vars },
-      },
+      underTest,
       stateWorkerOptions(cfg),
+      ...(opts.second
+        ? [{ ...underTest, name: SECOND_WORKER, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }]
+        : []),
     ],
     // shared by both workers: one D1 database / KV namespace per id
     d1Persist: path.join(persistDir, "v3", "d1"),
@@ -276,6 +284,19 @@ export async function startWorker(opts = {}) {
     const call = rpc(handle.stateUrl);
     handle.db = d1Client(call, Object.keys(cfg.d1Databases)[0] ?? "DB");
     handle.kv = kvClient(call, Object.keys(cfg.kvNamespaces)[0] ?? "KV");
+    if (opts.second) {
+      const url = (await mf.unsafeGetDirectURL(SECOND_WORKER)).toString();
+      const fetchSecond = (p, init) => fetch(new URL(p, url), init);
+      handle.second = {
+        url,
+        fetch: fetchSecond,
+        async json(p, init) {
+          const res = await fetchSecond(p, init);
+          const text = await res.text();
+          return { status: res.status, headers: res.headers, body: text === "" ? undefined : JSON.parse(text) };
+        },
+      };
+    }
   } catch (e) {
     await handle.stop().catch(() => {});
     throw e;
