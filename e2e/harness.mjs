@@ -23,6 +23,7 @@
 //
 // Node 20 built-ins only, plus `miniflare` and `wrangler` from e2e/node_modules.
 
+import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { cp, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -304,6 +305,18 @@ export async function startWorker(opts = {}) {
   return handle;
 }
 
+/**
+ * The KV key of a text id, as sonic_db_core's `record_key`: `sonic:{table}:{id}`, a leading `#`
+ * doubled, and a key over 512 bytes replaced by `#h` + the hex SHA-256 of its id part.
+ */
+export function recordKey(table, id) {
+  const head = `sonic:${table}:`;
+  const part = id.startsWith("#") ? `#${id}` : id;
+  const key = head + part;
+  if (Buffer.byteLength(key) <= 512) return key;
+  return `${head}#h${createHash("sha256").update(part).digest("hex")}`;
+}
+
 /** The bucket (of 64) of a record key: FNV-1a 64, as sonic_db_core's `cache::generation`. */
 export function bucketOf(key, buckets = 64) {
   let h = 0xcbf29ce484222325n;
@@ -317,10 +330,25 @@ export function bucketOf(key, buckets = 64) {
  * (absent, or an older entry that stays in KV but is never served).
  */
 export async function currentEntry(kv, table, id) {
-  const text = await kv.get(`sonic:${table}:${id}`);
+  const key = recordKey(table, id);
+  const text = await kv.get(key);
   if (text === null) return null;
   const envelope = JSON.parse(text);
   const tg = (await kv.get(`sonic:${table}:#g`)) ?? "";
-  const bg = (await kv.get(`sonic:${table}:#b${bucketOf(`sonic:${table}:${id}`)}`)) ?? "";
+  const bg = (await kv.get(`sonic:${table}:#b${bucketOf(key)}`)) ?? "";
   return envelope.tg === tg && envelope.bg === bg ? envelope : null;
+}
+
+/**
+ * Waits until the deferred fill of `sonic:{table}:{id}` has landed (the example Worker puts it
+ * on `wait_until`, after the response): polls `currentEntry`, at most 400 times 5 ms apart, and
+ * returns the entry; throws if it never lands.
+ */
+export async function filled(kv, table, id) {
+  for (let i = 0; i < 400; i++) {
+    const entry = await currentEntry(kv, table, id);
+    if (entry !== null) return entry;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`the fill of sonic:${table}:${id} never landed`);
 }

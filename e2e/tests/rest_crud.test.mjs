@@ -8,7 +8,7 @@
 // read fills, and a write puts fresh generations, so the next read is from D1 again.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { currentEntry, startWorker } from "../harness.mjs";
+import { currentEntry, filled, startWorker } from "../harness.mjs";
 
 let w;
 const send = (method, path, body) =>
@@ -20,6 +20,8 @@ const cached = async (table, id) => {
   return text === null ? null : JSON.parse(text);
 };
 const current = (table, id) => currentEntry(w.kv, table, id);
+// A read that missed fills KV on the Worker's `wait_until`, after the response: wait for it.
+const fill = (table, id) => filled(w.kv, table, id);
 const USER_COLUMNS = ["id", "name", "email", "password", "role", "created_on", "updated_on"];
 
 function ok(res, status = 200) {
@@ -53,7 +55,7 @@ describe("a user's life", () => {
 
   test("GET /v1/users/:id: from D1 first (filling KV), then from KV, equal to the D1 row", async () => {
     assert.deepEqual(ok(await get("/v1/users/u1")), { data: created, source: "d1" });
-    const envelope = await current("users", "u1");
+    const envelope = await fill("users", "u1");
     assert.equal(envelope.t, "users");
     assert.deepEqual(envelope.row, USER_COLUMNS.map((c) => created[c]), "KV holds the same row");
     const res = ok(await get("/v1/users/u1"));
@@ -74,7 +76,7 @@ describe("a user's life", () => {
     const read = ok(await get("/v1/users/u1"));
     assert.equal(read.source, "d1");
     assert.deepEqual(read.data, res.data, "read after update returns the new value");
-    assert.deepEqual((await current("users", "u1")).row, USER_COLUMNS.map((c) => res.data[c]));
+    assert.deepEqual((await fill("users", "u1")).row, USER_COLUMNS.map((c) => res.data[c]));
     assert.equal(ok(await get("/v1/users/u1")).source, "kv");
 
     // The id may be repeated in the body, server-set fields are ignored, null clears.
@@ -86,7 +88,7 @@ describe("a user's life", () => {
 
   test("DELETE removes it from D1 and invalidates it in KV; then reads, updates and deletes are 404", async () => {
     ok(await get("/v1/users/u1"));
-    assert.notEqual(await current("users", "u1"), null, "cached before the delete");
+    await fill("users", "u1"); // cached before the delete
     const res = await w.fetch("/v1/users/u1", { method: "DELETE" });
     assert.equal(res.status, 204);
     assert.equal(await res.text(), "");
@@ -109,6 +111,7 @@ test("a row written to D1 directly is read from D1 first, then from KV", async (
   assert.equal(first.source, "d1");
   assert.equal(first.data.role, "user", "the column's default");
   assert.deepEqual(first.data, await row("users", "seeded"));
+  await fill("users", "seeded");
   const second = ok(await get("/v1/users/seeded"));
   assert.equal(second.source, "kv");
   assert.deepEqual(second.data, first.data);
@@ -141,6 +144,7 @@ describe("values cross intact", () => {
       assert.equal(res.data.title, title);
       assert.equal((await row("posts", id)).title, title, "D1 holds the exact text");
       assert.equal(ok(await get(`/v1/posts/${id}`)).source, "d1");
+      await fill("posts", id);
       const read = ok(await get(`/v1/posts/${id}`));
       assert.equal(read.source, "kv");
       assert.equal(read.data.title, title);
@@ -158,6 +162,7 @@ describe("values cross intact", () => {
       assert.equal(res.data.id, id);
       const path = `/v1/posts/${encodeURIComponent(id)}`;
       ok(await get(path));
+      await fill("posts", id);
       const read = ok(await get(path));
       assert.equal(read.data.id, id);
       assert.equal(read.source, "kv", "cached (a long id's key is hashed)");
@@ -183,9 +188,10 @@ test("deleting a user cascades to its posts and their comments, in D1 and in KV"
     { id: "gone-2", title: "two", user_id: "gone" },
   ]), 201);
   ok(await send("POST", "/v1/comments", { id: "gone-c", post_id: "gone-1", body: "hi" }), 201);
-  for (const path of ["/v1/posts/gone-1", "/v1/posts/gone-2", "/v1/comments/gone-c"]) {
-    ok(await get(path));
-    assert.equal(ok(await get(path)).source, "kv");
+  for (const [table, id] of [["posts", "gone-1"], ["posts", "gone-2"], ["comments", "gone-c"]]) {
+    ok(await get(`/v1/${table}/${id}`));
+    await fill(table, id);
+    assert.equal(ok(await get(`/v1/${table}/${id}`)).source, "kv");
   }
 
   assert.equal((await send("DELETE", "/v1/users/gone")).status, 204);
@@ -210,7 +216,10 @@ test("a cascade of 600 cached children (past every budget): no child is served a
     for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map(f));
   };
   await each(async (id) => ok(await get(`/v1/posts/${id}`)));
-  for (const id of ids.slice(0, 20)) assert.equal(ok(await get(`/v1/posts/${id}`)).source, "kv");
+  for (const id of ids.slice(0, 20)) {
+    await fill("posts", id);
+    assert.equal(ok(await get(`/v1/posts/${id}`)).source, "kv");
+  }
 
   assert.equal((await send("DELETE", "/v1/users/many")).status, 204);
   assert.equal(await w.db.prepare("SELECT count(*) AS n FROM posts WHERE user_id = 'many'").first("n"), 0);

@@ -3,7 +3,7 @@
 // older than the last write acknowledged before the read began (sonic-core/docs/coherence.md).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startWorker } from "../harness.mjs";
+import { filled, startWorker } from "../harness.mjs";
 
 let w;
 let a;
@@ -28,6 +28,7 @@ after(async () => {
 test("a write through one instance is never hidden by the other's cached copy", async () => {
   for (const reader of [a, b]) {
     await reader.json("/v1/users/shared");
+    await filled(w.kv, "users", "shared"); // the fill runs on wait_until, after the response
     assert.equal((await reader.json("/v1/users/shared")).body.source, "kv", "both have it cached");
   }
   for (let i = 1; i <= 10; i++) {
@@ -63,6 +64,7 @@ test("concurrent writes through both instances: every later read sees the one D1
 
 test("a delete through one instance: the other serves 404, not its cached copy", async () => {
   await b.json("/v1/users/shared");
+  await filled(w.kv, "users", "shared");
   assert.equal((await b.json("/v1/users/shared")).body.source, "kv");
   assert.equal((await a.fetch("/v1/users/shared", { method: "DELETE" })).status, 204);
   assert.equal((await b.json("/v1/users/shared")).status, 404);

@@ -51,9 +51,12 @@ use sonic_db_core::kv::{
     check_bulk_keys, check_put, list_limit, validate_key, KvBackend, KvListOptions, KvListPage,
     KvPutOptions, MAX_BULK_GET,
 };
+use std::sync::Arc;
+
+use sonic_db_core::cache::{Defer, Deferred};
 use sonic_db_core::{Error, Result};
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, KvError, KvStore};
+use worker::{Context, Env, KvError, KvStore};
 
 /// A Sonic key-value store on a Workers KV namespace binding. Cheap to clone.
 #[derive(Clone)]
@@ -183,6 +186,43 @@ impl WorkersKv {
 }
 
 /// The current time, Unix seconds (for the absolute-expiration check).
+/// Runs the cache's fills after the response: a [`Defer`] hook on the request's
+/// `Context::wait_until`, for [`Db::with_defer`](sonic_db_core::Db::with_defer). Clones share
+/// the context.
+///
+/// ```no_run
+/// use sonic_db_core::{CacheConfig, Db};
+/// use sonic_db_d1::D1Backend;
+/// use sonic_db_kv::{WaitUntil, WorkersKv};
+///
+/// fn database(env: &worker::Env, ctx: worker::Context) -> sonic_db_core::Result<Db> {
+///     Ok(Db::new(D1Backend::from_env(env, "DB")?)
+///         .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())?
+///         .with_defer(WaitUntil::new(ctx)))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct WaitUntil(Arc<Context>);
+
+impl WaitUntil {
+    /// The hook of the request whose context this is.
+    pub fn new(ctx: Context) -> Self {
+        WaitUntil(Arc::new(ctx))
+    }
+}
+
+impl fmt::Debug for WaitUntil {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitUntil").finish_non_exhaustive()
+    }
+}
+
+impl Defer for WaitUntil {
+    fn defer(&self, work: Deferred) {
+        self.0.wait_until(work);
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 fn now_secs() -> u64 {
     let ms = worker::js_sys::Date::now();

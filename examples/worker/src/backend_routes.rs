@@ -32,8 +32,10 @@ use sonic_db_d1::{D1Backend, D1SessionConstraint};
 use sonic_db_kv::WorkersKv;
 use worker::{Request, Response, RouteContext, Router};
 
+use crate::Fills;
+
 /// Adds the `/_backend/...` routes to `router`.
-pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
+pub fn register(router: Router<'_, Fills>) -> Router<'_, Fills> {
     router
         .post_async("/_backend/sql", |req, ctx| respond(req, ctx, sql))
         .post_async("/_backend/batch", |req, ctx| respond(req, ctx, batch))
@@ -67,12 +69,12 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
 /// Parses the JSON body, runs `handler`, and renders its result or error.
 async fn respond<T, F, Fut>(
     mut req: Request,
-    ctx: RouteContext<()>,
+    ctx: RouteContext<Fills>,
     handler: F,
 ) -> worker::Result<Response>
 where
     T: DeserializeOwned,
-    F: FnOnce(T, RouteContext<()>) -> Fut,
+    F: FnOnce(T, RouteContext<Fills>) -> Fut,
     Fut: Future<Output = Result<Json, Error>>,
 {
     let body = match req.json::<T>().await {
@@ -197,7 +199,7 @@ fn result_json(result: &QueryResult) -> Json {
     })
 }
 
-async fn sql(body: StatementIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn sql(body: StatementIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let backend = D1Backend::from_env(&ctx.env, "DB")?;
     let result = backend.execute(&body.into_statement()?).await?;
     Ok(result_json(&result))
@@ -212,7 +214,7 @@ fn statements(body: Vec<StatementIn>) -> Result<Vec<Statement>, Error> {
     body.into_iter().map(StatementIn::into_statement).collect()
 }
 
-async fn batch(body: BatchIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn batch(body: BatchIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let backend = D1Backend::from_env(&ctx.env, "DB")?;
     let results = backend.batch(&statements(body.statements)?).await?;
     Ok(json!({ "results": results.iter().map(result_json).collect::<Vec<_>>() }))
@@ -227,7 +229,7 @@ struct SessionIn {
     statements: Vec<StatementIn>,
 }
 
-async fn session(body: SessionIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn session(body: SessionIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let database = D1Backend::from_env(&ctx.env, "DB")?;
     let backend = match body.constraint.as_deref() {
         None => database.with_session(body.bookmark.as_deref())?,
@@ -258,7 +260,7 @@ struct PrepareIn {
 }
 
 /// `worker`'s own `D1Database::prepare` (which unwraps internally) with arbitrary SQL.
-async fn worker_prepare(body: PrepareIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn worker_prepare(body: PrepareIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let db = ctx.env.d1("DB").map_err(|e| Error::Database {
         message: e.to_string(),
     })?;
@@ -271,7 +273,7 @@ async fn worker_prepare(body: PrepareIn, ctx: RouteContext<()>) -> Result<Json, 
 
 // ---- KV -------------------------------------------------------------------------------------
 
-fn kv_store(ctx: &RouteContext<()>) -> Result<WorkersKv, Error> {
+fn kv_store(ctx: &RouteContext<Fills>) -> Result<WorkersKv, Error> {
     WorkersKv::from_env(&ctx.env, "KV")
 }
 
@@ -294,7 +296,7 @@ struct PutIn {
     metadata: Option<Json>,
 }
 
-async fn kv_put(body: PutIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_put(body: PutIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let value = match (body.text, body.bytes) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(bytes)) => bytes,
@@ -314,7 +316,7 @@ struct KeyIn {
     key: String,
 }
 
-async fn kv_get(body: KeyIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_get(body: KeyIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let value = kv_store(&ctx)?.get(&body.key).await?;
     let text = value
         .as_ref()
@@ -322,7 +324,7 @@ async fn kv_get(body: KeyIn, ctx: RouteContext<()>) -> Result<Json, Error> {
     Ok(json!({ "bytes": bytes_json(&value), "text": text }))
 }
 
-async fn kv_delete(body: KeyIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_delete(body: KeyIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     kv_store(&ctx)?.delete(&body.key).await?;
     Ok(json!({ "ok": true }))
 }
@@ -332,17 +334,17 @@ struct KeysIn {
     keys: Vec<String>,
 }
 
-async fn kv_get_bulk(body: KeysIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_get_bulk(body: KeysIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let values = kv_store(&ctx)?.get_bulk(&body.keys).await?;
     Ok(json!({ "values": values.iter().map(bytes_json).collect::<Vec<_>>() }))
 }
 
-async fn kv_get_all(body: KeysIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_get_all(body: KeysIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let values = kv::get_all(&kv_store(&ctx)?, &body.keys).await?;
     Ok(json!({ "values": values.iter().map(bytes_json).collect::<Vec<_>>() }))
 }
 
-async fn kv_get_bulk_text(body: KeysIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_get_bulk_text(body: KeysIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let values = kv_store(&ctx)?.get_bulk_text(&body.keys).await?;
     Ok(json!({ "values": values }))
 }
@@ -361,7 +363,7 @@ fn key_json(key: &kv::KvKey) -> Json {
     json!({ "name": key.name, "expiration": key.expiration, "metadata": key.metadata })
 }
 
-async fn kv_list(body: ListIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_list(body: ListIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let options = KvListOptions {
         prefix: body.prefix,
         cursor: body.cursor,
@@ -380,12 +382,12 @@ struct PrefixIn {
     prefix: String,
 }
 
-async fn kv_list_all(body: PrefixIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_list_all(body: PrefixIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let keys = kv::list_all(&kv_store(&ctx)?, &body.prefix).await?;
     Ok(json!({ "keys": keys.iter().map(key_json).collect::<Vec<_>>() }))
 }
 
-async fn kv_delete_prefix(body: PrefixIn, ctx: RouteContext<()>) -> Result<Json, Error> {
+async fn kv_delete_prefix(body: PrefixIn, ctx: RouteContext<Fills>) -> Result<Json, Error> {
     let deleted = kv::delete_prefix(&kv_store(&ctx)?, &body.prefix).await?;
     Ok(json!({ "deleted": deleted }))
 }

@@ -26,10 +26,12 @@ use sonic_db_core::{CacheConfig, Db};
 use sonic_db_d1::D1Backend;
 use sonic_db_kv::WorkersKv;
 use worker::url::form_urlencoded;
+
+use crate::Fills;
 use worker::{Env, Request, Response, RouteContext, Router};
 
 /// Adds `/_conformance`, `/_conformance/scenarios` and `/_conformance/sabotage`.
-pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
+pub fn register(router: Router<'_, Fills>) -> Router<'_, Fills> {
     router
         .post_async("/_conformance", run)
         .get("/_conformance/scenarios", |_, _| {
@@ -44,7 +46,7 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
         })
 }
 
-async fn run(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+async fn run(mut req: Request, ctx: RouteContext<Fills>) -> worker::Result<Response> {
     // The raw query string, decoded by `form_urlencoded` alone (see `http::decode`).
     let raw_url = req.inner().url();
     let query = raw_url.split_once('?').map_or("", |(_, q)| q);

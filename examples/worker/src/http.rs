@@ -11,13 +11,15 @@ use sonic_db_core::{CacheConfig, Db};
 use sonic_db_d1::D1Backend;
 use sonic_db_kv::WorkersKv;
 use worker::url::form_urlencoded;
+
+use crate::Fills;
 use worker::{Env, Request, Response, RouteContext, Router};
 
 use crate::rest::{self, ApiError, ApiRequest, Method, Reply};
 
 /// Adds `/v1/{table}` and `/v1/{table}/{id}` (every method; [`rest::handle`] answers `405`
 /// for the ones a path does not take).
-pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
+pub fn register(router: Router<'_, Fills>) -> Router<'_, Fills> {
     router
         .on_async("/v1/:table", serve)
         .on_async("/v1/:table/:id", serve)
@@ -28,14 +30,16 @@ pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
 /// `ON DELETE CASCADE`s remove (deleting a user drops the KV entries of their posts and of
 /// those posts' comments).
 ///
-/// One per request: a `Db` is cheap to build, and its cache bookkeeping (which keys this
-/// handle wrote) then lives exactly as long as the request. No D1 session is used, so every
-/// statement, and every KV fill, reads the primary: the cache never stores a replica's
-/// older row.
-pub fn database(env: &Env) -> sonic_db_core::Result<Db> {
-    Db::new(D1Backend::from_env(env, "DB")?)
+/// One per request: a `Db` is cheap to build, and its cache bookkeeping (the tables whose
+/// invalidation KV refused) then lives exactly as long as the request. Fills (the KV put
+/// after a miss) run on the request's `wait_until`, after the response. No D1 session is
+/// used, so every statement, and every KV fill, reads the primary: the cache never stores a
+/// replica's older row.
+pub fn database(env: &Env, fills: &Fills) -> sonic_db_core::Result<Db> {
+    Ok(Db::new(D1Backend::from_env(env, "DB")?)
         .with_schema(&sonic_example_blog::migrations::schema())
-        .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())
+        .with_kv(WorkersKv::from_env(env, "KV")?, CacheConfig::new())?
+        .with_defer(fills.clone()))
 }
 
 /// A request's parts, decoded and owned.
@@ -47,9 +51,9 @@ struct Parts {
     body: Vec<u8>,
 }
 
-async fn serve(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+async fn serve(mut req: Request, ctx: RouteContext<Fills>) -> worker::Result<Response> {
     let reply = match decode(&mut req, &ctx).await {
-        Ok(parts) => match database(&ctx.env) {
+        Ok(parts) => match database(&ctx.env, &ctx.data) {
             Ok(db) => {
                 let request = ApiRequest {
                     method: parts.method,
@@ -75,7 +79,7 @@ async fn serve(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Respon
     respond(reply)
 }
 
-async fn decode(req: &mut Request, ctx: &RouteContext<()>) -> Result<Parts, ApiError> {
+async fn decode(req: &mut Request, ctx: &RouteContext<Fills>) -> Result<Parts, ApiError> {
     let method = match req.method() {
         worker::Method::Get => Method::Get,
         worker::Method::Post => Method::Post,
@@ -115,7 +119,7 @@ async fn decode(req: &mut Request, ctx: &RouteContext<()>) -> Result<Parts, ApiE
 }
 
 /// A path segment, percent-decoded (`%2F` in an id is a `/` of the id, not a separator).
-fn path_param(ctx: &RouteContext<()>, name: &str) -> Result<Option<String>, ApiError> {
+fn path_param(ctx: &RouteContext<Fills>, name: &str) -> Result<Option<String>, ApiError> {
     let Some(raw) = ctx.param(name) else {
         return Ok(None);
     };

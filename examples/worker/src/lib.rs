@@ -42,10 +42,14 @@ pub mod rest;
 
 use worker::{event, Context, Env, Request, Response, Result, Router};
 
+/// What every route gets: the request's `wait_until`, on which the cache runs its fills after
+/// the response.
+pub type Fills = sonic_db_kv::WaitUntil;
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     logging::init(&env);
-    let router = Router::new().get("/health", |_, _| {
+    let router = Router::with_data(Fills::new(ctx)).get("/health", |_, _| {
         Response::from_json(&serde_json::json!({ "ok": true }))
     });
     let router = http::register(router);

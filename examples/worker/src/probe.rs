@@ -4,6 +4,8 @@
 use serde::Serialize;
 use worker::{Response, Router};
 
+use crate::Fills;
+
 #[derive(Debug, Serialize)]
 struct KvEntry<'a> {
     key: &'a str,
@@ -13,7 +15,7 @@ struct KvEntry<'a> {
 const KV_PROBE_KEY: &str = "_probe:kv";
 
 /// Raw KV round trips through the `worker` crate, without Sonic.
-pub fn register(router: Router<'_, ()>) -> Router<'_, ()> {
+pub fn register(router: Router<'_, Fills>) -> Router<'_, Fills> {
     router
         .get_async("/_probe/kv", |_, ctx| async move {
             let kv = ctx.env.kv("KV")?;
