@@ -232,7 +232,11 @@ fn statements_and_round_trips_per_operation() {
         cost(1, 31, 99, (0, 0)),
         "KV: nothing (new keys have nothing stale; reads fill lazily)"
     );
-    row(&mut table, "same, with the KV cache (inserts write nothing to KV)", c);
+    row(
+        &mut table,
+        "same, with the KV cache (inserts write nothing to KV)",
+        c,
+    );
 
     // Statement shapes the per-level loader sends (for the report).
     let counted = Counted::new(sonic::backend(Seed::Associations, Strategy::Default), false);

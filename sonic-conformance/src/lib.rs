@@ -34,7 +34,7 @@
 //! eager relations one and two levels deep, chunked and atomic inserts of 1,000+ rows, value
 //! edges (integers at and beyond ±2^53, bools, Unicode, NUL, empty versus `NULL`, every byte,
 //! float edges, JSON, text enums), constraint errors, missing records, and the KV cache
-//! (misses, hits, write-through, invalidation by every write, fresh reads). See
+//! (misses, hits, lazy fills after inserts, invalidation by every other write, fresh reads). See
 //! [`scenario_names`].
 //!
 //! # Isolation

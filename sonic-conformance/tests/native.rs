@@ -155,7 +155,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
         // replace an entry: an old row is served (crud's update_where, kv_delete's delete), or
         // the refill never becomes current.
         Sabotage::KvStale => &["crud", "kv_update", "kv_delete", "kv_update_where"],
-        // Nothing written through or filled is ever a hit.
+        // Nothing filled is ever a hit.
         Sabotage::KvLostPut => &[
             "values_round_trip",
             "integers",

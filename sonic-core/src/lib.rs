@@ -18,7 +18,7 @@
 //! | [`trace`] | the [`tracing`](https://docs.rs/tracing) events: every statement and batch sent, eager-loading strategies, KV cache decisions |
 //! | [`kv`] | the KV backend trait, Workers KV's rules (one copy), [`MemoryKv`] |
 //! | [`sql`] | the SQL compiler: quoting, conditions, ordering, eager-loading SQL, and every limit check ([`sql::check_statement`]) |
-//! | [`cache`] | the KV cache of single records: routing, write-through and its coherence guarantee |
+//! | [`cache`] | the KV cache of single records: routing, invalidation by generations, and its coherence guarantee |
 //! | [`db`] | [`Db`], the handle: a backend, a clock, a cache; sends statements |
 //! | [`query`] | the builders `Db`'s methods return (select, writes, raw SQL, eager relations) and how they run |
 //! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
@@ -55,7 +55,9 @@
 //!
 //! db.insert(&Post { id: "p1".into(), title: "Hello".into(), views: 3 }).await?;
 //! let found = db.find_with_source::<Post>("p1").await?.expect("inserted");
-//! assert_eq!(found.source, Source::Kv); // written through to KV by the insert
+//! assert_eq!(found.source, Source::D1); // an insert writes nothing to KV: read, then cached
+//! let found = db.find_with_source::<Post>("p1").await?.expect("inserted");
+//! assert_eq!(found.source, Source::Kv);
 //! db.update_where::<Post>()
 //!     .set_expr(Post::VIEWS, Post::VIEWS + 1) // in SQL: no read first, no lost update
 //!     .filter(Post::ID.eq("p1"))

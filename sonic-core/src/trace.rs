@@ -15,11 +15,10 @@
 //! | `sonic::sql` | debug | `batch` | `statements`, `rows` and `changes` (totals), `duration_ms` (of the round trip), `error`; one `statement` event per statement follows |
 //! | `sonic::eager` | debug | `eager loading` | `table`, `relations` (e.g. `posts(comments), author`), `strategy` (`"single statement"`, `"per level"` or `"joined"`: the first level `LEFT JOIN`ed to the parents' statement, deeper ones per level), `backend_prefers` (the backend's [`EagerStrategy`](crate::EagerStrategy)) |
 //! | `sonic::cache` | debug | `hit` | `table`, `key`: served from KV |
-//! | `sonic::cache` | debug | `miss` | `table`, `key`, `reason`: `"absent"`, `"suspect"` (this handle does not trust the key: KV is not read), `"unverified"` (KV holds other bytes than this handle wrote), `"undecodable"`, `"kv error"`; read from SQL |
-//! | `sonic::cache` | debug | `fill` | `table`, `key`, `op` (`"put"`; `"delete"` when SQL has no record but KV held something): KV written after a miss |
-//! | `sonic::cache` | debug | `fill skipped` | `table`, `key`, `reason` |
-//! | `sonic::cache` | debug | `write-through put` / `invalidation delete` | `table`, `key`: KV updated after a write committed in SQL |
-//! | `sonic::cache` | debug | `late write` | `table`, `ms` (since the write began): its puts become deletes |
+//! | `sonic::cache` | debug | `miss` | `table`, `key`, `reason`: `"absent"`, `"stale generation"` (the entry's generations are not the current ones), `"suspect"` (KV refused this handle's invalidation: KV is not read), `"undecodable"`, `"kv error"`; read from SQL |
+//! | `sonic::cache` | debug | `fill` | `table`, `key`: the row read after a miss put into KV (deferred when a [`Defer`](crate::cache::Defer) hook is set) |
+//! | `sonic::cache` | debug | `generation put` | `table`, `key` (a bucket or table generation): an invalidation after a write committed in SQL |
+//! | `sonic::cache` | debug | `table invalidation` | `table`, `reason`: the table generation is put instead of buckets |
 //! | `sonic::cache` | debug | `purge` | `table`, `deleted` (keys) |
 //! | `sonic::cache` | warn | `suspect` | `table`, `key` (absent: the whole table), `reason` |
 //! | `sonic::cache` | warn | `undecodable` | `table`, `key`, `reason` |

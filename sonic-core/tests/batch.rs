@@ -1,5 +1,5 @@
 //! Atomic units (`Db::batch`): one round trip, all or nothing, typed results in order, KV
-//! written through only after the unit commits.
+//! invalidated only after the unit commits.
 
 // Test setup outside `#[test]` functions fails the test by panicking, as tests do.
 #![allow(

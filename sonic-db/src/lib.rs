@@ -42,7 +42,9 @@
 //! db.insert(&User { id: "u1".into(), email: "ada@example.com".into() }).await?;
 //! let found = db.find_with_source::<User>("u1").await?.expect("inserted");
 //! assert_eq!(found.record.email, "ada@example.com");
-//! assert_eq!(found.source.to_string(), "kv"); // written through to KV by the insert
+//! assert_eq!(found.source.to_string(), "d1"); // an insert writes nothing to KV; this read fills it
+//! let found = db.find_with_source::<User>("u1").await?.expect("inserted");
+//! assert_eq!(found.source.to_string(), "kv");
 //! let all = db.select::<User>().filter(User::EMAIL.like("%@example.com")).all().await?;
 //! assert_eq!(all.len(), 1);
 //! # Ok::<(), sonic_db::Error>(())

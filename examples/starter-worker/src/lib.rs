@@ -1,7 +1,7 @@
 //! The smallest Worker on Sonic: the README's tutorial, ready to copy.
 //!
-//! `POST /users` inserts a user (D1 first, then KV), `GET /users/:id` reads one (from KV when
-//! cached, else D1, and says which), `GET /users` lists the latest (D1). Bindings, in
+//! `POST /users` inserts a user (into D1; KV is filled by reads), `GET /users/:id` reads one
+//! (from KV when cached, else D1, and says which), `GET /users` lists the latest (D1). Bindings, in
 //! `wrangler.toml`: D1 database `DB`, migrated from `migrations/` (written by `cargo run --bin
 //! migrate`), and KV namespace `KV`, the cache of single records.
 //!
@@ -76,7 +76,7 @@ async fn create_user(mut req: Request, ctx: RouteContext<()>) -> Result<Response
         audit: Audit::default(),
         posts: None,
     };
-    let inserted = async { database(&ctx.env)?.insert(&user).await }; // D1, then KV
+    let inserted = async { database(&ctx.env)?.insert(&user).await }; // D1 only
     match inserted.await {
         Ok(user) => reply(201, &Data { data: user }),
         Err(e) => failure(e),

@@ -19,9 +19,9 @@ use crate::backend::MaybeSendSync;
 pub enum KvOp {
     /// A read.
     Get,
-    /// A fill, a write-through or a repair.
+    /// A fill, or a generation put (an invalidation, or a repair).
     Put,
-    /// An invalidation.
+    /// A delete (a purge).
     Delete,
 }
 

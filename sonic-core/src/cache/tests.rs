@@ -83,7 +83,7 @@ impl Repo {
             self.store.remove(id);
         }
         let ids: Vec<Value> = ids.iter().map(|&id| Value::Integer(id)).collect();
-        ticket.delete_ids(&ids).await;
+        ticket.changed_ids(&ids).await;
     }
 }
 

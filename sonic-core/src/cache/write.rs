@@ -258,7 +258,7 @@ impl KvCache {
 ///
 /// Get one from [`KvCache::begin_write`] / [`KvCache::begin_write_where`] before sending SQL,
 /// then finish it with exactly one of [`put_rows`](WriteTicket::put_rows) (the rows the
-/// database returned), [`delete_ids`](WriteTicket::delete_ids) (the keys it deleted),
+/// database returned), [`changed_ids`](WriteTicket::changed_ids) (the keys it changed),
 /// [`unchanged`](WriteTicket::unchanged) or [`failed`](WriteTicket::failed). A ticket dropped
 /// unfinished (the write's future was cancelled) makes its keys — or, when they are unknown,
 /// its table — suspect for this handle, since SQL may have committed (a `Drop` cannot put).
@@ -314,8 +314,8 @@ impl WriteTicket<'_> {
         }
     }
 
-    /// SQL succeeded and deleted (or changed) the records with these primary keys.
-    pub(crate) async fn delete_ids(self, ids: &[Value]) {
+    /// SQL succeeded and changed (updated or deleted) the records with these primary keys.
+    pub(crate) async fn changed_ids(self, ids: &[Value]) {
         self.invalidate_ids(ids).await;
     }
 

@@ -109,6 +109,7 @@ impl Db {
     /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
     /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
     /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// db.find::<Post>("p1").await?; // read from SQL, then cached in KV
     /// // A write behind the cache's back: raw SQL does not touch KV.
     /// db.sql("UPDATE posts SET title = 'Changed' WHERE id = 'p1'").run().await?;
     /// assert_eq!(db.find::<Post>("p1").await?.unwrap().title, "Hello"); // from KV

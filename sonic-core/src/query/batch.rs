@@ -27,8 +27,8 @@ use crate::value::Value;
 ///
 /// Inserts of many rows are chunked under the backend's parameter limit inside the same unit.
 /// If any statement fails, nothing of the unit is applied and KV is not touched. After it
-/// commits, every record it inserted, updated, upserted or deleted is written through to (or
-/// deleted from) KV, cascades included, as the single writes do. Selects see the writes that
+/// commits, every record it updated, upserted or deleted is invalidated in KV (its bucket's
+/// generation, cascades included), as the single writes do; inserts need nothing. Selects see the writes that
 /// come before them in the unit. An `update` of a record that does not exist changes nothing
 /// and yields `None`; it does not undo the unit.
 ///

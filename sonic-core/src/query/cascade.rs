@@ -409,7 +409,7 @@ impl<'db> DeleteWrite<'db> {
         }
         futures_util::future::join_all(runs.into_iter().map(|(ticket, outcome)| async move {
             match outcome {
-                Ok(keys) => ticket.delete_ids(&keys).await,
+                Ok(keys) => ticket.changed_ids(&keys).await,
                 Err(error) => ticket.failed(error).await,
             }
         }))

@@ -635,8 +635,8 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
 
     /// Runs the update and returns how many rows it changed.
     ///
-    /// When `T` is cached in KV, the changed rows are returned whole and written through to
-    /// KV (one KV write per row); otherwise only their keys travel.
+    /// Only the changed rows' primary keys travel back (`RETURNING` the key): when `T` is
+    /// cached, their buckets are invalidated in KV.
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -661,18 +661,22 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// # }
     /// ```
     pub async fn run(self) -> Result<u64> {
-        if self.db.caches::<T>() {
-            return Ok(self.returning().await?.len() as u64);
-        }
-        Ok(self.keys().await?.len() as u64)
-    }
-
-    /// Runs the update, returning the primary keys of the changed rows (what a cache needs to
-    /// know, without decoding whole rows).
-    pub(crate) async fn keys(self) -> Result<Vec<Value>> {
         let statement = self.compile(false)?;
-        let result = self.db.execute(&statement).await;
-        Ok(result.map_err(|e| e.in_table(T::DEF.name))?.values)
+        let ticket = self.db.write_ticket::<T>(None);
+        // `RETURNING` the primary keys only: all the cache needs to invalidate.
+        let result = self
+            .db
+            .execute(&statement)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name));
+        if let Some(ticket) = ticket {
+            match &result {
+                Ok(changed) if changed.values.is_empty() => ticket.unchanged(),
+                Ok(changed) => ticket.changed_ids(&changed.values).await,
+                Err(error) => ticket.failed(error).await,
+            }
+        }
+        Ok(result?.values.len() as u64)
     }
 
     fn compile(&self, full: bool) -> Result<Statement> {

@@ -15,8 +15,8 @@ use super::params::{expect_no_query, item_includes, ListParams};
 use super::resource::Resource;
 use super::Reply;
 
-/// The most records one `POST` may insert. They are written atomically (one D1 batch), and
-/// each costs a KV write-through within the invocation's budget of 1,000 KV operations.
+/// The most records one `POST` may insert. They are written atomically (one D1 batch); an
+/// insert costs no KV operation (records are cached by the first read).
 pub const MAX_RECORDS_PER_POST: usize = 1_000;
 
 /// `{"data": [...], "source": "d1", "total": N}`: lists always read D1.
