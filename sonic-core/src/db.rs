@@ -273,11 +273,6 @@ impl Db {
         Some(cache.begin_write(T::DEF, &primary_keys(records)))
     }
 
-    /// Whether single records of `T` are cached in KV.
-    pub(crate) fn caches<T: Table>(&self) -> bool {
-        self.cache.as_ref().is_some_and(|c| c.caches::<T>())
-    }
-
     /// The SQL backend.
     ///
     /// Statements sent to it directly skip the limit checks and the `sonic::sql` events of

@@ -58,12 +58,79 @@ use sonic_db_core::testing::faulty_sql::{FaultySql, SqlFaultRates};
 use sonic_db_core::testing::kv::{FaultyKv, KvFaultRates, SeededRng};
 use sonic_db_core::testing::sql::CountingSql;
 use sonic_db_core::{
-    Capabilities, Clock, Column, Db, Error, FixedClock, QueryResult, Result, SqlBackend, Statement,
+    Capabilities, Clock, Column, ColumnDef, Db, Error, FixedClock, ForeignKey, QueryResult, Result,
+    Schema, SqlBackend, SqlType, Statement, Table, TableDef, Value,
 };
 
 const ID: Column<Note, i64> = Column::new(0);
 const TITLE: Column<Note, String> = Column::new(1);
 const SCORE: Column<Note, f64> = Column::new(3);
+
+// ---- tags: many small children of a note, deleted with it (`ON DELETE CASCADE`) ----
+
+/// A tag of a note; deleting the note deletes its tags in SQL, which the cache follows.
+#[derive(Debug, Clone, PartialEq)]
+struct Tag {
+    id: i64,
+    note_id: i64,
+}
+
+static TAGS: TableDef = TableDef {
+    name: "tags",
+    rust_name: "Tag",
+    columns: &[
+        ColumnDef {
+            primary_key: true,
+            ..ColumnDef::new("id", "id", SqlType::Integer)
+        },
+        ColumnDef {
+            references: Some(ForeignKey {
+                target: || (&cache_common::NOTES, &cache_common::NOTES.columns[0]),
+                on_delete: Some("CASCADE"),
+            }),
+            ..ColumnDef::new("note_id", "note_id", SqlType::Integer)
+        },
+    ],
+    primary_key: 0,
+    relations: &[],
+};
+
+impl Table for Tag {
+    const DEF: &'static TableDef = &TAGS;
+    type PrimaryKey = i64;
+
+    fn encode_into(&self, out: &mut Vec<Value>) -> Result<()> {
+        out.push(Value::Integer(self.id));
+        out.push(Value::Integer(self.note_id));
+        Ok(())
+    }
+
+    fn column_value(&self, index: usize) -> Result<Value> {
+        match index {
+            0 => Ok(Value::Integer(self.id)),
+            1 => Ok(Value::Integer(self.note_id)),
+            _ => Err(Error::InvalidQuery(format!("no column {index}"))),
+        }
+    }
+
+    fn decode(row: &mut [Value]) -> Result<Self> {
+        match row {
+            [Value::Integer(id), Value::Integer(note_id)] => Ok(Tag {
+                id: *id,
+                note_id: *note_id,
+            }),
+            _ => Err(Error::Database {
+                message: format!("bad tags row {row:?}"),
+            }),
+        }
+    }
+
+    fn touch(&mut self, _now_ms: i64, _inserting: bool) {}
+}
+
+/// Tag ids: many keys per note, so that a note's delete cascades to more buckets than the
+/// budget.
+const TAG_IDS: i64 = 24;
 
 const TTL_SECS: u64 = 120;
 const IDS: i64 = 6;
@@ -152,6 +219,8 @@ struct Model {
     history: BTreeMap<i64, Vec<Option<Note>>>,
     /// When each record was last written (clock ms).
     written_at: BTreeMap<i64, i64>,
+    /// Every version of every tag (`None`: absent), oldest first.
+    tags: BTreeMap<i64, Vec<Option<Tag>>>,
 }
 
 impl Model {
@@ -163,6 +232,18 @@ impl Model {
     }
     fn version(&self, id: i64) -> usize {
         self.history.get(&id).map_or(0, Vec::len)
+    }
+    fn tag(&self, id: i64) -> Option<&Tag> {
+        self.tags
+            .get(&id)
+            .and_then(|h| h.last())
+            .and_then(Option::as_ref)
+    }
+    /// The tags a delete of these notes removes (`ON DELETE CASCADE`).
+    fn tags_of(&self, notes: &[i64]) -> Vec<i64> {
+        (1..=TAG_IDS)
+            .filter(|&t| self.tag(t).is_some_and(|tag| notes.contains(&tag.note_id)))
+            .collect()
     }
     fn rows(&self) -> Vec<Note> {
         (1..=IDS)
@@ -184,6 +265,7 @@ enum Op {
     },
     Delete(i64),
     DeleteWhere(Vec<i64>),
+    InsertTags(Vec<Tag>),
 }
 
 /// The records a write changes and their new values (`None`: deleted).
@@ -227,6 +309,7 @@ async fn execute(db: &Db, op: &Op) -> Result<Outcome> {
                 .run()
                 .await?,
         ),
+        Op::InsertTags(tags) => Outcome::Count(db.insert_many(tags).await?.len() as u64),
     })
 }
 
@@ -245,6 +328,8 @@ struct Stats {
     failed_writes: u64,
     /// Finds of another handle's write that KV refused to invalidate (the stated window).
     exempt_reads: u64,
+    /// Tags a delete of their note removed (`ON DELETE CASCADE`).
+    cascaded_tags: u64,
 }
 
 struct World {
@@ -262,7 +347,7 @@ struct World {
     deferred: Arc<Mutex<Vec<Deferred>>>,
     /// `(handle, id)` → until when (clock ms) that handle may read an older value of the
     /// record: another handle's write of it was acknowledged but KV refused its invalidation.
-    exempt: BTreeMap<(usize, i64), i64>,
+    exempt: BTreeMap<(usize, &'static str, i64), i64>,
 }
 
 fn is_injected(error: &Error) -> bool {
@@ -273,6 +358,7 @@ impl World {
     /// A world on `database` (emptied first: one connection per suite keeps its prepared
     /// statements, which makes the suite several times faster than a database per sequence).
     fn new(seed: u64, handles: usize, database: &CountingSql<SqliteBackend>) -> World {
+        database.inner().exec("DELETE FROM tags").unwrap();
         database.inner().exec("DELETE FROM notes").unwrap();
         let mut rng = SeededRng::new(seed);
         // Each sequence draws its own fault rates: some calm, some stormy.
@@ -306,6 +392,7 @@ impl World {
                 let queue = deferred.clone();
                 Handle {
                     db: Db::new(Yielding::new(sql.clone(), rng.next_u64()))
+                        .with_schema(&Schema::new().table::<Note>().table::<Tag>())
                         .with_clock(clock.clone())
                         .with_defer(move |work: Deferred| queue.lock().unwrap().push(work))
                         .with_cache(cache),
@@ -349,7 +436,7 @@ impl World {
 
     /// After writes through handle `h` changed `ids`: if KV refused an invalidation of that
     /// handle, the other handles may read older values of them until the TTL.
-    fn note_refusals(&mut self, h: usize, ids: &[i64]) {
+    fn note_refusals(&mut self, h: usize, ids: &[i64], tags: &[i64]) {
         let refused = self.handles[h]
             .events
             .take()
@@ -364,7 +451,10 @@ impl World {
         for other in 0..self.handles.len() {
             if other != h {
                 for &id in ids {
-                    self.exempt.insert((other, id), until);
+                    self.exempt.insert((other, "notes", id), until);
+                }
+                for &id in tags {
+                    self.exempt.insert((other, "tags", id), until);
                 }
             }
         }
@@ -394,6 +484,62 @@ impl World {
                 _ => Some(vec![0, 255, self.rng.below(256) as u8]),
             },
             score: self.rng.below(8) as f64 * 0.5 - 1.0,
+        }
+    }
+
+    /// Sometimes, tags for notes that exist (never raced by a delete: sequential steps only).
+    fn tags_op(&mut self) -> Option<Op> {
+        let notes: Vec<i64> = (1..=IDS)
+            .filter(|&id| self.model.current(id).is_some())
+            .collect();
+        if notes.is_empty() || !self.rng.chance(0.4) {
+            return None;
+        }
+        let free: Vec<i64> = (1..=TAG_IDS)
+            .filter(|&t| self.model.tag(t).is_none())
+            .collect();
+        let count = (1 + self.rng.below(12) as usize).min(free.len());
+        let tags: Vec<Tag> = free
+            .into_iter()
+            .take(count)
+            .map(|id| Tag {
+                id,
+                note_id: notes[self.rng.below(notes.len() as u64) as usize],
+            })
+            .collect();
+        (!tags.is_empty()).then_some(Op::InsertTags(tags))
+    }
+
+    /// Checks a `find` of tag `id` through handle `h`, with no write alongside.
+    fn check_tag(&mut self, h: usize, id: i64, result: Result<Option<Found<Tag>>>) {
+        let found = match result {
+            Ok(found) => found,
+            Err(e) if is_injected(&e) => return,
+            Err(e) => self.fail(format!("find tag {id} failed: {e}")),
+        };
+        let source = found.as_ref().map(|f| f.source);
+        let found = found.map(|f| f.record);
+        self.log.push(format!(
+            "   -> h{h} find tag {id} = {found:?} from {source:?}"
+        ));
+        if found.is_some() {
+            self.stats.finds_of_present += 1;
+            self.stats.kv_hits += u64::from(source == Some(Source::Kv));
+        }
+        let now = self.clock.now_ms();
+        if self
+            .exempt
+            .get(&(h, "tags", id))
+            .is_some_and(|&until| now < until)
+        {
+            self.stats.exempt_reads += 1;
+            return;
+        }
+        if found.as_ref() != self.model.tag(id) {
+            self.fail(format!(
+                "handle {h} find tag {id} = {found:?} from {source:?}, current is {:?}",
+                self.model.tag(id)
+            ));
         }
     }
 
@@ -472,6 +618,7 @@ impl World {
                 },
                 Outcome::Deleted(exists(*id)),
             ),
+            Op::InsertTags(tags) => (vec![], Outcome::Count(tags.len() as u64)),
             Op::DeleteWhere(ids) => {
                 let gone: BTreeSet<i64> = ids.iter().copied().filter(|id| exists(*id)).collect();
                 let n = gone.len() as u64;
@@ -499,11 +646,30 @@ impl World {
                 }
                 let now = self.clock.now_ms();
                 let ids: Vec<i64> = changes.iter().map(|(id, _)| *id).collect();
+                let deleted: Vec<i64> = changes
+                    .iter()
+                    .filter(|(_, note)| note.is_none())
+                    .map(|(id, _)| *id)
+                    .collect();
+                let cascaded = self.model.tags_of(&deleted);
+                self.stats.cascaded_tags += cascaded.len() as u64;
+                for &tag in &cascaded {
+                    self.model.tags.entry(tag).or_default().push(None);
+                }
+                if let Op::InsertTags(tags) = op {
+                    for tag in tags {
+                        self.model
+                            .tags
+                            .entry(tag.id)
+                            .or_default()
+                            .push(Some(tag.clone()));
+                    }
+                }
                 for (id, note) in changes {
                     self.model.history.entry(id).or_default().push(note);
                     self.model.written_at.insert(id, now);
                 }
-                self.note_refusals(h, &ids);
+                self.note_refusals(h, &ids, &cascaded);
             }
             (Ok(outcome), Err(why)) => {
                 self.fail(format!("{op:?} returned {outcome:?}, expected {why}"))
@@ -536,6 +702,17 @@ impl World {
         if rows != self.model.rows() {
             self.fail(format!("SQL {rows:?} != model {:?}", self.model.rows()));
         }
+        self.sql.set_enabled(false);
+        let tags = self.handles[0].db.select::<Tag>().all().await;
+        self.sql.set_enabled(true);
+        let mut tags = tags.unwrap_or_else(|e| self.fail(format!("tags with faults off: {e}")));
+        tags.sort_by_key(|t| t.id);
+        let model: Vec<Tag> = (1..=TAG_IDS)
+            .filter_map(|t| self.model.tag(t).cloned())
+            .collect();
+        if tags != model {
+            self.fail(format!("SQL tags {tags:?} != model {model:?}"));
+        }
     }
 
     /// Checks what `find` returned through handle `h`. `floor` is the model version when the
@@ -563,7 +740,11 @@ impl World {
             self.stats.kv_hits += u64::from(source == Some(Source::Kv));
         }
         let now = self.clock.now_ms();
-        if self.exempt.get(&(h, id)).is_some_and(|&until| now < until) {
+        if self
+            .exempt
+            .get(&(h, "notes", id))
+            .is_some_and(|&until| now < until)
+        {
             self.stats.exempt_reads += 1;
             return;
         }
@@ -607,7 +788,10 @@ impl World {
         let db = self.handles[h].db.clone();
         match self.rng.below(100) {
             0..=34 => {
-                let op = self.write_op();
+                let op = match self.tags_op() {
+                    Some(op) => op,
+                    None => self.write_op(),
+                };
                 self.log.push(format!("h{h} {op:?}"));
                 let result = execute(&db, &op).await;
                 self.settle_write(h, &op, result).await;
@@ -655,9 +839,9 @@ impl World {
                     self.model.history.entry(id).or_default().push(Some(note));
                     self.model.written_at.insert(id, now);
                 }
-                self.note_refusals(h, &[id]);
+                self.note_refusals(h, &[id], &[]);
                 if g != h {
-                    self.note_refusals(g, &[id]);
+                    self.note_refusals(g, &[id], &[]);
                 }
                 self.check_sql().await;
             }
@@ -700,11 +884,24 @@ impl World {
                 self.log.push(format!("kv evicts {id}"));
                 self.kv.inner().evict(&format!("sonic:notes:{id}"));
             }
-            57..=61 => {
+            57..=59 => {
                 self.log.push("deferred fills run".to_string());
                 self.run_deferred(false).await;
             }
-            62..=79 => {
+            60..=69 => {
+                // Mostly a tag that exists or existed.
+                let known: Vec<i64> = self.model.tags.keys().copied().collect();
+                let id = if !known.is_empty() && self.rng.chance(0.8) {
+                    known[self.rng.below(known.len() as u64) as usize]
+                } else {
+                    1 + self.rng.below(TAG_IDS as u64) as i64
+                };
+                self.log.push(format!("h{h} find tag {id}"));
+                let found = db.find_with_source::<Tag>(id).await;
+                self.check_tag(h, id, found);
+                self.handles[h].events.take();
+            }
+            70..=79 => {
                 let id = self.id();
                 self.log.push(format!("h{h} find({id})"));
                 let floor = self.model.version(id);
@@ -782,6 +979,20 @@ impl World {
                 }
             }
         }
+        for h in 0..self.handles.len() {
+            for id in 1..=TAG_IDS {
+                let found = self.handles[h].db.find_with_source::<Tag>(id).await;
+                self.run_deferred(true).await;
+                let found =
+                    found.unwrap_or_else(|e| self.fail(format!("tag with faults off: {e}")));
+                if found.as_ref().map(|f| &f.record) != self.model.tag(id) {
+                    self.fail(format!(
+                        "finally handle {h} find tag {id} = {found:?}, model {:?}",
+                        self.model.tag(id)
+                    ));
+                }
+            }
+        }
         self.check_sql().await;
     }
 }
@@ -801,6 +1012,12 @@ fn run_suite(handles: usize, salt: u64) -> Stats {
         .exec(
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB, \
              score REAL NOT NULL)",
+        )
+        .unwrap();
+    sqlite
+        .exec(
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL \
+             REFERENCES notes(id) ON DELETE CASCADE)",
         )
         .unwrap();
     let database = CountingSql::new(sqlite);
@@ -824,6 +1041,7 @@ fn run_suite(handles: usize, salt: u64) -> Stats {
             total.concurrent += world.stats.concurrent;
             total.failed_writes += world.stats.failed_writes;
             total.exempt_reads += world.stats.exempt_reads;
+            total.cascaded_tags += world.stats.cascaded_tags;
         });
     }
     eprintln!("{handles} handle(s), {sequences} sequences: {total:?}");
@@ -838,6 +1056,7 @@ fn one_handle_never_reads_older_than_the_last_acknowledged_write() {
     // failures and races really happened.
     assert!(stats.kv_hits * 25 > stats.finds_of_present, "{stats:?}");
     assert!(stats.failed_writes > 0 && stats.concurrent > 0, "{stats:?}");
+    assert!(stats.cascaded_tags > 0, "{stats:?}");
 }
 
 #[test]
