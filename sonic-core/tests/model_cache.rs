@@ -10,7 +10,9 @@
 //! [`Defer`](sonic_db_core::cache::Defer) hook queues them) and run later, in random order:
 //! a fill of a row read before a write can land after it. Each sequence draws its bucket
 //! count (1, 4 or 64) and its budget of generation puts (1 to 4), so writes of several
-//! records fall back to the table generation.
+//! records fall back to the table generation. Notes have tags (up to 24, a cached table whose
+//! rows `ON DELETE CASCADE` with their note): deleting notes, by key or by filter, cascades to
+//! many cached keys at once, which every handle must then stop reading.
 //!
 //! Checked after every step — the guarantee of `sonic-core/docs/coherence.md`:
 //!
