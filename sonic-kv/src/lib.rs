@@ -29,8 +29,10 @@
 //! values as `"text"` or `"json"`: it rejects `"arrayBuffer"` ("Use \"json\" or \"text\"")
 //! and decodes values as UTF-8 with replacement, so it cannot return arbitrary bytes intact.
 //! [`KvBackend::get_bulk`] (bytes) therefore issues one get per key, all at once, so the
-//! latency is one round trip; [`WorkersKv::get_bulk_text`] uses the real bulk get (chunks of
-//! 100, one operation each) for values known to be UTF-8 text, such as JSON.
+//! latency is one round trip; [`KvBackend::get_bulk_text`] (and the inherent
+//! [`WorkersKv::get_bulk_text`]) use the real bulk get (chunks of 100, one operation each) for
+//! values known to be UTF-8 text, such as JSON: the cache reads a record's envelope and its two
+//! generations that way, in one operation.
 //!
 //! # Listing
 //!
