@@ -513,6 +513,29 @@ impl World {
     }
 
     /// Checks a `find` of tag `id` through handle `h`, with no write alongside.
+    /// Counts a read, and whether it falls in a window the guarantee exempts (then it is not
+    /// checked).
+    fn tally_read(
+        &mut self,
+        h: usize,
+        table: &'static str,
+        id: i64,
+        present: bool,
+        source: Option<Source>,
+    ) -> bool {
+        if present {
+            self.stats.finds_of_present += 1;
+            self.stats.kv_hits += u64::from(source == Some(Source::Kv));
+        }
+        let now = self.clock.now_ms();
+        let exempt = self
+            .exempt
+            .get(&(h, table, id))
+            .is_some_and(|&until| now < until);
+        self.stats.exempt_reads += u64::from(exempt);
+        exempt
+    }
+
     fn check_tag(&mut self, h: usize, id: i64, result: Result<Option<Found<Tag>>>) {
         let found = match result {
             Ok(found) => found,
@@ -524,17 +547,7 @@ impl World {
         self.log.push(format!(
             "   -> h{h} find tag {id} = {found:?} from {source:?}"
         ));
-        if found.is_some() {
-            self.stats.finds_of_present += 1;
-            self.stats.kv_hits += u64::from(source == Some(Source::Kv));
-        }
-        let now = self.clock.now_ms();
-        if self
-            .exempt
-            .get(&(h, "tags", id))
-            .is_some_and(|&until| now < until)
-        {
-            self.stats.exempt_reads += 1;
+        if self.tally_read(h, "tags", id, found.is_some(), source) {
             return;
         }
         if found.as_ref() != self.model.tag(id) {
@@ -737,17 +750,7 @@ impl World {
         let found = found.map(|f| f.record);
         self.log
             .push(format!("   -> h{h} find({id}) = {found:?} from {source:?}"));
-        if found.is_some() {
-            self.stats.finds_of_present += 1;
-            self.stats.kv_hits += u64::from(source == Some(Source::Kv));
-        }
-        let now = self.clock.now_ms();
-        if self
-            .exempt
-            .get(&(h, "notes", id))
-            .is_some_and(|&until| now < until)
-        {
-            self.stats.exempt_reads += 1;
+        if self.tally_read(h, "notes", id, found.is_some(), source) {
             return;
         }
         let history = self
