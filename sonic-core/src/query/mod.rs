@@ -81,6 +81,7 @@ mod by_name;
 pub(crate) mod cascade;
 mod eager;
 mod filter;
+mod keyset;
 mod order;
 mod raw;
 mod rows;

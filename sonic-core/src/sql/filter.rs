@@ -43,6 +43,8 @@ pub(crate) enum Expr {
         column: usize,
         pattern: Value,
         negated: bool,
+        /// The pattern escapes its wildcards with [`LIKE_ESCAPE`] (`… LIKE ? ESCAPE '\'`).
+        escaped: bool,
     },
     In {
         column: usize,
@@ -67,6 +69,22 @@ pub(crate) enum Expr {
         column: usize,
         error: ConvertError,
     },
+}
+
+/// The escape character of the patterns `contains`, `starts_with` and `ends_with` build.
+pub(crate) const LIKE_ESCAPE: char = '\\';
+
+/// `text` as a LIKE pattern that matches it literally: `%`, `_` and [`LIKE_ESCAPE`] itself
+/// are preceded by [`LIKE_ESCAPE`].
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// How a condition is written into one statement.
@@ -96,10 +114,14 @@ impl Expr {
                 column,
                 pattern,
                 negated,
+                escaped,
             } => {
                 col(w, *column)?;
                 w.push(if *negated { " NOT LIKE " } else { " LIKE " });
                 w.param(pattern.clone());
+                if *escaped {
+                    w.push(" ESCAPE '\\'");
+                }
             }
             Expr::In {
                 column,
@@ -319,6 +341,12 @@ pub(crate) fn build_filtered(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_patterns_match_their_text_literally() {
+        assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
+        assert_eq!(escape_like("plain"), "plain");
+    }
 
     #[test]
     fn json_lists_keep_values_exact() {
