@@ -52,6 +52,9 @@ impl<T: Table> std::fmt::Debug for Select<'_, T> {
     }
 }
 
+/// `ORDER BY` terms: column index and direction.
+type OrderTerms<'a> = Cow<'a, [(usize, Direction)]>;
+
 /// One page of records and the number of records matching the filter on all pages (what
 /// SonicJs returns as `total`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -634,7 +637,7 @@ impl<'db, T: Table> Select<'db, T> {
 
     /// The filter and order to send: the builder's own, or with a cursor
     /// ([`Select::after`]) the keyset condition added and the order made total.
-    fn conditions(&self) -> Result<(Option<Cow<'_, Expr>>, Cow<'_, [(usize, Direction)]>)> {
+    fn conditions(&self) -> Result<(Option<Cow<'_, Expr>>, OrderTerms<'_>)> {
         let Some(cursor) = &self.cursor else {
             return Ok((
                 self.filter.as_ref().map(Cow::Borrowed),
