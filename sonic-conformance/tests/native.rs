@@ -113,6 +113,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "eager_one",
             "eager_nested",
             "eager_values",
+            "relation_state",
             "insert_many_1000",
             "values_round_trip",
             "integers",

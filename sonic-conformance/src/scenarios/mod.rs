@@ -51,6 +51,7 @@ registry! {
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
     eager_values => eager::eager_values,
+    relation_state => eager::relation_state,
     insert_many_1000 => bulk::insert_many_1000,
     insert_many_atomic => bulk::insert_many_atomic,
     values_round_trip => values::values_round_trip,
