@@ -109,6 +109,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "text_search",
             "exists_one_statement",
             "keyset_pages",
+            "raw_rows",
             "eager_many",
             "eager_one",
             "eager_nested",

@@ -12,6 +12,7 @@ mod eager;
 mod errors;
 mod kv;
 mod queries;
+mod raw;
 mod search;
 mod values;
 
@@ -47,6 +48,7 @@ registry! {
     text_search => search::text_search,
     exists_one_statement => search::exists_one_statement,
     keyset_pages => search::keyset_pages,
+    raw_rows => raw::raw_rows,
     eager_many => eager::eager_many,
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,

@@ -84,6 +84,7 @@ mod filter;
 mod keyset;
 mod order;
 mod raw;
+mod raw_rows;
 mod rows;
 mod select;
 mod write;
