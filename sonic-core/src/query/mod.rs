@@ -85,6 +85,7 @@ mod keyset;
 mod order;
 mod raw;
 mod raw_rows;
+mod related;
 mod rows;
 mod select;
 mod write;
