@@ -110,6 +110,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "exists_one_statement",
             "keyset_pages",
             "raw_rows",
+            "relation_filters",
             "eager_many",
             "eager_one",
             "eager_nested",

@@ -13,6 +13,7 @@ mod errors;
 mod kv;
 mod queries;
 mod raw;
+mod related;
 mod search;
 mod values;
 
@@ -49,6 +50,7 @@ registry! {
     exists_one_statement => search::exists_one_statement,
     keyset_pages => search::keyset_pages,
     raw_rows => raw::raw_rows,
+    relation_filters => related::relation_filters,
     eager_many => eager::eager_many,
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
