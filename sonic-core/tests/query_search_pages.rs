@@ -289,3 +289,47 @@ fn after_refuses_an_order_on_a_nullable_column_naming_it() {
     }
     assert_eq!(sql.statement_count(), 0);
 }
+
+#[test]
+fn after_and_exists_work_with_every_eager_strategy() {
+    for capabilities in [
+        sonic_db_core::Capabilities::SQLITE,
+        single_statement(),
+        per_level(),
+    ] {
+        let (db, _, _) = setup_with(capabilities);
+        block_on(async {
+            db.insert_many(&[User::new("u1", "a@x"), User::new("u2", "b@x")])
+                .await
+                .unwrap();
+            db.insert_many(&[
+                Post::new("p1", "u1", "a", 1),
+                Post::new("p2", "u2", "b", 1),
+                Post::new("p3", "u2", "c", 2),
+            ])
+            .await
+            .unwrap();
+        });
+        let first = block_on(db.select::<Post>().order_by(Post::VIEWS.asc()).first())
+            .unwrap()
+            .unwrap();
+        let rest = block_on(
+            db.select::<Post>()
+                .order_by(Post::VIEWS.asc())
+                .after(&first)
+                .with(Post::AUTHOR)
+                .all(),
+        )
+        .unwrap();
+        let got: Vec<(&str, Option<&str>)> = rest
+            .iter()
+            .map(|p| (p.id.as_str(), p.author.get().map(|a| a.id.as_str())))
+            .collect();
+        assert_eq!(got, [("p2", Some("u2")), ("p3", Some("u2"))]);
+        let u1 = block_on(db.find::<User>("u1")).unwrap().unwrap();
+        let after_u1 = block_on(db.select::<User>().after(&u1).with(User::POSTS).all()).unwrap();
+        assert_eq!(after_u1.len(), 1);
+        assert_eq!(after_u1[0].posts.as_ref().map(Vec::len), Some(2));
+        assert!(block_on(db.select::<User>().with(User::POSTS).exists()).unwrap());
+    }
+}
