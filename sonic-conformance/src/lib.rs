@@ -62,6 +62,7 @@
 //! ([`Options::only`]), one request each.
 
 mod check;
+mod counted;
 mod ctx;
 pub mod sabotage;
 mod scenarios;

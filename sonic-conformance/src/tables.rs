@@ -6,7 +6,7 @@
 //! ([`schema`]): no migration is needed.
 
 use serde::{Deserialize, Serialize};
-use sonic_db_core::{Audit, Json, Schema};
+use sonic_db_core::{Audit, Json, One, Schema};
 
 /// A user (`conf_users`): text key, unique email, audit columns, posts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
@@ -56,10 +56,16 @@ pub struct ConfPost {
     #[audit]
     #[serde(flatten)]
     pub audit: Audit,
+    /// A reviewer, if any: no foreign key, so that it may also name nobody.
+    pub reviewer_id: Option<String>,
     /// The author, when loaded.
     #[relation(one, local = user_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<Box<ConfUser>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub author: One<ConfUser>,
+    /// The reviewer, when loaded: `One::NotFound` when there is none.
+    #[relation(one, local = reviewer_id)]
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub reviewer: One<ConfUser>,
     /// The comments, when loaded.
     #[relation(many, remote = post_id)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -105,8 +111,8 @@ pub struct ConfComment {
     pub audit: Audit,
     /// The post, when loaded.
     #[relation(one, local = post_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub post: Option<Box<ConfPost>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub post: One<ConfPost>,
 }
 
 /// A mood, stored as text (`"happy"`, `"so-so"`, `"grumpy"`).
@@ -242,8 +248,10 @@ impl ConfPost {
             title: title.to_string(),
             views,
             body: None,
+            reviewer_id: None,
             audit: Audit::default(),
-            author: None,
+            author: One::NotLoaded,
+            reviewer: One::NotLoaded,
             comments: None,
         }
     }
@@ -263,7 +271,7 @@ impl ConfComment {
             ratio: 0.0,
             meta: Json(CommentMeta::default()),
             audit: Audit::default(),
-            post: None,
+            post: One::NotLoaded,
         }
     }
 }

@@ -100,11 +100,11 @@ pub use db::Db;
 pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
 pub use query::{Batch, BatchResults, Filter, Order, Page, Pending};
-pub use schema::Schema;
 pub use schema::{
     Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,
     RelationSlot, Table, TableDef,
 };
+pub use schema::{One, Schema};
 pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub use value::{SqlType, Value};
 

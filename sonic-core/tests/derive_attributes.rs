@@ -39,7 +39,7 @@ struct BlogPost {
     #[column(rename = "author_ref")]
     author_id: Option<i64>,
     #[relation(one, local = author_id, remote = key)]
-    author: Option<Box<Author>>,
+    author: sonic_db_core::One<Author>,
 }
 
 #[derive(Debug, Clone, PartialEq, Table)]
@@ -152,7 +152,7 @@ fn sample() -> BlogPost {
         }),
         doc: Some(serde_json::json!({"k": [1, 2]})),
         author_id: Some(-1),
-        author: None,
+        author: sonic_db_core::One::NotLoaded,
     }
 }
 

@@ -16,7 +16,7 @@ mod schema;
 use rusqlite::Connection;
 use schema::{Comment, Post, Role, User};
 use sonic_db_core::{
-    Audit, AuditRole, ColumnDef, Error, RelationKind, Schema, SqlType, Table, TableDef, Value,
+    Audit, AuditRole, ColumnDef, Error, One, RelationKind, Schema, SqlType, Table, TableDef, Value,
 };
 
 const AUDIT_DEFAULT: &str = "(CAST(unixepoch('subsec') * 1000 AS INTEGER))";
@@ -236,7 +236,7 @@ fn post(id: &str) -> Post {
             created_on: 10,
             updated_on: 20,
         },
-        author: None,
+        author: One::NotLoaded,
         comments: None,
     }
 }
@@ -299,9 +299,9 @@ fn relation_handles_attach() {
 
     let mut p = post("p1");
     Post::AUTHOR.attach(&mut p, vec![ada()]);
-    assert_eq!(p.author.as_deref(), Some(&ada()));
+    assert_eq!(p.author.get(), Some(&ada()));
     Post::AUTHOR.attach(&mut p, vec![]);
-    assert_eq!(p.author, None);
+    assert_eq!(p.author, One::NotFound); // loaded, no match: not the same as not loaded
 }
 
 fn user_row() -> Vec<Value> {
@@ -435,10 +435,30 @@ fn serde_shape() {
     assert_eq!(back, user);
 
     let mut p = post("p2");
-    p.author = Some(Box::new(ada()));
+    assert!(
+        serde_json::to_value(&p).unwrap().get("author").is_none(),
+        "not loaded: absent"
+    );
+    p.author = One::NotFound;
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        json.get("author"),
+        Some(&serde_json::Value::Null),
+        "no match: null"
+    );
+    assert_eq!(
+        serde_json::from_value::<Post>(json).unwrap().author,
+        One::NotFound
+    );
+    p.author = One::Found(Box::new(ada()));
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["author"]["email"], "ada@example.com");
     assert!(json.get("comments").is_none());
+    p.comments = Some(vec![]);
+    assert_eq!(
+        serde_json::to_value(&p).unwrap()["comments"],
+        serde_json::json!([])
+    );
 }
 
 // ---------------------------------------------------------------- DDL on SQLite

@@ -16,7 +16,7 @@ mod query_support;
 use proptest::prelude::*;
 use query_support::*;
 use sonic_db_core::query::Include;
-use sonic_db_core::{Capabilities, Db, EagerStrategy};
+use sonic_db_core::{Capabilities, Db, EagerStrategy, One};
 
 /// The reference: one query per row, nothing clever.
 fn naive_users(db: &Db) -> Vec<User> {
@@ -60,7 +60,7 @@ fn naive_posts_with_authors(db: &Db) -> Vec<Post> {
             .await
             .unwrap();
         for post in &mut posts {
-            post.author = db.find::<User>(&post.user_id).await.unwrap().map(Box::new);
+            post.author = db.find::<User>(&post.user_id).await.unwrap().into();
         }
         posts
     })
@@ -159,7 +159,7 @@ proptest! {
             )
             .unwrap();
             prop_assert_eq!(&posts, &naive_posts_with_authors(&db));
-            prop_assert!(posts.iter().all(|p| p.author.as_ref().is_some_and(|a| a.id == p.user_id)));
+            prop_assert!(posts.iter().all(|p| p.author.get().is_some_and(|a| a.id == p.user_id)));
         }
     }
 }
@@ -256,19 +256,12 @@ fn one_relations_nest_and_missing_ones_are_none() {
             comments.iter().map(|c| c.id).collect::<Vec<_>>(),
             [30, 7, -5]
         );
-        let post = comments[0].post.as_ref().unwrap();
+        let post = comments[0].post.get().unwrap();
         assert_eq!(post.id, "p1");
-        assert_eq!(post.author.as_ref().unwrap().email, "a@x");
+        assert_eq!(post.author.get().unwrap().email, "a@x");
         assert_eq!(post.comments.as_ref().unwrap().len(), 2);
         assert_eq!(
-            comments[1]
-                .post
-                .as_ref()
-                .unwrap()
-                .author
-                .as_ref()
-                .unwrap()
-                .id,
+            comments[1].post.get().unwrap().author.get().unwrap().id,
             "u2"
         );
         let expected_statements = match capabilities.eager {
@@ -287,7 +280,11 @@ fn one_relations_nest_and_missing_ones_are_none() {
                 .one(),
         )
         .unwrap();
-        assert!(orphan.author.is_none());
+        assert_eq!(
+            orphan.author,
+            One::NotFound,
+            "loaded, no match: not `NotLoaded`"
+        );
     }
 }
 
@@ -398,7 +395,7 @@ fn single_statement_on_d1_limits() {
         .comments
         .as_ref()
         .unwrap()[0];
-    assert_eq!(comment.post.as_ref().unwrap().id, "p1", "three levels deep");
+    assert_eq!(comment.post.get().unwrap().id, "p1", "three levels deep");
     assert_eq!(sql.statement_count(), 1);
     let statement = &sql.statements()[0];
     assert!(
@@ -494,7 +491,7 @@ fn naive_posts_with_comments(db: &Db, nested: bool) -> Vec<Post> {
                 for comment in &mut comments {
                     let mut parent = db.find::<Post>(&comment.post_id).await.unwrap().unwrap();
                     parent.comments = None;
-                    comment.post = Some(Box::new(parent));
+                    comment.post = One::Found(Box::new(parent));
                 }
             }
             post.comments = Some(comments);

@@ -649,9 +649,9 @@ fn includes_of_the_same_relation_merge_into_one() {
             (union.clone(), union_statements)
         );
         let post = &union[0].posts.as_ref().unwrap()[1];
-        assert_eq!(post.author.as_ref().unwrap().id, "u1");
+        assert_eq!(post.author.get().unwrap().id, "u1");
         assert_eq!(
-            post.comments.as_ref().unwrap()[0].post.as_ref().unwrap().id,
+            post.comments.as_ref().unwrap()[0].post.get().unwrap().id,
             "p2"
         );
 

@@ -37,11 +37,13 @@ mod internals;
 /// `created_on` and `updated_on` (Unix milliseconds, defaulting to the insert time for raw SQL
 /// inserts), with handles `CREATED_ON` / `UPDATED_ON`; `Table::touch` fills them.
 ///
-/// Relations are fields that are not columns; they start unloaded (`None`):
+/// Relations are fields that are not columns; they start unloaded (`None`,
+/// `One::NotLoaded`):
 /// - `#[relation(many, remote = user_id)]` on `Option<Vec<Post>>`: the related table's
 ///   `user_id` refers to this table's `local` column (default: the primary key).
-/// - `#[relation(one, local = user_id)]` on `Option<Box<User>>`: this table's `user_id` refers
-///   to the related table's `remote` column (default: its primary key).
+/// - `#[relation(one, local = user_id)]` on `sonic_db_core::One<User>`: this table's `user_id`
+///   refers to the related table's `remote` column (default: its primary key). Once loaded it
+///   is `One::Found` or `One::NotFound` (`null` in JSON, where not loaded can be absent).
 ///
 /// `local` names a field of this struct, `remote` a field of the related one.
 ///
@@ -56,7 +58,7 @@ mod internals;
 /// # Example
 ///
 /// ```
-/// use sonic_db_core::{Audit, Table};
+/// use sonic_db_core::{Audit, One, Table};
 ///
 /// #[derive(sonic_db_core::Table)]
 /// pub struct User {
@@ -77,7 +79,7 @@ mod internals;
 ///     #[column(references = User::ID, on_delete = "cascade")]
 ///     pub user_id: String,
 ///     #[relation(one, local = user_id)]
-///     pub author: Option<Box<User>>,
+///     pub author: One<User>,
 /// }
 ///
 /// assert_eq!(User::DEF.name, "users");

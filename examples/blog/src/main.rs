@@ -13,7 +13,7 @@
 use serde::Serialize;
 use sonic_db_core::query::or;
 use sonic_db_core::sqlite::SqliteBackend;
-use sonic_db_core::{Audit, CacheConfig, Db, FixedClock, MemoryKv, Schema};
+use sonic_db_core::{Audit, CacheConfig, Db, FixedClock, MemoryKv, One, Schema};
 use sonic_example_blog::schema::{Comment, Post, Role, User};
 
 /// 2024-01-01T00:00:00Z, in Unix milliseconds.
@@ -61,7 +61,7 @@ fn post(id: &str, user_id: &str, title: &str) -> Post {
         body: Some(format!("The body of “{title}”.")),
         user_id: user_id.into(),
         audit: Audit::default(),
-        author: None,
+        author: One::NotLoaded,
         comments: None,
     }
 }
@@ -72,7 +72,7 @@ fn comment(id: &str, post_id: &str, body: &str) -> Comment {
         post_id: post_id.into(),
         body: body.into(),
         audit: Audit::default(),
-        post: None,
+        post: One::NotLoaded,
     }
 }
 
@@ -157,7 +157,7 @@ async fn run() -> sonic_db_core::Result<()> {
         .into_iter()
         .map(|p| Listing {
             title: p.title,
-            author: p.author.and_then(|a| a.name),
+            author: p.author.into_option().and_then(|a| a.name),
             created_on: p.audit.created_on,
         })
         .collect();

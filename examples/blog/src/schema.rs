@@ -29,7 +29,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use sonic_db_core::Audit;
+use sonic_db_core::{Audit, One};
 
 /// What a user may do: stored as the text `"admin"` or `"user"`.
 #[derive(
@@ -100,8 +100,8 @@ pub struct Post {
     pub audit: Audit,
     /// The author, when loaded.
     #[relation(one, local = user_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<Box<User>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub author: One<User>,
     /// The comments, when loaded.
     #[relation(many, remote = post_id)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -126,6 +126,6 @@ pub struct Comment {
     pub audit: Audit,
     /// The post, when loaded.
     #[relation(one, local = post_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub post: Option<Box<Post>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub post: One<Post>,
 }

@@ -1,5 +1,5 @@
 use serde::{Deserialize, Serialize};
-use sonic_db::{Audit, Schema, Table, TextEnum};
+use sonic_db::{Audit, One, Schema, Table, TextEnum};
 
 // Stored as TEXT: "admin" | "user".
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, TextEnum)]
@@ -43,8 +43,8 @@ pub struct Post {
     #[serde(flatten)]
     pub audit: Audit,
     #[relation(one, local = user_id)] // a post has one author
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<Box<User>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub author: One<User>,
 }
 
 /// Every table, each after the ones it refers to: the DDL, the migrations, and the KV cache's

@@ -120,7 +120,7 @@ impl Seed {
     fn post_with(&self, post: &ConfPost, author: bool, comments: bool) -> ConfPost {
         let mut post = post.clone();
         if author {
-            post.author = self.user(&post.user_id).map(Box::new);
+            post.author = self.user(&post.user_id).into();
         }
         if comments {
             post.comments = Some(self.comments_of(post.id));
@@ -160,7 +160,8 @@ impl Seed {
                 let mut comment = c.clone();
                 comment.post = self
                     .post(c.post_id)
-                    .map(|p| Box::new(self.post_with(&p, author, false)));
+                    .map(|p| self.post_with(&p, author, false))
+                    .into();
                 comment
             })
             .collect()
@@ -537,4 +538,85 @@ pub(crate) async fn eager_values(ctx: &Ctx) -> Outcome {
             )
         }),
     ])
+}
+
+/// Relation state in JSON, as Drizzle shapes it: not loaded → absent; a `one` loaded without
+/// a match (no key, or a key naming nobody) → `null`; a `many` loaded without a match → `[]`.
+pub(crate) async fn relation_state(ctx: &Ctx) -> Outcome {
+    let db = &ctx.db;
+    let users = [
+        ConfUser::new("r1", "r1@x.test", Some("Rita"), 40),
+        ConfUser::new("r2", "r2@x.test", None, 20),
+    ];
+    db.insert_many(&users).await.step("seeding users")?;
+    let reviewed = |id: i64, reviewer: Option<&str>| ConfPost {
+        reviewer_id: reviewer.map(str::to_string),
+        ..ConfPost::new(id, "r1", "t", 0)
+    };
+    let posts = [
+        reviewed(1, Some("r1")),
+        reviewed(2, None),
+        reviewed(3, Some("nobody")),
+    ];
+    db.insert_many(&posts).await.step("seeding posts")?;
+    let mut outcomes = Vec::new();
+
+    let with_reviewer = db
+        .select::<ConfPost>()
+        .with(ConfPost::REVIEWER)
+        .order_by(ConfPost::ID.asc())
+        .all()
+        .await
+        .step("posts with reviewer")?;
+    let json = serde_json::to_value(&with_reviewer).map_err(|e| format!("posts as JSON: {e}"))?;
+    let at = |path: String| json.pointer(&path).cloned();
+    let reviewers: Vec<Option<serde_json::Value>> = (0..3)
+        .map(|i| at(format!("/{i}/reviewer/id")).or_else(|| at(format!("/{i}/reviewer"))))
+        .collect();
+    outcomes.push(same(
+        "reviewer ids in JSON (found, none, a key naming nobody)",
+        &vec![
+            Some(serde_json::json!("r1")),
+            Some(serde_json::Value::Null),
+            Some(serde_json::Value::Null),
+        ],
+        &reviewers,
+    ));
+    let present: Vec<bool> = (0..3)
+        .map(|i| at(format!("/{i}/reviewer")).is_some() && at(format!("/{i}/author")).is_none())
+        .collect();
+    outcomes.push(same(
+        "reviewer present (loaded), author absent (not loaded)",
+        &vec![true, true, true],
+        &present,
+    ));
+    let states: Vec<bool> = with_reviewer
+        .iter()
+        .map(|p| p.reviewer.is_loaded())
+        .collect();
+    outcomes.push(same(
+        "every reviewer loaded",
+        &vec![true, true, true],
+        &states,
+    ));
+
+    let with_posts = db
+        .select::<ConfUser>()
+        .with(ConfUser::POSTS.with(ConfPost::COMMENTS))
+        .order_by(ConfUser::ID.asc())
+        .all()
+        .await
+        .step("users with posts and comments")?;
+    let json = serde_json::to_value(&with_posts).map_err(|e| format!("users as JSON: {e}"))?;
+    outcomes.push(same(
+        "a user without posts: []",
+        &Some(serde_json::json!([])),
+        &json.pointer("/1/posts").cloned(),
+    ));
+    outcomes.push(same(
+        "a post without comments: []",
+        &Some(serde_json::json!([])),
+        &json.pointer("/0/posts/0/comments").cloned(),
+    ));
+    all(outcomes)
 }

@@ -12,6 +12,9 @@ mod eager;
 mod errors;
 mod kv;
 mod queries;
+mod raw;
+mod related;
+mod search;
 mod values;
 
 /// A scenario's future (not `Send`: on wasm32 the backends' futures are not).
@@ -43,10 +46,16 @@ registry! {
     filter_by_name => queries::filter_by_name,
     order_limit_offset => queries::order_limit_offset,
     count_and_page => queries::count_and_page,
+    text_search => search::text_search,
+    exists_one_statement => search::exists_one_statement,
+    keyset_pages => search::keyset_pages,
+    raw_rows => raw::raw_rows,
+    relation_filters => related::relation_filters,
     eager_many => eager::eager_many,
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
     eager_values => eager::eager_values,
+    relation_state => eager::relation_state,
     insert_many_1000 => bulk::insert_many_1000,
     insert_many_atomic => bulk::insert_many_atomic,
     values_round_trip => values::values_round_trip,

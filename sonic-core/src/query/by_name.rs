@@ -88,6 +88,7 @@ impl<T: Table> Filter<T> {
                     column: index,
                     pattern: operands.pop().unwrap_or_default(),
                     negated: op == Op::NotLike,
+                    escaped: false,
                 }
             }
             Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {

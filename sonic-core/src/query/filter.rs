@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
 use crate::schema::{Column, Table};
-use crate::sql::filter::{CmpOp, Expr};
+use crate::sql::filter::{escape_like, CmpOp, Expr};
 use crate::value::{ToValue, Value};
 
 /// A condition on rows of `T`, built from column handles (`User::EMAIL.eq("a@b.c")`).
@@ -488,6 +488,7 @@ impl<T: Table, V: ToValue> Column<T, V> {
             column: self.index(),
             pattern: Value::Text(pattern.into()),
             negated: false,
+            escaped: false,
         })
     }
 
@@ -515,6 +516,7 @@ impl<T: Table, V: ToValue> Column<T, V> {
             column: self.index(),
             pattern: Value::Text(pattern.into()),
             negated: true,
+            escaped: false,
         })
     }
 
@@ -622,5 +624,97 @@ impl<T: Table, V: ToValue> Column<T, V> {
             column: self.index(),
             negated: true,
         })
+    }
+}
+
+/// Text search on text columns (`String` or `Option<String>`): the operand is matched
+/// literally, as `LIKE … ESCAPE '\'` with its `%`, `_` and `\` escaped, so user input
+/// such as `50%` cannot act as a wildcard. ASCII letters match case-insensitively, as with
+/// [`like`](Column::like); the escaped pattern counts towards the backend's
+/// [`max_like_pattern_bytes`](crate::backend::Capabilities::max_like_pattern_bytes).
+impl<T: Table> Column<T, String> {
+    fn escaped_like(self, prefix: &str, text: &str, suffix: &str) -> Filter<T> {
+        Filter::from_expr(Expr::Like {
+            column: self.index(),
+            pattern: Value::Text(format!("{prefix}{}{suffix}", escape_like(text))),
+            negated: false,
+            escaped: true,
+        })
+    }
+
+    /// The column's text contains `text` (`%` and `_` in it are ordinary characters).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// db.insert(&post("p4", "50% off_now", 1)).await?;
+    /// let found = db.select::<Post>().filter(Post::TITLE.contains("0% off_")).all().await?;
+    /// assert_eq!(found, [post("p4", "50% off_now", 1)]);
+    /// // `%` is not a wildcard here: no title contains a literal "e%".
+    /// assert_eq!(db.select::<Post>().filter(Post::TITLE.contains("e%")).count().await?, 0);
+    /// assert_eq!(db.select::<Post>().filter(Post::TITLE.contains("y")).count().await?, 1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn contains(self, text: &str) -> Filter<T> {
+        self.escaped_like("%", text, "%")
+    }
+
+    /// The column's text starts with `text` (matched literally).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// db.insert(&post("p4", "_draft", 0)).await?;
+    /// let drafts = db.select::<Post>().filter(Post::TITLE.starts_with("_")).all().await?;
+    /// assert_eq!(drafts, [post("p4", "_draft", 0)]); // `_` alone would match every title
+    /// assert_eq!(db.select::<Post>().filter(Post::TITLE.starts_with("he")).count().await?, 1);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn starts_with(self, text: &str) -> Filter<T> {
+        self.escaped_like("", text, "%")
+    }
+
+    /// The column's text ends with `text` (matched literally).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let found = db.select::<Post>().filter(Post::BODY.ends_with("!")).all().await?;
+    /// assert_eq!(found.len(), 1); // p1's "First!"; NULL bodies match nothing
+    /// assert_eq!(db.select::<Post>().filter(Post::TITLE.ends_with("\\")).count().await?, 0);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn ends_with(self, text: &str) -> Filter<T> {
+        self.escaped_like("%", text, "")
     }
 }

@@ -5,9 +5,12 @@
 //! Writes made this way bypass what Sonic knows about its tables (no audit stamping, no cache
 //! invalidation).
 
+use serde::de::DeserializeOwned;
+
 use crate::backend::{QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::query::raw_rows::{decode_rows_as, duplicate_columns, duplicate_error};
 use crate::query::rows::decode_by_name;
 use crate::schema::Table;
 use crate::value::ToValue;
@@ -183,6 +186,82 @@ impl<'db> RawQuery<'db> {
         Ok(self.all::<T>().await?.into_iter().next())
     }
 
+    /// The rows as any `Deserialize` type: a struct or map by column name, a tuple by
+    /// position, or, for one column, the bare value.
+    ///
+    /// SQLite's storage classes are read as the field asks: INTEGER `0`/`1` as `bool` (any
+    /// other value is an error), `NULL` as `None`, TEXT holding JSON as a nested struct, list
+    /// or map, a BLOB as `Vec<u8>`, TEXT as a serde enum's variant. Read by name, a result
+    /// that repeats a column name (`SELECT posts.*, users.*` has two `id`s) is an
+    /// [`Error::InvalidQuery`] naming it; alias the columns or read tuples. A value of the
+    /// wrong kind is an [`Error::Decode`] naming the column and the row.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// #[derive(Debug, PartialEq, serde::Deserialize)]
+    /// struct Stats {
+    ///     busy: bool,            // 0/1 from the comparison
+    ///     n: u32,
+    ///     body: Option<String>,  // NULL for the busy group
+    /// }
+    /// let stats: Vec<Stats> = db
+    ///     .sql("SELECT views > 5 AS busy, count(*) AS n, max(body) AS body FROM posts GROUP BY busy ORDER BY busy")
+    ///     .all_as()
+    ///     .await?;
+    /// assert_eq!(stats[0], Stats { busy: false, n: 1, body: Some("First!".into()) });
+    /// assert_eq!(stats[1], Stats { busy: true, n: 2, body: None });
+    ///
+    /// let pairs: Vec<(String, i64)> = db.sql("SELECT id, views FROM posts ORDER BY id").all_as().await?;
+    /// assert_eq!(pairs[0], ("p1".to_string(), 3));
+    /// let total: Option<u64> = db.sql("SELECT sum(views) FROM posts").first_as().await?;
+    /// assert_eq!(total, Some(50));
+    ///
+    /// let twice = db.sql("SELECT a.id, b.id FROM posts a JOIN posts b ON a.id = b.id");
+    /// let by_name = twice.all_as::<std::collections::HashMap<String, String>>().await;
+    /// assert!(matches!(by_name, Err(Error::InvalidQuery(m)) if m.contains("`id`")));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub async fn all_as<R: DeserializeOwned>(self) -> Result<Vec<R>> {
+        decode_rows_as(self.result().await?)
+    }
+
+    /// The first row as any `Deserialize` type, if any (see [`all_as`](RawQuery::all_as)).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// let top: Option<(String, bool)> = db
+    ///     .sql("SELECT id, body IS NOT NULL FROM posts ORDER BY views LIMIT 1")
+    ///     .first_as()
+    ///     .await?;
+    /// assert_eq!(top, Some(("p1".to_string(), true)));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub async fn first_as<R: DeserializeOwned>(self) -> Result<Option<R>> {
+        Ok(self.all_as::<R>().await?.into_iter().next())
+    }
+
     /// The rows as JSON objects keyed by column name.
     ///
     /// INTEGER and REAL become numbers (a non-finite REAL becomes `null`), TEXT strings,
@@ -190,7 +269,9 @@ impl<'db> RawQuery<'db> {
     /// a BLOB, so both backends agree. Integers beyond ±2^53 stay exact here but lose
     /// precision in JavaScript consumers.
     ///
-    /// For results no table type describes: aggregates, joins, expressions.
+    /// For results no table type describes: aggregates, joins, expressions. A result that
+    /// repeats a column name is an [`Error::InvalidQuery`] naming it (one value would
+    /// overwrite the other); [`all_as`](RawQuery::all_as) also reads rows as tuples.
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -222,6 +303,10 @@ impl<'db> RawQuery<'db> {
         let width = result.columns.len();
         if width == 0 {
             return Ok(Vec::new());
+        }
+        let repeated = duplicate_columns(&result.columns);
+        if !repeated.is_empty() {
+            return Err(duplicate_error(&repeated));
         }
         let columns = result.columns;
         let mut rows = Vec::with_capacity(result.values.len() / width);

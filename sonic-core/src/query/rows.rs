@@ -122,6 +122,22 @@ pub(crate) fn decode_count(result: &QueryResult, table: &TableDef) -> Result<u64
     }
 }
 
+/// The single 0 or 1 of a `SELECT EXISTS (…)`.
+pub(crate) fn decode_exists(result: &QueryResult, table: &TableDef) -> Result<bool> {
+    match result.values.first() {
+        Some(Value::Integer(n @ (0 | 1))) => Ok(*n == 1),
+        // Through JavaScript, possibly a float.
+        Some(Value::Real(r)) if *r == 0.0 || *r == 1.0 => Ok(*r == 1.0),
+        other => Err(Error::Database {
+            message: format!(
+                "EXISTS on `{}` returned {}",
+                table.name,
+                other.map_or_else(|| "no value".to_string(), Value::describe)
+            ),
+        }),
+    }
+}
+
 fn count_error(table: &TableDef, n: i64) -> Error {
     Error::Database {
         message: format!("COUNT(*) of `{}` returned {n}", table.name),

@@ -1,17 +1,23 @@
 //! Selects: `db.select::<Post>().filter(..).order_by(..).limit(..).with(..).all()`.
 
+use std::borrow::Cow;
+
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::eager::{attach_column, load_joined, merge_include, Include, IncludeNames};
 use crate::query::filter::{and, Filter};
+use crate::query::keyset::keyset;
 use crate::query::order::Order;
-use crate::query::rows::{check_shape, decode_count, decode_rows};
+use crate::query::rows::{check_shape, decode_count, decode_exists, decode_rows};
 use crate::schema::Table;
 use crate::sql::eager::{embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
-use crate::sql::select::{count_statement, joined_statement, select_statement, SelectSql};
+use crate::sql::select::{
+    count_statement, exists_statement, joined_statement, select_statement, SelectSql,
+};
+use crate::value::Value;
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
 /// (`all`, `first`, `one`, `count`, `page`) is awaited.
@@ -27,6 +33,9 @@ pub struct Select<'db, T: Table> {
     limit: Option<u64>,
     offset: Option<u64>,
     includes: Vec<Include<T>>,
+    /// The column values of the record set by [`Select::after`] (or why it could not be
+    /// encoded).
+    cursor: Option<std::result::Result<Vec<Value>, String>>,
 }
 
 impl<T: Table> std::fmt::Debug for Select<'_, T> {
@@ -38,9 +47,13 @@ impl<T: Table> std::fmt::Debug for Select<'_, T> {
             .field("limit", &self.limit)
             .field("offset", &self.offset)
             .field("includes", &self.includes)
+            .field("cursor", &self.cursor)
             .finish()
     }
 }
+
+/// `ORDER BY` terms: column index and direction.
+type OrderTerms<'a> = Cow<'a, [(usize, Direction)]>;
 
 /// One page of records and the number of records matching the filter on all pages (what
 /// SonicJs returns as `total`).
@@ -61,6 +74,7 @@ impl<'db, T: Table> Select<'db, T> {
             limit: None,
             offset: None,
             includes: Vec::new(),
+            cursor: None,
         }
     }
 
@@ -182,6 +196,53 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
+        self
+    }
+
+    /// Keyset (cursor) pagination: only the rows that come after `last` in this select's
+    /// order, typically the last record of the previous page.
+    ///
+    /// The order is made total first: unless one of its columns is the primary key or a
+    /// unique NOT NULL column, the primary key is appended (ascending) to break ties, so no
+    /// row is skipped or repeated between pages even when rows are inserted meanwhile, and
+    /// SQLite seeks to the cursor through an index instead of reading the skipped rows as an
+    /// offset does. Ordering by a nullable column is an [`Error::InvalidQuery`] naming it (a
+    /// `NULL` sorts but never compares). The condition also applies to `count` and `page`.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// # db.insert(&post("p4", "Same", 7)).await?;
+    /// // Most read first; p3 and p4 tie at 7 views, the primary key orders them.
+    /// let page_1 = db.select::<Post>().order_by(Post::VIEWS.desc()).limit(2).all().await?;
+    /// assert_eq!(page_1.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p2", "p3"]);
+    /// let last = page_1.last().expect("a full page");
+    /// let page_2 = db
+    ///     .select::<Post>()
+    ///     .order_by(Post::VIEWS.desc())
+    ///     .after(last)
+    ///     .limit(2)
+    ///     .all()
+    ///     .await?;
+    /// assert_eq!(page_2.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p4", "p1"]);
+    /// let nullable = db.select::<Post>().order_by(Post::BODY.asc()).after(last).all().await;
+    /// assert!(matches!(nullable, Err(Error::InvalidQuery(m)) if m.contains("`body`")));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn after(mut self, last: &T) -> Self {
+        let mut values = Vec::with_capacity(T::DEF.columns.len());
+        let encoded = last.encode_into(&mut values).map(|()| values);
+        self.cursor = Some(encoded.map_err(|e| format!("the cursor of `after`: {e}")));
         self
     }
 
@@ -344,6 +405,7 @@ impl<'db, T: Table> Select<'db, T> {
         match self.includes.as_slice() {
             [include]
                 if self.order.is_empty()
+                    && self.cursor.is_none()
                     && self.limit.is_none()
                     && self.offset.is_none()
                     && joinable(include.sql()) =>
@@ -462,6 +524,33 @@ impl<'db, T: Table> Select<'db, T> {
         decode_count(&result, T::DEF)
     }
 
+    /// Whether any record matches: one `SELECT EXISTS (…)`, which stops at the first
+    /// matching row and reads no record (limit and offset do not apply).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[Post { body: Some("First!".into()), ..post("p1", "Hello", 3) }, post("p2", "Again", 40), post("p3", "Bye", 7)]).await?;
+    /// assert!(db.select::<Post>().filter(Post::TITLE.eq("Bye")).exists().await?);
+    /// assert!(!db.select::<Post>().filter(Post::VIEWS.gt(1_000)).exists().await?);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub async fn exists(self) -> Result<bool> {
+        let capabilities = self.db.capabilities();
+        let statement = exists_statement(T::DEF, self.conditions()?.0.as_deref(), capabilities)?;
+        let result = self.db.execute(&statement).await?;
+        decode_exists(&result, T::DEF)
+    }
+
     /// A page of records and the total number of matching records.
     ///
     /// The page and `SELECT COUNT(*)` run as one batch: one round trip, and one transaction,
@@ -531,10 +620,11 @@ impl<'db, T: Table> Select<'db, T> {
         } else {
             None
         };
+        let (filter, order) = self.conditions()?;
         let spec = SelectSql {
             table,
-            filter: self.filter.as_ref(),
-            order: &self.order,
+            filter: filter.as_deref(),
+            order: &order,
             limit: self.limit,
             offset: self.offset,
         };
@@ -542,7 +632,27 @@ impl<'db, T: Table> Select<'db, T> {
     }
 
     fn compile_count(&self, capabilities: &Capabilities) -> Result<Statement> {
-        count_statement(T::DEF, self.filter.as_ref(), capabilities)
+        count_statement(T::DEF, self.conditions()?.0.as_deref(), capabilities)
+    }
+
+    /// The filter and order to send: the builder's own, or with a cursor
+    /// ([`Select::after`]) the keyset condition added and the order made total.
+    fn conditions(&self) -> Result<(Option<Cow<'_, Expr>>, OrderTerms<'_>)> {
+        let Some(cursor) = &self.cursor else {
+            return Ok((
+                self.filter.as_ref().map(Cow::Borrowed),
+                Cow::Borrowed(&self.order),
+            ));
+        };
+        let values = cursor
+            .as_ref()
+            .map_err(|e| Error::InvalidQuery(e.clone()))?;
+        let keyset = keyset(T::DEF, &self.order, values)?;
+        let filter = match &self.filter {
+            Some(own) => Expr::And(vec![own.clone(), keyset.condition]),
+            None => keyset.condition,
+        };
+        Ok((Some(Cow::Owned(filter)), Cow::Owned(keyset.order)))
     }
 
     /// Decodes the main statement's rows, then loads relations level by level unless they

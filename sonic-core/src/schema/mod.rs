@@ -10,10 +10,12 @@ use crate::value::{ColumnType, ConvertError, SqlType, Value, F64_EXACT};
 
 mod foreign_keys;
 mod memo;
+mod one;
 mod set;
 
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::TableMemo;
+pub use one::One;
 pub use set::Schema;
 
 /// A table: one `#[derive(Table)]` struct.
@@ -535,10 +537,10 @@ pub struct ForeignKey {
 /// # #[derive(Clone, sonic_db_core::Table)]
 /// # struct User { #[column(primary_key)] id: String }
 /// # #[derive(Clone, sonic_db_core::Table)]
-/// # struct Post { #[column(primary_key)] id: String, user_id: String, #[relation(one, local = user_id)] author: Option<Box<User>> }
+/// # struct Post { #[column(primary_key)] id: String, user_id: String, #[relation(one, local = user_id)] author: sonic_db_core::One<User> }
 /// use sonic_db_core::RelationKind;
 ///
-/// // `#[relation(one, local = user_id)] author: Option<Box<User>>`
+/// // `#[relation(one, local = user_id)] author: One<User>`
 /// assert_eq!(Post::AUTHOR.def().kind, RelationKind::One);
 /// # }
 /// ```
@@ -683,14 +685,14 @@ impl<T, V> std::fmt::Debug for Column<T, V> {
 
 /// The place in a record where a relation's loaded records go.
 ///
-/// `Option<Vec<C>>` for a many relation, `Option<Box<C>>` for a one relation;
-/// `None` means "not loaded", which serialises as an absent field with
-/// `#[serde(skip_serializing_if = "Option::is_none")]`.
+/// `Option<Vec<C>>` for a many relation, [`One<C>`] for a one relation. Not loaded (`None`,
+/// [`One::NotLoaded`]) serialises as an absent field with `#[serde(skip_serializing_if = …)]`;
+/// loaded with no match as `[]` (many) or `null` (one).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold a Sonic relation",
     label = "not a relation field type",
     note = "a `#[relation(many, ..)]` field is an `Option<Vec<T>>`, a `#[relation(one, ..)]` \
-            field an `Option<Box<T>>`, where `T` is a `#[derive(Table)]` struct"
+            field a `One<T>`, where `T` is a `#[derive(Table)]` struct"
 )]
 pub trait RelationSlot {
     /// The related table.
@@ -709,11 +711,11 @@ impl<C: Table> RelationSlot for Option<Vec<C>> {
     }
 }
 
-impl<C: Table> RelationSlot for Option<Box<C>> {
+impl<C: Table> RelationSlot for One<C> {
     type Target = C;
     const MANY: bool = false;
     fn set_loaded(&mut self, records: Vec<C>) {
-        *self = records.into_iter().next().map(Box::new);
+        *self = One::from(records.into_iter().next());
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::schema::TableDef;
+use crate::schema::{RelationDef, TableDef};
 use crate::sql::limits::{check_column_value, check_statement};
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{ConvertError, Value};
@@ -43,6 +43,8 @@ pub(crate) enum Expr {
         column: usize,
         pattern: Value,
         negated: bool,
+        /// The pattern escapes its wildcards with [`LIKE_ESCAPE`] (`… LIKE ? ESCAPE '\'`).
+        escaped: bool,
     },
     In {
         column: usize,
@@ -61,12 +63,36 @@ pub(crate) enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
+    /// `[NOT] EXISTS (SELECT 1 FROM <related> WHERE <join> AND <filter>)`: a related record
+    /// (along relation `relation` of the table) matches `filter`, a condition on the related
+    /// table.
+    Related {
+        relation: usize,
+        filter: Box<Expr>,
+        negated: bool,
+    },
     /// An operand that could not be converted (a `u64` beyond `i64::MAX`, a NaN): reported
     /// as [`Error::Encode`] when the query runs, so building a filter never fails or panics.
     Invalid {
         column: usize,
         error: ConvertError,
     },
+}
+
+/// The escape character of the patterns `contains`, `starts_with` and `ends_with` build.
+pub(crate) const LIKE_ESCAPE: char = '\\';
+
+/// `text` as a LIKE pattern that matches it literally: `%`, `_` and [`LIKE_ESCAPE`] itself
+/// are preceded by [`LIKE_ESCAPE`].
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// How a condition is written into one statement.
@@ -96,10 +122,14 @@ impl Expr {
                 column,
                 pattern,
                 negated,
+                escaped,
             } => {
                 col(w, *column)?;
                 w.push(if *negated { " NOT LIKE " } else { " LIKE " });
                 w.param(pattern.clone());
+                if *escaped {
+                    w.push(" ESCAPE '\\'");
+                }
             }
             Expr::In {
                 column,
@@ -157,6 +187,11 @@ impl Expr {
                 inner.write(w, ctx)?;
                 w.push(")");
             }
+            Expr::Related {
+                relation,
+                filter,
+                negated,
+            } => write_related(w, ctx, *relation, filter, *negated)?,
             Expr::Invalid { column, error } => {
                 let name = column_def(ctx.table, *column)?.name;
                 return Err(Error::encode(ctx.table.name, name, error.clone()));
@@ -209,6 +244,9 @@ impl Expr {
                 .iter()
                 .try_for_each(|part| part.check_operands(table, capabilities)),
             Expr::Not(inner) => inner.check_operands(table, capabilities),
+            Expr::Related {
+                relation, filter, ..
+            } => filter.check_operands((relation_def(table, *relation)?.target)(), capabilities),
             Expr::Invalid { column, error } => {
                 let name = column_def(table, *column)?.name;
                 Err(Error::encode(table.name, name, error.clone()))
@@ -222,6 +260,7 @@ impl Expr {
             Expr::In { values, .. } => values.len() > 1,
             Expr::And(parts) | Expr::Or(parts) => parts.iter().any(Expr::has_lists),
             Expr::Not(inner) => inner.has_lists(),
+            Expr::Related { filter, .. } => filter.has_lists(),
             _ => false,
         }
     }
@@ -241,6 +280,56 @@ impl Expr {
             _ => None,
         }
     }
+}
+
+/// Relation `index` of `table`, or an error naming the table (a hand-built definition).
+fn relation_def(table: &'static TableDef, index: usize) -> Result<&'static RelationDef> {
+    table.relations.get(index).ok_or_else(|| {
+        Error::InvalidQuery(format!("`{}` has no relation number {index}", table.name))
+    })
+}
+
+/// `[NOT] EXISTS (SELECT 1 FROM <target> AS <alias> WHERE <alias>.<remote> = <outer>.<local>
+/// AND <filter>)`. The alias extends the outer scope's name with the relation's (`users>posts`,
+/// then `users>posts>comments`), so nested subqueries never shadow each other and never meet
+/// a table or eager-loading alias (`@0`, …).
+fn write_related(
+    w: &mut SqlWriter,
+    ctx: FilterSql<'_>,
+    relation: usize,
+    filter: &Expr,
+    negated: bool,
+) -> Result<()> {
+    let def = relation_def(ctx.table, relation)?;
+    let target = (def.target)();
+    let outer = ctx.qualifier.unwrap_or(ctx.table.name);
+    let alias = format!("{outer}>{}", def.name);
+    w.push(if negated {
+        "NOT EXISTS (SELECT 1 FROM "
+    } else {
+        "EXISTS (SELECT 1 FROM "
+    });
+    w.ident(target.name);
+    w.push(" AS ");
+    w.ident(&alias);
+    w.push(" WHERE ");
+    w.column(Some(&alias), column_def(target, (def.remote)())?.name);
+    w.push(" = ");
+    w.column(Some(outer), column_def(ctx.table, def.local)?.name);
+    let inner = FilterSql {
+        table: target,
+        qualifier: Some(&alias),
+        json_lists: ctx.json_lists,
+    };
+    match filter {
+        Expr::And(parts) if parts.is_empty() => {}
+        _ => {
+            w.push(" AND ");
+            filter.write(w, inner)?;
+        }
+    }
+    w.push(")");
+    Ok(())
 }
 
 /// The values as a JSON array text that `json_each` turns back into the same SQLite values:
@@ -319,6 +408,12 @@ pub(crate) fn build_filtered(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_patterns_match_their_text_literally() {
+        assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
+        assert_eq!(escape_like("plain"), "plain");
+    }
 
     #[test]
     fn json_lists_keep_values_exact() {

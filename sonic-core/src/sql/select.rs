@@ -122,6 +122,26 @@ pub(crate) fn count_statement(
     })
 }
 
+/// `SELECT EXISTS (SELECT 1 FROM <table> WHERE <filter>)`.
+pub(crate) fn exists_statement(
+    table: &'static TableDef,
+    filter: Option<&Expr>,
+    capabilities: &Capabilities,
+) -> Result<Statement> {
+    build_filtered(table, filter, capabilities, |w, json_lists| {
+        w.push("SELECT EXISTS (SELECT 1 FROM ");
+        w.ident(table.name);
+        let ctx = FilterSql {
+            table,
+            qualifier: None,
+            json_lists,
+        };
+        write_where(w, filter, ctx)?;
+        w.push(")");
+        Ok(())
+    })
+}
+
 /// A select whose first level of one relation is joined: `head` (from
 /// `crate::sql::eager::join_head`), then the filter on the root alias.
 pub(crate) fn joined_statement(

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use sonic_db_core::sqlite::SqliteBackend;
 use sonic_db_core::testing::sql::CountingSql;
-use sonic_db_core::{Audit, Capabilities, Db, FixedClock, Json, Schema};
+use sonic_db_core::{Audit, Capabilities, Db, FixedClock, Json, One, Schema};
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
@@ -59,8 +59,8 @@ pub struct Post {
     #[serde(flatten)]
     pub audit: Audit,
     #[relation(one, local = user_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<Box<User>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub author: One<User>,
     #[relation(many, remote = post_id)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub comments: Option<Vec<Comment>>,
@@ -74,7 +74,7 @@ impl Post {
             title: title.into(),
             views,
             audit: Audit::default(),
-            author: None,
+            author: One::NotLoaded,
             comments: None,
         }
     }
@@ -101,8 +101,8 @@ pub struct Comment {
     pub big: i64,
     pub ratio: f64,
     #[relation(one, local = post_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub post: Option<Box<Post>>,
+    #[serde(skip_serializing_if = "One::is_not_loaded", default)]
+    pub post: One<Post>,
 }
 
 impl Comment {
@@ -120,7 +120,7 @@ impl Comment {
             maybe_blob: if id % 3 == 0 { None } else { Some(vec![]) },
             big: if id % 2 == 0 { i64::MIN } else { i64::MAX },
             ratio: 0.1 + id as f64,
-            post: None,
+            post: One::NotLoaded,
         }
     }
 }

@@ -1,7 +1,7 @@
 // Through type aliases, the derive cannot see the relation's shape: the compiler checks it.
 use sonic_db_core::Table;
 
-type Posts = Option<Box<Post>>;
+type Posts = sonic_db_core::One<Post>;
 type Author = Option<Vec<User>>;
 
 #[derive(Table)]

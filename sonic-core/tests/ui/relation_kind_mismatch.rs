@@ -1,11 +1,11 @@
-use sonic_db_core::Table;
+use sonic_db_core::{One, Table};
 
 #[derive(Table)]
 struct User {
     #[column(primary_key)]
     id: String,
     #[relation(many, remote = user_id)]
-    posts: Option<Box<Post>>,
+    posts: One<Post>,
 }
 
 #[derive(Table)]

@@ -14,9 +14,9 @@ struct Post {
     id: String,
     user_id: String,
     #[relation(one)]
-    author: Option<Box<User>>,
+    author: sonic_db_core::One<User>,
     #[relation(local = user_id)]
-    writer: Option<Box<User>>,
+    writer: sonic_db_core::One<User>,
 }
 
 fn main() {}

@@ -12,7 +12,7 @@ struct Post {
     id: String,
     user_id: String,
     #[relation(one, local = usr_id)]
-    author: Option<Box<User>>,
+    author: sonic_db_core::One<User>,
 }
 
 fn main() {}

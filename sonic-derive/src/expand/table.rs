@@ -367,7 +367,7 @@ fn kind_assert(field: &ast::Field, rel: &crate::internals::attr::Relation) -> To
         ),
         RelationKind::One => (
             quote_spanned!(kw.span()=> !<#ty as __sonic::RelationSlot>::MANY),
-            "`#[relation(one)]` needs a field of type `Option<Box<T>>`",
+            "`#[relation(one)]` needs a field of type `One<T>`",
         ),
     };
     quote_spanned! {kw.span()=>

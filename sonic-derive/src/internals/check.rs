@@ -142,19 +142,14 @@ fn check_column_names(cx: &Ctxt, columns: &[ColumnModel]) {
 fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
     for (field, rel) in cont.relations() {
         match (slot_kind(field.ty), &rel.kind) {
-            (Err(()), _) => cx.error_spanned_by(
-                field.ty,
-                "a relation field is an `Option<Vec<T>>` (`#[relation(many, ..)]`) or an \
-                 `Option<Box<T>>` (`#[relation(one, ..)]`), where `T` is a `#[derive(Table)]` \
-                 struct; `None` means not loaded",
-            ),
+            (Err(message), _) => cx.error_spanned_by(field.ty, message),
             (Ok(Some(RelationKind::One)), Some((RelationKind::Many, kw))) => cx.error_spanned_by(
                 kw,
-                "`#[relation(many)]` needs a field of type `Option<Vec<T>>`, not `Option<Box<T>>`",
+                "`#[relation(many)]` needs a field of type `Option<Vec<T>>`, not `One<T>`",
             ),
             (Ok(Some(RelationKind::Many)), Some((RelationKind::One, kw))) => cx.error_spanned_by(
                 kw,
-                "`#[relation(one)]` needs a field of type `Option<Box<T>>`, not `Option<Vec<T>>`",
+                "`#[relation(one)]` needs a field of type `One<T>`, not `Option<Vec<T>>`",
             ),
             _ => {}
         }
@@ -210,22 +205,31 @@ fn single_arg(segment: &syn::PathSegment) -> Option<&Type> {
     }
 }
 
-/// The relation kind a field type spells out: `Option<Vec<_>>` is many, `Option<Box<_>>` one.
-/// `Ok(None)` for a type that may be an alias (checked by the compiler instead), `Err(())` for
-/// one that cannot hold a relation.
-fn slot_kind(ty: &Type) -> Result<Option<RelationKind>, ()> {
+/// What a relation field of another type is told.
+const NOT_A_SLOT: &str = "a relation field is an `Option<Vec<T>>` (`#[relation(many, ..)]`) or a \
+     `One<T>` (`#[relation(one, ..)]`), where `T` is a `#[derive(Table)]` struct; `None` and \
+     `One::NotLoaded` mean not loaded";
+
+/// The relation kind a field type spells out: `Option<Vec<_>>` is many, `One<_>` one.
+/// `Ok(None)` for a type that may be an alias (checked by the compiler instead), `Err` with
+/// the message for one that cannot hold a relation.
+fn slot_kind(ty: &Type) -> Result<Option<RelationKind>, &'static str> {
     let Some(outer) = last_segment(ty) else {
-        return Err(());
+        return Err(NOT_A_SLOT);
     };
     let inner = match (outer.ident.to_string().as_str(), single_arg(outer)) {
+        ("One", Some(_)) => return Ok(Some(RelationKind::One)),
         ("Option", Some(inner)) => inner,
-        ("Option" | "Vec" | "Box", _) => return Err(()),
+        ("Option" | "Vec" | "Box" | "One", _) => return Err(NOT_A_SLOT),
         _ => return Ok(None),
     };
     match last_segment(inner) {
         Some(s) if s.ident == "Vec" && single_arg(s).is_some() => Ok(Some(RelationKind::Many)),
-        Some(s) if s.ident == "Box" && single_arg(s).is_some() => Ok(Some(RelationKind::One)),
-        _ => Err(()),
+        Some(s) if s.ident == "Box" && single_arg(s).is_some() => Err(
+            "a `#[relation(one, ..)]` field is a `One<T>`: `Option<Box<T>>` cannot tell a \
+             relation that was not loaded from one loaded with no match (JSON: absent vs `null`)",
+        ),
+        _ => Err(NOT_A_SLOT),
     }
 }
 
