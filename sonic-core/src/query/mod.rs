@@ -82,6 +82,7 @@ pub(crate) mod cascade;
 mod eager;
 mod filter;
 mod order;
+mod project;
 mod raw;
 mod rows;
 mod select;
@@ -93,6 +94,10 @@ pub use by_name::Op;
 pub use eager::{Eager, Include};
 pub use filter::{and, not, or, Filter};
 pub use order::Order;
+pub use project::{
+    count, Aggregate, AggregateValue, Having, Optional, OrderTerm, Projection, Selectable,
+    Selection, Summable, Term,
+};
 pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
 pub use write::{Computed, DeleteWhere, Numeric, UpdateWhere};

@@ -52,6 +52,17 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// What a projection or a join takes over from the select it starts from.
+pub(crate) struct SelectParts<'db> {
+    pub(crate) db: &'db Db,
+    pub(crate) filter: Option<Expr>,
+    pub(crate) order: Vec<(usize, Direction)>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    /// Relations asked for with `with`, which a projection or a join cannot load.
+    pub(crate) includes: usize,
+}
+
 impl<'db, T: Table> Select<'db, T> {
     pub(crate) fn new(db: &'db Db) -> Self {
         Select {
@@ -61,6 +72,17 @@ impl<'db, T: Table> Select<'db, T> {
             limit: None,
             offset: None,
             includes: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> SelectParts<'db> {
+        SelectParts {
+            db: self.db,
+            filter: self.filter,
+            order: self.order,
+            limit: self.limit,
+            offset: self.offset,
+            includes: self.includes.len(),
         }
     }
 

@@ -8,6 +8,7 @@ pub(crate) mod eager;
 pub(crate) mod filter;
 pub(crate) mod limits;
 pub(crate) mod order;
+pub(crate) mod project;
 pub(crate) mod select;
 pub(crate) mod write;
 pub(crate) mod writer;
