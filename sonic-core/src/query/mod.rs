@@ -81,6 +81,7 @@ mod by_name;
 pub(crate) mod cascade;
 mod eager;
 mod filter;
+mod join;
 mod order;
 mod project;
 mod raw;
@@ -93,6 +94,7 @@ pub use batch::{Batch, BatchResults, Pending};
 pub use by_name::Op;
 pub use eager::{Eager, Include};
 pub use filter::{and, not, or, Filter};
+pub use join::{Inner, Join, JoinKind, LeftOuter};
 pub use order::Order;
 pub use project::{
     count, Aggregate, AggregateValue, Having, Optional, OrderTerm, Projection, Selectable,

@@ -285,7 +285,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn to_statement(&self) -> Result<Statement> {
         let capabilities = self.db.capabilities();
-        match self.join() {
+        match self.joined_include() {
             Some(include) if !self.embeds(capabilities) => {
                 self.compile_joined(include, capabilities)
             }
@@ -317,7 +317,7 @@ impl<'db, T: Table> Select<'db, T> {
     pub async fn all(self) -> Result<Vec<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
-        if let Some(include) = self.join().filter(|_| !embed) {
+        if let Some(include) = self.joined_include().filter(|_| !embed) {
             self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
             let result = self.db.execute(&statement).await?;
@@ -362,7 +362,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// keys, which SQLite loads into a temporary B-tree first). An order or a limit would have
     /// to apply to the parents alone (a subquery, and a sort of the joined rows); several
     /// relations would multiply the rows; so those load per level.
-    fn join(&self) -> Option<&Include<T>> {
+    fn joined_include(&self) -> Option<&Include<T>> {
         match self.includes.as_slice() {
             [include]
                 if self.order.is_empty()

@@ -100,7 +100,10 @@ impl JoinSql<'_> {
 /// backend's limits: `IN` lists go inline, or as JSON parameters when inline they would bind
 /// more values than the backend takes.
 pub(crate) fn join_statement(spec: &JoinSql<'_>, capabilities: &Capabilities) -> Result<Statement> {
-    for (filter, table) in [(spec.left_filter, spec.left), (spec.right_filter, spec.right)] {
+    for (filter, table) in [
+        (spec.left_filter, spec.left),
+        (spec.right_filter, spec.right),
+    ] {
         if let Some(expr) = filter {
             expr.check_operands(table, capabilities)?;
         }

@@ -6,6 +6,7 @@
 pub(crate) mod cascade;
 pub(crate) mod eager;
 pub(crate) mod filter;
+pub(crate) mod join;
 pub(crate) mod limits;
 pub(crate) mod order;
 pub(crate) mod project;
