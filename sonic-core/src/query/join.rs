@@ -264,8 +264,11 @@ pub struct Join<'db, T: Table, C: Table, K: JoinKind> {
     limit: Option<u64>,
     offset: Option<u64>,
     includes: usize,
-    _marker: PhantomData<fn() -> (T, C, K)>,
+    _marker: Sides<T, C, K>,
 }
+
+/// The types a [`Join`] reads, without holding any.
+type Sides<T, C, K> = PhantomData<fn() -> (T, C, K)>;
 
 impl<T: Table, C: Table, K: JoinKind> fmt::Debug for Join<'_, T, C, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
