@@ -12,6 +12,7 @@ mod eager;
 mod errors;
 mod kv;
 mod queries;
+mod shapes;
 mod values;
 
 /// A scenario's future (not `Send`: on wasm32 the backends' futures are not).
@@ -43,6 +44,8 @@ registry! {
     filter_by_name => queries::filter_by_name,
     order_limit_offset => queries::order_limit_offset,
     count_and_page => queries::count_and_page,
+    aggregates => shapes::aggregates,
+    joins => shapes::joins,
     eager_many => eager::eager_many,
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
