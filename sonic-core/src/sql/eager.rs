@@ -5,8 +5,95 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo};
+use crate::sql::filter::{Expr, FilterSql};
+use crate::sql::order::Direction;
+use crate::sql::project::write_limit;
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{SqlType, Value};
+
+/// What one level of eager loading keeps and in which order: a filter on the children, an
+/// order (before their primary key, which breaks ties), and a limit and offset per parent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct LevelSql {
+    pub(crate) filter: Option<Expr>,
+    pub(crate) order: Vec<(usize, Direction)>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+}
+
+impl LevelSql {
+    /// No filter, order, limit or offset: children of each parent in primary-key order.
+    pub(crate) fn is_plain(&self) -> bool {
+        *self == LevelSql::default()
+    }
+
+    /// Whether a limit or an offset picks children per parent.
+    fn pages(&self) -> bool {
+        self.limit.is_some() || self.offset.is_some()
+    }
+
+    /// ` AND (<filter>)` on the child table (under `qualifier`).
+    fn write_filter(
+        &self,
+        w: &mut SqlWriter,
+        child: &'static TableDef,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        if let Some(expr) = &self.filter {
+            w.push(" AND (");
+            expr.write(
+                w,
+                FilterSql {
+                    table: child,
+                    qualifier,
+                    json_lists: false,
+                },
+            )?;
+            w.push(")");
+        }
+        Ok(())
+    }
+
+    /// The level's order terms, then the primary key: `<a> DESC, <pk>`.
+    fn write_order(
+        &self,
+        w: &mut SqlWriter,
+        child: &'static TableDef,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        for (column, direction) in &self.order {
+            w.column(qualifier, column_def(child, *column)?.name);
+            if *direction == Direction::Desc {
+                w.push(" DESC");
+            }
+            w.push(", ");
+        }
+        w.column(qualifier, column_def(child, child.primary_key)?.name);
+        Ok(())
+    }
+}
+
+/// Whether any level of `include` has options (their values make a statement's text vary,
+/// so it is built each time instead of once).
+pub(crate) fn has_options(include: &dyn EagerSql) -> bool {
+    !include.level().is_plain()
+        || (0..include.nested_len())
+            .filter_map(|i| include.nested(i))
+            .any(has_options)
+}
+
+/// Refuses level filter operands the backend cannot take, naming the child table and column.
+pub(crate) fn check_level_operands(
+    include: &dyn EagerSql,
+    capabilities: &Capabilities,
+) -> Result<()> {
+    if let Some(expr) = &include.level().filter {
+        expr.check_operands((include.relation().target)(), capabilities)?;
+    }
+    (0..include.nested_len())
+        .filter_map(|i| include.nested(i))
+        .try_for_each(|nested| check_level_operands(nested, capabilities))
+}
 
 /// The alias of the top-level table in a single-statement or joined select. `@` keeps it apart
 /// from any table name a schema is likely to use.
@@ -27,6 +114,8 @@ pub(crate) trait EagerSql {
     fn nested_len(&self) -> usize;
     /// The nested include `index`.
     fn nested(&self, index: usize) -> Option<&dyn EagerSql>;
+    /// This level's filter, order, limit and offset.
+    fn level(&self) -> &LevelSql;
 }
 
 /// Whether the related table, or one nested below it, has a REAL column (which cannot travel
@@ -45,6 +134,7 @@ pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
 pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
     let child = (include.relation().target)();
     include.relation().kind == RelationKind::Many
+        && include.level().is_plain()
         && child
             .columns
             .get(child.primary_key)
@@ -76,9 +166,13 @@ pub(crate) fn relation_aliases<'a>(
 pub(crate) fn embedded_head<'a>(
     table: &'static TableDef,
     includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
-) -> Result<&'static str> {
+) -> Result<EmbeddedHead> {
     static HEADS: std::sync::RwLock<Vec<(Vec<usize>, &'static str)>> =
         std::sync::RwLock::new(Vec::new());
+    if includes.clone().any(has_options) {
+        // Level options bind values: this head is this select's own.
+        return Ok(EmbeddedHead::Built(build_embedded_head(table, includes)?));
+    }
     let mut shape = vec![std::ptr::from_ref(table) as usize];
     for include in includes.clone() {
         push_shape(&mut shape, include);
@@ -91,8 +185,39 @@ pub(crate) fn embedded_head<'a>(
             .map(|&(_, head)| head)
     };
     if let Some(head) = known(&HEADS.read().unwrap_or_else(|e| e.into_inner())) {
-        return Ok(head);
+        return Ok(EmbeddedHead::Shared(head));
     }
+    let built = build_embedded_head(table, includes)?;
+    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(head) = known(&heads) {
+        return Ok(EmbeddedHead::Shared(head));
+    }
+    let head: &'static str = Box::leak(built.sql.into_boxed_str());
+    heads.push((shape, head));
+    Ok(EmbeddedHead::Shared(head))
+}
+
+/// The head of a single-statement select: built once per tree of includes without level
+/// options, or for one select (with the values its level options bind).
+#[derive(Debug)]
+pub(crate) enum EmbeddedHead {
+    Shared(&'static str),
+    Built(Statement),
+}
+
+impl EmbeddedHead {
+    pub(crate) fn write(&self, w: &mut SqlWriter) {
+        match self {
+            EmbeddedHead::Shared(sql) => w.push(sql),
+            EmbeddedHead::Built(statement) => w.push_bound(&statement.sql, &statement.params),
+        }
+    }
+}
+
+fn build_embedded_head<'a>(
+    table: &'static TableDef,
+    includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
+) -> Result<Statement> {
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     w.column_list(table, Some(ROOT_ALIAS));
@@ -108,17 +233,9 @@ pub(crate) fn embedded_head<'a>(
     w.ident(table.name);
     w.push(" AS ");
     w.ident(ROOT_ALIAS);
-    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(head) = known(&heads) {
-        return Ok(head);
-    }
-    let head: &'static str = Box::leak(w.finish().sql.into_boxed_str());
-    heads.push((shape, head));
-    Ok(head)
+    Ok(w.finish())
 }
 
-/// Appends what identifies an include's SQL: its relation (by address) and, recursively,
-/// what is nested below it.
 fn push_shape(shape: &mut Vec<usize>, include: &dyn EagerSql) {
     shape.push(std::ptr::from_ref(include.relation()) as usize);
     shape.push(include.nested_len());
@@ -139,7 +256,7 @@ fn write_json(
     let child = (relation.target)();
     let local = column_def(include.parent(), relation.local)?.name;
     let remote = column_def(child, (relation.remote)())?.name;
-    let pk = column_def(child, child.primary_key)?.name;
+    let level = include.level();
     let alias = format!("@{aliases}");
     *aliases += 1;
     match relation.kind {
@@ -154,8 +271,10 @@ fn write_json(
             w.ident(remote);
             w.push(" = ");
             w.column(Some(parent), local);
+            level.write_filter(w, child, None)?;
             w.push(" ORDER BY ");
-            w.ident(pk);
+            level.write_order(w, child, None)?;
+            write_limit(w, level.limit, level.offset);
             w.push(") AS ");
             w.ident(&alias);
             w.push(")");
@@ -171,9 +290,16 @@ fn write_json(
             w.column(Some(&alias), remote);
             w.push(" = ");
             w.column(Some(parent), local);
+            level.write_filter(w, child, Some(&alias))?;
             w.push(" ORDER BY ");
-            w.column(Some(&alias), pk);
-            w.push(" LIMIT 1)");
+            level.write_order(w, child, Some(&alias))?;
+            // A `one` relation holds the first child (after the offset) either way.
+            w.push(" LIMIT 1");
+            if let Some(n) = level.offset {
+                w.push(" OFFSET ");
+                w.count(n);
+            }
+            w.push(")");
         }
     }
     Ok(())
@@ -262,46 +388,98 @@ pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
 }
 
 /// `SELECT <child columns> WHERE <fk> IN (<keys>) ORDER BY <fk>, <pk>`.
-fn statement_for_keys(relation: &RelationDef, keys: Vec<Value>) -> Result<Statement> {
+/// `SELECT <columns> FROM <child> WHERE <fk> IN (…keys…) [AND (<filter>)] ORDER BY <fk>, …`:
+/// the children of a level, each parent's in the level's order. With a limit or offset,
+/// each child's rank among its parent's children (`ROW_NUMBER() OVER (PARTITION BY <fk>)`)
+/// picks them per parent.
+fn statement_for_keys(
+    relation: &RelationDef,
+    level: &LevelSql,
+    keys: Vec<Value>,
+) -> Result<Statement> {
     let child = (relation.target)();
     let remote = column_def(child, (relation.remote)())?.name;
-    let pk = column_def(child, child.primary_key)?.name;
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     w.column_list(child, None);
     w.push(" FROM ");
+    let rank = rank_alias(child);
+    if level.pages() {
+        w.push("(SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
+        w.ident(remote);
+        w.push(" ORDER BY ");
+        level.write_order(&mut w, child, None)?;
+        w.push(") AS ");
+        w.ident(&rank);
+        w.push(" FROM ");
+    }
     w.ident(child.name);
     w.push(" WHERE ");
     w.ident(remote);
     w.push(" IN (");
     w.params(keys);
+    w.push(")");
+    level.write_filter(&mut w, child, None)?;
+    if level.pages() {
+        let offset = level.offset.unwrap_or(0);
+        w.push(") WHERE ");
+        w.ident(&rank);
+        w.push(" > ");
+        w.count(offset);
+        if let Some(limit) = level.limit {
+            w.push(" AND ");
+            w.ident(&rank);
+            w.push(" <= ");
+            w.count(offset.saturating_add(limit));
+        }
+        w.push(" ORDER BY ");
+        w.ident(remote);
+        w.push(", ");
+        w.ident(&rank);
+        return Ok(w.finish());
+    }
     // By the foreign key first: the rows then come off its index in order (an index on
     // `fk` of a rowid table is ordered by `(fk, rowid)`), where `ORDER BY pk` alone made
     // SQLite sort every level in a temporary B-tree. Within a parent, children are still
-    // in primary-key order, which is all the grouping below keeps.
-    w.push(") ORDER BY ");
+    // in the level's order (primary-key order by default), which is all the grouping keeps.
+    w.push(" ORDER BY ");
     w.ident(remote);
     w.push(", ");
-    w.ident(pk);
+    level.write_order(&mut w, child, None)?;
     Ok(w.finish())
 }
 
-/// `SELECT … WHERE fk IN (…)` statements covering `keys`, each within the parameter and
-/// SQL length limits.
+/// The name of the rank column of a paged level: `@rank`, with more `@` while the table has
+/// a column of that name.
+fn rank_alias(child: &TableDef) -> String {
+    let mut alias = String::from("@rank");
+    while child.column(&alias).is_some() {
+        alias.insert(0, '@');
+    }
+    alias
+}
+
+/// The statements of one level for `keys`, each within the backend's limits (the keys are
+/// chunked; the level's filter values count against each chunk's parameters).
 pub(crate) fn statements_for_keys(
     relation: &RelationDef,
+    level: &LevelSql,
     keys: Vec<Value>,
     capabilities: &Capabilities,
 ) -> Result<Vec<Statement>> {
+    if let Some(expr) = &level.filter {
+        expr.check_operands((relation.target)(), capabilities)?;
+    }
     // Everything but the placeholders, to budget the SQL length: each key adds "?, ".
-    let fixed = statement_for_keys(relation, Vec::new())?.sql.len();
-    let by_length = capabilities.max_sql_len.saturating_sub(fixed) / 3;
-    let per_statement = capabilities.max_params.min(by_length).max(1);
+    let empty = statement_for_keys(relation, level, Vec::new())?;
+    let by_length = capabilities.max_sql_len.saturating_sub(empty.sql.len()) / 3;
+    let by_params = capabilities.max_params.saturating_sub(empty.params.len());
+    let per_statement = by_params.min(by_length).max(1);
     let mut statements = Vec::with_capacity(keys.len().div_ceil(per_statement));
     let mut keys = keys.into_iter().peekable();
     while keys.peek().is_some() {
         let chunk: Vec<Value> = keys.by_ref().take(per_statement).collect();
-        statements.push(statement_for_keys(relation, chunk)?);
+        statements.push(statement_for_keys(relation, level, chunk)?);
     }
     Ok(statements)
 }
