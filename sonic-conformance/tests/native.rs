@@ -112,6 +112,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "eager_one",
             "eager_nested",
             "eager_values",
+            "eager_level_options",
             "insert_many_1000",
             "values_round_trip",
             "integers",

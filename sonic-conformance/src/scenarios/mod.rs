@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 mod bulk;
 mod crud;
 mod eager;
+mod eager_levels;
 mod errors;
 mod kv;
 mod queries;
@@ -50,6 +51,7 @@ registry! {
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
     eager_values => eager::eager_values,
+    eager_level_options => eager_levels::eager_level_options,
     insert_many_1000 => bulk::insert_many_1000,
     insert_many_atomic => bulk::insert_many_atomic,
     values_round_trip => values::values_round_trip,
