@@ -3,7 +3,10 @@
 //! [`Capabilities`](crate::Capabilities).
 //!
 //! Entry points are the methods of [`Db`](crate::Db); this module holds the builders they
-//! return and the pieces filters are made of. Two rules hold for every statement Sonic
+//! return and the pieces filters are made of. A [`Select`] also turns into a projection of
+//! chosen columns and aggregates ([`Select::columns`], with [`count`], `group_by` and
+//! `having`) or a join into typed pairs ([`Select::join`], [`Select::left_join`]), and its
+//! eager relations take options per level (`User::POSTS.filter(..).order_by(..).limit(3)`). Two rules hold for every statement Sonic
 //! writes: values are always bound parameters, and identifiers are always double-quoted names
 //! taken from the schema. (The one exception to the first: `LIMIT`/`OFFSET` counts are
 //! integer literals — `u64`s of the typed API, never text — because SQLite re-prepares a
