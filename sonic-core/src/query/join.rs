@@ -41,7 +41,15 @@ pub trait JoinKind: sealed::Sealed {
     type Right<C>;
     /// Whether rows of the left table without a match stay (`LEFT JOIN`).
     const OUTER: bool;
-    /// The joined side of one row; `None` when the left join found no match.
+    /// The joined side of one row from the record found (if any); `None` when an inner
+    /// join's row has none, which its SQL rules out.
+    ///
+    /// ```
+    /// use sonic_db_core::query::{Inner, JoinKind, LeftOuter};
+    /// assert_eq!(Inner::right(Some(1)), Some(1));
+    /// assert_eq!(Inner::right::<i32>(None), None);
+    /// assert_eq!(LeftOuter::right::<i32>(None), Some(None));
+    /// ```
     fn right<C>(record: Option<C>) -> Option<Self::Right<C>>;
 }
 

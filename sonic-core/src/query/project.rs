@@ -78,6 +78,17 @@ pub trait Selectable<T: Table> {
     /// The Rust type the item reads into.
     type Output: FromValue;
     /// What the item compiles to.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, author: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::query::Selectable;
+    /// assert_eq!(Post::VIEWS.term(), Post::VIEWS.term());
+    /// assert_ne!(Post::VIEWS.term(), Post::VIEWS.sum().term());
+    /// # }
+    /// ```
     fn term(&self) -> Term;
 }
 
@@ -115,9 +126,35 @@ pub trait Selection<T: Table> {
     /// The Rust type one row reads into.
     type Output;
     /// The selected items, in order.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, author: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::query::{count, Selection};
+    /// assert_eq!((Post::AUTHOR, count()).terms().len(), 2);
+    /// # }
+    /// ```
     fn terms(&self) -> Vec<Term>;
     /// Reads one row (its values in the order of [`Selection::terms`]); an error gives the
     /// position of the value that did not convert.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, author: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::query::{count, Aggregate, Selection};
+    /// use sonic_db_core::{Column, Value};
+    ///
+    /// type Row = (Column<Post, String>, Aggregate<Post, u64>);
+    /// let mut row = [Value::Text("ada".into()), Value::Integer(2)];
+    /// assert_eq!(<Row as Selection<Post>>::decode(&mut row), Ok(("ada".to_string(), 2)));
+    /// let mut bad = [Value::Null, Value::Integer(2)];
+    /// assert_eq!(<Row as Selection<Post>>::decode(&mut bad).map_err(|(at, _)| at), Err(0));
+    /// # }
+    /// ```
     fn decode(row: &mut [Value]) -> std::result::Result<Self::Output, (usize, ConvertError)>;
 }
 
