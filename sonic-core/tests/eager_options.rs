@@ -242,3 +242,92 @@ fn level_filters_are_checked_and_count_against_the_parameter_limit() {
     assert_eq!(loaded.len(), 154);
     assert!(sql.max_params() <= 100, "{}", sql.max_params());
 }
+
+#[test]
+fn column_selection_reads_the_rest_as_none_in_every_strategy() {
+    let mut loaded = Vec::new();
+    for capabilities in [per_level(), single_statement()] {
+        let (db, sql) = seeded(capabilities);
+        let posts = block_on(
+            db.select::<Post>()
+                .with(Post::AUTHOR.columns((
+                    User::EMAIL,
+                    User::ACTIVE,
+                    User::CREATED_ON,
+                    User::UPDATED_ON,
+                )))
+                .with(
+                    Post::COMMENTS
+                        .columns((
+                            Comment::BODY,
+                            Comment::FLAG,
+                            Comment::META,
+                            Comment::BLOB,
+                            Comment::BIG,
+                            Comment::RATIO,
+                        ))
+                        .order_by(Comment::ID.desc()),
+                )
+                .order_by(Post::ID.asc())
+                .all(),
+        )
+        .unwrap();
+        let author = posts[0].author.as_ref().unwrap();
+        assert_eq!(
+            (
+                author.id.as_str(),
+                author.email.as_str(),
+                author.name.as_ref()
+            ),
+            ("u1", "a@x", None)
+        );
+        let comments = posts[0].comments.as_ref().unwrap();
+        assert_eq!(comments[0].id, 14);
+        assert!(comments
+            .iter()
+            .all(|c| c.maybe_blob.is_none() && c.blob.len() == 3));
+        assert!(
+            !sql.statements()
+                .iter()
+                .any(|s| s.sql.contains("\"maybe_blob\"")),
+            "not read"
+        );
+        loaded.push(posts);
+    }
+    assert_eq!(loaded[0], loaded[1]);
+}
+
+#[test]
+fn leaving_out_a_not_null_column_or_selecting_an_aggregate_is_refused_before_sending() {
+    let (db, sql) = seeded(single_statement());
+    let err = block_on(
+        db.select::<User>()
+            .with(User::POSTS.columns(Post::VIEWS))
+            .all(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, sonic_db_core::Error::InvalidQuery(m) if m.contains("`posts`.`title`") && m.contains("`posts` of `users`")),
+        "{err}"
+    );
+    let err = block_on(
+        db.select::<User>()
+            .with(User::POSTS.columns(sonic_db_core::query::count()))
+            .all(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, sonic_db_core::Error::InvalidQuery(m) if m.contains("count(*)")),
+        "{err}"
+    );
+    assert_eq!(sql.statement_count(), 0);
+    let (db, sql) = seeded(per_level());
+    let err = block_on(
+        db.select::<User>()
+            .with(User::POSTS.columns(Post::VIEWS))
+            .all(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, sonic_db_core::Error::InvalidQuery(_)));
+    assert_eq!(sql.statement_count(), 0);
+}

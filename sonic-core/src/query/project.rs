@@ -43,6 +43,13 @@ pub struct Term {
     nullable_ok: bool,
 }
 
+impl Term {
+    /// What the compiler writes for it.
+    pub(crate) fn sql(self) -> TermSql {
+        self.sql
+    }
+}
+
 /// An item a projection can select: a column (`Post::TITLE`), a nullable column read as an
 /// `Option` (`Post::BODY.optional()`), or an aggregate (`count()`, `Post::VIEWS.sum()`).
 ///

@@ -8,7 +8,7 @@ use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_rows};
 use crate::schema::Table;
-use crate::sql::eager::{check_level_operands, embedded_head, has_reals, join_head, joinable};
+use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
 use crate::sql::select::{count_statement, joined_statement, select_statement, SelectSql};
@@ -545,10 +545,10 @@ impl<'db, T: Table> Select<'db, T> {
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
         let table = T::DEF;
+        for include in &self.includes {
+            check_levels(include.sql(), capabilities)?;
+        }
         let embedded = if embed {
-            for include in &self.includes {
-                check_level_operands(include.sql(), capabilities)?;
-            }
             Some(embedded_head(
                 table,
                 self.includes.iter().map(Include::sql),

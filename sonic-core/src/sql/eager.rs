@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo};
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::order::Direction;
-use crate::sql::project::write_limit;
+use crate::sql::project::{write_limit, TermSql};
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{SqlType, Value};
 
@@ -19,6 +19,9 @@ pub(crate) struct LevelSql {
     pub(crate) order: Vec<(usize, Direction)>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
+    /// The columns to read (indexes into the child table), when not all: the others come
+    /// back `NULL`. The primary key and the columns relations join on are always read.
+    pub(crate) columns: Option<Vec<TermSql>>,
 }
 
 impl LevelSql {
@@ -82,17 +85,94 @@ pub(crate) fn has_options(include: &dyn EagerSql) -> bool {
             .any(has_options)
 }
 
-/// Refuses level filter operands the backend cannot take, naming the child table and column.
-pub(crate) fn check_level_operands(
-    include: &dyn EagerSql,
-    capabilities: &Capabilities,
-) -> Result<()> {
+/// Refuses, before anything is sent, level options that cannot run: filter operands the
+/// backend cannot take and column selections that leave out a NOT NULL column (each error
+/// names the table and column).
+pub(crate) fn check_levels(include: &dyn EagerSql, capabilities: &Capabilities) -> Result<()> {
     if let Some(expr) = &include.level().filter {
         expr.check_operands((include.relation().target)(), capabilities)?;
     }
+    selected_columns(include)?;
     (0..include.nested_len())
         .filter_map(|i| include.nested(i))
-        .try_for_each(|nested| check_level_operands(nested, capabilities))
+        .try_for_each(|nested| check_levels(nested, capabilities))
+}
+
+/// Which columns of `include`'s table a level reads (`None`: all): those it selects, its
+/// primary key, the column its parents join on, and the columns its own relations join on.
+/// A column left out must be nullable (it reads back as `None`), or the level is refused,
+/// naming it.
+pub(crate) fn selected_columns(include: &dyn EagerSql) -> Result<Option<Vec<bool>>> {
+    let Some(columns) = &include.level().columns else {
+        return Ok(None);
+    };
+    let relation = include.relation();
+    let child = (relation.target)();
+    let mut selected = vec![false; child.columns.len()];
+    let nested_locals = (0..include.nested_len())
+        .filter_map(|i| include.nested(i))
+        .map(|nested| nested.relation().local);
+    let mut chosen = Vec::with_capacity(columns.len());
+    for term in columns {
+        match term {
+            TermSql::Column(column) => chosen.push(*column),
+            other => {
+                return Err(Error::InvalidQuery(format!(
+                    "the relation `{}` of `{}` can select columns of `{}`, not `{}`",
+                    relation.name,
+                    include.parent().name,
+                    child.name,
+                    other.label(child)
+                )))
+            }
+        }
+    }
+    let always = [child.primary_key, (relation.remote)()];
+    for column in chosen.into_iter().chain(always).chain(nested_locals) {
+        match selected.get_mut(column) {
+            Some(slot) => *slot = true,
+            None => {
+                column_def(child, column)?;
+            }
+        }
+    }
+    for (column, keep) in child.columns.iter().zip(&selected) {
+        if !keep && !column.nullable {
+            return Err(Error::InvalidQuery(format!(
+                "the relation `{}` of `{}` does not select `{}`.`{}`, which is NOT NULL: a \
+                 record cannot be read without it; select it",
+                relation.name,
+                include.parent().name,
+                child.name,
+                column.name
+            )));
+        }
+    }
+    Ok(Some(selected))
+}
+
+/// The child's columns in definition order, `NULL` for those a level leaves out.
+fn write_selected_columns(
+    w: &mut SqlWriter,
+    child: &TableDef,
+    selected: Option<&[bool]>,
+    qualifier: Option<&str>,
+) {
+    match selected {
+        None => w.column_list(child, qualifier),
+        Some(selected) => {
+            for (i, (column, keep)) in child.columns.iter().zip(selected).enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                if *keep {
+                    w.column(qualifier, column.name);
+                } else {
+                    w.push("NULL");
+                }
+            }
+        }
+    }
 }
 
 /// The alias of the top-level table in a single-statement or joined select. `@` keeps it apart
@@ -313,11 +393,17 @@ fn write_json_row(
     aliases: &mut usize,
 ) -> Result<()> {
     w.push("json_array(");
+    let selected = selected_columns(include)?;
     for (i, column) in (include.relation().target)().columns.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        if column.sql_type == SqlType::Blob {
+        if selected
+            .as_ref()
+            .is_some_and(|s| !s.get(i).copied().unwrap_or(true))
+        {
+            w.push("NULL");
+        } else if column.sql_type == SqlType::Blob {
             // `hex(NULL)` is '', which would make NULL and an empty BLOB the same.
             if column.nullable {
                 w.push("CASE WHEN ");
@@ -395,13 +481,14 @@ pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
 fn statement_for_keys(
     relation: &RelationDef,
     level: &LevelSql,
+    selected: Option<&[bool]>,
     keys: Vec<Value>,
 ) -> Result<Statement> {
     let child = (relation.target)();
     let remote = column_def(child, (relation.remote)())?.name;
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    w.column_list(child, None);
+    write_selected_columns(&mut w, child, selected, None);
     w.push(" FROM ");
     let rank = rank_alias(child);
     if level.pages() {
@@ -462,16 +549,19 @@ fn rank_alias(child: &TableDef) -> String {
 /// The statements of one level for `keys`, each within the backend's limits (the keys are
 /// chunked; the level's filter values count against each chunk's parameters).
 pub(crate) fn statements_for_keys(
-    relation: &RelationDef,
-    level: &LevelSql,
+    include: &dyn EagerSql,
     keys: Vec<Value>,
     capabilities: &Capabilities,
 ) -> Result<Vec<Statement>> {
+    let relation = include.relation();
+    let level = include.level();
     if let Some(expr) = &level.filter {
         expr.check_operands((relation.target)(), capabilities)?;
     }
+    let selected = selected_columns(include)?;
+    let selected = selected.as_deref();
     // Everything but the placeholders, to budget the SQL length: each key adds "?, ".
-    let empty = statement_for_keys(relation, level, Vec::new())?;
+    let empty = statement_for_keys(relation, level, selected, Vec::new())?;
     let by_length = capabilities.max_sql_len.saturating_sub(empty.sql.len()) / 3;
     let by_params = capabilities.max_params.saturating_sub(empty.params.len());
     let per_statement = by_params.min(by_length).max(1);
@@ -479,7 +569,7 @@ pub(crate) fn statements_for_keys(
     let mut keys = keys.into_iter().peekable();
     while keys.peek().is_some() {
         let chunk: Vec<Value> = keys.by_ref().take(per_statement).collect();
-        statements.push(statement_for_keys(relation, level, chunk)?);
+        statements.push(statement_for_keys(relation, level, selected, chunk)?);
     }
     Ok(statements)
 }
