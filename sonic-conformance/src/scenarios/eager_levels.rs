@@ -20,7 +20,10 @@ async fn seed(db: &Db) -> Outcome {
     .await
     .step("seeding users")?;
     let posts: Vec<ConfPost> = (1..=7)
-        .map(|id| ConfPost::new(id, if id <= 5 { "u1" } else { "u2" }, "t", (id * 7) % 4))
+        .map(|id| ConfPost {
+            body: Some(format!("body {id}")),
+            ..ConfPost::new(id, if id <= 5 { "u1" } else { "u2" }, "t", (id * 7) % 4)
+        })
         .collect();
     db.insert_many(&posts).await.step("seeding posts")?;
     let comments: Vec<ConfComment> = (1..=7)
@@ -86,7 +89,8 @@ async fn expected(db: &Db) -> Result<Vec<ConfUser>, String> {
     Ok(users)
 }
 
-/// Nested levels with every option, and a filtered `one` relation that matches nothing.
+/// Nested levels with every option, a filtered `one` relation that matches nothing, and a
+/// level that reads only some columns.
 pub(crate) async fn eager_level_options(ctx: &Ctx) -> Outcome {
     let db = &ctx.db;
     seed(db).await?;
@@ -109,10 +113,34 @@ pub(crate) async fn eager_level_options(ctx: &Ctx) -> Outcome {
         .into_iter()
         .map(|p| p.author.map(|a| a.id))
         .collect();
+    // Columns per level: the body (an Option) is left out and reads as None.
+    let slim = db
+        .select::<ConfUser>()
+        .with(ConfUser::POSTS.columns((
+            ConfPost::TITLE,
+            ConfPost::VIEWS,
+            ConfPost::CREATED_ON,
+            ConfPost::UPDATED_ON,
+        )))
+        .filter(ConfUser::ID.eq("u1"))
+        .one()
+        .await
+        .step("posts without their bodies")?;
+    let slim: Vec<(i64, Option<String>)> = slim
+        .posts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.id, p.body))
+        .collect();
     let mut expected_authors = vec![None; 5];
     expected_authors.extend([Some("u2".to_string()), Some("u2".to_string())]);
     all([
         same("users with options per level", &want, &got),
         same("posts with authors over 40", &expected_authors, &authors),
+        same(
+            "posts without their bodies",
+            &(1..=5).map(|id| (id, None)).collect::<Vec<_>>(),
+            &slim,
+        ),
     ])
 }
