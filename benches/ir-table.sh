@@ -9,7 +9,7 @@ rows=(
   "trivial 1 2000" "trivial 100 500" "trivial 10000 10"
   "medium 1 2000" "medium 100 500" "medium 1000 50"
   "insert 1 2000" "insert 10 1000" "insert 100 200"
-  "associations 0 20" "find 0 2000"
+  "associations 0 20" "find 0 2000" "aggregate 0 200" "join 0 500"
 )
 impls_for() {
   case $1 in
@@ -18,6 +18,7 @@ impls_for() {
     insert) echo "sonic rusqlite rusqlite_returning diesel" ;;
     associations) echo "sonic sonic_single sonic_n1 rusqlite diesel" ;;
     find) echo "sonic_kv sonic rusqlite diesel" ;;
+    aggregate | join) echo "sonic rusqlite diesel" ;;
   esac
 }
 printf '| workload | implementation | instructions / iteration | ÷ rusqlite |\n|---|---|---|---|\n'

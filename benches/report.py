@@ -14,7 +14,10 @@ import statistics
 import sys
 
 roots = [pathlib.Path(p) for p in (sys.argv[1:] or ["target/criterion"])]
-ORDER = ["trivial_query", "medium_query", "insert", "loading_associations", "find", "eager_9x10x10"]
+ORDER = [
+    "trivial_query", "medium_query", "insert", "loading_associations", "find", "eager_9x10x10",
+    "aggregate_90_groups", "join_5x10",
+]
 BASE = "rusqlite"
 
 

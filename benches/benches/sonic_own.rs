@@ -8,6 +8,12 @@
 //!   statement
 //!   (`EagerStrategy::SingleStatement`, D1's default, set through the backend's capabilities)
 //!   and the N+1 way, with raw rusqlite for scale.
+//! - `aggregate_90_groups`: comments per post with the newest comment's id (9 × 10 × 10
+//!   fixture: 900 comments in 90 groups), `columns((POST_ID, count(), ID.max())).group_by(..)`
+//!   vs the same `GROUP BY` in raw rusqlite and Diesel.
+//! - `join_5x10`: black-haired users `LEFT JOIN` their posts into `(User, Option<Post>)`
+//!   (5 users × 10 posts = 50 rows), `left_join(User::POSTS)` vs raw rusqlite and Diesel's
+//!   `left_outer_join`.
 
 use std::hint::black_box;
 
@@ -48,5 +54,27 @@ fn eager(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, find, eager);
+fn aggregate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("aggregate_90_groups");
+    let s = sonic::Bench::new(Seed::Associations, sonic::Strategy::Default);
+    group.bench_function("sonic", |b| b.iter(|| black_box(s.aggregate())));
+    let r = raw::Bench::new(Seed::Associations);
+    group.bench_function("rusqlite", |b| b.iter(|| black_box(r.aggregate())));
+    let mut d = diesel::Bench::new(Seed::Associations);
+    group.bench_function("diesel", |b| b.iter(|| black_box(d.aggregate())));
+    group.finish();
+}
+
+fn join(c: &mut Criterion) {
+    let mut group = c.benchmark_group("join_5x10");
+    let s = sonic::Bench::new(Seed::Associations, sonic::Strategy::Default);
+    group.bench_function("sonic", |b| b.iter(|| black_box(s.join())));
+    let r = raw::Bench::new(Seed::Associations);
+    group.bench_function("rusqlite", |b| b.iter(|| black_box(r.medium())));
+    let mut d = diesel::Bench::new(Seed::Associations);
+    group.bench_function("diesel", |b| b.iter(|| black_box(d.medium())));
+    group.finish();
+}
+
+criterion_group!(benches, find, eager, aggregate, join);
 criterion_main!(benches);

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! profile <workload> <implementation> [size] [iterations]
-//!   workload:       trivial | medium | insert | associations | find
+//!   workload:       trivial | medium | insert | associations | find | aggregate | join
 //!   implementation: sonic | sonic_single | sonic_n1 | sonic_kv | rusqlite | rusqlite_returning | diesel
 //! ```
 
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let seed = match workload {
         "trivial" => Seed::Trivial(size as i64),
         "medium" => Seed::Medium(size as i64),
-        "associations" => Seed::Associations,
+        "associations" | "aggregate" | "join" => Seed::Associations,
         "find" => Seed::Trivial(100),
         "insert" => Seed::Empty,
         _ => {
@@ -53,7 +53,8 @@ fn main() -> ExitCode {
             let mut r = raw::Bench::new(seed);
             match workload {
                 "trivial" => measured(iterations, || r.trivial()),
-                "medium" => measured(iterations, || r.medium()),
+                "medium" | "join" => measured(iterations, || r.medium()),
+                "aggregate" => measured(iterations, || r.aggregate()),
                 "associations" => measured(iterations, || r.associations()),
                 "find" => measured(iterations, || r.find(42)),
                 _ if implementation == "rusqlite_returning" => {
@@ -66,7 +67,8 @@ fn main() -> ExitCode {
             let mut d = diesel::Bench::new(seed);
             match workload {
                 "trivial" => measured(iterations, || d.trivial()),
-                "medium" => measured(iterations, || d.medium()),
+                "medium" | "join" => measured(iterations, || d.medium()),
+                "aggregate" => measured(iterations, || d.aggregate()),
                 "associations" => measured(iterations, || d.associations()),
                 "find" => measured(iterations, || d.find(42)),
                 _ => measured(iterations, || d.insert(size)),
@@ -81,6 +83,8 @@ fn main() -> ExitCode {
             match workload {
                 "trivial" => measured(iterations, || s.trivial()),
                 "medium" => measured(iterations, || s.medium()),
+                "join" => measured(iterations, || s.join()),
+                "aggregate" => measured(iterations, || s.aggregate()),
                 "associations" => measured(iterations, || s.associations()),
                 "find" => measured(iterations, || s.find(42)),
                 _ => measured(iterations, || s.insert(size)),

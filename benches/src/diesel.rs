@@ -129,6 +129,16 @@ impl Bench {
             .expect("load")
     }
 
+    /// Aggregate: comments per post with the newest comment's id.
+    pub fn aggregate(&mut self) -> Vec<(i64, i64, Option<i64>)> {
+        use diesel::dsl::{count_star, max};
+        comments::table
+            .group_by(comments::post_id)
+            .select((comments::post_id, count_star(), max(comments::id)))
+            .load::<(i64, i64, Option<i64>)>(&mut self.conn)
+            .expect("load")
+    }
+
     /// Loading associations: `belonging_to` + `grouped_by`, exactly as `diesel_bench`.
     pub fn associations(&mut self) -> Nested {
         let conn = &mut self.conn;

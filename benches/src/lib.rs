@@ -254,6 +254,33 @@ mod tests {
     }
 
     #[test]
+    fn aggregates_and_joins_agree() {
+        let seed = Seed::Associations;
+        let s = sonic::Bench::new(seed, sonic::Strategy::Default);
+        let r = raw::Bench::new(seed);
+        let mut d = diesel::Bench::new(seed);
+        let mut expected = r.aggregate();
+        expected.sort();
+        assert_eq!(expected.len(), 90);
+        assert!(expected.iter().all(|(_, n, max)| *n == 10 && max.is_some()));
+        let mut got = s.aggregate();
+        got.sort();
+        assert_eq!(got, expected);
+        let mut diesel: Vec<(i64, u64, Option<i64>)> = d
+            .aggregate()
+            .into_iter()
+            .map(|(post, n, max)| (post, n as u64, max))
+            .collect();
+        diesel.sort();
+        assert_eq!(diesel, expected);
+
+        let expected = sorted(raw::canonical_joined(r.medium()));
+        assert_eq!(expected.len(), 5);
+        assert!(expected.iter().all(|(_, posts)| posts.len() == 10));
+        assert_eq!(sorted(sonic::canonical_joined(s.join())), expected);
+    }
+
+    #[test]
     fn inserts_agree() {
         let mut s = sonic::Bench::new(Seed::Empty, sonic::Strategy::Default);
         let mut r = raw::Bench::new(Seed::Empty);

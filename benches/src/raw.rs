@@ -53,6 +53,8 @@ const MEDIUM: &str = "SELECT u.id, u.name, u.hair_color, p.id, p.user_id, p.titl
                       FROM users AS u LEFT JOIN posts AS p ON u.id = p.user_id \
                       WHERE u.hair_color = ?";
 
+const AGGREGATE: &str = "SELECT post_id, COUNT(*), MAX(id) FROM comments GROUP BY post_id";
+
 fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: row.get(0)?,
@@ -100,6 +102,19 @@ impl Bench {
     pub fn trivial(&self) -> Vec<User> {
         let mut stmt = self.conn.prepare_cached(SELECT_USERS).expect("prepare");
         let rows = stmt.query_map([], user).expect("query");
+        rows.collect::<rusqlite::Result<_>>().expect("rows")
+    }
+
+    /// Aggregate: comments per post with the newest comment's id
+    /// (`SELECT post_id, COUNT(*), MAX(id) FROM comments GROUP BY post_id`).
+    pub fn aggregate(&self) -> Vec<(i64, u64, Option<i64>)> {
+        let mut stmt = self.conn.prepare_cached(AGGREGATE).expect("prepare");
+        let rows = stmt
+            .query_map([], |row| {
+                let count = u64::try_from(row.get::<_, i64>(1)?).expect("a count");
+                Ok((row.get(0)?, count, row.get(2)?))
+            })
+            .expect("query");
         rows.collect::<rusqlite::Result<_>>().expect("rows")
     }
 

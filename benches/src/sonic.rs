@@ -2,6 +2,7 @@
 //! rusqlite backend, driven by [`block_on`] (Sonic's API is async; raw rusqlite and Diesel are
 //! not, so the executor should add nothing to a measurement).
 
+use sonic_db_core::query::count;
 use sonic_db_core::sqlite::SqliteBackend;
 use sonic_db_core::{CacheConfig, Capabilities, Db, EagerStrategy, MemoryKv};
 
@@ -209,12 +210,53 @@ impl Bench {
         block_on(self.db.insert_many(&users)).expect("insert")
     }
 
+    /// Aggregate (Sonic's own): comments per post with the newest comment's id,
+    /// `db.select::<Comment>().columns((Comment::POST_ID, count(), Comment::ID.max()))
+    /// .group_by(Comment::POST_ID)`.
+    pub fn aggregate(&self) -> Vec<(i64, u64, Option<i64>)> {
+        block_on(
+            self.db
+                .select::<Comment>()
+                .columns((Comment::POST_ID, count(), Comment::ID.max()))
+                .group_by(Comment::POST_ID)
+                .all(),
+        )
+        .expect("aggregate")
+    }
+
+    /// Join (Sonic's own): black-haired users LEFT JOIN their posts as typed pairs,
+    /// `db.select::<User>().filter(User::HAIR_COLOR.eq("black")).left_join(User::POSTS)`.
+    pub fn join(&self) -> Vec<(User, Option<Post>)> {
+        block_on(
+            self.db
+                .select::<User>()
+                .filter(User::HAIR_COLOR.eq("black"))
+                .left_join(User::POSTS)
+                .all(),
+        )
+        .expect("join")
+    }
+
     /// `db.find::<User>(id)` (from KV when cached there).
     pub fn find(&self, id: i64) -> User {
         block_on(self.db.find::<User>(id))
             .expect("find")
             .expect("exists")
     }
+}
+
+/// Sonic's joined pairs in canonical form.
+pub fn canonical_joined(rows: Vec<(User, Option<Post>)>) -> Canonical {
+    let mut users: Canonical = Vec::new();
+    for (u, p) in rows {
+        if users.last().map(|(user, _)| user.0) != Some(u.id) {
+            users.push(((u.id, u.name, u.hair_color), Vec::new()));
+        }
+        if let (Some(p), Some((_, posts))) = (p, users.last_mut()) {
+            posts.push(((p.id, p.user_id, p.title, p.body), Vec::new()));
+        }
+    }
+    users
 }
 
 /// Sonic's users (with whatever relations were loaded) in canonical form.

@@ -20,7 +20,7 @@
 //! | [`sql`] | the SQL compiler: quoting, conditions, ordering, eager-loading SQL, and every limit check ([`sql::check_statement`]) |
 //! | [`cache`] | the KV cache of single records: routing, invalidation by generations, and its coherence guarantee |
 //! | [`db`] | [`Db`], the handle: a backend, a clock, a cache; sends statements |
-//! | [`query`] | the builders `Db`'s methods return (select, writes, raw SQL, eager relations) and how they run |
+//! | [`query`] | the builders `Db`'s methods return (select, writes, raw SQL, eager relations with options per level, projections and aggregates, joins) and how they run |
 //! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
 //! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
 //! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |

@@ -9,12 +9,14 @@ use crate::ctx::Ctx;
 mod bulk;
 mod crud;
 mod eager;
+mod eager_levels;
 mod errors;
 mod kv;
 mod queries;
 mod raw;
 mod related;
 mod search;
+mod shapes;
 mod values;
 
 /// A scenario's future (not `Send`: on wasm32 the backends' futures are not).
@@ -51,11 +53,14 @@ registry! {
     keyset_pages => search::keyset_pages,
     raw_rows => raw::raw_rows,
     relation_filters => related::relation_filters,
+    aggregates => shapes::aggregates,
+    joins => shapes::joins,
     eager_many => eager::eager_many,
     eager_one => eager::eager_one,
     eager_nested => eager::eager_nested,
     eager_values => eager::eager_values,
     relation_state => eager::relation_state,
+    eager_level_options => eager_levels::eager_level_options,
     insert_many_1000 => bulk::insert_many_1000,
     insert_many_atomic => bulk::insert_many_atomic,
     values_round_trip => values::values_round_trip,

@@ -3,7 +3,10 @@
 //! [`Capabilities`](crate::Capabilities).
 //!
 //! Entry points are the methods of [`Db`](crate::Db); this module holds the builders they
-//! return and the pieces filters are made of. Two rules hold for every statement Sonic
+//! return and the pieces filters are made of. A [`Select`] also turns into a projection of
+//! chosen columns and aggregates ([`Select::columns`], with [`count`], `group_by` and
+//! `having`) or a join into typed pairs ([`Select::join`], [`Select::left_join`]), and its
+//! eager relations take options per level (`User::POSTS.filter(..).order_by(..).limit(3)`). Two rules hold for every statement Sonic
 //! writes: values are always bound parameters, and identifiers are always double-quoted names
 //! taken from the schema. (The one exception to the first: `LIMIT`/`OFFSET` counts are
 //! integer literals — `u64`s of the typed API, never text — because SQLite re-prepares a
@@ -81,8 +84,10 @@ mod by_name;
 pub(crate) mod cascade;
 mod eager;
 mod filter;
+mod join;
 mod keyset;
 mod order;
+mod project;
 mod raw;
 mod raw_rows;
 mod related;
@@ -95,7 +100,12 @@ pub use batch::{Batch, BatchResults, Pending};
 pub use by_name::Op;
 pub use eager::{Eager, Include};
 pub use filter::{and, not, or, Filter};
+pub use join::{Inner, Join, JoinKind, LeftOuter};
 pub use order::Order;
+pub use project::{
+    count, Aggregate, AggregateValue, Having, Optional, OrderTerm, Projection, Selectable,
+    Selection, Summable, Term,
+};
 pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
 pub use write::{Computed, DeleteWhere, Numeric, UpdateWhere};

@@ -11,7 +11,7 @@ use crate::query::keyset::keyset;
 use crate::query::order::Order;
 use crate::query::rows::{check_shape, decode_count, decode_exists, decode_rows};
 use crate::schema::Table;
-use crate::sql::eager::{embedded_head, has_reals, join_head, joinable};
+use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
 use crate::sql::select::{
@@ -65,6 +65,17 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// What a projection or a join takes over from the select it starts from.
+pub(crate) struct SelectParts<'db> {
+    pub(crate) db: &'db Db,
+    pub(crate) filter: Option<Expr>,
+    pub(crate) order: Vec<(usize, Direction)>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    /// Relations asked for with `with`, which a projection or a join cannot load.
+    pub(crate) includes: usize,
+}
+
 impl<'db, T: Table> Select<'db, T> {
     pub(crate) fn new(db: &'db Db) -> Self {
         Select {
@@ -75,6 +86,17 @@ impl<'db, T: Table> Select<'db, T> {
             offset: None,
             includes: Vec::new(),
             cursor: None,
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> SelectParts<'db> {
+        SelectParts {
+            db: self.db,
+            filter: self.filter,
+            order: self.order,
+            limit: self.limit,
+            offset: self.offset,
+            includes: self.includes.len(),
         }
     }
 
@@ -324,7 +346,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn to_statement(&self) -> Result<Statement> {
         let capabilities = self.db.capabilities();
-        match self.join() {
+        match self.joined_include() {
             Some(include) if !self.embeds(capabilities) => {
                 self.compile_joined(include, capabilities)
             }
@@ -356,7 +378,7 @@ impl<'db, T: Table> Select<'db, T> {
     pub async fn all(self) -> Result<Vec<T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
-        if let Some(include) = self.join().filter(|_| !embed) {
+        if let Some(include) = self.joined_include().filter(|_| !embed) {
             self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
             let result = self.db.execute(&statement).await?;
@@ -401,7 +423,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// keys, which SQLite loads into a temporary B-tree first). An order or a limit would have
     /// to apply to the parents alone (a subquery, and a sort of the joined rows); several
     /// relations would multiply the rows; so those load per level.
-    fn join(&self) -> Option<&Include<T>> {
+    fn joined_include(&self) -> Option<&Include<T>> {
         match self.includes.as_slice() {
             [include]
                 if self.order.is_empty()
@@ -612,6 +634,9 @@ impl<'db, T: Table> Select<'db, T> {
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
         let table = T::DEF;
+        for include in &self.includes {
+            check_levels(include.sql(), capabilities)?;
+        }
         let embedded = if embed {
             Some(embedded_head(
                 table,
@@ -628,7 +653,7 @@ impl<'db, T: Table> Select<'db, T> {
             limit: self.limit,
             offset: self.offset,
         };
-        select_statement(&spec, embedded, capabilities)
+        select_statement(&spec, embedded.as_ref(), capabilities)
     }
 
     fn compile_count(&self, capabilities: &Capabilities) -> Result<Statement> {

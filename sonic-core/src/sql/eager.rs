@@ -5,8 +5,175 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo};
+use crate::sql::filter::{Expr, FilterSql};
+use crate::sql::order::Direction;
+use crate::sql::project::{write_limit, TermSql};
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{SqlType, Value};
+
+/// What one level of eager loading keeps and in which order: a filter on the children, an
+/// order (before their primary key, which breaks ties), and a limit and offset per parent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct LevelSql {
+    pub(crate) filter: Option<Expr>,
+    pub(crate) order: Vec<(usize, Direction)>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    /// The columns to read (indexes into the child table), when not all: the others come
+    /// back `NULL`. The primary key and the columns relations join on are always read.
+    pub(crate) columns: Option<Vec<TermSql>>,
+}
+
+impl LevelSql {
+    /// No filter, order, limit or offset: children of each parent in primary-key order.
+    pub(crate) fn is_plain(&self) -> bool {
+        *self == LevelSql::default()
+    }
+
+    /// Whether a limit or an offset picks children per parent.
+    fn pages(&self) -> bool {
+        self.limit.is_some() || self.offset.is_some()
+    }
+
+    /// ` AND (<filter>)` on the child table (under `qualifier`).
+    fn write_filter(
+        &self,
+        w: &mut SqlWriter,
+        child: &'static TableDef,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        if let Some(expr) = &self.filter {
+            w.push(" AND (");
+            expr.write(
+                w,
+                FilterSql {
+                    table: child,
+                    qualifier,
+                    json_lists: false,
+                },
+            )?;
+            w.push(")");
+        }
+        Ok(())
+    }
+
+    /// The level's order terms, then the primary key: `<a> DESC, <pk>`.
+    fn write_order(
+        &self,
+        w: &mut SqlWriter,
+        child: &'static TableDef,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        for (column, direction) in &self.order {
+            w.column(qualifier, column_def(child, *column)?.name);
+            if *direction == Direction::Desc {
+                w.push(" DESC");
+            }
+            w.push(", ");
+        }
+        w.column(qualifier, column_def(child, child.primary_key)?.name);
+        Ok(())
+    }
+}
+
+/// Whether any level of `include` has options (their values make a statement's text vary,
+/// so it is built each time instead of once).
+pub(crate) fn has_options(include: &dyn EagerSql) -> bool {
+    !include.level().is_plain()
+        || (0..include.nested_len())
+            .filter_map(|i| include.nested(i))
+            .any(has_options)
+}
+
+/// Refuses, before anything is sent, level options that cannot run: filter operands the
+/// backend cannot take and column selections that leave out a NOT NULL column (each error
+/// names the table and column).
+pub(crate) fn check_levels(include: &dyn EagerSql, capabilities: &Capabilities) -> Result<()> {
+    if let Some(expr) = &include.level().filter {
+        expr.check_operands((include.relation().target)(), capabilities)?;
+    }
+    selected_columns(include)?;
+    (0..include.nested_len())
+        .filter_map(|i| include.nested(i))
+        .try_for_each(|nested| check_levels(nested, capabilities))
+}
+
+/// Which columns of `include`'s table a level reads (`None`: all): those it selects, its
+/// primary key, the column its parents join on, and the columns its own relations join on.
+/// A column left out must be nullable (it reads back as `None`), or the level is refused,
+/// naming it.
+pub(crate) fn selected_columns(include: &dyn EagerSql) -> Result<Option<Vec<bool>>> {
+    let Some(columns) = &include.level().columns else {
+        return Ok(None);
+    };
+    let relation = include.relation();
+    let child = (relation.target)();
+    let mut selected = vec![false; child.columns.len()];
+    let nested_locals = (0..include.nested_len())
+        .filter_map(|i| include.nested(i))
+        .map(|nested| nested.relation().local);
+    let mut chosen = Vec::with_capacity(columns.len());
+    for term in columns {
+        match term {
+            TermSql::Column(column) => chosen.push(*column),
+            other => {
+                return Err(Error::InvalidQuery(format!(
+                    "the relation `{}` of `{}` can select columns of `{}`, not `{}`",
+                    relation.name,
+                    include.parent().name,
+                    child.name,
+                    other.label(child)
+                )))
+            }
+        }
+    }
+    let always = [child.primary_key, (relation.remote)()];
+    for column in chosen.into_iter().chain(always).chain(nested_locals) {
+        match selected.get_mut(column) {
+            Some(slot) => *slot = true,
+            None => {
+                column_def(child, column)?;
+            }
+        }
+    }
+    for (column, keep) in child.columns.iter().zip(&selected) {
+        if !keep && !column.nullable {
+            return Err(Error::InvalidQuery(format!(
+                "the relation `{}` of `{}` does not select `{}`.`{}`, which is NOT NULL: a \
+                 record cannot be read without it; select it",
+                relation.name,
+                include.parent().name,
+                child.name,
+                column.name
+            )));
+        }
+    }
+    Ok(Some(selected))
+}
+
+/// The child's columns in definition order, `NULL` for those a level leaves out.
+fn write_selected_columns(
+    w: &mut SqlWriter,
+    child: &TableDef,
+    selected: Option<&[bool]>,
+    qualifier: Option<&str>,
+) {
+    match selected {
+        None => w.column_list(child, qualifier),
+        Some(selected) => {
+            for (i, (column, keep)) in child.columns.iter().zip(selected).enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                if *keep {
+                    w.column(qualifier, column.name);
+                } else {
+                    w.push("NULL");
+                }
+            }
+        }
+    }
+}
 
 /// The alias of the top-level table in a single-statement or joined select. `@` keeps it apart
 /// from any table name a schema is likely to use.
@@ -27,6 +194,8 @@ pub(crate) trait EagerSql {
     fn nested_len(&self) -> usize;
     /// The nested include `index`.
     fn nested(&self, index: usize) -> Option<&dyn EagerSql>;
+    /// This level's filter, order, limit and offset.
+    fn level(&self) -> &LevelSql;
 }
 
 /// Whether the related table, or one nested below it, has a REAL column (which cannot travel
@@ -45,6 +214,7 @@ pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
 pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
     let child = (include.relation().target)();
     include.relation().kind == RelationKind::Many
+        && include.level().is_plain()
         && child
             .columns
             .get(child.primary_key)
@@ -76,9 +246,13 @@ pub(crate) fn relation_aliases<'a>(
 pub(crate) fn embedded_head<'a>(
     table: &'static TableDef,
     includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
-) -> Result<&'static str> {
+) -> Result<EmbeddedHead> {
     static HEADS: std::sync::RwLock<Vec<(Vec<usize>, &'static str)>> =
         std::sync::RwLock::new(Vec::new());
+    if includes.clone().any(has_options) {
+        // Level options bind values: this head is this select's own.
+        return Ok(EmbeddedHead::Built(build_embedded_head(table, includes)?));
+    }
     let mut shape = vec![std::ptr::from_ref(table) as usize];
     for include in includes.clone() {
         push_shape(&mut shape, include);
@@ -91,8 +265,39 @@ pub(crate) fn embedded_head<'a>(
             .map(|&(_, head)| head)
     };
     if let Some(head) = known(&HEADS.read().unwrap_or_else(|e| e.into_inner())) {
-        return Ok(head);
+        return Ok(EmbeddedHead::Shared(head));
     }
+    let built = build_embedded_head(table, includes)?;
+    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(head) = known(&heads) {
+        return Ok(EmbeddedHead::Shared(head));
+    }
+    let head: &'static str = Box::leak(built.sql.into_boxed_str());
+    heads.push((shape, head));
+    Ok(EmbeddedHead::Shared(head))
+}
+
+/// The head of a single-statement select: built once per tree of includes without level
+/// options, or for one select (with the values its level options bind).
+#[derive(Debug)]
+pub(crate) enum EmbeddedHead {
+    Shared(&'static str),
+    Built(Statement),
+}
+
+impl EmbeddedHead {
+    pub(crate) fn write(&self, w: &mut SqlWriter) {
+        match self {
+            EmbeddedHead::Shared(sql) => w.push(sql),
+            EmbeddedHead::Built(statement) => w.push_bound(&statement.sql, &statement.params),
+        }
+    }
+}
+
+fn build_embedded_head<'a>(
+    table: &'static TableDef,
+    includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
+) -> Result<Statement> {
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     w.column_list(table, Some(ROOT_ALIAS));
@@ -108,17 +313,9 @@ pub(crate) fn embedded_head<'a>(
     w.ident(table.name);
     w.push(" AS ");
     w.ident(ROOT_ALIAS);
-    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(head) = known(&heads) {
-        return Ok(head);
-    }
-    let head: &'static str = Box::leak(w.finish().sql.into_boxed_str());
-    heads.push((shape, head));
-    Ok(head)
+    Ok(w.finish())
 }
 
-/// Appends what identifies an include's SQL: its relation (by address) and, recursively,
-/// what is nested below it.
 fn push_shape(shape: &mut Vec<usize>, include: &dyn EagerSql) {
     shape.push(std::ptr::from_ref(include.relation()) as usize);
     shape.push(include.nested_len());
@@ -139,7 +336,7 @@ fn write_json(
     let child = (relation.target)();
     let local = column_def(include.parent(), relation.local)?.name;
     let remote = column_def(child, (relation.remote)())?.name;
-    let pk = column_def(child, child.primary_key)?.name;
+    let level = include.level();
     let alias = format!("@{aliases}");
     *aliases += 1;
     match relation.kind {
@@ -154,8 +351,10 @@ fn write_json(
             w.ident(remote);
             w.push(" = ");
             w.column(Some(parent), local);
+            level.write_filter(w, child, None)?;
             w.push(" ORDER BY ");
-            w.ident(pk);
+            level.write_order(w, child, None)?;
+            write_limit(w, level.limit, level.offset);
             w.push(") AS ");
             w.ident(&alias);
             w.push(")");
@@ -171,9 +370,16 @@ fn write_json(
             w.column(Some(&alias), remote);
             w.push(" = ");
             w.column(Some(parent), local);
+            level.write_filter(w, child, Some(&alias))?;
             w.push(" ORDER BY ");
-            w.column(Some(&alias), pk);
-            w.push(" LIMIT 1)");
+            level.write_order(w, child, Some(&alias))?;
+            // A `one` relation holds the first child (after the offset) either way.
+            w.push(" LIMIT 1");
+            if let Some(n) = level.offset {
+                w.push(" OFFSET ");
+                w.count(n);
+            }
+            w.push(")");
         }
     }
     Ok(())
@@ -187,11 +393,17 @@ fn write_json_row(
     aliases: &mut usize,
 ) -> Result<()> {
     w.push("json_array(");
+    let selected = selected_columns(include)?;
     for (i, column) in (include.relation().target)().columns.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        if column.sql_type == SqlType::Blob {
+        if selected
+            .as_ref()
+            .is_some_and(|s| !s.get(i).copied().unwrap_or(true))
+        {
+            w.push("NULL");
+        } else if column.sql_type == SqlType::Blob {
             // `hex(NULL)` is '', which would make NULL and an empty BLOB the same.
             if column.nullable {
                 w.push("CASE WHEN ");
@@ -262,46 +474,102 @@ pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
 }
 
 /// `SELECT <child columns> WHERE <fk> IN (<keys>) ORDER BY <fk>, <pk>`.
-fn statement_for_keys(relation: &RelationDef, keys: Vec<Value>) -> Result<Statement> {
+/// `SELECT <columns> FROM <child> WHERE <fk> IN (…keys…) [AND (<filter>)] ORDER BY <fk>, …`:
+/// the children of a level, each parent's in the level's order. With a limit or offset,
+/// each child's rank among its parent's children (`ROW_NUMBER() OVER (PARTITION BY <fk>)`)
+/// picks them per parent.
+fn statement_for_keys(
+    relation: &RelationDef,
+    level: &LevelSql,
+    selected: Option<&[bool]>,
+    keys: Vec<Value>,
+) -> Result<Statement> {
     let child = (relation.target)();
     let remote = column_def(child, (relation.remote)())?.name;
-    let pk = column_def(child, child.primary_key)?.name;
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    w.column_list(child, None);
+    write_selected_columns(&mut w, child, selected, None);
     w.push(" FROM ");
+    let rank = rank_alias(child);
+    if level.pages() {
+        w.push("(SELECT *, ROW_NUMBER() OVER (PARTITION BY ");
+        w.ident(remote);
+        w.push(" ORDER BY ");
+        level.write_order(&mut w, child, None)?;
+        w.push(") AS ");
+        w.ident(&rank);
+        w.push(" FROM ");
+    }
     w.ident(child.name);
     w.push(" WHERE ");
     w.ident(remote);
     w.push(" IN (");
     w.params(keys);
+    w.push(")");
+    level.write_filter(&mut w, child, None)?;
+    if level.pages() {
+        let offset = level.offset.unwrap_or(0);
+        w.push(") WHERE ");
+        w.ident(&rank);
+        w.push(" > ");
+        w.count(offset);
+        if let Some(limit) = level.limit {
+            w.push(" AND ");
+            w.ident(&rank);
+            w.push(" <= ");
+            w.count(offset.saturating_add(limit));
+        }
+        w.push(" ORDER BY ");
+        w.ident(remote);
+        w.push(", ");
+        w.ident(&rank);
+        return Ok(w.finish());
+    }
     // By the foreign key first: the rows then come off its index in order (an index on
     // `fk` of a rowid table is ordered by `(fk, rowid)`), where `ORDER BY pk` alone made
     // SQLite sort every level in a temporary B-tree. Within a parent, children are still
-    // in primary-key order, which is all the grouping below keeps.
-    w.push(") ORDER BY ");
+    // in the level's order (primary-key order by default), which is all the grouping keeps.
+    w.push(" ORDER BY ");
     w.ident(remote);
     w.push(", ");
-    w.ident(pk);
+    level.write_order(&mut w, child, None)?;
     Ok(w.finish())
 }
 
-/// `SELECT … WHERE fk IN (…)` statements covering `keys`, each within the parameter and
-/// SQL length limits.
+/// The name of the rank column of a paged level: `@rank`, with more `@` while the table has
+/// a column of that name.
+fn rank_alias(child: &TableDef) -> String {
+    let mut alias = String::from("@rank");
+    while child.column(&alias).is_some() {
+        alias.insert(0, '@');
+    }
+    alias
+}
+
+/// The statements of one level for `keys`, each within the backend's limits (the keys are
+/// chunked; the level's filter values count against each chunk's parameters).
 pub(crate) fn statements_for_keys(
-    relation: &RelationDef,
+    include: &dyn EagerSql,
     keys: Vec<Value>,
     capabilities: &Capabilities,
 ) -> Result<Vec<Statement>> {
+    let relation = include.relation();
+    let level = include.level();
+    if let Some(expr) = &level.filter {
+        expr.check_operands((relation.target)(), capabilities)?;
+    }
+    let selected = selected_columns(include)?;
+    let selected = selected.as_deref();
     // Everything but the placeholders, to budget the SQL length: each key adds "?, ".
-    let fixed = statement_for_keys(relation, Vec::new())?.sql.len();
-    let by_length = capabilities.max_sql_len.saturating_sub(fixed) / 3;
-    let per_statement = capabilities.max_params.min(by_length).max(1);
+    let empty = statement_for_keys(relation, level, selected, Vec::new())?;
+    let by_length = capabilities.max_sql_len.saturating_sub(empty.sql.len()) / 3;
+    let by_params = capabilities.max_params.saturating_sub(empty.params.len());
+    let per_statement = by_params.min(by_length).max(1);
     let mut statements = Vec::with_capacity(keys.len().div_ceil(per_statement));
     let mut keys = keys.into_iter().peekable();
     while keys.peek().is_some() {
         let chunk: Vec<Value> = keys.by_ref().take(per_statement).collect();
-        statements.push(statement_for_keys(relation, chunk)?);
+        statements.push(statement_for_keys(relation, level, selected, chunk)?);
     }
     Ok(statements)
 }

@@ -39,7 +39,7 @@ pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Re
 /// What the backend cannot bind about `value`, if anything: an integer beyond
 /// [`Capabilities::max_exact_integer`], or a TEXT/BLOB beyond
 /// [`Capabilities::max_value_bytes`].
-fn value_problem(value: &Value, capabilities: &Capabilities) -> Option<String> {
+pub(crate) fn value_problem(value: &Value, capabilities: &Capabilities) -> Option<String> {
     match value {
         Value::Integer(i) if !capabilities.exact_integer(*i) => Some(format!(
             "INTEGER {i} is outside ±{}, the range of integers the backend binds exactly \

@@ -6,8 +6,10 @@
 pub(crate) mod cascade;
 pub(crate) mod eager;
 pub(crate) mod filter;
+pub(crate) mod join;
 pub(crate) mod limits;
 pub(crate) mod order;
+pub(crate) mod project;
 pub(crate) mod select;
 pub(crate) mod write;
 pub(crate) mod writer;

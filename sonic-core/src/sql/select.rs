@@ -4,7 +4,7 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::Result;
 use crate::schema::{TableDef, TableMemo};
-use crate::sql::eager::ROOT_ALIAS;
+use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_column_value;
 use crate::sql::order::{write_order_by, Direction};
@@ -63,7 +63,7 @@ pub(crate) fn find_statement(
 /// root alias; without, it is `SELECT <columns> FROM <table>`.
 pub(crate) fn select_statement(
     spec: &SelectSql<'_>,
-    embedded: Option<&'static str>,
+    embedded: Option<&EmbeddedHead>,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     let table = spec.table;
@@ -74,7 +74,10 @@ pub(crate) fn select_statement(
         capabilities,
         |w: &mut SqlWriter, json_lists| {
             // Both heads are built once (per table, or per table and tree of includes).
-            w.push(embedded.unwrap_or_else(|| select_head(table)));
+            match embedded {
+                Some(head) => head.write(w),
+                None => w.push(select_head(table)),
+            }
             let ctx = FilterSql {
                 table,
                 qualifier,

@@ -75,6 +75,12 @@ impl SqlWriter {
             .push_str(itoa::Buffer::new().format(count_literal(n)));
     }
 
+    /// Text written elsewhere with its placeholders' values (a memoized or prebuilt part).
+    pub(crate) fn push_bound(&mut self, sql: &str, params: &[Value]) {
+        self.push(sql);
+        self.params.extend_from_slice(params);
+    }
+
     /// `?, ?, ?` bound to `values`.
     pub(crate) fn params(&mut self, values: impl IntoIterator<Item = Value>) {
         for (i, value) in values.into_iter().enumerate() {

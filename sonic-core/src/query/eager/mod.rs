@@ -28,6 +28,7 @@ mod embedded;
 mod joined;
 mod json;
 mod key;
+mod options;
 mod per_level;
 
 use std::any::Any;
@@ -36,7 +37,7 @@ use std::fmt;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::schema::{Relation, RelationDef, Table, TableDef};
-use crate::sql::eager::EagerSql;
+use crate::sql::eager::{EagerSql, LevelSql};
 use crate::value::ConvertError;
 
 pub(crate) use embedded::attach_column;
@@ -66,6 +67,8 @@ impl<P> fmt::Debug for Include<P> {
 pub struct Eager<P, C> {
     relation: Relation<P, C>,
     nested: Vec<Include<C>>,
+    /// Filter, order, limit and offset of this level (see `options`).
+    level: LevelSql,
 }
 
 impl<P, C> fmt::Debug for Eager<P, C> {
@@ -73,6 +76,7 @@ impl<P, C> fmt::Debug for Eager<P, C> {
         f.debug_struct("Eager")
             .field("relation", &self.relation)
             .field("nested", &self.nested)
+            .field("level", &self.level)
             .finish()
     }
 }
@@ -83,6 +87,7 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
         Eager {
             relation: self,
             nested: vec![nested.into()],
+            level: LevelSql::default(),
         }
     }
 }
@@ -164,6 +169,7 @@ impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
             loader: Box::new(Eager {
                 relation,
                 nested: Vec::new(),
+                level: LevelSql::default(),
             }),
         }
     }
@@ -227,6 +233,10 @@ impl<P: Table, C: Table + Clone> EagerSql for Eager<P, C> {
     fn nested(&self, index: usize) -> Option<&dyn EagerSql> {
         self.nested.get(index).map(Include::sql)
     }
+
+    fn level(&self) -> &LevelSql {
+        &self.level
+    }
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
@@ -241,6 +251,9 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
             return Err(other);
         }
         if let Ok(other) = other.into_any().downcast::<Self>() {
+            if !other.level.is_plain() {
+                self.level = other.level;
+            }
             for nested in other.nested {
                 merge_include(&mut self.nested, nested);
             }

@@ -47,7 +47,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
 
         let mut children: Vec<C> = Vec::new();
         if !keys.is_empty() {
-            let statements = statements_for_keys(relation, keys, db.capabilities())?;
+            let statements = statements_for_keys(self, keys, db.capabilities())?;
             for result in db.run_all(&statements).await? {
                 children.extend(decode_rows::<C>(result)?);
             }
