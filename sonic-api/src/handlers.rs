@@ -12,8 +12,8 @@ use sonic_db_core::{Filter, FromValue, Source, SqlType, Table, Value};
 
 use crate::api::{not_allowed, Call};
 use crate::body::{
-    check_addressable, columns_of, expect_object, new_record, parse_json, value_bytes,
-    MAX_ROW_BYTES,
+    check_addressable, check_integer, columns_of, expect_object, new_record, parse_json,
+    value_bytes, MAX_ROW_BYTES,
 };
 use crate::context::{Ctx, Operation};
 use crate::error::ApiError;
@@ -501,7 +501,9 @@ where
             .iter()
             .position(|c| c.field == field)
             .unwrap_or_default();
-        bytes += value_bytes(&T::column_from_json(index, value)?);
+        let value = T::column_from_json(index, value)?;
+        check_integer(T::DEF.name, field, &value)?;
+        bytes += value_bytes(&value);
     }
     if bytes > MAX_ROW_BYTES {
         return Err(ApiError::new(

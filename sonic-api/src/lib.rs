@@ -16,7 +16,7 @@
 //! |---|---|
 //! | [`error`] | [`ApiError`]: a status and a message |
 //! | [`context`] | [`Ctx`], what rules and hooks see; [`Operation`] |
-//! | [`rules`] | [`Access`], [`Check`], [`FieldAccess`], [`WritePolicy`] |
+//! | [`rules`] | [`Access`], [`Check`], [`Scope`], [`FieldAccess`], [`WritePolicy`] |
 //! | [`hooks`] | the hook types |
 //! | [`table`] | [`TableApi`], one table's configuration |
 //! | [`api`] | [`Api`]: routing and [`Limits`] |
@@ -73,5 +73,5 @@ pub mod table;
 pub use api::{Api, Limits};
 pub use context::{BoxFuture, Ctx, Operation};
 pub use error::ApiError;
-pub use rules::{Access, Check, FieldAccess, WritePolicy};
+pub use rules::{Access, Check, FieldAccess, Scope, WritePolicy};
 pub use table::TableApi;

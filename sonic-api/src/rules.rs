@@ -77,8 +77,8 @@ impl<P> Clone for Check<P> {
 pub enum Access<T, P> {
     /// A yes/no check of the context (or a constant).
     Check(Check<P>),
-    /// A filter AND-ed into the read, update or delete (`None`: denied). On `create`, which
-    /// has no rows to filter, a filter rule denies.
+    /// The [`Scope`] of rows the request may touch, AND-ed into the read, update or delete.
+    /// On `create`, which has no rows to filter, only [`Scope::All`] allows.
     Filter(FilterRule<T, P>),
 }
 
@@ -115,19 +115,22 @@ impl<T: 'static, P: 'static> Access<T, P> {
         Access::Check(Check::when(check))
     }
 
-    /// The rows `filter` returns for this request (`None`: denied).
+    /// The rows `filter` returns for this request.
     ///
     /// ```
     /// # #[derive(Debug, Clone, sonic_db_core::Table)]
     /// # #[table(name = "posts")]
     /// # struct Post { #[column(primary_key)] id: String, published: bool }
-    /// let _published: sonic_db_api::Access<Post, ()> =
-    ///     sonic_db_api::Access::filter(|_ctx| async move { Some(Post::PUBLISHED.eq(true)) });
+    /// use sonic_db_api::{Access, Scope};
+    /// // Editors (principal `true`) see every post, others the published ones.
+    /// let _published: Access<Post, bool> = Access::filter(|ctx| async move {
+    ///     if *ctx.principal { Scope::All } else { Scope::Only(Post::PUBLISHED.eq(true)) }
+    /// });
     /// ```
     pub fn filter<F, Fut>(filter: F) -> Self
     where
         F: Fn(Ctx<P>) -> Fut + 'static,
-        Fut: Future<Output = Option<Filter<T>>> + 'static,
+        Fut: Future<Output = Scope<T>> + 'static,
     {
         Access::Filter(Arc::new(move |ctx| Box::pin(filter(ctx))))
     }
@@ -142,8 +145,9 @@ impl<T: 'static, P: 'static> Access<T, P> {
                 }
             }
             Access::Filter(filter) => match filter(ctx.clone()).await {
-                Some(filter) => Decision::Allowed(Some(filter)),
-                None => Decision::Denied,
+                Scope::All => Decision::Allowed(None),
+                Scope::Only(filter) => Decision::Allowed(Some(filter)),
+                Scope::Nothing => Decision::Denied,
             },
         }
     }
@@ -151,15 +155,37 @@ impl<T: 'static, P: 'static> Access<T, P> {
     /// Whether the rule is a yes/no one that lets everyone in without a filter, for relations:
     /// a loaded relation cannot carry a filter.
     pub(crate) async fn allows_unfiltered(&self, ctx: &Ctx<P>) -> bool {
-        match self {
-            Access::Check(check) => check.allows(ctx).await,
-            Access::Filter(_) => false,
-        }
+        matches!(self.decide(ctx).await, Decision::Allowed(None))
     }
 }
 
-/// A rule that returns the rows a request may touch (`None`: denied).
-pub type FilterRule<T, P> = Arc<dyn Fn(Ctx<P>) -> BoxFuture<Option<Filter<T>>>>;
+/// A rule that returns the rows a request may touch.
+pub type FilterRule<T, P> = Arc<dyn Fn(Ctx<P>) -> BoxFuture<Scope<T>>>;
+
+/// The rows a filter rule lets one request touch.
+///
+/// ```
+/// # #[derive(Debug, Clone, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, user_id: String }
+/// use sonic_db_api::Scope;
+/// let own: Scope<Post> = Post::USER_ID.eq("u1").into();
+/// assert!(matches!(own, Scope::Only(_)));
+/// ```
+pub enum Scope<T> {
+    /// Every row: no condition (and a single `GET` may be served from KV).
+    All,
+    /// The rows matching the filter, AND-ed into the statement.
+    Only(Filter<T>),
+    /// None: the request is denied (403).
+    Nothing,
+}
+
+impl<T> From<Filter<T>> for Scope<T> {
+    fn from(filter: Filter<T>) -> Self {
+        Scope::Only(filter)
+    }
+}
 
 /// What an operation rule decided.
 pub(crate) enum Decision<T> {
