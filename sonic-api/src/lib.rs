@@ -40,7 +40,7 @@
 //! # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
 //! // The principal: here whether the caller holds the API key.
 //! let api = Api::<bool>::new("/api").table(
-//!     TableApi::new("notes")
+//!     TableApi::<Note, bool>::new("notes")
 //!         .read(Access::allow())
 //!         .create(Access::when(|ctx| async move { *ctx.principal })),
 //! );
@@ -75,3 +75,5 @@ pub use context::{BoxFuture, Ctx, Operation};
 pub use error::ApiError;
 pub use rules::{Access, Check, FieldAccess, Scope, WritePolicy};
 pub use table::TableApi;
+#[cfg(feature = "workers")]
+pub mod worker;

@@ -70,8 +70,9 @@ impl<P> Clone for Check<P> {
 /// # #[table(name = "posts")]
 /// # struct Post { #[column(primary_key)] id: String, user_id: String }
 /// // Users change only their own posts: `WHERE user_id = ?` is added to the update.
-/// let own: Access<Post, String> =
-///     Access::filter(|ctx| async move { Some(Post::USER_ID.eq(ctx.principal.to_string())) });
+/// let own: Access<Post, String> = Access::filter(|ctx: sonic_db_api::Ctx<String>| async move {
+///     Post::USER_ID.eq(ctx.principal.as_str()).into()
+/// });
 /// # let _ = own;
 /// ```
 pub enum Access<T, P> {

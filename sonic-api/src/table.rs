@@ -42,7 +42,9 @@ pub(crate) type IncludeFn<T> = Arc<dyn Fn() -> Include<T>>;
 /// let users: TableApi<User, Option<String>> = TableApi::new("users")
 ///     .secret(User::PASSWORD) // never in a response, never filtered or sorted on
 ///     .read(Access::allow())
-///     .create(Access::when(|ctx| async move { ctx.principal.is_some() }));
+///     .create(Access::when(|ctx: sonic_db_api::Ctx<Option<String>>| async move {
+///         ctx.principal.is_some() // signed in
+///     }));
 /// # let _ = users;
 /// ```
 pub struct TableApi<T, P> {
