@@ -41,4 +41,7 @@ scripts/e2e.sh
 step "starter Worker (the README's tutorial): built as the README says, tested on workerd (Miniflare)"
 scripts/starter-worker.sh
 
+step "API Worker (sonic-db-api): three principals against its access rules, on workerd (Miniflare)"
+scripts/api-worker.sh
+
 printf '\nall checks passed in %ss\n' "$((SECONDS - started))"
