@@ -82,6 +82,12 @@ pub(crate) trait Route<P> {
     /// The fields hidden from this principal when the table is loaded as a relation, or
     /// `None` if it may not be loaded (its read rule is not an unfiltered yes).
     fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>>;
+    /// Its part of `openapi.json` for the principal of `ctx`.
+    fn openapi<'a>(
+        &'a self,
+        prefix: &'a str,
+        ctx: Ctx<P>,
+    ) -> LocalFuture<'a, crate::openapi::TableDoc>;
 }
 
 impl<T, P> Route<P> for TableApi<T, P>
@@ -99,6 +105,14 @@ where
 
     fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
         Box::pin(handlers::serve(self, call))
+    }
+
+    fn openapi<'a>(
+        &'a self,
+        prefix: &'a str,
+        ctx: Ctx<P>,
+    ) -> LocalFuture<'a, crate::openapi::TableDoc> {
+        Box::pin(crate::openapi::table_doc(self, prefix, ctx))
     }
 
     fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>> {
@@ -129,6 +143,7 @@ where
 /// | `DELETE /{prefix}/{route}/{id}` (`If-Match`) | `204` |
 ///
 /// Errors are `{"error", "status", "request_id"}` JSON, unknown paths and methods too.
+/// `GET /{prefix}/openapi.json` describes what the caller may do (OpenAPI 3.1).
 ///
 /// ```
 /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
@@ -243,6 +258,26 @@ impl<P: 'static> Api<P> {
             [route, id] => (*route, Some(decode_segment(id)?)),
             _ => return Err(ApiError::not_found(format!("no route `{path}`"))),
         };
+        if route == "openapi.json" && id.is_none() {
+            if request.method() != Method::GET {
+                return Ok(not_allowed("GET"));
+            }
+            let principal = Arc::new(principal);
+            let mut docs = Vec::with_capacity(self.tables.len());
+            for table in &self.tables {
+                let ctx = Ctx::shared(
+                    Arc::clone(&principal),
+                    crate::Operation::Read,
+                    table.def().name,
+                    None,
+                );
+                docs.push(table.openapi(&self.prefix, ctx).await);
+            }
+            return Ok(Reply::json(
+                200,
+                crate::openapi::document(&self.prefix, docs),
+            ));
+        }
         let table = self
             .tables
             .iter()

@@ -237,7 +237,7 @@ where
 }
 
 /// Which columns this principal may write in `operation`, by index.
-async fn writable<T, P>(table: &TableApi<T, P>, ctx: &Ctx<P>) -> Vec<bool>
+pub(crate) async fn writable<T, P>(table: &TableApi<T, P>, ctx: &Ctx<P>) -> Vec<bool>
 where
     T: Table + Clone + Serialize + DeserializeOwned,
     P: 'static,

@@ -20,7 +20,7 @@
 //! | [`hooks`] | the hook types |
 //! | [`table`] | [`TableApi`], one table's configuration |
 //! | [`api`] | [`Api`]: routing and [`Limits`] |
-//! | `params`, `body`, `render`, `etag`, `handlers`, `reply`, `ids` | the request's parts, the five operations, the response |
+//! | `params`, `body`, `render`, `etag`, `handlers`, `openapi`, `reply`, `ids` | the request's parts, the five operations, the response |
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
@@ -64,6 +64,7 @@ mod etag;
 mod handlers;
 pub mod hooks;
 mod ids;
+mod openapi;
 mod params;
 mod render;
 mod reply;
