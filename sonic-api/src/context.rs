@@ -6,6 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 /// A boxed future of a rule or hook. Not `Send`: Workers run one thread per isolate.
+///
+/// ```
+/// let answer: sonic_db_api::BoxFuture<bool> = Box::pin(async { true });
+/// assert!(pollster::block_on(answer));
+/// ```
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// The five operations of a table, as SonicJs names them in its access rules (a list and a

@@ -24,6 +24,17 @@ use crate::api::Api;
 /// Serves `request` with `api`. The body is refused (413) from its `Content-Length` before it
 /// is read when that is over [`crate::Limits::max_body_bytes`]; the core checks the read length
 /// again.
+///
+/// ```no_run
+/// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+/// # struct Post { #[column(primary_key)] id: String }
+/// use sonic_db_api::{Access, Api, TableApi};
+///
+/// async fn fetch(req: worker::Request, db: sonic_db_core::Db) -> worker::Result<worker::Response> {
+///     let api = Api::new("/v1").table(TableApi::<Post, ()>::new("posts").read(Access::allow()));
+///     sonic_db_api::worker::serve(&api, &db, (), req).await
+/// }
+/// ```
 pub async fn serve<P: 'static>(
     api: &Api<P>,
     db: &Db,
