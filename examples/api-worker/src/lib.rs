@@ -112,7 +112,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let db = Db::new(D1Backend::from_env(&env, "DB").map_err(to_worker)?)
         .with_schema(&schema())
-        .with_kv(WorkersKv::from_env(&env, "KV").map_err(to_worker)?, CacheConfig::new())
+        .with_kv(
+            WorkersKv::from_env(&env, "KV").map_err(to_worker)?,
+            CacheConfig::new(),
+        )
         .map_err(to_worker)?;
     sonic_db_api::worker::serve(&API.with(Rc::clone), &db, who, req).await
 }
