@@ -36,6 +36,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // The Worker under test: examples/worker unless $SONIC_E2E_WORKER_DIR names another one
 // (relative to the repository root, e.g. examples/starter-worker for scripts/starter-worker.sh).
 const workerDir = path.resolve(here, "..", process.env.SONIC_E2E_WORKER_DIR || "examples/worker");
+// The suite's own settings on top of wrangler.toml's [vars]: the example Worker's test routes
+// are served in these runs only (its wrangler.toml, the deployable one, leaves them off; the
+// build needs the cargo feature `test-routes`, which scripts/e2e.sh turns on).
+const suiteVars =
+  path.relative(path.resolve(here, ".."), workerDir) === path.join("examples", "worker")
+    ? { SONIC_TEST_ROUTES: "1" }
+    : {};
 
 export const paths = {
   e2e: here,
@@ -225,7 +232,7 @@ export async function startWorker(opts = {}) {
     compatibilityFlags: cfg.compatibilityFlags,
     d1Databases: cfg.d1Databases,
     kvNamespaces: cfg.kvNamespaces,
-    bindings: { ...cfg.vars, ...opts.vars },
+    bindings: { ...cfg.vars, ...suiteVars, ...opts.vars },
   };
   const mf = new Miniflare({
     host: "127.0.0.1",

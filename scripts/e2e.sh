@@ -43,7 +43,8 @@ if [[ "${E2E_SKIP_BUILD:-}" == 1 ]]; then
 else
   step "worker-build --profile wasm-release (examples/worker)"
   # With the local wasm-bindgen / wasm-opt / esbuild; fails if worker-build would download one.
-  worker_build "$WORKER_DIR" --profile wasm-release
+  # The test routes are opt-in (feature `test-routes`, off by default): on for this build only.
+  worker_build "$WORKER_DIR" --profile wasm-release -- --features test-routes
   done_step
 fi
 wasm="$(ls "$WORKER_DIR"/build/*.wasm | head -1)"

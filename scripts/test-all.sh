@@ -24,6 +24,9 @@ step "cargo clippy (all targets, all features, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "native tests (unit, integration, UI, doctests)"
+# sonic-db-api's openapi.json is checked by a maintained validator (PyPI's openapi-spec-validator).
+python3 -c 'import openapi_spec_validator' 2>/dev/null ||
+    python3 -m pip install --quiet 'openapi-spec-validator==0.9.0'
 cargo test --workspace --all-features
 
 step "packaging: every publishable crate packaged and built from its .crate (scripts/package-check.sh)"
@@ -40,5 +43,8 @@ scripts/e2e.sh
 
 step "starter Worker (the README's tutorial): built as the README says, tested on workerd (Miniflare)"
 scripts/starter-worker.sh
+
+step "API Worker (sonic-db-api): three principals against its access rules, on workerd (Miniflare)"
+scripts/api-worker.sh
 
 printf '\nall checks passed in %ss\n' "$((SECONDS - started))"

@@ -14,10 +14,9 @@
 //! `SONIC_LOG` ([`logging`]; warnings only without it).
 //!
 //! Test routes, for the end-to-end tests only: compiled in with the cargo feature
-//! `test-routes` (on by default; `--no-default-features` leaves them and `sonic-db-conformance`
-//! out), and served only when the Worker's environment has `SONIC_TEST_ROUTES = "1"` (set in
-//! `[vars]` of the `wrangler.toml` the tests use; otherwise they answer `404` like any unknown
-//! path). A real deployment must not serve them: they read, write and drop D1 tables and KV
+//! `test-routes` (off by default; scripts/e2e.sh turns it on), and served only when the
+//! Worker's environment has `SONIC_TEST_ROUTES = "1"` (set by the e2e harness, never by
+//! `wrangler.toml`; otherwise they answer `404` like any unknown path). A real deployment must not serve them: they read, write and drop D1 tables and KV
 //! keys without any access control.
 //!
 //! - `GET /_probe/kv`, `PUT|GET /_probe/kv/:key`: raw KV round trips for

@@ -1,0 +1,344 @@
+//! The API: registered tables under one path prefix, and the dispatch of a request to one of
+//! them. Built once (per Worker isolate), then [`Api::handle`] serves each request.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use http::{header, HeaderMap, Method, Request, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sonic_db_core::{Db, Table, TableDef};
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::handlers;
+use crate::reply::Reply;
+use crate::table::TableApi;
+
+/// A future that borrows the API for the length of a request.
+pub(crate) type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The caps that keep requests inside the platform's limits: each is a 4xx, never a 500.
+///
+/// ```
+/// let limits = sonic_db_api::Limits { max_body_bytes: 64 * 1024, ..Default::default() };
+/// assert_eq!(limits.max_bulk_records, 100);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body, checked before it is parsed (413). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// The most records one `POST` may create (413). Default 100: each also costs a KV
+    /// write within a Worker invocation's 1,000 KV operations.
+    pub max_bulk_records: usize,
+    /// The largest page when relations are loaded (400 above it). Default 25: a page's
+    /// relations travel in one D1 result, which has a size limit.
+    pub max_page_with_relations: u64,
+    /// The longest `$like`/`$nlike` pattern, in bytes (D1 refuses longer ones). Default 50.
+    pub max_like_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_bulk_records: 100,
+            max_page_with_relations: 25,
+            max_like_bytes: sonic_db_core::Capabilities::D1.max_like_pattern_bytes,
+        }
+    }
+}
+
+/// One request, parsed as far as the router goes.
+pub(crate) struct Call<'a, P> {
+    pub(crate) api: &'a Api<P>,
+    pub(crate) db: &'a Db,
+    pub(crate) method: Method,
+    pub(crate) id: Option<String>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+    pub(crate) principal: Arc<P>,
+}
+
+impl<P> Call<'_, P> {
+    pub(crate) fn ctx(&self, operation: crate::Operation, table: &'static str) -> Ctx<P> {
+        Ctx::shared(
+            Arc::clone(&self.principal),
+            operation,
+            table,
+            self.id.clone(),
+        )
+    }
+}
+
+/// A registered table, whatever its record type.
+pub(crate) trait Route<P> {
+    fn route(&self) -> &str;
+    fn def(&self) -> &'static TableDef;
+    fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>>;
+    /// The fields hidden from this principal when the table is loaded as a relation, or
+    /// `None` if it may not be loaded (its read rule is not an unfiltered yes).
+    fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>>;
+    /// Its part of `openapi.json` for the principal of `ctx`.
+    fn openapi<'a>(
+        &'a self,
+        prefix: &'a str,
+        ctx: Ctx<P>,
+    ) -> LocalFuture<'a, crate::openapi::TableDoc>;
+}
+
+impl<T, P> Route<P> for TableApi<T, P>
+where
+    T: Table + Clone + Serialize + DeserializeOwned,
+    P: 'static,
+{
+    fn route(&self) -> &str {
+        &self.route
+    }
+
+    fn def(&self) -> &'static TableDef {
+        T::DEF
+    }
+
+    fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
+        Box::pin(handlers::serve(self, call))
+    }
+
+    fn openapi<'a>(
+        &'a self,
+        prefix: &'a str,
+        ctx: Ctx<P>,
+    ) -> LocalFuture<'a, crate::openapi::TableDoc> {
+        Box::pin(crate::openapi::table_doc(self, prefix, ctx))
+    }
+
+    fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>> {
+        Box::pin(async move {
+            let readable = match self.rule(crate::Operation::Read) {
+                Some(rule) => rule.allows_unfiltered(&ctx).await,
+                None => false,
+            };
+            if readable && self.item_rule(crate::Operation::Read).is_none() {
+                Some(self.hidden_fields(&ctx).await)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// SonicJs's table API over registered tables, for principals of type `P` (what the
+/// application makes of a request's credentials: `()` for a public API, a user, an enum of
+/// roles).
+///
+/// | request | response |
+/// |---|---|
+/// | `GET /{prefix}/{route}?filters[f][$op]=&sort=&limit=&offset=&with=` | `200 {"data": [...], "total": N, "source": "d1"}` |
+/// | `GET /{prefix}/{route}/{id}?with=` | `200 {"data": {...}, "source": "kv" \| "d1"}` + `ETag` |
+/// | `POST /{prefix}/{route}` (object, or array) | `201 {"data": ... as stored}` |
+/// | `PUT`/`PATCH /{prefix}/{route}/{id}` (the fields to change; `If-Match`) | `200 {"data": ...}` + `ETag` |
+/// | `DELETE /{prefix}/{route}/{id}` (`If-Match`) | `204` |
+///
+/// Errors are `{"error", "status", "request_id"}` JSON, unknown paths and methods too.
+/// `GET /{prefix}/openapi.json` describes what the caller may do (OpenAPI 3.1).
+///
+/// ```
+/// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+/// # #[table(name = "posts")]
+/// # struct Post { #[column(primary_key)] id: String, title: String }
+/// use sonic_db_api::{Access, Api, TableApi};
+/// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+///
+/// # pollster::block_on(async {
+/// let db = Db::new(SqliteBackend::memory()?);
+/// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+/// let api = Api::new("/v1").table(TableApi::<Post, ()>::new("posts").read(Access::allow()));
+/// let request = http::Request::get("/v1/posts?limit=5").body(Vec::new()).unwrap();
+/// let response = api.handle(&db, (), request).await;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.body(), br#"{"data":[],"source":"d1","total":0}"#);
+/// # Ok::<(), sonic_db_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Api<P> {
+    prefix: String,
+    tables: Vec<Box<dyn Route<P>>>,
+    pub(crate) limits: Limits,
+    requests: AtomicU64,
+}
+
+impl<P: 'static> Api<P> {
+    /// An API under `prefix` (`/v1`, `/api`), with no table yet.
+    ///
+    /// ```
+    /// let api = sonic_db_api::Api::<()>::new("/api");
+    /// # let _ = api;
+    /// ```
+    pub fn new(prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        Api {
+            prefix: prefix.trim_end_matches('/').to_string(),
+            tables: Vec::new(),
+            limits: Limits::default(),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Serves a table (a later table with the same route replaces it).
+    ///
+    /// ```
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # struct Tag { #[column(primary_key)] id: String }
+    /// let api = sonic_db_api::Api::<()>::new("/v1").table(sonic_db_api::TableApi::<Tag, ()>::new("tags"));
+    /// # let _ = api;
+    /// ```
+    pub fn table<T>(mut self, table: TableApi<T, P>) -> Self
+    where
+        T: Table + Clone + Serialize + DeserializeOwned,
+    {
+        self.tables.retain(|t| t.route() != table.route);
+        self.tables.push(Box::new(table));
+        self
+    }
+
+    /// Replaces the [`Limits`].
+    ///
+    /// ```
+    /// use sonic_db_api::{Api, Limits};
+    /// let api = Api::<()>::new("/v1").limits(Limits { max_bulk_records: 10, ..Limits::default() });
+    /// # let _ = api;
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Serves one request for `principal`. Never panics; every failure is a JSON error.
+    ///
+    /// The request id of a 500 is the `cf-ray` header when there is one.
+    pub async fn handle<B: AsRef<[u8]>>(
+        &self,
+        db: &Db,
+        principal: P,
+        request: Request<B>,
+    ) -> Response<Vec<u8>> {
+        let request_id = self.request_id(request.headers(), db);
+        let reply = match self.dispatch(db, principal, &request).await {
+            Ok(reply) => reply,
+            Err(error) => Reply::error(&error, &request_id),
+        };
+        reply.into_response(&request_id)
+    }
+
+    fn request_id(&self, headers: &HeaderMap, db: &Db) -> String {
+        if let Some(ray) = headers.get("cf-ray").and_then(|v| v.to_str().ok()) {
+            return ray.to_string();
+        }
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        format!("{:x}-{n}", db.now_ms())
+    }
+
+    async fn dispatch<B: AsRef<[u8]>>(
+        &self,
+        db: &Db,
+        principal: P,
+        request: &Request<B>,
+    ) -> Result<Reply, ApiError> {
+        let path = request.uri().path();
+        let rest = path
+            .strip_prefix(self.prefix.as_str())
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| ApiError::not_found(format!("no route `{path}`")))?;
+        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let (route, id) = match segments.as_slice() {
+            [route] => (*route, None),
+            [route, id] => (*route, Some(decode_segment(id)?)),
+            _ => return Err(ApiError::not_found(format!("no route `{path}`"))),
+        };
+        if route == "openapi.json" && id.is_none() {
+            if request.method() != Method::GET {
+                return Ok(not_allowed("GET"));
+            }
+            let principal = Arc::new(principal);
+            let mut docs = Vec::with_capacity(self.tables.len());
+            for table in &self.tables {
+                let ctx = Ctx::shared(
+                    Arc::clone(&principal),
+                    crate::Operation::Read,
+                    table.def().name,
+                    None,
+                );
+                docs.push(table.openapi(&self.prefix, ctx).await);
+            }
+            return Ok(Reply::json(
+                200,
+                crate::openapi::document(&self.prefix, docs),
+            ));
+        }
+        let table = self
+            .tables
+            .iter()
+            .find(|t| t.route() == route)
+            .ok_or_else(|| {
+                let routes: Vec<&str> = self.tables.iter().map(|t| t.route()).collect();
+                ApiError::not_found(format!(
+                    "no table `{route}` (tables: {})",
+                    routes.join(", ")
+                ))
+            })?;
+        let body = request.body().as_ref();
+        if body.len() > self.limits.max_body_bytes {
+            return Err(ApiError::new(
+                413,
+                format!(
+                    "the body is {} bytes; at most {}",
+                    body.len(),
+                    self.limits.max_body_bytes
+                ),
+            ));
+        }
+        let query = request
+            .uri()
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let call = Call {
+            api: self,
+            db,
+            method: request.method().clone(),
+            id,
+            query,
+            headers: request.headers(),
+            body,
+            principal: Arc::new(principal),
+        };
+        table.serve(call).await
+    }
+
+    /// The registered table whose SQL name is `name`.
+    pub(crate) fn table_named(&self, name: &str) -> Option<&dyn Route<P>> {
+        self.tables
+            .iter()
+            .find(|t| t.def().name == name)
+            .map(|t| t.as_ref())
+    }
+}
+
+fn decode_segment(segment: &str) -> Result<String, ApiError> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
+}
+
+/// `Allow` of a 405.
+pub(crate) fn not_allowed(allow: &'static str) -> Reply {
+    Reply::json(
+        405,
+        serde_json::json!({ "error": format!("method not allowed here (allowed: {allow})"), "status": 405 }),
+    )
+    .header(header::ALLOW, allow.to_string())
+}

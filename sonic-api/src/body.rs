@@ -1,0 +1,211 @@
+//! Request bodies: JSON → a record to create, or the column values of a partial update.
+//! Every key is checked against the table before anything is written; server-managed fields
+//! (audit columns, generated ids) are never required and never taken from a body.
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde_json::{Map, Value as Json};
+use sonic_db_core::{Capabilities, ColumnDef, Table, Value, MAX_SAFE_INTEGER};
+
+use crate::error::ApiError;
+
+/// D1's largest row, in bytes: a bigger one is the client's 400, not the database's error.
+pub(crate) const MAX_ROW_BYTES: usize = Capabilities::D1.max_value_bytes;
+
+/// The longest id a URL path segment may carry back (and a KV key hold).
+pub(crate) const MAX_ID_BYTES: usize = 512;
+
+/// Parses a body as JSON.
+pub(crate) fn parse_json(body: &[u8]) -> Result<Json, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request has no body; send JSON"));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+}
+
+/// A JSON object, or a 400 naming what was sent instead.
+pub(crate) fn expect_object(json: Json, what: &str) -> Result<Map<String, Json>, ApiError> {
+    match json {
+        Json::Object(map) => Ok(map),
+        other => Err(ApiError::bad_request(format!(
+            "{what} must be a JSON object, not {}",
+            kind(&other)
+        ))),
+    }
+}
+
+/// The column of each key; unknown keys and relations are refused.
+pub(crate) fn columns_of<T: Table>(
+    fields: &Map<String, Json>,
+) -> Result<Vec<(usize, &'static ColumnDef)>, ApiError> {
+    let table = T::DEF;
+    let mut columns = Vec::with_capacity(fields.len());
+    for field in fields.keys() {
+        match table
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.field == field)
+        {
+            Some(found) => columns.push(found),
+            None if table.relation(field).is_some() => {
+                return Err(ApiError::bad_request(format!(
+                    "`{field}` is a relation of `{}`: write those records through their own table",
+                    table.name
+                )))
+            }
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown field `{field}` of `{}`",
+                    table.name
+                )))
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// Refuses ids a URL cannot address: after normalisation `""`, `.`, `..` and ids with `/`
+/// name another path; over 512 bytes they exceed KV's key size.
+pub(crate) fn check_addressable(table: &str, id: &Value) -> Result<(), ApiError> {
+    let Value::Text(id) = id else { return Ok(()) };
+    let problem = if id.is_empty() || id == "." || id == ".." {
+        Some("cannot be addressed by a URL")
+    } else if id.contains('/') {
+        Some("contains `/`, which a URL path cannot carry in one segment")
+    } else if id.len() > MAX_ID_BYTES {
+        Some("is longer than 512 bytes")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(ApiError::bad_request(format!(
+            "the id `{}` of a new `{table}` record {problem}",
+            id.chars().take(64).collect::<String>()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A new record from the (already filtered) fields of a `POST`. Audit columns are filled by
+/// Sonic on insert, so they are set to 0 here whatever the body said.
+pub(crate) fn new_record<T: Table + DeserializeOwned>(
+    mut fields: Map<String, Json>,
+) -> Result<T, ApiError> {
+    for column in T::DEF.columns.iter().filter(|c| c.audit.is_some()) {
+        fields.insert(column.field.to_string(), Json::from(0));
+    }
+    let record =
+        T::deserialize(Fields(fields)).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    check_row(&record)?;
+    Ok(record)
+}
+
+/// The encoded row must fit D1's row size (and encode at all).
+pub(crate) fn check_row<T: Table>(record: &T) -> Result<(), ApiError> {
+    let mut row = Vec::with_capacity(T::DEF.columns.len());
+    record.encode_into(&mut row)?;
+    for (column, value) in T::DEF.columns.iter().zip(&row) {
+        check_integer(T::DEF.name, column.field, value)?;
+    }
+    let bytes: usize = row.iter().map(value_bytes).sum();
+    if bytes > MAX_ROW_BYTES {
+        return Err(ApiError::new(
+            413,
+            format!(
+                "the `{}` record is {bytes} bytes; D1 stores rows of at most {MAX_ROW_BYTES}",
+                T::DEF.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Integers beyond ±(2^53 − 1) are refused on every backend: D1 passes numbers through
+/// JavaScript, where they would silently lose digits.
+pub(crate) fn check_integer(table: &str, field: &str, value: &Value) -> Result<(), ApiError> {
+    match value {
+        Value::Integer(i) if i.unsigned_abs() > MAX_SAFE_INTEGER.unsigned_abs() => {
+            Err(ApiError::bad_request(format!(
+                "field `{field}` of `{table}`: {i} is beyond ±(2^53 − 1), which D1 cannot store exactly"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Text(s) => s.len(),
+        Value::Blob(b) => b.len(),
+        _ => 8,
+    }
+}
+
+/// What a JSON value is, for messages.
+pub(crate) fn kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// A JSON object as a serde map whose errors name the field (serde's do not inside a
+/// `#[serde(flatten)]`, and `deny_unknown_fields` does not combine with it).
+struct Fields(Map<String, Json>);
+
+impl<'de> de::Deserializer<'de> for Fields {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(FieldsAccess {
+            fields: self.0.into_iter(),
+            current: None,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+struct FieldsAccess {
+    fields: serde_json::map::IntoIter,
+    current: Option<(String, Json)>,
+}
+
+impl<'de> MapAccess<'de> for FieldsAccess {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((field, value)) = self.fields.next() else {
+            return Ok(None);
+        };
+        let key = seed.deserialize(de::value::StrDeserializer::<Self::Error>::new(&field))?;
+        self.current = Some((field, value));
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let Some((field, value)) = self.current.take() else {
+            return Err(de::Error::custom("a value without a field"));
+        };
+        seed.deserialize(value)
+            .map_err(|e| de::Error::custom(format!("field `{field}`: {e}")))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len())
+    }
+}

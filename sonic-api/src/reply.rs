@@ -1,0 +1,78 @@
+//! Responses: a status, a JSON body, a few headers; errors as `{"error": ...}`.
+
+use http::{header, HeaderValue, Response, StatusCode};
+use serde_json::{json, Value as Json};
+
+use crate::error::ApiError;
+
+/// What a handler answers, before it becomes an `http::Response`.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Option<Json>,
+    pub(crate) headers: Vec<(header::HeaderName, String)>,
+}
+
+impl Reply {
+    pub(crate) fn json(status: u16, body: Json) -> Reply {
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn no_content() -> Reply {
+        Reply {
+            status: 204,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn header(mut self, name: header::HeaderName, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The error as the client sees it: a 5xx says only that it failed, with the request id
+    /// to find the detail, which goes to the log.
+    pub(crate) fn error(error: &ApiError, request_id: &str) -> Reply {
+        let message = if error.status >= 500 {
+            tracing::error!(request_id, status = error.status, detail = %error.message, "sonic-api: request failed");
+            format!("internal error; request id {request_id}")
+        } else {
+            error.message.clone()
+        };
+        Reply::json(
+            error.status,
+            json!({ "error": message, "status": error.status, "request_id": request_id }),
+        )
+    }
+
+    pub(crate) fn into_response(self, request_id: &str) -> Response<Vec<u8>> {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = self
+            .body
+            .map(|b| b.to_string().into_bytes())
+            .unwrap_or_default();
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        if status != StatusCode::NO_CONTENT {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+        }
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            headers.insert(header::HeaderName::from_static("x-request-id"), value);
+        }
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        response
+    }
+}
