@@ -57,8 +57,8 @@ pub struct Post {
     #[serde(flatten)]
     pub audit: Audit,
     #[relation(one, local = user_id)]
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<Box<User>>,
+    #[serde(skip_serializing_if = "sonic_db_core::One::is_not_loaded", default)]
+    pub author: sonic_db_core::One<User>,
     #[relation(many, remote = post_id)]
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub comments: Option<Vec<Comment>>,
@@ -236,7 +236,7 @@ pub fn seeded() -> Db {
                 locked,
                 user_id: user.into(),
                 audit: Audit::default(),
-                author: None,
+                author: sonic_db_core::One::NotLoaded,
                 comments: None,
             };
         db.insert_many(&[

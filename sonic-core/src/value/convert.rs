@@ -73,7 +73,8 @@ pub trait FromValue: Sized {
     message = "`{Self}` cannot be stored in a Sonic column",
     label = "unsupported column type",
     note = "columns hold integers, bool, f32/f64, String, Vec<u8>, Json<T>, serde_json::Value, \
-            #[derive(TextEnum)] enums, or Option of one of these"
+            #[derive(TextEnum)] enums, chrono/time/uuid types (features of those names), \
+            or Option of one of these"
 )]
 pub trait ColumnType: ToValue + FromValue {
     /// The declared type (and affinity) of the column.

@@ -5,7 +5,15 @@
 
 use std::fmt;
 
+#[cfg(feature = "chrono")]
+mod chrono_types;
 mod convert;
+#[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
+mod text_form;
+#[cfg(feature = "time")]
+mod time_types;
+#[cfg(feature = "uuid")]
+mod uuid_type;
 
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 
