@@ -119,7 +119,11 @@ fn a_record_comes_from_kv_when_cached_with_an_etag() {
     assert_eq!(answer.json["source"], "kv");
     assert_eq!(answer.json["data"]["name"], "Ada");
     let tag = answer.header("etag").unwrap();
-    assert_eq!(first.header("etag").unwrap(), tag, "the same record, the same tag");
+    assert_eq!(
+        first.header("etag").unwrap(),
+        tag,
+        "the same record, the same tag"
+    );
     assert_eq!(get(&api, &db, Who::Admin, "/v1/users/nobody").status, 404);
 }
 
