@@ -5,6 +5,7 @@ use sonic_db_core::query::count;
 use sonic_db_core::{Db, Error};
 
 use crate::check::{all, expect_error, same, Outcome, Step};
+use crate::counted::counted;
 use crate::ctx::Ctx;
 use crate::tables::{ConfPost, ConfUser};
 
@@ -50,7 +51,9 @@ pub(crate) async fn aggregates(ctx: &Ctx) -> Outcome {
     let db = &ctx.db;
     seed(db).await?;
     use ConfPost as P;
-    let stats: Vec<AuthorStats> = db
+    // Every projection is one statement, in one round trip, on every backend.
+    let (counted_db, sent) = counted(db);
+    let stats: Vec<AuthorStats> = counted_db
         .select::<ConfPost>()
         .columns((
             P::USER_ID,
@@ -66,6 +69,7 @@ pub(crate) async fn aggregates(ctx: &Ctx) -> Outcome {
         .all()
         .await
         .step("stats per author")?;
+    let stats_sent = sent.get();
     let expected_stats: Vec<AuthorStats> = vec![
         (
             "u1".into(),
@@ -140,6 +144,11 @@ pub(crate) async fn aggregates(ctx: &Ctx) -> Outcome {
         .await;
     all([
         same("stats per author", &expected_stats, &stats),
+        same(
+            "statements and round trips of the stats",
+            &(1, 1),
+            &stats_sent,
+        ),
         same("having count > 1", &vec!["u1".to_string()], &busy),
         same(
             "order by sum desc",
@@ -175,7 +184,9 @@ pub(crate) async fn joins(ctx: &Ctx) -> Outcome {
     let (users, posts) = seed(db).await?;
     let user = |i: usize| users.get(i).cloned();
     let post = |i: usize| posts.get(i).cloned();
-    let left: Vec<(ConfUser, Option<ConfPost>)> = db
+    // A join is one statement, in one round trip, on every backend.
+    let (counted_db, sent) = counted(db);
+    let left: Vec<(ConfUser, Option<ConfPost>)> = counted_db
         .select::<ConfUser>()
         .left_join(ConfUser::POSTS)
         .order_by(ConfUser::ID.asc())
@@ -183,6 +194,7 @@ pub(crate) async fn joins(ctx: &Ctx) -> Outcome {
         .all()
         .await
         .step("users left join posts")?;
+    let left_sent = sent.get();
     let expected_left: Vec<(Option<ConfUser>, Option<ConfPost>)> = vec![
         (user(0), post(0)),
         (user(0), post(1)),
@@ -219,6 +231,11 @@ pub(crate) async fn joins(ctx: &Ctx) -> Outcome {
         .step("left join with a long IN list")?;
     all([
         same("users left join posts", &expected_left, &left),
+        same(
+            "statements and round trips of the left join",
+            &(1, 1),
+            &left_sent,
+        ),
         same(
             "posts join authors named Ada",
             &vec![(2, "u1".to_string()), (1, "u1".to_string())],
