@@ -258,3 +258,61 @@ fn operands_inside_a_relation_filter_are_checked_against_the_related_table() {
     );
     assert!(sql.max_params() <= 100);
 }
+
+#[test]
+fn relation_filters_inside_eager_levels_in_every_strategy() {
+    for capabilities in [
+        Capabilities::SQLITE,
+        single_statement(),
+        per_level(),
+        Capabilities::D1,
+    ] {
+        let (db, _) = seeded(capabilities.clone());
+        // Each user with only the posts that have a flagged comment, and each post with its
+        // author only when the author is active.
+        let users = block_on(
+            db.select::<User>()
+                .with(
+                    User::POSTS
+                        .filter(Post::COMMENTS.exists(Comment::FLAG.eq(true)))
+                        .with(Post::AUTHOR.filter(User::POSTS.exists(Post::VIEWS.gt(8)))),
+                )
+                .order_by(User::ID.asc())
+                .all(),
+        )
+        .unwrap();
+        let loaded: Vec<(String, Vec<(String, bool)>)> = users
+            .iter()
+            .map(|u| {
+                let posts = u.posts.as_ref().unwrap();
+                let posts = posts
+                    .iter()
+                    .map(|p| (p.id.clone(), p.author.get().is_some()))
+                    .collect();
+                (u.id.clone(), posts)
+            })
+            .collect();
+        assert_eq!(
+            loaded,
+            [
+                ("u1".to_string(), vec![("p1".to_string(), true)]),
+                ("u2".to_string(), vec![]),
+                ("u3".to_string(), vec![]),
+            ],
+            "{capabilities:?}"
+        );
+        // The same filter on a `one` level: p3's author (u2) has no post over 8 views.
+        let posts = block_on(
+            db.select::<Post>()
+                .with(Post::AUTHOR.filter(User::POSTS.exists(Post::VIEWS.gt(8))))
+                .order_by(Post::ID.asc())
+                .all(),
+        )
+        .unwrap();
+        let authors: Vec<Option<&str>> = posts
+            .iter()
+            .map(|p| p.author.get().map(|a| a.id.as_str()))
+            .collect();
+        assert_eq!(authors, [Some("u1"), Some("u1"), None], "{capabilities:?}");
+    }
+}
