@@ -338,7 +338,7 @@ fn owned_value(value: ValueRef<'_>) -> Value {
 }
 
 /// Keeps SQLite's own message: the constraint variants are recognised by it, as on D1.
-fn map_err(error: rusqlite::Error) -> Error {
+pub(crate) fn map_err(error: rusqlite::Error) -> Error {
     Error::from_sqlite_message(error.to_string())
 }
 

@@ -1,7 +1,7 @@
 //! The seed schema as one [`Schema`], the unit that DDL and migrations are generated for.
 //!
 //! The example Worker's `migrations/` directory is generated from it by the `migrations`
-//! binary (`cargo run -p sonic-example-blog --bin migrations -- examples/worker/migrations`),
+//! binary (`cargo run -p sonic-example-blog --bin migrations -- generate NAME`),
 //! and `tests/worker_migrations.rs` fails when the committed migrations fall behind it. Keeping
 //! the list here, in the library, means the binary, that test and the native example all
 //! describe the same tables.

@@ -3,7 +3,7 @@
 //! `.sql` files in order gives exactly the tables and indexes of the schema's DDL.
 //!
 //! When this fails after a schema change, run
-//! `cargo run -p sonic-example-blog --bin migrations -- examples/worker/migrations <name>` and
+//! `cargo run -p sonic-example-blog --bin migrations -- generate <name>` and
 //! commit the new migration with the updated `meta/sonic-snapshot.json`.
 
 // Reason: test setup helpers outside `#[test]` functions fail the test by panicking.
@@ -81,7 +81,7 @@ fn generating_the_next_migration_changes_nothing() {
         written,
         None,
         "the schema changed since {}/meta: generate a migration with \
-         `cargo run -p sonic-example-blog --bin migrations -- {WORKER_MIGRATIONS} <name>`",
+         `cargo run -p sonic-example-blog --bin migrations -- generate <name>`",
         dir.display()
     );
     assert_eq!(after.len(), sql_files(&dir).len());
@@ -106,13 +106,20 @@ async fn sqlite_master(db: &Db) -> Vec<(String, String)> {
 #[test]
 fn the_committed_sql_creates_exactly_the_schema() {
     pollster::block_on(async {
+        // The files production runs, applied as wrangler applies them (and recorded in its
+        // `d1_migrations` table).
         let migrated = SqliteBackend::memory().expect("in-memory SQLite");
-        for file in sql_files(&committed()) {
-            let sql = std::fs::read_to_string(&file).expect("read a migration");
-            migrated
-                .exec(&sql)
-                .unwrap_or_else(|e| panic!("{} does not apply: {e}", file.display()));
-        }
+        let applied = Migrations::new(committed())
+            .apply(&migrated)
+            .unwrap_or_else(|e| panic!("the committed migrations do not apply: {e}"));
+        let files: Vec<String> = sql_files(&committed())
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str().map(String::from))
+            .collect();
+        assert_eq!(applied, files);
+        migrated
+            .exec("DROP TABLE d1_migrations")
+            .expect("drop the record, which the schema's DDL does not have");
         let expected = SqliteBackend::memory().expect("in-memory SQLite");
         expected.exec(&schema().to_sql()).expect("apply the DDL");
 

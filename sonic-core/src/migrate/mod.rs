@@ -77,8 +77,14 @@
 
 use std::collections::HashSet;
 
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+mod apply;
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub mod cli;
 mod ddl;
 
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub use apply::{MigrationStatus, MIGRATIONS_TABLE};
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
 
 use crate::sql::writer::quote_ident;
@@ -190,6 +196,17 @@ pub enum MigrateError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// A migration file failed to apply: nothing of it was kept, nor recorded.
+    #[error("migration {name} failed, nothing of it was applied: {source}")]
+    Apply {
+        /// The file name.
+        name: String,
+        /// The database's error.
+        source: Box<crate::Error>,
+    },
+    /// The record of applied migrations (`d1_migrations`) could not be read or written.
+    #[error("cannot read the applied migrations (d1_migrations): {0}")]
+    Record(Box<crate::Error>),
     /// A file or directory could not be read or written.
     #[error("{path}: {source}")]
     Io {
