@@ -70,12 +70,21 @@ export function loadConfig() {
       c.d1_databases.map((d) => [d.binding, d.preview_database_id ?? d.database_id]),
     );
     const kv = Object.fromEntries(c.kv_namespaces.map((k) => [k.binding, k.preview_id ?? k.id]));
+    // Durable Objects of this Worker's own classes; SQLite-backed when a migration says so.
+    const sqliteClasses = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+    const durableObjects = Object.fromEntries(
+      (c.durable_objects?.bindings ?? []).map((b) => [
+        b.name,
+        { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) },
+      ]),
+    );
     return {
       main: path.resolve(paths.workerDir, c.main),
       compatibilityDate: c.compatibility_date,
       compatibilityFlags: c.compatibility_flags ?? [],
       d1Databases: d1,
       kvNamespaces: kv,
+      durableObjects,
       // [vars]: plain-text bindings (SONIC_TEST_ROUTES = "1" turns on the test routes)
       vars: c.vars ?? {},
     };
@@ -232,6 +241,7 @@ export async function startWorker(opts = {}) {
     compatibilityFlags: cfg.compatibilityFlags,
     d1Databases: cfg.d1Databases,
     kvNamespaces: cfg.kvNamespaces,
+    durableObjects: cfg.durableObjects,
     bindings: { ...cfg.vars, ...suiteVars, ...opts.vars },
   };
   const mf = new Miniflare({
@@ -248,6 +258,7 @@ export async function startWorker(opts = {}) {
     // shared by both workers: one D1 database / KV namespace per id
     d1Persist: path.join(persistDir, "v3", "d1"),
     kvPersist: path.join(persistDir, "v3", "kv"),
+    durableObjectsPersist: path.join(persistDir, "v3", "do"),
     cf: false,
     log: new Log(process.env.SONIC_E2E_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
   });

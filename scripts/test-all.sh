@@ -47,4 +47,7 @@ scripts/starter-worker.sh
 step "API Worker (sonic-db-api): three principals against its access rules, on workerd (Miniflare)"
 scripts/api-worker.sh
 
+step "Durable Object Worker (sonic-db-do): conformance suite and transactions inside objects, on workerd (Miniflare)"
+scripts/do-worker.sh
+
 printf '\nall checks passed in %ss\n' "$((SECONDS - started))"

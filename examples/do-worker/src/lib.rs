@@ -1,0 +1,43 @@
+//! Sonic on Durable Object SQLite: the Worker routes `/do/{name}/…` to the object named
+//! `name` (binding `OBJECTS`, class [`SonicObject`]), and each object runs Sonic on its own
+//! SQLite database through `sonic_db_do::DoSqlBackend`, with Workers KV (`KV`) as the cache
+//! under a prefix of its own, so objects never see each other's rows or cache entries.
+//!
+//! The only routes are test routes (feature `test-routes`, served with
+//! `SONIC_TEST_ROUTES = "1"`), driven by `e2e/do/*.test.mjs` through `scripts/do-worker.sh`:
+//!
+//! - `POST /do/{name}/_conformance`, body `sonic_db_conformance::Options` as JSON: the
+//!   conformance suite on the object's database → the report;
+//! - `POST /do/{name}/_transaction`: a batch whose last statement fails changes nothing, the
+//!   same batch without it commits → `{"error", "after_failure", "after_success"}`;
+//! - `GET /do/{name}/_count`: the rows of that test table in this object.
+//!
+//! A default build answers every request with a 404 JSON error: nothing here has access rules.
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[cfg(feature = "test-routes")]
+mod object;
+
+/// Routes `/do/{name}/…` to the object named `name`.
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    #[cfg(feature = "test-routes")]
+    {
+        let served = env.var("SONIC_TEST_ROUTES").map(|v| v.to_string()).ok();
+        if served.as_deref() == Some("1") {
+            return object::forward(req, &env).await;
+        }
+    }
+    let _ = (req, env);
+    not_found()
+}
+
+fn not_found() -> Result<Response> {
+    Ok(Response::from_json(&serde_json_error("not found"))?.with_status(404))
+}
+
+/// `{"error": message}` without serde_json in the default build.
+fn serde_json_error(message: &str) -> std::collections::BTreeMap<&'static str, &str> {
+    std::collections::BTreeMap::from([("error", message)])
+}

@@ -1,0 +1,155 @@
+//! The Durable Object class and the test routes it serves.
+
+use serde_json::json;
+use sonic_db_conformance::Options;
+use sonic_db_core::{CacheConfig, Db, SqlBackend, Statement, Value};
+use sonic_db_do::DoSqlBackend;
+use sonic_db_kv::WorkersKv;
+// `#[durable_object]` expands to code that names the wasm-bindgen crate.
+use worker::wasm_bindgen;
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+
+/// Sends `/do/{name}/{route}` to the object `name` as `/{route}`.
+pub(crate) async fn forward(req: Request, env: &Env) -> Result<Response> {
+    let path = req.path();
+    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    let (Some("do"), Some(name), Some(route)) = (parts.next(), parts.next(), parts.next()) else {
+        return error(404, "expected /do/{name}/{route}");
+    };
+    // The name also prefixes the object's cache keys, which take these characters.
+    let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || name.len() > 48 || !name.chars().all(valid) {
+        return error(400, "an object name is 1 to 48 of A-Z a-z 0-9 - _");
+    }
+    let stub = env
+        .durable_object("OBJECTS")?
+        .id_from_name(name)?
+        .get_stub()?;
+    let mut url = req.url()?;
+    url.set_path(&format!("/{route}"));
+    let mut forwarded = Request::new_with_init(
+        url.as_str(),
+        worker::RequestInit::new()
+            .with_method(req.method())
+            .with_body(req.inner().body().map(Into::into)),
+    )?;
+    let _ = forwarded.headers_mut()?.set("x-sonic-object", name);
+    stub.fetch_with_request(forwarded).await
+}
+
+/// One object: its own SQLite database, Sonic on it, KV under the object's prefix.
+#[durable_object]
+pub struct SonicObject {
+    backend: DoSqlBackend,
+    env: Env,
+}
+
+impl DurableObject for SonicObject {
+    fn new(state: State, env: Env) -> Self {
+        SonicObject {
+            backend: DoSqlBackend::from_state(state),
+            env,
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let name = req.headers().get("x-sonic-object")?.unwrap_or_default();
+        match (req.method(), req.path().as_str()) {
+            (Method::Post, "/_conformance") => {
+                let body = req.bytes().await?;
+                let mut options: Options = if body.iter().all(u8::is_ascii_whitespace) {
+                    Options::default()
+                } else {
+                    match serde_json::from_slice(&body) {
+                        Ok(options) => options,
+                        Err(e) => return error(400, &format!("not conformance Options: {e}")),
+                    }
+                };
+                if options.backend.is_empty() {
+                    options.backend = format!("durable object sqlite `{name}` + workers kv");
+                }
+                let db = match self.db(&name) {
+                    Ok(db) => db,
+                    Err(e) => return error(500, &e.to_string()),
+                };
+                Response::from_json(&sonic_db_conformance::run(&db, &options).await)
+            }
+            (Method::Post, "/_transaction") => self.transaction().await,
+            (Method::Get, "/_count") => match self.count().await {
+                Ok(n) => Response::from_json(&json!({ "count": n })),
+                Err(e) => error(500, &e.to_string()),
+            },
+            _ => error(404, "unknown route"),
+        }
+    }
+}
+
+impl SonicObject {
+    /// Sonic on this object's database; cache keys under `do/{name}/`.
+    fn db(&self, name: &str) -> sonic_db_core::Result<Db> {
+        let backend = DoSqlBackend::from_state(self.backend.state());
+        let kv = WorkersKv::from_env(&self.env, "KV")?;
+        Db::new(backend).with_kv(kv, CacheConfig::new().prefix(format!("do/{name}/")))
+    }
+
+    /// A failing batch leaves nothing; the same batch without its failing statement commits.
+    async fn transaction(&self) -> Result<Response> {
+        let run = |sql: &str, params: Vec<Value>| Statement::new(sql, params);
+        let setup = [
+            run(
+                "CREATE TABLE IF NOT EXISTS tx_items (id TEXT PRIMARY KEY)",
+                vec![],
+            ),
+            run("DELETE FROM tx_items", vec![]),
+        ];
+        if let Err(e) = self.backend.batch(&setup).await {
+            return error(500, &e.to_string());
+        }
+        let insert = |id: &str| {
+            run(
+                "INSERT INTO tx_items (id) VALUES (?)",
+                vec![Value::Text(id.to_owned())],
+            )
+        };
+        let failing = [insert("a"), insert("b"), insert("a")];
+        let failure = self
+            .backend
+            .batch(&failing)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        let after_failure = self.count().await;
+        let committed = self.backend.batch(&[insert("a"), insert("b")]).await;
+        let after_success = self.count().await;
+        match (after_failure, committed, after_success) {
+            (Ok(after_failure), Ok(_), Ok(after_success)) => Response::from_json(&json!({
+                "error": failure,
+                "after_failure": after_failure,
+                "after_success": after_success,
+            })),
+            (a, b, c) => error(500, &format!("{a:?} {:?} {c:?}", b.map(|_| ()))),
+        }
+    }
+
+    async fn count(&self) -> sonic_db_core::Result<i64> {
+        let exists = Statement::new(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tx_items'",
+            vec![],
+        );
+        let found = self.backend.execute(&exists).await?;
+        if found.values.first() != Some(&Value::Integer(1)) {
+            return Ok(0);
+        }
+        let count = Statement::new("SELECT count(*) FROM tx_items", vec![]);
+        match self.backend.execute(&count).await?.values.first() {
+            Some(Value::Integer(n)) => Ok(*n),
+            other => Err(sonic_db_core::Error::Database {
+                message: format!("count(*) returned {other:?}"),
+            }),
+        }
+    }
+}
+
+fn error(status: u16, message: &str) -> Result<Response> {
+    Ok(Response::from_json(&json!({ "error": message }))?.with_status(status))
+}

@@ -1,0 +1,204 @@
+//! Durable Object SQLite storage as a Sonic SQL backend: [`DoSqlBackend`] implements
+//! [`SqlBackend`] on a Durable Object's `ctx.storage.sql`.
+//!
+//! ```no_run
+//! use sonic_db_core::Db;
+//! use sonic_db_do::DoSqlBackend;
+//!
+//! // In `DurableObject::new(state, env)`: the object's own database.
+//! fn open(state: worker::State) -> Db {
+//!     Db::new(DoSqlBackend::from_state(state))
+//! }
+//! ```
+//!
+//! # Why a Durable Object
+//!
+//! A D1 database has one writer and 10 GB; each Durable Object has its own SQLite database,
+//! in the same thread as the code, so a statement costs microseconds instead of a network
+//! round trip, and several statements can form a real transaction. Sonic's capabilities say
+//! so: eager loading runs one cheap statement per level ([`EagerStrategy::PerLevel`]) instead
+//! of D1's single JSON statement.
+//!
+//! # Values
+//!
+//! Values cross JavaScript as on D1: an INTEGER beyond ±(2^53 − 1) cannot be bound or read
+//! exactly, so Sonic refuses it before sending ([`Capabilities::max_exact_integer`]); a number
+//! that comes back integral within that range reads as `Integer` (a REAL `2.0` too, which
+//! `f64` accepts exactly), others as `Real`; strings are `Text`, byte arrays `Blob`.
+//!
+//! # Batches are transactions
+//!
+//! [`SqlBackend::batch`] runs its statements inside the storage's `transactionSync`: they
+//! commit together or, when one fails, none has any effect — what `Db::batch()` units and
+//! chunked bulk writes rely on, with the same results as D1's `batch()`.
+//!
+//! # Errors
+//!
+//! The storage throws SQLite's message (e.g. `UNIQUE constraint failed: users.email:
+//! SQLITE_CONSTRAINT`); [`Error::from_sqlite_message`] classifies it as on D1 and natively.
+//! Statements over the platform's limits (100 bound parameters, 100 KB of SQL) are refused
+//! with [`Error::Limit`] before anything runs.
+//!
+//! Natively (not wasm32) the crate compiles, so code using it type-checks and unit-tests
+//! everywhere, but no Durable Object exists there: statements fail with [`Error::Database`].
+
+#[cfg(target_arch = "wasm32")]
+mod storage;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod values;
+
+use std::fmt;
+
+#[cfg(doc)]
+use sonic_db_core::EagerStrategy;
+use sonic_db_core::{Capabilities, Error, QueryResult, Result, SqlBackend, Statement};
+use worker::worker_sys::DurableObjectState;
+
+/// What Durable Object SQLite takes: D1's limits (100 parameters, 100 KB statements, 2 MB
+/// values, JavaScript numbers), but statements run in-process, so eager loading goes level by
+/// level.
+///
+/// ```
+/// use sonic_db_core::EagerStrategy;
+/// use sonic_db_do::DO_CAPABILITIES;
+///
+/// assert_eq!(DO_CAPABILITIES.max_params, 100);
+/// assert_eq!(DO_CAPABILITIES.eager, EagerStrategy::PerLevel);
+/// assert!(!DO_CAPABILITIES.exact_integer(1 << 53));
+/// ```
+pub const DO_CAPABILITIES: Capabilities = Capabilities {
+    eager: sonic_db_core::EagerStrategy::PerLevel,
+    ..Capabilities::D1
+};
+
+/// A Sonic SQL backend on a Durable Object's SQLite storage.
+pub struct DoSqlBackend {
+    state: DurableObjectState,
+    capabilities: Capabilities,
+}
+
+impl DoSqlBackend {
+    /// The backend of the object whose state the runtime handed to `DurableObject::new`.
+    /// [`state`](DoSqlBackend::state) gives the state back for the object's other uses.
+    ///
+    /// ```no_run
+    /// use sonic_db_do::DoSqlBackend;
+    /// use worker::wasm_bindgen; // the macro's expansion names it
+    ///
+    /// #[worker::durable_object]
+    /// pub struct Notes {
+    ///     db: sonic_db_core::Db,
+    /// }
+    ///
+    /// impl worker::DurableObject for Notes {
+    ///     fn new(state: worker::State, _env: worker::Env) -> Self {
+    ///         Notes { db: sonic_db_core::Db::new(DoSqlBackend::from_state(state)) }
+    ///     }
+    ///
+    ///     async fn fetch(&self, _req: worker::Request) -> worker::Result<worker::Response> {
+    ///         let rows = self.db.sql("SELECT 1 AS one").all_json().await;
+    ///         worker::Response::ok(format!("{rows:?}"))
+    ///     }
+    /// }
+    /// ```
+    pub fn from_state(state: worker::State) -> Self {
+        DoSqlBackend {
+            state: state._inner(),
+            capabilities: DO_CAPABILITIES,
+        }
+    }
+
+    /// The object's state (storage, id, alarms), another handle to what `from_state` took.
+    ///
+    /// ```no_run
+    /// fn object_id(backend: &sonic_db_do::DoSqlBackend) -> String {
+    ///     backend.state().id().to_string()
+    /// }
+    /// ```
+    pub fn state(&self) -> worker::State {
+        worker::State::from(clone_state(&self.state))
+    }
+
+    /// Refuses a statement over the platform's limits, naming the limit.
+    fn check(&self, statement: &Statement) -> Result<()> {
+        let max = &self.capabilities;
+        if statement.params.len() > max.max_params {
+            return Err(Error::Limit(format!(
+                "a statement with {} parameters; Durable Object SQLite binds at most {} \
+                 (nothing was sent)",
+                statement.params.len(),
+                max.max_params
+            )));
+        }
+        if statement.sql.len() > max.max_sql_len {
+            return Err(Error::Limit(format!(
+                "a statement of {} bytes of SQL; Durable Object SQLite takes at most {} \
+                 (nothing was sent)",
+                statement.sql.len(),
+                max.max_sql_len
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Another handle to the same JavaScript state object.
+fn clone_state(state: &DurableObjectState) -> DurableObjectState {
+    use worker::wasm_bindgen::JsCast;
+    let value: &worker::wasm_bindgen::JsValue = state.as_ref();
+    DurableObjectState::unchecked_from_js(value.clone())
+}
+
+impl fmt::Debug for DoSqlBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DoSqlBackend")
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[async_trait::async_trait(?Send)]
+impl SqlBackend for DoSqlBackend {
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        self.check(statement)?;
+        storage::execute(&self.state, statement)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        statements.iter().try_for_each(|s| self.check(s))?;
+        storage::batch(&self.state, statements)
+    }
+}
+
+/// Natively there is no Durable Object: statements are checked as on wasm32, then fail.
+#[cfg(not(target_arch = "wasm32"))]
+#[async_trait::async_trait]
+impl SqlBackend for DoSqlBackend {
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        self.check(statement)?;
+        Err(not_in_a_worker())
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        statements.iter().try_for_each(|s| self.check(s))?;
+        Err(not_in_a_worker())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn not_in_a_worker() -> Error {
+    Error::Database {
+        message: "Durable Object storage exists only inside a Cloudflare Worker (wasm32); use \
+                  sonic_db_core::sqlite::SqliteBackend natively"
+            .to_string(),
+    }
+}
