@@ -24,7 +24,7 @@ started=$SECONDS
 
 # Dependency order (cargo orders them itself as well): sonic-db-core optionally depends on
 # sonic-db-derive; the backends and the suite on sonic-db-core; the facade on all but the suite.
-crates=(sonic-db-derive sonic-db-core sonic-db-d1 sonic-db-do sonic-db-kv sonic-db-conformance sonic-db-api)
+crates=(sonic-db-derive sonic-db-core sonic-db-d1 sonic-db-do sonic-db-kv sonic-db-shard sonic-db-conformance sonic-db-api)
 if [ -d sonic-db ]; then
     crates+=(sonic-db)
 else
