@@ -23,6 +23,16 @@ test("the conformance suite passes on Durable Object SQLite + Workers KV", async
   assert.ok(res.body.passed >= 40, `${res.body.passed} scenarios passed`);
 });
 
+test("the conformance suite passes in the Worker on an object's database through its stub", async () => {
+  const res = await w.json("/remote/_conformance", { method: "POST", body: "{}" });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const failed = res.body.scenarios
+    .filter((s) => !s.passed)
+    .map((s) => `  FAIL ${s.name}: ${(s.message ?? "").slice(0, 2000)}`);
+  assert.deepEqual(failed, [], `${res.body.backend}:\n${failed.join("\n")}`);
+  assert.ok(res.body.passed >= 40, `${res.body.passed} scenarios passed`);
+});
+
 test("a batch is all or nothing, and each object has its own database", async () => {
   const res = await w.json("/do/tenant-a/_transaction", { method: "POST" });
   assert.equal(res.status, 200, JSON.stringify(res.body));

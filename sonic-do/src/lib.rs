@@ -42,10 +42,14 @@
 //! Natively (not wasm32) the crate compiles, so code using it type-checks and unit-tests
 //! everywhere, but no Durable Object exists there: statements fail with [`Error::Database`].
 
+mod remote;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod values;
+mod wire;
+
+pub use remote::{serve_sql, DoStubBackend};
 
 use std::fmt;
 
@@ -118,28 +122,28 @@ impl DoSqlBackend {
     pub fn state(&self) -> worker::State {
         worker::State::from(clone_state(&self.state))
     }
+}
 
-    /// Refuses a statement over the platform's limits, naming the limit.
-    fn check(&self, statement: &Statement) -> Result<()> {
-        let max = &self.capabilities;
-        if statement.params.len() > max.max_params {
-            return Err(Error::Limit(format!(
-                "a statement with {} parameters; Durable Object SQLite binds at most {} \
-                 (nothing was sent)",
-                statement.params.len(),
-                max.max_params
-            )));
-        }
-        if statement.sql.len() > max.max_sql_len {
-            return Err(Error::Limit(format!(
-                "a statement of {} bytes of SQL; Durable Object SQLite takes at most {} \
-                 (nothing was sent)",
-                statement.sql.len(),
-                max.max_sql_len
-            )));
-        }
-        Ok(())
+/// Refuses a statement over the platform's limits (the same on both ends of a stub), naming
+/// the limit.
+fn check(max: &Capabilities, statement: &Statement) -> Result<()> {
+    if statement.params.len() > max.max_params {
+        return Err(Error::Limit(format!(
+            "a statement with {} parameters; Durable Object SQLite binds at most {} \
+             (nothing was sent)",
+            statement.params.len(),
+            max.max_params
+        )));
     }
+    if statement.sql.len() > max.max_sql_len {
+        return Err(Error::Limit(format!(
+            "a statement of {} bytes of SQL; Durable Object SQLite takes at most {} \
+             (nothing was sent)",
+            statement.sql.len(),
+            max.max_sql_len
+        )));
+    }
+    Ok(())
 }
 
 /// Another handle to the same JavaScript state object.
@@ -165,12 +169,14 @@ impl SqlBackend for DoSqlBackend {
     }
 
     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        self.check(statement)?;
+        check(&self.capabilities, statement)?;
         storage::execute(&self.state, statement)
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
-        statements.iter().try_for_each(|s| self.check(s))?;
+        statements
+            .iter()
+            .try_for_each(|s| check(&self.capabilities, s))?;
         storage::batch(&self.state, statements)
     }
 }
@@ -184,12 +190,14 @@ impl SqlBackend for DoSqlBackend {
     }
 
     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        self.check(statement)?;
+        check(&self.capabilities, statement)?;
         Err(not_in_a_worker())
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
-        statements.iter().try_for_each(|s| self.check(s))?;
+        statements
+            .iter()
+            .try_for_each(|s| check(&self.capabilities, s))?;
         Err(not_in_a_worker())
     }
 }

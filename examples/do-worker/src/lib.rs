@@ -10,7 +10,10 @@
 //!   conformance suite on the object's database → the report;
 //! - `POST /do/{name}/_transaction`: a batch whose last statement fails changes nothing, the
 //!   same batch without it commits → `{"error", "after_failure", "after_success"}`;
-//! - `GET /do/{name}/_count`: the rows of that test table in this object.
+//! - `GET /do/{name}/_count`: the rows of that test table in this object;
+//! - `POST /remote/_conformance`: the suite in the Worker, on an object's database through
+//!   `sonic_db_do::DoStubBackend`;
+//! - `/tenants/…`: tenants placed across three D1 databases and two objects (see `tenants`).
 //!
 //! A default build answers every request with a 404 JSON error: nothing here has access rules.
 
@@ -18,6 +21,8 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 #[cfg(feature = "test-routes")]
 mod object;
+#[cfg(feature = "test-routes")]
+mod tenants;
 
 /// Routes `/do/{name}/…` to the object named `name`.
 #[event(fetch)]
@@ -26,6 +31,12 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     {
         let served = env.var("SONIC_TEST_ROUTES").map(|v| v.to_string()).ok();
         if served.as_deref() == Some("1") {
+            if req.path().starts_with("/tenants/") {
+                return tenants::serve(req, &env).await;
+            }
+            if req.path() == "/remote/_conformance" {
+                return object::remote_conformance(req, &env).await;
+            }
             return object::forward(req, &env).await;
         }
     }

@@ -9,6 +9,29 @@ use sonic_db_kv::WorkersKv;
 use worker::wasm_bindgen;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
+/// `POST /remote/_conformance`: the conformance suite in the Worker, on the database of the
+/// object `remote` through `DoStubBackend` (every statement a request to the object).
+pub(crate) async fn remote_conformance(mut req: Request, env: &Env) -> Result<Response> {
+    let body = req.bytes().await?;
+    let mut options: Options = if body.iter().all(u8::is_ascii_whitespace) {
+        Options::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(options) => options,
+            Err(e) => return error(400, &format!("not conformance Options: {e}")),
+        }
+    };
+    options.backend = "durable object sqlite through its stub + workers kv".to_string();
+    let db = sonic_db_do::DoStubBackend::from_env(env, "OBJECTS", "remote").and_then(|sql| {
+        let kv = WorkersKv::from_env(env, "KV")?;
+        Db::new(sql).with_kv(kv, CacheConfig::new().prefix("remote"))
+    });
+    match db {
+        Ok(db) => Response::from_json(&sonic_db_conformance::run(&db, &options).await),
+        Err(e) => error(500, &e.to_string()),
+    }
+}
+
 /// Sends `/do/{name}/{route}` to the object `name` as `/{route}`.
 pub(crate) async fn forward(req: Request, env: &Env) -> Result<Response> {
     let path = req.path();
@@ -75,6 +98,8 @@ impl DurableObject for SonicObject {
                 Response::from_json(&sonic_db_conformance::run(&db, &options).await)
             }
             (Method::Post, "/_transaction") => self.transaction().await,
+            // Statements of a `DoStubBackend` in the Worker (a shard of `/tenants/…`).
+            (Method::Post, "/sql") => sonic_db_do::serve_sql(&self.backend, req).await,
             (Method::Get, "/_count") => match self.count().await {
                 Ok(n) => Response::from_json(&json!({ "count": n })),
                 Err(e) => error(500, &e.to_string()),
