@@ -50,6 +50,10 @@ impl SqlBackend for CountingBackend {
         self.sent.round_trips.fetch_add(1, Ordering::Relaxed);
         self.inner.batch(statements).await
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        self.inner.transaction(body)
+    }
 }
 
 /// A handle without KV cache on `db`'s SQL backend, and what it sends.

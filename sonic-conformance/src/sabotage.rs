@@ -38,7 +38,7 @@ pub enum Sabotage {
     /// that goes through 32-bit integers would.
     TruncateIntegers,
     /// SQL: a batch runs its statements one by one, and a failing statement leaves the
-    /// earlier ones applied (no rollback).
+    /// earlier ones applied (no rollback); a transaction's body runs outside any transaction.
     BatchNotAtomic,
     /// KV: a put over an existing key reports success and keeps the old value, and a delete
     /// reports success and deletes nothing (so a replaced generation or entry stays).
@@ -208,6 +208,14 @@ impl<S: SqlBackend + MaybeSendSync> SqlBackend for SabotagedSql<S> {
             self.inner.batch(statements).await?
         };
         Ok(results.into_iter().map(|r| self.damage(r)).collect())
+    }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        if self.sabotage == Some(Sabotage::BatchNotAtomic) {
+            // No transaction at all: what the body wrote before failing stays.
+            return body();
+        }
+        self.inner.transaction(body)
     }
 }
 

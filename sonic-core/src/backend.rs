@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::value::Value;
 
 /// One SQL statement with its bound parameters. Values never appear in `sql` (Sonic writes
@@ -211,6 +211,9 @@ pub struct Capabilities {
     /// formatting on D1 was exact). Where it is `false`, relations whose tables hold a REAL
     /// column are loaded level by level, never through JSON.
     pub json_exact_reals: bool,
+    /// Interactive transactions ([`Db::transaction`](crate::Db::transaction)): SQLite in-process
+    /// and a Durable Object's SQLite hold them; D1 does not (its atomic unit is a batch).
+    pub transactions: bool,
 }
 
 impl Capabilities {
@@ -241,6 +244,7 @@ impl Capabilities {
         json: true,
         eager: EagerStrategy::PerLevel,
         json_exact_reals: true,
+        transactions: true,
     };
 
     /// Cloudflare D1's limits.
@@ -273,6 +277,7 @@ impl Capabilities {
         json: true,
         eager: EagerStrategy::SingleStatement,
         json_exact_reals: false,
+        transactions: false,
     };
 
     /// Whether the backend binds `value` exactly: always, unless it is an INTEGER beyond
@@ -394,4 +399,40 @@ pub trait SqlBackend {
     /// # }
     /// ```
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>>;
+
+    /// Runs `body` inside one transaction: every statement sent to this backend while `body`
+    /// runs (on this thread) is part of it; it commits when `body` returns `Ok`, and rolls back
+    /// when it returns an error, which is handed back.
+    ///
+    /// `body` is synchronous because the backends that can hold a transaction run statements
+    /// in-process (SQLite natively, a Durable Object's storage): their futures complete
+    /// without waiting, and nothing else may run on the database until the transaction ends.
+    /// [`Db::transaction`](crate::Db::transaction) is the API over it. The default is
+    /// [`Error::Unsupported`]: D1 runs no interactive transactions (its atomic unit is a
+    /// batch), and a wrapper must forward this method to the backend it wraps.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, Error, SqlBackend};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// sqlite.exec("CREATE TABLE t (x INTEGER)")?;
+    /// let failed = sqlite.transaction(&mut || {
+    ///     sqlite.exec("INSERT INTO t VALUES (1)")?;
+    ///     Err(Error::InvalidQuery("changed my mind".into()))
+    /// });
+    /// assert!(failed.is_err());
+    /// let count = |c: &mut rusqlite::Connection| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0));
+    /// assert_eq!(sqlite.with_connection(count)?, 0); // rolled back
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let _ = body;
+        Err(Error::Unsupported(
+            "this backend runs no interactive transactions (D1 does not: use an atomic \
+             `Db::batch()`, or a Durable Object's SQLite)"
+                .to_string(),
+        ))
+    }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::backend::{Capabilities, MaybeSendSync, QueryResult, SqlBackend, Statement};
-use crate::cache::{CacheConfig, Defer, KvCache, WriteTicket};
+use crate::cache::{CacheConfig, Defer, KvCache, TransactionLog, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::kv::KvBackend;
@@ -59,6 +59,9 @@ pub struct Db {
     /// The foreign keys between the application's tables ([`Db::with_schema`]), for the
     /// cache to follow deletes through.
     foreign_keys: Arc<ForeignKeys>,
+    /// Inside [`Db::transaction`]: what the typed writes touched, for the cache after the
+    /// commit.
+    transaction: Option<Arc<TransactionLog>>,
 }
 
 impl fmt::Debug for Db {
@@ -111,7 +114,26 @@ impl Db {
             cache: None,
             defer: None,
             foreign_keys: Arc::default(),
+            transaction: None,
         }
+    }
+
+    /// The handle a transaction's body gets: the same database, no cache (nothing reaches KV
+    /// before the commit), its writes noted in `log`.
+    pub(crate) fn for_transaction(&self, log: Arc<TransactionLog>) -> Db {
+        Db {
+            sql: self.sql.clone(),
+            clock: self.clock.clone(),
+            cache: None,
+            defer: None,
+            foreign_keys: self.foreign_keys.clone(),
+            transaction: Some(log),
+        }
+    }
+
+    /// The log of the transaction this handle writes in, if any.
+    pub(crate) fn transaction_log(&self) -> Option<&TransactionLog> {
+        self.transaction.as_deref()
     }
 
     /// Uses `clock` for audit columns (a [`FixedClock`](crate::FixedClock) in tests), and for
@@ -259,6 +281,9 @@ impl Db {
     /// Announces a write of `T` to the cache (see [`WriteTicket`]): `ids` are the primary keys
     /// it writes, or `None` when only its result will tell.
     pub(crate) fn write_ticket<T: Table>(&self, ids: Option<&[Value]>) -> Option<WriteTicket<'_>> {
+        if let Some(log) = &self.transaction {
+            log.wrote(T::DEF, ids);
+        }
         let cache = self.cache.as_ref().filter(|c| c.caches::<T>())?;
         Some(match ids {
             Some(ids) => cache.begin_write(T::DEF, ids),
@@ -269,6 +294,9 @@ impl Db {
     /// [`write_ticket`](Db::write_ticket) for a write of these records: their primary keys are
     /// only computed when `T` is cached (a `Value` per record, for nothing otherwise).
     pub(crate) fn write_ticket_for<T: Table>(&self, records: &[T]) -> Option<WriteTicket<'_>> {
+        if let Some(log) = &self.transaction {
+            log.wrote(T::DEF, Some(&primary_keys(records)));
+        }
         let cache = self.cache.as_ref().filter(|c| c.caches::<T>())?;
         Some(cache.begin_write(T::DEF, &primary_keys(records)))
     }

@@ -99,6 +99,10 @@ pub enum Error {
         /// Table name.
         table: String,
     },
+    /// The backend cannot do what was asked (e.g. an interactive transaction on D1); nothing
+    /// was sent.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// The key-value store failed.
     #[error("KV error: {0}")]
     Kv(String),

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, StatementStatus};
@@ -38,14 +39,20 @@ const STATEMENT_CACHE_CAPACITY: usize = 512;
 #[derive(Debug)]
 pub struct SqliteBackend {
     inner: Mutex<Inner>,
+    /// Signalled when a transaction ends, for statements of other threads waiting on it.
+    transaction_ended: Condvar,
     capabilities: Capabilities,
 }
 
-/// What the mutex guards: the connection, and the result column names it has seen.
+/// What the mutex guards: the connection, the result column names it has seen, and the
+/// thread whose transaction is open, if any.
 #[derive(Debug)]
 struct Inner {
     conn: Connection,
     names: ColumnNames,
+    /// While a [`SqlBackend::transaction`] runs, only its thread's statements go through; the
+    /// others wait for it to end instead of landing inside it.
+    transaction_owner: Option<ThreadId>,
 }
 
 /// The result column names of each statement, kept with it: a query hands out a shared copy
@@ -166,7 +173,9 @@ impl SqliteBackend {
             inner: Mutex::new(Inner {
                 conn,
                 names: ColumnNames::default(),
+                transaction_owner: None,
             }),
+            transaction_ended: Condvar::new(),
             capabilities: Capabilities::SQLITE,
         })
     }
@@ -227,8 +236,64 @@ impl SqliteBackend {
 
     /// A panic while the lock was held cannot leave the connection half-way through a batch:
     /// the transaction guard rolls back while unwinding. So a poisoned lock is safe to reuse.
+    ///
+    /// While another thread's transaction is open, waits for it to end.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.transaction_owner.is_none() {
+            return inner;
+        }
+        let me = thread::current().id();
+        self.transaction_ended
+            .wait_while(inner, |inner| {
+                inner.transaction_owner.is_some_and(|owner| owner != me)
+            })
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An open transaction of [`SqliteBackend::transaction`]: dropped without
+/// [`commit`](OpenTransaction::commit) (an error, or a panic unwinding), it rolls back. Either
+/// way it lets other threads' statements through again.
+struct OpenTransaction<'a> {
+    backend: &'a SqliteBackend,
+}
+
+impl<'a> OpenTransaction<'a> {
+    fn begin(backend: &'a SqliteBackend) -> Result<Self> {
+        let inner = &mut *backend.lock();
+        if inner.transaction_owner.is_some() || !inner.conn.is_autocommit() {
+            return Err(Error::InvalidQuery(
+                "a transaction is already open on this database: transactions do not nest \
+                 (use the handle the transaction's body receives)"
+                    .to_string(),
+            ));
+        }
+        inner
+            .conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(map_err)?;
+        inner.transaction_owner = Some(thread::current().id());
+        Ok(OpenTransaction { backend })
+    }
+
+    fn commit(self) -> Result<()> {
+        let inner = &mut *self.backend.lock();
+        inner.conn.execute_batch("COMMIT").map_err(map_err)
+        // A failed COMMIT leaves the transaction open: `drop` rolls it back.
+    }
+}
+
+impl Drop for OpenTransaction<'_> {
+    fn drop(&mut self) {
+        let inner = &mut *self.backend.lock();
+        if !inner.conn.is_autocommit() {
+            // Nothing to report it to: the body's error (or the failed COMMIT's) is the
+            // outcome, and SQLite ends the transaction even when ROLLBACK reports an error.
+            let _ = inner.conn.execute_batch("ROLLBACK");
+        }
+        inner.transaction_owner = None;
+        self.backend.transaction_ended.notify_all();
     }
 }
 
@@ -246,16 +311,37 @@ impl SqlBackend for SqliteBackend {
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         let inner = &mut *self.lock();
-        // Dropping the transaction without committing rolls it back: any error below undoes
-        // every statement that ran before it.
-        let tx = inner.conn.transaction().map_err(map_err)?;
-        let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            results.push(run(&tx, &mut inner.names, statement)?);
+        // Dropping the transaction (or, inside an open one, the savepoint) without committing
+        // rolls it back: any error below undoes every statement that ran before it.
+        if inner.conn.is_autocommit() {
+            let tx = inner.conn.transaction().map_err(map_err)?;
+            let results = run_each(&tx, &mut inner.names, statements)?;
+            tx.commit().map_err(map_err)?;
+            Ok(results)
+        } else {
+            let savepoint = inner.conn.savepoint().map_err(map_err)?;
+            let results = run_each(&savepoint, &mut inner.names, statements)?;
+            savepoint.commit().map_err(map_err)?;
+            Ok(results)
         }
-        tx.commit().map_err(map_err)?;
-        Ok(results)
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let open = OpenTransaction::begin(self)?;
+        body()?;
+        open.commit()
+    }
+}
+
+fn run_each(
+    conn: &Connection,
+    names: &mut ColumnNames,
+    statements: &[Statement],
+) -> Result<Vec<QueryResult>> {
+    statements
+        .iter()
+        .map(|statement| run(conn, names, statement))
+        .collect()
 }
 
 /// Runs one statement on the connection, reading every result row.

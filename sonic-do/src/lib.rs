@@ -72,6 +72,8 @@ use worker::worker_sys::DurableObjectState;
 /// ```
 pub const DO_CAPABILITIES: Capabilities = Capabilities {
     eager: sonic_db_core::EagerStrategy::PerLevel,
+    // Not yet: the backend does not implement `SqlBackend::transaction` (transactionSync with
+    // a borrowed body) — until it does, `Db::transaction` refuses here as on D1.
     ..Capabilities::D1
 };
 

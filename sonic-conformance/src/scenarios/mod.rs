@@ -17,6 +17,7 @@ mod raw;
 mod related;
 mod search;
 mod shapes;
+mod transactions;
 mod values;
 
 /// A scenario's future (not `Send`: on wasm32 the backends' futures are not).
@@ -76,6 +77,7 @@ registry! {
     unique_violation => errors::unique_violation,
     foreign_key_violation => errors::foreign_key_violation,
     not_found => errors::not_found,
+    transactions => transactions::transactions,
     kv_miss_then_hit => kv::kv_miss_then_hit,
     kv_insert_then_fill => kv::kv_insert_then_fill,
     kv_update => kv::kv_update,

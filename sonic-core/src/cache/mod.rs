@@ -10,6 +10,7 @@
 //!
 #![doc = include_str!("../../docs/coherence.md")]
 
+mod committed;
 pub mod config;
 pub mod defer;
 #[doc(hidden)]
@@ -26,6 +27,7 @@ mod write;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub(crate) use committed::TransactionLog;
 pub use config::{CacheConfig, TableCache};
 pub use defer::{Defer, Deferred};
 pub use event::{CacheEvent, CacheHook, KvOp};

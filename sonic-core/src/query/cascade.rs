@@ -287,6 +287,9 @@ impl<'db> DeleteWrite<'db> {
             has_root: false,
             budget: 0,
         };
+        if let Some(log) = db.transaction_log() {
+            log.deleted(table, key, db.foreign_keys());
+        }
         let Some(cache) = db.cache() else {
             return write;
         };

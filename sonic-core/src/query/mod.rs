@@ -93,6 +93,7 @@ mod raw_rows;
 mod related;
 mod rows;
 mod select;
+mod transaction;
 mod write;
 
 pub use crate::sql::order::Direction;

@@ -135,4 +135,8 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for FaultySql<S> 
         }
         self.inner.batch(statements).await
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        self.inner.transaction(body)
+    }
 }

@@ -144,4 +144,8 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for CountingSql<S
         self.record(statements, true);
         self.inner.batch(statements).await
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        self.inner.transaction(body)
+    }
 }
