@@ -39,10 +39,29 @@ const workerDir = path.resolve(here, "..", process.env.SONIC_E2E_WORKER_DIR || "
 // The suite's own settings on top of wrangler.toml's [vars]: the example Worker's test routes
 // are served in these runs only (its wrangler.toml, the deployable one, leaves them off; the
 // build needs the cargo feature `test-routes`, which scripts/e2e.sh turns on).
+// Its admin's bearer token (the Worker secret ADMIN_TOKEN) too: the suite writes through
+// `asAdmin`.
+/** The example Worker's admin token in these runs (its secret `ADMIN_TOKEN`). */
+export const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 const suiteVars =
   path.relative(path.resolve(here, ".."), workerDir) === path.join("examples", "worker")
-    ? { SONIC_TEST_ROUTES: "1" }
+    ? { SONIC_TEST_ROUTES: "1", ADMIN_TOKEN }
     : {};
+
+/**
+ * `init` of a fetch as the example Worker's admin (who alone may write), with a JSON body:
+ * `w.json("/v1/users", asAdmin({ method: "POST", body }))`.
+ */
+export function asAdmin(init = {}) {
+  return {
+    ...init,
+    headers: {
+      "content-type": "application/json",
+      ...(init.headers ?? {}),
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    },
+  };
+}
 
 export const paths = {
   e2e: here,

@@ -2,10 +2,10 @@
 // chunked by Sonic under D1's 100-bound-parameter limit: all rows or none.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startWorker } from "../harness.mjs";
+import { asAdmin, startWorker } from "../harness.mjs";
 
 let w;
-const post = (path, body) => w.json(path, { method: "POST", body: JSON.stringify(body) });
+const post = (path, body) => w.json(path, asAdmin({ method: "POST", body: JSON.stringify(body) }));
 const count = async (where = "1") =>
   w.db.prepare(`SELECT count(*) AS n FROM posts WHERE ${where}`).first("n");
 
@@ -48,6 +48,17 @@ test("1,000 posts in one request", async () => {
   assert.equal(filtered.body.total, 334);
 });
 
+test("only the admin writes: the same request anonymously is a 403 and writes nothing", async () => {
+  const before = await count();
+  const res = await w.json("/v1/posts", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(posts(3000, 10)),
+  });
+  assert.equal(res.status, 403, JSON.stringify(res.body));
+  assert.equal(await count(), before);
+});
+
 test("a failing row leaves no row of the request behind", async () => {
   const before = await count();
   // Row 700 reuses an id of the first request: D1 refuses it inside the batch.
@@ -70,7 +81,7 @@ test("a failing row leaves no row of the request behind", async () => {
 
 test("more than 1,000 records in one request are refused", async () => {
   const res = await post("/v1/posts", posts(5000, 1001));
-  assert.equal(res.status, 400);
+  assert.equal(res.status, 413);
   assert.match(res.body.error, /at most 1000/);
   assert.equal(await count("id >= 'bulk-5000'"), 0);
 });

@@ -5,14 +5,14 @@
 // end in a 5xx.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { currentEntry, startWorker } from "../harness.mjs";
+import { asAdmin, currentEntry, startWorker } from "../harness.mjs";
 
 const CLIENTS = 20;
 const REQUESTS = 50;
 
 let w;
 const send = (method, path, body) =>
-  w.json(path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  w.json(path, asAdmin({ method, body: body === undefined ? undefined : JSON.stringify(body) }));
 
 before(async () => {
   w = await startWorker();

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { test } from "node:test";
-import { paths, run, startWorker } from "../harness.mjs";
+import { asAdmin, paths, run, startWorker } from "../harness.mjs";
 
 test("fresh state per Worker, shared on disk with wrangler --persist-to", async () => {
   const w = await startWorker({ keepState: true });
@@ -12,7 +12,7 @@ test("fresh state per Worker, shared on disk with wrangler --persist-to", async 
     assert.deepEqual(results, [{ n: 0 }], "starts from an empty, migrated database");
 
     const user = { id: "1", email: "written by the Worker", password: "p", role: "user" };
-    const post = await w.json("/v1/users", { method: "POST", body: JSON.stringify(user) });
+    const post = await w.json("/v1/users", asAdmin({ method: "POST", body: JSON.stringify(user) }));
     assert.equal(post.status, 201);
     await w.stop();
 

@@ -3,22 +3,22 @@
 // older than the last write acknowledged before the read began (sonic-core/docs/coherence.md).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { filled, startWorker } from "../harness.mjs";
+import { asAdmin, filled, startWorker } from "../harness.mjs";
 
 let w;
 let a;
 let b;
-const body = (payload) => ({ method: "PUT", body: JSON.stringify(payload) });
+const body = (payload) => asAdmin({ method: "PUT", body: JSON.stringify(payload) });
 const dbName = async (id) => (await w.db.prepare("SELECT name FROM users WHERE id = ?").bind(id).first())?.name;
 
 before(async () => {
   w = await startWorker({ second: true });
   a = w;
   b = w.second;
-  const res = await a.json("/v1/users", {
+  const res = await a.json("/v1/users", asAdmin({
     method: "POST",
     body: JSON.stringify({ id: "shared", name: "v0", email: "shared@example.com", password: "p", role: "user" }),
-  });
+  }));
   assert.equal(res.status, 201, JSON.stringify(res.body));
 });
 after(async () => {
@@ -66,7 +66,7 @@ test("a delete through one instance: the other serves 404, not its cached copy",
   await b.json("/v1/users/shared");
   await filled(w.kv, "users", "shared");
   assert.equal((await b.json("/v1/users/shared")).body.source, "kv");
-  assert.equal((await a.fetch("/v1/users/shared", { method: "DELETE" })).status, 204);
+  assert.equal((await a.fetch("/v1/users/shared", asAdmin({ method: "DELETE" }))).status, 204);
   assert.equal((await b.json("/v1/users/shared")).status, 404);
   assert.equal((await a.json("/v1/users/shared")).status, 404);
 });

@@ -36,7 +36,8 @@ pub struct Limits {
     /// The largest page when relations are loaded (400 above it). Default 25: a page's
     /// relations travel in one D1 result, which has a size limit.
     pub max_page_with_relations: u64,
-    /// The longest `$like`/`$nlike` pattern, in bytes (D1 refuses longer ones). Default 50.
+    /// The longest `LIKE` pattern, in bytes (D1 refuses longer ones): of `$like`/`$nlike`,
+    /// and of `$contains`/`$startsWith`/`$endsWith` once escaped, wildcards included. Default 50.
     pub max_like_bytes: usize,
 }
 

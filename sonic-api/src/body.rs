@@ -14,12 +14,73 @@ pub(crate) const MAX_ROW_BYTES: usize = Capabilities::D1.max_value_bytes;
 /// The longest id a URL path segment may carry back (and a KV key hold).
 pub(crate) const MAX_ID_BYTES: usize = 512;
 
-/// Parses a body as JSON.
+/// Parses a body as JSON; an object that names a key twice is refused (serde_json would keep
+/// the last one silently, so a rule or a hook could see one value and the client mean another).
 pub(crate) fn parse_json(body: &[u8]) -> Result<Json, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request has no body; send JSON"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+    serde_json::from_slice::<Strict>(body)
+        .map(|strict| strict.0)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+}
+
+/// A JSON value whose objects have distinct keys.
+struct Strict(Json);
+
+impl<'de> de::Deserialize<'de> for Strict {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!("the key `{key}` is given twice")));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Json::Object(object))
+    }
 }
 
 /// A JSON object, or a 400 naming what was sent instead.

@@ -78,3 +78,8 @@ pub use rules::{Access, Check, FieldAccess, Scope, WritePolicy};
 pub use table::TableApi;
 #[cfg(feature = "workers")]
 pub mod worker;
+
+/// The README's Worker, compiled as a doctest.
+#[cfg(all(doctest, feature = "workers"))]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -73,11 +73,13 @@ impl<T: Table> ListParams<T> {
                             operators()
                         ))
                     })?;
-                    if matches!(op, Op::Like | Op::NotLike) && value.len() > max_like_bytes {
-                        return Err(ApiError::bad_request(format!(
-                            "the `{op_text}` pattern on `{field}` is {} bytes; at most {max_like_bytes}",
-                            value.len()
-                        )));
+                    if let Some(bytes) = like_pattern_bytes(op, value) {
+                        if bytes > max_like_bytes {
+                            return Err(ApiError::bad_request(format!(
+                                "the `{op_text}` pattern on `{field}` is {bytes} bytes; at most \
+                                 {max_like_bytes}"
+                            )));
+                        }
                     }
                     let column = visible_column::<T>(field, hidden)?;
                     let filter = Filter::<T>::parse(column.name, op_text, value)?;
@@ -162,6 +164,19 @@ fn add_relations(relations: &mut Vec<String>, key: &str, value: &str) -> Result<
         }
     }
     Ok(())
+}
+
+/// The bytes of the `LIKE` pattern an operator sends (D1 refuses long ones): the text of
+/// `$like`/`$nlike`; for `$contains`, `$startsWith`, `$endsWith` the text with `%`, `_` and
+/// `\` escaped and the wildcards added, as Sonic builds it.
+fn like_pattern_bytes(op: Op, text: &str) -> Option<usize> {
+    let escaped = || text.len() + text.matches(['%', '_', '\\']).count();
+    match op {
+        Op::Like | Op::NotLike => Some(text.len()),
+        Op::Contains => Some(escaped() + 2),
+        Op::StartsWith | Op::EndsWith => Some(escaped() + 1),
+        _ => None,
+    }
 }
 
 fn operators() -> String {

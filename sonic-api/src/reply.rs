@@ -50,8 +50,13 @@ impl Reply {
         )
     }
 
-    pub(crate) fn into_response(self, request_id: &str) -> Response<Vec<u8>> {
+    /// The response; every error body carries the request id, whichever path built it.
+    pub(crate) fn into_response(mut self, request_id: &str) -> Response<Vec<u8>> {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let (true, Some(Json::Object(body))) = (self.status >= 400, self.body.as_mut()) {
+            body.entry("request_id")
+                .or_insert_with(|| Json::String(request_id.to_owned()));
+        }
         let body = self
             .body
             .map(|b| b.to_string().into_bytes())

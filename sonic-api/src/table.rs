@@ -36,11 +36,11 @@ pub(crate) type IncludeFn<T> = Arc<dyn Fn() -> Include<T>>;
 ///     #[column(primary_key)]
 ///     id: String,
 ///     email: String,
+///     #[column(secret)] // never in a response, never filtered or sorted on
 ///     password: String,
 /// }
 ///
 /// let users: TableApi<User, Option<String>> = TableApi::new("users")
-///     .secret(User::PASSWORD) // never in a response, never filtered or sorted on
 ///     .read(Access::allow())
 ///     .create(Access::when(|ctx: sonic_db_api::Ctx<Option<String>>| async move {
 ///         ctx.principal.is_some() // signed in
@@ -243,7 +243,9 @@ where
     }
 
     /// A write-only field (a password hash): never in a response, never filtered or sorted
-    /// on; still written from bodies where its field rules allow.
+    /// on; still written from bodies where its field rules allow. Columns declared
+    /// `#[column(secret)]` are secret without it; this makes more columns secret in this API
+    /// only.
     ///
     /// ```
     /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
@@ -368,7 +370,7 @@ where
     pub(crate) async fn hidden_fields(&self, ctx: &Ctx<P>) -> Vec<&'static str> {
         let mut hidden = Vec::new();
         for (index, column) in T::DEF.columns.iter().enumerate() {
-            let secret = self.secrets.contains(&index);
+            let secret = column.secret || self.secrets.contains(&index);
             let unreadable = match self.field_access(index) {
                 Some(access) => !access.read.allows(ctx).await,
                 None => false,

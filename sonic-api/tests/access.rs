@@ -293,6 +293,39 @@ fn secret_fields_are_written_but_never_returned() {
 }
 
 #[test]
+fn secret_by_schema_and_by_api_are_both_hidden() {
+    let db = seeded();
+    // `password` is `#[column(secret)]` in the schema; `name` is secret in this API only.
+    let extra = Api::new("/v1").table(users().secret(User::NAME));
+    let one = get(&extra, &db, Who::Admin, "/v1/users/u1");
+    assert_eq!(one.status, 200, "{}", one.text());
+    let fields: Vec<&str> = one.json["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        !fields.contains(&"password") && !fields.contains(&"name"),
+        "{fields:?}"
+    );
+    assert!(fields.contains(&"email"), "{fields:?}");
+    for query in [
+        "filters[password][$like]=h%25",
+        "sort=password",
+        "filters[name][$eq]=Ada",
+        "sort=name:desc",
+    ] {
+        let answer = get(&extra, &db, Who::Admin, &format!("/v1/users?{query}"));
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text());
+    }
+    // Without the API's extra, `name` is an ordinary field again; `password` stays secret.
+    let plain = get(&api(), &db, Who::Admin, "/v1/users/u1");
+    assert_eq!(plain.json["data"]["name"], "Ada");
+    assert!(plain.json["data"].get("password").is_none());
+}
+
+#[test]
 fn relations_follow_the_related_tables_rules() {
     let (api, db) = (api(), seeded());
     // Anonymous readers see posts only through a filter, which a loaded relation cannot

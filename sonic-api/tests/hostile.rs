@@ -300,6 +300,36 @@ fn hostile_requests_get_4xx_json_and_change_nothing() {
             409,
         ),
         (
+            "a key twice in an object",
+            raw(
+                "POST",
+                "/v1/comments",
+                Some("application/json"),
+                br#"{"id":"twice","text":"a","text":"b","post_id":"p1"}"#.to_vec(),
+            ),
+            400,
+        ),
+        (
+            "a key twice in an update",
+            raw(
+                "PATCH",
+                "/v1/comments/c1",
+                Some("application/json"),
+                br#"{"text":"a","text":"b"}"#.to_vec(),
+            ),
+            400,
+        ),
+        (
+            "a key twice in a nested value",
+            raw(
+                "POST",
+                "/v1/comments",
+                Some("application/json"),
+                br#"[{"id":"n","text":"a","post_id":"p1"},{"id":"m","id":"m2","text":"a","post_id":"p1"}]"#.to_vec(),
+            ),
+            400,
+        ),
+        (
             "an existing key",
             json_req(
                 "POST",
@@ -344,6 +374,21 @@ fn hostile_requests_get_4xx_json_and_change_nothing() {
             404,
         ),
         (
+            "a path outside the prefix",
+            raw("GET", "/admin/login", None, Vec::new()),
+            404,
+        ),
+        (
+            "the prefix alone",
+            raw("DELETE", "/v1", None, Vec::new()),
+            404,
+        ),
+        (
+            "a wrong method on openapi.json",
+            raw("POST", "/v1/openapi.json", None, Vec::new()),
+            405,
+        ),
+        (
             "bad percent-encoding",
             raw("GET", "/v1/comments/%FF", None, Vec::new()),
             400,
@@ -363,12 +408,17 @@ fn hostile_requests_get_4xx_json_and_change_nothing() {
             "{what}: {}",
             answer.text().chars().take(300).collect::<String>()
         );
+        let request_id = answer
+            .header("x-request-id")
+            .expect("every answer has a request id");
         if what != "HEAD" {
             assert!(
                 answer.json["error"].is_string(),
                 "{what}: {}",
                 answer.text()
             );
+            assert_eq!(answer.json["request_id"], request_id.as_str(), "{what}");
+            assert_eq!(answer.json["status"], status, "{what}");
         }
         assert_eq!(state(&db), before, "{what} changed the tables");
     }

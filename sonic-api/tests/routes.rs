@@ -47,12 +47,24 @@ fn every_filter_operator_filters() {
         ("filters[body][$null]=", vec!["p1", "p2", "p3"]),
         ("filters[body][$notnull]=", vec![]),
         ("filters[views][$between]=1,9", vec!["p3"]),
+        ("filters[title][$contains]=ll", vec!["p1"]),
+        ("filters[title][$contains]=%25", vec![]),
+        ("filters[title][$startsWith]=d", vec!["p2"]),
+        ("filters[title][$endsWith]='s", vec!["p3"]),
+        ("filters[title][$endsWith]=_s", vec![]),
         (
             "filters[title][$eq]=Hello&filters[title][$eq]=Draft",
             vec!["p1", "p2"],
         ),
         ("filters[views][$gte]=1&filters[views][$lte]=9", vec!["p3"]),
     ];
+    // Every operator of the typed API's by-name form is served and tested here.
+    for (name, _) in sonic_db_core::query::Op::NAMES {
+        assert!(
+            cases.iter().any(|(q, _)| q.contains(&format!("[${name}]"))),
+            "no case for `${name}`"
+        );
+    }
     for (query, expected) in cases {
         let answer = get(&api, &db, Who::Admin, &format!("/v1/posts?{query}"));
         assert_eq!(answer.status, 200, "{query}: {}", answer.text());
@@ -80,11 +92,34 @@ fn bad_list_parameters_are_400s() {
         "filters[title][$like]=%25aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "limit=51",
         "with=author&limit=26",
+        // 25 `%`, escaped to 50 bytes, and the two wildcards: 52 > 50.
+        "filters[title][$contains]=%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25",
+        "filters[views][$contains]=1",
+        "filters[views][$startsWith]=1",
     ] {
         let answer = get(&api, &db, Who::Admin, &format!("/v1/posts?{query}"));
         assert_eq!(answer.status, 400, "{query}: {}", answer.text());
         assert!(answer.json["error"].is_string(), "{query}");
     }
+}
+
+#[test]
+fn literal_text_operators_are_capped_after_escaping() {
+    let (api, db) = (api(), seeded());
+    // 49 bytes and one wildcard: exactly D1's 50-byte pattern, accepted.
+    let at_cap = format!("/v1/posts?filters[title][$startsWith]={}", "a".repeat(49));
+    let answer = get(&api, &db, Who::Admin, &at_cap);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json["total"], 0);
+    // 49 bytes with a `_`: escaped, 51.
+    let over = format!("/v1/posts?filters[title][$endsWith]=_{}", "a".repeat(48));
+    let answer = get(&api, &db, Who::Admin, &over);
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    assert!(
+        answer.json["error"].as_str().unwrap().contains("51 bytes"),
+        "{}",
+        answer.text()
+    );
 }
 
 #[test]

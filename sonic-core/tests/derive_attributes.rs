@@ -242,3 +242,67 @@ fn text_enum() {
     );
     assert_eq!(Option::<Status>::from_value(Value::Null).unwrap(), None);
 }
+
+/// `#[column(secret)]`: a flag of the column's metadata for APIs; the table, its SQL and its
+/// records are those of an ordinary column.
+#[derive(Debug, Clone, PartialEq, Table)]
+#[table(name = "accounts")]
+struct Account {
+    #[column(primary_key)]
+    id: String,
+    #[column(secret, rename = "pw_hash")]
+    password: String,
+    #[column(unique, secret)]
+    api_key: Option<String>,
+    email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Table)]
+#[table(name = "accounts")]
+struct PlainAccount {
+    #[column(primary_key)]
+    id: String,
+    #[column(rename = "pw_hash")]
+    password: String,
+    #[column(unique)]
+    api_key: Option<String>,
+    email: String,
+}
+
+#[test]
+fn secret_columns_are_flagged_and_stored_as_any_other() {
+    let flags: Vec<_> = Account::DEF
+        .columns
+        .iter()
+        .map(|c| (c.field, c.secret))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("id", false),
+            ("password", true),
+            ("api_key", true),
+            ("email", false)
+        ]
+    );
+    assert!(Account::PASSWORD.def().secret && !Account::EMAIL.def().secret);
+    let api_key = Account::API_KEY.def();
+    assert!(api_key.unique && api_key.nullable && api_key.name == "api_key");
+    assert!(BlogPost::DEF.columns.iter().all(|c| !c.secret));
+    // The same DDL as without the flag: `secret` is about APIs, not storage.
+    assert_eq!(
+        sonic_db_core::Schema::new().table::<Account>().statements(),
+        sonic_db_core::Schema::new()
+            .table::<PlainAccount>()
+            .statements()
+    );
+    let account = Account {
+        id: "a1".into(),
+        password: "hash".into(),
+        api_key: None,
+        email: "a@example.com".into(),
+    };
+    let mut row = Vec::new();
+    account.encode_into(&mut row).unwrap();
+    assert_eq!(row[1], Value::Text("hash".into()));
+}

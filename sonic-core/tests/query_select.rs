@@ -360,6 +360,44 @@ fn dynamic_filters_and_orderings_by_name() {
 }
 
 #[test]
+fn literal_text_operators_by_name_match_the_typed_helpers() {
+    let (db, _) = seed();
+    block_on(db.insert(&Post::new("p6", "u1", "50% off_now", 1))).unwrap();
+    let ids = |filter: Filter<Post>| select_ids(&db, filter);
+    for (op, text, expected) in [
+        ("$contains", "o", vec!["p1", "p2", "p3", "p6"]),
+        ("$contains", "0% off_", vec!["p6"]),
+        ("$contains", "%", vec!["p6"]),
+        ("$startsWith", "hello", vec!["p1", "p3"]),
+        ("$startsWith", "_", vec![]),
+        ("$endsWith", "ing", vec!["p5"]),
+        ("$endsWith", "_now", vec!["p6"]),
+    ] {
+        let by_name = ids(Filter::parse("title", op, text).unwrap());
+        assert_eq!(by_name, expected, "{op} {text:?}");
+        let typed = match op {
+            "$contains" => Post::TITLE.contains(text),
+            "$startsWith" => Post::TITLE.starts_with(text),
+            _ => Post::TITLE.ends_with(text),
+        };
+        assert_eq!(ids(typed), by_name, "{op} {text:?} as the typed helper");
+    }
+    // Text only: a number column, or a number operand, is refused before any SQL.
+    assert!(matches!(
+        Filter::<Post>::parse("views", "$contains", "1"),
+        Err(Error::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        Filter::<Post>::by_name("title", Op::StartsWith, [Value::Integer(1)]),
+        Err(Error::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        Filter::<Post>::by_name("title", Op::EndsWith, []),
+        Err(Error::InvalidQuery(_))
+    ));
+}
+
+#[test]
 fn dynamic_input_is_validated_against_the_schema() {
     let err = Filter::<Post>::parse("title\"; DROP TABLE posts; --", "$eq", "x").unwrap_err();
     assert!(

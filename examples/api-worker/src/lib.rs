@@ -46,7 +46,6 @@ fn admin_only<T: 'static>() -> Access<T, Who> {
 /// The API: built once per isolate.
 pub fn api() -> Api<Who> {
     let users = TableApi::<User, Who>::new("users")
-        .secret(User::PASSWORD)
         .relation("posts", || User::POSTS.into())
         .relation("posts.comments", || User::POSTS.with(Post::COMMENTS).into())
         .read(Access::allow())

@@ -65,7 +65,8 @@ pub struct User {
     /// Login, unique.
     #[column(unique)]
     pub email: String,
-    /// Password hash.
+    /// Password hash: write-only, never shown by an API (`#[column(secret)]`).
+    #[column(secret)]
     pub password: String,
     /// `"admin"` or `"user"` (the default for rows inserted by raw SQL).
     #[column(default = "'user'")]

@@ -1,14 +1,16 @@
-//! The example Worker: the SonicJs REST API on D1 + Workers KV with Sonic.
+//! The example Worker: SonicJs's REST API on D1 + Workers KV with Sonic, served by
+//! `sonic-db-api`.
 //!
 //! Bindings (see `wrangler.toml`): D1 database `DB`, migrated with the migrations Sonic
 //! generated from the seed schema (`migrations/`, written by `cargo run -p sonic-example-blog
-//! --bin migrations`), and KV namespace `KV`, the cache of single records.
+//! --bin migrations`), KV namespace `KV`, the cache of single records, and the secret
+//! `ADMIN_TOKEN`, the bearer token of the only principal that writes.
 //!
 //! Routes:
 //!
-//! - `/v1/{table}`, `/v1/{table}/{id}`: the REST API ([`rest`]; the adapter to the runtime is
-//!   [`http`]) on `users`, `posts`, `comments`
 //! - `GET /health` → `{"ok":true}`
+//! - everything else: the REST API under `/v1` on `users`, `posts`, `comments` ([`api`]: the
+//!   rules and the mount); unknown paths and methods are its JSON errors, with a request id
 //!
 //! Sonic's `tracing` events go to the console (`wrangler tail`), filtered by the variable
 //! `SONIC_LOG` ([`logging`]; warnings only without it).
@@ -16,8 +18,9 @@
 //! Test routes, for the end-to-end tests only: compiled in with the cargo feature
 //! `test-routes` (off by default; scripts/e2e.sh turns it on), and served only when the
 //! Worker's environment has `SONIC_TEST_ROUTES = "1"` (set by the e2e harness, never by
-//! `wrangler.toml`; otherwise they answer `404` like any unknown path). A real deployment must not serve them: they read, write and drop D1 tables and KV
-//! keys without any access control.
+//! `wrangler.toml`; otherwise they are unknown paths of the API, a JSON `404`). A real
+//! deployment must not serve them: they read, write and drop D1 tables and KV keys without any
+//! access control.
 //!
 //! - `GET /_probe/kv`, `PUT|GET /_probe/kv/:key`: raw KV round trips for
 //!   `e2e/tests/probe.test.mjs` (`probe`)
@@ -25,21 +28,21 @@
 //! - `POST /_conformance[?sabotage=...]`: the `sonic-db-conformance` suite on D1 + KV
 //!   (`conformance`)
 //!
-//! To copy it: keep [`rest`] and [`http`], replace the tables in [`rest::handle`] and the
-//! `impl Resource`s in [`rest::resource`], generate your migrations, and drop the test routes
-//! (the `test-routes` feature, its modules and the `sonic-db-conformance` dependency).
+//! To copy it: keep [`api`] with your tables and rules, generate your migrations, and drop the
+//! test routes (the `test-routes` feature, its modules and the `sonic-db-conformance`
+//! dependency).
+
+pub mod api;
 
 #[cfg(feature = "test-routes")]
 pub mod backend_routes;
 #[cfg(feature = "test-routes")]
 pub mod conformance;
-pub mod http;
 pub mod logging;
 #[cfg(feature = "test-routes")]
 mod probe;
-pub mod rest;
 
-use worker::{event, Context, Env, Request, Response, Result, Router};
+use worker::{event, Context, Env, Request, Response, Result};
 
 /// What every route gets: the request's `wait_until`, on which the cache runs its fills after
 /// the response.
@@ -48,17 +51,22 @@ pub type Fills = sonic_db_kv::WaitUntil;
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     logging::init(&env);
-    let router = Router::with_data(Fills::new(ctx)).get("/health", |_, _| {
-        Response::from_json(&serde_json::json!({ "ok": true }))
-    });
-    let router = http::register(router);
+    let fills = Fills::new(ctx);
+    let path = req.path();
+    if path == "/health" {
+        return Response::from_json(&serde_json::json!({ "ok": true }));
+    }
     #[cfg(feature = "test-routes")]
-    let router = if test_routes_enabled(&env) {
-        conformance::register(backend_routes::register(probe::register(router)))
-    } else {
-        router
-    };
-    router.run(req, env).await
+    if test_routes_enabled(&env)
+        && ["/_probe/", "/_backend/", "/_conformance"]
+            .iter()
+            .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
+    {
+        let router = worker::Router::with_data(fills);
+        let router = conformance::register(backend_routes::register(probe::register(router)));
+        return router.run(req, env).await;
+    }
+    api::serve(req, &env, &fills).await
 }
 
 /// Whether the test routes (`/_probe`, `/_backend`, `/_conformance`) are served: only when the

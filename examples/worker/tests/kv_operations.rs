@@ -1,5 +1,5 @@
-//! KV operations per REST route, counted natively with `CountingKv` on the handler the Worker
-//! serves (a new `Db` per request, as `http::database` builds it): the figures of
+//! KV operations per REST route, counted natively with `CountingKv` on the API the Worker
+//! serves (a new `Db` per request, as `api::database` builds it): the figures of
 //! `sonic-core/docs/coherence.md`. `cargo test -p sonic-example-worker --test kv_operations --
 //! --nocapture` prints the table.
 
@@ -11,9 +11,17 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 use sonic_db_core::sqlite::SqliteBackend;
 use sonic_db_core::testing::kv::{CountingKv, KvCounts};
-use sonic_db_core::{CacheConfig, Capabilities, Db, MemoryKv};
+use sonic_db_core::{Capabilities, MemoryKv};
 use sonic_example_blog::migrations::schema;
-use sonic_example_worker::rest::{self, ApiRequest, Method};
+use sonic_example_worker::api::{api, database_on, Who};
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
 
 struct Api {
     sql: Arc<dyn sonic_db_core::SqlBackend + Send + Sync>,
@@ -34,25 +42,31 @@ impl Api {
 
     /// One request through a new handle; returns its status and the KV operations it did.
     fn call(&self, method: Method, table: &str, id: Option<&str>, body: &Json) -> (u16, KvCounts) {
-        let db = Db::from_shared(self.sql.clone())
-            .with_schema(&schema())
-            .with_kv(self.kv.clone(), CacheConfig::new())
-            .expect("cache config");
+        let db = database_on(self.sql.clone(), self.kv.clone()).expect("cache config");
+        let path = match id {
+            Some(id) => format!("/v1/{table}/{id}"),
+            None => format!("/v1/{table}"),
+        };
+        let method = match method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        };
         let body = if body.is_null() {
-            String::new()
+            Vec::new()
         } else {
-            body.to_string()
+            body.to_string().into_bytes()
         };
-        let request = ApiRequest {
-            method,
-            table,
-            id,
-            query: &[],
-            body: body.as_bytes(),
-        };
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(body)
+            .expect("a request");
         self.kv.reset();
-        let reply = pollster::block_on(rest::handle(&db, &request));
-        (reply.status, self.kv.counts())
+        let response = pollster::block_on(api().handle(&db, Who::Admin, request));
+        (response.status().as_u16(), self.kv.counts())
     }
 }
 

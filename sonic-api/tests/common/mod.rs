@@ -23,6 +23,7 @@ pub struct User {
     #[column(unique)]
     pub email: String,
     #[serde(default)]
+    #[column(secret)]
     pub password: String,
     #[serde(default = "default_role")]
     pub role: String,
@@ -110,7 +111,6 @@ pub fn signed_in<T: 'static>() -> Access<T, Who> {
 /// set roles; users update themselves. The password is secret.
 pub fn users() -> TableApi<User, Who> {
     TableApi::new("users")
-        .secret(User::PASSWORD)
         .relation("posts", || User::POSTS.into())
         .relation("posts.comments", || User::POSTS.with(Post::COMMENTS).into())
         .read(Access::allow())

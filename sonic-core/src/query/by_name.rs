@@ -5,7 +5,7 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::query::filter::Filter;
 use crate::schema::{ColumnDef, Table, TableDef};
-use crate::sql::filter::{CmpOp, Expr};
+use crate::sql::filter::{escape_like, CmpOp, Expr};
 use crate::sql::writer::column_def;
 use crate::value::{ConvertError, SqlType, Value};
 
@@ -13,8 +13,10 @@ impl<T: Table> Filter<T> {
     /// A filter on a column named at run time (REST input such as `filters[title][$eq]=x`).
     ///
     /// `operands` must match the operator: none for `IsNull`/`IsNotNull`, two for `Between`,
-    /// any number for `In`/`NotIn`, one otherwise. A name that is not a column of `T` is
-    /// [`Error::UnknownColumn`]; nothing of the name reaches SQL text.
+    /// any number for `In`/`NotIn`, one otherwise. `Contains`/`StartsWith`/`EndsWith` take a
+    /// text, matched literally on a `TEXT` column (as [`Column::contains`](crate::Column)
+    /// and its siblings). A name that is not a column of `T` is [`Error::UnknownColumn`];
+    /// nothing of the name reaches SQL text.
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -91,6 +93,33 @@ impl<T: Table> Filter<T> {
                     escaped: false,
                 }
             }
+            Op::Contains | Op::StartsWith | Op::EndsWith => {
+                arity(1, &operands)?;
+                let column_type = column_def(T::DEF, index)?.sql_type;
+                let text = match operands.pop() {
+                    Some(Value::Text(text)) if column_type == SqlType::Text => text,
+                    other => {
+                        return Err(Error::InvalidQuery(format!(
+                            "operator `{}` matches text on a TEXT column; `{}`.`{column}` is \
+                             {column_type:?} and the operand {}",
+                            op.name(),
+                            T::DEF.name,
+                            other.map_or_else(|| "missing".to_owned(), |v| v.describe())
+                        )))
+                    }
+                };
+                let (prefix, suffix) = match op {
+                    Op::Contains => ("%", "%"),
+                    Op::StartsWith => ("", "%"),
+                    _ => ("%", ""),
+                };
+                Expr::Like {
+                    column: index,
+                    pattern: Value::Text(format!("{prefix}{}{suffix}", escape_like(&text))),
+                    negated: false,
+                    escaped: true,
+                }
+            }
             Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
                 arity(1, &operands)?;
                 let cmp = match op {
@@ -119,7 +148,8 @@ impl<T: Table> Filter<T> {
     /// comparison is numeric where the column is; a text that does not convert is
     /// [`Error::Encode`] naming the column. `$in`/`$nin` take a comma-separated list,
     /// `$between` two comma-separated bounds, `$null`/`$notnull` ignore the text, and
-    /// `$like`/`$nlike` keep it as a text pattern.
+    /// `$like`/`$nlike` keep it as a text pattern, `$contains`/`$startsWith`/`$endsWith` as a
+    /// text matched literally.
     ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
@@ -150,7 +180,9 @@ impl<T: Table> Filter<T> {
         let operand = |text: &str| text_operand(T::DEF, def, text);
         let operands = match op {
             Op::IsNull | Op::IsNotNull => Vec::new(),
-            Op::Like | Op::NotLike => vec![Value::Text(text.to_owned())],
+            Op::Like | Op::NotLike | Op::Contains | Op::StartsWith | Op::EndsWith => {
+                vec![Value::Text(text.to_owned())]
+            }
             Op::In | Op::NotIn => text.split(',').map(operand).collect::<Result<_>>()?,
             Op::Between => text.split(',').map(operand).collect::<Result<_>>()?,
             _ => vec![operand(text)?],
@@ -188,6 +220,12 @@ pub enum Op {
     IsNotNull,
     /// `BETWEEN … AND …`
     Between,
+    /// Contains a text, literally ([`Column::contains`](crate::Column)): `LIKE '%…%' ESCAPE '\'`
+    Contains,
+    /// Starts with a text, literally: `LIKE '…%' ESCAPE '\'`
+    StartsWith,
+    /// Ends with a text, literally: `LIKE '%…' ESCAPE '\'`
+    EndsWith,
 }
 
 impl Op {
@@ -199,7 +237,8 @@ impl Op {
     /// let listed: Vec<String> = Op::NAMES.iter().map(|(name, _)| format!("${name}")).collect();
     /// assert_eq!(
     ///     listed.join(" "),
-    ///     "$eq $ne $lt $lte $gt $gte $like $nlike $in $nin $null $notnull $between"
+    ///     "$eq $ne $lt $lte $gt $gte $like $nlike $in $nin $null $notnull $between \
+    ///      $contains $startsWith $endsWith"
     /// );
     /// assert!(Op::NAMES.iter().all(|&(name, op)| Op::parse(name) == Some(op)));
     /// ```
@@ -217,16 +256,20 @@ impl Op {
         ("null", Op::IsNull),
         ("notnull", Op::IsNotNull),
         ("between", Op::Between),
+        ("contains", Op::Contains),
+        ("startsWith", Op::StartsWith),
+        ("endsWith", Op::EndsWith),
     ];
 
     /// The operator named like Strapi/SonicJs query strings do: `$eq`, `$ne`, `$lt`, `$lte`,
-    /// `$gt`, `$gte`, `$like`, `$nlike`, `$in`, `$nin`, `$null`, `$notnull`, `$between`
-    /// (the `$` is optional).
+    /// `$gt`, `$gte`, `$like`, `$nlike`, `$in`, `$nin`, `$null`, `$notnull`, `$between`,
+    /// `$contains`, `$startsWith`, `$endsWith` (the `$` is optional).
     ///
     /// ```
     /// use sonic_db_core::query::Op;
     /// assert_eq!(Op::parse("$gte"), Some(Op::Gte));
     /// assert_eq!(Op::parse("nin"), Some(Op::NotIn));
+    /// assert_eq!(Op::parse("$startsWith"), Some(Op::StartsWith));
     /// assert_eq!(Op::parse("$drop"), None);
     /// ```
     pub fn parse(name: &str) -> Option<Op> {

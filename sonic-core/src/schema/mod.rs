@@ -422,6 +422,10 @@ pub struct ColumnDef {
     pub references: Option<ForeignKey>,
     /// Which audit column this is, if any.
     pub audit: Option<AuditRole>,
+    /// Write-only (`#[column(secret)]`, e.g. a password hash): stored and written as any
+    /// column, but never shown by APIs built on the schema (sonic-db-api leaves it out of every
+    /// response and refuses filters and sorts on it).
+    pub secret: bool,
 }
 
 impl ColumnDef {
@@ -444,6 +448,7 @@ impl ColumnDef {
             default: None,
             references: None,
             audit: None,
+            secret: false,
         }
     }
 }

@@ -223,6 +223,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
             let primary_key = a.primary_key.is_some();
             let unique = a.unique;
             let indexed = a.index;
+            let secret = a.secret;
             let default = str_option(a.default.as_ref().map(|l| l.value()));
             let references = match &a.references {
                 None => quote!(::core::option::Option::None),
@@ -260,6 +261,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     default: #default,
                     references: #references,
                     audit: ::core::option::Option::None,
+                    secret: #secret,
                 }
             }
         }
@@ -281,6 +283,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     default: ::core::option::Option::Some(#AUDIT_DEFAULT),
                     references: ::core::option::Option::None,
                     audit: ::core::option::Option::Some(__sonic::AuditRole::#role),
+                    secret: false,
                 }
             }
         }

@@ -180,6 +180,8 @@ pub struct Column {
     pub primary_key: Option<Path>,
     pub unique: bool,
     pub index: bool,
+    /// `secret`: write-only, never shown by APIs.
+    pub secret: bool,
     pub rename: Option<LitStr>,
     pub default: Option<LitStr>,
     pub references: Option<References>,
@@ -211,7 +213,8 @@ pub enum RelationKind {
     Many,
 }
 
-const COLUMN_KEYS: &str = "primary_key, unique, index, rename, default, references, on_delete";
+const COLUMN_KEYS: &str =
+    "primary_key, unique, index, rename, default, references, on_delete, secret";
 
 /// Reads the role of a field from its attributes.
 pub fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
@@ -276,6 +279,7 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
     let mut primary_key = Slot::new("column", "primary_key");
     let mut unique = Slot::new("column", "unique");
     let mut index = Slot::new("column", "index");
+    let mut secret = Slot::new("column", "secret");
     let mut rename = Slot::new("column", "rename");
     let mut default = Slot::new("column", "default");
     let mut references = Slot::new("column", "references");
@@ -293,6 +297,9 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
             } else if p.is_ident("index") {
                 flag(cx, "column", &meta)?;
                 index.set(cx, p, ());
+            } else if p.is_ident("secret") {
+                flag(cx, "column", &meta)?;
+                secret.set(cx, p, p.clone());
             } else if p.is_ident("rename") {
                 if let Some(lit) = lit_str(cx, "column", &meta)? {
                     rename.set(cx, p, lit);
@@ -350,10 +357,19 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
         }
     }
 
+    let secret = secret.get();
+    let primary_key = primary_key.get();
+    if let (Some(path), Some(_)) = (&secret, &primary_key) {
+        cx.error_spanned_by(
+            path,
+            "a primary key cannot be `secret`: it is in every record's URL and cache key",
+        );
+    }
     let column = Column {
-        primary_key: primary_key.get(),
+        primary_key,
         unique: unique.get().is_some(),
         index: index.get().is_some(),
+        secret: secret.is_some(),
         rename: non_empty(cx, rename.get(), "a column name"),
         default: non_empty(cx, default.get(), "a default expression"),
         references: references.get(),
