@@ -123,6 +123,23 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// ```
     fn touch(&mut self, now_ms: i64, inserting: bool);
 
+    /// The table's former name (`#[table(renamed_from = "old")]`): a migration generated
+    /// while the snapshot still has `old` renames the table (`ALTER TABLE … RENAME TO`)
+    /// instead of dropping it with its rows. [`Schema::table`] records it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::Table;
+    ///
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "articles", renamed_from = "posts")]
+    /// struct Article { #[column(primary_key)] id: String }
+    ///
+    /// assert_eq!(Article::RENAMED_FROM, Some("posts"));
+    /// # }
+    /// ```
+    const RENAMED_FROM: Option<&'static str> = None;
+
     /// The primary key value, ready to bind.
     ///
     /// ```
@@ -422,6 +439,9 @@ pub struct ColumnDef {
     pub references: Option<ForeignKey>,
     /// Which audit column this is, if any.
     pub audit: Option<AuditRole>,
+    /// The column's former name (`#[column(renamed_from = "old")]`): a migration generated
+    /// while the snapshot still has `old` renames it instead of dropping it with its data.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl ColumnDef {
@@ -444,6 +464,7 @@ impl ColumnDef {
             default: None,
             references: None,
             audit: None,
+            renamed_from: None,
         }
     }
 }

@@ -32,6 +32,7 @@ pub fn expand(
         .ok_or_else(|| internal(ident, "no primary key column"))?;
     let pk_index = pk.index;
     let pk_ty = pk.field.ty;
+    let table_renamed_from = str_option(cont.renamed_from.as_ref().map(|l| l.value()));
 
     let column_defs = columns
         .iter()
@@ -127,6 +128,8 @@ pub fn expand(
                 };
 
                 type PrimaryKey = #pk_ty;
+
+                const RENAMED_FROM: ::core::option::Option<&'static str> = #table_renamed_from;
 
                 fn encode_into(
                     &self,
@@ -224,6 +227,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
             let unique = a.unique;
             let indexed = a.index;
             let default = str_option(a.default.as_ref().map(|l| l.value()));
+            let renamed_from = str_option(a.renamed_from.as_ref().map(|l| l.value()));
             let references = match &a.references {
                 None => quote!(::core::option::Option::None),
                 Some(r) => {
@@ -260,6 +264,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     default: #default,
                     references: #references,
                     audit: ::core::option::Option::None,
+                    renamed_from: #renamed_from,
                 }
             }
         }
@@ -281,6 +286,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     default: ::core::option::Option::Some(#AUDIT_DEFAULT),
                     references: ::core::option::Option::None,
                     audit: ::core::option::Option::Some(__sonic::AuditRole::#role),
+                    renamed_from: ::core::option::Option::None,
                 }
             }
         }
