@@ -2,7 +2,8 @@
 //! does: Sonic cannot know the schema, which lives in the application's types.
 //!
 //! ```text
-//! migrate [--dir DIR] generate NAME [--allow-drops]   write the next migration file
+//! migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
+//!                                                     write the next migration file
 //! migrate [--dir DIR] apply DATABASE                  apply pending files to a SQLite file
 //! migrate [--dir DIR] status DATABASE                 list files, applied or pending
 //! ```
@@ -15,7 +16,7 @@ use crate::schema::Schema;
 use crate::sqlite::SqliteBackend;
 
 /// The usage text printed with a usage error.
-pub const USAGE: &str = "usage: migrate [--dir DIR] generate NAME [--allow-drops]
+pub const USAGE: &str = "usage: migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
        migrate [--dir DIR] apply DATABASE
        migrate [--dir DIR] status DATABASE";
 
@@ -85,9 +86,21 @@ pub fn run(
     let rest: Vec<String> = args.collect();
     let migrations = Migrations::new(&dir);
     match (command.as_str(), rest.as_slice()) {
-        ("generate", [name]) => generate(migrations, schema, name),
-        ("generate", [name, flag]) if flag == "--allow-drops" => {
-            generate(migrations.allow_drops(true), schema, name)
+        ("generate", [name, flags @ ..]) => {
+            let mut migrations = migrations;
+            let mut flags = flags.iter();
+            while let Some(flag) = flags.next() {
+                migrations = match flag.as_str() {
+                    "--allow-drops" => migrations.allow_drops(true),
+                    "--drop" => migrations.confirm_drop(
+                        flags
+                            .next()
+                            .ok_or_else(|| usage("--drop needs TABLE or TABLE.COLUMN"))?,
+                    ),
+                    other => return Err(usage(&format!("unknown option {other}"))),
+                };
+            }
+            generate(migrations, schema, name)
         }
         ("apply", [database]) => {
             let applied = migrations.apply(&open(database)?)?;

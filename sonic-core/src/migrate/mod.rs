@@ -37,11 +37,23 @@
 //!   (the insert time) is not constant, so they are added with `DEFAULT 0` and a comment says
 //!   so; Sonic sets both on every write anyway.
 //! - A new or removed index: `CREATE INDEX` / `DROP INDEX` (no data is lost).
+//! - A renamed table or column, declared with `#[table(renamed_from = "old")]` /
+//!   `#[column(renamed_from = "old")]`: `ALTER TABLE … RENAME TO` / `RENAME COLUMN`, first,
+//!   keeping the data (once applied, the attribute may stay: it is ignored).
 //! - A removed table or column: an error ([`MigrateError::DropsNotAllowed`]) unless the caller
-//!   opts in with `allow_drops`; then `DROP TABLE` / `ALTER TABLE … DROP COLUMN`.
-//! - A changed column (type, nullability, key, default, reference): SQLite cannot alter a
-//!   column, and rebuilding the table is a decision about data, so this is an error
-//!   ([`MigrateError::ColumnChanged`]): write that migration by hand, then record the snapshot.
+//!   opts in with `allow_drops` or confirms that drop ([`DiffOptions::confirmed_drops`]); then
+//!   `DROP TABLE` / `ALTER TABLE … DROP COLUMN`. A table that loses columns and gains others
+//!   in one diff (or a schema that loses tables and gains others) may be an undeclared
+//!   rename: even with `allow_drops` it is refused ([`MigrateError::PossibleRename`], naming
+//!   `renamed_from` and the confirmation) — never a silent loss of data.
+//! - What `ALTER TABLE` cannot do — a changed column (type, nullability, key, `UNIQUE`,
+//!   default, reference), a new key, `UNIQUE`, non-constant-default or `NOT NULL` foreign-key
+//!   column, a dropped key, `UNIQUE` or foreign-key column: the table is rebuilt in the same
+//!   file, keeping its rows, indexes and the rows that refer to it (SQLite's procedure, as D1
+//!   allows it: see the `rebuild` module's notes). A column that becomes `NOT NULL` takes its
+//!   default where it was `NULL` (without a default, such rows fail the migration, which
+//!   then changes nothing); values keep their storage unless the new type's affinity converts
+//!   them losslessly (`'4.5'` becomes `4.5` in a `REAL` column).
 //!
 //! Nothing changed: no file is written.
 //!
@@ -357,10 +369,7 @@ fn add_column(table: &str, column: &ColumnSnapshot) -> Result<String, MigrateErr
         return Err(refuse("SQLite cannot add a PRIMARY KEY column"));
     }
     if column.unique {
-        return Err(refuse(
-            "SQLite cannot add a UNIQUE column (add it without `unique`, then create a unique \
-             index by hand)",
-        ));
+        return Err(refuse("SQLite cannot add a UNIQUE column"));
     }
     let mut comment = None;
     let default = match column.default.as_deref() {
@@ -1173,11 +1182,11 @@ mod tests {
     }
 
     #[test]
-    fn refused_columns() {
+    fn columns_alter_cannot_add_rebuild_the_table() {
         let old = schema(vec![table("a", vec![])]);
-        let add = |c: ColumnSnapshot| run(&old, &schema(vec![table("a", vec![c])])).unwrap_err();
+        let add = |c: ColumnSnapshot| run(&old, &schema(vec![table("a", vec![c])]));
 
-        let e = add(col("x", "TEXT", false));
+        let e = add(col("x", "TEXT", false)).unwrap_err();
         assert!(
             matches!(&e, MigrateError::NotNullWithoutDefault { table, column }
             if table == "a" && column == "x")
@@ -1186,13 +1195,8 @@ mod tests {
 
         let mut unique = col("u", "TEXT", true);
         unique.unique = true;
-        assert!(matches!(add(unique), MigrateError::CannotAddColumn { .. }));
-
         let mut now = col("t", "INTEGER", true);
         now.default = Some("(unixepoch())".into());
-        let e = add(now);
-        assert!(e.to_string().contains("not constant"), "{e}");
-
         let mut fk = col("b_id", "TEXT", false);
         fk.default = Some("''".into());
         fk.references = Some(ReferenceSnapshot {
@@ -1200,7 +1204,17 @@ mod tests {
             column: "id".into(),
             on_delete: None,
         });
-        assert!(add(fk.clone()).to_string().contains("REFERENCES"));
+        for (column, why) in [
+            (unique, "UNIQUE"),
+            (now, "not constant"),
+            (fk.clone(), "REFERENCES"),
+        ] {
+            let out = add(column.clone()).unwrap();
+            assert!(out[0].starts_with("-- Rebuild \"a\""), "{out:?}");
+            assert!(out[0].contains(why), "{out:?}");
+            assert!(out.contains(&format!("CREATE TABLE IF NOT EXISTS \"a\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    {}\n)", column.definition_sql())), "{out:?}");
+            assert!(out.contains(&"INSERT INTO \"a\" (\"id\") SELECT \"id\" FROM \"__sonic_keep_a\"".to_string()), "{out:?}");
+        }
         fk.nullable = true;
         fk.default = None;
         assert_eq!(
@@ -1237,8 +1251,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the schema no longer has table(s) `b` and column(s) `a`.`x`; dropping deletes data, \
-             so Sonic does not generate it unless asked: use `allow_drops` (or write the \
-             migration by hand)"
+             so Sonic does not generate it unless asked: if it was renamed, declare \
+             `renamed_from = \"<old name>\"` on the table or column; if it is to go, use \
+             `allow_drops` (or write the migration by hand)"
         );
         let options = DiffOptions {
             allow_drops: true,
@@ -1255,15 +1270,63 @@ mod tests {
     }
 
     #[test]
-    fn changed_column_is_an_error() {
-        let old = schema(vec![table("a", vec![col("x", "TEXT", true)])]);
-        let new = schema(vec![table("a", vec![col("x", "INTEGER", false)])]);
-        let e = run(&old, &new).unwrap_err();
+    fn changed_column_rebuilds_the_table_keeping_cascading_children() {
+        let mut parent = table("a", vec![col("x", "TEXT", true)]);
+        let mut child_fk = col("a_id", "TEXT", true);
+        child_fk.references = Some(ReferenceSnapshot {
+            table: "a".into(),
+            column: "id".into(),
+            on_delete: Some("CASCADE".into()),
+        });
+        let child = table("c", vec![child_fk]);
+        let old = schema(vec![parent.clone(), child.clone()]);
+        parent.columns[1] = col("x", "INTEGER", false);
+        parent.columns[1].default = Some("0".into());
+        let new = schema(vec![parent, child]);
+        let out = run(&old, &new).unwrap();
         assert!(
-            e.to_string()
-                .starts_with("column `a`.`x` changed (type TEXT → INTEGER, now NOT NULL)"),
-            "{e}"
+            out[0].starts_with("-- Rebuild \"a\" (`x` type TEXT → INTEGER, now NOT NULL, default none → 0)"),
+            "{out:?}"
         );
+        let rest: Vec<&str> = out[1..].iter().map(String::as_str).collect();
+        assert_eq!(
+            rest,
+            [
+                "CREATE TABLE \"__sonic_keep_c\" AS SELECT * FROM \"c\"",
+                "CREATE TABLE \"__sonic_keep_a\" AS SELECT * FROM \"a\"",
+                "DROP TABLE \"a\"",
+                "CREATE TABLE IF NOT EXISTS \"a\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    \"x\" INTEGER NOT NULL DEFAULT 0\n)",
+                "INSERT INTO \"a\" (\"id\", \"x\") SELECT \"id\", COALESCE(\"x\", 0) FROM \"__sonic_keep_a\"",
+                "DROP TABLE \"__sonic_keep_a\"",
+                "DELETE FROM \"c\"",
+                "INSERT INTO \"c\" SELECT * FROM \"__sonic_keep_c\"",
+                "DROP TABLE \"__sonic_keep_c\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn renames_come_first_and_follow_references() {
+        let mut a = table("a", vec![col("x", "TEXT", true)]);
+        a.indexes.push(IndexSnapshot::on("a", "x"));
+        let old = schema(vec![a.clone()]);
+        a.name = "b".into();
+        a.renamed_from = Some("a".into());
+        a.columns[1].name = "y".into();
+        a.columns[1].renamed_from = Some("x".into());
+        a.indexes = vec![IndexSnapshot::on("b", "y")];
+        let new = schema(vec![a]);
+        assert_eq!(
+            run(&old, &new).unwrap(),
+            [
+                "ALTER TABLE \"a\" RENAME TO \"b\"",
+                "ALTER TABLE \"b\" RENAME COLUMN \"x\" TO \"y\"",
+                "DROP INDEX IF EXISTS \"a_x_idx\"",
+                "CREATE INDEX IF NOT EXISTS \"b_y_idx\" ON \"b\" (\"y\")",
+            ]
+        );
+        // Already applied: nothing more.
+        assert!(run(&new, &new).unwrap().is_empty());
     }
 
     #[test]
