@@ -252,9 +252,7 @@ fn rows(sqlite: &SqliteBackend, table: &str, columns: &str) -> Vec<String> {
 fn indexes(sqlite: &SqliteBackend, table: &str) -> Vec<String> {
     sqlite.with_connection(|conn| {
         let mut stmt = conn
-            .prepare(
-                "SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name",
-            )
+            .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
             .unwrap();
         stmt.query_map([table], |row| row.get::<_, String>(0))
             .unwrap()
@@ -286,9 +284,15 @@ fn every_change_kind_keeps_the_rows() {
 
     // v2: new table, new column, new index.
     let sql = generate(&migrations, "reviews", &v2::schema());
-    assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"reviews\""), "{sql}");
+    assert!(
+        sql.contains("CREATE TABLE IF NOT EXISTS \"reviews\""),
+        "{sql}"
+    );
     assert!(sql.contains("ADD COLUMN \"pages\" INTEGER"), "{sql}");
-    assert!(sql.contains("CREATE INDEX IF NOT EXISTS \"books_title_idx\""), "{sql}");
+    assert!(
+        sql.contains("CREATE INDEX IF NOT EXISTS \"books_title_idx\""),
+        "{sql}"
+    );
     assert!(!sql.contains("DROP TABLE"), "{sql}");
     migrations.apply(&sqlite).unwrap();
     sqlite
@@ -306,8 +310,14 @@ fn every_change_kind_keeps_the_rows() {
         sql.contains("ALTER TABLE \"books\" RENAME COLUMN \"title\" TO \"name\""),
         "{sql}"
     );
-    assert!(sql.contains("ALTER TABLE \"tags\" RENAME TO \"labels\""), "{sql}");
-    assert!(!sql.contains("DROP COLUMN") && !sql.contains("DROP TABLE"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE \"tags\" RENAME TO \"labels\""),
+        "{sql}"
+    );
+    assert!(
+        !sql.contains("DROP COLUMN") && !sql.contains("DROP TABLE"),
+        "{sql}"
+    );
     migrations.apply(&sqlite).unwrap();
     assert_eq!(
         rows(&sqlite, "books", "id, name"),
@@ -351,14 +361,23 @@ fn every_change_kind_keeps_the_rows() {
 
     // v5: drops, refused until confirmed one by one.
     let refused = migrations.plan(&v5::schema()).unwrap_err();
-    assert!(matches!(refused, MigrateError::DropsNotAllowed { .. }), "{refused}");
+    assert!(
+        matches!(refused, MigrateError::DropsNotAllowed { .. }),
+        "{refused}"
+    );
     let confirmed = migrations
         .clone()
         .confirm_drop("reviews.book_id")
         .confirm_drop("authors.email");
-    let path = confirmed.write_next("drops", &v5::schema()).unwrap().unwrap();
+    let path = confirmed
+        .write_next("drops", &v5::schema())
+        .unwrap()
+        .unwrap();
     let sql = std::fs::read_to_string(path).unwrap();
-    assert!(sql.contains("DROP INDEX IF EXISTS \"books_name_idx\""), "{sql}");
+    assert!(
+        sql.contains("DROP INDEX IF EXISTS \"books_name_idx\""),
+        "{sql}"
+    );
     assert!(sql.contains("-- Rebuild \"reviews\""), "{sql}");
     assert!(sql.contains("-- Rebuild \"authors\""), "{sql}");
     migrations.apply(&sqlite).unwrap();
@@ -394,7 +413,10 @@ fn a_drop_and_an_add_in_one_table_is_refused_as_a_possible_rename() {
         "{err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains("renamed_from") && text.contains("--drop tags"), "{text}");
+    assert!(
+        text.contains("renamed_from") && text.contains("--drop tags"),
+        "{text}"
+    );
 
     let options = sonic_db_core::migrate::DiffOptions {
         allow_drops: true,
@@ -407,4 +429,108 @@ fn a_drop_and_an_add_in_one_table_is_refused_as_a_possible_rename() {
         "{err:?}"
     );
     assert!(err.to_string().contains("--drop books.title"), "{err}");
+}
+
+/// The seed's tables (../shared/seed/tables.mdx, SonicJs's Drizzle `users` and `posts` with
+/// `auditSchema`) as drizzle-kit creates them: every column nullable but the key, audit
+/// columns plain integers, no foreign key, plus an index of the application's own.
+const SONICJS_DDL: &str = "
+CREATE TABLE `users` (
+  `id` text PRIMARY KEY NOT NULL,
+  `name` text,
+  `email` text,
+  `password` text,
+  `role` text,
+  `created_on` integer,
+  `updated_on` integer
+);
+CREATE TABLE `posts` (
+  `id` text PRIMARY KEY NOT NULL,
+  `title` text,
+  `body` text,
+  `user_id` text,
+  `created_on` integer,
+  `updated_on` integer
+);
+CREATE INDEX `postUserIdIndex` ON `posts` (`user_id`);
+";
+
+mod sonicjs {
+    #[derive(sonic_db_core::Table)]
+    #[table(name = "users")]
+    pub struct User {
+        #[column(primary_key)]
+        pub id: String,
+        pub name: Option<String>,
+        pub email: Option<String>,
+        pub password: Option<String>,
+        pub role: Option<String>,
+        pub created_on: Option<i64>,
+        pub updated_on: Option<i64>,
+        /// New in the Rust schema.
+        pub bio: Option<String>,
+    }
+    #[derive(sonic_db_core::Table)]
+    #[table(name = "posts")]
+    pub struct Post {
+        #[column(primary_key)]
+        pub id: String,
+        /// Now required, with a default for the rows that have none.
+        #[column(default = "''")]
+        pub title: String,
+        pub body: Option<String>,
+        pub user_id: Option<String>,
+        pub created_on: Option<i64>,
+        pub updated_on: Option<i64>,
+    }
+}
+
+#[test]
+fn a_sonicjs_database_is_adopted_checked_and_migrated() {
+    let dir = TempDir::new();
+    let sqlite = SqliteBackend::memory().unwrap();
+    sqlite.exec(SONICJS_DDL).unwrap();
+    sqlite
+        .exec(
+            "INSERT INTO users (id, email, created_on, updated_on) VALUES ('u1', 'a@x', 1, NULL);
+             INSERT INTO posts (id, title, user_id, created_on) VALUES ('p1', NULL, 'u1', 5);",
+        )
+        .unwrap();
+    let schema = Schema::new()
+        .table::<sonicjs::User>()
+        .table::<sonicjs::Post>();
+
+    let drift: Vec<String> = sonic_db_core::migrate::check(&sqlite, &schema)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        drift,
+        [
+            "column `users`.`bio`: in the schema, not in the database",
+            "column `posts`.`title` differs (database → schema): now NOT NULL, default none → ''",
+            "index `postUserIdIndex` on `posts`: in the database, not in the schema",
+        ]
+    );
+
+    let migrations = Migrations::new(&dir.0);
+    migrations.adopt(&sqlite).unwrap();
+    let sql = generate(&migrations, "rust_schema", &schema);
+    assert!(sql.contains("ADD COLUMN \"bio\" TEXT"), "{sql}");
+    assert!(sql.contains("-- Rebuild \"posts\""), "{sql}");
+    // The rebuild recreates the schema's indexes only: the extra one goes with the old table.
+    assert!(!sql.contains("postUserIdIndex"), "{sql}");
+    migrations.apply(&sqlite).unwrap();
+    assert_eq!(
+        rows(&sqlite, "users", "id, email, created_on, updated_on, bio"),
+        ["'u1' 'a@x' 1 NULL NULL"]
+    );
+    assert_eq!(
+        rows(&sqlite, "posts", "id, title, user_id, created_on"),
+        ["'p1' '' 'u1' 5"]
+    );
+    assert!(sonic_db_core::migrate::check(&sqlite, &schema)
+        .unwrap()
+        .is_empty());
 }

@@ -6,6 +6,8 @@
 //!                                                     write the next migration file
 //! migrate [--dir DIR] apply DATABASE                  apply pending files to a SQLite file
 //! migrate [--dir DIR] status DATABASE                 list files, applied or pending
+//! migrate [--dir DIR] check DATABASE                  list how the database drifted from the schema
+//! migrate [--dir DIR] adopt DATABASE                  the database's schema as the baseline snapshot
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -16,9 +18,12 @@ use crate::schema::Schema;
 use crate::sqlite::SqliteBackend;
 
 /// The usage text printed with a usage error.
-pub const USAGE: &str = "usage: migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
+pub const USAGE: &str =
+    "usage: migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
        migrate [--dir DIR] apply DATABASE
-       migrate [--dir DIR] status DATABASE";
+       migrate [--dir DIR] status DATABASE
+       migrate [--dir DIR] check DATABASE
+       migrate [--dir DIR] adopt DATABASE";
 
 /// Why a command did not run.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +35,9 @@ pub enum CliError {
     /// The command ran and failed.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// `check` found differences, one per line.
+    #[error("the database differs from the schema:\n{0}")]
+    Drift(String),
     /// The database file could not be opened.
     #[error("cannot open {path}: {source}")]
     Open {
@@ -113,6 +121,19 @@ pub fn run(
                     .collect::<Vec<_>>()
                     .join("\n")
             })
+        }
+        ("check", [database]) => {
+            let drift = super::check(&open(database)?, schema)?;
+            if drift.is_empty() {
+                Ok(format!("{database}: matches the schema"))
+            } else {
+                let lines: Vec<String> = drift.iter().map(|d| format!("drift  {d}")).collect();
+                Err(CliError::Drift(lines.join("\n")))
+            }
+        }
+        ("adopt", [database]) => {
+            let path = migrations.adopt(&open(database)?)?;
+            Ok(format!("wrote {} from {database}", path.display()))
         }
         ("status", [database]) => {
             let lines: Vec<String> = migrations

@@ -96,12 +96,16 @@ mod apply;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub mod cli;
 mod ddl;
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+mod inspect;
 mod rebuild;
 mod rename;
 
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub use apply::{MigrationStatus, MIGRATIONS_TABLE};
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub use inspect::{check, drift, inspect, Drift};
 
 use crate::sql::writer::quote_ident;
 use ddl::script;
@@ -243,6 +247,9 @@ pub enum MigrateError {
         /// The database's error.
         source: Box<crate::Error>,
     },
+    /// The live database's schema could not be read.
+    #[error("cannot read the database's schema: {0}")]
+    Inspect(Box<crate::Error>),
     /// The record of applied migrations (`d1_migrations`) could not be read or written.
     #[error("cannot read the applied migrations (d1_migrations): {0}")]
     Record(Box<crate::Error>),
@@ -284,7 +291,11 @@ fn describe_lookalike(table: Option<&str>, dropped: &[String], added: &[String])
          if {} really to be dropped with its data, confirm it: `generate <name> --allow-drops \
          {}` (`DiffOptions::confirmed_drops` / `Migrations::confirm_drop`)",
         list(added),
-        if dropped.len() == 1 { "it is" } else { "they are" },
+        if dropped.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
         confirm
             .iter()
             .map(|c| format!("--drop {c}"))
@@ -1091,10 +1102,18 @@ mod fs {
         /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
         /// ```
         pub fn record_snapshot(&self, schema: &Schema) -> Result<PathBuf, MigrateError> {
+            self.write_snapshot(&schema.snapshot())
+        }
+
+        /// Stores `snapshot` as the snapshot file (atomically: written aside, then renamed).
+        pub(super) fn write_snapshot(
+            &self,
+            snapshot: &SchemaSnapshot,
+        ) -> Result<PathBuf, MigrateError> {
             let path = self.snapshot_path();
             let meta = self.dir.join("meta");
             std::fs::create_dir_all(&meta).map_err(io(&meta))?;
-            let mut json = serde_json::to_string_pretty(&schema.snapshot()).map_err(|source| {
+            let mut json = serde_json::to_string_pretty(snapshot).map_err(|source| {
                 MigrateError::Snapshot {
                     path: path.display().to_string(),
                     source,
@@ -1213,7 +1232,12 @@ mod tests {
             assert!(out[0].starts_with("-- Rebuild \"a\""), "{out:?}");
             assert!(out[0].contains(why), "{out:?}");
             assert!(out.contains(&format!("CREATE TABLE IF NOT EXISTS \"a\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    {}\n)", column.definition_sql())), "{out:?}");
-            assert!(out.contains(&"INSERT INTO \"a\" (\"id\") SELECT \"id\" FROM \"__sonic_keep_a\"".to_string()), "{out:?}");
+            assert!(
+                out.contains(
+                    &"INSERT INTO \"a\" (\"id\") SELECT \"id\" FROM \"__sonic_keep_a\"".to_string()
+                ),
+                "{out:?}"
+            );
         }
         fk.nullable = true;
         fk.default = None;
@@ -1285,7 +1309,9 @@ mod tests {
         let new = schema(vec![parent, child]);
         let out = run(&old, &new).unwrap();
         assert!(
-            out[0].starts_with("-- Rebuild \"a\" (`x` type TEXT → INTEGER, now NOT NULL, default none → 0)"),
+            out[0].starts_with(
+                "-- Rebuild \"a\" (`x` type TEXT → INTEGER, now NOT NULL, default none → 0)"
+            ),
             "{out:?}"
         );
         let rest: Vec<&str> = out[1..].iter().map(String::as_str).collect();

@@ -50,10 +50,12 @@ pub(super) fn rebuild(
             Some(before) => {
                 targets.push(quote_ident(&column.name));
                 let quoted = quote_ident(&column.name);
-                values.push(match (&column.default, before.nullable && !column.nullable) {
-                    (Some(default), true) => format!("COALESCE({quoted}, {default})"),
-                    _ => quoted,
-                });
+                values.push(
+                    match (&column.default, before.nullable && !column.nullable) {
+                        (Some(default), true) => format!("COALESCE({quoted}, {default})"),
+                        _ => quoted,
+                    },
+                );
             }
             None if !column.nullable && column.default.is_none() => {
                 return Err(MigrateError::NotNullWithoutDefault {
@@ -154,10 +156,7 @@ fn action_dependents(table: &str, db: &SchemaSnapshot, new: &SchemaSnapshot) -> 
     let mut frontier = vec![table.to_string()];
     while let Some(parent) = frontier.pop() {
         for t in &new.tables {
-            if t.name != table
-                && !found.contains(&t.name)
-                && refers_with_action(&t.name, &parent)
-            {
+            if t.name != table && !found.contains(&t.name) && refers_with_action(&t.name, &parent) {
                 found.push(t.name.clone());
                 frontier.push(t.name.clone());
             }
