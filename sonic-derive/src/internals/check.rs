@@ -45,7 +45,7 @@ fn check_renames(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             cx.error_spanned_by(
                 old,
                 format!(
-                    "`renamed_from` names the table's current name `{}`: give the name it had                      before, or remove `renamed_from`",
+                    "`renamed_from` names the table's current name `{}`: give the name it had before, or remove `renamed_from`",
                     cont.table_name
                 ),
             );
@@ -61,14 +61,14 @@ fn check_renames(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             cx.error_spanned_by(
                 old,
                 format!(
-                    "`renamed_from` names the column's current name `{value}`: give the name                      it had before, or remove `renamed_from`"
+                    "`renamed_from` names the column's current name `{value}`: give the name it had before, or remove `renamed_from`"
                 ),
             );
         } else if let Some(other) = columns.iter().find(|c| c.name == value) {
             cx.error_spanned_by(
                 old,
                 format!(
-                    "`{}` cannot be renamed from `{value}`: field `{}` still has that column;                      rename or remove that field first",
+                    "`{}` cannot be renamed from `{value}`: field `{}` still has that column; rename or remove that field first",
                     column.name, other.field_name
                 ),
             );
@@ -76,7 +76,7 @@ fn check_renames(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             cx.error_spanned_by(
                 old,
                 format!(
-                    "`{value}` can be renamed to one column only: `{}` is already renamed from                      it",
+                    "`{value}` can be renamed to one column only: `{}` is already renamed from it",
                     first.name
                 ),
             );
