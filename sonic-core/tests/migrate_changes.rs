@@ -386,6 +386,25 @@ fn every_change_kind_keeps_the_rows() {
     assert_eq!(rows(&sqlite, "reviews", "id, text"), ["'r1' 'great'"]);
     assert_eq!(indexes(&sqlite, "books"), ["books_author_id_idx"]);
     assert_eq!(migrations.plan(&v5::schema()).unwrap(), None);
+
+    // e2e/tests/migration_changes.test.mjs applies these very files with
+    // `wrangler d1 migrations apply --local` and checks the same rows: they are committed
+    // there, and must be what Sonic generates (SONIC_BLESS=1 rewrites them).
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../e2e/fixtures/migration-changes/migrations");
+    for name in migrations.files().unwrap() {
+        let generated = std::fs::read_to_string(dir.0.join(&name)).unwrap();
+        if std::env::var_os("SONIC_BLESS").is_some() {
+            std::fs::create_dir_all(&fixture).unwrap();
+            std::fs::write(fixture.join(&name), &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(fixture.join(&name))
+            .unwrap_or_else(|e| panic!("{name}: {e} (run with SONIC_BLESS=1)"));
+        assert_eq!(
+            committed, generated,
+            "{name} is stale: run with SONIC_BLESS=1"
+        );
+    }
 }
 
 #[test]
