@@ -68,6 +68,8 @@ pub enum CliError {
 /// assert!(applied.contains("0001_init.sql"));
 /// let status = cli::run(&schema, &dir, args(&format!("status {}", database.display())))?;
 /// assert!(status.starts_with("applied  0001_init.sql"));
+/// let check = cli::run(&schema, &dir, args(&format!("check {}", database.display())))?;
+/// assert!(check.ends_with("matches the schema"));
 /// # std::fs::remove_dir_all(&root).ok();
 /// # }
 /// # Ok::<(), sonic_db_core::migrate::cli::CliError>(())
