@@ -2,9 +2,12 @@
 //! does: Sonic cannot know the schema, which lives in the application's types.
 //!
 //! ```text
-//! migrate [--dir DIR] generate NAME [--allow-drops]   write the next migration file
+//! migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
+//!                                                     write the next migration file
 //! migrate [--dir DIR] apply DATABASE                  apply pending files to a SQLite file
 //! migrate [--dir DIR] status DATABASE                 list files, applied or pending
+//! migrate [--dir DIR] check DATABASE                  list how the database drifted from the schema
+//! migrate [--dir DIR] adopt DATABASE                  the database's schema as the baseline snapshot
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -15,9 +18,12 @@ use crate::schema::Schema;
 use crate::sqlite::SqliteBackend;
 
 /// The usage text printed with a usage error.
-pub const USAGE: &str = "usage: migrate [--dir DIR] generate NAME [--allow-drops]
+pub const USAGE: &str =
+    "usage: migrate [--dir DIR] generate NAME [--allow-drops] [--drop TABLE[.COLUMN]]...
        migrate [--dir DIR] apply DATABASE
-       migrate [--dir DIR] status DATABASE";
+       migrate [--dir DIR] status DATABASE
+       migrate [--dir DIR] check DATABASE
+       migrate [--dir DIR] adopt DATABASE";
 
 /// Why a command did not run.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +35,9 @@ pub enum CliError {
     /// The command ran and failed.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// `check` found differences, one per line.
+    #[error("the database differs from the schema:\n{0}")]
+    Drift(String),
     /// The database file could not be opened.
     #[error("cannot open {path}: {source}")]
     Open {
@@ -59,6 +68,8 @@ pub enum CliError {
 /// assert!(applied.contains("0001_init.sql"));
 /// let status = cli::run(&schema, &dir, args(&format!("status {}", database.display())))?;
 /// assert!(status.starts_with("applied  0001_init.sql"));
+/// let check = cli::run(&schema, &dir, args(&format!("check {}", database.display())))?;
+/// assert!(check.ends_with("matches the schema"));
 /// # std::fs::remove_dir_all(&root).ok();
 /// # }
 /// # Ok::<(), sonic_db_core::migrate::cli::CliError>(())
@@ -85,9 +96,21 @@ pub fn run(
     let rest: Vec<String> = args.collect();
     let migrations = Migrations::new(&dir);
     match (command.as_str(), rest.as_slice()) {
-        ("generate", [name]) => generate(migrations, schema, name),
-        ("generate", [name, flag]) if flag == "--allow-drops" => {
-            generate(migrations.allow_drops(true), schema, name)
+        ("generate", [name, flags @ ..]) => {
+            let mut migrations = migrations;
+            let mut flags = flags.iter();
+            while let Some(flag) = flags.next() {
+                migrations = match flag.as_str() {
+                    "--allow-drops" => migrations.allow_drops(true),
+                    "--drop" => migrations.confirm_drop(
+                        flags
+                            .next()
+                            .ok_or_else(|| usage("--drop needs TABLE or TABLE.COLUMN"))?,
+                    ),
+                    other => return Err(usage(&format!("unknown option {other}"))),
+                };
+            }
+            generate(migrations, schema, name)
         }
         ("apply", [database]) => {
             let applied = migrations.apply(&open(database)?)?;
@@ -100,6 +123,19 @@ pub fn run(
                     .collect::<Vec<_>>()
                     .join("\n")
             })
+        }
+        ("check", [database]) => {
+            let drift = super::check(&open(database)?, schema)?;
+            if drift.is_empty() {
+                Ok(format!("{database}: matches the schema"))
+            } else {
+                let lines: Vec<String> = drift.iter().map(|d| format!("drift  {d}")).collect();
+                Err(CliError::Drift(lines.join("\n")))
+            }
+        }
+        ("adopt", [database]) => {
+            let path = migrations.adopt(&open(database)?)?;
+            Ok(format!("wrote {} from {database}", path.display()))
         }
         ("status", [database]) => {
             let lines: Vec<String> = migrations

@@ -142,6 +142,7 @@ impl Schema {
                     name: table.name.to_string(),
                     columns,
                     indexes,
+                    renamed_from: self.renamed_from(table.name).map(str::to_string),
                 }
             })
             .collect();
@@ -257,7 +258,7 @@ impl SchemaSnapshot {
 }
 
 /// A table in a [`SchemaSnapshot`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableSnapshot {
     /// SQL name.
     pub name: String,
@@ -265,6 +266,11 @@ pub struct TableSnapshot {
     pub columns: Vec<ColumnSnapshot>,
     /// Indexes (one column each).
     pub indexes: Vec<IndexSnapshot>,
+    /// The table's former name ([`Table::RENAMED_FROM`](crate::Table::RENAMED_FROM)): the
+    /// migration generator renames a table of that name instead of dropping it. Not part of
+    /// the table's shape (never compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl TableSnapshot {
@@ -289,7 +295,7 @@ impl TableSnapshot {
 }
 
 /// A column in a [`TableSnapshot`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnSnapshot {
     /// SQL name.
     pub name: String,
@@ -312,6 +318,11 @@ pub struct ColumnSnapshot {
     /// `"created"` / `"updated"` for the columns of `#[audit]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<String>,
+    /// The column's former name ([`ColumnDef::renamed_from`](crate::ColumnDef::renamed_from)):
+    /// the migration generator renames a column of that name instead of dropping it. Not part
+    /// of the column's shape (never compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -342,6 +353,7 @@ impl ColumnSnapshot {
                 }
                 .to_string()
             }),
+            renamed_from: def.renamed_from.map(str::to_string),
         }
     }
 

@@ -37,11 +37,23 @@
 //!   (the insert time) is not constant, so they are added with `DEFAULT 0` and a comment says
 //!   so; Sonic sets both on every write anyway.
 //! - A new or removed index: `CREATE INDEX` / `DROP INDEX` (no data is lost).
+//! - A renamed table or column, declared with `#[table(renamed_from = "old")]` /
+//!   `#[column(renamed_from = "old")]`: `ALTER TABLE … RENAME TO` / `RENAME COLUMN`, first,
+//!   keeping the data (once applied, the attribute may stay: it is ignored).
 //! - A removed table or column: an error ([`MigrateError::DropsNotAllowed`]) unless the caller
-//!   opts in with `allow_drops`; then `DROP TABLE` / `ALTER TABLE … DROP COLUMN`.
-//! - A changed column (type, nullability, key, default, reference): SQLite cannot alter a
-//!   column, and rebuilding the table is a decision about data, so this is an error
-//!   ([`MigrateError::ColumnChanged`]): write that migration by hand, then record the snapshot.
+//!   opts in with `allow_drops` or confirms that drop ([`DiffOptions::confirmed_drops`]); then
+//!   `DROP TABLE` / `ALTER TABLE … DROP COLUMN`. A table that loses columns and gains others
+//!   in one diff (or a schema that loses tables and gains others) may be an undeclared
+//!   rename: even with `allow_drops` it is refused ([`MigrateError::PossibleRename`], naming
+//!   `renamed_from` and the confirmation) — never a silent loss of data.
+//! - What `ALTER TABLE` cannot do — a changed column (type, nullability, key, `UNIQUE`,
+//!   default, reference), a new key, `UNIQUE`, non-constant-default or `NOT NULL` foreign-key
+//!   column, a dropped key, `UNIQUE` or foreign-key column: the table is rebuilt in the same
+//!   file, keeping its rows, indexes and the rows that refer to it (SQLite's procedure, as D1
+//!   allows it: see the `rebuild` module's notes). A column that becomes `NOT NULL` takes its
+//!   default where it was `NULL` (without a default, such rows fail the migration, which
+//!   then changes nothing); values keep their storage unless the new type's affinity converts
+//!   them losslessly (`'4.5'` becomes `4.5` in a `REAL` column).
 //!
 //! Nothing changed: no file is written.
 //!
@@ -58,12 +70,14 @@
 //!     default: None,
 //!     references: None,
 //!     audit: None,
+//!     renamed_from: None,
 //! };
 //! let v1 = SchemaSnapshot {
 //!     tables: vec![TableSnapshot {
 //!         name: "users".into(),
 //!         columns: vec![column("id", false)],
 //!         indexes: vec![],
+//!         renamed_from: None,
 //!     }],
 //!     ..SchemaSnapshot::default()
 //! };
@@ -82,10 +96,16 @@ mod apply;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub mod cli;
 mod ddl;
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+mod inspect;
+mod rebuild;
+mod rename;
 
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub use apply::{MigrationStatus, MIGRATIONS_TABLE};
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub use inspect::{check, drift, inspect, Drift};
 
 use crate::sql::writer::quote_ident;
 use ddl::script;
@@ -156,7 +176,8 @@ pub enum MigrateError {
     /// Tables or columns were removed and `allow_drops` is off.
     #[error(
         "the schema no longer has {}; dropping deletes data, so Sonic does not generate it \
-         unless asked: use `allow_drops` (or write the migration by hand)",
+         unless asked: if it was renamed, declare `renamed_from = \"<old name>\"` on the \
+         table or column; if it is to go, use `allow_drops` (or write the migration by hand)",
         describe_drops(.tables, .columns)
     )]
     DropsNotAllowed {
@@ -164,6 +185,28 @@ pub enum MigrateError {
         tables: Vec<String>,
         /// Removed columns, as `(table, column)`.
         columns: Vec<(String, String)>,
+    },
+    /// With drops allowed, columns (or tables) are dropped and others added in one diff: it
+    /// may be a rename that was not declared, and dropping would lose the data.
+    #[error("{}", describe_lookalike(.table.as_deref(), .dropped, .added))]
+    PossibleRename {
+        /// The table that loses and gains columns; `None` when tables are lost and gained.
+        table: Option<String>,
+        /// The columns (or tables) that would be dropped.
+        dropped: Vec<String>,
+        /// The columns (or tables) that would be added.
+        added: Vec<String>,
+    },
+    /// A rename whose former name is still in the schema.
+    #[error(
+        "`{to}` is declared `renamed_from = \"{from}\"`, but the schema still has `{from}`: \
+         remove or rename that one, or remove `renamed_from`"
+    )]
+    RenameClash {
+        /// The former name (`table` or `table.column`).
+        from: String,
+        /// The new name.
+        to: String,
     },
     /// SQLite's `ALTER TABLE … DROP COLUMN` refuses this column.
     #[error("cannot drop column `{table}`.`{column}`: {reason}")]
@@ -204,6 +247,9 @@ pub enum MigrateError {
         /// The database's error.
         source: Box<crate::Error>,
     },
+    /// The live database's schema could not be read.
+    #[error("cannot read the database's schema: {0}")]
+    Inspect(Box<crate::Error>),
     /// The record of applied migrations (`d1_migrations`) could not be read or written.
     #[error("cannot read the applied migrations (d1_migrations): {0}")]
     Record(Box<crate::Error>),
@@ -215,6 +261,47 @@ pub enum MigrateError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+fn describe_lookalike(table: Option<&str>, dropped: &[String], added: &[String]) -> String {
+    let list = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (what, confirm) = match table {
+        Some(t) => (
+            format!("table `{t}` loses column(s) {}", list(dropped)),
+            dropped
+                .iter()
+                .map(|c| format!("{t}.{c}"))
+                .collect::<Vec<_>>(),
+        ),
+        None => (
+            format!("the schema loses table(s) {}", list(dropped)),
+            dropped.to_vec(),
+        ),
+    };
+    let kind = if table.is_some() { "column" } else { "table" };
+    format!(
+        "{what} and gains {} in the same migration: if one was renamed, declare \
+         `#[{kind}(renamed_from = \"<old name>\")]` on its new definition (its data is kept); \
+         if {} really to be dropped with its data, confirm it: `generate <name> --allow-drops \
+         {}` (`DiffOptions::confirmed_drops` / `Migrations::confirm_drop`)",
+        list(added),
+        if dropped.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+        confirm
+            .iter()
+            .map(|c| format!("--drop {c}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }
 
 fn describe_drops(tables: &[String], columns: &[(String, String)]) -> String {
@@ -255,7 +342,7 @@ fn describe_drops(tables: &[String], columns: &[(String, String)]) -> String {
 /// // Going back from v2 to v1 drops `bio`, and its data with it: only when asked.
 /// let refused = diff(&v2, &v1, &DiffOptions::default());
 /// assert!(matches!(refused, Err(MigrateError::DropsNotAllowed { .. })));
-/// let allowed = diff(&v2, &v1, &DiffOptions { allow_drops: true })?;
+/// let allowed = diff(&v2, &v1, &DiffOptions { allow_drops: true, ..DiffOptions::default() })?;
 /// assert_eq!(allowed, [r#"ALTER TABLE "users" DROP COLUMN "bio""#]);
 /// # }
 /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
@@ -263,8 +350,13 @@ fn describe_drops(tables: &[String], columns: &[(String, String)]) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
     /// Generate `DROP TABLE` / `DROP COLUMN` for removed tables and columns instead of
-    /// returning [`MigrateError::DropsNotAllowed`].
+    /// returning [`MigrateError::DropsNotAllowed`]. A table that loses columns and gains
+    /// others (or a schema that loses tables and gains others) is still refused
+    /// ([`MigrateError::PossibleRename`]) unless each drop is in `confirmed_drops`.
     pub allow_drops: bool,
+    /// Drops confirmed one by one, as `"table"` or `"table.column"`: each is generated even
+    /// when it looks like a rename, or when `allow_drops` is off.
+    pub confirmed_drops: Vec<String>,
 }
 
 /// Whether SQLite's `ALTER TABLE ADD COLUMN` accepts this default: not an expression in
@@ -288,10 +380,7 @@ fn add_column(table: &str, column: &ColumnSnapshot) -> Result<String, MigrateErr
         return Err(refuse("SQLite cannot add a PRIMARY KEY column"));
     }
     if column.unique {
-        return Err(refuse(
-            "SQLite cannot add a UNIQUE column (add it without `unique`, then create a unique \
-             index by hand)",
-        ));
+        return Err(refuse("SQLite cannot add a UNIQUE column"));
     }
     let mut comment = None;
     let default = match column.default.as_deref() {
@@ -413,35 +502,60 @@ pub fn diff(
     new: &SchemaSnapshot,
     options: &DiffOptions,
 ) -> Result<Vec<String>, MigrateError> {
+    let (renames, db) = rename::apply_renames(old, new)?;
+    let old = &db;
+    if options.allow_drops {
+        rename::refuse_lookalike_renames(old, new, &options.confirmed_drops)?;
+    }
+
     let mut drop_indexes = Vec::new();
+    let mut drop_columns = Vec::new();
     let mut add_columns = Vec::new();
     let mut create_indexes = Vec::new();
     let mut removed_columns = Vec::new();
+    let mut rebuilds = Vec::new();
 
     for new_table in &new.tables {
         let Some(old_table) = old.table(&new_table.name) else {
             continue;
         };
         let table = new_table.name.as_str();
+        // Why the table must be rebuilt; empty when ALTER TABLE can make every change.
+        let mut reasons = Vec::new();
+        let mut adds = Vec::new();
         for column in &new_table.columns {
             match old_table.column(&column.name) {
-                None => add_columns.push(add_column(table, column)?),
+                None => match add_column(table, column) {
+                    Ok(sql) => adds.push(sql),
+                    Err(MigrateError::CannotAddColumn { reason, .. }) => {
+                        reasons.push(format!("new column `{}`: {reason}", column.name));
+                    }
+                    Err(e) => return Err(e),
+                },
                 Some(before) => {
                     if let Some(changes) = column_changes(before, column) {
-                        return Err(MigrateError::ColumnChanged {
-                            table: table.to_string(),
-                            column: column.name.clone(),
-                            changes,
-                        });
+                        reasons.push(format!("`{}` {changes}", column.name));
                     }
                 }
             }
         }
+        let mut drops = Vec::new();
         for column in &old_table.columns {
             if new_table.column(&column.name).is_none() {
                 removed_columns.push((table.to_string(), column.name.clone()));
+                match drop_column(table, column, old)? {
+                    Ok(sql) => drops.push(sql),
+                    Err(reason) => reasons.push(format!("dropped `{}`: {reason}", column.name)),
+                }
             }
         }
+        if !reasons.is_empty() {
+            // The rebuild creates the table and its indexes as the schema has them.
+            rebuilds.push((old_table, new_table, reasons));
+            continue;
+        }
+        add_columns.extend(adds);
+        drop_columns.extend(drops);
         for index in &old_table.indexes {
             if !new_table.indexes.contains(index) {
                 drop_indexes.push(format!("DROP INDEX IF EXISTS {}", quote_ident(&index.name)));
@@ -462,24 +576,28 @@ pub fn diff(
         .filter(|t| !new_names.contains(t.name.as_str()))
         .collect();
 
-    if !options.allow_drops && (!removed_tables.is_empty() || !removed_columns.is_empty()) {
+    let confirmed = |name: &str| options.confirmed_drops.iter().any(|c| c == name);
+    let refused_tables: Vec<String> = removed_tables
+        .iter()
+        .rev()
+        .filter(|t| !confirmed(&t.name))
+        .map(|t| t.name.clone())
+        .collect();
+    let refused_columns: Vec<(String, String)> = removed_columns
+        .iter()
+        .filter(|(t, c)| !confirmed(&format!("{t}.{c}")))
+        .cloned()
+        .collect();
+    if !options.allow_drops && (!refused_tables.is_empty() || !refused_columns.is_empty()) {
         return Err(MigrateError::DropsNotAllowed {
-            tables: removed_tables
-                .iter()
-                .rev()
-                .map(|t| t.name.clone())
-                .collect(),
-            columns: removed_columns,
+            tables: refused_tables,
+            columns: refused_columns,
         });
     }
 
-    let mut out = drop_indexes;
-    for (table, column) in &removed_columns {
-        // Listed from `old` above, so always found there.
-        if let Some(def) = old.table(table).and_then(|t| t.column(column)) {
-            out.push(drop_column(table, def, old)?);
-        }
-    }
+    let mut out = renames;
+    out.extend(drop_indexes);
+    out.extend(drop_columns);
     out.extend(
         removed_tables
             .iter()
@@ -489,35 +607,21 @@ pub fn diff(
         out.push(table.create_sql());
         out.extend(table.indexes.iter().map(|i| i.create_sql(&table.name)));
     }
+    for (old_table, new_table, reasons) in rebuilds {
+        out.extend(rebuild::rebuild(old_table, new_table, old, new, &reasons)?);
+    }
     out.extend(add_columns);
     out.extend(create_indexes);
     Ok(out)
 }
 
-/// `ALTER TABLE … DROP COLUMN …`, or why SQLite refuses it.
+/// `ALTER TABLE … DROP COLUMN …`; `Ok(Err(reason))` when SQLite refuses it but a rebuild of
+/// the table drops it; an error when nothing can (another table refers to the column).
 fn drop_column(
     table: &str,
     column: &ColumnSnapshot,
     old: &SchemaSnapshot,
-) -> Result<String, MigrateError> {
-    let refuse = |reason: &str| MigrateError::CannotDropColumn {
-        table: table.to_string(),
-        column: column.name.clone(),
-        reason: reason.to_string(),
-    };
-    if column.primary_key {
-        return Err(refuse("it is the primary key"));
-    }
-    if column.unique {
-        return Err(refuse(
-            "SQLite cannot drop a UNIQUE column; rebuild the table by hand",
-        ));
-    }
-    if column.references.is_some() {
-        return Err(refuse(
-            "SQLite cannot drop a column with a foreign key; rebuild the table by hand",
-        ));
-    }
+) -> Result<Result<String, String>, MigrateError> {
     let referenced = old.tables.iter().any(|t| {
         t.columns.iter().any(|c| {
             c.references
@@ -526,13 +630,28 @@ fn drop_column(
         })
     });
     if referenced {
-        return Err(refuse("another table's foreign key references it"));
+        return Err(MigrateError::CannotDropColumn {
+            table: table.to_string(),
+            column: column.name.clone(),
+            reason: "another table's foreign key references it".to_string(),
+        });
     }
-    Ok(format!(
+    if column.primary_key {
+        return Ok(Err("it is the primary key".to_string()));
+    }
+    if column.unique {
+        return Ok(Err("SQLite cannot drop a UNIQUE column".to_string()));
+    }
+    if column.references.is_some() {
+        return Ok(Err(
+            "SQLite cannot drop a column with a foreign key".to_string()
+        ));
+    }
+    Ok(Ok(format!(
         "ALTER TABLE {} DROP COLUMN {}",
         quote_ident(table),
         quote_ident(&column.name)
-    ))
+    )))
 }
 
 /// The SQL script of [`diff`] (each statement ended by `;`), or `None` when nothing changed.
@@ -695,6 +814,42 @@ mod fs {
         /// ```
         pub fn allow_drops(mut self, allow: bool) -> Self {
             self.options.allow_drops = allow;
+            self
+        }
+
+        /// Confirms one drop, `"table"` or `"table.column"`: generated even when
+        /// `allow_drops` is off, or when the table also gains a column (which would otherwise
+        /// be refused as a possible rename, [`MigrateError::PossibleRename`]).
+        ///
+        /// ```
+        /// # #[cfg(feature = "derive")] {
+        /// # use sonic_db_core::Schema;
+        /// # mod v1 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub nick: Option<String> }
+        /// # }
+        /// # mod v2 {
+        /// #     #[derive(sonic_db_core::Table)]
+        /// #     #[table(name = "users")]
+        /// #     pub struct User { #[column(primary_key)] pub id: String, pub bio: Option<String> }
+        /// # }
+        /// # let dir = std::env::temp_dir().join(format!("sonic-doc-confirm-{}", std::process::id()));
+        /// # let _ = std::fs::remove_dir_all(&dir);
+        /// # let (v1, v2) = (Schema::new().table::<v1::User>(), Schema::new().table::<v2::User>());
+        /// use sonic_db_core::migrate::{MigrateError, Migrations};
+        ///
+        /// Migrations::new(&dir).write_next("init", &v1)?; // `nick`; v2 has `bio` instead
+        /// let lookalike = Migrations::new(&dir).allow_drops(true).plan(&v2);
+        /// assert!(matches!(lookalike, Err(MigrateError::PossibleRename { .. })));
+        /// let sql = Migrations::new(&dir).confirm_drop("users.nick").plan(&v2)?.unwrap();
+        /// assert!(sql.contains("DROP COLUMN \"nick\"") && sql.contains("ADD COLUMN \"bio\""));
+        /// # std::fs::remove_dir_all(&dir).ok();
+        /// # }
+        /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
+        /// ```
+        pub fn confirm_drop(mut self, name: impl Into<String>) -> Self {
+            self.options.confirmed_drops.push(name.into());
             self
         }
 
@@ -947,10 +1102,18 @@ mod fs {
         /// # Ok::<(), sonic_db_core::migrate::MigrateError>(())
         /// ```
         pub fn record_snapshot(&self, schema: &Schema) -> Result<PathBuf, MigrateError> {
+            self.write_snapshot(&schema.snapshot())
+        }
+
+        /// Stores `snapshot` as the snapshot file (atomically: written aside, then renamed).
+        pub(super) fn write_snapshot(
+            &self,
+            snapshot: &SchemaSnapshot,
+        ) -> Result<PathBuf, MigrateError> {
             let path = self.snapshot_path();
             let meta = self.dir.join("meta");
             std::fs::create_dir_all(&meta).map_err(io(&meta))?;
-            let mut json = serde_json::to_string_pretty(&schema.snapshot()).map_err(|source| {
+            let mut json = serde_json::to_string_pretty(snapshot).map_err(|source| {
                 MigrateError::Snapshot {
                     path: path.display().to_string(),
                     source,
@@ -979,6 +1142,7 @@ mod tests {
             default: None,
             references: None,
             audit: None,
+            renamed_from: None,
         }
     }
 
@@ -991,6 +1155,7 @@ mod tests {
             name: name.into(),
             columns: all,
             indexes: vec![],
+            renamed_from: None,
         }
     }
 
@@ -1036,11 +1201,11 @@ mod tests {
     }
 
     #[test]
-    fn refused_columns() {
+    fn columns_alter_cannot_add_rebuild_the_table() {
         let old = schema(vec![table("a", vec![])]);
-        let add = |c: ColumnSnapshot| run(&old, &schema(vec![table("a", vec![c])])).unwrap_err();
+        let add = |c: ColumnSnapshot| run(&old, &schema(vec![table("a", vec![c])]));
 
-        let e = add(col("x", "TEXT", false));
+        let e = add(col("x", "TEXT", false)).unwrap_err();
         assert!(
             matches!(&e, MigrateError::NotNullWithoutDefault { table, column }
             if table == "a" && column == "x")
@@ -1049,13 +1214,8 @@ mod tests {
 
         let mut unique = col("u", "TEXT", true);
         unique.unique = true;
-        assert!(matches!(add(unique), MigrateError::CannotAddColumn { .. }));
-
         let mut now = col("t", "INTEGER", true);
         now.default = Some("(unixepoch())".into());
-        let e = add(now);
-        assert!(e.to_string().contains("not constant"), "{e}");
-
         let mut fk = col("b_id", "TEXT", false);
         fk.default = Some("''".into());
         fk.references = Some(ReferenceSnapshot {
@@ -1063,7 +1223,22 @@ mod tests {
             column: "id".into(),
             on_delete: None,
         });
-        assert!(add(fk.clone()).to_string().contains("REFERENCES"));
+        for (column, why) in [
+            (unique, "UNIQUE"),
+            (now, "not constant"),
+            (fk.clone(), "REFERENCES"),
+        ] {
+            let out = add(column.clone()).unwrap();
+            assert!(out[0].starts_with("-- Rebuild \"a\""), "{out:?}");
+            assert!(out[0].contains(why), "{out:?}");
+            assert!(out.contains(&format!("CREATE TABLE IF NOT EXISTS \"a\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    {}\n)", column.definition_sql())), "{out:?}");
+            assert!(
+                out.contains(
+                    &"INSERT INTO \"a\" (\"id\") SELECT \"id\" FROM \"__sonic_keep_a\"".to_string()
+                ),
+                "{out:?}"
+            );
+        }
         fk.nullable = true;
         fk.default = None;
         assert_eq!(
@@ -1100,10 +1275,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the schema no longer has table(s) `b` and column(s) `a`.`x`; dropping deletes data, \
-             so Sonic does not generate it unless asked: use `allow_drops` (or write the \
-             migration by hand)"
+             so Sonic does not generate it unless asked: if it was renamed, declare \
+             `renamed_from = \"<old name>\"` on the table or column; if it is to go, use \
+             `allow_drops` (or write the migration by hand)"
         );
-        let allowed = diff(&old, &new, &DiffOptions { allow_drops: true }).unwrap();
+        let options = DiffOptions {
+            allow_drops: true,
+            ..DiffOptions::default()
+        };
+        let allowed = diff(&old, &new, &options).unwrap();
         assert_eq!(
             allowed,
             [
@@ -1114,15 +1294,65 @@ mod tests {
     }
 
     #[test]
-    fn changed_column_is_an_error() {
-        let old = schema(vec![table("a", vec![col("x", "TEXT", true)])]);
-        let new = schema(vec![table("a", vec![col("x", "INTEGER", false)])]);
-        let e = run(&old, &new).unwrap_err();
+    fn changed_column_rebuilds_the_table_keeping_cascading_children() {
+        let mut parent = table("a", vec![col("x", "TEXT", true)]);
+        let mut child_fk = col("a_id", "TEXT", true);
+        child_fk.references = Some(ReferenceSnapshot {
+            table: "a".into(),
+            column: "id".into(),
+            on_delete: Some("CASCADE".into()),
+        });
+        let child = table("c", vec![child_fk]);
+        let old = schema(vec![parent.clone(), child.clone()]);
+        parent.columns[1] = col("x", "INTEGER", false);
+        parent.columns[1].default = Some("0".into());
+        let new = schema(vec![parent, child]);
+        let out = run(&old, &new).unwrap();
         assert!(
-            e.to_string()
-                .starts_with("column `a`.`x` changed (type TEXT → INTEGER, now NOT NULL)"),
-            "{e}"
+            out[0].starts_with(
+                "-- Rebuild \"a\" (`x` type TEXT → INTEGER, now NOT NULL, default none → 0)"
+            ),
+            "{out:?}"
         );
+        let rest: Vec<&str> = out[1..].iter().map(String::as_str).collect();
+        assert_eq!(
+            rest,
+            [
+                "CREATE TABLE \"__sonic_keep_c\" AS SELECT * FROM \"c\"",
+                "CREATE TABLE \"__sonic_keep_a\" AS SELECT * FROM \"a\"",
+                "DROP TABLE \"a\"",
+                "CREATE TABLE IF NOT EXISTS \"a\" (\n    \"id\" TEXT NOT NULL PRIMARY KEY,\n    \"x\" INTEGER NOT NULL DEFAULT 0\n)",
+                "INSERT INTO \"a\" (\"id\", \"x\") SELECT \"id\", COALESCE(\"x\", 0) FROM \"__sonic_keep_a\"",
+                "DROP TABLE \"__sonic_keep_a\"",
+                "DELETE FROM \"c\"",
+                "INSERT INTO \"c\" SELECT * FROM \"__sonic_keep_c\"",
+                "DROP TABLE \"__sonic_keep_c\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn renames_come_first_and_follow_references() {
+        let mut a = table("a", vec![col("x", "TEXT", true)]);
+        a.indexes.push(IndexSnapshot::on("a", "x"));
+        let old = schema(vec![a.clone()]);
+        a.name = "b".into();
+        a.renamed_from = Some("a".into());
+        a.columns[1].name = "y".into();
+        a.columns[1].renamed_from = Some("x".into());
+        a.indexes = vec![IndexSnapshot::on("b", "y")];
+        let new = schema(vec![a]);
+        assert_eq!(
+            run(&old, &new).unwrap(),
+            [
+                "ALTER TABLE \"a\" RENAME TO \"b\"",
+                "ALTER TABLE \"b\" RENAME COLUMN \"x\" TO \"y\"",
+                "DROP INDEX IF EXISTS \"a_x_idx\"",
+                "CREATE INDEX IF NOT EXISTS \"b_y_idx\" ON \"b\" (\"y\")",
+            ]
+        );
+        // Already applied: nothing more.
+        assert!(run(&new, &new).unwrap().is_empty());
     }
 
     #[test]

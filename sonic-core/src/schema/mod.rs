@@ -123,6 +123,23 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// ```
     fn touch(&mut self, now_ms: i64, inserting: bool);
 
+    /// The table's former name (`#[table(renamed_from = "old")]`): a migration generated
+    /// while the snapshot still has `old` renames the table (`ALTER TABLE … RENAME TO`)
+    /// instead of dropping it with its rows. [`Schema::table`] records it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::Table;
+    ///
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "articles", renamed_from = "posts")]
+    /// struct Article { #[column(primary_key)] id: String }
+    ///
+    /// assert_eq!(Article::RENAMED_FROM, Some("posts"));
+    /// # }
+    /// ```
+    const RENAMED_FROM: Option<&'static str> = None;
+
     /// The primary key value, ready to bind.
     ///
     /// ```
@@ -426,6 +443,9 @@ pub struct ColumnDef {
     /// column, but never shown by APIs built on the schema (sonic-db-api leaves it out of every
     /// response and refuses filters and sorts on it).
     pub secret: bool,
+    /// The column's former name (`#[column(renamed_from = "old")]`): a migration generated
+    /// while the snapshot still has `old` renames it instead of dropping it with its data.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl ColumnDef {
@@ -449,6 +469,7 @@ impl ColumnDef {
             references: None,
             audit: None,
             secret: false,
+            renamed_from: None,
         }
     }
 }

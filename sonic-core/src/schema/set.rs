@@ -29,6 +29,8 @@ use super::{RelationKind, Table, TableDef};
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     tables: Vec<&'static TableDef>,
+    /// `(table, former name)` pairs: [`Table::RENAMED_FROM`], for the migration generator.
+    renamed_tables: Vec<(&'static str, &'static str)>,
 }
 
 impl Schema {
@@ -59,7 +61,52 @@ impl Schema {
     /// # }
     /// ```
     pub fn table<T: Table>(self) -> Self {
-        self.table_def(T::DEF)
+        let schema = self.table_def(T::DEF);
+        match T::RENAMED_FROM {
+            Some(old) => schema.table_renamed_from(T::DEF.name, old),
+            None => schema,
+        }
+    }
+
+    /// Records that table `table` was called `old` before: what `#[table(renamed_from =
+    /// "old")]` declares, for definitions held as data. A migration generated while the
+    /// snapshot still has `old` renames it (`ALTER TABLE … RENAME TO`), keeping its rows.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(sonic_db_core::Table)]
+    /// # #[table(name = "articles")]
+    /// # struct Article { #[column(primary_key)] id: String }
+    /// use sonic_db_core::{Schema, Table};
+    ///
+    /// let schema = Schema::new().table_def(Article::DEF).table_renamed_from("articles", "posts");
+    /// assert_eq!(schema.renamed_from("articles"), Some("posts"));
+    /// # }
+    /// ```
+    pub fn table_renamed_from(mut self, table: &'static str, old: &'static str) -> Self {
+        self.renamed_tables.retain(|(t, _)| *t != table);
+        self.renamed_tables.push((table, old));
+        self
+    }
+
+    /// The former name of `table`, if one was declared.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "articles", renamed_from = "posts")]
+    /// struct Article { #[column(primary_key)] id: String }
+    ///
+    /// let schema = sonic_db_core::Schema::new().table::<Article>();
+    /// assert_eq!(schema.renamed_from("articles"), Some("posts"));
+    /// assert_eq!(schema.renamed_from("users"), None);
+    /// # }
+    /// ```
+    pub fn renamed_from(&self, table: &str) -> Option<&'static str> {
+        self.renamed_tables
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, old)| *old)
     }
 
     /// Adds a table by its definition (a second table of the same name is ignored).

@@ -32,6 +32,7 @@ pub fn expand(
         .ok_or_else(|| internal(ident, "no primary key column"))?;
     let pk_index = pk.index;
     let pk_ty = pk.field.ty;
+    let table_renamed_from = str_option(cont.renamed_from.as_ref().map(|l| l.value()));
 
     let column_defs = columns
         .iter()
@@ -127,6 +128,8 @@ pub fn expand(
                 };
 
                 type PrimaryKey = #pk_ty;
+
+                const RENAMED_FROM: ::core::option::Option<&'static str> = #table_renamed_from;
 
                 fn encode_into(
                     &self,
@@ -225,6 +228,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
             let indexed = a.index;
             let secret = a.secret;
             let default = str_option(a.default.as_ref().map(|l| l.value()));
+            let renamed_from = str_option(a.renamed_from.as_ref().map(|l| l.value()));
             let references = match &a.references {
                 None => quote!(::core::option::Option::None),
                 Some(r) => {
@@ -262,6 +266,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     references: #references,
                     audit: ::core::option::Option::None,
                     secret: #secret,
+                    renamed_from: #renamed_from,
                 }
             }
         }
@@ -284,6 +289,7 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
                     references: ::core::option::Option::None,
                     audit: ::core::option::Option::Some(__sonic::AuditRole::#role),
                     secret: false,
+                    renamed_from: ::core::option::Option::None,
                 }
             }
         }

@@ -13,6 +13,8 @@ pub struct Container<'a> {
     pub ident: &'a Ident,
     /// The SQL table name (from `#[table(name)]` or the default convention).
     pub table_name: String,
+    /// `#[table(renamed_from = "...")]`.
+    pub renamed_from: Option<syn::LitStr>,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -120,6 +122,7 @@ impl<'a> Container<'a> {
         Some(Container {
             ident: &input.ident,
             table_name,
+            renamed_from: attrs.renamed_from,
             fields,
         })
     }

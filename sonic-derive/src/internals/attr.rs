@@ -134,15 +134,18 @@ fn non_empty(cx: &Ctxt, lit: Option<LitStr>, what: &str) -> Option<LitStr> {
 
 // ---------------------------------------------------------------- #[table(...)]
 
-/// `#[table(name = "users")]` on the struct.
+/// `#[table(name = "users", renamed_from = "people")]` on the struct.
 pub struct Container {
     /// The table name, if given.
     pub name: Option<LitStr>,
+    /// The table's former name, for migrations.
+    pub renamed_from: Option<LitStr>,
 }
 
 impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut name = Slot::new("table", "name");
+        let mut renamed_from = Slot::new("table", "renamed_from");
         for attr in attrs.iter().filter(|a| a.path().is_ident("table")) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {
@@ -150,8 +153,13 @@ impl Container {
                         name.set(cx, &meta.path, lit);
                     }
                     Ok(())
+                } else if meta.path.is_ident("renamed_from") {
+                    if let Some(lit) = lit_str(cx, "table", &meta)? {
+                        renamed_from.set(cx, &meta.path, lit);
+                    }
+                    Ok(())
                 } else {
-                    unknown_key(cx, "table", &meta, "name")
+                    unknown_key(cx, "table", &meta, "name, renamed_from")
                 }
             });
             if let Err(e) = res {
@@ -160,6 +168,7 @@ impl Container {
         }
         Container {
             name: non_empty(cx, name.get(), "the table name"),
+            renamed_from: non_empty(cx, renamed_from.get(), "a former table name"),
         }
     }
 }
@@ -187,6 +196,8 @@ pub struct Column {
     pub references: Option<References>,
     /// The SQL action (`CASCADE`, …) and the literal, for spans.
     pub on_delete: Option<(&'static str, LitStr)>,
+    /// The column's former name, for migrations.
+    pub renamed_from: Option<LitStr>,
 }
 
 /// `references = User::ID`: another table's column handle.
@@ -214,7 +225,7 @@ pub enum RelationKind {
 }
 
 const COLUMN_KEYS: &str =
-    "primary_key, unique, index, rename, default, references, on_delete, secret";
+    "primary_key, unique, index, rename, default, references, on_delete, secret, renamed_from";
 
 /// Reads the role of a field from its attributes.
 pub fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
@@ -284,6 +295,7 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
     let mut default = Slot::new("column", "default");
     let mut references = Slot::new("column", "references");
     let mut on_delete = Slot::new("column", "on_delete");
+    let mut renamed_from = Slot::new("column", "renamed_from");
 
     for attr in attrs {
         let res = attr.parse_nested_meta(|meta| {
@@ -307,6 +319,10 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
             } else if p.is_ident("default") {
                 if let Some(lit) = lit_str(cx, "column", &meta)? {
                     default.set(cx, p, lit);
+                }
+            } else if p.is_ident("renamed_from") {
+                if let Some(lit) = lit_str(cx, "column", &meta)? {
+                    renamed_from.set(cx, p, lit);
                 }
             } else if p.is_ident("on_delete") {
                 if let Some(lit) = lit_str(cx, "column", &meta)? {
@@ -374,6 +390,7 @@ fn column<'a>(cx: &Ctxt, attrs: impl Iterator<Item = &'a Attribute>) -> Column {
         default: non_empty(cx, default.get(), "a default expression"),
         references: references.get(),
         on_delete: on_delete.get(),
+        renamed_from: non_empty(cx, renamed_from.get(), "a former column name"),
     };
     if let (Some((_, lit)), None) = (&column.on_delete, &column.references) {
         cx.error_spanned_by(

@@ -33,7 +33,57 @@ pub fn check_table(cx: &Ctxt, cont: &Container) {
     check_primary_key(cx, cont, &columns);
     check_audit(cx, cont, &columns);
     check_column_names(cx, &columns);
+    check_renames(cx, cont, &columns);
     check_relations(cx, cont, &columns);
+}
+
+/// `renamed_from`: a former name that is not the current one, not another column's current
+/// name (the rename would be ambiguous), and claimed by one column only.
+fn check_renames(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    if let Some(old) = &cont.renamed_from {
+        if old.value() == cont.table_name {
+            cx.error_spanned_by(
+                old,
+                format!(
+                    "`renamed_from` names the table's current name `{}`: give the name it had before, or remove `renamed_from`",
+                    cont.table_name
+                ),
+            );
+        }
+    }
+    let mut claimed: HashMap<String, &ColumnModel> = HashMap::new();
+    for column in columns {
+        let Some(old) = column.attrs().and_then(|a| a.renamed_from.as_ref()) else {
+            continue;
+        };
+        let value = old.value();
+        if value == column.name {
+            cx.error_spanned_by(
+                old,
+                format!(
+                    "`renamed_from` names the column's current name `{value}`: give the name it had before, or remove `renamed_from`"
+                ),
+            );
+        } else if let Some(other) = columns.iter().find(|c| c.name == value) {
+            cx.error_spanned_by(
+                old,
+                format!(
+                    "`{}` cannot be renamed from `{value}`: field `{}` still has that column; rename or remove that field first",
+                    column.name, other.field_name
+                ),
+            );
+        } else if let Some(first) = claimed.get(&value) {
+            cx.error_spanned_by(
+                old,
+                format!(
+                    "`{value}` can be renamed to one column only: `{}` is already renamed from it",
+                    first.name
+                ),
+            );
+        } else {
+            claimed.insert(value, column);
+        }
+    }
 }
 
 fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
