@@ -339,7 +339,8 @@ impl Db {
     ///
     /// let refused = db.update_where::<Note>().set(Note::CREATED_ON, 7).all_rows().run().await;
     /// assert!(matches!(refused, Err(Error::InvalidQuery(_))));
-    /// let fixed = db.keeping_audit().update_where::<Note>().set(Note::CREATED_ON, 7);
+    /// let importer = db.keeping_audit();
+    /// let fixed = importer.update_where::<Note>().set(Note::CREATED_ON, 7);
     /// assert_eq!(fixed.all_rows().returning().await?[0].audit.created_on, 7);
     /// # Ok::<(), sonic_db_core::Error>(())
     /// # }).unwrap();
