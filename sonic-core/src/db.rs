@@ -62,6 +62,8 @@ pub struct Db {
     /// Inside [`Db::transaction`]: what the typed writes touched, for the cache after the
     /// commit.
     transaction: Option<Arc<TransactionLog>>,
+    /// Writes keep the audit values given instead of the clock's ([`Db::keeping_audit`]).
+    keep_audit: bool,
 }
 
 impl fmt::Debug for Db {
@@ -115,6 +117,7 @@ impl Db {
             defer: None,
             foreign_keys: Arc::default(),
             transaction: None,
+            keep_audit: false,
         }
     }
 
@@ -128,6 +131,7 @@ impl Db {
             defer: None,
             foreign_keys: self.foreign_keys.clone(),
             transaction: Some(log),
+            keep_audit: self.keep_audit,
         }
     }
 
@@ -337,6 +341,50 @@ impl Db {
     /// ```
     pub fn capabilities(&self) -> &Capabilities {
         self.sql.capabilities()
+    }
+
+    /// This database, for writes that keep the audit values they are given: the record's
+    /// `created_on` / `updated_on` (`NULL`s of a [`NullableAudit`](crate::NullableAudit)
+    /// too) on insert, update, upsert and in batches, and the values an `update_where` sets
+    /// for them, with nothing taken from the clock. For imports of records with their
+    /// original timestamps, and tests. The handle shares the backend and cache; the `Db` it
+    /// came from keeps stamping.
+    ///
+    /// Without it, Sonic owns the audit columns: every write stamps them and an explicit
+    /// value for one (`update_where().set(User::CREATED_ON, ..)`, `set_by_name`) is refused.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, FixedClock, Schema};
+    /// use sonic_db_core::Audit;
+    /// # #[derive(Debug, sonic_db_core::Table)]
+    /// # struct Note { #[column(primary_key)] id: i64, #[audit] audit: Audit }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?).with_clock(FixedClock::new(42));
+    /// # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
+    /// let original = Audit { created_on: 1_600_000_000_000, updated_on: 1_650_000_000_000 };
+    /// let imported = db.keeping_audit().insert(&Note { id: 1, audit: original }).await?;
+    /// assert_eq!(imported.audit, original);
+    ///
+    /// let refused = db.update_where::<Note>().set(Note::CREATED_ON, 7).all_rows().run().await;
+    /// assert!(matches!(refused, Err(Error::InvalidQuery(_))));
+    /// let importer = db.keeping_audit();
+    /// let fixed = importer.update_where::<Note>().set(Note::CREATED_ON, 7);
+    /// assert_eq!(fixed.all_rows().returning().await?[0].audit.created_on, 7);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn keeping_audit(&self) -> Db {
+        Db {
+            keep_audit: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether writes keep the audit values given ([`Db::keeping_audit`]).
+    pub fn keeps_audit(&self) -> bool {
+        self.keep_audit
     }
 
     /// The current time of this database's clock, in Unix milliseconds.

@@ -101,8 +101,8 @@ pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
 pub use query::{Batch, BatchResults, Filter, Order, Page, Pending};
 pub use schema::{
-    Audit, AuditRole, Column, ColumnDef, ForeignKey, Relation, RelationDef, RelationKind,
-    RelationSlot, Table, TableDef,
+    Audit, AuditFields, AuditRole, Column, ColumnDef, ForeignKey, NullableAudit, Relation,
+    RelationDef, RelationKind, RelationSlot, Table, TableDef,
 };
 pub use schema::{One, Schema};
 pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};

@@ -3,7 +3,9 @@
 //! Every write returns the rows as the database stored them (`RETURNING`), so defaults and
 //! audit columns are what the caller sees, and the primary keys of every affected row are at
 //! hand for whoever keeps a cache of them. Audit columns are stamped from the [`Db`]'s clock:
-//! `created_on` once, at insert; `updated_on` at every write.
+//! `created_on` once, at insert; `updated_on` at every write; an explicit value for one is
+//! refused — unless the `Db` is [`keeping_audit`](Db::keeping_audit), which writes the values
+//! given and stamps nothing (the rule is in [`crate::schema::AuditFields`]'s module).
 
 use crate::backend::{Capabilities, QueryResult, Statement};
 use crate::db::{finish_rows, Db};
@@ -86,7 +88,9 @@ pub(crate) fn prepare_insert<T: Table>(db: &Db, records: &[T]) -> Result<Vec<Sta
         let start = values.len();
         encode(record, &mut values)?;
         if let Some(row) = values.get_mut(start..) {
-            stamp(table, row, now, true);
+            if !db.keeps_audit() {
+                stamp(table, row, now, true);
+            }
             check_row(table, row, capabilities)?;
         }
     }
@@ -148,7 +152,13 @@ pub(crate) fn prepare_update<T: Table>(
     condition: Option<&Expr>,
 ) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, false)?;
-    update_statement(table, values, condition, db.capabilities())
+    update_statement(
+        table,
+        values,
+        condition,
+        db.capabilities(),
+        db.keeps_audit(),
+    )
 }
 
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
@@ -164,7 +174,7 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
 /// The statement of an upsert of `record`.
 pub(crate) fn prepare_upsert<T: Table>(db: &Db, record: &T) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, true)?;
-    upsert_statement(table, values)
+    upsert_statement(table, values, db.keeps_audit())
 }
 
 /// The record's row, stamped (`created_on` too when `inserting`) and checked against the
@@ -179,7 +189,9 @@ fn prepared_row<T: Table>(
     let table = T::DEF;
     let mut values = Vec::with_capacity(table.columns.len());
     encode(record, &mut values)?;
-    stamp(table, &mut values, db.now_ms(), inserting);
+    if !db.keeps_audit() {
+        stamp(table, &mut values, db.now_ms(), inserting);
+    }
     check_row(table, &values, capabilities)?;
     Ok((table, values))
 }
@@ -199,12 +211,11 @@ pub(crate) async fn delete<T: Table>(
     Ok((result.changes > 0, before))
 }
 
-/// The index of a column that [`UpdateWhere::set_by_name`] may set: a column of `T`, neither
-/// its primary key nor an audit column.
-fn writable_column<T: Table>(name: &str) -> Result<usize> {
+/// The index of a column that [`UpdateWhere::set_by_name`] may set on `db`: a column of
+/// `T`, not its primary key, and not an audit column unless `db` keeps audit values.
+fn writable_column<T: Table>(db: &Db, name: &str) -> Result<usize> {
     let table = T::DEF;
     let index = table.require_column(name)?;
-    let column = column_def(table, index)?;
     if index == table.primary_key {
         return Err(Error::InvalidQuery(format!(
             "`{}`.`{name}` is the primary key; an update cannot change it (choose the rows \
@@ -212,18 +223,29 @@ fn writable_column<T: Table>(name: &str) -> Result<usize> {
             table.name
         )));
     }
-    if let Some(role) = column.audit {
-        let when = match role {
-            AuditRole::Created => "once, when the record is inserted",
-            AuditRole::Updated => "at every write",
-        };
-        return Err(Error::InvalidQuery(format!(
-            "`{}`.`{name}` is an audit column, which Sonic sets {when}; it cannot be set by \
-             name",
-            table.name
-        )));
-    }
+    check_audit_set(db, table, index)?;
     Ok(index)
+}
+
+/// The one rule for explicit values of audit columns, whichever way they are set: refused,
+/// unless `db` keeps the audit values it is given ([`Db::keeping_audit`]).
+fn check_audit_set(db: &Db, table: &'static TableDef, index: usize) -> Result<()> {
+    let column = column_def(table, index)?;
+    match column.audit {
+        Some(role) if !db.keeps_audit() => {
+            let when = match role {
+                AuditRole::Created => "once, when the record is inserted",
+                AuditRole::Updated => "at every write",
+            };
+            Err(Error::InvalidQuery(format!(
+                "`{}`.`{}` is an audit column, which Sonic sets {when} from the clock; to \
+                 write given audit values (an import, a test), update through \
+                 `db.keeping_audit()`",
+                table.name, column.name
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The rows a filtered write ([`UpdateWhere`], [`DeleteWhere`]) touches: those matching its
@@ -469,7 +491,8 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// - a name that is not a column of `T`: [`Error::UnknownColumn`];
     /// - the primary key (the rows to change are chosen by [`filter`](UpdateWhere::filter))
     ///   and the audit columns (Sonic stamps `updated_on` itself and never rewrites
-    ///   `created_on`): [`Error::InvalidQuery`] naming the column;
+    ///   `created_on`; a `Db` from [`Db::keeping_audit`] accepts them, as [`set`](Self::set)
+    ///   does): [`Error::InvalidQuery`] naming the column;
     /// - a value the column's field cannot hold — of another storage class than its declared
     ///   type (TEXT into an INTEGER column), `NULL` into a field that is not an `Option`, or
     ///   what the field's Rust type refuses (`7` for a `bool`): [`Error::Encode`] naming the
@@ -503,7 +526,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// # }
     /// ```
     pub fn set_by_name(self, column: &str, value: Value) -> Result<Self> {
-        let index = writable_column::<T>(column)?;
+        let index = writable_column::<T>(self.db, column)?;
         let value = T::column_from_value(index, value)?;
         Ok(self.set_value(index, Ok(value)))
     }
@@ -538,7 +561,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     /// # }
     /// ```
     pub fn set_json(self, column: &str, value: &serde_json::Value) -> Result<Self> {
-        let index = writable_column::<T>(column)?;
+        let index = writable_column::<T>(self.db, column)?;
         let value = T::column_from_json(index, value)?;
         Ok(self.set_value(index, Ok(value)))
     }
@@ -699,6 +722,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
                     table.name, column.name
                 )));
             }
+            check_audit_set(self.db, table, *index)?;
             let value = value
                 .clone()
                 .map_err(|e| Error::encode(table.name, column.name, e))?;
@@ -709,7 +733,10 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
             }
             sets.push((*index, value));
         }
-        if let Some(index) = table.audit_column(AuditRole::Updated) {
+        if let (Some(index), false) = (
+            table.audit_column(AuditRole::Updated),
+            self.db.keeps_audit(),
+        ) {
             if !self.sets.iter().any(|(c, _)| *c == index) {
                 sets.push((index, SetExpr::Value(Value::Integer(self.db.now_ms()))));
             }

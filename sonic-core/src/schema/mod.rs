@@ -8,11 +8,13 @@ use std::marker::PhantomData;
 use crate::error::Error;
 use crate::value::{ColumnType, ConvertError, SqlType, Value, F64_EXACT};
 
+mod audit;
 mod foreign_keys;
 mod memo;
 mod one;
 mod set;
 
+pub use audit::{Audit, AuditFields, AuditRole, NullableAudit};
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::TableMemo;
 pub use one::One;
@@ -515,25 +517,6 @@ impl ColumnDef {
     }
 }
 
-/// The role of an audit column (`#[audit]`).
-///
-/// ```
-/// # #[cfg(feature = "derive")] {
-/// use sonic_db_core::{Audit, AuditRole};
-/// # #[derive(sonic_db_core::Table)]
-/// # struct Note { #[column(primary_key)] id: i64, #[audit] audit: Audit }
-///
-/// assert_eq!(Note::CREATED_ON.def().audit, Some(AuditRole::Created));
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditRole {
-    /// `created_on`: set once, at insert.
-    Created,
-    /// `updated_on`: set at every write.
-    Updated,
-}
-
 /// A `REFERENCES` clause.
 ///
 /// ```
@@ -743,42 +726,6 @@ impl<C: Table> RelationSlot for One<C> {
     fn set_loaded(&mut self, records: Vec<C>) {
         *self = One::from(records.into_iter().next());
     }
-}
-
-/// The audit columns of `#[audit]`: Unix milliseconds, filled by Sonic on write.
-///
-/// Declare it as a field of any table (`#[audit] #[serde(flatten)] audit: Audit`), the way the
-/// seed spreads `auditSchema` into each table.
-///
-/// ```
-/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
-/// # use sonic_db_core::{sqlite::SqliteBackend, Db, FixedClock, Schema};
-/// use sonic_db_core::Audit;
-///
-/// #[derive(sonic_db_core::Table)]
-/// struct Note {
-///     #[column(primary_key)]
-///     id: i64,
-///     #[audit]
-///     audit: Audit,
-/// }
-/// # pollster::block_on(async {
-/// # let db = Db::new(SqliteBackend::memory()?).with_clock(FixedClock::new(42));
-/// # for s in Schema::new().table::<Note>().statements() { db.sql(s).run().await?; }
-/// let stored = db.insert(&Note { id: 1, audit: Audit::default() }).await?;
-/// assert_eq!(stored.audit, Audit { created_on: 42, updated_on: 42 }); // the Db's clock
-/// # Ok::<(), sonic_db_core::Error>(())
-/// # }).unwrap();
-/// # }
-/// ```
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub struct Audit {
-    /// Set once, when the record is inserted.
-    pub created_on: i64,
-    /// Set at every write.
-    pub updated_on: i64,
 }
 
 /// A typed handle to a relation of `P` that loads `C` records.

@@ -31,13 +31,13 @@ fn write_returning(w: &mut SqlWriter, table: &'static TableDef, full: bool) -> R
 }
 
 /// Whether a column is rewritten by an update of a whole record: not the key, and not the
-/// creation time.
-fn updatable(table: &TableDef, index: usize) -> bool {
+/// creation time unless the write keeps the audit values given (`keep_audit`).
+fn updatable(table: &TableDef, index: usize, keep_audit: bool) -> bool {
     index != table.primary_key
         && table
             .columns
             .get(index)
-            .is_some_and(|c| c.audit != Some(AuditRole::Created))
+            .is_some_and(|c| keep_audit || c.audit != Some(AuditRole::Created))
 }
 
 /// Writes `"column"` and its `assign`ment for every column an update of a whole record
@@ -45,11 +45,12 @@ fn updatable(table: &TableDef, index: usize) -> bool {
 fn write_updatable(
     w: &mut SqlWriter,
     table: &TableDef,
+    keep_audit: bool,
     mut assign: impl FnMut(&mut SqlWriter, usize, &ColumnDef),
 ) -> bool {
     let mut any = false;
     for (index, column) in table.columns.iter().enumerate() {
-        if !updatable(table, index) {
+        if !updatable(table, index, keep_audit) {
             continue;
         }
         if any {
@@ -190,6 +191,7 @@ pub(crate) fn update_statement(
     mut values: Vec<Value>,
     condition: Option<&Expr>,
     capabilities: &Capabilities,
+    keep_audit: bool,
 ) -> Result<Statement> {
     let key = values
         .get_mut(table.primary_key)
@@ -200,7 +202,7 @@ pub(crate) fn update_statement(
     w.push("UPDATE ");
     w.ident(table.name);
     w.push(" SET ");
-    let any = write_updatable(&mut w, table, |w, index, _| {
+    let any = write_updatable(&mut w, table, keep_audit, |w, index, _| {
         w.push(" = ");
         w.param(
             values
@@ -236,7 +238,11 @@ pub(crate) fn update_statement(
 
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on` for a
 /// whole row (`values` in column order).
-pub(crate) fn upsert_statement(table: &'static TableDef, values: Vec<Value>) -> Result<Statement> {
+pub(crate) fn upsert_statement(
+    table: &'static TableDef,
+    values: Vec<Value>,
+    keep_audit: bool,
+) -> Result<Statement> {
     let key = column_def(table, table.primary_key)?.name;
 
     let mut w = SqlWriter::new();
@@ -249,7 +255,7 @@ pub(crate) fn upsert_statement(table: &'static TableDef, values: Vec<Value>) -> 
     w.push(") ON CONFLICT (");
     w.ident(key);
     w.push(") DO UPDATE SET ");
-    let any = write_updatable(&mut w, table, |w, _, column| {
+    let any = write_updatable(&mut w, table, keep_audit, |w, _, column| {
         w.push(" = excluded.");
         w.ident(column.name);
     });

@@ -45,7 +45,10 @@ pub fn expand(cont: &Container) -> TokenStream {
                 let ty = c.field.ty;
                 quote_spanned!(ty.span()=> <#ty as __sonic::ColumnType>::Operand)
             }
-            Source::AuditCreated | Source::AuditUpdated => quote!(i64),
+            Source::AuditCreated | Source::AuditUpdated => {
+                let ty = c.field.ty;
+                quote_spanned!(ty.span()=> <<#ty as __sonic::AuditFields>::Column as __sonic::ColumnType>::Operand)
+            }
         };
         quote! {
             #[doc = #doc]

@@ -93,9 +93,10 @@ fn bounds(cont: &Container) -> TokenStream {
             .map_or_else(|| ty.span(), |t| t.span());
         let predicate = match f.role {
             Role::Column(_) => quote_spanned!(end=> #ty: __sonic::ColumnType),
+            Role::Audit => quote_spanned!(end=> #ty: __sonic::AuditFields),
             // Not `RelationSlot`: its impls require `Target: Table`, and tables that relate to
             // each other would make these bounds a cycle.
-            Role::Relation(_) | Role::Audit => return None,
+            Role::Relation(_) => return None,
         };
         seen.insert(key).then_some(predicate)
     });

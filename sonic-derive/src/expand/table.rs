@@ -276,16 +276,22 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
             } else {
                 quote!(Updated)
             };
+            let column = audit_column(c);
             quote! {
                 __sonic::ColumnDef {
                     name: #name,
                     field: #field,
                     sql_type: __sonic::SqlType::Integer,
-                    nullable: false,
+                    nullable: <#column as __sonic::ColumnType>::NULLABLE,
                     primary_key: false,
                     unique: false,
                     indexed: false,
-                    default: ::core::option::Option::Some(#AUDIT_DEFAULT),
+                    // Nullable audit columns are SonicJs's: plain `integer`s without a default.
+                    default: if <#column as __sonic::ColumnType>::NULLABLE {
+                        ::core::option::Option::None
+                    } else {
+                        ::core::option::Option::Some(#AUDIT_DEFAULT)
+                    },
                     references: ::core::option::Option::None,
                     audit: ::core::option::Option::Some(__sonic::AuditRole::#role),
                     secret: false,
@@ -296,15 +302,22 @@ fn column_def(c: &ColumnModel) -> syn::Result<TokenStream> {
     })
 }
 
+/// The Rust type of one column of an `#[audit]` field (`i64`, `Option<i64>`).
+pub(super) fn audit_column(c: &ColumnModel) -> TokenStream {
+    let ty = c.field.ty;
+    quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column)
+}
+
 /// The Rust type of a column's operand, for relation type checks.
 fn operand(c: &ColumnModel) -> TokenStream {
-    match c.source {
+    let ty = match c.source {
         Source::Field => {
             let ty = c.field.ty;
-            quote!(<#ty as __sonic::ColumnType>::Operand)
+            quote!(#ty)
         }
-        _ => quote!(i64),
-    }
+        _ => audit_column(c),
+    };
+    quote!(<#ty as __sonic::ColumnType>::Operand)
 }
 
 fn relation_def(
@@ -396,16 +409,18 @@ fn encode(table: &str, c: &ColumnModel) -> TokenStream {
                 #call.map_err(|e| __sonic::Error::encode(#table, #name, e))
             }
         }
-        Source::AuditCreated => quote! {
-            ::core::result::Result::<_, __sonic::Error>::Ok(
-                __sonic::Value::Integer(self.#member.created_on)
-            )
-        },
-        Source::AuditUpdated => quote! {
-            ::core::result::Result::<_, __sonic::Error>::Ok(
-                __sonic::Value::Integer(self.#member.updated_on)
-            )
-        },
+        Source::AuditCreated | Source::AuditUpdated => {
+            let column = audit_column(c);
+            let getter = if c.source == Source::AuditCreated {
+                quote!(created_on)
+            } else {
+                quote!(updated_on)
+            };
+            quote! {
+                __sonic_encode::<#column>(__sonic::AuditFields::#getter(&self.#member))
+                    .map_err(|e| __sonic::Error::encode(#table, #name, e))
+            }
+        }
     }
 }
 
@@ -418,7 +433,7 @@ fn check(table: &str, c: &ColumnModel, json: bool) -> TokenStream {
             let ty = c.field.ty;
             quote_spanned!(ty.span()=> #ty)
         }
-        Source::AuditCreated | Source::AuditUpdated => quote!(i64),
+        Source::AuditCreated | Source::AuditUpdated => audit_column(c),
     };
     let call = if json {
         quote!(__sonic_check_json::<#ty>(json))
@@ -464,10 +479,11 @@ fn decode_field<'a>(
         match &field.role {
             Role::Column(_) => take(next_column()?, quote_spanned!(ty.span()=> #ty)),
             Role::Audit => {
-                let created = take(next_column()?, quote!(i64));
-                let updated = take(next_column()?, quote!(i64));
+                let column = quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column);
+                let created = take(next_column()?, column.clone());
+                let updated = take(next_column()?, column);
                 quote_spanned! {ty.span()=>
-                    __sonic::Audit { created_on: #created, updated_on: #updated }
+                    <#ty as __sonic::AuditFields>::from_columns(#created, #updated)
                 }
             }
             Role::Relation(_) => quote!(::core::default::Default::default()),
@@ -482,10 +498,7 @@ fn touch(cont: &Container) -> TokenStream {
             let member = f.ident;
             quote! {
                 fn touch(&mut self, now_ms: i64, inserting: bool) {
-                    self.#member.updated_on = now_ms;
-                    if inserting {
-                        self.#member.created_on = now_ms;
-                    }
+                    __sonic::AuditFields::stamp(&mut self.#member, now_ms, inserting)
                 }
             }
         }

@@ -141,13 +141,15 @@ fn check_audit(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
         } else {
             first = Some(field);
         }
-        let is_audit =
-            last_segment(field.ty).is_some_and(|s| s.ident == "Audit" && s.arguments.is_none());
+        let is_audit = last_segment(field.ty).is_some_and(|s| {
+            (s.ident == "Audit" || s.ident == "NullableAudit") && s.arguments.is_none()
+        });
         if !is_audit {
             cx.error_spanned_by(
                 field.ty,
-                "`#[audit]` expects a field of type `sonic_db_core::Audit` \
-                 (`created_on` and `updated_on`, Unix milliseconds)",
+                "`#[audit]` expects a field of type `sonic_db_core::Audit` (`created_on` and \
+                 `updated_on`, Unix milliseconds, NOT NULL) or `sonic_db_core::NullableAudit` \
+                 (nullable, as SonicJs's `auditSchema` declares them)",
             );
         }
     }
