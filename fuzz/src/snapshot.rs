@@ -74,7 +74,12 @@ pub fn fuzz(cases: u64, deadline: Option<Instant>) -> Result<Report, String> {
         let mut json: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         if let Some((t, c, field, value)) = replace {
-            let key = ["name", "sql_type", "default", "on_delete"][usize::from(field)];
+            let key = match field {
+                0 => "name",
+                1 => "sql_type",
+                2 => "default",
+                _ => "on_delete",
+            };
             if let Some(column) = json
                 .get_mut("tables")
                 .and_then(|ts| ts.get_mut(t))
