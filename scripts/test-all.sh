@@ -41,6 +41,9 @@ cargo test --workspace --all-features --benches
 step "end-to-end: example Worker on workerd (Miniflare), D1 + KV over HTTP"
 scripts/e2e.sh
 
+step "load and faults: 5 clients × 10 s on the example Worker, every acknowledged write verified (scripts/load.sh)"
+E2E_SKIP_BUILD=1 SONIC_LOAD_CLIENTS=5 SONIC_LOAD_SECONDS=10 scripts/load.sh
+
 step "starter Worker (the README's tutorial): built as the README says, tested on workerd (Miniflare)"
 scripts/starter-worker.sh
 

@@ -14,11 +14,9 @@ use worker_sys::types::{
     D1Database as DatabaseSys, D1DatabaseSession as SessionSys, D1PreparedStatement as PreparedSys,
 };
 
+use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
 use crate::params::sql_to_send;
-use crate::rules::{
-    bytes_from_numbers, check_statement, error_from_message, exact_count, exact_integer,
-    number_to_value,
-};
+use crate::rules::{check_statement, error_from_message, exact_count, exact_integer};
 use crate::shape::Shape;
 use crate::D1Backend;
 
@@ -72,7 +70,11 @@ impl D1Backend {
             }
             shape => {
                 let rows = raw_with_column_names(&prepared).await?;
-                let (columns, values, row_count) = decode_raw(&rows)?;
+                let RawRows {
+                    columns,
+                    values,
+                    rows: row_count,
+                } = decode_raw(rows.iter().map(|item| raw_item(&item)))?;
                 Ok(QueryResult {
                     columns: columns.into(),
                     values,
@@ -192,43 +194,19 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
 
-/// Columns, values (row-major) and row count from `raw({ columnNames: true })`'s output. An
-/// empty array (D1 sends no result set at all, e.g. for some DDL) is an empty result.
-fn decode_raw(rows: &Array) -> Result<(Vec<String>, Vec<Value>, usize)> {
-    let mut rows = rows.iter();
-    let Some(header) = rows.next() else {
-        return Ok((Vec::new(), Vec::new(), 0));
-    };
-    let header: Array = header
-        .dyn_into()
-        .map_err(|_| unexpected("D1 raw() column names are not an array"))?;
-    let columns = header
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            name.as_string()
-                .ok_or_else(|| unexpected(format!("D1 raw() column name {i} is not a string")))
-        })
-        .collect::<Result<Vec<String>>>()?;
-    let mut values = Vec::new();
-    let mut row_count = 0;
-    for (index, row) in rows.enumerate() {
-        let row: Array = row
-            .dyn_into()
-            .map_err(|_| unexpected(format!("D1 raw() row {index} is not an array")))?;
-        if row.length() as usize != columns.len() {
-            return Err(unexpected(format!(
-                "D1 raw() row {index} has {} values for {} columns",
-                row.length(),
-                columns.len()
-            )));
-        }
-        for (cell, column) in row.iter().zip(&columns) {
-            values.push(js_to_value(&cell, column)?);
-        }
-        row_count += 1;
+/// An element of `raw()`'s output: an array (of column names, or of a row's cells) with its
+/// elements classified, or not an array.
+fn raw_item(item: &JsValue) -> RawItem {
+    if Array::is_array(item) {
+        RawItem::Array(
+            item.unchecked_ref::<Array>()
+                .iter()
+                .map(|cell| classify(&cell))
+                .collect(),
+        )
+    } else {
+        RawItem::NotAnArray
     }
-    Ok((columns, values, row_count))
 }
 
 /// Columns, values and row count from a batch result, whose rows D1 turns into objects keyed
@@ -265,7 +243,7 @@ fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> 
         }
         for (key, column) in keys.iter().zip(&columns) {
             let cell = Reflect::get(&row, &key).map_err(js_error)?;
-            values.push(js_to_value(&cell, column)?);
+            values.push(cell_to_value(classify(&cell), column)?);
         }
         row_count += 1;
     }
@@ -302,60 +280,41 @@ fn check_success(result: &JsValue) -> Result<()> {
     Ok(())
 }
 
-/// A result cell as a [`Value`]. D1 sends `null`, numbers, strings and BLOBs as arrays of
-/// numbers; booleans, `BigInt`s, `ArrayBuffer`s and typed arrays are accepted too in case a
-/// runtime sends them. Anything else is an error naming the column.
-fn js_to_value(cell: &JsValue, column: &str) -> Result<Value> {
+/// A JavaScript value of a result as a [`JsCell`] (what it means is [`cell_to_value`]'s
+/// business). D1 sends `null`, numbers, strings and BLOBs as arrays of numbers; booleans,
+/// `BigInt`s, `ArrayBuffer`s and typed arrays are classified too in case a runtime sends them.
+fn classify(cell: &JsValue) -> JsCell {
     if cell.is_null() || cell.is_undefined() {
-        return Ok(Value::Null);
+        return JsCell::Null;
     }
     if let Some(n) = cell.as_f64() {
-        return Ok(number_to_value(n));
+        return JsCell::Number(n);
     }
     if let Some(s) = cell.as_string() {
-        return Ok(Value::Text(s));
+        return JsCell::String(s);
     }
     if let Some(b) = cell.as_bool() {
-        return Ok(Value::Integer(i64::from(b)));
+        return JsCell::Bool(b);
     }
     if cell.is_bigint() {
-        let text = cell
-            .unchecked_ref::<BigInt>()
-            .to_string(10)
-            .ok()
-            .and_then(|s| s.as_string());
-        return text
-            .and_then(|t| t.parse::<i64>().ok())
-            .map(Value::Integer)
-            .ok_or_else(|| unreadable(column, "a BigInt outside the range of i64"));
+        return JsCell::BigInt(
+            cell.unchecked_ref::<BigInt>()
+                .to_string(10)
+                .ok()
+                .and_then(|s| s.as_string()),
+        );
     }
     if Array::is_array(cell) {
-        // One copy into wasm memory; non-numbers become NaN and are refused below.
-        let numbers = Float64Array::new(cell).to_vec();
-        return bytes_from_numbers(&numbers)
-            .map(Value::Blob)
-            .map_err(|what| unreadable(column, &what));
+        // One copy into wasm memory; non-numbers become NaN and are refused as bytes.
+        return JsCell::Numbers(Float64Array::new(cell).to_vec());
     }
     if let Some(bytes) = cell.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Blob(bytes.to_vec()));
+        return JsCell::Bytes(bytes.to_vec());
     }
     if let Some(buffer) = cell.dyn_ref::<ArrayBuffer>() {
-        return Ok(Value::Blob(Uint8Array::new(buffer).to_vec()));
+        return JsCell::Bytes(Uint8Array::new(buffer).to_vec());
     }
-    let kind = cell.js_typeof().as_string().unwrap_or_default();
-    Err(unreadable(column, &format!("a JavaScript {kind}")))
-}
-
-fn unreadable(column: &str, what: &str) -> Error {
-    Error::Database {
-        message: format!("D1 returned {what} in column `{column}`, which is not a SQLite value"),
-    }
-}
-
-fn unexpected(what: impl Into<String>) -> Error {
-    Error::Database {
-        message: what.into(),
-    }
+    JsCell::Other(cell.js_typeof().as_string().unwrap_or_default())
 }
 
 /// An exception thrown by the D1 binding as an [`Error`], classified by SQLite's message.

@@ -127,6 +127,8 @@
 //! }
 //! ```
 
+// What D1's results mean, natively testable (the wasm32 side only classifies JS values).
+pub mod decode;
 #[cfg(target_arch = "wasm32")]
 mod js;
 // Natively only the statement checks run; the rest is used on wasm32 and by the unit tests.

@@ -156,7 +156,11 @@ pub fn decode_tagged(
     fingerprint: &str,
     bytes: &[u8],
 ) -> Result<(Vec<Value>, Generations), String> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // From a `str`: JSON is UTF-8 throughout, also in the fields the decoder skips (a
+    // `from_slice` deserializer lets invalid UTF-8 through in ignored strings; found by
+    // sonic-db-fuzz's `envelope` target).
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = EnvelopeSeed {
         width: def.columns.len(),
     }
@@ -615,6 +619,23 @@ mod tests {
         primary_key: 0,
         relations: &[],
     };
+
+    #[test]
+    fn invalid_utf8_anywhere_is_refused() {
+        let fp = fingerprint(&DEF);
+        let mut bytes = encode(
+            &DEF,
+            &fp,
+            &Generations::absent(),
+            &[Value::Integer(1), Value::Null],
+        );
+        assert!(decode(&DEF, &fp, &bytes).is_ok());
+        // The table name, a field the decoder skips: one byte of it made invalid UTF-8.
+        let at = bytes.windows(6).position(|w| w == b"things").unwrap();
+        bytes[at] = 0xff;
+        let err = decode(&DEF, &fp, &bytes).unwrap_err();
+        assert!(err.starts_with("not JSON"), "{err}");
+    }
 
     #[test]
     fn base64_round_trips_and_matches_rfc4648() {

@@ -246,6 +246,71 @@ impl SchemaSnapshot {
         self.tables.iter().find(|t| t.name == name)
     }
 
+    /// Checks every value that [`Self::statements`] writes into SQL unquoted: SQL types are
+    /// `INTEGER`/`REAL`/`TEXT`/`BLOB`, `ON DELETE` actions SQLite's five, audit roles
+    /// `created`/`updated`, defaults one expression of SQLite's `DEFAULT` grammar (a signed
+    /// number, a literal, or a parenthesised expression). A snapshot read from a file is checked
+    /// so that an edited or corrupted file cannot put other SQL into a migration.
+    ///
+    /// ```
+    /// use sonic_db_core::migrate::SchemaSnapshot;
+    /// let mut snapshot: SchemaSnapshot = serde_json::from_str(
+    ///     r#"{"version":1,"tables":[{"name":"t","columns":[{"name":"id","sql_type":"TEXT","nullable":false}],"indexes":[]}]}"#,
+    /// ).unwrap();
+    /// assert!(snapshot.check().is_ok());
+    /// snapshot.tables[0].columns[0].sql_type = r#"TEXT, "x" INTEGER"#.into();
+    /// assert!(snapshot.check().unwrap_err().contains("`t`.`id`"));
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        for table in &self.tables {
+            for column in &table.columns {
+                let at = || format!("`{}`.`{}`", table.name, column.name);
+                if !matches!(
+                    column.sql_type.as_str(),
+                    "INTEGER" | "REAL" | "TEXT" | "BLOB"
+                ) {
+                    return Err(format!(
+                        "{}: SQL type {:?} is not INTEGER, REAL, TEXT or BLOB",
+                        at(),
+                        column.sql_type
+                    ));
+                }
+                if let Some(default) = &column.default {
+                    if !is_default_expression(default) {
+                        return Err(format!(
+                            "{}: default {default:?} is not one SQLite DEFAULT expression",
+                            at()
+                        ));
+                    }
+                }
+                if let Some(action) = column
+                    .references
+                    .as_ref()
+                    .and_then(|r| r.on_delete.as_deref())
+                {
+                    if !matches!(
+                        action,
+                        "CASCADE" | "SET NULL" | "SET DEFAULT" | "RESTRICT" | "NO ACTION"
+                    ) {
+                        return Err(format!(
+                            "{}: ON DELETE action {action:?} is not one of SQLite's",
+                            at()
+                        ));
+                    }
+                }
+                if let Some(role) = &column.audit {
+                    if !matches!(role.as_str(), "created" | "updated") {
+                        return Err(format!(
+                            "{}: audit role {role:?} is not created or updated",
+                            at()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every statement: per table, its `CREATE TABLE` then its `CREATE INDEX`es.
     pub fn statements(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -255,6 +320,77 @@ impl SchemaSnapshot {
         }
         out
     }
+}
+
+/// Whether `text` is one `DEFAULT` value of SQLite's grammar: a signed number, a string or
+/// blob literal, `NULL`/`TRUE`/`FALSE`/`CURRENT_TIME`/`CURRENT_DATE`/`CURRENT_TIMESTAMP`, or
+/// one parenthesised expression (balanced, quotes closed, no `;` or comment outside quotes).
+fn is_default_expression(text: &str) -> bool {
+    let text = text.trim();
+    let upper = text.to_ascii_uppercase();
+    if matches!(
+        upper.as_str(),
+        "NULL" | "TRUE" | "FALSE" | "CURRENT_TIME" | "CURRENT_DATE" | "CURRENT_TIMESTAMP"
+    ) {
+        return true;
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !unsigned.is_empty()
+        && unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && unsigned.parse::<f64>().is_ok()
+        && unsigned
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    {
+        return true;
+    }
+    let literal = upper.strip_prefix('X').unwrap_or(text);
+    if let Some(inner) = literal
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+    {
+        return !inner.replace("''", "").contains('\'');
+    }
+    text.starts_with('(') && balanced_group(text)
+}
+
+/// Whether `text` is exactly one `( … )` group: quotes closed, no `;`, `--` or `/*` outside
+/// quotes, and the first parenthesis closed by the last character.
+fn balanced_group(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = quote {
+            if c == q {
+                if chars.peek().map(|&(_, n)| n) == Some(q) {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '[' => quote = Some(']'),
+            '(' => depth += 1,
+            ')' => {
+                depth = match depth.checked_sub(1) {
+                    Some(d) => d,
+                    None => return false,
+                };
+                if depth == 0 && i + 1 != text.len() {
+                    return false;
+                }
+            }
+            ';' => return false,
+            '-' if chars.peek().map(|&(_, n)| n) == Some('-') => return false,
+            '/' if chars.peek().map(|&(_, n)| n) == Some('*') => return false,
+            _ => {}
+        }
+    }
+    depth == 0 && quote.is_none()
 }
 
 /// A table in a [`SchemaSnapshot`].

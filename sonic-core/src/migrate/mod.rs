@@ -231,6 +231,16 @@ pub enum MigrateError {
         /// Version this code reads.
         expected: u32,
     },
+    /// The snapshot file holds a value that is not what Sonic writes there (a SQL type, an
+    /// `ON DELETE` action, an audit role or a default that is not one SQLite expression), which
+    /// would otherwise be spliced into generated SQL.
+    #[error("snapshot {path} is not valid: {reason}")]
+    SnapshotInvalid {
+        /// Snapshot file.
+        path: String,
+        /// What is wrong, naming table and column.
+        reason: String,
+    },
     /// The snapshot file is not valid JSON of a schema.
     #[error("cannot read snapshot {path}: {source}")]
     Snapshot {
@@ -928,6 +938,12 @@ mod fs {
                     expected: SchemaSnapshot::VERSION,
                 });
             }
+            snapshot
+                .check()
+                .map_err(|reason| MigrateError::SnapshotInvalid {
+                    path: path.display().to_string(),
+                    reason,
+                })?;
             Ok(snapshot)
         }
 
