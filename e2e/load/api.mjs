@@ -1,11 +1,12 @@
-// The load driver's HTTP calls to the example Worker, in one place: paths, bodies, auth headers
-// and response shapes. When examples/worker moves to sonic-db-api (admin bearer token
-// ADMIN_TOKEN), adapt `headers` and the shapes here only.
+// The load driver's HTTP calls to the example Worker (sonic-db-api), in one place: paths,
+// bodies, auth headers and response shapes.
 
-/** Extra headers of every write (e.g. `authorization: Bearer …` once writes need a token). */
-export const headers = process.env.SONIC_LOAD_TOKEN
-  ? { authorization: `Bearer ${process.env.SONIC_LOAD_TOKEN}` }
-  : {};
+import { ADMIN_TOKEN } from "../harness.mjs";
+
+/** Headers of every request: the admin's bearer token (SONIC_LOAD_TOKEN overrides it). */
+export const headers = {
+  authorization: `Bearer ${process.env.SONIC_LOAD_TOKEN ?? ADMIN_TOKEN}`,
+};
 
 /** Builds the API of one Worker handle (`w.fetch` from e2e/harness.mjs). */
 export function api(w) {
@@ -34,7 +35,7 @@ export function api(w) {
     getPost: (id) => call("GET /v1/posts/:id", "GET", `/v1/posts/${encodeURIComponent(id)}`),
     getUser: (id) => call("GET /v1/users/:id", "GET", `/v1/users/${encodeURIComponent(id)}`),
     listPosts: (userId) =>
-      call("GET /v1/posts?filters", "GET", `/v1/posts?limit=1000&filters[user_id][$eq]=${encodeURIComponent(userId)}`),
+      call("GET /v1/posts?filters", "GET", `/v1/posts?limit=100&filters[user_id][$eq]=${encodeURIComponent(userId)}`),
     updatePost: (id, fields) => call("PUT /v1/posts/:id", "PUT", `/v1/posts/${encodeURIComponent(id)}`, fields),
     deletePost: (id) => call("DELETE /v1/posts/:id", "DELETE", `/v1/posts/${encodeURIComponent(id)}`),
     deleteUser: (id) => call("DELETE /v1/users/:id (cascade)", "DELETE", `/v1/users/${encodeURIComponent(id)}`),
