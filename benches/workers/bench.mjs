@@ -158,7 +158,11 @@ function requestInit(route, k) {
 // ---- V8 profiler over workerd's inspector (--profile) ----------------------------------------
 async function inspectorSession(port, workerName) {
   const WebSocket = (await import(requireE2e.resolve("ws"))).default;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/${workerName}`);
+  // The inspector lists its targets at /json; the Worker's is the one named after it.
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const target = targets.find((t) => JSON.stringify(t).includes(workerName));
+  if (!target) throw new Error(`no inspector target for ${workerName}: ${JSON.stringify(targets)}`);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.once("open", resolve);
     ws.once("error", reject);
@@ -187,8 +191,12 @@ async function inspectorSession(port, workerName) {
     /** Stops and returns the non-idle sampled time in ns. */
     async stop() {
       const { profile } = await send("Profiler.stop");
-      // Every sample but "(idle)" is the isolate at work (JavaScript, wasm, GC, "(program)").
-      const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+      // JavaScript, wasm and GC samples; not "(idle)" nor "(program)" (native code of the
+      // runtime with the isolate entered, which also covers waits: it made the sum exceed the
+      // whole process's CPU).
+      const idle = new Set(
+        profile.nodes.filter((n) => ["(idle)", "(program)"].includes(n.callFrame.functionName)).map((n) => n.id),
+      );
       let busyUs = 0;
       profile.samples.forEach((node, i) => {
         if (!idle.has(node)) busyUs += profile.timeDeltas[i] ?? 0;

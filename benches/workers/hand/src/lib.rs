@@ -202,7 +202,10 @@ async fn users_with_posts(_req: Request, ctx: Ctx) -> Result<Response> {
     let comments: Vec<Comment> = comments.results()?;
     let mut comments_of: std::collections::HashMap<i64, Vec<Comment>> = Default::default();
     for comment in comments {
-        comments_of.entry(comment.post_id).or_default().push(comment);
+        comments_of
+            .entry(comment.post_id)
+            .or_default()
+            .push(comment);
     }
     let mut posts_of: std::collections::HashMap<i64, Vec<Post>> = Default::default();
     for mut post in posts.drain(..) {

@@ -33,9 +33,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request's database: D1 `DB`, single records cached in KV `KV` (the default
 /// policy: inserts write nothing to KV, fills after the response).
+/// The schema is static: built once per isolate, not per request.
 fn database(ctx: &RouteContext<WaitUntil>) -> sonic_db::Result<Db> {
-    Ok(Db::new(D1Backend::from_env(&ctx.env, "DB")?)
-        .with_schema(&schema::schema())
+    thread_local! {
+        static SCHEMA: sonic_db::Schema = schema::schema();
+    }
+    let db = Db::new(D1Backend::from_env(&ctx.env, "DB")?);
+    let db = SCHEMA.with(|schema| db.with_schema(schema));
+    Ok(db
         .with_kv(WorkersKv::from_env(&ctx.env, "KV")?, CacheConfig::new())?
         .with_defer(ctx.data.clone()))
 }
@@ -150,8 +155,7 @@ async fn create_users(mut req: Request, ctx: RouteContext<WaitUntil>) -> Result<
     };
     match db.insert_many(&users).await {
         Ok(stored) => Ok(
-            Response::from_json(&serde_json::json!({ "inserted": stored.len() }))?
-                .with_status(201),
+            Response::from_json(&serde_json::json!({ "inserted": stored.len() }))?.with_status(201),
         ),
         Err(e) => failed(e),
     }
