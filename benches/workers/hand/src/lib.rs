@@ -3,7 +3,6 @@
 //! D1 and puts the record into KV after the response; inserts do no KV operation). What an
 //! application would write without Sonic: SQL text, serde structs, one JOIN for the posts'
 //! authors, one batch of three statements for users → posts → comments.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde::{Deserialize, Serialize};
 use worker::{

@@ -8,7 +8,6 @@
 //! - `GET /users-with-posts`: the first 10 users with their posts and the posts' comments
 //! - `POST /users`: one user → `201` and the user as stored
 //! - `POST /users/bulk`: an array of users, inserted atomically → `201 {"inserted": n}`
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod schema;
 
