@@ -56,7 +56,7 @@ impl D1Backend {
     pub(crate) async fn execute_js(&self, statement: &Statement) -> Result<QueryResult> {
         check_statement(statement, &self.capabilities)?;
         let prepared = self.prepare(statement)?;
-        match Shape::of(&statement.sql) {
+        match Shape::of_memoized(&statement.sql) {
             Shape::Write => {
                 let result = settle(prepared.run()).await?;
                 check_success(&result)?;
@@ -130,7 +130,7 @@ impl D1Backend {
                 check_success(&result)?;
                 let (columns, values, row_count) = decode_objects(&result)?;
                 let (changes, last_insert_rowid) = counters(&result)?;
-                Ok(match Shape::of(&statement.sql) {
+                Ok(match Shape::of_memoized(&statement.sql) {
                     Shape::Rows => QueryResult {
                         columns: columns.into(),
                         values,

@@ -1,0 +1,360 @@
+// The Workers benchmark's driver (run by benches/workers/run.sh, which builds the Workers first):
+// serves the Sonic, hand-written and Drizzle Workers side by side with Miniflare (one workerd
+// process each, 127.0.0.1, each on its own copy of the same migrated and seeded D1 database and
+// an empty KV namespace), checks that the three answer every route alike, then measures each
+// route: N sequential requests per Worker, the Workers interleaved route by route, 3 times.
+//
+// Per route and Worker it reports
+// - CPU per request of the whole workerd process (the Worker's isolate, and D1's SQLite and KV's
+//   simulation, which run in the same process): the sum of its threads' on-CPU time from
+//   /proc/<pid>/task/*/schedstat around the N requests (and their deferred work), ÷ N; the
+//   median of the 3 repetitions;
+// - with --profile, the isolate's own CPU: V8's sampling profiler through workerd's inspector,
+//   the non-idle sample time ÷ N (median of the repetitions);
+// - p50 / p99 latency over the 3 × N requests (client side: HTTP over loopback included);
+// - D1 round trips and KV operations per request, counted by benches/workers/counting-entry.mjs.
+//
+// Usage: node bench.mjs [--n 300] [--reps 3] [--check-only] [--profile] [--json out.json]
+import { execFileSync } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const e2e = path.join(repo, "e2e");
+const requireE2e = createRequire(path.join(e2e, "package.json"));
+const { Miniflare, Log, LogLevel } = await import(requireE2e.resolve("miniflare"));
+const { onInterrupt, quietEnv } = await import(path.join(e2e, "harness.mjs"));
+
+// ---- arguments ------------------------------------------------------------------------------
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const N = Number(opt("n", 300));
+const REPS = Number(opt("reps", 3));
+const CHECK_ONLY = args.includes("--check-only");
+const PROFILE = args.includes("--profile");
+const JSON_OUT = opt("json", undefined);
+const IMPLS = ["sonic", "hand", "drizzle"];
+
+// ---- requests -------------------------------------------------------------------------------
+const user = (id) => ({
+  id,
+  name: `new user ${id}`,
+  email: `new${id}@example.com`,
+  hair_color: id % 3 === 0 ? null : "black",
+});
+const BULK = 500;
+// The seed has users 1..2000; the checks use users 1..20, the warm read user 7, cold reads
+// 101.. (one id per request, never read before), creates ids from 100,000 and 1,000,000.
+const ROUTES = [
+  { name: "get by id, KV warm", path: () => "/users/7", warm: "/users/7" },
+  { name: "get by id, KV cold (KV get, D1, KV put)", path: (k) => `/users/${101 + k}` },
+  { name: "list of 20, filtered and ordered", path: (k) => `/posts?user_id=${1 + (k % 100)}` },
+  { name: "list of 20 with author", path: () => "/posts-with-author" },
+  { name: "10 users with posts and comments", path: () => "/users-with-posts" },
+  {
+    name: "create one",
+    path: () => "/users",
+    body: (k) => user(100_000 + k),
+  },
+  {
+    name: `create ${BULK} in one request`,
+    path: () => "/users/bulk",
+    body: (k) => Array.from({ length: BULK }, (_, j) => user(1_000_000 + k * BULK + j)),
+    share: 0.1, // 1/10 of N requests: each is ~100× the others
+  },
+];
+
+// ---- Workers --------------------------------------------------------------------------------
+function workerdPidOf(parentPid) {
+  // Miniflare's workerd is a child of this process; the newest one is the instance just started.
+  const out = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(parentPid)], { encoding: "utf8" });
+  const pids = out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, comm]) => comm === "workerd")
+    .map(([pid]) => Number(pid));
+  return pids;
+}
+
+async function cpuNs(pid) {
+  let total = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").catch(() => "0");
+    total += Number(text.split(" ")[0]);
+  }
+  return total;
+}
+
+async function startImpl(impl, template, inspectorPort) {
+  const dir = path.join(here, impl);
+  const build = path.join(dir, "build");
+  await cp(path.join(here, "counting-entry.mjs"), path.join(build, "bench-entry.mjs"));
+  const state = await mkdtemp(path.join(tmpdir(), `sonic-bench-${impl}-`));
+  await cp(template, state, { recursive: true });
+  const before = new Set(workerdPidOf(process.pid));
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    workers: [
+      {
+        name: `bench-${impl}`,
+        modules: true,
+        scriptPath: path.join(build, "bench-entry.mjs"),
+        modulesRoot: build,
+        modulesRules: [
+          { type: "ESModule", include: ["**/*.js", "**/*.mjs"], fallthrough: true },
+          { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true },
+        ],
+        compatibilityDate: "2026-04-20",
+        d1Databases: { DB: "00000000-0000-4000-8000-0000000000b1" },
+        kvNamespaces: { KV: "sonic-bench-kv" },
+      },
+    ],
+    d1Persist: path.join(state, "v3", "d1"),
+    kvPersist: path.join(state, "v3", "kv"),
+    cf: false,
+    inspectorPort,
+    log: new Log(process.env.SONIC_BENCH_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
+  });
+  const url = (await mf.ready).toString();
+  const pid = workerdPidOf(process.pid).find((p) => !before.has(p));
+  if (!pid) throw new Error(`no workerd process found for ${impl}`);
+  const handle = {
+    impl,
+    url,
+    inspectorPort,
+    pid,
+    mf,
+    async fetch(p, init) {
+      const res = await fetch(new URL(p, url), init);
+      const text = await res.text();
+      return { status: res.status, text };
+    },
+    async stop() {
+      await mf.dispose().catch(() => {});
+      await rm(state, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+function requestInit(route, k) {
+  if (!route.body) return undefined;
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(route.body(k)),
+  };
+}
+
+// ---- V8 profiler over workerd's inspector (--profile) ----------------------------------------
+async function inspectorSession(port, workerName) {
+  const WebSocket = (await import(requireE2e.resolve("ws"))).default;
+  // The inspector lists its targets at /json; the Worker's is the one named after it.
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const target = targets.find((t) => JSON.stringify(t).includes(workerName));
+  if (!target) throw new Error(`no inspector target for ${workerName}: ${JSON.stringify(targets)}`);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(JSON.stringify(msg.error)));
+      else resolve(msg.result);
+    }
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const msgId = ++id;
+      pending.set(msgId, { resolve, reject });
+      ws.send(JSON.stringify({ id: msgId, method, params }));
+    });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  return {
+    start: () => send("Profiler.start"),
+    /** Stops and returns the non-idle sampled time in ns. */
+    async stop() {
+      const { profile } = await send("Profiler.stop");
+      // JavaScript, wasm and GC samples; not "(idle)" nor "(program)" (native code of the
+      // runtime with the isolate entered, which also covers waits: it made the sum exceed the
+      // whole process's CPU).
+      const idle = new Set(
+        profile.nodes.filter((n) => ["(idle)", "(program)"].includes(n.callFrame.functionName)).map((n) => n.id),
+      );
+      let busyUs = 0;
+      profile.samples.forEach((node, i) => {
+        if (!idle.has(node)) busyUs += profile.timeDeltas[i] ?? 0;
+      });
+      return busyUs * 1000;
+    },
+    close: () => ws.close(),
+  };
+}
+
+// ---- main -----------------------------------------------------------------------------------
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const template = await mkdtemp(path.join(tmpdir(), "sonic-bench-template-"));
+const handles = [];
+onInterrupt(async () => {
+  await Promise.allSettled(handles.map((h) => h.stop()));
+  await rm(template, { recursive: true, force: true });
+});
+try {
+  execFileSync(
+    path.join(e2e, "node_modules/.bin/wrangler"),
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", template, "--config", path.join(here, "sonic/wrangler.toml")],
+    { env: quietEnv, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let port = 9300 + Math.floor(Math.random() * 500);
+  for (const impl of IMPLS) handles.push(await startImpl(impl, template, PROFILE ? port++ : undefined));
+
+  // 1. The same answers (as JSON values: key order aside) from the three.
+  const checks = [
+    ["GET", "/users/5"], // cold
+    ["GET", "/users/5"], // warm, after the fill (below: a pause)
+    ["GET", "/users/999999"],
+    ["GET", "/posts?user_id=3"],
+    ["GET", "/posts-with-author"],
+    ["GET", "/users-with-posts"],
+    ["POST", "/users", user(90_001)],
+    ["GET", "/users/90001"],
+    ["POST", "/users/bulk", Array.from({ length: BULK }, (_, j) => user(900_000 + j))],
+    ["GET", "/users/900499"],
+  ];
+  let mismatches = 0;
+  for (const [method, p, body] of checks) {
+    const answers = [];
+    for (const h of handles) {
+      const init = body ? { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : { method };
+      const { status, text } = await h.fetch(p, init);
+      let value;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+      answers.push({ impl: h.impl, status, value, text });
+    }
+    const [first, ...rest] = answers;
+    const ok =
+      first.status < 500 &&
+      rest.every((a) => a.status === first.status && (first.status >= 400 || isDeepStrictEqual(a.value, first.value)));
+    console.log(`${ok ? "same" : "DIFFERENT"}: ${method} ${p} → ${answers.map((a) => `${a.impl} ${a.status}`).join(", ")}`);
+    if (!ok) {
+      mismatches++;
+      for (const a of answers) console.log(`  ${a.impl}: ${a.text.slice(0, 600)}`);
+    }
+    await sleep(50); // deferred fills land before the next check reads
+  }
+  if (mismatches) throw new Error(`${mismatches} route(s) answered differently`);
+  if (CHECK_ONLY) {
+    console.log("\nall three Workers answer alike");
+  } else {
+    // 2. Measurements.
+    const profilers = PROFILE
+      ? await Promise.all(handles.map((h) => inspectorSession(h.inspectorPort, `bench-${h.impl}`)))
+      : [];
+    for (const h of handles) await h.fetch("/users/7"); // the warm route's record, filled
+    await sleep(200);
+    const results = {}; // route → impl → { cpu: [], isolate: [], lat: [], counts }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const route of ROUTES) {
+        const n = Math.max(1, Math.round(N * (route.share ?? 1)));
+        for (const [i, h] of handles.entries()) {
+          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [] });
+          await h.fetch("/__bench/counts"); // reset
+          if (PROFILE) await profilers[i].start();
+          const cpu0 = await cpuNs(h.pid);
+          for (let j = 0; j < n; j++) {
+            const k = rep * n + j;
+            const init = requestInit(route, k);
+            const t0 = process.hrtime.bigint();
+            const res = await fetch(new URL(route.path(k), h.url), init);
+            await res.arrayBuffer();
+            r.lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            if (res.status >= 300) throw new Error(`${h.impl} ${route.path(k)}: ${res.status}`);
+          }
+          await sleep(30); // deferred work (KV fills) finishes inside the window
+          const cpu1 = await cpuNs(h.pid);
+          if (PROFILE) r.isolate.push((await profilers[i].stop()) / n / 1e6);
+          r.cpu.push((cpu1 - cpu0) / n / 1e6);
+          const c = JSON.parse((await h.fetch("/__bench/counts")).text);
+          r.counts.push({ d1: c.d1 / n, kv: (c.kvGet + c.kvPut + c.kvDelete + c.kvList) / n, kvGet: c.kvGet / n, kvPut: c.kvPut / n });
+        }
+      }
+      console.log(`repetition ${rep + 1} of ${REPS} done`);
+    }
+    for (const p of profilers) p.close();
+
+    // 3. The table.
+    const fmt = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(3));
+    const ratio = (a, b) => (a / b).toFixed(2);
+    const lines = [];
+    lines.push(`N = ${N} requests per route and Worker (bulk create: ${Math.round(N * 0.1)}), ${REPS} repetitions; CPU = median over repetitions of per-request CPU (ms)`);
+    lines.push("");
+    lines.push("| route | workerd CPU ms: Sonic / hand / Drizzle | Sonic ÷ hand | Sonic ÷ Drizzle |" + (PROFILE ? " isolate CPU ms: Sonic / hand / Drizzle | Sonic ÷ hand (isolate) | Sonic ÷ Drizzle (isolate) |" : "") + " p50 ms S / h / D | p99 ms S / h / D | D1 round trips S / h / D | KV ops (get+put) S / h / D |");
+    lines.push("|---|---|---|---|" + (PROFILE ? "---|---|---|" : "") + "---|---|---|---|");
+    const json = {};
+    for (const route of ROUTES) {
+      const per = Object.fromEntries(
+        IMPLS.map((impl) => {
+          const r = results[route.name][impl];
+          const last = r.counts.at(-1);
+          return [
+            impl,
+            {
+              cpu: median(r.cpu),
+              isolate: r.isolate.length ? median(r.isolate) : undefined,
+              p50: quantile(r.lat, 0.5),
+              p99: quantile(r.lat, 0.99),
+              d1: last.d1,
+              kv: last.kv,
+              kvGet: last.kvGet,
+              kvPut: last.kvPut,
+              cpuRuns: r.cpu,
+            },
+          ];
+        }),
+      );
+      json[route.name] = per;
+      const [s, h, d] = IMPLS.map((i) => per[i]);
+      const three = (f) => IMPLS.map((i) => f(per[i])).join(" / ");
+      lines.push(
+        `| ${route.name} | ${three((x) => fmt(x.cpu))} | ${ratio(s.cpu, h.cpu)} | ${ratio(s.cpu, d.cpu)} |` +
+          (PROFILE ? ` ${three((x) => fmt(x.isolate))} | ${ratio(s.isolate, h.isolate)} | ${ratio(s.isolate, d.isolate)} |` : "") +
+          ` ${three((x) => fmt(x.p50))} | ${three((x) => fmt(x.p99))} | ${three((x) => +x.d1.toFixed(2))} | ${three((x) => `${+x.kvGet.toFixed(2)}+${+x.kvPut.toFixed(2)}`)} |`,
+      );
+    }
+    console.log("\n" + lines.join("\n"));
+    if (JSON_OUT) await (await import("node:fs/promises")).writeFile(JSON_OUT, JSON.stringify(json, null, 2));
+  }
+} finally {
+  await Promise.allSettled(handles.map((h) => h.stop()));
+  await rm(template, { recursive: true, force: true });
+}
