@@ -1,12 +1,10 @@
 //! The API: registered tables under one path prefix, and the dispatch of a request to one of
 //! them. Built once (per Worker isolate), then [`Api::handle`] serves each request.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use http::{header, HeaderMap, Method, Request, Response};
+use http::{HeaderMap, Method, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sonic_db_core::{Db, Table, TableDef};
@@ -15,81 +13,9 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::handlers;
 use crate::reply::Reply;
+pub use crate::route::Limits;
+use crate::route::{Call, LocalFuture, Route, Routes};
 use crate::table::TableApi;
-
-/// A future that borrows the API for the length of a request.
-pub(crate) type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// The caps that keep requests inside the platform's limits: each is a 4xx, never a 500.
-///
-/// ```
-/// let limits = sonic_db_api::Limits { max_body_bytes: 64 * 1024, ..Default::default() };
-/// assert_eq!(limits.max_bulk_records, 100);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// The largest request body, checked before it is parsed (413). Default 1 MiB.
-    pub max_body_bytes: usize,
-    /// The most records one `POST` may create (413). Default 100: each also costs a KV
-    /// write within a Worker invocation's 1,000 KV operations.
-    pub max_bulk_records: usize,
-    /// The largest page when relations are loaded (400 above it). Default 25: a page's
-    /// relations travel in one D1 result, which has a size limit.
-    pub max_page_with_relations: u64,
-    /// The longest `LIKE` pattern, in bytes (D1 refuses longer ones): of `$like`/`$nlike`,
-    /// and of `$contains`/`$startsWith`/`$endsWith` once escaped, wildcards included. Default 50.
-    pub max_like_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body_bytes: 1024 * 1024,
-            max_bulk_records: 100,
-            max_page_with_relations: 25,
-            max_like_bytes: sonic_db_core::Capabilities::D1.max_like_pattern_bytes,
-        }
-    }
-}
-
-/// One request, parsed as far as the router goes.
-pub(crate) struct Call<'a, P> {
-    pub(crate) api: &'a Api<P>,
-    pub(crate) db: &'a Db,
-    pub(crate) method: Method,
-    pub(crate) id: Option<String>,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a [u8],
-    pub(crate) principal: Arc<P>,
-}
-
-impl<P> Call<'_, P> {
-    pub(crate) fn ctx(&self, operation: crate::Operation, table: &'static str) -> Ctx<P> {
-        Ctx::shared(
-            Arc::clone(&self.principal),
-            operation,
-            table,
-            self.id.clone(),
-        )
-    }
-}
-
-/// A registered table, whatever its record type.
-pub(crate) trait Route<P> {
-    fn route(&self) -> &str;
-    fn def(&self) -> &'static TableDef;
-    fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>>;
-    /// The fields hidden from this principal when the table is loaded as a relation, or
-    /// `None` if it may not be loaded (its read rule is not an unfiltered yes).
-    fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>>;
-    /// Its part of `openapi.json` for the principal of `ctx`.
-    fn openapi<'a>(
-        &'a self,
-        prefix: &'a str,
-        ctx: Ctx<P>,
-    ) -> LocalFuture<'a, crate::openapi::TableDoc>;
-}
 
 impl<T, P> Route<P> for TableApi<T, P>
 where
@@ -166,8 +92,7 @@ where
 /// ```
 pub struct Api<P> {
     prefix: String,
-    tables: Vec<Box<dyn Route<P>>>,
-    pub(crate) limits: Limits,
+    pub(crate) routes: Routes<P>,
     requests: AtomicU64,
 }
 
@@ -182,8 +107,10 @@ impl<P: 'static> Api<P> {
         let prefix = prefix.into();
         Api {
             prefix: prefix.trim_end_matches('/').to_string(),
-            tables: Vec::new(),
-            limits: Limits::default(),
+            routes: Routes {
+                tables: Vec::new(),
+                limits: Limits::default(),
+            },
             requests: AtomicU64::new(0),
         }
     }
@@ -200,8 +127,8 @@ impl<P: 'static> Api<P> {
     where
         T: Table + Clone + Serialize + DeserializeOwned,
     {
-        self.tables.retain(|t| t.route() != table.route);
-        self.tables.push(Box::new(table));
+        self.routes.tables.retain(|t| t.route() != table.route);
+        self.routes.tables.push(Box::new(table));
         self
     }
 
@@ -213,7 +140,7 @@ impl<P: 'static> Api<P> {
     /// # let _ = api;
     /// ```
     pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
+        self.routes.limits = limits;
         self
     }
 
@@ -261,11 +188,11 @@ impl<P: 'static> Api<P> {
         };
         if route == "openapi.json" && id.is_none() {
             if request.method() != Method::GET {
-                return Ok(not_allowed("GET"));
+                return Ok(crate::reply::not_allowed("GET"));
             }
             let principal = Arc::new(principal);
-            let mut docs = Vec::with_capacity(self.tables.len());
-            for table in &self.tables {
+            let mut docs = Vec::with_capacity(self.routes.tables.len());
+            for table in &self.routes.tables {
                 let ctx = Ctx::shared(
                     Arc::clone(&principal),
                     crate::Operation::Read,
@@ -280,24 +207,25 @@ impl<P: 'static> Api<P> {
             ));
         }
         let table = self
+            .routes
             .tables
             .iter()
             .find(|t| t.route() == route)
             .ok_or_else(|| {
-                let routes: Vec<&str> = self.tables.iter().map(|t| t.route()).collect();
+                let routes: Vec<&str> = self.routes.tables.iter().map(|t| t.route()).collect();
                 ApiError::not_found(format!(
                     "no table `{route}` (tables: {})",
                     routes.join(", ")
                 ))
             })?;
         let body = request.body().as_ref();
-        if body.len() > self.limits.max_body_bytes {
+        if body.len() > self.routes.limits.max_body_bytes {
             return Err(ApiError::new(
                 413,
                 format!(
                     "the body is {} bytes; at most {}",
                     body.len(),
-                    self.limits.max_body_bytes
+                    self.routes.limits.max_body_bytes
                 ),
             ));
         }
@@ -307,7 +235,7 @@ impl<P: 'static> Api<P> {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let call = Call {
-            api: self,
+            routes: &self.routes,
             db,
             method: request.method().clone(),
             id,
@@ -318,14 +246,6 @@ impl<P: 'static> Api<P> {
         };
         table.serve(call).await
     }
-
-    /// The registered table whose SQL name is `name`.
-    pub(crate) fn table_named(&self, name: &str) -> Option<&dyn Route<P>> {
-        self.tables
-            .iter()
-            .find(|t| t.def().name == name)
-            .map(|t| t.as_ref())
-    }
 }
 
 fn decode_segment(segment: &str) -> Result<String, ApiError> {
@@ -333,13 +253,4 @@ fn decode_segment(segment: &str) -> Result<String, ApiError> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
-}
-
-/// `Allow` of a 405.
-pub(crate) fn not_allowed(allow: &'static str) -> Reply {
-    Reply::json(
-        405,
-        serde_json::json!({ "error": format!("method not allowed here (allowed: {allow})"), "status": 405 }),
-    )
-    .header(header::ALLOW, allow.to_string())
 }

@@ -10,7 +10,6 @@ use serde_json::{json, Map, Value as Json};
 use sonic_db_core::query::{and, Include, Op};
 use sonic_db_core::{Filter, FromValue, Source, SqlType, Table, Value};
 
-use crate::api::{not_allowed, Call};
 use crate::body::{
     check_addressable, check_integer, columns_of, expect_object, new_record, parse_json,
     value_bytes, MAX_ROW_BYTES,
@@ -20,7 +19,9 @@ use crate::error::ApiError;
 use crate::etag::{etag, if_match, matches};
 use crate::params::{expect_no_query, record_relations, ListParams};
 use crate::render::{render, Views};
+use crate::reply::not_allowed;
 use crate::reply::Reply;
+use crate::route::Call;
 use crate::rules::{Decision, WritePolicy};
 use crate::table::TableApi;
 
@@ -112,7 +113,7 @@ where
                 ))
             })?;
             let target = (relation.target)();
-            let route = call.api.table_named(target.name).ok_or_else(|| {
+            let route = call.routes.table_named(target.name).ok_or_else(|| {
                 ApiError::forbidden(format!(
                     "`{name}` loads `{}`, which this API does not serve",
                     target.name
@@ -147,7 +148,7 @@ where
     let ctx = call.ctx(Operation::Read, T::DEF.name);
     let rule_filter = authorize(table, &ctx).await?;
     let hidden = table.hidden_fields(&ctx).await;
-    let limits = call.api.limits;
+    let limits = call.routes.limits;
     let params = ListParams::<T>::parse(&call.query, &hidden, limits.max_like_bytes)?;
     let (views, includes) = views(table, call, &ctx, &params.relations).await?;
     let cap = if includes.is_empty() {
@@ -234,32 +235,6 @@ where
     let data = render(&record, T::DEF, &views)?;
     table.hooks.after(&ctx, &data).await?;
     Ok(Reply::json(200, json!({ "data": data, "source": source })).header(header::ETAG, tag))
-}
-
-/// Which columns this principal may write in `operation`, by index.
-pub(crate) async fn writable<T, P>(table: &TableApi<T, P>, ctx: &Ctx<P>) -> Vec<bool>
-where
-    T: Table + Clone + Serialize + DeserializeOwned,
-    P: 'static,
-{
-    let mut writable = Vec::with_capacity(T::DEF.columns.len());
-    for (index, column) in T::DEF.columns.iter().enumerate() {
-        let allowed = if column.audit.is_some() {
-            false
-        } else if column.primary_key {
-            ctx.operation == Operation::Create && table.client_ids
-        } else {
-            match table.field_access(index) {
-                Some(access) => match ctx.operation {
-                    Operation::Create => access.create.allows(ctx).await,
-                    _ => access.update.allows(ctx).await,
-                },
-                None => true,
-            }
-        };
-        writable.push(allowed);
-    }
-    writable
 }
 
 /// The body's fields less those the principal may not write (dropped, or a 403). Audit
@@ -352,7 +327,7 @@ where
         Json::Array(items) => (items, true),
         json => (vec![json], false),
     };
-    let max = call.api.limits.max_bulk_records;
+    let max = call.routes.limits.max_bulk_records;
     if items.len() > max {
         return Err(ApiError::new(
             413,
@@ -362,7 +337,7 @@ where
     if items.is_empty() {
         return Err(ApiError::bad_request("an empty array creates nothing"));
     }
-    let writable = writable(table, &ctx).await;
+    let writable = table.writable_columns(&ctx).await;
     let key = T::DEF.primary_key_column()?;
     let mut records = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -486,7 +461,7 @@ where
     expect_no_query(&call.query)?;
     let fields = expect_object(expect_json(call)?, "the body of an update")?;
     let fields = table.hooks.resolve(&ctx, fields).await?;
-    let writable = writable(table, &ctx).await;
+    let writable = table.writable_columns(&ctx).await;
     let fields = writable_fields(table, &ctx, &writable, fields)?;
     if fields.is_empty() {
         return Err(ApiError::bad_request(format!(

@@ -19,8 +19,10 @@
 //! | [`rules`] | [`Access`], [`Check`], [`Scope`], [`FieldAccess`], [`WritePolicy`] |
 //! | [`hooks`] | the hook types |
 //! | [`table`] | [`TableApi`], one table's configuration |
+//! | `params`, `body`, `render`, `etag`, `openapi`, `reply`, `ids` | the request's parts, the description of the API, the response |
+//! | `route` | the registered tables as the router and handlers see them, [`Limits`], one parsed request |
+//! | `handlers` | the five operations |
 //! | [`api`] | [`Api`]: routing and [`Limits`] |
-//! | `params`, `body`, `render`, `etag`, `handlers`, `openapi`, `reply`, `ids` | the request's parts, the five operations, the response |
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
@@ -68,6 +70,7 @@ mod openapi;
 mod params;
 mod render;
 mod reply;
+mod route;
 pub mod rules;
 pub mod table;
 

@@ -226,7 +226,7 @@ where
         schemas.push((
             create_name.clone(),
             input(
-                crate::handlers::writable(table, &as_op(Operation::Create)).await,
+                table.writable_columns(&as_op(Operation::Create)).await,
                 "fields of a new record",
             ),
         ));
@@ -249,7 +249,7 @@ where
         schemas.push((
             update_name.clone(),
             input(
-                crate::handlers::writable(table, &as_op(Operation::Update)).await,
+                table.writable_columns(&as_op(Operation::Update)).await,
                 "the fields to change",
             ),
         ));

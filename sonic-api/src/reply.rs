@@ -81,3 +81,12 @@ impl Reply {
         response
     }
 }
+
+/// `Allow` of a 405.
+pub(crate) fn not_allowed(allow: &'static str) -> Reply {
+    Reply::json(
+        405,
+        serde_json::json!({ "error": format!("method not allowed here (allowed: {allow})"), "status": 405 }),
+    )
+    .header(header::ALLOW, allow.to_string())
+}

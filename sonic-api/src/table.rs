@@ -381,4 +381,26 @@ where
         }
         hidden
     }
+
+    /// Which columns this principal may write in the context's operation, by index.
+    pub(crate) async fn writable_columns(&self, ctx: &Ctx<P>) -> Vec<bool> {
+        let mut writable = Vec::with_capacity(T::DEF.columns.len());
+        for (index, column) in T::DEF.columns.iter().enumerate() {
+            let allowed = if column.audit.is_some() {
+                false
+            } else if column.primary_key {
+                ctx.operation == Operation::Create && self.client_ids
+            } else {
+                match self.field_access(index) {
+                    Some(access) => match ctx.operation {
+                        Operation::Create => access.create.allows(ctx).await,
+                        _ => access.update.allows(ctx).await,
+                    },
+                    None => true,
+                }
+            };
+            writable.push(allowed);
+        }
+        writable
+    }
 }

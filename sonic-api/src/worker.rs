@@ -50,7 +50,7 @@ pub async fn serve<P: 'static>(
     for (name, value) in request.headers().entries() {
         builder = builder.header(name, value);
     }
-    let body = read_capped(&mut request, api.limits.max_body_bytes).await;
+    let body = read_capped(&mut request, api.routes.limits.max_body_bytes).await;
     let http_request = builder
         .body(body)
         .map_err(|e| worker::Error::RustError(format!("a request http cannot hold: {e}")))?;

@@ -1,0 +1,104 @@
+//! What the router and the handlers share: a registered table seen through its record-erased
+//! [`Route`], the set of them with the [`Limits`], and one parsed request ([`Call`]). Below
+//! both, so that the handlers reach other tables (relations) without depending on the router.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method};
+use sonic_db_core::{Db, TableDef};
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::reply::Reply;
+
+/// A future that borrows the API for the length of a request.
+pub(crate) type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The caps that keep requests inside the platform's limits: each is a 4xx, never a 500.
+///
+/// ```
+/// let limits = sonic_db_api::Limits { max_body_bytes: 64 * 1024, ..Default::default() };
+/// assert_eq!(limits.max_bulk_records, 100);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body, checked before it is parsed (413). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// The most records one `POST` may create (413). Default 100: each also costs a KV
+    /// write within a Worker invocation's 1,000 KV operations.
+    pub max_bulk_records: usize,
+    /// The largest page when relations are loaded (400 above it). Default 25: a page's
+    /// relations travel in one D1 result, which has a size limit.
+    pub max_page_with_relations: u64,
+    /// The longest `LIKE` pattern, in bytes (D1 refuses longer ones): of `$like`/`$nlike`,
+    /// and of `$contains`/`$startsWith`/`$endsWith` once escaped, wildcards included. Default 50.
+    pub max_like_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_bulk_records: 100,
+            max_page_with_relations: 25,
+            max_like_bytes: sonic_db_core::Capabilities::D1.max_like_pattern_bytes,
+        }
+    }
+}
+
+/// A registered table, whatever its record type.
+pub(crate) trait Route<P> {
+    fn route(&self) -> &str;
+    fn def(&self) -> &'static TableDef;
+    fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>>;
+    /// The fields hidden from this principal when the table is loaded as a relation, or
+    /// `None` if it may not be loaded (its read rule is not an unfiltered yes).
+    fn relation_view<'a>(&'a self, ctx: Ctx<P>) -> LocalFuture<'a, Option<Vec<&'static str>>>;
+    /// Its part of `openapi.json` for the principal of `ctx`.
+    fn openapi<'a>(
+        &'a self,
+        prefix: &'a str,
+        ctx: Ctx<P>,
+    ) -> LocalFuture<'a, crate::openapi::TableDoc>;
+}
+
+/// The registered tables and the caps they are served under.
+pub(crate) struct Routes<P> {
+    pub(crate) tables: Vec<Box<dyn Route<P>>>,
+    pub(crate) limits: Limits,
+}
+
+impl<P> Routes<P> {
+    /// The registered table whose SQL name is `name`.
+    pub(crate) fn table_named(&self, name: &str) -> Option<&dyn Route<P>> {
+        self.tables
+            .iter()
+            .find(|t| t.def().name == name)
+            .map(|t| t.as_ref())
+    }
+}
+
+/// One request, parsed as far as the router goes.
+pub(crate) struct Call<'a, P> {
+    pub(crate) routes: &'a Routes<P>,
+    pub(crate) db: &'a Db,
+    pub(crate) method: Method,
+    pub(crate) id: Option<String>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+    pub(crate) principal: Arc<P>,
+}
+
+impl<P> Call<'_, P> {
+    pub(crate) fn ctx(&self, operation: crate::Operation, table: &'static str) -> Ctx<P> {
+        Ctx::shared(
+            Arc::clone(&self.principal),
+            operation,
+            table,
+            self.id.clone(),
+        )
+    }
+}
