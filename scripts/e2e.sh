@@ -38,15 +38,9 @@ worker_tools_stop_runner_on_exit
 worker_tools_install
 
 # 4. build ---------------------------------------------------------------------------------
-if [[ "${E2E_SKIP_BUILD:-}" == 1 ]]; then
-  [[ -f "$WORKER_DIR/build/index.js" ]] || die "E2E_SKIP_BUILD=1 but examples/worker/build is missing"
-else
-  step "worker-build --profile wasm-release (examples/worker)"
-  # With the local wasm-bindgen / wasm-opt / esbuild; fails if worker-build would download one.
-  # The test routes are opt-in (feature `test-routes`, off by default): on for this build only.
-  worker_build "$WORKER_DIR" --profile wasm-release -- --features test-routes
-  done_step
-fi
+# With the local wasm-bindgen / wasm-opt / esbuild (fails if worker-build would download one);
+# the test routes are opt-in (feature `test-routes`, off by default): on for this build only.
+build_example_worker_with_test_routes
 wasm="$(ls "$WORKER_DIR"/build/*.wasm | head -1)"
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9c "$wasm" | wc -c)

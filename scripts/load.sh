@@ -10,19 +10,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORKER_DIR="$ROOT/examples/worker"
 # shellcheck source=scripts/worker-tools.sh
 source "$ROOT/scripts/worker-tools.sh"
 worker_tools_stop_runner_on_exit
 worker_tools_install
 
-if [[ "${E2E_SKIP_BUILD:-}" == 1 ]]; then
-  [[ -f "$WORKER_DIR/build/index.js" ]] || die "E2E_SKIP_BUILD=1 but examples/worker/build is missing"
-else
-  step "worker-build --profile wasm-release (examples/worker, with the test routes)"
-  worker_build "$WORKER_DIR" --profile wasm-release -- --features test-routes
-  done_step
-fi
+build_example_worker_with_test_routes
 
 step "load: ${SONIC_LOAD_CLIENTS:-5} clients × ${SONIC_LOAD_SECONDS:-10} s (e2e/load/driver.mjs)"
 seconds="${SONIC_LOAD_SECONDS:-10}"

@@ -133,3 +133,16 @@ worker_tools_stop_runner_on_exit() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }
+
+# The example Worker (examples/worker) with its opt-in test routes, as the e2e and load runs use
+# it; with E2E_SKIP_BUILD=1 the existing build is reused (and must exist).
+build_example_worker_with_test_routes() {
+  local dir="$ROOT/examples/worker"
+  if [[ "${E2E_SKIP_BUILD:-}" == 1 ]]; then
+    [[ -f "$dir/build/index.js" ]] || die "E2E_SKIP_BUILD=1 but examples/worker/build is missing"
+    return 0
+  fi
+  step "worker-build --profile wasm-release (examples/worker, with the test routes)"
+  worker_build "$dir" --profile wasm-release -- --features test-routes
+  done_step
+}
