@@ -24,6 +24,7 @@
 //! the storage class, the column's declared type says how to read it back, so a bool, a
 //! `Json<T>`, a BLOB or an `i64::MIN` come out of a nested relation exactly as they went in.
 
+mod cap;
 mod embedded;
 mod joined;
 mod json;
@@ -201,6 +202,10 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// For [`Loader::merge`]: the loader as `Any`, to take its concrete type.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
 
+    /// Caps every `many` level (this one and those nested) at `n` records per parent; see
+    /// [`Include::limit_each`].
+    fn cap_each(&mut self, n: u64);
+
     /// Decodes this relation's JSON (single statement) and stores the records into `parent`.
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()>;
 
@@ -267,6 +272,10 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+
+    fn cap_each(&mut self, n: u64) {
+        self.cap_levels(n);
     }
 
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()> {
