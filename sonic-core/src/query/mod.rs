@@ -86,6 +86,7 @@ mod eager;
 mod filter;
 mod join;
 mod keyset;
+mod link;
 mod order;
 mod project;
 mod raw;

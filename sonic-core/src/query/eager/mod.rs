@@ -31,6 +31,7 @@ mod json;
 mod key;
 mod options;
 mod per_level;
+mod through;
 
 use std::any::Any;
 use std::fmt;
@@ -283,6 +284,9 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
     }
 
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()> {
+        if self.relation.def().through.is_some() {
+            return self.load_through(db, parents).await;
+        }
         self.load_per_level(db, parents).await
     }
 
