@@ -265,7 +265,7 @@ fn check_through(
         cx.error_spanned_by(
             kw,
             format!(
-                "`through` makes `{}` a many-to-many relation: write `#[relation(many, through = ..)]`                  on an `Option<Vec<T>>` field",
+                "`through` makes `{}` a many-to-many relation: write `#[relation(many, through = ..)]` on an `Option<Vec<T>>` field",
                 field.name
             ),
         );
@@ -274,7 +274,7 @@ fn check_through(
         cx.error_spanned_by(
             remote,
             format!(
-                "a relation `through` a join table joins on the related table's primary key:                  remove `remote` and name the join table's columns with `from` and `to` ({example})"
+                "a relation `through` a join table joins on the related table's primary key: remove `remote` and name the join table's columns with `from` and `to` ({example})"
             ),
         );
     }
