@@ -319,3 +319,18 @@ fn migrations_index_both_columns_of_the_join_table() {
         assert!(sql.contains(&wanted), "{wanted} in:\n{sql}");
     }
 }
+
+#[test]
+fn a_two_table_join_of_a_many_to_many_relation_is_refused_by_name() {
+    let (db, sql) = setup(EagerStrategy::PerLevel);
+    seed(&db);
+    sql.reset();
+    let err = block_on(db.select::<Post>().join(Post::CATEGORIES).all()).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidQuery(m) if m.contains("`posts`.`categories` is many-to-many")),
+        "{err}"
+    );
+    let err = block_on(db.select::<Post>().left_join(Post::CATEGORIES).count_rows()).unwrap_err();
+    assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+    assert_eq!(sql.statement_count(), 0, "nothing sent");
+}
