@@ -157,7 +157,10 @@ fn a_many_to_many_relation_loads_by_name_with_the_related_tables_rules_and_cap()
         assert_eq!(status, 200, "{body}");
         assert_eq!(ids(&body["data"]["categories"]), ["c0", "c1"], "{eager:?}");
         let category = &body["data"]["categories"][0];
-        assert!(category.get("notes").is_none(), "hidden inside the relation: {category}");
+        assert!(
+            category.get("notes").is_none(),
+            "hidden inside the relation: {category}"
+        );
         assert_eq!(category["title"], "category 0");
         let (_, admin) = get(&api, &db, true, "/v1/posts/p1?with=categories");
         assert_eq!(admin["data"]["categories"][0]["notes"], "internal");
@@ -184,5 +187,8 @@ fn a_many_to_many_relation_to_a_table_the_principal_may_not_read_is_refused() {
     let db = db(EagerStrategy::SingleStatement);
     let (status, body) = get(&api(false), &db, false, "/v1/posts/p1?with=categories");
     assert_eq!(status, 403, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("categories"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("categories"),
+        "{body}"
+    );
 }

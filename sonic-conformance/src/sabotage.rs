@@ -114,6 +114,7 @@ impl Sabotage {
                 "insert_many_1000",
                 "eager_many",
                 "eager_nested",
+                "many_to_many",
             ],
             Sabotage::TruncateIntegers => &[
                 "crud",
