@@ -55,8 +55,11 @@ after(async () => {
 
 test("thousands of posts loaded as a relation: the first 100, and `truncated` says so", async () => {
   const before = await snapshot();
+  const started = performance.now();
   const one = await w.json("/v1/users/many?with=posts");
+  const ms = performance.now() - started;
   assert.equal(one.status, 200, JSON.stringify(one.body).slice(0, 300));
+  console.log(`# /v1/users/many?with=posts (${MANY} posts): ${JSON.stringify(one.body).length} bytes in ${ms.toFixed(0)} ms`);
   assert.equal(one.body.data.posts.length, CAP);
   assert.deepEqual(one.body.data.posts.map((p) => p.id), Array.from({ length: CAP }, (_, i) => `m${pad(i)}`));
   assert.deepEqual(one.body.truncated, { posts: CAP });
