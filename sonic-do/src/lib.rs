@@ -32,6 +32,16 @@
 //! commit together or, when one fails, none has any effect — what `Db::batch()` units and
 //! chunked bulk writes rely on, with the same results as D1's `batch()`.
 //!
+//! # Interactive transactions
+//!
+//! [`Db::transaction`](sonic_db_core::Db::transaction) works here (D1 refuses it): the body
+//! runs inside `transactionSync`, so it reads, decides and writes on the object's database,
+//! and every write commits together or — when the body returns an error, which comes back
+//! unchanged, or a statement fails — none does. The KV cache is told only after the commit.
+//! A batch inside the body is still all or nothing (workerd nests `transactionSync` as a
+//! savepoint); a transaction inside the body is refused. The body may await only its
+//! handle's statements: Durable Object SQLite runs them synchronously.
+//!
 //! # Errors
 //!
 //! The storage throws SQLite's message (e.g. `UNIQUE constraint failed: users.email:
@@ -69,11 +79,12 @@ use worker::worker_sys::DurableObjectState;
 /// assert_eq!(DO_CAPABILITIES.max_params, 100);
 /// assert_eq!(DO_CAPABILITIES.eager, EagerStrategy::PerLevel);
 /// assert!(!DO_CAPABILITIES.exact_integer(1 << 53));
+/// assert!(DO_CAPABILITIES.transactions); // Db::transaction runs inside transactionSync
 /// ```
 pub const DO_CAPABILITIES: Capabilities = Capabilities {
     eager: sonic_db_core::EagerStrategy::PerLevel,
-    // Not yet: the backend does not implement `SqlBackend::transaction` (transactionSync with
-    // a borrowed body) — until it does, `Db::transaction` refuses here as on D1.
+    // `ctx.storage.transactionSync` holds the object's database for a synchronous body.
+    transactions: true,
     ..Capabilities::D1
 };
 
@@ -181,6 +192,10 @@ impl SqlBackend for DoSqlBackend {
             .try_for_each(|s| check(&self.capabilities, s))?;
         storage::batch(&self.state, statements)
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        storage::transaction(&self.state, body)
+    }
 }
 
 /// Natively there is no Durable Object: statements are checked as on wasm32, then fail.
@@ -200,6 +215,11 @@ impl SqlBackend for DoSqlBackend {
         statements
             .iter()
             .try_for_each(|s| check(&self.capabilities, s))?;
+        Err(not_in_a_worker())
+    }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let _ = body;
         Err(not_in_a_worker())
     }
 }
