@@ -42,6 +42,16 @@
 //! savepoint); a transaction inside the body is refused. The body may await only its
 //! handle's statements: Durable Object SQLite runs them synchronously.
 //!
+//! # Migrations at object start
+//!
+//! Each object has its own database, so each applies the migration files itself:
+//! [`MigrationsAtStart::begin`] in `DurableObject::new` runs the files compiled in with
+//! [`sonic_db_core::embed_migrations!`] (the ones `wrangler d1 migrations apply` runs on D1)
+//! inside `blockConcurrencyWhile`, so no request reaches the object before they ran. Each file
+//! is one transaction with its record in the object's `d1_migrations` table: a restarted
+//! object applies only what is new, and a failing file leaves the object as it was and is
+//! reported to every request ([`MigrationsAtStart::outcome`]).
+//!
 //! # Errors
 //!
 //! The storage throws SQLite's message (e.g. `UNIQUE constraint failed: users.email:
@@ -53,6 +63,7 @@
 //! everywhere, but no Durable Object exists there: statements fail with [`Error::Database`].
 
 mod remote;
+mod startup;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -60,6 +71,7 @@ mod values;
 mod wire;
 
 pub use remote::{serve_sql, DoStubBackend};
+pub use startup::MigrationsAtStart;
 
 use std::fmt;
 
@@ -196,6 +208,10 @@ impl SqlBackend for DoSqlBackend {
     fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
         storage::transaction(&self.state, body)
     }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        storage::execute_script(&self.state, sql)
+    }
 }
 
 /// Natively there is no Durable Object: statements are checked as on wasm32, then fail.
@@ -220,6 +236,11 @@ impl SqlBackend for DoSqlBackend {
 
     fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
         let _ = body;
+        Err(not_in_a_worker())
+    }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        let _ = sql;
         Err(not_in_a_worker())
     }
 }

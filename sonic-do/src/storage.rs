@@ -83,6 +83,15 @@ fn written(sql: &SqlStorage) -> Result<(u64, Option<i64>)> {
     Ok((changes, rowid))
 }
 
+/// Runs SQL text of several statements (a migration file): `sql.exec` runs each in turn.
+pub(crate) fn execute_script(state: &DurableObjectState, script: &str) -> Result<()> {
+    let cursor = sql(state).exec(script, None).map_err(|e| sql_error(&e))?;
+    for row in cursor.raw() {
+        row.map_err(|e| sql_error(&e))?;
+    }
+    Ok(())
+}
+
 /// Runs the statements inside `ctx.storage.transactionSync`: a failure rolls all of them back.
 /// Inside an open [`transaction`] this nests (workerd opens a savepoint per call), so a batch
 /// there is still all or nothing and its failure undoes only the batch.

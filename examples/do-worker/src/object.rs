@@ -2,8 +2,9 @@
 
 use serde_json::json;
 use sonic_db_conformance::Options;
+use sonic_db_core::migrate::MigrationFile;
 use sonic_db_core::{CacheConfig, Db, SqlBackend, Statement, Value};
-use sonic_db_do::DoSqlBackend;
+use sonic_db_do::{DoSqlBackend, MigrationsAtStart};
 use sonic_db_kv::WorkersKv;
 // `#[durable_object]` expands to code that names the wasm-bindgen crate.
 use worker::wasm_bindgen;
@@ -60,17 +61,34 @@ pub(crate) async fn forward(req: Request, env: &Env) -> Result<Response> {
     stub.fetch_with_request(forwarded).await
 }
 
-/// One object: its own SQLite database, Sonic on it, KV under the object's prefix.
+/// The example Worker's migration files, the ones `wrangler d1 migrations apply` runs on its D1
+/// database, applied by every object when it starts.
+const MIGRATIONS: &[MigrationFile] =
+    sonic_db_core::embed_migrations!("../worker/migrations": "0001_init.sql");
+
+/// One object: its own SQLite database, migrated when the object starts, Sonic on it, KV under
+/// the object's prefix.
 #[durable_object]
 pub struct SonicObject {
     backend: DoSqlBackend,
+    migrations: MigrationsAtStart,
+    /// When this instance was constructed (ms since the epoch, and a random part): a restart
+    /// shows as a new value.
+    instance: String,
     env: Env,
 }
 
 impl DurableObject for SonicObject {
     fn new(state: State, env: Env) -> Self {
+        let migrations = MigrationsAtStart::begin(&state, MIGRATIONS);
         SonicObject {
             backend: DoSqlBackend::from_state(state),
+            migrations,
+            instance: format!(
+                "{}-{}",
+                worker::js_sys::Date::now(),
+                worker::js_sys::Math::random()
+            ),
             env,
         }
     }
@@ -98,6 +116,47 @@ impl DurableObject for SonicObject {
                 Response::from_json(&sonic_db_conformance::run(&db, &options).await)
             }
             (Method::Post, "/_transaction") => self.transaction().await,
+            (Method::Get, "/_migrations") => self.migrations().await,
+            (Method::Post, "/_users") | (Method::Get, "/_users") => {
+                let insert = Statement::new(
+                    "INSERT INTO users (id, email, password) \
+                     SELECT 'u' || n, 'u' || n || '@example.test', 'x' \
+                     FROM (SELECT count(*) + 1 AS n FROM users)",
+                    vec![],
+                );
+                if req.method() == Method::Post {
+                    if let Err(e) = self.backend.execute(&insert).await {
+                        return error(500, &e.to_string());
+                    }
+                }
+                let count = Statement::new("SELECT count(*) FROM users", vec![]);
+                match self.backend.execute(&count).await.map(|r| r.values) {
+                    Ok(values) => match values.first() {
+                        Some(Value::Integer(n)) => Response::from_json(&json!({ "count": n })),
+                        other => error(500, &format!("count(*) returned {other:?}")),
+                    },
+                    Err(e) => error(500, &e.to_string()),
+                }
+            }
+            // Resets the object (`ctx.abort()`): the next request starts a new instance.
+            (Method::Post, "/_restart") => {
+                let state = self.backend.state();
+                let abort = worker::js_sys::Reflect::get(
+                    state.as_raw(),
+                    &worker::wasm_bindgen::JsValue::from_str("abort"),
+                )
+                .ok()
+                .and_then(|f| {
+                    worker::wasm_bindgen::JsCast::dyn_into::<worker::js_sys::Function>(f).ok()
+                });
+                match abort {
+                    Some(abort) => {
+                        let _ = abort.call1(state.as_raw(), &"restart requested".into());
+                        error(500, "ctx.abort() returned")
+                    }
+                    None => error(500, "ctx.abort is missing"),
+                }
+            }
             // Statements of a `DoStubBackend` in the Worker (a shard of `/tenants/…`).
             (Method::Post, "/sql") => sonic_db_do::serve_sql(&self.backend, req).await,
             (Method::Get, "/_count") => match self.count().await {
@@ -115,6 +174,32 @@ impl SonicObject {
         let backend = DoSqlBackend::from_state(self.backend.state());
         let kv = WorkersKv::from_env(&self.env, "KV")?;
         Db::new(backend).with_kv(kv, CacheConfig::new().prefix(format!("do/{name}/")))
+    }
+
+    /// What this instance applied when it started, and what the object's record holds.
+    async fn migrations(&self) -> Result<Response> {
+        let recorded = Statement::new("SELECT name FROM d1_migrations ORDER BY id", vec![]);
+        let recorded = match self.backend.execute(&recorded).await {
+            Ok(rows) => rows.values,
+            Err(e) => return error(500, &e.to_string()),
+        };
+        let names: Vec<_> = recorded
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Text(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let (applied, failure) = match self.migrations.outcome() {
+            Ok(applied) => (Some(applied), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Response::from_json(&json!({
+            "instance": self.instance,
+            "applied_at_start": applied,
+            "error": failure,
+            "recorded": names,
+        }))
     }
 
     /// A failing batch leaves nothing; the same batch without its failing statement commits.

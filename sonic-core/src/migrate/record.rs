@@ -18,6 +18,7 @@ pub(crate) const RECORD_EXISTS: &str =
     "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)";
 
 /// When one file was applied; bound to its name.
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub(crate) const APPLIED_AT: &str =
     "SELECT CAST(applied_at AS TEXT) FROM d1_migrations WHERE name = ?1";
 

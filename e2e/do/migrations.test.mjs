@@ -1,0 +1,45 @@
+// Migrations at object start (examples/do-worker, sonic_db_do::MigrationsAtStart): an object
+// that starts empty applies the example's migration files (the ones wrangler applies to D1) and
+// records them in its own d1_migrations; restarted, it applies nothing again and keeps its rows.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startWorker } from "../harness.mjs";
+
+let w;
+before(async () => {
+  w = await startWorker({ vars: { SONIC_TEST_ROUTES: "1" } });
+});
+after(async () => {
+  await w?.stop();
+});
+
+test("an object applies the migration files when it starts, and not again after a restart", async () => {
+  const first = await w.json("/do/migrated/_migrations");
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.equal(first.body.error, null);
+  assert.deepEqual(first.body.applied_at_start, ["0001_init.sql"], "a new object gets the files");
+  assert.deepEqual(first.body.recorded, ["0001_init.sql"]);
+
+  // Same instance: nothing more to apply, the record unchanged.
+  const again = await w.json("/do/migrated/_migrations");
+  assert.equal(again.body.instance, first.body.instance);
+  assert.deepEqual(again.body.recorded, ["0001_init.sql"]);
+
+  // The migrated schema is there: a row in the migration's `users` table.
+  const insert = await w.json("/do/migrated/_users", { method: "POST" });
+  assert.equal(insert.status, 200, JSON.stringify(insert.body));
+  assert.deepEqual(insert.body, { count: 1 });
+
+  const restart = await w.fetch("/do/migrated/_restart", { method: "POST" });
+  await restart.text();
+  assert.notEqual(restart.status, 200, "ctx.abort() ends the request");
+
+  const restarted = await w.json("/do/migrated/_migrations");
+  assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
+  assert.notEqual(restarted.body.instance, first.body.instance, "a new instance started");
+  assert.equal(restarted.body.error, null);
+  assert.deepEqual(restarted.body.applied_at_start, [], "nothing applied twice");
+  assert.deepEqual(restarted.body.recorded, ["0001_init.sql"]);
+  const count = await w.json("/do/migrated/_users");
+  assert.deepEqual(count.body, { count: 1 }, "the row written before the restart is kept");
+});
