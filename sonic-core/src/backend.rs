@@ -460,4 +460,32 @@ pub trait SqlBackend {
                 .to_string(),
         ))
     }
+
+    /// A backend on the same database whose statements run in a new session starting at
+    /// `bookmark` (D1 read replication: its reads see at least what that bookmark saw, on any
+    /// replica). `Ok(None)`, the default, means this backend has no sessions: one copy of the
+    /// database, where every read sees every committed write.
+    /// [`Db::session`](crate::Db::session) is the API over it. A wrapper that does not forward
+    /// it runs without sessions.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// assert!(sqlite.session(Some("any bookmark"))?.is_none());
+    /// assert_eq!(sqlite.bookmark()?, None);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn session(&self, bookmark: Option<&str>) -> Result<Option<crate::db::SharedBackend>> {
+        let _ = bookmark;
+        Ok(None)
+    }
+
+    /// The latest bookmark of this backend's session (to hand back to the client), `None`
+    /// outside of one; the default is `None`.
+    fn bookmark(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
