@@ -13,8 +13,7 @@
 //! - `GET /do/{name}/_count`: the rows of that test table in this object;
 //! - `GET /do/{name}/_migrations`: what the object applied when it started (the example
 //!   Worker's migration files, `sonic_db_do::MigrationsAtStart`) and its `d1_migrations`;
-//!   `POST /do/{name}/_restart` resets the object (`ctx.abort()`); `POST|GET
-//!   /do/{name}/_users` adds a row to the migrated `users` table / counts them;
+//!   `POST|GET /do/{name}/_users` adds a row to the migrated `users` table / counts them;
 //! - `POST /remote/_conformance`: the suite in the Worker, on an object's database through
 //!   `sonic_db_do::DoStubBackend`;
 //! - `/tenants/…`: tenants placed across three D1 databases and two objects (see `tenants`).

@@ -73,7 +73,7 @@ pub struct SonicObject {
     backend: DoSqlBackend,
     migrations: MigrationsAtStart,
     /// When this instance was constructed (ms since the epoch, and a random part): a restart
-    /// shows as a new value.
+    /// (a new workerd on the same state) shows as a new value.
     instance: String,
     env: Env,
 }
@@ -136,25 +136,6 @@ impl DurableObject for SonicObject {
                         other => error(500, &format!("count(*) returned {other:?}")),
                     },
                     Err(e) => error(500, &e.to_string()),
-                }
-            }
-            // Resets the object (`ctx.abort()`): the next request starts a new instance.
-            (Method::Post, "/_restart") => {
-                let state = self.backend.state();
-                let abort = worker::js_sys::Reflect::get(
-                    state.as_raw(),
-                    &worker::wasm_bindgen::JsValue::from_str("abort"),
-                )
-                .ok()
-                .and_then(|f| {
-                    worker::wasm_bindgen::JsCast::dyn_into::<worker::js_sys::Function>(f).ok()
-                });
-                match abort {
-                    Some(abort) => {
-                        let _ = abort.call1(state.as_raw(), &"restart requested".into());
-                        error(500, "ctx.abort() returned")
-                    }
-                    None => error(500, "ctx.abort is missing"),
                 }
             }
             // Statements of a `DoStubBackend` in the Worker (a shard of `/tenants/…`).
