@@ -16,7 +16,7 @@ after(async () => {
 });
 
 test("a client reads its own write through the bookmark round trip", async () => {
-  const grace = { id: "rr-1", name: "Grace", email: "grace@rr.test", password: "hash" };
+  const grace = { id: "rr-1", name: "Grace", email: "grace@rr.test", password: "hash", role: "user" };
   const created = await w.json(
     "/v1/users",
     asAdmin({ method: "POST", headers: { [HEADER]: "" }, body: JSON.stringify(grace) }),

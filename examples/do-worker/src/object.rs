@@ -212,14 +212,70 @@ impl SonicObject {
         let after_failure = self.count().await;
         let committed = self.backend.batch(&[insert("a"), insert("b")]).await;
         let after_success = self.count().await;
-        match (after_failure, committed, after_success) {
-            (Ok(after_failure), Ok(_), Ok(after_success)) => Response::from_json(&json!({
-                "error": failure,
-                "after_failure": after_failure,
-                "after_success": after_success,
-            })),
-            (a, b, c) => error(500, &format!("{a:?} {:?} {c:?}", b.map(|_| ()))),
+        let interactive = self.interactive().await;
+        match (after_failure, committed, after_success, interactive) {
+            (Ok(after_failure), Ok(_), Ok(after_success), Ok(interactive)) => {
+                Response::from_json(&json!({
+                    "error": failure,
+                    "after_failure": after_failure,
+                    "after_success": after_success,
+                    "interactive": interactive,
+                }))
+            }
+            (a, b, c, d) => error(500, &format!("{a:?} {:?} {c:?} {d:?}", b.map(|_| ()))),
         }
+    }
+
+    /// `Db::transaction` on the object's database, after `transaction` left rows a and b: a
+    /// body that gives up midway (after a write and a batch) and one whose statement fails
+    /// leave both alone; a batch failing inside a body that goes on undoes only the batch.
+    async fn interactive(&self) -> sonic_db_core::Result<serde_json::Value> {
+        let db = Db::new(DoSqlBackend::from_state(self.backend.state()));
+        let insert = |id: &str| {
+            Statement::new(
+                "INSERT INTO tx_items (id) VALUES (?)",
+                vec![Value::Text(id.to_owned())],
+            )
+        };
+        let given_up = db
+            .transaction(|tx| async move {
+                tx.backend().execute(&insert("c")).await?;
+                tx.backend().batch(&[insert("d"), insert("e")]).await?;
+                Err::<(), _>(sonic_db_core::Error::InvalidQuery(
+                    "given up midway".to_string(),
+                ))
+            })
+            .await
+            .err()
+            .map(|e| e.to_string());
+        let after_given_up = self.count().await?;
+        let failed = db
+            .transaction(|tx| async move {
+                tx.backend().execute(&insert("c")).await?;
+                tx.backend().execute(&insert("a")).await?; // a exists: UNIQUE
+                Ok(())
+            })
+            .await
+            .err()
+            .map(|e| e.to_string());
+        let after_failed = self.count().await?;
+        let batch_error = db
+            .transaction(|tx| async move {
+                tx.backend().execute(&insert("c")).await?;
+                let batch = tx.backend().batch(&[insert("d"), insert("a")]).await;
+                tx.backend().execute(&insert("e")).await?;
+                Ok(batch.err().map(|e| e.to_string()))
+            })
+            .await?;
+        let after_partial = self.count().await?;
+        Ok(json!({
+            "given_up": given_up,
+            "after_given_up": after_given_up,
+            "failed": failed,
+            "after_failed": after_failed,
+            "batch_error": batch_error,
+            "after_partial": after_partial,
+        }))
     }
 
     async fn count(&self) -> sonic_db_core::Result<i64> {
