@@ -49,3 +49,13 @@ test("an object applies the migration files when it starts, and not again after 
   const count = await w.json("/do/migrated/_users");
   assert.deepEqual(count.body, { count: 1 }, "the row written before the restart is kept");
 });
+
+test("a migration file that fails halfway leaves the object as it was, and is named", async () => {
+  const res = await w.json("/do/broken/_migrate_broken", { method: "POST" });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.match(res.body.error, /migration 0002_broken\.sql failed, nothing of it was applied/);
+  assert.match(res.body.error, /no_such_table/);
+  assert.ok(res.body.users_columns.includes("email"), "0001_init.sql is applied");
+  assert.equal(res.body.users_columns.includes("nickname"), false, "the ALTER before the failure was undone");
+  assert.deepEqual(res.body.recorded, ["0001_init.sql"], "the failing file is not recorded");
+});

@@ -16,6 +16,8 @@
 //! - `GET /do/{name}/_migrations`: what the object applied when it started (the example
 //!   Worker's migration files, `sonic_db_do::MigrationsAtStart`) and its `d1_migrations`;
 //!   `POST|GET /do/{name}/_users` adds a row to the migrated `users` table / counts them;
+//!   `POST /do/{name}/_migrate_broken` applies those files and one that fails halfway →
+//!   `{"error", "users_columns", "recorded"}`;
 //! - `POST /remote/_conformance`: the suite in the Worker, on an object's database through
 //!   `sonic_db_do::DoStubBackend`;
 //! - `/tenants/…`: tenants placed across three D1 databases and two objects (see `tenants`).

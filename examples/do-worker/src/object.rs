@@ -66,6 +66,12 @@ pub(crate) async fn forward(req: Request, env: &Env) -> Result<Response> {
 const MIGRATIONS: &[MigrationFile] =
     sonic_db_core::embed_migrations!("../worker/migrations": "0001_init.sql");
 
+/// The same files plus one that fails halfway: applied on request (`/_migrate_broken`) to show
+/// that a failing file leaves the object as it was.
+const WITH_A_BROKEN_FILE: &[MigrationFile] = sonic_db_core::embed_migrations!(
+    "fixtures/broken-migration": "0002_broken.sql"
+);
+
 /// One object: its own SQLite database, migrated when the object starts, Sonic on it, KV under
 /// the object's prefix.
 #[durable_object]
@@ -117,6 +123,7 @@ impl DurableObject for SonicObject {
             }
             (Method::Post, "/_transaction") => self.transaction().await,
             (Method::Get, "/_migrations") => self.migrations().await,
+            (Method::Post, "/_migrate_broken") => self.migrate_broken().await,
             (Method::Post, "/_users") | (Method::Get, "/_users") => {
                 let insert = Statement::new(
                     "INSERT INTO users (id, email, password) \
@@ -181,6 +188,46 @@ impl SonicObject {
             "error": failure,
             "recorded": names,
         }))
+    }
+
+    /// Applies the example's files and a broken one through `apply_embedded`, as at start: the
+    /// error names the file, and neither its ALTER nor its record stays.
+    async fn migrate_broken(&self) -> Result<Response> {
+        let db = Db::new(DoSqlBackend::from_state(self.backend.state()));
+        let files: Vec<MigrationFile> = MIGRATIONS
+            .iter()
+            .chain(WITH_A_BROKEN_FILE)
+            .copied()
+            .collect();
+        let failure = sonic_db_core::migrate::apply_embedded(&db, &files)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        let columns = Statement::new(
+            "SELECT name FROM pragma_table_info('users') ORDER BY cid",
+            vec![],
+        );
+        let recorded = Statement::new("SELECT name FROM d1_migrations ORDER BY id", vec![]);
+        let texts = |values: Vec<Value>| -> Vec<String> {
+            values
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Text(t) => Some(t),
+                    _ => None,
+                })
+                .collect()
+        };
+        match (
+            self.backend.execute(&columns).await,
+            self.backend.execute(&recorded).await,
+        ) {
+            (Ok(columns), Ok(recorded)) => Response::from_json(&json!({
+                "error": failure,
+                "users_columns": texts(columns.values),
+                "recorded": texts(recorded.values),
+            })),
+            (a, b) => error(500, &format!("{:?} {:?}", a.err(), b.err())),
+        }
     }
 
     /// A failing batch leaves nothing; the same batch without its failing statement commits.
