@@ -33,16 +33,24 @@ test("the conformance suite passes in the Worker on an object's database through
   assert.ok(res.body.passed >= 40, `${res.body.passed} scenarios passed`);
 });
 
-test("a batch is all or nothing, and each object has its own database", async () => {
+test("a batch and a Db::transaction are all or nothing, and each object has its own database", async () => {
   const res = await w.json("/do/tenant-a/_transaction", { method: "POST" });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.match(res.body.error, /UNIQUE/, "the failing statement's error");
   assert.equal(res.body.after_failure, 0, "the failed batch left no row");
   assert.equal(res.body.after_success, 2);
+  // Db::transaction in the object (transactionSync): all or nothing under an error midway.
+  const tx = res.body.interactive;
+  assert.equal(tx.given_up, "invalid query: given up midway", "the body's own error, unchanged");
+  assert.equal(tx.after_given_up, 2, "a write and a batch before the error were undone");
+  assert.match(tx.failed, /UNIQUE/);
+  assert.equal(tx.after_failed, 2, "a failing statement undid the body's earlier write");
+  assert.match(tx.batch_error, /UNIQUE/);
+  assert.equal(tx.after_partial, 4, "a failed batch inside undid only itself: a, b, c, e");
   const other = await w.json("/do/tenant-b/_count");
   assert.deepEqual(other.body, { count: 0 }, "another object does not see tenant-a's rows");
   const same = await w.json("/do/tenant-a/_count");
-  assert.deepEqual(same.body, { count: 2 });
+  assert.deepEqual(same.body, { count: 4 });
 });
 
 test("without SONIC_TEST_ROUTES nothing is served", async () => {

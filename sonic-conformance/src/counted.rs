@@ -54,6 +54,10 @@ impl SqlBackend for CountingBackend {
     fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
         self.inner.transaction(body)
     }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.inner.execute_script(sql).await
+    }
 }
 
 /// A handle without KV cache on `db`'s SQL backend, and what it sends.

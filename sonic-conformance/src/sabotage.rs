@@ -218,6 +218,10 @@ impl<S: SqlBackend + MaybeSendSync> SqlBackend for SabotagedSql<S> {
         }
         self.inner.transaction(body)
     }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.inner.execute_script(sql).await
+    }
 }
 
 /// A KV backend with a [`Sabotage`] applied (SQL sabotages and `None` pass everything

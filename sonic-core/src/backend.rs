@@ -435,4 +435,57 @@ pub trait SqlBackend {
                 .to_string(),
         ))
     }
+
+    /// Runs SQL text of several statements, without parameters or results: a migration file,
+    /// as `wrangler d1 migrations apply` sends it. Inside [`SqlBackend::transaction`] it is part
+    /// of the transaction. The default is [`Error::Unsupported`] (D1's files are applied by
+    /// wrangler); a wrapper must forward this method to the backend it wraps.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] pollster::block_on(async {
+    /// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend, Statement, Value};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// sqlite.execute_script("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);").await?;
+    /// let count = sqlite.execute(&Statement::new("SELECT count(*) FROM t", vec![])).await?;
+    /// assert_eq!(count.values, [Value::Integer(2)]);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        let _ = sql;
+        Err(Error::Unsupported(
+            "this backend runs no SQL scripts (D1's migration files are applied by `wrangler d1 \
+             migrations apply`)"
+                .to_string(),
+        ))
+    }
+
+    /// A backend on the same database whose statements run in a new session starting at
+    /// `bookmark` (D1 read replication: its reads see at least what that bookmark saw, on any
+    /// replica). `Ok(None)`, the default, means this backend has no sessions: one copy of the
+    /// database, where every read sees every committed write.
+    /// [`Db::session`](crate::Db::session) is the API over it. A wrapper that does not forward
+    /// it runs without sessions.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// use sonic_db_core::{sqlite::SqliteBackend, SqlBackend};
+    ///
+    /// let sqlite = SqliteBackend::memory()?;
+    /// assert!(sqlite.session(Some("any bookmark"))?.is_none());
+    /// assert_eq!(sqlite.bookmark()?, None);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn session(&self, bookmark: Option<&str>) -> Result<Option<crate::db::SharedBackend>> {
+        let _ = bookmark;
+        Ok(None)
+    }
+
+    /// The latest bookmark of this backend's session (to hand back to the client), `None`
+    /// outside of one; the default is `None`.
+    fn bookmark(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }

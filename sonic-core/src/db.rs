@@ -135,6 +135,16 @@ impl Db {
         }
     }
 
+    /// The same database through `sql`, a session of its backend: the cache is kept for reads
+    /// and invalidations, but fills nothing (a replica's row may be older than KV's).
+    pub(crate) fn in_session(&self, sql: SharedBackend) -> Db {
+        Db {
+            sql,
+            cache: self.cache.as_ref().map(KvCache::without_fills),
+            ..self.clone()
+        }
+    }
+
     /// The log of the transaction this handle writes in, if any.
     pub(crate) fn transaction_log(&self) -> Option<&TransactionLog> {
         self.transaction.as_deref()

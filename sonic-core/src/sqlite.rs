@@ -331,6 +331,10 @@ impl SqlBackend for SqliteBackend {
         body()?;
         open.commit()
     }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.exec(sql)
+    }
 }
 
 fn run_each(

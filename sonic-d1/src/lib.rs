@@ -115,8 +115,21 @@
 //! in an `x-d1-bookmark` header) and start the next request's session from it to keep
 //! sequential consistency across requests.
 //!
+//! Application code does this at the `Db` level, whatever the backend:
+//! [`Db::session`](sonic_db_core::Db::session) and [`Db::bookmark`](sonic_db_core::Db::bookmark)
+//! (on SQLite or a Durable Object, which have no replicas, the session is the database itself
+//! and the bookmark `None`). The example Worker reads the client's bookmark from the
+//! `x-d1-bookmark` request header and returns the new one in the same response header.
+//!
 //! ```no_run
 //! use sonic_db_d1::D1Backend;
+//!
+//! async fn at_db_level(req: &worker::Request, db: &sonic_db_core::Db) -> sonic_db_core::Result<Option<String>> {
+//!     let bookmark = req.headers().get("x-d1-bookmark").ok().flatten();
+//!     let db = db.session(bookmark.as_deref())?;
+//!     db.sql("SELECT 1").all_json().await?;
+//!     db.bookmark() // → the response's x-d1-bookmark
+//! }
 //!
 //! async fn handler(req: &worker::Request, env: &worker::Env) -> sonic_db_core::Result<Option<String>> {
 //!     let bookmark = req.headers().get("x-d1-bookmark").ok().flatten();
@@ -275,6 +288,15 @@ impl SqlBackend for D1Backend {
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         self.batch_js(statements).await
+    }
+
+    /// [`Db::session`](sonic_db_core::Db::session) on D1: [`D1Backend::with_session`].
+    fn session(&self, bookmark: Option<&str>) -> Result<Option<std::sync::Arc<dyn SqlBackend>>> {
+        Ok(Some(std::sync::Arc::new(self.with_session(bookmark)?)))
+    }
+
+    fn bookmark(&self) -> Result<Option<String>> {
+        D1Backend::bookmark(self)
     }
 }
 

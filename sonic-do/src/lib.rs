@@ -32,6 +32,26 @@
 //! commit together or, when one fails, none has any effect — what `Db::batch()` units and
 //! chunked bulk writes rely on, with the same results as D1's `batch()`.
 //!
+//! # Interactive transactions
+//!
+//! [`Db::transaction`](sonic_db_core::Db::transaction) works here (D1 refuses it): the body
+//! runs inside `transactionSync`, so it reads, decides and writes on the object's database,
+//! and every write commits together or — when the body returns an error, which comes back
+//! unchanged, or a statement fails — none does. The KV cache is told only after the commit.
+//! A batch inside the body is still all or nothing (workerd nests `transactionSync` as a
+//! savepoint); a transaction inside the body is refused. The body may await only its
+//! handle's statements: Durable Object SQLite runs them synchronously.
+//!
+//! # Migrations at object start
+//!
+//! Each object has its own database, so each applies the migration files itself:
+//! [`MigrationsAtStart::begin`] in `DurableObject::new` runs the files compiled in with
+//! [`sonic_db_core::embed_migrations!`] (the ones `wrangler d1 migrations apply` runs on D1)
+//! inside `blockConcurrencyWhile`, so no request reaches the object before they ran. Each file
+//! is one transaction with its record in the object's `d1_migrations` table: a restarted
+//! object applies only what is new, and a failing file leaves the object as it was and is
+//! reported to every request ([`MigrationsAtStart::outcome`]).
+//!
 //! # Errors
 //!
 //! The storage throws SQLite's message (e.g. `UNIQUE constraint failed: users.email:
@@ -43,6 +63,7 @@
 //! everywhere, but no Durable Object exists there: statements fail with [`Error::Database`].
 
 mod remote;
+mod startup;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -50,6 +71,7 @@ mod values;
 mod wire;
 
 pub use remote::{serve_sql, DoStubBackend};
+pub use startup::MigrationsAtStart;
 
 use std::fmt;
 
@@ -69,11 +91,12 @@ use worker::worker_sys::DurableObjectState;
 /// assert_eq!(DO_CAPABILITIES.max_params, 100);
 /// assert_eq!(DO_CAPABILITIES.eager, EagerStrategy::PerLevel);
 /// assert!(!DO_CAPABILITIES.exact_integer(1 << 53));
+/// assert!(DO_CAPABILITIES.transactions); // Db::transaction runs inside transactionSync
 /// ```
 pub const DO_CAPABILITIES: Capabilities = Capabilities {
     eager: sonic_db_core::EagerStrategy::PerLevel,
-    // Not yet: the backend does not implement `SqlBackend::transaction` (transactionSync with
-    // a borrowed body) — until it does, `Db::transaction` refuses here as on D1.
+    // `ctx.storage.transactionSync` holds the object's database for a synchronous body.
+    transactions: true,
     ..Capabilities::D1
 };
 
@@ -181,6 +204,14 @@ impl SqlBackend for DoSqlBackend {
             .try_for_each(|s| check(&self.capabilities, s))?;
         storage::batch(&self.state, statements)
     }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        storage::transaction(&self.state, body)
+    }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        storage::execute_script(&self.state, sql)
+    }
 }
 
 /// Natively there is no Durable Object: statements are checked as on wasm32, then fail.
@@ -200,6 +231,16 @@ impl SqlBackend for DoSqlBackend {
         statements
             .iter()
             .try_for_each(|s| check(&self.capabilities, s))?;
+        Err(not_in_a_worker())
+    }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let _ = body;
+        Err(not_in_a_worker())
+    }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        let _ = sql;
         Err(not_in_a_worker())
     }
 }

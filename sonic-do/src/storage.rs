@@ -1,11 +1,11 @@
-//! Statements on the object's `ctx.storage.sql`, and batches inside `transactionSync`.
+//! Statements on the object's `ctx.storage.sql`; batches and interactive transactions inside
+//! `transactionSync`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::Cell;
 
 use sonic_db_core::{Error, QueryResult, Result, Statement};
 use worker::js_sys::{Function, Reflect};
-use worker::wasm_bindgen::closure::Closure;
+use worker::wasm_bindgen::closure::ScopedClosure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::{DurableObjectState, DurableObjectStorage};
 use worker::SqlStorage;
@@ -83,12 +83,68 @@ fn written(sql: &SqlStorage) -> Result<(u64, Option<i64>)> {
     Ok((changes, rowid))
 }
 
+/// Runs SQL text of several statements (a migration file): `sql.exec` runs each in turn.
+pub(crate) fn execute_script(state: &DurableObjectState, script: &str) -> Result<()> {
+    let cursor = sql(state).exec(script, None).map_err(|e| sql_error(&e))?;
+    for row in cursor.raw() {
+        row.map_err(|e| sql_error(&e))?;
+    }
+    Ok(())
+}
+
 /// Runs the statements inside `ctx.storage.transactionSync`: a failure rolls all of them back.
+/// Inside an open [`transaction`] this nests (workerd opens a savepoint per call), so a batch
+/// there is still all or nothing and its failure undoes only the batch.
 pub(crate) fn batch(
     state: &DurableObjectState,
     statements: &[Statement],
 ) -> Result<Vec<QueryResult>> {
     let sql = sql(state);
+    let mut results = Vec::with_capacity(statements.len());
+    in_transaction_sync(state, &mut || {
+        results = statements
+            .iter()
+            .map(|s| run(&sql, s))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(())
+    })?;
+    Ok(results)
+}
+
+thread_local! {
+    /// Whether a [`transaction`] body is running in this isolate. Bodies cannot await, so
+    /// while one runs nothing else of this isolate does: only the body itself could start
+    /// another, which is refused (transactions do not nest, as natively).
+    static TRANSACTION_OPEN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `body` inside `ctx.storage.transactionSync`: every statement it sends through this
+/// object's storage commits when it returns `Ok`, or is rolled back when it returns an error,
+/// which comes back unchanged.
+pub(crate) fn transaction(
+    state: &DurableObjectState,
+    body: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    if TRANSACTION_OPEN.with(Cell::get) {
+        return Err(Error::InvalidQuery(
+            "a transaction is already open on this Durable Object: transactions do not nest \
+             (use the handle the transaction's body receives)"
+                .to_string(),
+        ));
+    }
+    TRANSACTION_OPEN.with(|open| open.set(true));
+    let outcome = in_transaction_sync(state, body);
+    TRANSACTION_OPEN.with(|open| open.set(false));
+    outcome
+}
+
+/// Calls `ctx.storage.transactionSync` with `body` lent to JavaScript for the call's duration
+/// (no copy of what it borrows). An error of `body` is kept here while the callback throws,
+/// which is how it asks for the rollback, and returned as it was.
+fn in_transaction_sync(
+    state: &DurableObjectState,
+    body: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
     let storage = storage(state)?;
     let transaction_sync: Function = Reflect::get(&storage, &JsValue::from_str("transactionSync"))
         .ok()
@@ -98,32 +154,29 @@ pub(crate) fn batch(
                       Object (new_sqlite_classes in wrangler.toml)?"
                 .to_string(),
         })?;
-    // The closure must be 'static: it owns its statements and hands its outcome back here.
-    let outcome: Rc<RefCell<Option<Result<Vec<QueryResult>>>>> = Rc::new(RefCell::new(None));
-    let owned = statements.to_vec();
-    let slot = Rc::clone(&outcome);
-    let body = Closure::once(move || -> std::result::Result<JsValue, JsValue> {
-        let results = owned
-            .iter()
-            .map(|s| run(&sql, s))
-            .collect::<Result<Vec<_>>>();
-        let failed = results.is_err();
-        *slot.borrow_mut() = Some(results);
-        // Throwing is how the callback asks transactionSync to roll back.
-        if failed {
-            Err(JsValue::from_str("sonic: rolled back"))
-        } else {
-            Ok(JsValue::NULL)
+    let mut failure: Option<Error> = None;
+    let mut ran = false;
+    let mut callback = || -> std::result::Result<JsValue, JsValue> {
+        ran = true;
+        match body() {
+            Ok(()) => Ok(JsValue::UNDEFINED),
+            Err(error) => {
+                failure = Some(error);
+                Err(JsValue::from_str("sonic: rolled back"))
+            }
         }
-    });
-    let called = transaction_sync.call1(&storage, body.as_ref().unchecked_ref());
-    let results = outcome.borrow_mut().take();
-    match (called, results) {
-        (_, Some(Err(e))) => Err(e),
-        (Ok(_), Some(Ok(results))) => Ok(results),
-        (Err(e), _) => Err(js_error("transactionSync", &e)),
-        (Ok(_), None) => Err(Error::Database {
-            message: "transactionSync returned without running the batch".to_string(),
+    };
+    let lent = ScopedClosure::<dyn FnMut() -> std::result::Result<JsValue, JsValue>>::borrow_mut(
+        &mut callback,
+    );
+    let called = transaction_sync.call1(&storage, lent.as_js_value());
+    drop(lent);
+    match (failure, called) {
+        (Some(error), _) => Err(error),
+        (None, Err(e)) => Err(js_error("transactionSync", &e)),
+        (None, Ok(_)) if ran => Ok(()),
+        (None, Ok(_)) => Err(Error::Database {
+            message: "transactionSync returned without running the transaction's body".to_string(),
         }),
     }
 }

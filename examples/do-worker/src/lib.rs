@@ -9,8 +9,15 @@
 //! - `POST /do/{name}/_conformance`, body `sonic_db_conformance::Options` as JSON: the
 //!   conformance suite on the object's database → the report;
 //! - `POST /do/{name}/_transaction`: a batch whose last statement fails changes nothing, the
-//!   same batch without it commits → `{"error", "after_failure", "after_success"}`;
+//!   same batch without it commits; then `Db::transaction`s that give up or fail midway change
+//!   nothing, and a batch failing inside one undoes only itself → `{"error", "after_failure",
+//!   "after_success", "interactive"}`;
 //! - `GET /do/{name}/_count`: the rows of that test table in this object;
+//! - `GET /do/{name}/_migrations`: what the object applied when it started (the example
+//!   Worker's migration files, `sonic_db_do::MigrationsAtStart`) and its `d1_migrations`;
+//!   `POST|GET /do/{name}/_users` adds a row to the migrated `users` table / counts them;
+//!   `POST /do/{name}/_migrate_broken` applies those files and one that fails halfway →
+//!   `{"error", "users_columns", "recorded"}`;
 //! - `POST /remote/_conformance`: the suite in the Worker, on an object's database through
 //!   `sonic_db_do::DoStubBackend`;
 //! - `/tenants/…`: tenants placed across three D1 databases and two objects (see `tenants`).

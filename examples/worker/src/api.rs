@@ -88,8 +88,9 @@ pub fn api() -> Api<Who> {
 /// One per request: a `Db` is cheap to build, and its cache bookkeeping (the tables whose
 /// invalidation KV refused) then lives exactly as long as the request. Fills (the KV put
 /// after a miss) run on the request's `wait_until`, after the response. No D1 session is
-/// used, so every statement, and every KV fill, reads the primary: the cache never stores a
-/// replica's older row.
+/// used, so every statement, and every KV fill, reads the primary; a request with an
+/// `x-d1-bookmark` header runs in a session ([`serve`], `Db::session`), whose reads fill
+/// nothing, so the cache never stores a replica's older row.
 pub fn database(env: &worker::Env, fills: &crate::Fills) -> sonic_db_core::Result<Db> {
     Ok(Db::new(sonic_db_d1::D1Backend::from_env(env, "DB")?)
         .with_schema(&sonic_example_blog::migrations::schema())
@@ -126,8 +127,31 @@ pub async fn serve(
         return Ok(worker::Response::from_json(&body)?.with_status(401));
     };
     let db = database(env, fills).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    sonic_db_api::worker::serve(&API.with(std::rc::Rc::clone), &db, who, req).await
+    // Read replication: a client that sends `x-d1-bookmark` is served in a D1 session
+    // starting there, and gets the session's latest bookmark back in the same header.
+    let bookmark = req.headers().get(BOOKMARK_HEADER)?;
+    let Some(bookmark) = bookmark else {
+        return sonic_db_api::worker::serve(&API.with(std::rc::Rc::clone), &db, who, req).await;
+    };
+    let session = db
+        .session(Some(bookmark.as_str()).filter(|b| !b.is_empty()))
+        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut response =
+        sonic_db_api::worker::serve(&API.with(std::rc::Rc::clone), &session, who, req).await?;
+    if let Some(latest) = session
+        .bookmark()
+        .map_err(|e| worker::Error::RustError(e.to_string()))?
+    {
+        response.headers_mut().set(BOOKMARK_HEADER, &latest)?;
+    }
+    Ok(response)
 }
+
+/// The request and response header of a client's D1 bookmark ([`serve`]). Absent: no session,
+/// every read on the primary. Present: a session from that bookmark (empty: from anywhere,
+/// `first-primary`: from the primary), whose latest bookmark comes back in the response, so
+/// the client's next request reads at least its own writes, on any replica.
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
 
 /// The caller from `Authorization: Bearer <token>`; `None` for a token that is not the admin's.
 /// Compared as SHA-256 digests: equal lengths, so no early exit on a common prefix.

@@ -84,6 +84,9 @@ pub struct KvCache {
     state: Arc<Mutex<HandleState>>,
     /// Runs fills after the response; `None`: fills are awaited inline.
     defer: Option<Arc<dyn Defer>>,
+    /// Whether a read that missed puts what it read; off in a read-replication session, whose
+    /// reads may come from a replica behind the primary ([`Db::session`](crate::Db::session)).
+    fills: bool,
 }
 
 impl std::fmt::Debug for KvCache {
@@ -116,7 +119,17 @@ impl KvCache {
             clock: Arc::new(SystemClock),
             state: Arc::default(),
             defer: None,
+            fills: true,
         })
+    }
+
+    /// The same cache, but reads that miss put nothing in KV (they still read it, and writes
+    /// still invalidate): for reads that may come from a replica.
+    pub(crate) fn without_fills(&self) -> KvCache {
+        KvCache {
+            fills: false,
+            ..self.clone()
+        }
     }
 
     /// Also hands every event to `hook` (after `tracing`): for tests and metrics.

@@ -186,6 +186,9 @@ impl KvCache {
 
     /// Puts a filled envelope, through the [`Defer`](super::Defer) hook if there is one.
     async fn fill(&self, table: &'static str, ttl_secs: u64, key: String, bytes: Vec<u8>) {
+        if !self.fills {
+            return;
+        }
         let cache = self.clone();
         let work = async move {
             match cache

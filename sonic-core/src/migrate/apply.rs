@@ -12,19 +12,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::record::{
+    APPLIED_AT, CREATE_MIGRATIONS_TABLE, DEFER_FOREIGN_KEYS, MIGRATIONS_TABLE, RECORD_APPLIED,
+    RECORD_EXISTS,
+};
 use super::{MigrateError, Migrations};
 use crate::sqlite::{map_err as sqlite_error, SqliteBackend};
-
-/// The table wrangler records applied migrations in (its default `migrations_table`).
-pub const MIGRATIONS_TABLE: &str = "d1_migrations";
-
-/// wrangler's definition of [`MIGRATIONS_TABLE`], so a database migrated by either tool is
-/// read by the other.
-const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS d1_migrations(
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    name       TEXT UNIQUE,
-    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
-)";
 
 /// One migration file and whether the database has applied it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,33 +138,23 @@ impl Migrations {
 /// When `name` was applied, if it was (no record table: nothing applied).
 fn applied_at(conn: &Connection, name: &str) -> Result<Option<String>, MigrateError> {
     let exists: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-            [MIGRATIONS_TABLE],
-            |row| row.get(0),
-        )
+        .query_row(RECORD_EXISTS, [MIGRATIONS_TABLE], |row| row.get(0))
         .map_err(|e| MigrateError::Record(Box::new(sqlite_error(e))))?;
     if !exists {
         return Ok(None);
     }
-    conn.query_row(
-        "SELECT CAST(applied_at AS TEXT) FROM d1_migrations WHERE name = ?1",
-        [name],
-        |row| row.get(0),
-    )
-    .optional()
-    .map_err(|e| MigrateError::Record(Box::new(sqlite_error(e))))
+    conn.query_row(APPLIED_AT, [name], |row| row.get(0))
+        .optional()
+        .map_err(|e| MigrateError::Record(Box::new(sqlite_error(e))))
 }
 
 fn apply_one(conn: &mut Connection, name: &str, sql: &str) -> crate::Result<()> {
     conn.execute_batch(CREATE_MIGRATIONS_TABLE)
         .map_err(sqlite_error)?;
     let tx = conn.transaction().map_err(sqlite_error)?;
-    tx.execute_batch("PRAGMA defer_foreign_keys = ON")
-        .map_err(sqlite_error)?;
+    tx.execute_batch(DEFER_FOREIGN_KEYS).map_err(sqlite_error)?;
     tx.execute_batch(sql).map_err(sqlite_error)?;
-    tx.execute("INSERT INTO d1_migrations (name) VALUES (?1)", [name])
-        .map_err(sqlite_error)?;
+    tx.execute(RECORD_APPLIED, [name]).map_err(sqlite_error)?;
     tx.commit().map_err(sqlite_error)
 }
 

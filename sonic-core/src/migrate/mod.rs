@@ -96,16 +96,20 @@ mod apply;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub mod cli;
 mod ddl;
+mod embedded;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 mod inspect;
 mod rebuild;
+mod record;
 mod rename;
 
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
-pub use apply::{MigrationStatus, MIGRATIONS_TABLE};
+pub use apply::MigrationStatus;
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
+pub use embedded::{apply_embedded, MigrationFile};
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub use inspect::{check, drift, inspect, Drift};
+pub use record::MIGRATIONS_TABLE;
 
 use crate::sql::writer::quote_ident;
 use ddl::script;

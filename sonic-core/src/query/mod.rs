@@ -94,6 +94,7 @@ mod raw_rows;
 mod related;
 mod rows;
 mod select;
+mod session;
 mod transaction;
 mod write;
 

@@ -139,4 +139,8 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for FaultySql<S> 
     fn transaction(&self, body: &mut dyn FnMut() -> Result<()>) -> Result<()> {
         self.inner.transaction(body)
     }
+
+    async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.inner.execute_script(sql).await
+    }
 }
