@@ -19,7 +19,8 @@ function wrangler(cwd, args) {
   return r.stdout;
 }
 
-test("wrangler applies Sonic's renames and table rebuilds keeping the rows", async () => {
+// Runs wrangler once per migration step: slower than the run-wide default timeout on a busy machine.
+test("wrangler applies Sonic's renames and table rebuilds keeping the rows", { timeout: 240_000 }, async () => {
   const root = await mkdtemp(path.join(process.env.SONIC_E2E_STATE_ROOT ?? tmpdir(), "sonic-mig-"));
   try {
     const migrationsDir = path.join(root, "migrations");
