@@ -91,7 +91,7 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// Sonic's errors by whose fault they are: what the client sent (a value that cannot be
-/// stored, an integer beyond 2^53, a query that cannot be expressed) is 400, a duplicate key or
+/// stored, an integer beyond `i64`, a query that cannot be expressed) is 400, a duplicate key or
 /// a missing referenced record 409; a row that does not decode, the database or KV failing 500.
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {

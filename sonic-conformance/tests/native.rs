@@ -71,7 +71,6 @@ fn every_sabotage_is_caught() {
     for sabotage in Sabotage::ALL {
         for capabilities in [Capabilities::SQLITE, Capabilities::D1] {
             let max_params = capabilities.max_params;
-            let refuses_beyond_2_53 = capabilities.max_exact_integer.is_some();
             let holds_transactions = capabilities.transactions;
             let report = suite(capabilities, Some(sabotage));
             let failed = failures(&report);
@@ -79,10 +78,6 @@ fn every_sabotage_is_caught() {
                 .iter()
                 .chain(KNOWN_CORE_BUGS)
                 .copied()
-                // With D1's capabilities Sonic refuses every integer beyond 2^53 before it is
-                // sent: that scenario then checks the refusals, and stores nothing a broken
-                // result or cache could change.
-                .filter(|name| !(refuses_beyond_2_53 && *name == "integers_beyond_2_53"))
                 // Without transactions (D1's capabilities) the scenario checks the refusal
                 // only, which neither a non-atomic backend nor a lossy KV can change.
                 .filter(|name| {
@@ -104,8 +99,8 @@ fn every_sabotage_is_caught() {
     }
 }
 
-/// Exactly which scenarios each sabotage breaks natively, with SQLite's capabilities (with
-/// D1's, none breaks `integers_beyond_2_53`: see the caller). Known core bugs come on top.
+/// Exactly which scenarios each sabotage breaks natively, with SQLite's and D1's capabilities
+/// alike. Known core bugs come on top.
 fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
     match sabotage {
         // Seeding with insert_many loses a row, and so does every list.
