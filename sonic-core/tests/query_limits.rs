@@ -154,6 +154,18 @@ fn integers_beyond_2_53_round_trip_exactly_under_d1_capabilities() {
     assert!(block_on(db.delete::<Sample>(big + 1)).unwrap());
     assert_eq!(block_on(db.find::<Sample>(big + 1)).unwrap(), None);
 
+    // Projections: INTEGER columns selected as text, read back exactly.
+    let records = block_on(db.select::<Sample>().order_by(Sample::ID.asc()).all()).unwrap();
+    let pairs: Vec<(i64, i64)> = block_on(
+        db.select::<Sample>()
+            .columns((Sample::ID, Sample::INT))
+            .order_by(Sample::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    let expected: Vec<(i64, i64)> = records.iter().map(|s| (s.id, s.int)).collect();
+    assert_eq!(pairs, expected);
+
     // Raw SQL binds every i64 exactly.
     let raw = block_on(db.sql("SELECT ? AS n").bind(i64::MIN).all_json()).unwrap();
     assert_eq!(raw[0]["n"], i64::MIN);
