@@ -361,7 +361,7 @@ pub(crate) async fn kv_integers_64bit(ctx: &Ctx) -> Outcome {
             .step(format!("find post {n} again"))?;
         outcomes.push(same(
             &format!("post {n}: two finds (id, views, source)"),
-            &vec![(n, n, Source::Sql), (n, n, Source::Kv)],
+            &vec![(n, n, Source::D1), (n, n, Source::Kv)],
             &[first, second]
                 .iter()
                 .flatten()
