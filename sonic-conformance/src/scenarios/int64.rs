@@ -29,6 +29,12 @@ const EDGES: [i64; 10] = [
     i64::MAX,
 ];
 
+/// `(id, views)` of posts.
+type Pairs = Vec<(i64, i64)>;
+
+/// A post's `(id, views)` and its comments' `(id, post_id, big, JSON weight)`.
+type PostTree = (i64, i64, Vec<(i64, i64, i64, Option<i64>)>);
+
 /// A post keyed and counted by `n`.
 fn post(n: i64) -> ConfPost {
     ConfPost::new(n, "int64", &format!("post {n}"), n)
@@ -126,7 +132,7 @@ pub(crate) async fn integers_64bit(ctx: &Ctx) -> Outcome {
 
     // Every operator, with operands beyond 2^53.
     let long_list: Vec<i64> = (2..160).chain([P53 + 1, -P53 - 1, i64::MAX]).collect();
-    let filters: Vec<(&str, Filter<ConfPost>, Vec<(i64, i64)>)> = vec![
+    let filters: Vec<(&str, Filter<ConfPost>, Pairs)> = vec![
         (
             "views > 2^53",
             ConfPost::VIEWS.gt(P53),
@@ -213,7 +219,7 @@ pub(crate) async fn integers_64bit(ctx: &Ctx) -> Outcome {
         .all()
         .await
         .step("user with posts and comments")?;
-    let nested: Vec<(i64, i64, Vec<(i64, i64, i64, Option<i64>)>)> = users
+    let nested: Vec<PostTree> = users
         .iter()
         .flat_map(|u| u.posts.iter().flatten())
         .map(|p| {
