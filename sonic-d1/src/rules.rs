@@ -9,7 +9,7 @@ use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 /// The largest integer a JavaScript number holds exactly, and the bound of what D1 binds and
 /// returns as a number exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-db-core's constant
 /// (also [`Capabilities::D1`]'s `max_exact_integer`). Beyond it integers travel as decimal
-/// text ([`integer_binding`]).
+/// text (`integer_binding`).
 pub use sonic_db_core::MAX_SAFE_INTEGER;
 
 /// How an INTEGER parameter crosses to D1, whose marker is always sent as
