@@ -98,7 +98,6 @@ const CASES = [
   ["GET", "/v1/users?sort=password", undefined, 400, /unknown field `password`/],
   ["GET", "/v1/posts?filters[title][$regex]=x", undefined, 400, /unknown filter operator `\$regex`/],
   ["GET", "/v1/posts?filters[created_on][$gt]=soon", undefined, 400, /cannot encode column `posts`.`created_on`/],
-  ["GET", "/v1/posts?filters[created_on][$gt]=9007199254740993", undefined, 400, /2\^53/],
   ["GET", "/v1/posts?filters[title][$between]=a", undefined, 400, /takes 2 operand/],
   ["GET", "/v1/posts?filters[title]x=1", undefined, 400, /malformed filter/],
   ["GET", "/v1/posts?filters[title][$eq][x]=1", undefined, 400, /malformed filter/],

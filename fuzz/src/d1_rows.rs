@@ -4,7 +4,8 @@
 //! The oracle is the documented mapping (sonic-db-d1's crate docs): integral numbers within
 //! ±(2^53 − 1) (not `-0`) are INTEGER, other numbers REAL, arrays of bytes BLOBs, booleans 0/1;
 //! names must be strings and every row exactly as wide as the names. Records then hold exactly
-//! those values or the decode fails.
+//! those values or the decode fails; an INTEGER field also reads an integer's canonical decimal
+//! text (how Sonic selects INTEGER columns on D1, #12 item 3).
 
 use std::time::Instant;
 
@@ -36,6 +37,16 @@ fn cell() -> impl Strategy<Value = JsCell> {
         Just(JsCell::Null),
         number().prop_map(JsCell::Number),
         any::<String>().prop_map(JsCell::String),
+        // Integers as D1 returns the INTEGER columns Sonic selects as text, and near misses.
+        any::<i64>().prop_map(|i| JsCell::String(i.to_string())),
+        prop_oneof![
+            Just("+1"),
+            Just("01"),
+            Just("-0"),
+            Just("9223372036854775808"),
+            Just("1 ")
+        ]
+        .prop_map(|s| JsCell::String(s.to_string())),
         any::<bool>().prop_map(JsCell::Bool),
         prop_oneof![
             any::<i64>().prop_map(|i| Some(i.to_string())),
@@ -78,6 +89,8 @@ pub(crate) fn expected_record(row: &[Value]) -> Option<Cells> {
     let [id, r, t, b] = row else { return None };
     let id = match id {
         Value::Integer(i) => *i,
+        // An INTEGER column selected as text (D1, #12 item 3): the canonical decimal form.
+        Value::Text(s) => s.parse::<i64>().ok().filter(|i| i.to_string() == *s)?,
         _ => return None,
     };
     let r = match r {

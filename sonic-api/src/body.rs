@@ -4,7 +4,7 @@
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
-use sonic_db_core::{Capabilities, ColumnDef, Table, Value, MAX_SAFE_INTEGER};
+use sonic_db_core::{Capabilities, ColumnDef, Table, Value};
 
 use crate::error::ApiError;
 
@@ -165,9 +165,6 @@ pub(crate) fn new_record<T: Table + DeserializeOwned>(
 pub(crate) fn check_row<T: Table>(record: &T) -> Result<(), ApiError> {
     let mut row = Vec::with_capacity(T::DEF.columns.len());
     record.encode_into(&mut row)?;
-    for (column, value) in T::DEF.columns.iter().zip(&row) {
-        check_integer(T::DEF.name, column.field, value)?;
-    }
     let bytes: usize = row.iter().map(value_bytes).sum();
     if bytes > MAX_ROW_BYTES {
         return Err(ApiError::new(
@@ -179,19 +176,6 @@ pub(crate) fn check_row<T: Table>(record: &T) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-/// Integers beyond ±(2^53 − 1) are refused on every backend: D1 passes numbers through
-/// JavaScript, where they would silently lose digits.
-pub(crate) fn check_integer(table: &str, field: &str, value: &Value) -> Result<(), ApiError> {
-    match value {
-        Value::Integer(i) if i.unsigned_abs() > MAX_SAFE_INTEGER.unsigned_abs() => {
-            Err(ApiError::bad_request(format!(
-                "field `{field}` of `{table}`: {i} is beyond ±(2^53 − 1), which D1 cannot store exactly"
-            )))
-        }
-        _ => Ok(()),
-    }
 }
 
 pub(crate) fn value_bytes(value: &Value) -> usize {

@@ -113,7 +113,7 @@ fn is_size_limit(message: &str) -> bool {
 }
 
 /// Sonic's errors by whose fault they are: what the client sent (a value that cannot be
-/// stored, an integer beyond 2^53, a query that cannot be expressed) is 400, a duplicate key or
+/// stored, an integer beyond `i64`, a query that cannot be expressed) is 400, a duplicate key or
 /// a missing referenced record 409, a statement or result beyond the database's size limits
 /// 413; a row that does not decode, the database or KV failing 500.
 ///

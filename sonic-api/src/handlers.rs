@@ -11,8 +11,8 @@ use sonic_db_core::query::{and, Include, Op};
 use sonic_db_core::{Filter, FromValue, Source, SqlType, Table, Value};
 
 use crate::body::{
-    check_addressable, check_integer, columns_of, expect_object, new_record, parse_json,
-    value_bytes, MAX_ROW_BYTES,
+    check_addressable, columns_of, expect_object, new_record, parse_json, value_bytes,
+    MAX_ROW_BYTES,
 };
 use crate::capped::{report, Caps};
 use crate::context::{Ctx, Operation};
@@ -492,7 +492,6 @@ where
             .position(|c| c.field == field)
             .unwrap_or_default();
         let value = T::column_from_json(index, value)?;
-        check_integer(T::DEF.name, field, &value)?;
         bytes += value_bytes(&value);
     }
     if bytes > MAX_ROW_BYTES {

@@ -143,11 +143,12 @@ fn hostile_requests_get_4xx_json_and_change_nothing() {
             400,
         ),
         (
-            "integer beyond 2^53",
-            json_req(
+            "integer beyond i64 but within u64",
+            raw(
                 "PATCH",
                 "/v1/posts/p1",
-                json!({"views": 9_007_199_254_740_992_i64}),
+                Some("application/json"),
+                br#"{"views": 9223372036854775808}"#.to_vec(),
             ),
             400,
         ),
@@ -450,6 +451,36 @@ fn sql_nul_and_unicode_in_values_are_stored_verbatim() {
         assert_eq!(read.json["data"]["text"], text);
     }
     assert_eq!(get(&api, &db, Who::Admin, "/v1/posts").json["total"], 3);
+}
+
+/// Every `i64` is stored and served exactly (#12 item 3), also on D1's capabilities, where
+/// Sonic binds and selects integers beyond ±(2^53 − 1) as text.
+#[test]
+fn integers_beyond_2_53_are_stored_exactly() {
+    let api = hostile_api();
+    for db in [seeded(), seeded_with(sonic_db_core::Capabilities::D1)] {
+        for views in [(1_i64 << 53) + 1, i64::MAX, i64::MIN] {
+            let patched = write(
+                &api,
+                &db,
+                Who::Admin,
+                "PATCH",
+                "/v1/posts/p1",
+                json!({ "views": views }),
+            );
+            assert_eq!(patched.status, 200, "{}", patched.text());
+            assert_eq!(patched.json["data"]["views"], views);
+            let read = get(&api, &db, Who::Admin, "/v1/posts/p1");
+            assert_eq!(read.json["data"]["views"], views);
+            let listed = get(
+                &api,
+                &db,
+                Who::Admin,
+                &format!("/v1/posts?filters[views][$eq]={views}"),
+            );
+            assert_eq!(ids(&listed.json), ["p1"], "{}", listed.text());
+        }
+    }
 }
 
 #[test]

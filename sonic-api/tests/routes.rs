@@ -448,7 +448,7 @@ fn every_error_is_json() {
                 Who::Admin,
                 "POST",
                 "/v1/posts",
-                json!({"title": "t", "user_id": "u1", "views": 9007199254740993_i64}),
+                json!({"title": "t", "user_id": "u1", "views": 9_223_372_036_854_775_808_u64}),
             ),
             400,
         ),

@@ -35,7 +35,8 @@ pub enum Sabotage {
     /// SQL: every result of two rows or more loses its last row.
     DropLastRow,
     /// SQL: every integer the database returns is cast to `i32` (wrapping), as a backend
-    /// that goes through 32-bit integers would.
+    /// that goes through 32-bit integers would — also those in text form, as Sonic selects
+    /// INTEGER columns where numbers cross JavaScript (`CAST(col AS TEXT)`, #12 item 3).
     TruncateIntegers,
     /// SQL: a batch runs its statements one by one, and a failing statement leaves the
     /// earlier ones applied (no rollback); a transaction's body runs outside any transaction.
@@ -119,9 +120,11 @@ impl Sabotage {
             Sabotage::TruncateIntegers => &[
                 "crud",
                 "integers",
+                "integers_64bit",
                 "insert_many_1000",
                 "eager_many",
                 "kv_miss_then_hit",
+                "kv_integers_64bit",
             ],
             Sabotage::BatchNotAtomic => &["insert_many_atomic"],
             Sabotage::KvStale => &["kv_update", "kv_delete", "kv_update_where"],
@@ -175,8 +178,14 @@ impl<S> SabotagedSql<S> {
             }
             Some(Sabotage::TruncateIntegers) => {
                 for value in &mut result.values {
-                    if let Value::Integer(i) = value {
-                        *i = i64::from(*i as i32);
+                    match value {
+                        Value::Integer(i) => *i = i64::from(*i as i32),
+                        Value::Text(text) => {
+                            if let Some(i) = sonic_db_core::value::integer_from_text(text) {
+                                *text = i64::from(i as i32).to_string();
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

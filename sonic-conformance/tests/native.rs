@@ -64,6 +64,18 @@ fn passes_with_d1_capabilities() {
     assert_passes(&suite(Capabilities::D1, None));
 }
 
+/// Durable Object SQLite's mix: integers come as text (as on D1) while eager loads run per
+/// level with transactions (as natively); no other capability set pairs the two.
+#[test]
+fn passes_with_durable_object_like_capabilities() {
+    let capabilities = Capabilities {
+        eager: sonic_db_core::EagerStrategy::PerLevel,
+        transactions: true,
+        ..Capabilities::D1
+    };
+    assert_passes(&suite(capabilities, None));
+}
+
 /// Each sabotage, with both capability sets: the scenarios it must break fail, and no
 /// scenario fails that the sabotage cannot explain.
 #[test]
@@ -71,7 +83,6 @@ fn every_sabotage_is_caught() {
     for sabotage in Sabotage::ALL {
         for capabilities in [Capabilities::SQLITE, Capabilities::D1] {
             let max_params = capabilities.max_params;
-            let refuses_beyond_2_53 = capabilities.max_exact_integer.is_some();
             let holds_transactions = capabilities.transactions;
             let single_statement =
                 capabilities.eager == sonic_db_core::EagerStrategy::SingleStatement;
@@ -81,10 +92,6 @@ fn every_sabotage_is_caught() {
                 .iter()
                 .chain(KNOWN_CORE_BUGS)
                 .copied()
-                // With D1's capabilities Sonic refuses every integer beyond 2^53 before it is
-                // sent: that scenario then checks the refusals, and stores nothing a broken
-                // result or cache could change.
-                .filter(|name| !(refuses_beyond_2_53 && *name == "integers_beyond_2_53"))
                 // Per level, a many-to-many load reads its posts' audit timestamps through the
                 // same broken results as the plain select it is compared with, so they agree;
                 // with D1's strategy they come as JSON text, which the sabotage leaves intact.
@@ -114,8 +121,8 @@ fn every_sabotage_is_caught() {
     }
 }
 
-/// Exactly which scenarios each sabotage breaks natively, with SQLite's capabilities (with
-/// D1's, none breaks `integers_beyond_2_53`: see the caller). Known core bugs come on top.
+/// Exactly which scenarios each sabotage breaks natively, with SQLite's and D1's capabilities
+/// alike. Known core bugs come on top.
 fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
     match sabotage {
         // Seeding with insert_many loses a row, and so does every list.
@@ -143,6 +150,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "values_round_trip",
             "integers",
             "integers_beyond_2_53",
+            "integers_64bit",
             "bools",
             "text_unicode",
             "text_nul",
@@ -169,6 +177,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "values_round_trip",
             "integers",
             "integers_beyond_2_53",
+            "integers_64bit",
             "unique_violation",
             "foreign_key_violation",
             "kv_miss_then_hit",
@@ -179,6 +188,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "kv_delete_where",
             "kv_find_fresh",
             "kv_awkward_keys",
+            "kv_integers_64bit",
         ],
         Sabotage::BatchNotAtomic => &["insert_many_atomic", "transactions"],
         // A second write to a bucket cannot replace its generation, and a refill cannot
@@ -206,6 +216,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "kv_find_fresh",
             "kv_awkward_keys",
             "kv_cascade_delete",
+            "kv_integers_64bit",
             "transactions",
         ],
     }

@@ -159,7 +159,8 @@ pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// the value belongs to one) and nothing reaches the database.
 ///
 /// Declaring another backend's capabilities on SQLite makes it behave like that backend where
-/// it matters for portability (parameter counts, value sizes, integer range, eager strategy):
+/// it matters for portability (parameter counts, value sizes, how integers are read, eager
+/// strategy):
 ///
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
@@ -167,10 +168,12 @@ pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// use sonic_db_core::{sqlite::SqliteBackend, Capabilities, Db, Error};
 ///
 /// let db = Db::new(SqliteBackend::memory()?.with_capabilities(Capabilities::D1));
-/// // D1 cannot bind 2^53 exactly, so neither does SQLite declaring D1's capabilities.
-/// let err = db.sql("SELECT ?").bind(1_i64 << 53).run().await.unwrap_err();
+/// let mut query = db.sql(format!("SELECT {}", vec!["?"; 101].join(", ")));
+/// for i in 0..101 {
+///     query = query.bind(i);
+/// }
+/// let err = query.run().await.unwrap_err(); // D1 binds at most 100 parameters
 /// assert!(matches!(err, Error::Limit(_)), "{err}");
-/// assert_eq!(db.sql("SELECT ?").bind((1_i64 << 53) - 1).all_json().await?.len(), 1);
 /// # Ok::<(), Error>(())
 /// # }).unwrap();
 /// # }
@@ -195,9 +198,14 @@ pub struct Capabilities {
     /// not known before the database has it, so a row grown past the limit that way is
     /// refused by the database itself.)
     pub max_value_bytes: usize,
-    /// The largest magnitude of an INTEGER the backend binds exactly: `Some(2^53 − 1)` on D1
-    /// ([`MAX_SAFE_INTEGER`], values cross JavaScript as doubles), `None` (every `i64`) on
-    /// SQLite. An integer beyond it is refused, never rounded.
+    /// The largest magnitude of an INTEGER that crosses the backend's transport as a number
+    /// exactly: `Some(2^53 − 1)` on D1 and Durable Objects ([`MAX_SAFE_INTEGER`], values cross
+    /// JavaScript as doubles), `None` (every `i64`) on SQLite in-process.
+    ///
+    /// Every `i64` still round-trips exactly: where it is `Some`, the backend binds an integer
+    /// beyond it as its decimal text under a cast to INTEGER, and Sonic selects the INTEGER
+    /// columns of records as `CAST(col AS TEXT)` and reads the text back by the column's
+    /// declared type (#12 item 3). Where it is `None`, the SQL is unchanged.
     pub max_exact_integer: Option<i64>,
     /// `RETURNING` clauses.
     pub returning: bool,
@@ -280,8 +288,9 @@ impl Capabilities {
         transactions: false,
     };
 
-    /// Whether the backend binds `value` exactly: always, unless it is an INTEGER beyond
-    /// [`max_exact_integer`](Capabilities::max_exact_integer).
+    /// Whether `value` crosses the backend's transport as a number exactly: always, unless it
+    /// is an INTEGER beyond [`max_exact_integer`](Capabilities::max_exact_integer) (which the
+    /// backend then binds as text).
     ///
     /// ```
     /// use sonic_db_core::{Capabilities, MAX_SAFE_INTEGER};

@@ -429,6 +429,17 @@ fn invalidate_and_purge_cover_writes_made_outside_the_api() {
 // else declares one), so without a schema only `posts` can be found from `users`.
 
 /// A row of the foreign-key tables: an integer key and an optional integer reference.
+/// A row's INTEGER cells that arrived as text (D1's capabilities, #12 item 3) as INTEGERs.
+fn integers_from_text(row: &mut [Value]) {
+    for value in row {
+        if let Value::Text(text) = value {
+            if let Some(i) = sonic_db_core::value::integer_from_text(text) {
+                *value = Value::Integer(i);
+            }
+        }
+    }
+}
+
 macro_rules! ref_table {
     ($ty:ident, $def:ident) => {
         #[derive(Debug, Clone, PartialEq)]
@@ -456,6 +467,8 @@ macro_rules! ref_table {
             }
 
             fn decode(row: &mut [Value]) -> sonic_db_core::Result<Self> {
+                // INTEGER columns arrive as text under D1's capabilities (#12 item 3).
+                integers_from_text(row);
                 match row {
                     [Value::Integer(id), Value::Null] => Ok($ty {
                         id: *id,

@@ -334,3 +334,97 @@ fn a_two_table_join_of_a_many_to_many_relation_is_refused_by_name() {
     assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
     assert_eq!(sql.statement_count(), 0, "nothing sent");
 }
+
+/// Integer keys beyond 2^53 through a join table, where integers come as text (D1, Durable
+/// Objects) in either strategy: each parent still gets exactly its own records.
+mod integer_keys {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    #[table(name = "big_posts")]
+    struct BigPost {
+        #[column(primary_key)]
+        id: i64,
+        #[relation(many, through = BigLink, from = post_id, to = tag_id)]
+        tags: Option<Vec<BigTag>>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    #[table(name = "big_tags")]
+    struct BigTag {
+        #[column(primary_key)]
+        id: i64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    #[table(name = "big_links")]
+    struct BigLink {
+        #[column(primary_key)]
+        id: i64,
+        #[column(references = BigPost::ID)]
+        post_id: i64,
+        #[column(references = BigTag::ID)]
+        tag_id: i64,
+    }
+
+    const BIG: i64 = (1 << 53) + 1;
+
+    #[test]
+    fn load_exactly_with_integers_as_text_in_both_strategies() {
+        for eager in [EagerStrategy::SingleStatement, EagerStrategy::PerLevel] {
+            let sqlite = SqliteBackend::memory()
+                .unwrap()
+                .with_capabilities(Capabilities {
+                    eager,
+                    ..Capabilities::D1
+                });
+            let schema = Schema::new()
+                .table::<BigPost>()
+                .table::<BigTag>()
+                .table::<BigLink>();
+            sqlite.exec(&schema.to_sql()).unwrap();
+            let db = Db::new(sqlite);
+            let posts = block_on(async {
+                for id in [BIG, i64::MAX] {
+                    db.insert(&BigPost { id, tags: None }).await.unwrap();
+                    db.insert(&BigTag { id: id - 1 }).await.unwrap();
+                }
+                for (id, post_id, tag_id) in [
+                    (1, BIG, BIG - 1),
+                    (2, i64::MAX, i64::MAX - 1),
+                    (3, i64::MAX, BIG - 1),
+                ] {
+                    let row = BigLink {
+                        id,
+                        post_id,
+                        tag_id,
+                    };
+                    assert!(db.link(BigPost::TAGS, &row).await.unwrap());
+                }
+                db.select::<BigPost>()
+                    .with(BigPost::TAGS)
+                    .order_by(BigPost::ID.asc())
+                    .all()
+                    .await
+                    .unwrap()
+            });
+            let tags: Vec<(i64, Vec<i64>)> = posts
+                .iter()
+                .map(|p| {
+                    (
+                        p.id,
+                        p.tags.as_ref().unwrap().iter().map(|t| t.id).collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                tags,
+                [
+                    (BIG, vec![BIG - 1]),
+                    (i64::MAX, vec![BIG - 1, i64::MAX - 1])
+                ],
+                "{eager:?}"
+            );
+        }
+    }
+}

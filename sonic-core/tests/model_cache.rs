@@ -116,6 +116,14 @@ impl Table for Tag {
     }
 
     fn decode(row: &mut [Value]) -> Result<Self> {
+        // INTEGER columns arrive as text under D1's capabilities (#12 item 3).
+        for value in row.iter_mut() {
+            if let Value::Text(text) = value {
+                if let Some(i) = sonic_db_core::value::integer_from_text(text) {
+                    *value = Value::Integer(i);
+                }
+            }
+        }
         match row {
             [Value::Integer(id), Value::Integer(note_id)] => Ok(Tag {
                 id: *id,

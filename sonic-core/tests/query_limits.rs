@@ -1,8 +1,8 @@
-//! The value limits of [`Capabilities`]: integers beyond the exact range, `LIKE` patterns and
-//! TEXT/BLOB values and rows beyond the length limits are refused with `Error::Limit` naming
-//! the table (and column), before anything is sent — on SQLite declaring D1's capabilities as
-//! D1 itself would refuse them. Where SQLite has the same limit, its own verdict is the
-//! reference.
+//! The value limits of [`Capabilities`]: `LIKE` patterns and TEXT/BLOB values and rows beyond
+//! the length limits are refused with `Error::Limit` naming the table (and column), before
+//! anything is sent — on SQLite declaring D1's capabilities as D1 itself would refuse them.
+//! Where SQLite has the same limit, its own verdict is the reference. Integers beyond D1's
+//! exact range of numbers are not a limit: they round-trip exactly (#12 item 3).
 
 // Test setup outside `#[test]` functions fails the test by panicking, as tests do.
 #![allow(
@@ -18,7 +18,7 @@ mod query_support;
 use query_support::*;
 use rusqlite::limits::Limit;
 use sonic_db_core::sqlite::SqliteBackend;
-use sonic_db_core::{Capabilities, Db, Error, Filter, Json, Value, MAX_SAFE_INTEGER};
+use sonic_db_core::{Capabilities, Db, Error, Filter, Json, MAX_SAFE_INTEGER};
 
 fn sample(id: i64, int: i64) -> Sample {
     Sample {
@@ -45,83 +45,136 @@ fn assert_limit<T: std::fmt::Debug>(result: sonic_db_core::Result<T>, what: &str
     }
 }
 
-#[test]
-fn integers_beyond_the_declared_exact_range_are_refused_naming_the_column() {
-    let (db, sql, _) = setup_with(Capabilities::D1);
-    let big = MAX_SAFE_INTEGER + 1;
+/// The integers at the edges of what a JavaScript number holds exactly, and beyond.
+fn edge_integers() -> [i64; 8] {
+    let max = MAX_SAFE_INTEGER;
+    [
+        max,
+        -max,
+        max + 1,
+        -max - 1,
+        max + 2,
+        -max - 2,
+        i64::MAX,
+        i64::MIN,
+    ]
+}
 
-    // The edges of the range go through exactly.
-    let edges = [sample(1, MAX_SAFE_INTEGER), sample(2, -MAX_SAFE_INTEGER)];
-    assert_eq!(block_on(db.insert_many(&edges)).unwrap(), edges);
+#[test]
+fn integers_beyond_2_53_round_trip_exactly_under_d1_capabilities() {
+    // #12 item 3: D1's capabilities no longer refuse them; records are selected with their
+    // INTEGER columns as text (`CAST(col AS TEXT)`) and read back by the column type.
+    let (db, sql, _) = setup_with(Capabilities::D1);
+    let ints = edge_integers();
+    let rows: Vec<Sample> = ints.iter().map(|&i| sample(i, i)).collect();
+    assert_eq!(block_on(db.insert_many(&rows)).unwrap(), rows);
+    let inserts = sql.statements();
+    assert!(
+        inserts[0].sql.contains(r#"RETURNING CAST("id" AS TEXT)"#),
+        "{}",
+        inserts[0].sql
+    );
     sql.reset();
 
-    // Writes.
-    let message = assert_limit(block_on(db.insert(&sample(3, big))), "`samples`.`int`");
-    assert!(message.contains(&big.to_string()), "{message}");
-    assert_limit(
-        block_on(db.insert_many(&[sample(3, 0), sample(4, -big), sample(5, 0)])),
-        "`samples`.`int`",
-    );
-    assert_limit(block_on(db.update(&sample(1, i64::MAX))), "`samples`.`int`");
-    assert_limit(block_on(db.upsert(&sample(1, i64::MIN))), "`samples`.`int`");
-    assert_limit(block_on(db.insert(&sample(big, 0))), "`samples`.`id`");
-    assert_limit(
-        block_on(
-            db.update_where::<Sample>()
-                .set(Sample::INT, big)
-                .filter(Sample::ID.eq(1))
-                .run(),
-        ),
-        "`samples`.`int`",
-    );
-    assert_limit(
-        block_on(
-            db.update_where::<Sample>()
-                .set_by_name("int", Value::Integer(big))
-                .unwrap()
-                .filter(Sample::ID.eq(1))
-                .run(),
-        ),
-        "`samples`.`int`",
-    );
-
-    // Operands, inline or in a list long enough to travel as JSON.
-    let long_list: Vec<i64> = (0..150).chain([big]).collect();
-    for filter in [
-        Sample::INT.eq(big),
-        Sample::INT.gt(-big),
-        Sample::INT.between(0, big),
-        Sample::INT.in_list([1, big]),
-        Sample::INT.not_in_list(long_list),
-        Sample::ID.eq(1) | !Sample::INT.lte(i64::MIN),
-        Filter::<Sample>::parse("int", "$eq", "9007199254740992").unwrap(),
-    ] {
-        assert_limit(
-            block_on(db.select::<Sample>().filter(filter).all()),
-            "`samples`.`int`",
-        );
+    for &i in &ints {
+        assert_eq!(block_on(db.find::<Sample>(i)).unwrap(), Some(sample(i, i)));
+        let by_filter = block_on(db.select::<Sample>().filter(Sample::INT.eq(i)).all());
+        assert_eq!(by_filter.unwrap(), [sample(i, i)], "{i}");
     }
-    assert_limit(block_on(db.find::<Sample>(big)), "`samples`.`id`");
-    assert_limit(
-        block_on(
-            db.delete_where::<Sample>()
-                .filter(Sample::INT.eq(big))
-                .run(),
-        ),
-        "`samples`.`int`",
-    );
-    assert_limit(block_on(db.delete::<Sample>(big)), "parameter 1");
-    assert_limit(block_on(db.sql("SELECT ?").bind(big).run()), "parameter 1");
-    assert_eq!(sql.statement_count(), 0, "nothing reached the database");
-    let stored = block_on(db.select::<Sample>().order_by(Sample::ID.asc()).all()).unwrap();
-    assert_eq!(stored, edges, "nothing changed");
+    let find = &sql.statements()[0].sql;
+    assert!(find.contains(r#"CAST("int" AS TEXT)"#), "{find}");
+    assert!(find.contains(r#"CAST("flag" AS TEXT)"#), "{find}");
+    assert!(!find.contains(r#"CAST("text""#), "{find}");
 
-    // Counts beyond the range mean "no limit" / "past the end" and are clamped, not refused.
-    // They are integer literals in the text (to i64::MAX), never bound, so D1's exact range of
-    // bound integers does not apply to them.
+    let big = MAX_SAFE_INTEGER + 1;
+    let ids = |filter: Filter<Sample>| {
+        let mut found: Vec<i64> = block_on(db.select::<Sample>().filter(filter).all())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        found.sort_unstable();
+        found
+    };
+    assert_eq!(ids(Sample::INT.gt(big)), [big + 1, i64::MAX]);
+    assert_eq!(
+        ids(Sample::INT.between(-big, big)),
+        [-big, -big + 1, big - 1, big]
+    );
+    assert_eq!(
+        ids(Sample::INT.in_list([big, i64::MIN, 5])),
+        [i64::MIN, big]
+    );
+    // A list long enough to travel as JSON (`json_each`), exact as well.
+    let long_list: Vec<i64> = (0..150).chain([big + 1, -big - 1]).collect();
+    assert_eq!(ids(Sample::INT.in_list(long_list)), [-big - 1, big + 1]);
+    assert_eq!(
+        ids(Filter::<Sample>::parse("int", "$eq", "9007199254740993").unwrap()),
+        [big + 1]
+    );
+    let ordered: Vec<i64> = block_on(db.select::<Sample>().order_by(Sample::INT.asc()).all())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.int)
+        .collect();
+    let mut sorted = ints.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(ordered, sorted, "ordered as integers, not as their text");
+
+    // Writes by a big key, and of big values.
+    assert_eq!(
+        block_on(db.update(&sample(big, i64::MIN))).unwrap(),
+        sample(big, i64::MIN)
+    );
+    assert_eq!(
+        block_on(db.upsert(&sample(i64::MAX, big + 1))).unwrap(),
+        sample(i64::MAX, big + 1)
+    );
+    let changed = block_on(
+        db.update_where::<Sample>()
+            .set(Sample::INT, i64::MAX)
+            .filter(Sample::ID.eq(i64::MIN))
+            .run(),
+    )
+    .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(
+        block_on(db.find::<Sample>(i64::MIN))
+            .unwrap()
+            .map(|s| s.int),
+        Some(i64::MAX)
+    );
+    let deleted = block_on(
+        db.delete_where::<Sample>()
+            .filter(Sample::ID.eq(-big - 1))
+            .returning(),
+    )
+    .unwrap();
+    assert_eq!(deleted, [sample(-big - 1, -big - 1)]);
+    assert!(block_on(db.delete::<Sample>(big + 1)).unwrap());
+    assert_eq!(block_on(db.find::<Sample>(big + 1)).unwrap(), None);
+
+    // Projections: INTEGER columns selected as text, read back exactly.
+    let records = block_on(db.select::<Sample>().order_by(Sample::ID.asc()).all()).unwrap();
+    let pairs: Vec<(i64, i64)> = block_on(
+        db.select::<Sample>()
+            .columns((Sample::ID, Sample::INT))
+            .order_by(Sample::ID.asc())
+            .all(),
+    )
+    .unwrap();
+    let expected: Vec<(i64, i64)> = records.iter().map(|s| (s.id, s.int)).collect();
+    assert_eq!(pairs, expected);
+
+    // Raw SQL binds every i64 exactly.
+    let raw = block_on(db.sql("SELECT ? AS n").bind(i64::MIN).all_json()).unwrap();
+    assert_eq!(raw[0]["n"], i64::MIN);
+
+    // Counts beyond the range mean "no limit" / "past the end" and are clamped. They are
+    // integer literals in the text (to i64::MAX), never bound.
     sql.reset();
     let all = block_on(db.select::<Sample>().limit(u64::MAX).all()).unwrap();
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 6);
     let none = block_on(db.select::<Sample>().offset(u64::MAX).all()).unwrap();
     assert!(none.is_empty());
     let statements = sql.statements();
@@ -132,12 +185,13 @@ fn integers_beyond_the_declared_exact_range_are_refused_naming_the_column() {
         .ends_with(" LIMIT -1 OFFSET 9223372036854775807"));
     assert!(statements.iter().all(|s| s.params.is_empty()));
 
-    // SQLite's own capabilities store every i64 exactly.
-    let (db, _, _) = setup_with(Capabilities::SQLITE);
+    // SQLite's own capabilities store every i64 exactly, and its SQL selects columns as is.
+    let (db, sql, _) = setup_with(Capabilities::SQLITE);
     let extremes = [sample(1, i64::MAX), sample(2, i64::MIN), sample(big, big)];
     assert_eq!(block_on(db.insert_many(&extremes)).unwrap(), extremes);
     let found = block_on(db.select::<Sample>().filter(Sample::INT.eq(big)).one()).unwrap();
     assert_eq!(found.id, big);
+    assert!(sql.statements().iter().all(|s| !s.sql.contains("CAST")));
 }
 
 /// A SQLite backend that declares SQLite's capabilities but runs with its own `limit` set to

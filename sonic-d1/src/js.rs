@@ -16,7 +16,10 @@ use worker_sys::types::{
 
 use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
 use crate::params::sql_to_send;
-use crate::rules::{check_statement, error_from_message, exact_count, exact_integer};
+use crate::rules::{
+    check_statement, error_from_message, exact_count, exact_integer, integer_binding,
+    IntegerBinding,
+};
 use crate::shape::Shape;
 use crate::D1Backend;
 
@@ -156,12 +159,15 @@ impl D1Backend {
 }
 
 /// A parameter as D1's `bind()` takes it. [`check_statement`] has already refused what would
-/// not cross exactly (integers beyond ±(2^53 − 1), non-finite reals).
+/// not cross exactly (non-finite reals); an integer beyond ±(2^53 − 1) goes as its decimal
+/// text, which its marker's `CAST(? AS INTEGER)` makes the exact INTEGER.
 fn to_js(value: &Value) -> JsValue {
     match value {
         Value::Null => JsValue::NULL,
-        // Exact: the magnitude is at most 2^53 − 1 here.
-        Value::Integer(i) => JsValue::from_f64(*i as f64),
+        Value::Integer(i) => match integer_binding(*i) {
+            IntegerBinding::Number(n) => JsValue::from_f64(n),
+            IntegerBinding::Text(text) => JsValue::from_str(&text),
+        },
         Value::Real(r) => JsValue::from_f64(*r),
         Value::Text(s) => JsValue::from_str(s),
         // D1 binds an ArrayBuffer view as a BLOB.

@@ -22,7 +22,7 @@
 //!
 //! | [`Value`] | bound as | notes |
 //! |---|---|---|
-//! | `Integer(i)` | number, marker cast to INTEGER | only within ±(2^53 − 1) ([`MAX_SAFE_INTEGER`]); beyond, [`Error::Limit`] and nothing is sent (`worker`'s `D1Type::Integer` is an `i32`, so it is not used) |
+//! | `Integer(i)` | number, marker cast to INTEGER | within ±(2^53 − 1) ([`MAX_SAFE_INTEGER`]) a number; beyond, its decimal text, which the cast makes the exact INTEGER (`worker`'s `D1Type::Integer` is an `i32`, so it is not used) |
 //! | `Real(r)` | number | NaN/±∞ refused with [`Error::Limit`] (D1's JSON would store NULL) |
 //! | `Text(s)` | string | any Unicode, NUL included |
 //! | `Blob(b)` | `Uint8Array` | D1 binds an ArrayBuffer view as a BLOB |
@@ -39,11 +39,26 @@
 //! a byte; a boolean → `Integer` 0/1; a number → `Integer` when it is an integer within
 //! ±(2^53 − 1), otherwise `Real`. D1 does not say whether a number was stored as INTEGER or
 //! REAL, so a REAL column holding `2.0` reads as `Integer(2)` — which `f64: FromValue`
-//! accepts exactly — and an INTEGER beyond 2^53 (only storable through SQL literals or
-//! arithmetic, as it cannot be bound) arrives already rounded by D1 and reads as `Real`, so
-//! decoding it into an `i64` is a clear error rather than a wrong number. D1's JSON also turns
-//! a stored ±∞ into `null`. Any other JavaScript value is an [`Error::Database`] naming the
-//! column; nothing panics.
+//! accepts exactly — and an INTEGER beyond 2^53 selected as is arrives already rounded by D1
+//! and reads as `Real`, so decoding it into an `i64` is a clear error rather than a wrong
+//! number. D1's JSON also turns a stored ±∞ into `null`. Any other JavaScript value is an
+//! [`Error::Database`] naming the column; nothing panics.
+//!
+//! # 64-bit integers
+//!
+//! Every `i64` round-trips exactly (#12 item 3). Parameters: beyond ±(2^53 − 1) an integer is
+//! bound as its decimal text under its `CAST(? AS INTEGER)`, so SQLite stores and compares the
+//! exact INTEGER — in inserts, updates, filters (`=`, ranges, `IN`), keys. Results: because
+//! [`Capabilities::D1`] declares `max_exact_integer`, sonic-db-core selects the INTEGER columns
+//! of records as `CAST(col AS TEXT)` (in finds, selects, joins, `RETURNING`, the keys a write
+//! returns; eager-loaded relations travel in SQLite's JSON text, exact already) and reads the
+//! text back by the column's declared type.
+//!
+//! Raw SQL (`db.sql(..)`) follows the same rule for parameters: any `i64` binds exactly. Its
+//! result cells are what D1 returns: select a 64-bit column as `CAST(col AS TEXT)` to read it
+//! exactly — decoding rows into a `#[derive(Table)]` type (`.all::<T>()`) then reads that text
+//! into the INTEGER field; as a plain value or JSON it stays the text. An INTEGER beyond
+//! ±(2^53 − 1) selected as is reads as a `Real` (rounded by D1), which an `i64` refuses.
 //!
 //! # Which D1 call runs a statement
 //!

@@ -7,11 +7,31 @@
 use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 
 /// The largest integer a JavaScript number holds exactly, and the bound of what D1 binds and
-/// returns exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-db-core's constant (also
-/// [`Capabilities::D1`]'s `max_exact_integer`, which sonic-db-core enforces before a statement
-/// reaches any backend; this backend checks again at binding, whatever capabilities it is
-/// given).
+/// returns as a number exactly: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`), sonic-db-core's constant
+/// (also [`Capabilities::D1`]'s `max_exact_integer`). Beyond it integers travel as decimal
+/// text (`integer_binding`).
 pub use sonic_db_core::MAX_SAFE_INTEGER;
+
+/// How an INTEGER parameter crosses to D1, whose marker is always sent as
+/// `CAST(? AS INTEGER)` ([`crate::params`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum IntegerBinding {
+    /// Within ±(2^53 − 1): a JavaScript number, exact.
+    Number(f64),
+    /// Beyond: its decimal text, which the cast turns into the exact INTEGER (SQLite's
+    /// `CAST('9223372036854775807' AS INTEGER)` is `i64::MAX`), where a number would be rounded.
+    Text(String),
+}
+
+/// The binding of the INTEGER `i` (#12 item 3).
+pub(crate) fn integer_binding(i: i64) -> IntegerBinding {
+    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) {
+        // Exact: the magnitude is at most 2^53 − 1.
+        IntegerBinding::Number(i as f64)
+    } else {
+        IntegerBinding::Text(i.to_string())
+    }
+}
 
 /// Checks a statement against the backend's limits, then every parameter against what D1 can
 /// bind exactly, before anything is sent.
@@ -29,18 +49,10 @@ pub(crate) fn check_statement(statement: &Statement, capabilities: &Capabilities
 
 /// Checks that `value` (parameter number `position`, from 1) crosses to D1 unchanged.
 ///
-/// Integers beyond ±(2^53 − 1) would be rounded by the JavaScript number they travel in, and
-/// a non-finite REAL would reach D1's JSON as `null`: both are refused with
-/// [`Error::Limit`], never bound approximately.
+/// A non-finite REAL would reach D1's JSON as `null`: it is refused with [`Error::Limit`],
+/// never bound approximately. Every INTEGER crosses exactly ([`integer_binding`]).
 pub(crate) fn check_param(position: usize, value: &Value) -> Result<()> {
     match value {
-        Value::Integer(i) if !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(i) => {
-            Err(Error::Limit(format!(
-                "parameter {position}: INTEGER {i} is outside ±(2^53 − 1) = \
-                 ±{MAX_SAFE_INTEGER}, the range D1 binds exactly (values cross JavaScript as \
-                 doubles); nothing was sent"
-            )))
-        }
         Value::Real(r) if !r.is_finite() => Err(Error::Limit(format!(
             "parameter {position}: REAL {r} cannot be bound on D1 (its JSON transport has no \
              NaN or infinity; D1 would store NULL); nothing was sent"
@@ -129,22 +141,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integers_bind_only_within_the_safe_range() {
-        for ok in [0, 1, -1, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER] {
-            assert!(check_param(1, &Value::Integer(ok)).is_ok(), "{ok}");
+    fn integers_bind_as_numbers_within_the_safe_range_and_as_text_beyond() {
+        for number in [0, 1, -1, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER] {
+            assert!(check_param(1, &Value::Integer(number)).is_ok(), "{number}");
+            assert_eq!(
+                integer_binding(number),
+                IntegerBinding::Number(number as f64)
+            );
         }
-        for bad in [
+        for text in [
             MAX_SAFE_INTEGER + 1,
             -MAX_SAFE_INTEGER - 1,
+            MAX_SAFE_INTEGER + 2,
             i64::MAX,
             i64::MIN,
         ] {
-            let err = check_param(3, &Value::Integer(bad)).unwrap_err();
-            assert!(matches!(err, Error::Limit(_)), "{bad}");
-            let text = err.to_string();
-            assert!(text.contains("parameter 3"), "{text}");
-            assert!(text.contains(&bad.to_string()), "{text}");
-            assert!(text.contains("2^53"), "{text}");
+            assert!(check_param(3, &Value::Integer(text)).is_ok(), "{text}");
+            assert_eq!(
+                integer_binding(text),
+                IntegerBinding::Text(text.to_string())
+            );
         }
     }
 
@@ -179,10 +195,12 @@ mod tests {
             check_statement(&long, &caps),
             Err(Error::Limit(_))
         ));
-        let bad = Statement::new("SELECT ?, ?", vec![Value::Null, Value::Integer(i64::MAX)]);
+        let bad = Statement::new("SELECT ?, ?", vec![Value::Null, Value::Real(f64::NAN)]);
         assert!(
             matches!(check_statement(&bad, &caps), Err(Error::Limit(m)) if m.contains("parameter 2"))
         );
+        let big = Statement::new("SELECT ?", vec![Value::Integer(i64::MAX)]);
+        assert!(check_statement(&big, &caps).is_ok());
     }
 
     #[test]

@@ -4,18 +4,15 @@
 use sonic_db_core::{Capabilities, Error, Result, Value};
 use worker::SqlStorageValue;
 
-/// The storage value bound for `value`: integers only within JavaScript's exact range,
-/// finite reals only (`NaN` would be stored as NULL).
+/// The storage value bound for `value`: an integer within JavaScript's exact range as a
+/// number, beyond it as its decimal text — which an INTEGER column's affinity (in a stored
+/// value or a comparison) makes the exact INTEGER again (#12 item 3); finite reals only
+/// (`NaN` would be stored as NULL).
 pub(crate) fn to_storage(value: &Value, capabilities: &Capabilities) -> Result<SqlStorageValue> {
     Ok(match value {
         Value::Null => SqlStorageValue::Null,
         Value::Integer(i) if capabilities.exact_integer(*i) => SqlStorageValue::Integer(*i),
-        Value::Integer(i) => {
-            return Err(Error::Limit(format!(
-                "the integer {i} is beyond ±(2^53 − 1), which a Durable Object binds as an \
-                 inexact JavaScript number (nothing was sent)"
-            )))
-        }
+        Value::Integer(i) => SqlStorageValue::String(i.to_string()),
         Value::Real(r) if r.is_finite() => SqlStorageValue::Float(*r),
         Value::Real(r) => {
             return Err(Error::Limit(format!(
@@ -60,14 +57,20 @@ mod tests {
     }
 
     #[test]
-    fn inexact_integers_and_non_finite_reals_are_refused() {
+    fn integers_beyond_the_exact_range_bind_as_their_text() {
         let caps = crate::DO_CAPABILITIES;
-        for value in [
-            Value::Integer(1 << 53),
-            Value::Integer(i64::MIN),
-            Value::Real(f64::NAN),
-            Value::Real(f64::INFINITY),
-        ] {
+        for i in [1 << 53, -(1 << 53), i64::MAX, i64::MIN] {
+            assert_eq!(
+                to_storage(&Value::Integer(i), &caps).map(from_storage).ok(),
+                Some(Value::Text(i.to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn non_finite_reals_are_refused() {
+        let caps = crate::DO_CAPABILITIES;
+        for value in [Value::Real(f64::NAN), Value::Real(f64::INFINITY)] {
             assert!(matches!(to_storage(&value, &caps), Err(Error::Limit(_))));
         }
         assert_eq!(

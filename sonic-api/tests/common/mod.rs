@@ -196,11 +196,20 @@ pub fn api() -> Api<Who> {
 }
 
 pub fn db() -> Db {
+    db_with(sonic_db_core::Capabilities::SQLITE)
+}
+
+/// [`db`] on SQLite declaring `capabilities` (e.g. D1's).
+pub fn db_with(capabilities: sonic_db_core::Capabilities) -> Db {
     let schema = schema();
-    let db = Db::new(SqliteBackend::memory().unwrap())
-        .with_schema(&schema)
-        .with_kv(MemoryKv::new(), CacheConfig::new())
-        .unwrap();
+    let db = Db::new(
+        SqliteBackend::memory()
+            .unwrap()
+            .with_capabilities(capabilities),
+    )
+    .with_schema(&schema)
+    .with_kv(MemoryKv::new(), CacheConfig::new())
+    .unwrap();
     pollster::block_on(async {
         for s in schema.statements() {
             db.sql(s).run().await.unwrap();
@@ -212,7 +221,12 @@ pub fn db() -> Db {
 /// Ada (admin in the data, user u1), Bob (u2); p1 by Ada published, p2 by Ada draft, p3 by Bob
 /// published and locked; c1 on p1.
 pub fn seeded() -> Db {
-    let db = db();
+    seeded_with(sonic_db_core::Capabilities::SQLITE)
+}
+
+/// [`seeded`] on SQLite declaring `capabilities`.
+pub fn seeded_with(capabilities: sonic_db_core::Capabilities) -> Db {
+    let db = db_with(capabilities);
     pollster::block_on(async {
         let user = |id: &str, name: &str| User {
             id: id.into(),

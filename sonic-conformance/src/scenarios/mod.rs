@@ -11,6 +11,7 @@ mod crud;
 mod eager;
 mod eager_levels;
 mod errors;
+mod int64;
 mod kv;
 mod many_to_many;
 mod queries;
@@ -69,6 +70,7 @@ registry! {
     values_round_trip => values::values_round_trip,
     integers => values::integers,
     integers_beyond_2_53 => values::integers_beyond_2_53,
+    integers_64bit => int64::integers_64bit,
     bools => values::bools,
     text_unicode => values::text_unicode,
     text_nul => values::text_nul,
@@ -89,6 +91,7 @@ registry! {
     kv_find_fresh => kv::kv_find_fresh,
     kv_awkward_keys => kv::kv_awkward_keys,
     kv_cascade_delete => kv::kv_cascade_delete,
+    kv_integers_64bit => int64::kv_integers_64bit,
 }
 
 /// Whether a scenario needs the KV cache.

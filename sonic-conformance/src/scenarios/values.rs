@@ -322,13 +322,10 @@ pub(crate) async fn integers(ctx: &Ctx) -> Outcome {
     ])
 }
 
-/// Integers beyond ±2^53: exact, or an error with nothing written; never a changed value.
-/// (SQLite stores them exactly; D1 cannot carry them through JavaScript numbers.)
-///
-/// A backend that declares the range it binds exactly
-/// ([`Capabilities::max_exact_integer`](sonic_db_core::Capabilities::max_exact_integer), D1's
-/// 2^53 − 1) must see every integer beyond it refused by Sonic with [`Error::Limit`] before
-/// anything is sent, whether it is written, compared or nested in a relation's row.
+/// Integers beyond ±2^53: exact on every backend, whether written, compared or nested in a
+/// relation's row — also where numbers cross JavaScript as doubles (D1: bound as text under a
+/// cast, selected as text, #12 item 3). A failure is reported, and what it left checked (an
+/// error must write nothing, never a changed value).
 pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
     let db = &ctx.db;
     let candidates: [i64; 5] = [1 << 53, (1 << 53) + 1, -(1 << 53) - 1, i64::MAX, i64::MIN];
@@ -339,12 +336,7 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         let mut row = ConfValue::plain(id);
         row.int64 = v;
         let result = db.insert(&row).await;
-        outcomes.push(declared_refusal(
-            db,
-            &format!("insert of int64 {v}"),
-            v,
-            &result,
-        ));
+        outcomes.push(succeeded(&format!("insert of int64 {v}"), v, &result));
         outcomes.push(match result {
             Ok(returned) => {
                 stored.push((id, v));
@@ -359,8 +351,7 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
     let mut key_row = ConfValue::plain(big_key);
     key_row.int64 = 0;
     let inserted = db.insert(&key_row).await;
-    outcomes.push(declared_refusal(
-        db,
+    outcomes.push(succeeded(
         "insert of primary key 2^53 + 1",
         big_key,
         &inserted,
@@ -393,12 +384,7 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         .filter(ConfValue::ID.eq(1))
         .returning()
         .await;
-    outcomes.push(declared_refusal(
-        db,
-        "update_where to i64::MAX",
-        i64::MAX,
-        &updated,
-    ));
+    outcomes.push(succeeded("update_where to i64::MAX", i64::MAX, &updated));
     let row1 = match updated {
         Ok(rows) => {
             let mut expected = base.clone();
@@ -438,12 +424,7 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         .order_by(ConfValue::ID.asc())
         .all()
         .await;
-    outcomes.push(declared_refusal(
-        db,
-        "a filter int64 < i64::MAX",
-        i64::MAX,
-        &filtered,
-    ));
+    outcomes.push(succeeded("a filter int64 < i64::MAX", i64::MAX, &filtered));
     if let Ok(rows) = filtered {
         let got: Vec<i64> = rows.iter().map(|r| r.id).collect();
         outcomes.push(same("rows where int64 < i64::MAX", &below_max, &got));
@@ -463,8 +444,7 @@ pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
         weight: Some(i64::MAX),
     });
     let inserted = db.insert(&comment).await;
-    outcomes.push(declared_refusal(
-        db,
+    outcomes.push(succeeded(
         "insert of a comment with i64::MIN",
         i64::MIN,
         &inserted,
@@ -527,31 +507,13 @@ async fn exact_everywhere(ctx: &Ctx, row: &ConfValue, returned: &ConfValue) -> O
     }
 }
 
-/// When the backend declares that it cannot bind `value` exactly
-/// ([`Capabilities::max_exact_integer`](sonic_db_core::Capabilities::max_exact_integer)), the
-/// operation `what` must have failed with [`Error::Limit`] (Sonic checks before sending).
-/// Otherwise any outcome passes here; the callers check the values.
-fn declared_refusal<T>(
-    db: &Db,
-    what: &str,
-    value: i64,
-    result: &sonic_db_core::Result<T>,
-) -> Outcome {
-    let capabilities = db.capabilities();
-    if capabilities.exact_integer(value) {
-        return Ok(());
-    }
+/// The operation `what` on `value` must have succeeded: every backend stores and reads every
+/// `i64` exactly (#12 item 3), those whose numbers cross JavaScript as doubles too.
+fn succeeded<T>(what: &str, value: i64, result: &sonic_db_core::Result<T>) -> Outcome {
     match result {
-        Err(Error::Limit(_)) => Ok(()),
-        Ok(_) => Err(format!(
-            "{what}: succeeded, but the backend declares max_exact_integer {:?}: expected \
-             Error::Limit",
-            capabilities.max_exact_integer
-        )),
+        Ok(_) => Ok(()),
         Err(error) => Err(format!(
-            "{what}: expected Error::Limit (beyond the declared max_exact_integer {:?}), got \
-             {error} ({})",
-            capabilities.max_exact_integer,
+            "{what}: expected {value} to be stored exactly, got {error} ({})",
             kind(error)
         )),
     }

@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::schema::{ForeignKeys, OnDelete, TableDef};
 use crate::sql::cascade::{select_keys, Level};
 use crate::sql::filter::Expr;
-use crate::value::Value;
+use crate::value::{integers_from_text, SqlType, Value};
 
 /// `SELECT`s one delete may add to its batch (beyond, the tables are suspect). Each is a query
 /// on D1's per-invocation budget; real schemas need a handful.
@@ -258,6 +258,9 @@ pub(crate) struct DeleteWrite<'db> {
 
 struct Touched<'db> {
     ticket: WriteTicket<'db>,
+    /// The declared type of the table's primary key: an INTEGER key may be selected as text
+    /// (`crate::sql::exact_integers`) and is read back as the INTEGER.
+    key_type: SqlType,
     /// Why not every changed row can be named, if so.
     suspect: Option<String>,
 }
@@ -314,7 +317,11 @@ impl<'db> DeleteWrite<'db> {
                 _ => cache.begin_write_where(table),
             };
             let suspect = root_in_plan.and_then(|i| plan.tables.get(i)?.1.clone());
-            write.tables.push(Touched { ticket, suspect });
+            write.tables.push(Touched {
+                ticket,
+                key_type: key_type(table),
+                suspect,
+            });
             write.has_root = true;
         }
         let mut position = HashMap::new();
@@ -326,6 +333,7 @@ impl<'db> DeleteWrite<'db> {
             position.insert(i, write.tables.len());
             write.tables.push(Touched {
                 ticket: cache.begin_write_where(def),
+                key_type: key_type(def),
                 suspect,
             });
         }
@@ -367,7 +375,10 @@ impl<'db> DeleteWrite<'db> {
         if let Ok(results) = selected {
             for (result, &i) in results.iter().zip(&select_table) {
                 match selected_keys(result) {
-                    Ok(found) => {
+                    Ok(mut found) => {
+                        if let Some(touched) = tables.get(i) {
+                            integers_from_text(touched.key_type, &mut found);
+                        }
                         if let Some(keys) = keys.get_mut(i) {
                             keys.extend(found);
                         }
@@ -389,6 +400,7 @@ impl<'db> DeleteWrite<'db> {
             let Touched {
                 mut ticket,
                 suspect,
+                ..
             } = touched;
             let outcome = if i == 0 && has_root {
                 deleted
@@ -432,6 +444,14 @@ fn selected_keys(result: &QueryResult) -> std::result::Result<Vec<Value>, String
         ));
     }
     Ok(result.values.clone())
+}
+
+/// The declared type of `table`'s primary key.
+fn key_type(table: &TableDef) -> SqlType {
+    table
+        .columns
+        .get(table.primary_key)
+        .map_or(SqlType::Integer, |c| c.sql_type)
 }
 
 /// Drops repeated keys (a table reached by several paths), keeping the first of each.

@@ -19,10 +19,11 @@ use crate::query::order::Order;
 use crate::query::rows::check_shape;
 use crate::query::select::Select;
 use crate::schema::{Column, Table};
+use crate::sql::exact_integers::integers_as_text;
 use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::order::Direction;
 use crate::sql::project::{project_statement, HavingSql, ProjectSql, TermSql};
-use crate::value::{ConvertError, FromValue, ToValue, Value};
+use crate::value::{integers_from_text, ConvertError, FromValue, SqlType, ToValue, Value};
 
 /// One selected item of `T`, opaque: what a [`Selectable`] compiles to.
 ///
@@ -1337,7 +1338,16 @@ impl<'db, T: Table, S: Selection<T>> Projection<'db, T, S> {
         check_shape(&result, width, T::DEF)?;
         let mut values = result.values;
         let mut rows = Vec::with_capacity(values.len() / width.max(1));
+        // INTEGER terms selected as text where integers cross JavaScript, read back.
+        let as_text = integers_as_text(self.db.capabilities());
         for row in values.chunks_exact_mut(width.max(1)) {
+            if as_text {
+                for (cell, term) in row.iter_mut().zip(&self.terms) {
+                    if term.reads_integer(T::DEF) {
+                        integers_from_text(SqlType::Integer, std::slice::from_mut(cell));
+                    }
+                }
+            }
             let decoded = S::decode(row).map_err(|(position, error)| {
                 let label = self
                     .terms

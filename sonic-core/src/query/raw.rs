@@ -4,6 +4,12 @@
 //! against the backend's limits. Rows decode into a table type by column name, or into JSON.
 //! Writes made this way bypass what Sonic knows about its tables (no audit stamping, no cache
 //! invalidation).
+//!
+//! 64-bit integers (#12 item 3): every `i64` parameter binds exactly on every backend. Result
+//! cells are what the backend returns: where numbers cross JavaScript (D1, Durable Objects) an
+//! INTEGER beyond ±(2^53 − 1) selected as is arrives rounded, as a REAL that an `i64` refuses
+//! to decode. Select such a column as `CAST(col AS TEXT)` (aliased to its name) to read it
+//! exactly: decoding into a table type then reads the text back into the INTEGER field.
 
 use serde::de::DeserializeOwned;
 

@@ -446,7 +446,7 @@ impl<'db, T: Table> Select<'db, T> {
         joined_statement(
             T::DEF,
             self.filter.as_ref(),
-            join_head(include.sql())?,
+            join_head(include.sql(), capabilities)?,
             capabilities,
         )
     }
@@ -641,6 +641,7 @@ impl<'db, T: Table> Select<'db, T> {
             Some(embedded_head(
                 table,
                 self.includes.iter().map(Include::sql),
+                capabilities,
             )?)
         } else {
             None

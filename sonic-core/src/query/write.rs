@@ -21,7 +21,7 @@ use crate::sql::write::{
     upsert_statement, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ConvertError, ToValue, Value};
+use crate::value::{integers_from_text, ConvertError, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
@@ -161,6 +161,16 @@ pub(crate) fn prepare_update<T: Table>(
     )
 }
 
+/// The result of a `RETURNING <primary key>` with the keys as the table stores them: an
+/// INTEGER key read as text where integers cross JavaScript (`crate::sql::exact_integers`)
+/// becomes the INTEGER again, so the cache deletes the right entries.
+fn returned_keys<T: Table>(mut result: QueryResult) -> QueryResult {
+    if let Some(key) = T::DEF.columns.get(T::DEF.primary_key) {
+        integers_from_text(key.sql_type, &mut result.values);
+    }
+    result
+}
+
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
 pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     let statement = prepare_upsert(db, record)?;
@@ -174,7 +184,7 @@ pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
 /// The statement of an upsert of `record`.
 pub(crate) fn prepare_upsert<T: Table>(db: &Db, record: &T) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, true)?;
-    upsert_statement(table, values, db.keeps_audit())
+    upsert_statement(table, values, db.keeps_audit(), db.capabilities())
 }
 
 /// The record's row, stamped (`created_on` too when `inserting`) and checked against the
@@ -691,6 +701,7 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
             .db
             .execute(&statement)
             .await
+            .map(returned_keys::<T>)
             .map_err(|e| e.in_table(T::DEF.name));
         if let Some(ticket) = ticket {
             match &result {
@@ -918,6 +929,7 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
             .db
             .execute_after(write.take_selects(), statement)
             .await
+            .map(|(deleted, selected)| (returned_keys::<T>(deleted), selected))
             .map_err(|e| e.in_table(T::DEF.name));
         match &result {
             Ok((deleted, selected)) => write.finish(Ok(&deleted.values), Ok(selected)).await,

@@ -89,7 +89,10 @@ pub trait Table: Sized + Send + Sync + 'static {
 
     /// Builds a record from one row whose values are in [`TableDef::columns`] order.
     ///
-    /// Values are taken out of the slice (left as `Null`). Relations start unloaded.
+    /// Values are taken out of the slice (left as `Null`). Relations start unloaded. Where
+    /// numbers cross JavaScript (D1, Durable Objects) an INTEGER column arrives as its decimal
+    /// text (#12 item 3): a hand-written implementation reads each column with
+    /// [`decode_column`](crate::value::decode_column), as the derived one does.
     ///
     /// ```
     /// # #[cfg(feature = "derive")] {

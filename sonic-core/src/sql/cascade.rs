@@ -4,8 +4,10 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{Edge, TableDef};
+use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::writer::SqlWriter;
+use crate::value::SqlType;
 
 /// One step of a path from the deleted table: the rows of `table` that the delete deletes
 /// (or, at the end of a `SET NULL` / `SET DEFAULT` step, changes).
@@ -36,8 +38,15 @@ pub(crate) fn select_keys(
         )));
     };
     let key = column(level.table, level.table.primary_key)?;
+    // The keys are read as text where integers cross JavaScript (`exact_integers`).
+    let as_text = exact_integers::integers_as_text(capabilities)
+        && level
+            .table
+            .columns
+            .get(level.table.primary_key)
+            .is_some_and(|c| c.sql_type == SqlType::Integer);
     build_filtered(root, filter, capabilities, |w, json| {
-        write_select(w, levels, key, filter, json)
+        write_select(w, levels, key, filter, json, as_text)
     })
 }
 
@@ -47,19 +56,27 @@ fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
     })
 }
 
-/// `SELECT "column" FROM "table" WHERE <the rows of the last level>`.
+/// `SELECT "column" FROM "table" WHERE <the rows of the last level>` (`CAST("column" AS
+/// TEXT)` when `as_text`, for the outermost select only).
 fn write_select(
     w: &mut SqlWriter,
     levels: &[Level],
     column_name: &str,
     filter: Option<&Expr>,
     json_lists: bool,
+    as_text: bool,
 ) -> Result<()> {
     let Some(level) = levels.last() else {
         return Ok(());
     };
     w.push("SELECT ");
-    w.ident(column_name);
+    if as_text {
+        w.push("CAST(");
+        w.ident(column_name);
+        w.push(" AS TEXT)");
+    } else {
+        w.ident(column_name);
+    }
     w.push(" FROM ");
     w.ident(level.table.name);
     write_rows(w, levels, filter, json_lists)
@@ -135,7 +152,7 @@ fn write_reached(
             w.push(" WHERE ");
             w.ident(column(level.table, edge.column)?);
             w.push(" IN (");
-            write_select(w, parents, edge.referenced.name, filter, json_lists)?;
+            write_select(w, parents, edge.referenced.name, filter, json_lists, false)?;
             w.push(")");
             Ok(())
         }

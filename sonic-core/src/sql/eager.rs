@@ -5,6 +5,7 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo, ThroughDef};
+use crate::sql::exact_integers;
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::order::Direction;
 use crate::sql::project::{write_limit, TermSql};
@@ -151,22 +152,24 @@ pub(crate) fn selected_columns(include: &dyn EagerSql) -> Result<Option<Vec<bool
     Ok(Some(selected))
 }
 
-/// The child's columns in definition order, `NULL` for those a level leaves out.
+/// The child's columns in definition order, `NULL` for those a level leaves out (INTEGER
+/// columns as text when `as_text`, see [`exact_integers`]).
 fn write_selected_columns(
     w: &mut SqlWriter,
     child: &TableDef,
     selected: Option<&[bool]>,
     qualifier: Option<&str>,
+    as_text: bool,
 ) {
     match selected {
-        None => w.column_list(child, qualifier),
+        None => exact_integers::select_list(w, child, qualifier, as_text),
         Some(selected) => {
             for (i, (column, keep)) in child.columns.iter().zip(selected).enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
                 if *keep {
-                    w.column(qualifier, column.name);
+                    exact_integers::select_column(w, qualifier, column, as_text);
                 } else {
                     w.push("NULL");
                 }
@@ -247,13 +250,21 @@ pub(crate) fn relation_aliases<'a>(
 pub(crate) fn embedded_head<'a>(
     table: &'static TableDef,
     includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
+    capabilities: &Capabilities,
 ) -> Result<EmbeddedHead> {
-    static HEADS: std::sync::RwLock<Vec<(Vec<usize>, &'static str)>> =
-        std::sync::RwLock::new(Vec::new());
+    type Heads = std::sync::RwLock<Vec<(Vec<usize>, &'static str)>>;
+    static HEADS: [Heads; 2] = [
+        std::sync::RwLock::new(Vec::new()),
+        std::sync::RwLock::new(Vec::new()),
+    ];
+    let as_text = exact_integers::integers_as_text(capabilities);
     if includes.clone().any(has_options) {
         // Level options bind values: this head is this select's own.
-        return Ok(EmbeddedHead::Built(build_embedded_head(table, includes)?));
+        return Ok(EmbeddedHead::Built(build_embedded_head(
+            table, includes, as_text,
+        )?));
     }
+    let heads_memo = exact_integers::memo(&HEADS, capabilities);
     let mut shape = vec![std::ptr::from_ref(table) as usize];
     for include in includes.clone() {
         push_shape(&mut shape, include);
@@ -265,11 +276,11 @@ pub(crate) fn embedded_head<'a>(
             .find(|(s, _)| *s == shape)
             .map(|&(_, head)| head)
     };
-    if let Some(head) = known(&HEADS.read().unwrap_or_else(|e| e.into_inner())) {
+    if let Some(head) = known(&heads_memo.read().unwrap_or_else(|e| e.into_inner())) {
         return Ok(EmbeddedHead::Shared(head));
     }
-    let built = build_embedded_head(table, includes)?;
-    let mut heads = HEADS.write().unwrap_or_else(|e| e.into_inner());
+    let built = build_embedded_head(table, includes, as_text)?;
+    let mut heads = heads_memo.write().unwrap_or_else(|e| e.into_inner());
     if let Some(head) = known(&heads) {
         return Ok(EmbeddedHead::Shared(head));
     }
@@ -298,10 +309,13 @@ impl EmbeddedHead {
 fn build_embedded_head<'a>(
     table: &'static TableDef,
     includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
+    as_text: bool,
 ) -> Result<Statement> {
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    w.column_list(table, Some(ROOT_ALIAS));
+    // The relations' JSON carries integers exactly as text already; the root's own columns
+    // are plain result cells.
+    exact_integers::select_list(&mut w, table, Some(ROOT_ALIAS), as_text);
     let mut aliases = 1;
     let names = includes.clone().map(|include| include.relation().name);
     for (include, alias) in includes.zip(relation_aliases(table, names)) {
@@ -461,17 +475,21 @@ fn write_json_row(
 
 /// `SELECT <parent columns>, <child columns> FROM <parent> AS "@0" LEFT JOIN <child> AS "@1" ON
 /// "@1".<remote> = "@0".<local>`: the heads of every relation of the parent, built at once.
-pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
-    static HEADS: TableMemo<Vec<Option<String>>> = TableMemo::new();
-    fn head(parent: &'static TableDef, relation: &RelationDef) -> Option<String> {
+pub(crate) fn join_head(
+    include: &dyn EagerSql,
+    capabilities: &Capabilities,
+) -> Result<&'static str> {
+    static HEADS: [TableMemo<Vec<Option<String>>>; 2] = [TableMemo::new(), TableMemo::new()];
+    let as_text = exact_integers::integers_as_text(capabilities);
+    let head = |parent: &'static TableDef, relation: &RelationDef| -> Option<String> {
         let child = (relation.target)();
         let local = parent.columns.get(relation.local)?.name;
         let remote = child.columns.get((relation.remote)())?.name;
         let mut w = SqlWriter::new();
         w.push("SELECT ");
-        w.column_list(parent, Some(ROOT_ALIAS));
+        exact_integers::select_list(&mut w, parent, Some(ROOT_ALIAS), as_text);
         w.push(", ");
-        w.column_list(child, Some(JOIN_ALIAS));
+        exact_integers::select_list(&mut w, child, Some(JOIN_ALIAS), as_text);
         w.push(" FROM ");
         w.ident(parent.name);
         w.push(" AS ");
@@ -485,8 +503,8 @@ pub(crate) fn join_head(include: &dyn EagerSql) -> Result<&'static str> {
         w.push(" = ");
         w.column(Some(ROOT_ALIAS), local);
         Some(w.finish().sql)
-    }
-    let heads = HEADS.get(include.parent(), |parent| {
+    };
+    let heads = exact_integers::memo(&HEADS, capabilities).get(include.parent(), |parent| {
         parent
             .relations
             .iter()
@@ -514,15 +532,16 @@ fn statement_for_keys(
     level: &LevelSql,
     selected: Option<&[bool]>,
     keys: Vec<Value>,
+    as_text: bool,
 ) -> Result<Statement> {
     if let Some(through) = &relation.through {
-        return statement_through(relation, through, level, selected, keys);
+        return statement_through(relation, through, level, selected, keys, as_text);
     }
     let child = (relation.target)();
     let remote = column_def(child, (relation.remote)())?.name;
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    write_selected_columns(&mut w, child, selected, None);
+    write_selected_columns(&mut w, child, selected, None, as_text);
     w.push(" FROM ");
     let rank = rank_alias(child);
     if level.pages() {
@@ -586,10 +605,12 @@ fn statement_through(
     level: &LevelSql,
     selected: Option<&[bool]>,
     keys: Vec<Value>,
+    as_text: bool,
 ) -> Result<Statement> {
     let child = (relation.target)();
     let table = (through.table)();
-    let from = column_def(table, (through.from)())?.name;
+    let from_column = column_def(table, (through.from)())?;
+    let from = from_column.name;
     let to = column_def(table, (through.to)())?.name;
     let pk = column_def(child, (relation.remote)())?.name;
     let rank = rank_alias(child);
@@ -603,9 +624,17 @@ fn statement_through(
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     if level.pages() {
+        // The parent's key, as text where INTEGER columns are (see `exact_integers`).
+        let key_as_text = as_text && from_column.sql_type == SqlType::Integer;
+        if key_as_text {
+            w.push("CAST(");
+        }
         w.ident(&key);
+        if key_as_text {
+            w.push(" AS TEXT)");
+        }
         w.push(", ");
-        write_selected_columns(&mut w, child, selected, None);
+        write_selected_columns(&mut w, child, selected, None, as_text);
         w.push(" FROM (SELECT ");
         w.column(Some(THROUGH_ALIAS), from);
         w.push(" AS ");
@@ -619,9 +648,9 @@ fn statement_through(
         w.push(") AS ");
         w.ident(&rank);
     } else {
-        w.column(Some(THROUGH_ALIAS), from);
+        exact_integers::select_column(&mut w, Some(THROUGH_ALIAS), from_column, as_text);
         w.push(", ");
-        write_selected_columns(&mut w, child, selected, Some(TARGET_ALIAS));
+        write_selected_columns(&mut w, child, selected, Some(TARGET_ALIAS), as_text);
     }
     // The distinct pairs: a pair linked twice (by hand) still yields the record once, as the
     // single statement's `IN` does.
@@ -695,8 +724,9 @@ pub(crate) fn statements_for_keys(
     }
     let selected = selected_columns(include)?;
     let selected = selected.as_deref();
+    let as_text = exact_integers::integers_as_text(capabilities);
     // Everything but the placeholders, to budget the SQL length: each key adds "?, ".
-    let empty = statement_for_keys(relation, level, selected, Vec::new())?;
+    let empty = statement_for_keys(relation, level, selected, Vec::new(), as_text)?;
     let by_length = capabilities.max_sql_len.saturating_sub(empty.sql.len()) / 3;
     let by_params = capabilities.max_params.saturating_sub(empty.params.len());
     let per_statement = by_params.min(by_length).max(1);
@@ -704,7 +734,9 @@ pub(crate) fn statements_for_keys(
     let mut keys = keys.into_iter().peekable();
     while keys.peek().is_some() {
         let chunk: Vec<Value> = keys.by_ref().take(per_statement).collect();
-        statements.push(statement_for_keys(relation, level, selected, chunk)?);
+        statements.push(statement_for_keys(
+            relation, level, selected, chunk, as_text,
+        )?);
     }
     Ok(statements)
 }

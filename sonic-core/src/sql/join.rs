@@ -4,6 +4,7 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+use crate::sql::exact_integers;
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::limits::check_statement;
 use crate::sql::order::Direction;
@@ -39,12 +40,12 @@ pub(crate) struct JoinSql<'a> {
 }
 
 impl JoinSql<'_> {
-    fn write(&self, w: &mut SqlWriter, json_lists: bool) -> Result<()> {
+    fn write(&self, w: &mut SqlWriter, json_lists: bool, as_text: bool) -> Result<()> {
         w.push("SELECT ");
-        w.column_list(self.left, Some(LEFT));
+        exact_integers::select_list(w, self.left, Some(LEFT), as_text);
         for column in self.right.columns {
             w.push(", ");
-            w.column(Some(RIGHT), column.name);
+            exact_integers::select_column(w, Some(RIGHT), column, as_text);
             w.push(" AS ");
             w.ident(&format!("{RIGHT}.{}", column.name));
         }
@@ -108,15 +109,16 @@ pub(crate) fn join_statement(spec: &JoinSql<'_>, capabilities: &Capabilities) ->
             expr.check_operands(table, capabilities)?;
         }
     }
+    let as_text = exact_integers::integers_as_text(capabilities);
     let mut w = SqlWriter::new();
-    spec.write(&mut w, false)?;
+    spec.write(&mut w, false, as_text)?;
     let lists = [spec.left_filter, spec.right_filter]
         .into_iter()
         .flatten()
         .any(Expr::has_lists);
     if w.param_count() > capabilities.max_params && lists {
         w = SqlWriter::new();
-        spec.write(&mut w, true)?;
+        spec.write(&mut w, true, as_text)?;
     }
     let statement = w.finish();
     if statement.params.len() > capabilities.max_params {

@@ -36,16 +36,12 @@ pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Re
     Ok(())
 }
 
-/// What the backend cannot bind about `value`, if anything: an integer beyond
-/// [`Capabilities::max_exact_integer`], or a TEXT/BLOB beyond
-/// [`Capabilities::max_value_bytes`].
+/// What the backend cannot bind about `value`, if anything: a TEXT/BLOB beyond
+/// [`Capabilities::max_value_bytes`]. (Every `i64` binds: beyond
+/// [`Capabilities::max_exact_integer`] the backend binds the integer as its decimal text, see
+/// `crate::sql::exact_integers`.)
 pub(crate) fn value_problem(value: &Value, capabilities: &Capabilities) -> Option<String> {
     match value {
-        Value::Integer(i) if !capabilities.exact_integer(*i) => Some(format!(
-            "INTEGER {i} is outside ±{}, the range of integers the backend binds exactly \
-             (D1's values cross JavaScript as doubles: ±(2^53 − 1)); nothing was sent",
-            capabilities.max_exact_integer.unwrap_or(i64::MAX)
-        )),
         Value::Text(s) if s.len() > capabilities.max_value_bytes => Some(format!(
             "a TEXT of {} bytes exceeds the backend's limit of {} bytes per value; nothing was \
              sent",
@@ -179,13 +175,15 @@ mod tests {
         for ok in [
             Value::Integer(max),
             Value::Integer(-max),
+            // Beyond ±(2^53 − 1) too: bound as text under a cast (#12 item 3).
+            Value::Integer(max + 1),
+            Value::Integer(i64::MIN),
+            Value::Integer(i64::MAX),
             Value::Text("x".repeat(2_000_000)),
         ] {
             assert_eq!(value_problem(&ok, &d1), None);
         }
         for bad in [
-            Value::Integer(max + 1),
-            Value::Integer(i64::MIN),
             Value::Text("x".repeat(2_000_001)),
             Value::Blob(vec![0; 2_000_001]),
         ] {

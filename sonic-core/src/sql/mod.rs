@@ -5,6 +5,7 @@
 
 pub(crate) mod cascade;
 pub(crate) mod eager;
+pub(crate) mod exact_integers;
 pub(crate) mod filter;
 pub(crate) mod join;
 pub(crate) mod limits;

@@ -3,11 +3,12 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, CmpOp, Expr, FilterSql};
 use crate::sql::limits::value_problem;
 use crate::sql::order::Direction;
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ConvertError, Value};
+use crate::value::{ConvertError, SqlType, Value};
 
 /// One selected item: a column or an aggregate of one. Columns are indexes into the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,19 @@ impl TermSql {
 
     pub(crate) fn is_aggregate(self) -> bool {
         self.function().is_some()
+    }
+
+    /// Whether the term is an INTEGER column's value (the column, its `MIN`, `MAX` or `SUM`):
+    /// selected as text where integers cross JavaScript ([`exact_integers`]).
+    pub(crate) fn reads_integer(self, table: &TableDef) -> bool {
+        let column = match self {
+            TermSql::Column(c) | TermSql::Min(c) | TermSql::Max(c) | TermSql::Sum(c) => c,
+            TermSql::Count | TermSql::CountDistinct(_) | TermSql::Avg(_) => return false,
+        };
+        table
+            .columns
+            .get(column)
+            .is_some_and(|c| c.sql_type == SqlType::Integer)
     }
 
     fn write(self, w: &mut SqlWriter, table: &'static TableDef) -> Result<()> {
@@ -285,11 +299,18 @@ pub(crate) fn project_statement(
         } else {
             "SELECT "
         });
+        let as_text = exact_integers::integers_as_text(capabilities);
         for (i, term) in spec.terms.iter().enumerate() {
             if i > 0 {
                 w.push(", ");
             }
-            term.write(w, table)?;
+            if as_text && term.reads_integer(table) {
+                w.push("CAST(");
+                term.write(w, table)?;
+                w.push(" AS TEXT)");
+            } else {
+                term.write(w, table)?;
+            }
         }
         w.push(" FROM ");
         w.ident(table.name);

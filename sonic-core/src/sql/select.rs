@@ -5,6 +5,7 @@ use crate::backend::{Capabilities, Statement};
 use crate::error::Result;
 use crate::schema::{TableDef, TableMemo};
 use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
+use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_column_value;
 use crate::sql::order::{write_order_by, Direction};
@@ -20,13 +21,15 @@ pub(crate) struct SelectSql<'a> {
     pub(crate) offset: Option<u64>,
 }
 
-/// `SELECT "a", "b", … FROM "table"`, computed once per table.
-fn select_head(table: &'static TableDef) -> &'static str {
-    static HEADS: TableMemo<String> = TableMemo::new();
-    HEADS.get(table, |table| {
+/// `SELECT "a", "b", … FROM "table"`, computed once per table and per way of reading
+/// integers ([`exact_integers`]).
+fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'static str {
+    static HEADS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
+    let as_text = exact_integers::integers_as_text(capabilities);
+    exact_integers::memo(&HEADS, capabilities).get(table, |table| {
         let mut w = SqlWriter::new();
         w.push("SELECT ");
-        w.column_list(table, None);
+        exact_integers::select_list(&mut w, table, None, as_text);
         w.push(" FROM ");
         w.ident(table.name);
         w.finish().sql
@@ -41,12 +44,12 @@ pub(crate) fn find_statement(
     key: Value,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
-    static FINDS: TableMemo<String> = TableMemo::new();
+    static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
     let column = column_def(table, table.primary_key)?;
     check_column_value(table, column, &key, capabilities)?;
-    let sql = FINDS.get(table, |table| {
+    let sql = exact_integers::memo(&FINDS, capabilities).get(table, |table| {
         let mut w = SqlWriter::new();
-        w.push(select_head(table));
+        w.push(select_head(table, capabilities));
         w.push(" WHERE ");
         w.ident(column.name);
         w.push(" = ?");
@@ -76,7 +79,7 @@ pub(crate) fn select_statement(
             // Both heads are built once (per table, or per table and tree of includes).
             match embedded {
                 Some(head) => head.write(w),
-                None => w.push(select_head(table)),
+                None => w.push(select_head(table, capabilities)),
             }
             let ctx = FilterSql {
                 table,

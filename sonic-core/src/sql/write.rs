@@ -4,6 +4,7 @@
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
+use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_batch;
 use crate::sql::writer::{column_def, SqlWriter};
@@ -20,12 +21,21 @@ pub(crate) fn require_returning(capabilities: &Capabilities) -> Result<()> {
     }
 }
 
-fn write_returning(w: &mut SqlWriter, table: &'static TableDef, full: bool) -> Result<()> {
+/// ` RETURNING` the whole rows (`full`) or their keys, INTEGER columns as text where the
+/// backend reads them so ([`exact_integers`]).
+fn write_returning(
+    w: &mut SqlWriter,
+    table: &'static TableDef,
+    full: bool,
+    capabilities: &Capabilities,
+) -> Result<()> {
+    let as_text = exact_integers::integers_as_text(capabilities);
     w.push(" RETURNING ");
     if full {
-        w.column_list(table, None);
+        exact_integers::select_list(w, table, None, as_text);
     } else {
-        w.ident(column_def(table, table.primary_key)?.name);
+        let key = column_def(table, table.primary_key)?;
+        exact_integers::select_column(w, None, key, as_text);
     }
     Ok(())
 }
@@ -73,9 +83,10 @@ struct InsertSql {
     tail: String,
 }
 
-fn insert_sql(table: &'static TableDef) -> &'static InsertSql {
-    static INSERTS: TableMemo<InsertSql> = TableMemo::new();
-    INSERTS.get(table, |table| {
+fn insert_sql(table: &'static TableDef, capabilities: &Capabilities) -> &'static InsertSql {
+    static INSERTS: [TableMemo<InsertSql>; 2] = [TableMemo::new(), TableMemo::new()];
+    let as_text = exact_integers::integers_as_text(capabilities);
+    exact_integers::memo(&INSERTS, capabilities).get(table, |table| {
         let mut head = SqlWriter::new();
         head.push("INSERT INTO ");
         head.ident(table.name);
@@ -84,7 +95,7 @@ fn insert_sql(table: &'static TableDef) -> &'static InsertSql {
         head.push(") VALUES ");
         let mut tail = SqlWriter::new();
         tail.push(" RETURNING ");
-        tail.column_list(table, None);
+        exact_integers::select_list(&mut tail, table, None, as_text);
         let mut row = String::with_capacity(3 * table.columns.len() + 2);
         row.push('(');
         for i in 0..table.columns.len() {
@@ -134,7 +145,7 @@ pub(crate) fn insert_statements(
 ) -> Result<Vec<Statement>> {
     let width = table.columns.len();
     let records = rows;
-    let sql = insert_sql(table);
+    let sql = insert_sql(table, capabilities);
     let rows_per_statement = rows_per_statement(
         table,
         width,
@@ -231,7 +242,7 @@ pub(crate) fn update_statement(
         };
         condition.write(&mut w, ctx)?;
     }
-    write_returning(&mut w, table, true)?;
+    write_returning(&mut w, table, true, capabilities)?;
     let statement = w.finish();
     Ok(statement)
 }
@@ -242,6 +253,7 @@ pub(crate) fn upsert_statement(
     table: &'static TableDef,
     values: Vec<Value>,
     keep_audit: bool,
+    capabilities: &Capabilities,
 ) -> Result<Statement> {
     let key = column_def(table, table.primary_key)?.name;
 
@@ -265,7 +277,7 @@ pub(crate) fn upsert_statement(
         w.push(" = excluded.");
         w.ident(key);
     }
-    write_returning(&mut w, table, true)?;
+    write_returning(&mut w, table, true, capabilities)?;
     let statement = w.finish();
     Ok(statement)
 }
@@ -299,7 +311,7 @@ pub(crate) fn filtered_write(
             json_lists,
         };
         write_where(w, filter, ctx)?;
-        write_returning(w, table, full)
+        write_returning(w, table, full, capabilities)
     })
 }
 

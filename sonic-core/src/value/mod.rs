@@ -8,6 +8,7 @@ use std::fmt;
 #[cfg(feature = "chrono")]
 mod chrono_types;
 mod convert;
+mod integer_text;
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 mod text_form;
 #[cfg(feature = "time")]
@@ -16,6 +17,8 @@ mod time_types;
 mod uuid_type;
 
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
+pub(crate) use integer_text::integers_from_text;
+pub use integer_text::{decode_column, integer_from_text};
 
 /// A value as SQLite (and D1) store it.
 ///

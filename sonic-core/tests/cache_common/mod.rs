@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sonic_db_core::cache::CacheEvent;
+use sonic_db_core::value::decode_column;
 use sonic_db_core::{
-    ColumnDef, Error, FromValue, Result, SqlType, Table, TableDef, ToValue, Value,
+    ColumnDef, ColumnType, Error, Result, SqlType, Table, TableDef, ToValue, Value,
 };
 
 /// The time the tests start at, Unix milliseconds.
@@ -45,14 +46,15 @@ pub static NOTES: TableDef = TableDef {
     relations: &[],
 };
 
-fn take<V: FromValue>(row: &mut [Value], index: usize) -> Result<V> {
+fn take<V: ColumnType>(row: &mut [Value], index: usize) -> Result<V> {
     let value = row
         .get_mut(index)
         .map(std::mem::take)
         .ok_or_else(|| Error::Database {
             message: format!("row of {} values", index),
         })?;
-    V::from_value(value).map_err(|e| Error::decode("notes", COLUMNS[index].name, e))
+    // An INTEGER column arrives as text under D1's capabilities (#12 item 3).
+    decode_column::<V>(value).map_err(|e| Error::decode("notes", COLUMNS[index].name, e))
 }
 
 impl Table for Note {

@@ -90,7 +90,8 @@ pub fn expand(
             fn __sonic_decode<T: __sonic::ColumnType>(
                 value: __sonic::Value,
             ) -> ::core::result::Result<T, __sonic::ConvertError> {
-                __sonic::FromValue::from_value(value)
+                // An INTEGER column may arrive as its decimal text (D1, see `decode_column`).
+                __sonic::value::decode_column::<T>(value)
             }
 
             /// The value as a field of type `T` would store it, if such a field can hold it.

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::query::rows::check_shape;
 use crate::schema::Table;
 use crate::sql::eager::statements_for_keys;
-use crate::value::Value;
+use crate::value::{integers_from_text, SqlType, Value};
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
     /// Loads this many-to-many relation for all `parents` with one statement (or one batch of
@@ -38,6 +38,10 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         if !keys.is_empty() {
             let statements = statements_for_keys(self, keys, db.capabilities())?;
             let width = 1 + C::DEF.columns.len();
+            let key_type = P::DEF
+                .columns
+                .get(relation.local)
+                .map_or(SqlType::Integer, |column| column.sql_type);
             for result in db.run_all(&statements).await? {
                 check_shape(&result, width, C::DEF)?;
                 let mut values = result.values;
@@ -45,6 +49,8 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
                     let Some((key, own)) = row.split_first_mut() else {
                         continue;
                     };
+                    // Where INTEGER columns come as text, so does the parent's key.
+                    integers_from_text(key_type, std::slice::from_mut(key));
                     let owner = Key::from_value(std::mem::take(key))
                         .and_then(|key| slots.get(&key).copied());
                     children.push(C::decode(own)?);

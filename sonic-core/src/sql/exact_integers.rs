@@ -1,0 +1,115 @@
+//! INTEGER columns read exactly where result numbers cross JavaScript as doubles (#12 item 3).
+//!
+//! D1 and a Durable Object's SQLite hand every result number to JavaScript as a double, so an
+//! INTEGER beyond ±(2^53 − 1) would arrive rounded. Where the backend says so
+//! ([`Capabilities::max_exact_integer`] is `Some`), the compiler selects each INTEGER column of
+//! a record as `CAST(col AS TEXT)` — SQLite's exact decimal text — and the decoder
+//! turns that text back into the integer by the column's declared type
+//! ([`crate::value::decode_column`]). Every INTEGER column is read this way (the schema types
+//! `i64`, `u64`, narrower integers, `bool` and timestamps alike as SQLite's 64-bit INTEGER),
+//! which keeps the rule one rule. Where integers are exact (`None`: SQLite in-process) the SQL
+//! is unchanged.
+//!
+//! Parameters need nothing here: the backends bind an integer beyond ±(2^53 − 1) as its
+//! decimal text under `CAST(? AS INTEGER)` (D1) or into an INTEGER column's affinity (Durable
+//! Objects), which SQLite stores as the exact INTEGER.
+
+use crate::backend::Capabilities;
+use crate::schema::{ColumnDef, TableDef};
+use crate::sql::writer::SqlWriter;
+use crate::value::SqlType;
+
+/// Whether records are selected with their INTEGER columns as text on this backend.
+pub(crate) fn integers_as_text(capabilities: &Capabilities) -> bool {
+    capabilities.max_exact_integer.is_some()
+}
+
+/// Of a pair of memos of SQL text (`[integers as numbers, integers as text]`), the one for
+/// this backend: memoized SQL that holds a select list depends on [`integers_as_text`].
+pub(crate) fn memo<'a, V>(memos: &'a [V; 2], capabilities: &Capabilities) -> &'a V {
+    let [numbers, text] = memos;
+    if integers_as_text(capabilities) {
+        text
+    } else {
+        numbers
+    }
+}
+
+/// One column of a select list: `q."c"`, or `CAST(q."c" AS TEXT)` for an INTEGER column when
+/// `as_text`. Not aliased `AS "c"`: an `ORDER BY "c"` would then sort by the alias, the text.
+/// Records decode by position, so the result column's name does not matter.
+pub(crate) fn select_column(
+    w: &mut SqlWriter,
+    qualifier: Option<&str>,
+    column: &ColumnDef,
+    as_text: bool,
+) {
+    if as_text && column.sql_type == SqlType::Integer {
+        w.push("CAST(");
+        w.column(qualifier, column.name);
+        w.push(" AS TEXT)");
+    } else {
+        w.column(qualifier, column.name);
+    }
+}
+
+/// Every column of `def` in definition order (what [`crate::Table::decode`] expects), each
+/// written by [`select_column`].
+pub(crate) fn select_list(
+    w: &mut SqlWriter,
+    def: &TableDef,
+    qualifier: Option<&str>,
+    as_text: bool,
+) {
+    if !as_text {
+        w.column_list(def, qualifier);
+        return;
+    }
+    for (i, column) in def.columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        select_column(w, qualifier, column, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: &[ColumnDef] = &[
+        ColumnDef::new("id", "id", SqlType::Integer),
+        ColumnDef::new("title", "title", SqlType::Text),
+    ];
+    const TABLE: TableDef = TableDef {
+        name: "notes",
+        rust_name: "Note",
+        columns: COLUMNS,
+        primary_key: 0,
+        relations: &[],
+    };
+
+    fn list(qualifier: Option<&str>, as_text: bool) -> String {
+        let mut w = SqlWriter::new();
+        select_list(&mut w, &TABLE, qualifier, as_text);
+        w.finish().sql
+    }
+
+    #[test]
+    fn integer_columns_are_cast_only_when_asked() {
+        assert_eq!(list(None, false), r#""id", "title""#);
+        assert_eq!(list(None, true), r#"CAST("id" AS TEXT), "title""#);
+        assert_eq!(
+            list(Some("@0"), true),
+            r#"CAST("@0"."id" AS TEXT), "@0"."title""#
+        );
+    }
+
+    #[test]
+    fn the_mode_follows_the_capabilities() {
+        assert!(integers_as_text(&Capabilities::D1));
+        assert!(!integers_as_text(&Capabilities::SQLITE));
+        assert_eq!(*memo(&[0, 1], &Capabilities::D1), 1);
+        assert_eq!(*memo(&[0, 1], &Capabilities::SQLITE), 0);
+    }
+}
