@@ -504,6 +504,7 @@ static USERS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[RelationDef {
+        constraints: sonic_db_core::schema::Constraints::NONE,
         name: "posts",
         kind: RelationKind::Many,
         target: || &POSTS,
@@ -527,6 +528,7 @@ static POSTS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static COMMENTS: TableDef = TableDef {
     name: "comments",
@@ -544,6 +546,7 @@ static COMMENTS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static LIKES: TableDef = TableDef {
     name: "likes",
@@ -561,6 +564,7 @@ static LIKES: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static THREADS: TableDef = TableDef {
     name: "threads",
@@ -578,6 +582,7 @@ static THREADS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 // `ring_a.b_id` → `ring_b` and `ring_b.a_id` → `ring_a`, both CASCADE: a cycle.
@@ -597,6 +602,7 @@ static RING_A: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static RING_B: TableDef = TableDef {
     name: "ring_b",
@@ -614,6 +620,7 @@ static RING_B: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 ref_table!(RingA, RING_A);

@@ -32,6 +32,7 @@
 //!     }],
 //!     primary_key: 0,
 //!     relations: &[],
+//!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
 //! static POSTS: TableDef = TableDef {
 //!     name: "posts",
@@ -51,6 +52,7 @@
 //!     ],
 //!     primary_key: 0,
 //!     relations: &[],
+//!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
 //!
 //! // With `#[derive(Table)]`: `Schema::new().table::<Post>().table::<User>()`.
@@ -598,6 +600,7 @@ mod tests {
         ],
         primary_key: 0,
         relations: &[RelationDef {
+            constraints: crate::schema::Constraints::NONE,
             name: "children",
             kind: RelationKind::Many,
             target: || &CHILDREN,
@@ -627,6 +630,7 @@ mod tests {
         ],
         primary_key: 0,
         relations: &[],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     #[test]

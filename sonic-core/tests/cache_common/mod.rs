@@ -43,6 +43,7 @@ pub static NOTES: TableDef = TableDef {
     columns: &COLUMNS,
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 fn take<V: FromValue>(row: &mut [Value], index: usize) -> Result<V> {
