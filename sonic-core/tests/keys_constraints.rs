@@ -166,3 +166,103 @@ fn an_upsert_without_a_key_inserts() {
     assert_eq!(block_on(db.upsert(&again)).unwrap(), again);
     assert_eq!(block_on(db.select::<Item>().count()).unwrap(), 1);
 }
+
+#[test]
+fn table_constraints_are_in_the_ddl() {
+    let statements = Schema::new().table::<Item>().statements();
+    let create = &statements[0];
+    assert!(
+        create.contains(r#"CONSTRAINT "items_shop_sku_key" UNIQUE ("shop", "sku")"#),
+        "{create}"
+    );
+    assert!(
+        create.contains(r#"CONSTRAINT "items_check_1" CHECK (price >= 0)"#),
+        "{create}"
+    );
+    assert!(
+        create.contains(r#"CONSTRAINT "items_check_2" CHECK (length(sku) > 0)"#),
+        "{create}"
+    );
+    assert!(create.ends_with(") STRICT"), "{create}");
+    assert!(
+        create.contains(r#""id" INTEGER NOT NULL PRIMARY KEY"#),
+        "{create}"
+    );
+    assert_eq!(
+        statements[1],
+        r#"CREATE INDEX IF NOT EXISTS "items_shop_price_idx" ON "items" ("shop", "price")"#
+    );
+}
+
+#[test]
+fn constraint_violations_name_the_table_and_constraint() {
+    let (db, _sql) = setup();
+    block_on(db.insert(&Item::new("s1", "a", 10))).unwrap();
+    let err = block_on(db.insert(&Item::new("s1", "a", 11))).unwrap_err();
+    assert!(
+        matches!(&err, Error::UniqueViolation { message } if message.contains("items.shop, items.sku")),
+        "{err}"
+    );
+    // The same sku in another shop is fine.
+    block_on(db.insert(&Item::new("s2", "a", 11))).unwrap();
+
+    let err = block_on(db.insert(&Item::new("s1", "b", -1))).unwrap_err();
+    assert!(
+        matches!(&err, Error::ConstraintViolation { message } if message.contains("items_check_1")),
+        "{err}"
+    );
+    let err = block_on(db.insert(&Item::new("s1", "", 1))).unwrap_err();
+    assert!(err.to_string().contains("items_check_2"), "{err}");
+    assert_eq!(block_on(db.select::<Item>().count()).unwrap(), 2);
+}
+
+#[test]
+fn a_strict_table_refuses_values_of_another_type() {
+    let (db, _sql) = setup();
+    let err = block_on(
+        db.sql("INSERT INTO items (shop, sku, price) VALUES ('s', 'x', 'twelve')")
+            .run(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("items.price"), "{err}");
+    // Not strict, SQLite would have stored the text.
+    let loose = SqliteBackend::memory().unwrap();
+    loose
+        .exec("CREATE TABLE t (price INTEGER); INSERT INTO t VALUES ('twelve');")
+        .unwrap();
+}
+
+#[test]
+fn a_none_takes_the_declared_default_on_every_insert_path() {
+    let (db, _sql) = setup();
+    let inserted = block_on(db.insert(&Item::new("s1", "a", 1))).unwrap();
+    assert_eq!(
+        (inserted.state.as_deref(), inserted.stock),
+        (Some("draft"), Some(7))
+    );
+    let many =
+        block_on(db.insert_many(&[Item::new("s1", "b", 1), Item::new("s1", "c", 1)])).unwrap();
+    assert!(many
+        .iter()
+        .all(|i| i.state.as_deref() == Some("draft") && i.stock == Some(7)));
+    let upserted = block_on(db.upsert(&Item::new("s1", "d", 1))).unwrap();
+    assert_eq!(upserted.state.as_deref(), Some("draft"));
+    let mut batch = db.batch();
+    let pending = batch.insert(&Item::new("s1", "e", 1)).unwrap();
+    let mut results = block_on(batch.run()).unwrap();
+    assert_eq!(results.take(pending).unwrap().stock, Some(7));
+
+    // A value given is stored as given.
+    let mut given = Item::new("s1", "f", 1);
+    given.state = Some("live".into());
+    given.stock = Some(0);
+    let stored = block_on(db.insert(&given)).unwrap();
+    assert_eq!(
+        (stored.state.as_deref(), stored.stock),
+        (Some("live"), Some(0))
+    );
+    // An update writes NULL: defaults apply to inserts only.
+    let mut cleared = stored.clone();
+    cleared.state = None;
+    assert_eq!(block_on(db.update(&cleared)).unwrap().state, None);
+}
