@@ -114,6 +114,8 @@ impl Sabotage {
                 "insert_many_1000",
                 "eager_many",
                 "eager_nested",
+                "generated_keys",
+                "table_constraints",
             ],
             Sabotage::TruncateIntegers => &[
                 "crud",
@@ -121,10 +123,17 @@ impl Sabotage {
                 "insert_many_1000",
                 "eager_many",
                 "kv_miss_then_hit",
+                "generated_keys",
+                "insert_defaults",
             ],
             Sabotage::BatchNotAtomic => &["insert_many_atomic"],
             Sabotage::KvStale => &["kv_update", "kv_delete", "kv_update_where"],
-            Sabotage::KvLostPut => &["kv_miss_then_hit", "kv_insert_then_fill", "kv_update"],
+            Sabotage::KvLostPut => &[
+                "kv_miss_then_hit",
+                "kv_insert_then_fill",
+                "kv_update",
+                "kv_generated_key",
+            ],
         }
     }
 }
