@@ -504,13 +504,13 @@ static USERS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[RelationDef {
-        constraints: sonic_db_core::schema::Constraints::NONE,
         name: "posts",
         kind: RelationKind::Many,
         target: || &POSTS,
         local: 0,
         remote: || 1,
     }],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static POSTS: TableDef = TableDef {
     name: "posts",

@@ -730,13 +730,13 @@ mod tests {
         ],
         primary_key: 0,
         relations: &[RelationDef {
-            constraints: crate::schema::Constraints::NONE,
             name: "children",
             kind: RelationKind::Many,
             target: || &CHILDREN,
             local: 0,
             remote: || 1,
         }],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     static CHILDREN: TableDef = TableDef {
