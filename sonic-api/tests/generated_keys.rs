@@ -2,6 +2,13 @@
 //! no id, the response carries the one generated, and an id in the body follows the rules for
 //! server-managed fields (dropped, or refused with `WritePolicy::Refuse`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test setup"
+)]
+
 mod common;
 
 use common::{write, Who};

@@ -98,7 +98,10 @@ fn an_option_i64_key_is_generated_and_returned() {
         matches!(&err, Error::InvalidQuery(m) if m.contains("items") && m.contains("generated")),
         "{err}"
     );
-    assert_eq!(Item::DEF.primary_key_column().unwrap().nullable, false);
+    assert!(
+        !Item::DEF.primary_key_column().unwrap().nullable,
+        "stored NOT NULL"
+    );
 }
 
 #[test]

@@ -45,7 +45,7 @@ pub(crate) async fn generated_keys(ctx: &Ctx) -> Outcome {
     )?;
     let ids: Vec<i64> = stored.iter().filter_map(|i| i.id).collect();
     ensure(
-        ids.len() == 40 && ids.windows(2).all(|w| w[0] < w[1]) && !ids.contains(&first_id),
+        ids.len() == 40 && ids.is_sorted_by(|a, b| a < b) && !ids.contains(&first_id),
         || format!("generated keys not distinct and ascending: {ids:?} (first {first_id})"),
     )?;
     let all_rows = db
