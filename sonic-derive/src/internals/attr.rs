@@ -218,6 +218,14 @@ impl Container {
                         checks.push(lit);
                     }
                     Ok(())
+                } else if meta.path.is_ident("primary_key") {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "composite primary keys are not supported yet: mark one field \
+                         `#[column(primary_key)]` (e.g. a generated `id: Option<i64>`) and \
+                         declare the pair `#[table(unique(a, b))]`",
+                    );
+                    skip_value(&meta)
                 } else if meta.path.is_ident("strict") {
                     flag(cx, "table", &meta)?;
                     strict.set(cx, &meta.path, ());
