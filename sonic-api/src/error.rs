@@ -90,11 +90,48 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What the client is told when the database refused a statement or a result for its size
+/// (the database's own text goes to the log).
+const TOO_LARGE: &str = "the request needs a statement or a result larger than the database allows: ask for fewer records, relations or columns";
+
+/// The marks of a size limit in a database error: SQLite's `SQLITE_TOOBIG` ("string or blob too
+/// big", "statement too long"), its parameter limit, and D1's limits on rows, statements and
+/// responses ("too large").
+const SIZE_ERRORS: [&str; 5] = [
+    "too big",
+    "toobig",
+    "too many sql variables",
+    "statement too long",
+    "too large",
+];
+
+/// Whether a database error is a size limit: the request asked for too much, a 413, not a
+/// failure of the server.
+fn is_size_limit(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    SIZE_ERRORS.iter().any(|mark| message.contains(mark))
+}
+
 /// Sonic's errors by whose fault they are: what the client sent (a value that cannot be
 /// stored, an integer beyond 2^53, a query that cannot be expressed) is 400, a duplicate key or
-/// a missing referenced record 409; a row that does not decode, the database or KV failing 500.
+/// a missing referenced record 409, a statement or result beyond the database's size limits
+/// 413; a row that does not decode, the database or KV failing 500.
+///
+/// ```
+/// use sonic_db_api::ApiError;
+/// let d1 = sonic_db_core::Error::Database { message: "D1_ERROR: string or blob too big: SQLITE_TOOBIG".into() };
+/// let error = ApiError::from(d1);
+/// assert_eq!(error.status, 413);
+/// assert!(!error.message.contains("SQLITE")); // the database's text stays in the log
+/// ```
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
+        if let Error::Database { message } = &error {
+            if is_size_limit(message) {
+                tracing::warn!(detail = %message, "sonic-api: a database size limit refused the request");
+                return ApiError::new(413, TOO_LARGE);
+            }
+        }
         let status = match &error {
             Error::UnknownColumn { .. }
             | Error::Encode { .. }

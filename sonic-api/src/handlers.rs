@@ -14,6 +14,7 @@ use crate::body::{
     check_addressable, check_integer, columns_of, expect_object, new_record, parse_json,
     value_bytes, MAX_ROW_BYTES,
 };
+use crate::capped::{report, Caps};
 use crate::context::{Ctx, Operation};
 use crate::error::ApiError;
 use crate::etag::{etag, if_match, matches};
@@ -69,13 +70,14 @@ where
     }
 }
 
-/// What the response may show of `T` and of each relation asked for, and their eager loads.
+/// What the response may show of `T` and of each relation asked for, their eager loads (each
+/// `many` level capped at one record more than its cap) and the caps.
 async fn views<T, P>(
     table: &TableApi<T, P>,
     call: &Call<'_, P>,
     ctx: &Ctx<P>,
     relations: &[String],
-) -> Result<(Views, Vec<Include<T>>), ApiError>
+) -> Result<(Views, Vec<Include<T>>, Caps), ApiError>
 where
     T: Table + Clone + Serialize + DeserializeOwned,
     P: 'static,
@@ -83,6 +85,7 @@ where
     let mut views = Views::default();
     views.add(T::DEF.name, table.hidden_fields(ctx).await);
     let mut includes = Vec::with_capacity(relations.len());
+    let mut caps = Caps::default();
     let mut fields: Vec<&str> = Vec::with_capacity(relations.len());
     for name in relations {
         let Some((_, include)) = table.relations.iter().find(|(n, _)| n == name) else {
@@ -134,9 +137,11 @@ where
             views.add(target.name, hidden);
             def = target;
         }
-        includes.push(include());
+        let cap = table.related_cap(name);
+        includes.push(include().limit_each(cap.saturating_add(1)));
+        caps.relations.push((name.clone(), cap));
     }
-    Ok((views, includes))
+    Ok((views, includes, caps))
 }
 
 /// `GET /{route}`: a page, filtered, sorted, with relations, and the total.
@@ -150,7 +155,7 @@ where
     let hidden = table.hidden_fields(&ctx).await;
     let limits = call.routes.limits;
     let params = ListParams::<T>::parse(&call.query, &hidden, limits.max_like_bytes)?;
-    let (views, includes) = views(table, call, &ctx, &params.relations).await?;
+    let (views, includes, caps) = views(table, call, &ctx, &params.relations).await?;
     let cap = if includes.is_empty() {
         table.max_page
     } else {
@@ -180,17 +185,21 @@ where
         select = select.with(include);
     }
     let page = select.page().await?;
-    let data = page
-        .items
-        .iter()
-        .map(|record| render(record, T::DEF, &views))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut truncated = Default::default();
+    let mut data = Vec::with_capacity(page.items.len());
+    for record in &page.items {
+        let mut json = render(record, T::DEF, &views)?;
+        caps.apply(&mut json, T::DEF, &mut truncated);
+        data.push(json);
+    }
     let data = Json::Array(data);
     table.hooks.after(&ctx, &data).await?;
-    Ok(Reply::json(
-        200,
-        json!({ "data": data, "source": Source::D1, "total": page.total }),
-    ))
+    let mut body = Map::new();
+    body.insert("data".into(), data);
+    body.insert("source".into(), json!(Source::D1));
+    body.insert("total".into(), json!(page.total));
+    report(&mut body, truncated);
+    Ok(Reply::json(200, Json::Object(body)))
 }
 
 /// `GET /{route}/{id}`: from KV when cached there and no rule filters reads, else from D1.
@@ -204,7 +213,7 @@ where
     let id = path_id(call)?;
     let key = parse_key::<T>(id)?;
     let relations = record_relations(&call.query)?;
-    let (views, includes) = views(table, call, &ctx, &relations).await?;
+    let (views, includes, caps) = views(table, call, &ctx, &relations).await?;
     table.hooks.before(&ctx).await?;
     let (record, source) = if rule_filter.is_none() && includes.is_empty() {
         let key = <T::PrimaryKey as FromValue>::from_value(key)
@@ -232,9 +241,15 @@ where
         }
     }
     let tag = etag(&record)?;
-    let data = render(&record, T::DEF, &views)?;
+    let mut data = render(&record, T::DEF, &views)?;
+    let mut truncated = Default::default();
+    caps.apply(&mut data, T::DEF, &mut truncated);
     table.hooks.after(&ctx, &data).await?;
-    Ok(Reply::json(200, json!({ "data": data, "source": source })).header(header::ETAG, tag))
+    let mut body = Map::new();
+    body.insert("data".into(), data);
+    body.insert("source".into(), json!(source));
+    report(&mut body, truncated);
+    Ok(Reply::json(200, Json::Object(body)).header(header::ETAG, tag))
 }
 
 /// The body's fields less those the principal may not write (dropped, or a 403). Audit

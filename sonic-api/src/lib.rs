@@ -60,6 +60,7 @@
 
 pub mod api;
 mod body;
+mod capped;
 pub mod context;
 pub mod error;
 mod etag;
@@ -78,7 +79,7 @@ pub use api::{Api, Limits};
 pub use context::{BoxFuture, Ctx, Operation};
 pub use error::ApiError;
 pub use rules::{Access, Check, FieldAccess, Scope, WritePolicy};
-pub use table::TableApi;
+pub use table::{TableApi, DEFAULT_MAX_RELATED};
 #[cfg(feature = "workers")]
 pub mod worker;
 

@@ -108,6 +108,15 @@ fn reference(name: &str) -> Json {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+/// The `truncated` member: loaded relations cut at their cap, by name, with the cap.
+fn truncated() -> Json {
+    json!({
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+        "description": "loaded relations that held more records than their cap, by name (`posts.comments`), with the cap: only the first ones (by primary key) are in `data`"
+    })
+}
+
 fn error_responses(codes: &[&str]) -> Map<String, Json> {
     codes
         .iter()
@@ -188,11 +197,11 @@ where
             .filter(|f| !hidden.contains(f))
             .collect();
         let operators: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
-        let mut responses = error_responses(&["400", "403", "500"]);
+        let mut responses = error_responses(&["400", "403", "413", "500"]);
         responses.insert("200".into(), ok("a page and the total", json!({
             "type": "object",
             "required": ["data", "total", "source"],
-            "properties": {"data": {"type": "array", "items": reference(name)}, "total": {"type": "integer"}, "source": {"const": "d1"}}
+            "properties": {"data": {"type": "array", "items": reference(name)}, "total": {"type": "integer"}, "source": {"const": "d1"}, "truncated": truncated()}
         })));
         collection.insert("get".into(), json!({
             "summary": format!("list `{name}`"),
@@ -207,14 +216,14 @@ where
             ],
             "responses": responses
         }));
-        let mut responses = error_responses(&["400", "403", "404", "500"]);
+        let mut responses = error_responses(&["400", "403", "404", "413", "500"]);
         responses.insert(
             "200".into(),
             ok(
                 "the record, and where it was read",
                 json!({
                     "type": "object", "required": ["data", "source"],
-                    "properties": {"data": reference(name), "source": {"enum": ["kv", "d1"]}}
+                    "properties": {"data": reference(name), "source": {"enum": ["kv", "d1"]}, "truncated": truncated()}
                 }),
             ),
         );

@@ -18,6 +18,10 @@ use crate::rules::{Access, FieldAccess, ItemRule, WritePolicy};
 /// Records per page when the client does not say.
 pub const DEFAULT_PAGE: u64 = 100;
 
+/// The most records a loaded `many` relation holds per record unless the table says otherwise
+/// ([`TableApi::max_related`]); more are left out and the response says so (`truncated`).
+pub const DEFAULT_MAX_RELATED: u64 = 100;
+
 /// How a `with=` name builds the eager load.
 pub(crate) type IncludeFn<T> = Arc<dyn Fn() -> Include<T>>;
 
@@ -51,6 +55,8 @@ pub struct TableApi<T, P> {
     pub(crate) route: String,
     pub(crate) relations: Vec<(String, IncludeFn<T>)>,
     pub(crate) max_page: u64,
+    pub(crate) max_related: u64,
+    pub(crate) related_caps: Vec<(String, u64)>,
     pub(crate) access: [Option<Access<T, P>>; 4],
     pub(crate) items: [Option<ItemRule<T, P>>; 4],
     pub(crate) fields: Vec<(usize, FieldAccess<P>)>,
@@ -87,6 +93,8 @@ where
             route: route.into(),
             relations: Vec::new(),
             max_page: DEFAULT_PAGE,
+            max_related: DEFAULT_MAX_RELATED,
+            related_caps: Vec::new(),
             access: [None, None, None, None],
             items: [None, None, None, None],
             fields: Vec::new(),
@@ -133,6 +141,61 @@ where
     pub fn max_page(mut self, records: u64) -> Self {
         self.max_page = records;
         self
+    }
+
+    /// The most records each loaded `many` relation holds per record, at every level of a
+    /// nested name (default [`DEFAULT_MAX_RELATED`]). The cap is in the SQL (the relation's
+    /// `LIMIT`), so a record with thousands of children never sends them all in one database
+    /// result; the first ones by primary key are kept and the response's `truncated` names the
+    /// relations that had more (`{"truncated": {"posts": 100}}`), to page through their own
+    /// route (`/posts?filters[user_id][$eq]=…`).
+    ///
+    /// ```
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String,
+    /// #   #[relation(many, remote = user_id)] #[serde(default)] posts: Option<Vec<Post>> }
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let users = sonic_db_api::TableApi::<User, ()>::new("users")
+    ///     .relation("posts", || User::POSTS.into())
+    ///     .max_related(20);
+    /// # let _ = users;
+    /// ```
+    pub fn max_related(mut self, records: u64) -> Self {
+        self.max_related = records;
+        self
+    }
+
+    /// [`TableApi::max_related`] for one relation name (as given to [`TableApi::relation`]).
+    ///
+    /// ```
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "users")]
+    /// # struct User { #[column(primary_key)] id: String,
+    /// #   #[relation(many, remote = user_id)] #[serde(default)] posts: Option<Vec<Post>> }
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, #[column(references = User::ID)] user_id: String }
+    /// let users = sonic_db_api::TableApi::<User, ()>::new("users")
+    ///     .relation("posts", || User::POSTS.into())
+    ///     .max_related_for("posts", 10);
+    /// # let _ = users;
+    /// ```
+    pub fn max_related_for(mut self, relation: impl Into<String>, records: u64) -> Self {
+        let relation = relation.into();
+        self.related_caps.retain(|(name, _)| *name != relation);
+        self.related_caps.push((relation, records));
+        self
+    }
+
+    /// The cap of the relation loaded as `name`.
+    pub(crate) fn related_cap(&self, name: &str) -> u64 {
+        self.related_caps
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(self.max_related, |(_, cap)| *cap)
     }
 
     /// The rule of `GET` (lists and single records).

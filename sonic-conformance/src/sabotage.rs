@@ -116,6 +116,7 @@ impl Sabotage {
                 "eager_nested",
                 "generated_keys",
                 "table_constraints",
+                "many_to_many",
             ],
             Sabotage::TruncateIntegers => &[
                 "crud",

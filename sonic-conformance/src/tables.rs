@@ -115,6 +115,41 @@ pub struct ConfComment {
     pub post: One<ConfPost>,
 }
 
+/// A tag (`conf_tags`): posts through the join table `conf_post_tags`, SonicJs's
+/// `categoriesToPosts` shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
+#[table(name = "conf_tags")]
+pub struct ConfTag {
+    /// Primary key.
+    #[column(primary_key)]
+    pub id: String,
+    /// A label.
+    pub label: String,
+    /// The tagged posts, when loaded (many-to-many).
+    #[relation(many, through = ConfPostTag, from = tag_id, to = post_id)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub posts: Option<Vec<ConfPost>>,
+}
+
+/// A link of a post and a tag (`conf_post_tags`): its own key, one column per side, audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
+#[table(name = "conf_post_tags")]
+pub struct ConfPostTag {
+    /// Primary key.
+    #[column(primary_key)]
+    pub id: String,
+    /// The post; deleting it removes the link.
+    #[column(references = ConfPost::ID, on_delete = "cascade")]
+    pub post_id: i64,
+    /// The tag; deleting it removes the link.
+    #[column(references = ConfTag::ID, on_delete = "cascade")]
+    pub tag_id: String,
+    /// `created_on` / `updated_on`.
+    #[audit]
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
 /// A mood, stored as text (`"happy"`, `"so-so"`, `"grumpy"`).
 #[derive(
     Debug,
@@ -325,6 +360,8 @@ pub fn schema() -> Schema {
         .table::<ConfPost>()
         .table::<ConfComment>()
         .table::<ConfValue>()
+        .table::<ConfTag>()
+        .table::<ConfPostTag>()
         .table::<ConfItem>()
 }
 

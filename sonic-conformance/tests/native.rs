@@ -73,6 +73,8 @@ fn every_sabotage_is_caught() {
             let max_params = capabilities.max_params;
             let refuses_beyond_2_53 = capabilities.max_exact_integer.is_some();
             let holds_transactions = capabilities.transactions;
+            let single_statement =
+                capabilities.eager == sonic_db_core::EagerStrategy::SingleStatement;
             let report = suite(capabilities, Some(sabotage));
             let failed = failures(&report);
             let expected: BTreeSet<&str> = expected_failures(sabotage)
@@ -83,6 +85,14 @@ fn every_sabotage_is_caught() {
                 // sent: that scenario then checks the refusals, and stores nothing a broken
                 // result or cache could change.
                 .filter(|name| !(refuses_beyond_2_53 && *name == "integers_beyond_2_53"))
+                // Per level, a many-to-many load reads its posts' audit timestamps through the
+                // same broken results as the plain select it is compared with, so they agree;
+                // with D1's strategy they come as JSON text, which the sabotage leaves intact.
+                .filter(|name| {
+                    !(sabotage == Sabotage::TruncateIntegers
+                        && *name == "many_to_many"
+                        && !single_statement)
+                })
                 // Without transactions (D1's capabilities) the scenario checks the refusal
                 // only, which neither a non-atomic backend nor a lossy KV can change.
                 .filter(|name| {
@@ -127,6 +137,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "eager_values",
             "relation_state",
             "eager_level_options",
+            "many_to_many",
             "insert_many_1000",
             "transactions",
             "values_round_trip",
@@ -156,6 +167,7 @@ fn expected_failures(sabotage: Sabotage) -> &'static [&'static str] {
             "eager_one",
             "eager_nested",
             "eager_values",
+            "many_to_many",
             "insert_many_1000",
             "values_round_trip",
             "integers",

@@ -102,7 +102,7 @@ pub use kv::{KvBackend, MemoryKv};
 pub use query::{Batch, BatchResults, Filter, Order, Page, Pending};
 pub use schema::{
     Audit, AuditFields, AuditRole, Column, ColumnDef, ForeignKey, NullableAudit, Relation,
-    RelationDef, RelationKind, RelationSlot, Table, TableDef,
+    RelationDef, RelationKind, RelationSlot, Table, TableDef, ThroughDef,
 };
 pub use schema::{One, Schema};
 pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};

@@ -509,6 +509,7 @@ static USERS: TableDef = TableDef {
         target: || &POSTS,
         local: 0,
         remote: || 1,
+        through: None,
     }],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };

@@ -13,6 +13,7 @@ mod eager_levels;
 mod errors;
 mod keys;
 mod kv;
+mod many_to_many;
 mod queries;
 mod raw;
 mod related;
@@ -63,6 +64,7 @@ registry! {
     eager_values => eager::eager_values,
     relation_state => eager::relation_state,
     eager_level_options => eager_levels::eager_level_options,
+    many_to_many => many_to_many::many_to_many,
     insert_many_1000 => bulk::insert_many_1000,
     insert_many_atomic => bulk::insert_many_atomic,
     values_round_trip => values::values_round_trip,

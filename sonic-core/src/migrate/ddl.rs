@@ -122,9 +122,15 @@ impl Schema {
             for rel in table.relations {
                 match rel.kind {
                     RelationKind::One => self.want_index(&mut wanted, table, rel.local),
-                    RelationKind::Many => {
-                        self.want_index(&mut wanted, (rel.target)(), (rel.remote)())
-                    }
+                    RelationKind::Many => match &rel.through {
+                        None => self.want_index(&mut wanted, (rel.target)(), (rel.remote)()),
+                        // Both columns of a join table: loads go by `from`, the other
+                        // direction and the join on `to`.
+                        Some(through) => {
+                            self.want_index(&mut wanted, (through.table)(), (through.from)());
+                            self.want_index(&mut wanted, (through.table)(), (through.to)());
+                        }
+                    },
                 }
             }
         }
@@ -735,6 +741,7 @@ mod tests {
             target: || &CHILDREN,
             local: 0,
             remote: || 1,
+            through: None,
         }],
         constraints: crate::schema::Constraints::NONE,
     };

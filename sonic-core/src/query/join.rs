@@ -123,7 +123,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn join<C: Table>(self, relation: Relation<T, C>) -> Join<'db, T, C, Inner> {
         let def = relation.def();
-        Join::new(self, def.local, (def.remote)())
+        Join::new(self, def.local, (def.remote)()).refusing_through(def)
     }
 
     /// Joins the records `relation` points to, keeping records without a match (`LEFT
@@ -154,7 +154,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn left_join<C: Table>(self, relation: Relation<T, C>) -> Join<'db, T, C, LeftOuter> {
         let def = relation.def();
-        Join::new(self, def.local, (def.remote)())
+        Join::new(self, def.local, (def.remote)()).refusing_through(def)
     }
 
     /// Joins `C` on explicit columns (`JOIN … ON c.remote = t.local`), for tables that
@@ -272,6 +272,9 @@ pub struct Join<'db, T: Table, C: Table, K: JoinKind> {
     limit: Option<u64>,
     offset: Option<u64>,
     includes: usize,
+    /// The relation joined when it is many-to-many, which a two-table join cannot express
+    /// (refused when the statement is built).
+    through: Option<&'static str>,
     _marker: Sides<T, C, K>,
 }
 
@@ -301,6 +304,14 @@ fn conjoin<X>(previous: Option<Expr>, filter: Filter<X>) -> Option<Expr> {
 }
 
 impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
+    /// Marks a join of a many-to-many relation, refused when run.
+    fn refusing_through(mut self, relation: &'static crate::schema::RelationDef) -> Self {
+        if relation.through.is_some() {
+            self.through = Some(relation.name);
+        }
+        self
+    }
+
     fn new(select: Select<'db, T>, local: usize, remote: usize) -> Self {
         let parts = select.into_parts();
         Join {
@@ -317,6 +328,7 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
             limit: parts.limit,
             offset: parts.offset,
             includes: parts.includes,
+            through: None,
             _marker: PhantomData,
         }
     }
@@ -540,6 +552,13 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
     /// # }
     /// ```
     pub fn to_statement(&self) -> Result<Statement> {
+        if let Some(relation) = self.through {
+            return Err(Error::InvalidQuery(format!(
+                "`{}`.`{relation}` is many-to-many: a join of two tables cannot follow its join \
+                 table; load it with `with`, or filter with `exists`",
+                T::DEF.name
+            )));
+        }
         if self.includes > 0 {
             return Err(Error::InvalidQuery(format!(
                 "a join of `{}` and `{}` cannot load relations with `with`; load them in a \
@@ -662,7 +681,7 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
         self.limit = None;
         self.offset = None;
         self.order.clear();
-        if self.includes > 0 {
+        if self.includes > 0 || self.through.is_some() {
             return self.to_statement().map(|_| 0);
         }
         let mut statement = join_statement(&self.spec(), self.db.capabilities())?;

@@ -129,6 +129,7 @@ mod eager;
 mod filter;
 mod join;
 mod keyset;
+mod link;
 mod order;
 mod project;
 mod raw;

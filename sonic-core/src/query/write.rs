@@ -25,7 +25,7 @@ use crate::value::{ConvertError, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
-fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
+pub(crate) fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
     let start = out.len();
     record.encode_into(out)?;
     let encoded = out.len() - start;
@@ -42,7 +42,7 @@ fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
 /// What [`Table::touch`] does to the record, done to its encoded row: the audit columns get
 /// `now_ms` (`created_on` only when inserting). Stamping the row spares writes a clone of the
 /// caller's record.
-fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
+pub(crate) fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
     for (column, value) in table.columns.iter().zip(row) {
         match column.audit {
             Some(AuditRole::Updated) => *value = Value::Integer(now_ms),

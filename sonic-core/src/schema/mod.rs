@@ -14,6 +14,7 @@ mod foreign_keys;
 mod memo;
 mod one;
 mod set;
+mod through;
 
 pub use audit::{Audit, AuditFields, AuditRole, NullableAudit};
 pub use constraints::{check_name, composite_name, Constraints};
@@ -21,6 +22,7 @@ pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::TableMemo;
 pub use one::One;
 pub use set::Schema;
+pub use through::ThroughDef;
 
 /// A table: one `#[derive(Table)]` struct.
 ///
@@ -589,8 +591,12 @@ pub struct RelationDef {
     pub target: fn() -> &'static TableDef,
     /// Index of the joining column in this table.
     pub local: usize,
-    /// Index of the joining column in the related table.
+    /// Index of the joining column in the related table (for a many-to-many relation, its
+    /// primary key).
     pub remote: fn() -> usize,
+    /// The join table of a many-to-many relation (`#[relation(many, through = ..)]`), else
+    /// `None`.
+    pub through: Option<ThroughDef>,
 }
 
 /// A typed handle to a column of `T` whose values compare with `V`.

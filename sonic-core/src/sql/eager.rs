@@ -4,7 +4,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo};
+use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo, ThroughDef};
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::order::Direction;
 use crate::sql::project::{write_limit, TermSql};
@@ -214,6 +214,7 @@ pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
 pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
     let child = (include.relation().target)();
     include.relation().kind == RelationKind::Many
+        && include.relation().through.is_none()
         && include.level().is_plain()
         && child
             .columns
@@ -348,9 +349,7 @@ fn write_json(
             w.push(") FROM (SELECT * FROM ");
             w.ident(child.name);
             w.push(" WHERE ");
-            w.ident(remote);
-            w.push(" = ");
-            w.column(Some(parent), local);
+            write_match(w, relation, None, remote, parent, local)?;
             level.write_filter(w, child, None)?;
             w.push(" ORDER BY ");
             level.write_order(w, child, None)?;
@@ -367,9 +366,7 @@ fn write_json(
             w.push(" AS ");
             w.ident(&alias);
             w.push(" WHERE ");
-            w.column(Some(&alias), remote);
-            w.push(" = ");
-            w.column(Some(parent), local);
+            write_match(w, relation, Some(&alias), remote, parent, local)?;
             level.write_filter(w, child, Some(&alias))?;
             w.push(" ORDER BY ");
             level.write_order(w, child, Some(&alias))?;
@@ -379,6 +376,40 @@ fn write_json(
                 w.push(" OFFSET ");
                 w.count(n);
             }
+            w.push(")");
+        }
+    }
+    Ok(())
+}
+
+/// The condition that a related row (under `qualifier`) belongs to the row aliased `parent`:
+/// `<remote> = <parent>.<local>`, or for a many-to-many relation
+/// `<remote> IN (SELECT <to> FROM <join table> WHERE <from> = <parent>.<local>)` (an `IN`, so
+/// that a pair linked twice still yields the record once).
+pub(crate) fn write_match(
+    w: &mut SqlWriter,
+    relation: &RelationDef,
+    qualifier: Option<&str>,
+    remote: &str,
+    parent: &str,
+    local: &str,
+) -> Result<()> {
+    w.column(qualifier, remote);
+    match &relation.through {
+        None => {
+            w.push(" = ");
+            w.column(Some(parent), local);
+        }
+        Some(through) => {
+            let table = (through.table)();
+            w.push(" IN (SELECT ");
+            w.column(Some(table.name), column_def(table, (through.to)())?.name);
+            w.push(" FROM ");
+            w.ident(table.name);
+            w.push(" WHERE ");
+            w.column(Some(table.name), column_def(table, (through.from)())?.name);
+            w.push(" = ");
+            w.column(Some(parent), local);
             w.push(")");
         }
     }
@@ -484,6 +515,9 @@ fn statement_for_keys(
     selected: Option<&[bool]>,
     keys: Vec<Value>,
 ) -> Result<Statement> {
+    if let Some(through) = &relation.through {
+        return statement_through(relation, through, level, selected, keys);
+    }
     let child = (relation.target)();
     let remote = column_def(child, (relation.remote)())?.name;
     let mut w = SqlWriter::new();
@@ -533,6 +567,107 @@ fn statement_for_keys(
     w.ident(remote);
     w.push(", ");
     level.write_order(&mut w, child, None)?;
+    Ok(w.finish())
+}
+
+/// The alias of the join table in a many-to-many level's statement.
+const THROUGH_ALIAS: &str = "@j";
+/// The alias of the related table in a many-to-many level's statement.
+const TARGET_ALIAS: &str = "@c";
+
+/// A many-to-many level: `SELECT j.<from>, <child columns> FROM (SELECT DISTINCT <from>, <to>
+/// FROM <join table> WHERE <from> IN (…keys…)) AS j JOIN <child> AS c ON c.<pk> = j.<to>
+/// [AND (<filter>)] ORDER BY j.<from>, …`.
+/// Each row carries the parent's key first (the child does not hold it), then the child's
+/// columns; a limit or offset ranks children per parent as for other relations.
+fn statement_through(
+    relation: &RelationDef,
+    through: &ThroughDef,
+    level: &LevelSql,
+    selected: Option<&[bool]>,
+    keys: Vec<Value>,
+) -> Result<Statement> {
+    let child = (relation.target)();
+    let table = (through.table)();
+    let from = column_def(table, (through.from)())?.name;
+    let to = column_def(table, (through.to)())?.name;
+    let pk = column_def(child, (relation.remote)())?.name;
+    let rank = rank_alias(child);
+    let key = {
+        let mut alias = String::from("@from");
+        while child.column(&alias).is_some() {
+            alias.insert(0, '@');
+        }
+        alias
+    };
+    let mut w = SqlWriter::new();
+    w.push("SELECT ");
+    if level.pages() {
+        w.ident(&key);
+        w.push(", ");
+        write_selected_columns(&mut w, child, selected, None);
+        w.push(" FROM (SELECT ");
+        w.column(Some(THROUGH_ALIAS), from);
+        w.push(" AS ");
+        w.ident(&key);
+        w.push(", ");
+        w.ident(TARGET_ALIAS);
+        w.push(".*, ROW_NUMBER() OVER (PARTITION BY ");
+        w.column(Some(THROUGH_ALIAS), from);
+        w.push(" ORDER BY ");
+        level.write_order(&mut w, child, Some(TARGET_ALIAS))?;
+        w.push(") AS ");
+        w.ident(&rank);
+    } else {
+        w.column(Some(THROUGH_ALIAS), from);
+        w.push(", ");
+        write_selected_columns(&mut w, child, selected, Some(TARGET_ALIAS));
+    }
+    // The distinct pairs: a pair linked twice (by hand) still yields the record once, as the
+    // single statement's `IN` does.
+    w.push(" FROM (SELECT DISTINCT ");
+    w.ident(from);
+    w.push(", ");
+    w.ident(to);
+    w.push(" FROM ");
+    w.ident(table.name);
+    w.push(" WHERE ");
+    w.ident(from);
+    w.push(" IN (");
+    w.params(keys);
+    w.push(")) AS ");
+    w.ident(THROUGH_ALIAS);
+    w.push(" JOIN ");
+    w.ident(child.name);
+    w.push(" AS ");
+    w.ident(TARGET_ALIAS);
+    w.push(" ON ");
+    w.column(Some(TARGET_ALIAS), pk);
+    w.push(" = ");
+    w.column(Some(THROUGH_ALIAS), to);
+    level.write_filter(&mut w, child, Some(TARGET_ALIAS))?;
+    if level.pages() {
+        let offset = level.offset.unwrap_or(0);
+        w.push(") WHERE ");
+        w.ident(&rank);
+        w.push(" > ");
+        w.count(offset);
+        if let Some(limit) = level.limit {
+            w.push(" AND ");
+            w.ident(&rank);
+            w.push(" <= ");
+            w.count(offset.saturating_add(limit));
+        }
+        w.push(" ORDER BY ");
+        w.ident(&key);
+        w.push(", ");
+        w.ident(&rank);
+    } else {
+        w.push(" ORDER BY ");
+        w.column(Some(THROUGH_ALIAS), from);
+        w.push(", ");
+        level.write_order(&mut w, child, Some(TARGET_ALIAS))?;
+    }
     Ok(w.finish())
 }
 

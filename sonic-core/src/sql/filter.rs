@@ -313,9 +313,14 @@ fn write_related(
     w.push(" AS ");
     w.ident(&alias);
     w.push(" WHERE ");
-    w.column(Some(&alias), column_def(target, (def.remote)())?.name);
-    w.push(" = ");
-    w.column(Some(outer), column_def(ctx.table, def.local)?.name);
+    crate::sql::eager::write_match(
+        w,
+        def,
+        Some(&alias),
+        column_def(target, (def.remote)())?.name,
+        outer,
+        column_def(ctx.table, def.local)?.name,
+    )?;
     let inner = FilterSql {
         table: target,
         qualifier: Some(&alias),

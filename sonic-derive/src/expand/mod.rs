@@ -3,6 +3,7 @@
 pub mod handles;
 pub mod table;
 pub mod text_enum;
+pub mod through;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};

@@ -395,6 +395,7 @@ fn relation_def(
         }
     };
     let local_index = local.index;
+    let through = super::through::through_def(rel, operand(local));
     let remote = match &rel.remote {
         Some(remote) => {
             let handle = Ident::new(
@@ -419,6 +420,7 @@ fn relation_def(
             target: || <#target as __sonic::Table>::DEF,
             local: #local_index,
             remote: #remote,
+            through: #through,
         }
     })
 }

@@ -295,6 +295,19 @@ pub struct Relation {
     pub local: Option<Ident>,
     /// A field of the related table (its handle is `REMOTE` in upper case).
     pub remote: Option<Ident>,
+    /// `through = CategoryToPost, from = post_id, to = category_id`: a many-to-many relation.
+    pub through: Option<Through>,
+}
+
+/// The join table of a many-to-many relation and its two columns, as written.
+#[derive(Default)]
+pub struct Through {
+    /// `through = <path>`: the join table's type.
+    pub table: Option<Path>,
+    /// `from = <field>`: its column that references this table.
+    pub from: Option<Ident>,
+    /// `to = <field>`: its column that references the related table.
+    pub to: Option<Ident>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -484,6 +497,7 @@ fn relation(cx: &Ctxt, attr: &Attribute) -> Relation {
     let mut kind = Slot::new("relation", "one/many");
     let mut local = Slot::new("relation", "local");
     let mut remote = Slot::new("relation", "remote");
+    let mut through = ThroughSlots::default();
     let res = attr.parse_nested_meta(|meta| {
         let p = &meta.path;
         if let Some(ident) = p.get_ident().filter(|i| *i == "one" || *i == "many") {
@@ -502,8 +516,13 @@ fn relation(cx: &Ctxt, attr: &Attribute) -> Relation {
             if let Some(ident) = ident_value(cx, "relation", &meta)? {
                 remote.set(cx, p, ident);
             }
-        } else {
-            unknown_key(cx, "relation", &meta, "one, many, local, remote")?;
+        } else if !through_key(cx, &meta, &mut through)? {
+            unknown_key(
+                cx,
+                "relation",
+                &meta,
+                "one, many, local, remote, through, from, to",
+            )?;
         }
         Ok(())
     });
@@ -515,7 +534,64 @@ fn relation(cx: &Ctxt, attr: &Attribute) -> Relation {
         kind: kind.get(),
         local: local.get(),
         remote: remote.get(),
+        through: through.get(),
     }
+}
+
+/// The slots of `through`, `from` and `to`.
+struct ThroughSlots {
+    table: Slot<Path>,
+    from: Slot<Ident>,
+    to: Slot<Ident>,
+}
+
+impl Default for ThroughSlots {
+    fn default() -> Self {
+        ThroughSlots {
+            table: Slot::new("relation", "through"),
+            from: Slot::new("relation", "from"),
+            to: Slot::new("relation", "to"),
+        }
+    }
+}
+
+impl ThroughSlots {
+    /// `None` unless one of the three keys was given.
+    fn get(self) -> Option<Through> {
+        let through = Through {
+            table: self.table.get(),
+            from: self.from.get(),
+            to: self.to.get(),
+        };
+        (through.table.is_some() || through.from.is_some() || through.to.is_some())
+            .then_some(through)
+    }
+}
+
+/// Reads `through = Type`, `from = field` or `to = field`; `false` for any other key.
+fn through_key(cx: &Ctxt, meta: &ParseNestedMeta, slots: &mut ThroughSlots) -> syn::Result<bool> {
+    let p = &meta.path;
+    if p.is_ident("through") {
+        let expr: Expr = meta.value()?.parse()?;
+        match ungroup(&expr) {
+            Expr::Path(ep) if ep.qself.is_none() => slots.table.set(cx, p, ep.path.clone()),
+            _ => cx.error_spanned_by(
+                &expr,
+                "expected the join table's type: `through = CategoryToPost`",
+            ),
+        }
+    } else if p.is_ident("from") {
+        if let Some(ident) = ident_value(cx, "relation", meta)? {
+            slots.from.set(cx, p, ident);
+        }
+    } else if p.is_ident("to") {
+        if let Some(ident) = ident_value(cx, "relation", meta)? {
+            slots.to.set(cx, p, ident);
+        }
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 // ---------------------------------------------------------------- #[text(...)]

@@ -273,6 +273,7 @@ fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
                     field.name
                 ),
             ),
+            Some((kind, kw)) if rel.through.is_some() => check_through(cx, field, rel, *kind, kw),
             Some((RelationKind::Many, kw)) if rel.remote.is_none() => cx.error_spanned_by(
                 kw,
                 format!(
@@ -291,6 +292,58 @@ fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             ),
             Some(_) => {}
         }
+    }
+}
+
+/// A many-to-many relation: `many`, the join table and both of its columns, and no `remote`
+/// (the related table's primary key is the other end).
+fn check_through(
+    cx: &Ctxt,
+    field: &ast::Field,
+    rel: &super::attr::Relation,
+    kind: RelationKind,
+    kw: &syn::Ident,
+) {
+    let Some(through) = &rel.through else {
+        return;
+    };
+    let example =
+        "e.g. `#[relation(many, through = CategoryToPost, from = post_id, to = category_id)]`";
+    if kind == RelationKind::One {
+        cx.error_spanned_by(
+            kw,
+            format!(
+                "`through` makes `{}` a many-to-many relation: write `#[relation(many, through = ..)]` on an `Option<Vec<T>>` field",
+                field.name
+            ),
+        );
+    }
+    if let Some(remote) = &rel.remote {
+        cx.error_spanned_by(
+            remote,
+            format!(
+                "a relation `through` a join table joins on the related table's primary key: remove `remote` and name the join table's columns with `from` and `to` ({example})"
+            ),
+        );
+    }
+    match (&through.table, &through.from, &through.to) {
+        (None, _, _) => cx.error_spanned_by(
+            &rel.path,
+            format!("`from` and `to` name the columns of a join table: add `through = <its type>` ({example})"),
+        ),
+        (Some(table), None, _) => cx.error_spanned_by(
+            table,
+            format!(
+                "`through` needs `from = <field of the join table that references this table>` ({example})"
+            ),
+        ),
+        (Some(table), _, None) => cx.error_spanned_by(
+            table,
+            format!(
+                "`through` needs `to = <field of the join table that references the related table>` ({example})"
+            ),
+        ),
+        _ => {}
     }
 }
 

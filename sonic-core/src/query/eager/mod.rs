@@ -24,12 +24,14 @@
 //! the storage class, the column's declared type says how to read it back, so a bool, a
 //! `Json<T>`, a BLOB or an `i64::MIN` come out of a nested relation exactly as they went in.
 
+mod cap;
 mod embedded;
 mod joined;
 mod json;
 mod key;
 mod options;
 mod per_level;
+mod through;
 
 use std::any::Any;
 use std::fmt;
@@ -201,6 +203,10 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// For [`Loader::merge`]: the loader as `Any`, to take its concrete type.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
 
+    /// Caps every `many` level (this one and those nested) at `n` records per parent; see
+    /// [`Include::limit_each`].
+    fn cap_each(&mut self, n: u64);
+
     /// Decodes this relation's JSON (single statement) and stores the records into `parent`.
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()>;
 
@@ -269,11 +275,18 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
         self
     }
 
+    fn cap_each(&mut self, n: u64) {
+        self.cap_levels(n);
+    }
+
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()> {
         self.attach_payload(parent, payload)
     }
 
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()> {
+        if self.relation.def().through.is_some() {
+            return self.load_through(db, parents).await;
+        }
         self.load_per_level(db, parents).await
     }
 
