@@ -366,7 +366,8 @@ where
         let fields = expect_object(item, "a record").map_err(at)?;
         let fields = table.hooks.resolve(&ctx, fields).await.map_err(at)?;
         let mut fields = writable_fields(table, &ctx, &writable, fields).map_err(at)?;
-        if fields.get(key.field).is_none_or(Json::is_null) {
+        // A generated key stays absent: the database assigns it and the insert returns it.
+        if fields.get(key.field).is_none_or(Json::is_null) && !T::DEF.constraints.generated_key {
             if key.sql_type != SqlType::Text {
                 return Err(at(ApiError::bad_request(format!(
                     "`{}` is required",

@@ -115,6 +115,8 @@ impl Sabotage {
                 "insert_many_1000",
                 "eager_many",
                 "eager_nested",
+                "generated_keys",
+                "table_constraints",
                 "many_to_many",
             ],
             Sabotage::TruncateIntegers => &[
@@ -125,10 +127,17 @@ impl Sabotage {
                 "eager_many",
                 "kv_miss_then_hit",
                 "kv_integers_64bit",
+                "generated_keys",
+                "insert_defaults",
             ],
             Sabotage::BatchNotAtomic => &["insert_many_atomic"],
             Sabotage::KvStale => &["kv_update", "kv_delete", "kv_update_where"],
-            Sabotage::KvLostPut => &["kv_miss_then_hit", "kv_insert_then_fill", "kv_update"],
+            Sabotage::KvLostPut => &[
+                "kv_miss_then_hit",
+                "kv_insert_then_fill",
+                "kv_update",
+                "kv_generated_key",
+            ],
         }
     }
 }

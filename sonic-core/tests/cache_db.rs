@@ -524,6 +524,7 @@ static USERS: TableDef = TableDef {
         remote: || 1,
         through: None,
     }],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static POSTS: TableDef = TableDef {
     name: "posts",
@@ -541,6 +542,7 @@ static POSTS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static COMMENTS: TableDef = TableDef {
     name: "comments",
@@ -558,6 +560,7 @@ static COMMENTS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static LIKES: TableDef = TableDef {
     name: "likes",
@@ -575,6 +578,7 @@ static LIKES: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static THREADS: TableDef = TableDef {
     name: "threads",
@@ -592,6 +596,7 @@ static THREADS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 // `ring_a.b_id` → `ring_b` and `ring_b.a_id` → `ring_a`, both CASCADE: a cycle.
@@ -611,6 +616,7 @@ static RING_A: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 static RING_B: TableDef = TableDef {
     name: "ring_b",
@@ -628,6 +634,7 @@ static RING_B: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 ref_table!(RingA, RING_A);

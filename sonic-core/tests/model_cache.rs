@@ -95,6 +95,7 @@ static TAGS: TableDef = TableDef {
     ],
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 impl Table for Tag {

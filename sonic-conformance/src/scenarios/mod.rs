@@ -12,6 +12,7 @@ mod eager;
 mod eager_levels;
 mod errors;
 mod int64;
+mod keys;
 mod kv;
 mod many_to_many;
 mod queries;
@@ -82,6 +83,9 @@ registry! {
     foreign_key_violation => errors::foreign_key_violation,
     not_found => errors::not_found,
     transactions => transactions::transactions,
+    generated_keys => keys::generated_keys,
+    table_constraints => keys::table_constraints,
+    insert_defaults => keys::insert_defaults,
     kv_miss_then_hit => kv::kv_miss_then_hit,
     kv_insert_then_fill => kv::kv_insert_then_fill,
     kv_update => kv::kv_update,
@@ -92,6 +96,7 @@ registry! {
     kv_awkward_keys => kv::kv_awkward_keys,
     kv_cascade_delete => kv::kv_cascade_delete,
     kv_integers_64bit => int64::kv_integers_64bit,
+    kv_generated_key => keys::kv_generated_key,
 }
 
 /// Whether a scenario needs the KV cache.

@@ -618,6 +618,7 @@ mod tests {
         columns: &COLUMNS,
         primary_key: 0,
         relations: &[],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     #[test]
@@ -757,6 +758,7 @@ mod tests {
             columns: &RENAMED,
             primary_key: 0,
             relations: &[],
+            constraints: crate::schema::Constraints::NONE,
         };
         assert_eq!(fingerprint(&DEF), fingerprint(&DEF));
         assert_eq!(fingerprint(&DEF).len(), 16);

@@ -32,6 +32,7 @@
 //!     }],
 //!     primary_key: 0,
 //!     relations: &[],
+//!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
 //! static POSTS: TableDef = TableDef {
 //!     name: "posts",
@@ -51,6 +52,7 @@
 //!     ],
 //!     primary_key: 0,
 //!     relations: &[],
+//!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
 //!
 //! // With `#[derive(Table)]`: `Schema::new().table::<Post>().table::<User>()`.
@@ -68,7 +70,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{AuditRole, RelationKind, Schema, TableDef};
+use crate::schema::{check_name, composite_name, AuditRole, RelationKind, Schema, TableDef};
 use crate::sql::writer::quote_ident;
 
 impl Schema {
@@ -137,18 +139,34 @@ impl Schema {
             .into_iter()
             .map(|table| {
                 let columns = table.columns.iter().map(ColumnSnapshot::of).collect();
-                let indexes = table
+                let names = |list: &[usize]| -> Vec<String> {
+                    list.iter()
+                        .filter_map(|&i| table.columns.get(i))
+                        .map(|c| c.name.to_string())
+                        .collect()
+                };
+                let mut indexes: Vec<IndexSnapshot> = table
                     .columns
                     .iter()
                     .enumerate()
                     .filter(|&(i, _)| wanted.contains(&(table.name, i)))
                     .map(|(_, column)| IndexSnapshot::on(table.name, column.name))
                     .collect();
+                let constraints = &table.constraints;
+                indexes.extend(
+                    constraints
+                        .indexes
+                        .iter()
+                        .map(|list| IndexSnapshot::on_columns(table.name, &names(list))),
+                );
                 TableSnapshot {
                     name: table.name.to_string(),
                     columns,
                     indexes,
                     renamed_from: self.renamed_from(table.name).map(str::to_string),
+                    unique: constraints.unique.iter().map(|list| names(list)).collect(),
+                    checks: constraints.checks.iter().map(|c| c.to_string()).collect(),
+                    strict: constraints.strict,
                 }
             })
             .collect();
@@ -269,6 +287,27 @@ impl SchemaSnapshot {
     /// ```
     pub fn check(&self) -> Result<(), String> {
         for table in &self.tables {
+            for (n, check) in table.checks.iter().enumerate() {
+                if !is_check_expression(check) {
+                    return Err(format!(
+                        "`{}`: CHECK {} {check:?} is not one SQL expression",
+                        table.name,
+                        n + 1
+                    ));
+                }
+            }
+            let lists = table
+                .unique
+                .iter()
+                .chain(table.indexes.iter().map(|i| &i.more_columns));
+            for list in lists {
+                if let Some(missing) = list.iter().find(|c| table.column(c).is_none()) {
+                    return Err(format!(
+                        "`{}`: a constraint or index names `{missing}`, which is not a column",
+                        table.name
+                    ));
+                }
+            }
             for column in &table.columns {
                 let at = || format!("`{}`.`{}`", table.name, column.name);
                 if !matches!(
@@ -331,7 +370,7 @@ impl SchemaSnapshot {
 /// Whether `text` is one `DEFAULT` value of SQLite's grammar: a signed number, a string or
 /// blob literal, `NULL`/`TRUE`/`FALSE`/`CURRENT_TIME`/`CURRENT_DATE`/`CURRENT_TIMESTAMP`, or
 /// one parenthesised expression (balanced, quotes closed, no `;` or comment outside quotes).
-fn is_default_expression(text: &str) -> bool {
+pub(crate) fn is_default_expression(text: &str) -> bool {
     let text = text.trim();
     let upper = text.to_ascii_uppercase();
     if matches!(
@@ -358,6 +397,13 @@ fn is_default_expression(text: &str) -> bool {
         return !inner.replace("''", "").contains('\'');
     }
     text.starts_with('(') && balanced_group(text)
+}
+
+/// Whether `text` is one SQL expression that can stand in `CHECK ( … )` (what
+/// `#[table(check = "…")]` takes): quotes closed, parentheses balanced and never closing the
+/// `CHECK`'s own, no `;` or comment outside quotes.
+pub(crate) fn is_check_expression(text: &str) -> bool {
+    !text.trim().is_empty() && balanced_group(&format!("({text})"))
 }
 
 /// Whether `text` is exactly one `( … )` group: quotes closed, no `;`, `--` or `/*` outside
@@ -413,6 +459,16 @@ pub struct TableSnapshot {
     /// the table's shape (never compared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// Composite `UNIQUE` constraints (`#[table(unique(a, b))]`), column names each, named
+    /// `<table>_<a>_<b>_key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unique: Vec<Vec<String>>,
+    /// `CHECK` expressions (`#[table(check = "…")]`), in order, named `<table>_check_<n>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+    /// A `STRICT` table (`#[table(strict)]`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict: bool,
 }
 
 impl TableSnapshot {
@@ -421,18 +477,65 @@ impl TableSnapshot {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// `CREATE TABLE IF NOT EXISTS "name" (...)`, without the `;`.
+    /// `CREATE TABLE IF NOT EXISTS "name" (...)`, without the `;`: the columns, then the
+    /// table's named `UNIQUE` and `CHECK` constraints, and `STRICT`.
     pub fn create_sql(&self) -> String {
-        let columns: Vec<String> = self
+        let mut lines: Vec<String> = self
             .columns
             .iter()
             .map(|c| format!("    {}", c.definition_sql()))
             .collect();
+        for columns in &self.unique {
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let quoted: Vec<String> = names.iter().map(|c| quote_ident(c)).collect();
+            lines.push(format!(
+                "    CONSTRAINT {} UNIQUE ({})",
+                quote_ident(&composite_name(&self.name, &names, "key")),
+                quoted.join(", ")
+            ));
+        }
+        for (n, check) in self.checks.iter().enumerate() {
+            lines.push(format!(
+                "    CONSTRAINT {} CHECK ({check})",
+                quote_ident(&check_name(&self.name, n + 1))
+            ));
+        }
         format!(
-            "CREATE TABLE IF NOT EXISTS {} (\n{}\n)",
+            "CREATE TABLE IF NOT EXISTS {} (\n{}\n){}",
             quote_ident(&self.name),
-            columns.join(",\n")
+            lines.join(",\n"),
+            if self.strict { " STRICT" } else { "" }
         )
+    }
+
+    /// What differs in the table-level constraints (`UNIQUE`, `CHECK`, `STRICT`) of two
+    /// definitions, or `None`: SQLite changes none of them by `ALTER TABLE`.
+    pub(crate) fn constraint_changes(&self, new: &TableSnapshot) -> Option<String> {
+        let mut changes = Vec::new();
+        for list in new.unique.iter().filter(|l| !self.unique.contains(l)) {
+            changes.push(format!("new UNIQUE ({})", list.join(", ")));
+        }
+        for list in self.unique.iter().filter(|l| !new.unique.contains(l)) {
+            changes.push(format!("UNIQUE ({}) removed", list.join(", ")));
+        }
+        if self.checks != new.checks {
+            changes.push(format!(
+                "CHECK constraints [{}] → [{}]",
+                self.checks.join("; "),
+                new.checks.join("; ")
+            ));
+        }
+        if self.strict != new.strict {
+            changes.push(
+                if new.strict {
+                    "now STRICT"
+                } else {
+                    "no longer STRICT"
+                }
+                .to_string(),
+            );
+        }
+        (!changes.is_empty()).then(|| changes.join(", "))
     }
 }
 
@@ -548,13 +651,16 @@ pub struct ReferenceSnapshot {
     pub on_delete: Option<String>,
 }
 
-/// A one-column index in a [`TableSnapshot`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An index in a [`TableSnapshot`]: on one column, or on several (`#[table(index(a, b))]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexSnapshot {
-    /// Index name, `<table>_<column>_idx`.
+    /// Index name, `<table>_<column>_idx` (`<table>_<a>_<b>_idx` for several columns).
     pub name: String,
-    /// Indexed column.
+    /// The (first) indexed column.
     pub column: String,
+    /// The further columns of a multi-column index, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_columns: Vec<String>,
 }
 
 impl IndexSnapshot {
@@ -563,16 +669,42 @@ impl IndexSnapshot {
         IndexSnapshot {
             name: format!("{table}_{column}_idx"),
             column: column.to_string(),
+            more_columns: Vec::new(),
         }
     }
 
-    /// `CREATE INDEX IF NOT EXISTS "name" ON "table" ("column")`, without the `;`.
+    /// The index Sonic creates on `columns` of `table` (`#[table(index(a, b))]`).
+    ///
+    /// ```
+    /// use sonic_db_core::migrate::IndexSnapshot;
+    /// let index = IndexSnapshot::on_columns("stock", &["shop".into(), "price".into()]);
+    /// assert_eq!(
+    ///     index.create_sql("stock"),
+    ///     r#"CREATE INDEX IF NOT EXISTS "stock_shop_price_idx" ON "stock" ("shop", "price")"#
+    /// );
+    /// ```
+    pub fn on_columns(table: &str, columns: &[String]) -> Self {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        IndexSnapshot {
+            name: composite_name(table, &names, "idx"),
+            column: columns.first().cloned().unwrap_or_default(),
+            more_columns: columns.iter().skip(1).cloned().collect(),
+        }
+    }
+
+    /// The indexed columns, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.column).chain(&self.more_columns)
+    }
+
+    /// `CREATE INDEX IF NOT EXISTS "name" ON "table" ("column", …)`, without the `;`.
     pub fn create_sql(&self, table: &str) -> String {
+        let columns: Vec<String> = self.columns().map(|c| quote_ident(c)).collect();
         format!(
             "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
             quote_ident(&self.name),
             quote_ident(table),
-            quote_ident(&self.column)
+            columns.join(", ")
         )
     }
 }
@@ -611,6 +743,7 @@ mod tests {
             remote: || 1,
             through: None,
         }],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     static CHILDREN: TableDef = TableDef {
@@ -634,6 +767,7 @@ mod tests {
         ],
         primary_key: 0,
         relations: &[],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     #[test]

@@ -175,6 +175,7 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
         }
     }
     let mut indexes = Vec::new();
+    let mut table_unique = Vec::new();
     let list: Vec<(String, bool, String)> = conn
         .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY seq DESC")?
         .query_map([table], |r| {
@@ -187,27 +188,42 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
             .query_map([&name], |r| r.get::<_, Option<String>>(0))?
             .filter_map(|c| c.transpose())
             .collect::<rusqlite::Result<_>>()?;
-        let [column] = cols.as_slice() else {
-            continue; // multi-column or expression index: not in a snapshot
+        let Some((column, more_columns)) = cols.split_first() else {
+            continue; // an expression index: not in a snapshot
         };
         match origin.as_str() {
-            "u" if unique => {
+            "u" if unique && more_columns.is_empty() => {
                 if let Some(c) = columns.iter_mut().find(|c| &c.name == column) {
                     c.unique = true;
                 }
             }
+            "u" if unique => table_unique.push(cols.clone()),
             "c" if !unique => indexes.push(IndexSnapshot {
                 name,
                 column: column.clone(),
+                more_columns: more_columns.to_vec(),
             }),
             _ => {}
         }
     }
+    // `CHECK` texts are not read back (SQLite keeps them only in the table's SQL text): a
+    // snapshot adopted from a database has none, and the next migration adds the schema's.
+    let strict = conn
+        .query_row(
+            "SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_or(0)
+        == 1;
+    table_unique.reverse(); // the list runs from the last declared
     Ok(TableSnapshot {
         name: table.to_string(),
         columns,
         indexes,
-        renamed_from: None,
+        unique: table_unique,
+        strict,
+        ..TableSnapshot::default()
     })
 }
 

@@ -77,7 +77,7 @@
 //!         name: "users".into(),
 //!         columns: vec![column("id", false)],
 //!         indexes: vec![],
-//!         renamed_from: None,
+//!         ..TableSnapshot::default()
 //!     }],
 //!     ..SchemaSnapshot::default()
 //! };
@@ -112,6 +112,7 @@ pub use inspect::{check, drift, inspect, Drift};
 pub use record::MIGRATIONS_TABLE;
 
 use crate::sql::writer::quote_ident;
+pub(crate) use ddl::is_default_expression;
 use ddl::script;
 
 /// Why a migration could not be generated (or written).
@@ -552,6 +553,9 @@ pub fn diff(
                     }
                 }
             }
+        }
+        if let Some(changes) = old_table.constraint_changes(new_table) {
+            reasons.push(changes);
         }
         let mut drops = Vec::new();
         for column in &old_table.columns {
@@ -1175,7 +1179,7 @@ mod tests {
             name: name.into(),
             columns: all,
             indexes: vec![],
-            renamed_from: None,
+            ..TableSnapshot::default()
         }
     }
 

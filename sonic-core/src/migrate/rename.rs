@@ -84,8 +84,14 @@ pub(super) fn apply_renames(
                     }
                 }
                 if own {
-                    for index in t.indexes.iter_mut().filter(|i| i.column == from) {
-                        index.column.clone_from(&column.name);
+                    // SQLite renames the column in indexes and constraints too.
+                    let columns = t.indexes.iter_mut().flat_map(|i| {
+                        std::iter::once(&mut i.column).chain(i.more_columns.iter_mut())
+                    });
+                    for c in columns.chain(t.unique.iter_mut().flatten()) {
+                        if c == from {
+                            c.clone_from(&column.name);
+                        }
                     }
                 }
             }

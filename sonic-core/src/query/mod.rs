@@ -77,6 +77,49 @@
 //! # }).unwrap();
 //! # }
 //! ```
+//!
+//! # Keys and defaults on insert
+//!
+//! - **Generated keys.** A table whose primary key is an `Option<i64>` has SQLite's
+//!   `INTEGER PRIMARY KEY` (the rowid): a record inserted with `id: None` gets the key SQLite
+//!   chooses, and every insert path (`insert`, `insert_many` in as many statements as the
+//!   backend's limits need, `upsert`, batches, transactions) returns the stored records with
+//!   their keys, in the order given. Finds and deletes take the `i64`; updating a record that
+//!   still has `None` is refused (insert it first). Without `AUTOINCREMENT`, SQLite may reuse
+//!   the key of the last row after it is deleted.
+//! - **Defaults.** A nullable column with `#[column(default = "…")]` stores its default when
+//!   an insert gives `None` (the insert binds `COALESCE(?, <default>)`, so SQLite computes the
+//!   default as it would for a column left out, and the returned record shows it). Inserting
+//!   an explicit `NULL` there takes raw SQL or an update. Updates write `None` as `NULL`; an
+//!   upsert stores what an insert would, in both of its branches. A non-`Option` field
+//!   always has a value, so its default serves raw inserts only.
+//!
+//! ```
+//! # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+//! # pollster::block_on(async {
+//! use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+//!
+//! #[derive(Debug, Clone, sonic_db_core::Table)]
+//! #[table(name = "notes")]
+//! struct Note {
+//!     #[column(primary_key)]
+//!     id: Option<i64>,
+//!     text: String,
+//!     #[column(default = "'open'")]
+//!     state: Option<String>,
+//! }
+//!
+//! let db = Db::new(SqliteBackend::memory()?);
+//! for statement in Schema::new().table::<Note>().statements() {
+//!     db.sql(statement).run().await?;
+//! }
+//! let note = db.insert(&Note { id: None, text: "hi".into(), state: None }).await?;
+//! assert_eq!((note.id, note.state.as_deref()), (Some(1), Some("open")));
+//! assert!(db.find::<Note>(1).await?.is_some());
+//! # Ok::<(), sonic_db_core::Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
 
 mod api;
 mod batch;

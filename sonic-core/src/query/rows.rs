@@ -154,6 +154,7 @@ mod tests {
         columns: &[],
         primary_key: 0,
         relations: &[],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     #[test]

@@ -152,6 +152,13 @@ pub(crate) fn prepare_update<T: Table>(
     condition: Option<&Expr>,
 ) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, false)?;
+    if table.constraints.generated_key && values.get(table.primary_key) == Some(&Value::Null) {
+        return Err(Error::InvalidQuery(format!(
+            "a `{}` record without its generated key cannot be updated: insert it first \
+             (the insert returns the record with the key the database generated)",
+            table.name
+        )));
+    }
     update_statement(
         table,
         values,

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::value::{ColumnType, ConvertError, SqlType, Value, F64_EXACT};
 
 mod audit;
+mod constraints;
 mod foreign_keys;
 mod memo;
 mod one;
@@ -16,6 +17,7 @@ mod set;
 mod through;
 
 pub use audit::{Audit, AuditFields, AuditRole, NullableAudit};
+pub use constraints::{check_name, composite_name, Constraints};
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::TableMemo;
 pub use one::One;
@@ -266,6 +268,8 @@ pub struct TableDef {
     pub primary_key: usize,
     /// Relations declared with `#[relation(...)]`.
     pub relations: &'static [RelationDef],
+    /// Table-level keys and constraints ([`Constraints::NONE`] for none).
+    pub constraints: Constraints,
 }
 
 impl TableDef {
@@ -832,6 +836,7 @@ mod tests {
             ],
             primary_key: 0,
             relations: &[],
+            constraints: crate::schema::Constraints::NONE,
         };
         type PrimaryKey = i64;
         fn encode_into(&self, _: &mut Vec<Value>) -> Result<(), Error> {

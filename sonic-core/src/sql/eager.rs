@@ -758,6 +758,7 @@ mod tests {
             ],
             primary_key: 0,
             relations: &[],
+            constraints: crate::schema::Constraints::NONE,
         };
         assert_eq!(
             relation_aliases(&TABLE, ["posts", "author", "posts"]),

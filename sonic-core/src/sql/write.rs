@@ -3,6 +3,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
+use crate::migrate::is_default_expression;
 use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
 use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
@@ -73,6 +74,21 @@ fn write_updatable(
     any
 }
 
+/// The placeholder of a column's value in an `INSERT`: `?`, or `COALESCE(?, <default>)` for
+/// a nullable column with a declared default, so that a `None` stores the default as when the
+/// column is left out (the rule for defaults of typed inserts, in [`crate::query`]). Audit
+/// columns are stamped instead.
+pub(crate) fn insert_placeholder(column: &ColumnDef) -> std::borrow::Cow<'static, str> {
+    match column.default {
+        Some(default)
+            if column.nullable && column.audit.is_none() && is_default_expression(default) =>
+        {
+            format!("COALESCE(?, {default})").into()
+        }
+        _ => "?".into(),
+    }
+}
+
 /// The parts of a table's `INSERT … RETURNING`, built once per table.
 struct InsertSql {
     /// `INSERT INTO "t" ("a", "b") VALUES `
@@ -98,8 +114,11 @@ fn insert_sql(table: &'static TableDef, capabilities: &Capabilities) -> &'static
         exact_integers::select_list(&mut tail, table, None, as_text);
         let mut row = String::with_capacity(3 * table.columns.len() + 2);
         row.push('(');
-        for i in 0..table.columns.len() {
-            row.push_str(if i == 0 { "?" } else { ", ?" });
+        for (i, column) in table.columns.iter().enumerate() {
+            if i > 0 {
+                row.push_str(", ");
+            }
+            row.push_str(&insert_placeholder(column));
         }
         row.push(')');
         InsertSql {
@@ -263,7 +282,17 @@ pub(crate) fn upsert_statement(
     w.push(" (");
     w.column_list(table, None);
     w.push(") VALUES (");
-    w.params(values);
+    for (i, (column, value)) in table.columns.iter().zip(values).enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        // `?` or `COALESCE(?, <default>)`: the one `?` binds the value.
+        let placeholder = insert_placeholder(column);
+        let (before, after) = placeholder.split_once('?').unwrap_or(("", ""));
+        w.push(before);
+        w.param(value);
+        w.push(after);
+    }
     w.push(") ON CONFLICT (");
     w.ident(key);
     w.push(") DO UPDATE SET ");

@@ -44,6 +44,7 @@ pub static NOTES: TableDef = TableDef {
     columns: &COLUMNS,
     primary_key: 0,
     relations: &[],
+    constraints: sonic_db_core::schema::Constraints::NONE,
 };
 
 fn take<V: ColumnType>(row: &mut [Value], index: usize) -> Result<V> {

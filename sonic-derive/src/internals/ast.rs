@@ -15,7 +15,17 @@ pub struct Container<'a> {
     pub table_name: String,
     /// `#[table(renamed_from = "...")]`.
     pub renamed_from: Option<syn::LitStr>,
+    /// `#[table(unique(..), index(..), check = "..", strict)]`.
+    pub constraints: TableConstraints,
     pub fields: Vec<Field<'a>>,
+}
+
+/// The table-level constraints of `#[table(...)]`, as written.
+pub struct TableConstraints {
+    pub unique: Vec<(syn::Path, Vec<Ident>)>,
+    pub index: Vec<(syn::Path, Vec<Ident>)>,
+    pub checks: Vec<syn::LitStr>,
+    pub strict: bool,
 }
 
 /// One named field.
@@ -123,6 +133,12 @@ impl<'a> Container<'a> {
             ident: &input.ident,
             table_name,
             renamed_from: attrs.renamed_from,
+            constraints: TableConstraints {
+                unique: attrs.unique,
+                index: attrs.index,
+                checks: attrs.checks,
+                strict: attrs.strict,
+            },
             fields,
         })
     }
@@ -192,6 +208,68 @@ pub fn find_local<'s, 'f, 'a>(
 ) -> Option<&'s ColumnModel<'f, 'a>> {
     let name = name.unraw().to_string();
     columns.iter().find(|c| c.field_name == name)
+}
+
+/// The `i64` of an `Option<i64>` primary key: a key the database generates.
+pub fn generated_key(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let option = p.path.segments.last().filter(|s| s.ident == "Option")?;
+    let syn::PathArguments::AngleBracketed(args) = &option.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner @ Type::Path(ip)))
+            if args.args.len() == 1 && ip.qself.is_none() && ip.path.is_ident("i64") =>
+        {
+            Some(inner)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `text` is one SQL expression that can stand inside `CHECK ( … )`: quotes closed,
+/// parentheses balanced and never closing the `CHECK`'s own, no `;` or comment outside
+/// quotes. (The same rule as sonic-core's snapshot check; it keeps a statement out of DDL.)
+pub fn check_expression(text: &str) -> Result<(), &'static str> {
+    if text.trim().is_empty() {
+        return Err("it is empty");
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            if c == q {
+                if chars.peek() == Some(&q) {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '[' => quote = Some(']'),
+            '(' => depth += 1,
+            ')' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or("a `)` closes a parenthesis it did not open")?
+            }
+            ';' => return Err("`;` ends a statement"),
+            '-' if chars.peek() == Some(&'-') => return Err("`--` starts a comment"),
+            '/' if chars.peek() == Some(&'*') => return Err("`/*` starts a comment"),
+            _ => {}
+        }
+    }
+    if quote.is_some() {
+        Err("a quote is not closed")
+    } else if depth != 0 {
+        Err("a `(` is not closed")
+    } else {
+        Ok(())
+    }
 }
 
 /// A `#[derive(TextEnum)]` enum.

@@ -134,18 +134,63 @@ fn non_empty(cx: &Ctxt, lit: Option<LitStr>, what: &str) -> Option<LitStr> {
 
 // ---------------------------------------------------------------- #[table(...)]
 
-/// `#[table(name = "users", renamed_from = "people")]` on the struct.
+/// `#[table(name = "users", renamed_from = "people", unique(a, b), index(a, b),
+/// check = "...", strict)]` on the struct.
 pub struct Container {
     /// The table name, if given.
     pub name: Option<LitStr>,
     /// The table's former name, for migrations.
     pub renamed_from: Option<LitStr>,
+    /// `unique(a, b)`, each with its key (for spans) and its field names.
+    pub unique: Vec<(Path, Vec<Ident>)>,
+    /// `index(a, b)`, each with its key (for spans) and its field names.
+    pub index: Vec<(Path, Vec<Ident>)>,
+    /// `check = "expression"`, in order.
+    pub checks: Vec<LitStr>,
+    /// `strict`.
+    pub strict: bool,
+}
+
+const TABLE_KEYS: &str = "name, renamed_from, unique(..), index(..), check, strict";
+
+/// `key(a, b)`: a parenthesised list of field names.
+fn field_list(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<Vec<Ident>>> {
+    let key = key_name(&meta.path);
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{key}` takes the fields it spans: `#[table({key}(field_a, field_b))]`"),
+        );
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    let mut fields = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        match inner.path.get_ident() {
+            Some(ident) if !inner.input.peek(Token![=]) && !inner.input.peek(syn::token::Paren) => {
+                fields.push(ident.clone())
+            }
+            _ => {
+                cx.error_spanned_by(
+                    &inner.path,
+                    format!("expected a field name: `#[table({key}(field_a, field_b))]`"),
+                );
+                skip_value(&inner)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Some(fields))
 }
 
 impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut name = Slot::new("table", "name");
         let mut renamed_from = Slot::new("table", "renamed_from");
+        let mut strict = Slot::new("table", "strict");
+        let mut unique = Vec::new();
+        let mut index = Vec::new();
+        let mut checks = Vec::new();
         for attr in attrs.iter().filter(|a| a.path().is_ident("table")) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {
@@ -158,8 +203,35 @@ impl Container {
                         renamed_from.set(cx, &meta.path, lit);
                     }
                     Ok(())
+                } else if meta.path.is_ident("unique") {
+                    if let Some(fields) = field_list(cx, &meta)? {
+                        unique.push((meta.path.clone(), fields));
+                    }
+                    Ok(())
+                } else if meta.path.is_ident("index") {
+                    if let Some(fields) = field_list(cx, &meta)? {
+                        index.push((meta.path.clone(), fields));
+                    }
+                    Ok(())
+                } else if meta.path.is_ident("check") {
+                    if let Some(lit) = lit_str(cx, "table", &meta)? {
+                        checks.push(lit);
+                    }
+                    Ok(())
+                } else if meta.path.is_ident("primary_key") {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "composite primary keys are not supported yet: mark one field \
+                         `#[column(primary_key)]` (e.g. a generated `id: Option<i64>`) and \
+                         declare the pair `#[table(unique(a, b))]`",
+                    );
+                    skip_value(&meta)
+                } else if meta.path.is_ident("strict") {
+                    flag(cx, "table", &meta)?;
+                    strict.set(cx, &meta.path, ());
+                    Ok(())
                 } else {
-                    unknown_key(cx, "table", &meta, "name, renamed_from")
+                    unknown_key(cx, "table", &meta, TABLE_KEYS)
                 }
             });
             if let Err(e) = res {
@@ -169,6 +241,13 @@ impl Container {
         Container {
             name: non_empty(cx, name.get(), "the table name"),
             renamed_from: non_empty(cx, renamed_from.get(), "a former table name"),
+            unique,
+            index,
+            checks: checks
+                .into_iter()
+                .filter_map(|c| non_empty(cx, Some(c), "a CHECK expression"))
+                .collect(),
+            strict: strict.get().is_some(),
         }
     }
 }

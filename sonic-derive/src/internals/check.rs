@@ -35,6 +35,50 @@ pub fn check_table(cx: &Ctxt, cont: &Container) {
     check_column_names(cx, &columns);
     check_renames(cx, cont, &columns);
     check_relations(cx, cont, &columns);
+    check_constraints(cx, cont, &columns);
+}
+
+/// `unique(..)` and `index(..)` name two or more distinct columns of this struct; `check`
+/// texts are one SQL expression each.
+fn check_constraints(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    let lists = (cont.constraints.unique.iter().map(|l| ("unique", l)))
+        .chain(cont.constraints.index.iter().map(|l| ("index", l)));
+    for (key, (path, fields)) in lists {
+        if fields.len() < 2 {
+            let single = if key == "unique" { "unique" } else { "index" };
+            cx.error_spanned_by(
+                path,
+                format!(
+                    "`{key}(..)` spans two or more fields; for one column write \
+                     `#[column({single})]` on its field"
+                ),
+            );
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for field in fields {
+            let name = field.to_string();
+            if ast::find_local(columns, field).is_none() {
+                cx.error_spanned_by(
+                    field,
+                    format!(
+                        "`{}` has no column field `{name}` (`{key}(..)` names fields of this struct)",
+                        cont.ident
+                    ),
+                );
+            } else if seen.contains(&name) {
+                cx.error_spanned_by(field, format!("`{name}` is named twice in `{key}(..)`"));
+            }
+            seen.push(name);
+        }
+    }
+    for check in &cont.constraints.checks {
+        if let Err(why) = ast::check_expression(&check.value()) {
+            cx.error_spanned_by(
+                check,
+                format!("`check` takes one SQL expression, e.g. `check = \"price >= 0\"`: {why}"),
+            );
+        }
+    }
 }
 
 /// `renamed_from`: a former name that is not the current one, not another column's current
@@ -99,17 +143,21 @@ fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             Some(first) => cx.error_spanned_by(
                 column.field.ident,
                 format!(
-                    "duplicate primary key: `{}` is already the primary key of `{}` \
-                     (composite keys are not supported)",
-                    first.field_name, cont.table_name
+                    "duplicate primary key: `{}` is already the primary key of `{}`; composite \
+                     primary keys are not supported yet: keep one key (e.g. a generated \
+                     `id: Option<i64>`) and declare the pair `#[table(unique({}, {}))]`",
+                    first.field_name, cont.table_name, first.field_name, column.field_name
                 ),
             ),
             None => first = Some(column),
         }
-        if last_segment(column.field.ty).is_some_and(|s| s.ident == "Option") {
+        let is_option = last_segment(column.field.ty).is_some_and(|s| s.ident == "Option");
+        if is_option && ast::generated_key(column.field.ty).is_none() {
             cx.error_spanned_by(
                 column.field.ty,
-                "a primary key cannot be an `Option`: primary keys are NOT NULL",
+                "a primary key cannot be an `Option` of this type: the only optional key is \
+                 `Option<i64>`, an INTEGER PRIMARY KEY that the database generates when the \
+                 record's key is `None`; other keys are NOT NULL",
             );
         }
     }
