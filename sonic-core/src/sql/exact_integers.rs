@@ -87,6 +87,7 @@ mod tests {
         columns: COLUMNS,
         primary_key: 0,
         relations: &[],
+        constraints: crate::schema::Constraints::NONE,
     };
 
     fn list(qualifier: Option<&str>, as_text: bool) -> String {
