@@ -68,14 +68,19 @@ for crate in "${crates[@]}"; do
     rm -rf "$cargo_home"/registry/src/*/"$crate"-[0-9]* "$cargo_home"/registry/cache/*/"$crate"-[0-9]*.crate
 done
 
+# The verification builds treat those packages as registry crates, whose build cargo reuses
+# for the same name and version however their source changed: they get a target directory of
+# their own, started from nothing.
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/package-check
+rm -rf "$target_dir"
+
 args=()
 for crate in "${crates[@]}"; do
     args+=(-p "$crate")
 done
-cargo package --allow-dirty --all-features "${args[@]}"
+cargo package --allow-dirty --all-features --target-dir "$target_dir" "${args[@]}"
 
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 for crate in "${crates[@]}"; do
     ls -l "$target_dir"/package/"$crate"-[0-9]*.crate | awk '{print $5, $NF}'
 done
