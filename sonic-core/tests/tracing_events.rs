@@ -47,7 +47,12 @@ fn capture(f: impl FnOnce()) -> String {
         .without_time()
         .with_writer(move || writer.clone())
         .finish();
-    tracing::subscriber::with_default(subscriber, f);
+    tracing::subscriber::with_default(subscriber, || {
+        // Another test thread may have registered a callsite while no subscriber wanted it,
+        // caching "never" for it (tokio-rs/tracing#2874): ask every callsite again.
+        tracing::callsite::rebuild_interest_cache();
+        f()
+    });
     let bytes = captured.0.lock().unwrap().clone();
     String::from_utf8(bytes).unwrap()
 }
