@@ -561,17 +561,7 @@ fn statement_for_keys(
     w.push(")");
     level.write_filter(&mut w, child, None)?;
     if level.pages() {
-        let offset = level.offset.unwrap_or(0);
-        w.push(") WHERE ");
-        w.ident(&rank);
-        w.push(" > ");
-        w.count(offset);
-        if let Some(limit) = level.limit {
-            w.push(" AND ");
-            w.ident(&rank);
-            w.push(" <= ");
-            w.count(offset.saturating_add(limit));
-        }
+        write_rank_window(&mut w, level, &rank);
         w.push(" ORDER BY ");
         w.ident(remote);
         w.push(", ");
@@ -614,13 +604,7 @@ fn statement_through(
     let to = column_def(table, (through.to)())?.name;
     let pk = column_def(child, (relation.remote)())?.name;
     let rank = rank_alias(child);
-    let key = {
-        let mut alias = String::from("@from");
-        while child.column(&alias).is_some() {
-            alias.insert(0, '@');
-        }
-        alias
-    };
+    let key = free_alias(child, "@from");
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     if level.pages() {
@@ -676,17 +660,7 @@ fn statement_through(
     w.column(Some(THROUGH_ALIAS), to);
     level.write_filter(&mut w, child, Some(TARGET_ALIAS))?;
     if level.pages() {
-        let offset = level.offset.unwrap_or(0);
-        w.push(") WHERE ");
-        w.ident(&rank);
-        w.push(" > ");
-        w.count(offset);
-        if let Some(limit) = level.limit {
-            w.push(" AND ");
-            w.ident(&rank);
-            w.push(" <= ");
-            w.count(offset.saturating_add(limit));
-        }
+        write_rank_window(&mut w, level, &rank);
         w.push(" ORDER BY ");
         w.ident(&key);
         w.push(", ");
@@ -700,10 +674,30 @@ fn statement_through(
     Ok(w.finish())
 }
 
+/// `) WHERE rank > offset [AND rank <= offset + limit]`: a paged level's window per parent.
+fn write_rank_window(w: &mut SqlWriter, level: &LevelSql, rank: &str) {
+    let offset = level.offset.unwrap_or(0);
+    w.push(") WHERE ");
+    w.ident(rank);
+    w.push(" > ");
+    w.count(offset);
+    if let Some(limit) = level.limit {
+        w.push(" AND ");
+        w.ident(rank);
+        w.push(" <= ");
+        w.count(offset.saturating_add(limit));
+    }
+}
+
 /// The name of the rank column of a paged level: `@rank`, with more `@` while the table has
 /// a column of that name.
 fn rank_alias(child: &TableDef) -> String {
-    let mut alias = String::from("@rank");
+    free_alias(child, "@rank")
+}
+
+/// `base`, with more `@` in front while the table has a column of that name.
+fn free_alias(child: &TableDef, base: &str) -> String {
+    let mut alias = String::from(base);
     while child.column(&alias).is_some() {
         alias.insert(0, '@');
     }
