@@ -22,9 +22,9 @@ cd "$(dirname "$0")/.."
 
 started=$SECONDS
 
-# Dependency order (cargo orders them itself as well): sonic-db-core optionally depends on
-# sonic-db-derive; the backends and the suite on sonic-db-core; the facade on all but the suite.
-crates=(sonic-db-derive sonic-db-core sonic-db-d1 sonic-db-do sonic-db-kv sonic-db-shard sonic-db-conformance sonic-db-api)
+# Dependency order (cargo orders them itself as well): sonic-db-derive and sonic-db-core depend
+# on sonic-db-sql-text; sonic-db-core optionally on sonic-db-derive; the backends and the suite on sonic-db-core; the facade on all but the suite.
+crates=(sonic-db-sql-text sonic-db-derive sonic-db-core sonic-db-d1 sonic-db-do sonic-db-kv sonic-db-shard sonic-db-conformance sonic-db-api)
 if [ -d sonic-db ]; then
     crates+=(sonic-db)
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project, from a clean machine:
 #   formatting, each crate's rust-version against its dependencies' (scripts/msrv-check.py),
+#   no module cycle (scripts/module-cycles.py),
 #   clippy, the native test suites (unit, integration, trybuild UI, doctests, model-based and
 #   property tests, the conformance suite on rusqlite + in-memory KV), packaging every
 #   publishable crate and building it from its .crate (scripts/package-check.sh),
@@ -19,6 +20,9 @@ cargo fmt --all -- --check
 
 step "MSRV: each crate's rust-version covers its dependencies' (scripts/msrv-check.py)"
 python3 scripts/msrv-check.py
+
+step "no module cycle in any crate (scripts/module-cycles.py)"
+python3 scripts/module-cycles.py
 
 step "cargo clippy (all targets, all features, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings

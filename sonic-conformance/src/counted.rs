@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use sonic_db_core::db::SharedBackend;
+use sonic_db_core::backend::SharedBackend;
 use sonic_db_core::{Capabilities, Db, QueryResult, Result, SqlBackend, Statement};
 
 /// Statements and round trips sent through a [`counted`] handle.

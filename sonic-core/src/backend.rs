@@ -8,6 +8,13 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::value::Value;
 
+/// A shared SQL backend: what the database handle holds, and what a session or a wrapper hands on.
+#[cfg(not(target_arch = "wasm32"))]
+pub type SharedBackend = Arc<dyn SqlBackend + Send + Sync>;
+/// A shared SQL backend: what the database handle holds, and what a session or a wrapper hands on.
+#[cfg(target_arch = "wasm32")]
+pub type SharedBackend = Arc<dyn SqlBackend>;
+
 /// One SQL statement with its bound parameters. Values never appear in `sql` (Sonic writes
 /// only `LIMIT`/`OFFSET` counts into the text, as integer literals).
 ///
@@ -194,9 +201,8 @@ pub struct Capabilities {
     /// 1,000,000,000 on SQLite, its `SQLITE_MAX_LENGTH`, which bounds both). Every bound
     /// value is checked, and so is the row of an insert, update or upsert of a whole record,
     /// measured as SQLite's record format encodes it. (An update of some columns only,
-    /// [`UpdateWhere`](crate::query::UpdateWhere), checks its values: the rest of the row is
-    /// not known before the database has it, so a row grown past the limit that way is
-    /// refused by the database itself.)
+    /// `UpdateWhere`, checks its values: the rest of the row is not known before the database
+    /// has it, so a row grown past the limit that way is refused by the database itself.)
     pub max_value_bytes: usize,
     /// The largest magnitude of an INTEGER that crosses the backend's transport as a number
     /// exactly: `Some(2^53 − 1)` on D1 and Durable Objects ([`MAX_SAFE_INTEGER`], values cross
@@ -487,7 +493,7 @@ pub trait SqlBackend {
     /// # }
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
-    fn session(&self, bookmark: Option<&str>) -> Result<Option<crate::db::SharedBackend>> {
+    fn session(&self, bookmark: Option<&str>) -> Result<Option<SharedBackend>> {
         let _ = bookmark;
         Ok(None)
     }

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::backend::{Capabilities, MaybeSendSync, QueryResult, SqlBackend, Statement};
+use crate::backend::{
+    Capabilities, MaybeSendSync, QueryResult, SharedBackend, SqlBackend, Statement,
+};
 use crate::cache::{CacheConfig, Defer, KvCache, TransactionLog, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -14,13 +16,6 @@ use crate::schema::Table;
 use crate::sql::check_batch;
 use crate::trace::{self, Stopwatch};
 use crate::value::Value;
-
-/// A shared SQL backend.
-#[cfg(not(target_arch = "wasm32"))]
-pub type SharedBackend = Arc<dyn SqlBackend + Send + Sync>;
-/// A shared SQL backend.
-#[cfg(target_arch = "wasm32")]
-pub type SharedBackend = Arc<dyn SqlBackend>;
 
 /// A database: a SQL backend and a clock for audit columns. Cheap to clone.
 ///

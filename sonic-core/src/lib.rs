@@ -10,8 +10,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`error`] | [`Error`], the one error type |
 //! | [`value`] | [`Value`] and [`SqlType`], and the conversions to and from Rust types ([`ToValue`], [`FromValue`], [`ColumnType`], [`Json`]) |
+//! | [`error`] | [`Error`], the one error type |
 //! | [`schema`] | what `#[derive(Table)]` produces: [`Table`], [`TableDef`], column and relation handles; [`Schema`], a set of tables |
 //! | [`clock`] | where audit timestamps come from |
 //! | [`backend`] | the SQL backend trait, [`Statement`], [`QueryResult`] and [`Capabilities`] (D1's limits are [`Capabilities::D1`]) |
@@ -21,8 +21,8 @@
 //! | [`cache`] | the KV cache of single records: routing, invalidation by generations, and its coherence guarantee |
 //! | [`db`] | [`Db`], the handle: a backend, a clock, a cache; sends statements |
 //! | [`query`] | the builders `Db`'s methods return (select, writes, raw SQL, eager relations with options per level, projections and aggregates, joins) and how they run |
-//! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
 //! | `sqlite` | the rusqlite backend (feature `rusqlite`) |
+//! | [`migrate`] | DDL and numbered migrations from a [`Schema`] |
 //! | `testing` | counting and fault-injecting wrappers for tests (feature `testing`) |
 //!
 //! # Quick start

@@ -16,7 +16,7 @@
 //! | `sonic::eager` | debug | `eager loading` | `table`, `relations` (e.g. `posts(comments), author`), `strategy` (`"single statement"`, `"per level"` or `"joined"`: the first level `LEFT JOIN`ed to the parents' statement, deeper ones per level), `backend_prefers` (the backend's [`EagerStrategy`](crate::EagerStrategy)) |
 //! | `sonic::cache` | debug | `hit` | `table`, `key`: served from KV |
 //! | `sonic::cache` | debug | `miss` | `table`, `key`, `reason`: `"absent"`, `"stale generation"` (the entry's generations are not the current ones), `"suspect"` (KV refused this handle's invalidation: KV is not read), `"undecodable"`, `"kv error"`; read from SQL |
-//! | `sonic::cache` | debug | `fill` | `table`, `key`: the row read after a miss put into KV (deferred when a [`Defer`](crate::cache::Defer) hook is set) |
+//! | `sonic::cache` | debug | `fill` | `table`, `key`: the row read after a miss put into KV (deferred when a `Defer` hook (the cache module's) is set) |
 //! | `sonic::cache` | debug | `generation put` | `table`, `key` (a bucket or table generation): an invalidation after a write committed in SQL |
 //! | `sonic::cache` | debug | `table invalidation` | `table`, `reason`: the table generation is put instead of buckets |
 //! | `sonic::cache` | debug | `purge` | `table`, `deleted` (keys) |
@@ -24,8 +24,8 @@
 //! | `sonic::cache` | warn | `undecodable` | `table`, `key`, `reason` |
 //! | `sonic::cache` | warn | `kv failed` | `table`, `key`, `op`, `error` |
 //!
-//! The three `warn` events are the [`CacheEvent`](crate::cache::CacheEvent)s, emitted whatever
-//! [`CacheHook`](crate::cache::CacheHook) the cache reports them to.
+//! The three `warn` events are the cache's `CacheEvent`s, emitted whatever `CacheHook` the
+//! cache reports them to.
 
 use crate::backend::{QueryResult, Statement};
 use crate::error::Error;

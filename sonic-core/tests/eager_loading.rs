@@ -407,7 +407,7 @@ fn single_statement_on_d1_limits() {
 
 /// A backend that makes SQLite drop the JSON subtype of every relation subquery (`'' || …`),
 /// as SQLite before 3.45 does on its own: nested relations then arrive as JSON strings.
-struct SubtypeLoss(sonic_db_core::db::SharedBackend);
+struct SubtypeLoss(sonic_db_core::backend::SharedBackend);
 
 #[async_trait::async_trait]
 impl sonic_db_core::SqlBackend for SubtypeLoss {
@@ -582,7 +582,7 @@ fn joined_children_keep_key_order_filters_apply_and_ordered_or_limited_selects_d
 
 /// A backend that hands back the rows of every joined select dealt out of order (even rows,
 /// then odd ones): a parent's rows are no longer adjacent, nor its children in key order.
-struct Shuffled(sonic_db_core::db::SharedBackend);
+struct Shuffled(sonic_db_core::backend::SharedBackend);
 
 #[async_trait::async_trait]
 impl sonic_db_core::SqlBackend for Shuffled {

@@ -1,7 +1,7 @@
 //! The `tracing` events (see `sonic_db_core::trace`): statements and batches with their SQL
 //! and parameter count but never a parameter's value, the eager-loading strategy of a select
 //! with relations, and the KV cache's decisions. Each test captures the events of its own
-//! thread with a `fmt` subscriber writing into a buffer.
+//! thread (see `capture`).
 
 // Test setup outside `#[test]` functions fails the test by panicking, as tests do.
 #![allow(
@@ -14,15 +14,39 @@
 
 mod query_support;
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use query_support::*;
 use sonic_db_core::cache::{CacheConfig, CacheEvent};
 use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};
 use sonic_db_core::Capabilities;
 
-/// Where the subscriber writes: one buffer shared by every writer it makes.
+thread_local! {
+    /// The events of this thread while it is inside [`capture`].
+    static CAPTURED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// Where the subscriber writes: the buffer of the thread the event happened on, if it is
+/// capturing; events of other threads are dropped.
+struct ThreadBuffer;
+
+impl Write for ThreadBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.with(|captured| {
+            if let Some(bytes) = captured.borrow_mut().as_mut() {
+                bytes.extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A buffer shared by every writer a scoped subscriber makes.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -36,24 +60,28 @@ impl Write for Captured {
     }
 }
 
-/// Runs `f` with a subscriber of every event of level `debug` and above on this thread, and
-/// returns what it wrote, one event a line.
+/// Runs `f` and returns the events of level `debug` and above it emitted on this thread, one
+/// a line.
+///
+/// One global subscriber, installed once, rather than one scoped to the thread: with scoped
+/// subscribers, a callsite first reached by a parallel test thread that has none caches
+/// "never" (tokio-rs/tracing#2874) and its event is lost, a flake. With a global one, every
+/// callsite registered after it is installed is enabled; the rebuild covers those before.
 fn capture(f: impl FnOnce()) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        // Another test thread may have registered a callsite while no subscriber wanted it,
-        // caching "never" for it (tokio-rs/tracing#2874): ask every callsite again.
-        tracing::callsite::rebuild_interest_cache();
-        f()
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .without_time()
+            .with_writer(|| ThreadBuffer)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
     });
-    let bytes = captured.0.lock().unwrap().clone();
+    tracing::callsite::rebuild_interest_cache();
+    CAPTURED.with(|captured| *captured.borrow_mut() = Some(Vec::new()));
+    f();
+    let bytes = CAPTURED.with(|captured| captured.borrow_mut().take().unwrap());
     String::from_utf8(bytes).unwrap()
 }
 

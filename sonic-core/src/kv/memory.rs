@@ -23,8 +23,8 @@ use crate::error::{Error, Result};
 /// Not modelled: eventual consistency between locations (this is one location, where writes
 /// are visible at once, as on the platform).
 ///
-/// Clones are handles to the same store, so a test can keep one to inspect what a
-/// [`crate::cache`] wrote.
+/// Clones are handles to the same store, so a test can keep one to inspect what the record
+/// cache wrote.
 ///
 /// ```
 /// use sonic_db_core::kv::{KvBackend, KvPutOptions, MemoryKv};

@@ -1,6 +1,6 @@
 //! What a key-value store must provide: the shape of Workers KV.
 //!
-//! [`KvBackend`] is the contract the cache ([`crate::cache`]) talks to. It mirrors the Workers
+//! [`KvBackend`] is the contract the record cache talks to. It mirrors the Workers
 //! KV binding (and so `worker::KvStore`) closely enough that an implementation is a thin
 //! adapter: byte values, an expiration TTL, JSON metadata, bulk get of at most
 //! [`MAX_BULK_GET`] keys, and listing by prefix with a cursor. [`MemoryKv`] implements it in

@@ -69,6 +69,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use sonic_db_sql_text::{check_expression, is_default_expression};
 
 use crate::schema::{check_name, composite_name, AuditRole, RelationKind, Schema, TableDef};
 use crate::sql::writer::quote_ident;
@@ -288,9 +289,9 @@ impl SchemaSnapshot {
     pub fn check(&self) -> Result<(), String> {
         for table in &self.tables {
             for (n, check) in table.checks.iter().enumerate() {
-                if !is_check_expression(check) {
+                if let Err(why) = check_expression(check) {
                     return Err(format!(
-                        "`{}`: CHECK {} {check:?} is not one SQL expression",
+                        "`{}`: CHECK {} {check:?} is not one SQL expression: {why}",
                         table.name,
                         n + 1
                     ));
@@ -365,84 +366,6 @@ impl SchemaSnapshot {
         }
         out
     }
-}
-
-/// Whether `text` is one `DEFAULT` value of SQLite's grammar: a signed number, a string or
-/// blob literal, `NULL`/`TRUE`/`FALSE`/`CURRENT_TIME`/`CURRENT_DATE`/`CURRENT_TIMESTAMP`, or
-/// one parenthesised expression (balanced, quotes closed, no `;` or comment outside quotes).
-pub(crate) fn is_default_expression(text: &str) -> bool {
-    let text = text.trim();
-    let upper = text.to_ascii_uppercase();
-    if matches!(
-        upper.as_str(),
-        "NULL" | "TRUE" | "FALSE" | "CURRENT_TIME" | "CURRENT_DATE" | "CURRENT_TIMESTAMP"
-    ) {
-        return true;
-    }
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if !unsigned.is_empty()
-        && unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && unsigned.parse::<f64>().is_ok()
-        && unsigned
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-    {
-        return true;
-    }
-    let literal = upper.strip_prefix('X').unwrap_or(text);
-    if let Some(inner) = literal
-        .strip_prefix('\'')
-        .and_then(|t| t.strip_suffix('\''))
-    {
-        return !inner.replace("''", "").contains('\'');
-    }
-    text.starts_with('(') && balanced_group(text)
-}
-
-/// Whether `text` is one SQL expression that can stand in `CHECK ( … )` (what
-/// `#[table(check = "…")]` takes): quotes closed, parentheses balanced and never closing the
-/// `CHECK`'s own, no `;` or comment outside quotes.
-pub(crate) fn is_check_expression(text: &str) -> bool {
-    !text.trim().is_empty() && balanced_group(&format!("({text})"))
-}
-
-/// Whether `text` is exactly one `( … )` group: quotes closed, no `;`, `--` or `/*` outside
-/// quotes, and the first parenthesis closed by the last character.
-fn balanced_group(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if let Some(q) = quote {
-            if c == q {
-                if chars.peek().map(|&(_, n)| n) == Some(q) {
-                    chars.next();
-                } else {
-                    quote = None;
-                }
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' | '`' => quote = Some(c),
-            '[' => quote = Some(']'),
-            '(' => depth += 1,
-            ')' => {
-                depth = match depth.checked_sub(1) {
-                    Some(d) => d,
-                    None => return false,
-                };
-                if depth == 0 && i + 1 != text.len() {
-                    return false;
-                }
-            }
-            ';' => return false,
-            '-' if chars.peek().map(|&(_, n)| n) == Some('-') => return false,
-            '/' if chars.peek().map(|&(_, n)| n) == Some('*') => return false,
-            _ => {}
-        }
-    }
-    depth == 0 && quote.is_none()
 }
 
 /// A table in a [`SchemaSnapshot`].

@@ -112,7 +112,6 @@ pub use inspect::{check, drift, inspect, Drift};
 pub use record::MIGRATIONS_TABLE;
 
 use crate::sql::writer::quote_ident;
-pub(crate) use ddl::is_default_expression;
 use ddl::script;
 
 /// Why a migration could not be generated (or written).

@@ -171,7 +171,7 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// Checks that `value` can be stored in column `index` (into [`TableDef::columns`]) of a
     /// record of this table, and returns it as the record would encode it. For values that
     /// arrive untyped, written by column name
-    /// ([`UpdateWhere::set_by_name`](crate::query::UpdateWhere::set_by_name)).
+    /// (`UpdateWhere::set_by_name`).
     ///
     /// `#[derive(Table)]` reads the value into the field's Rust type and encodes it back, so
     /// whatever a record could not hold is refused (`7` for a `bool`, a text that is not a

@@ -1,5 +1,5 @@
 //! The SQL that lists, before a delete and in its batch, the keys of the rows its foreign keys
-//! delete or change (see `crate::query::cascade` for why).
+//! delete or change (the query layer's cascade says why).
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};

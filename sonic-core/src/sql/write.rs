@@ -3,13 +3,13 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::migrate::is_default_expression;
 use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
 use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_batch;
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::Value;
+use sonic_db_sql_text::is_default_expression;
 
 /// Refuses a write on a backend without `RETURNING`, which every write of Sonic relies on.
 pub(crate) fn require_returning(capabilities: &Capabilities) -> Result<()> {
@@ -76,8 +76,8 @@ fn write_updatable(
 
 /// The placeholder of a column's value in an `INSERT`: `?`, or `COALESCE(?, <default>)` for
 /// a nullable column with a declared default, so that a `None` stores the default as when the
-/// column is left out (the rule for defaults of typed inserts, in [`crate::query`]). Audit
-/// columns are stamped instead.
+/// column is left out (the rule for defaults of typed inserts, documented with the query
+/// builders). Audit columns are stamped instead.
 pub(crate) fn insert_placeholder(column: &ColumnDef) -> std::borrow::Cow<'static, str> {
     match column.default {
         Some(default)

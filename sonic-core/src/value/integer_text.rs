@@ -1,8 +1,8 @@
 //! INTEGER cells that arrive as decimal text (#12 item 3).
 //!
-//! Where result numbers cross JavaScript as doubles (D1, Durable Objects), Sonic selects
-//! INTEGER columns as `CAST(col AS TEXT)` so that integers beyond ±(2^53 − 1) stay exact
-//! (`crate::sql::exact_integers`); these functions read that text back as the integer.
+//! Where result numbers cross JavaScript as doubles (D1, Durable Objects), the SQL compiler
+//! selects INTEGER columns as `CAST(col AS TEXT)` so that integers beyond ±(2^53 − 1) stay
+//! exact; these functions read that text back as the integer.
 
 use super::convert::{ColumnType, ConvertError};
 use super::{SqlType, Value};

@@ -1,7 +1,7 @@
 //! The five SQLite storage classes, owned.
 //!
 //! Every value that crosses into or out of a backend is one of these: SQL text never contains
-//! a value, only `?` placeholders (see [`crate::backend::Statement`]).
+//! a value, only `?` placeholders (see [`Statement`](crate::Statement)).
 
 use std::fmt;
 

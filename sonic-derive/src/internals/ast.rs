@@ -227,51 +227,6 @@ pub fn generated_key(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// Whether `text` is one SQL expression that can stand inside `CHECK ( … )`: quotes closed,
-/// parentheses balanced and never closing the `CHECK`'s own, no `;` or comment outside
-/// quotes. (The same rule as sonic-core's snapshot check; it keeps a statement out of DDL.)
-pub fn check_expression(text: &str) -> Result<(), &'static str> {
-    if text.trim().is_empty() {
-        return Err("it is empty");
-    }
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if let Some(q) = quote {
-            if c == q {
-                if chars.peek() == Some(&q) {
-                    chars.next();
-                } else {
-                    quote = None;
-                }
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' | '`' => quote = Some(c),
-            '[' => quote = Some(']'),
-            '(' => depth += 1,
-            ')' => {
-                depth = depth
-                    .checked_sub(1)
-                    .ok_or("a `)` closes a parenthesis it did not open")?
-            }
-            ';' => return Err("`;` ends a statement"),
-            '-' if chars.peek() == Some(&'-') => return Err("`--` starts a comment"),
-            '/' if chars.peek() == Some(&'*') => return Err("`/*` starts a comment"),
-            _ => {}
-        }
-    }
-    if quote.is_some() {
-        Err("a quote is not closed")
-    } else if depth != 0 {
-        Err("a `(` is not closed")
-    } else {
-        Ok(())
-    }
-}
-
 /// A `#[derive(TextEnum)]` enum.
 pub struct TextEnum<'a> {
     pub ident: &'a Ident,

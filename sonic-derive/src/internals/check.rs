@@ -72,7 +72,7 @@ fn check_constraints(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
         }
     }
     for check in &cont.constraints.checks {
-        if let Err(why) = ast::check_expression(&check.value()) {
+        if let Err(why) = sonic_db_sql_text::check_expression(&check.value()) {
             cx.error_spanned_by(
                 check,
                 format!("`check` takes one SQL expression, e.g. `check = \"price >= 0\"`: {why}"),
