@@ -8,6 +8,8 @@ use crate::cache::{CacheConfig, Defer, KvCache, TransactionLog, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::kv::KvBackend;
+use crate::query::decode_rows;
+use crate::row::{Records, RowsRead};
 use crate::schema::ForeignKeys;
 use crate::schema::Schema;
 use crate::schema::Table;
@@ -420,6 +422,22 @@ impl Db {
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not
     /// empty); returns `last`'s result and `before`'s.
+    /// Runs one statement whose rows are `T`'s columns in definition order, decoded straight
+    /// from the rows the backend lends ([`SqlBackend::execute_rows`]), or from its whole
+    /// result if it returns one. With `sonic::sql` tracing on, through [`Db::execute`], which
+    /// reports the result's counts.
+    pub(crate) async fn execute_records<T: Table>(&self, statement: &Statement) -> Result<Vec<T>> {
+        if trace::sql_enabled() {
+            return decode_rows::<T>(self.execute(statement).await?);
+        }
+        check_batch(std::slice::from_ref(statement), self.capabilities())?;
+        let mut sink = Records::<T>::new();
+        match self.sql.execute_rows(statement, &mut sink).await? {
+            RowsRead::Streamed => Ok(sink.records),
+            RowsRead::Returned(result) => decode_rows::<T>(result),
+        }
+    }
+
     pub(crate) async fn execute_after(
         &self,
         mut before: Vec<Statement>,

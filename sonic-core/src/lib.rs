@@ -82,6 +82,7 @@ pub mod error;
 pub mod kv;
 pub mod migrate;
 pub mod query;
+pub mod row;
 pub mod schema;
 pub mod sql;
 #[cfg(feature = "rusqlite")]

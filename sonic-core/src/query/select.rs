@@ -386,8 +386,12 @@ impl<'db, T: Table> Select<'db, T> {
         }
         self.trace_embedded(embed, capabilities);
         let statement = self.compile(capabilities, embed)?;
-        let result = self.db.execute(&statement).await?;
-        self.finish(result, embed).await
+        if embed {
+            let result = self.db.execute(&statement).await?;
+            return self.decode_embedded(result);
+        }
+        let records = self.db.execute_records::<T>(&statement).await?;
+        self.load_levels(records).await
     }
 
     /// Reports how the relations of this select load, if it has any: single statement or
@@ -686,7 +690,11 @@ impl<'db, T: Table> Select<'db, T> {
         if embedded {
             return self.decode_embedded(result);
         }
-        let mut records = decode_rows::<T>(result)?;
+        self.load_levels(decode_rows::<T>(result)?).await
+    }
+
+    /// Loads the relations of `records` level by level.
+    async fn load_levels(&self, mut records: Vec<T>) -> Result<Vec<T>> {
         if !records.is_empty() {
             for include in &self.includes {
                 include.loader.load_level(self.db, &mut records).await?;

@@ -18,7 +18,7 @@ use crate::sql::filter::Expr;
 use crate::sql::limits::{check_column_value, check_row};
 use crate::sql::write::{
     delete_statement, filtered_write, insert_statements, require_returning, update_statement,
-    upsert_statement, write_delete_head, write_sets, Arith, SetExpr,
+    upsert_statement, without_returning, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{ConvertError, ToValue, Value};
@@ -68,12 +68,36 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let statements = prepare_insert(db, records)?;
+    let mut statements = prepare_insert(db, records)?;
+    if statements.len() == 1 {
+        if let Some(statement) = statements.pop() {
+            let inserted = db
+                .execute_records::<T>(&statement)
+                .await
+                .map_err(|e| e.in_table(T::DEF.name))?;
+            return check_inserted(inserted, records.len());
+        }
+    }
     let results = db
         .run_all(&statements)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
     decode_inserted(results, records.len())
+}
+
+/// Multi-row `INSERT` without `RETURNING`: the statements of [`insert_many`] less that clause,
+/// chunked and atomic alike; the number of rows inserted.
+pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Result<u64> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let mut statements = prepare_insert(db, records)?;
+    without_returning(T::DEF, &mut statements)?;
+    let results = db
+        .run_all(&statements)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
+    Ok(results.iter().map(|r| r.changes).sum())
 }
 
 /// The statements of an insert of `records` (audit columns stamped, every row checked
@@ -106,6 +130,11 @@ pub(crate) fn decode_inserted<T: Table>(
     for result in results {
         inserted.extend(decode_rows::<T>(result)?);
     }
+    check_inserted(inserted, expected)
+}
+
+/// The rows an insert of `expected` records returned, if there is one for each.
+fn check_inserted<T: Table>(inserted: Vec<T>, expected: usize) -> Result<Vec<T>> {
     // `RETURNING` gives one row per row inserted: fewer means the backend lost some, and the
     // caller (and the cache) must not take the rest for the whole write.
     if inserted.len() != expected {
@@ -137,11 +166,11 @@ pub(crate) async fn update_if<T: Table>(
     condition: Option<&Expr>,
 ) -> Result<Option<T>> {
     let statement = prepare_update(db, record, condition)?;
-    let result = db
-        .execute(&statement)
+    let mut rows = db
+        .execute_records::<T>(&statement)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
-    Ok(decode_rows::<T>(result)?.pop())
+    Ok(rows.pop())
 }
 
 /// The statement of an update of the whole `record` by its primary key, only where the
@@ -164,11 +193,11 @@ pub(crate) fn prepare_update<T: Table>(
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
 pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     let statement = prepare_upsert(db, record)?;
-    let result = db
-        .execute(&statement)
+    let rows = db
+        .execute_records::<T>(&statement)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
-    first_row(decode_rows::<T>(result)?)
+    first_row(rows)
 }
 
 /// The statement of an upsert of `record`.
