@@ -40,6 +40,7 @@ impl Cell<'_> {
     /// assert_eq!(Cell::Blob(&[1, 2]).to_value(), Value::Blob(vec![1, 2]));
     /// assert_eq!(Cell::Null.to_value(), Value::Null);
     /// ```
+    #[inline]
     pub fn to_value(self) -> Value {
         match self {
             Cell::Null => Value::Null,
@@ -133,10 +134,24 @@ pub fn decode_cell<T: FromValue>(
     index: usize,
     key: Option<usize>,
 ) -> Result<T> {
-    T::from_value(row.cell(index)?.to_value()).map_err(|e| {
-        let key = key.and_then(|k| row.cell(k).ok()).map(Cell::to_value);
-        Error::decode_row(table, column, key.as_ref(), e)
-    })
+    match T::from_cell(row.cell(index)?) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(cell_error(row, table, column, key, e)),
+    }
+}
+
+/// The error of [`decode_cell`], out of its (inlined) way.
+#[cold]
+#[inline(never)]
+fn cell_error(
+    row: &dyn Row,
+    table: &str,
+    column: &str,
+    key: Option<usize>,
+    error: crate::value::ConvertError,
+) -> Error {
+    let key = key.and_then(|k| row.cell(k).ok()).map(Cell::to_value);
+    Error::decode_row(table, column, key.as_ref(), error)
 }
 
 /// Collects rows whose cells are exactly `T`'s columns, in definition order, into records.
@@ -154,7 +169,10 @@ impl<T> Records<T> {
 
 impl<T: Table> RowSink for Records<T> {
     fn row(&mut self, row: &dyn Row) -> Result<()> {
-        check_width(row, T::DEF)?;
+        // The rows of one statement all have its width: the first one tells.
+        if self.records.is_empty() {
+            check_width(row, T::DEF)?;
+        }
         self.records.push(T::decode_row(row)?);
         Ok(())
     }
