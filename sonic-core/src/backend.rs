@@ -415,7 +415,7 @@ pub trait SqlBackend {
     /// struct Sum(i64);
     /// impl RowSink for Sum {
     ///     fn row(&mut self, row: &dyn Row) -> Result<()> {
-    ///         if let Cell::Integer(n) = row.cell(0)? {
+    ///         if let Some(Cell::Integer(n)) = row.cell(0) {
     ///             self.0 += n;
     ///         }
     ///         Ok(())

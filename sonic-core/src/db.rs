@@ -9,7 +9,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::kv::KvBackend;
 use crate::query::decode_rows;
-use crate::row::{Records, RowsRead};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::row::RowsRead;
 use crate::schema::ForeignKeys;
 use crate::schema::Schema;
 use crate::schema::Table;
@@ -426,16 +427,24 @@ impl Db {
     /// from the rows the backend lends ([`SqlBackend::execute_rows`]), or from its whole
     /// result if it returns one. With `sonic::sql` tracing on, through [`Db::execute`], which
     /// reports the result's counts.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) async fn execute_records<T: Table>(&self, statement: &Statement) -> Result<Vec<T>> {
         if trace::sql_enabled() {
             return decode_rows::<T>(self.execute(statement).await?);
         }
         check_batch(std::slice::from_ref(statement), self.capabilities())?;
-        let mut sink = Records::<T>::new();
+        let mut sink = crate::row::Records::<T>::new();
         match self.sql.execute_rows(statement, &mut sink).await? {
             RowsRead::Streamed => Ok(sink.records),
             RowsRead::Returned(result) => decode_rows::<T>(result),
         }
+    }
+
+    /// On wasm32, the whole result: no backend there lends rows (D1's come as one JavaScript
+    /// result), so a Worker does not carry the typed path's code.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) async fn execute_records<T: Table>(&self, statement: &Statement) -> Result<Vec<T>> {
+        decode_rows::<T>(self.execute(statement).await?)
     }
 
     pub(crate) async fn execute_after(

@@ -6,6 +6,7 @@
 
 use crate::backend::MaybeSendSync;
 use crate::error::{Error, Result};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::schema::{Table, TableDef};
 use crate::value::{FromValue, Value};
 
@@ -73,15 +74,14 @@ impl<'a> From<&'a Value> for Cell<'a> {
 /// use sonic_db_core::Value;
 /// let row = vec![Value::Integer(1), Value::Text("a".into())];
 /// let row: &dyn Row = &row;
-/// assert_eq!((row.width(), row.cell(1)?), (2, Cell::Text("a")));
-/// assert!(row.cell(2).is_err()); // out of range is an error, never a panic
-/// # Ok::<(), sonic_db_core::Error>(())
+/// assert_eq!((row.width(), row.cell(1)), (2, Some(Cell::Text("a"))));
+/// assert_eq!(row.cell(2), None); // out of range is nothing, never a panic
 /// ```
 pub trait Row {
     /// The number of cells.
     fn width(&self) -> usize;
-    /// The cell at `index` (0-based), or an error if there is none.
-    fn cell(&self, index: usize) -> Result<Cell<'_>>;
+    /// The cell at `index` (0-based), or `None` if there is none.
+    fn cell(&self, index: usize) -> Option<Cell<'_>>;
 }
 
 impl Row for Vec<Value> {
@@ -89,12 +89,8 @@ impl Row for Vec<Value> {
         self.len()
     }
 
-    fn cell(&self, index: usize) -> Result<Cell<'_>> {
-        self.get(index)
-            .map(Cell::from)
-            .ok_or_else(|| Error::Database {
-                message: format!("a result row has {} cells, not {}", self.len(), index + 1),
-            })
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        self.get(index).map(Cell::from)
     }
 }
 
@@ -134,31 +130,52 @@ pub fn decode_cell<T: FromValue>(
     index: usize,
     key: Option<usize>,
 ) -> Result<T> {
-    match T::from_cell(row.cell(index)?) {
+    let Some(cell) = row.cell(index) else {
+        return Err(missing_cell(row, table, column));
+    };
+    match T::from_cell(cell) {
         Ok(value) => Ok(value),
         Err(e) => Err(cell_error(row, table, column, key, e)),
     }
 }
 
-/// The error of [`decode_cell`], out of its (inlined) way.
+/// A row too short for its table's columns (for the code of `#[derive(Table)]`).
+#[doc(hidden)]
 #[cold]
 #[inline(never)]
-fn cell_error(
+pub fn missing_cell(row: &dyn Row, table: &str, column: &str) -> Error {
+    Error::Database {
+        message: format!(
+            "the backend returned a row of {} columns for `{table}`, without `{column}`",
+            row.width()
+        ),
+    }
+}
+
+/// The error of a cell that does not convert, naming the row's key (for [`decode_cell`] and
+/// the code of `#[derive(Table)]`), out of the way of the conversion.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn cell_error(
     row: &dyn Row,
     table: &str,
     column: &str,
     key: Option<usize>,
     error: crate::value::ConvertError,
 ) -> Error {
-    let key = key.and_then(|k| row.cell(k).ok()).map(Cell::to_value);
+    let key = key.and_then(|k| row.cell(k)).map(Cell::to_value);
     Error::decode_row(table, column, key.as_ref(), error)
 }
 
 /// Collects rows whose cells are exactly `T`'s columns, in definition order, into records.
+/// (Not on wasm32, where no backend lends rows: see `Db::execute_records`.)
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) struct Records<T> {
     pub(crate) records: Vec<T>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<T> Records<T> {
     pub(crate) fn new() -> Self {
         Records {
@@ -167,6 +184,7 @@ impl<T> Records<T> {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<T: Table> RowSink for Records<T> {
     fn row(&mut self, row: &dyn Row) -> Result<()> {
         // The rows of one statement all have its width: the first one tells.
@@ -180,6 +198,7 @@ impl<T: Table> RowSink for Records<T> {
 
 /// A row of a query of `table` must hold exactly its columns: a misbehaving backend (or a
 /// table changed under a cached statement) is an error, not a misread.
+#[cfg(not(target_arch = "wasm32"))]
 fn check_width(row: &dyn Row, table: &TableDef) -> Result<()> {
     let width = table.columns.len();
     if row.width() == width {
@@ -194,7 +213,7 @@ fn check_width(row: &dyn Row, table: &TableDef) -> Result<()> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

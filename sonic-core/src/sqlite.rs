@@ -388,8 +388,8 @@ impl Row for rusqlite::Row<'_> {
         self.as_ref().column_count()
     }
 
-    fn cell(&self, index: usize) -> Result<Cell<'_>> {
-        Ok(match self.get_ref(index).map_err(map_err)? {
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        Some(match self.get_ref(index).ok()? {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Integer(i),
             ValueRef::Real(r) => Cell::Real(r),

@@ -132,9 +132,9 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     fn decode_row(row: &dyn crate::row::Row) -> Result<Self, Error> {
-        let mut values = (0..row.width())
-            .map(|i| row.cell(i).map(crate::row::Cell::to_value))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let mut values: Vec<Value> = (0..row.width())
+            .map(|i| row.cell(i).map_or(Value::Null, crate::row::Cell::to_value))
+            .collect();
         Self::decode(&mut values)
     }
 

@@ -52,7 +52,26 @@ fn field_value(
         } else {
             quote!(::core::option::Option::Some(#pk))
         };
-        quote!(__sonic::row::decode_cell::<#ty>(row, #table, #name, #index, #key)?)
+        // `decode_cell` spelt out, so that the conversion inlines and only the errors call out.
+        quote! {
+            match __sonic::row::Row::cell(row, #index) {
+                ::core::option::Option::Some(cell) => {
+                    match <#ty as __sonic::FromValue>::from_cell(cell) {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(e) => {
+                            return ::core::result::Result::Err(
+                                __sonic::row::cell_error(row, #table, #name, #key, e),
+                            )
+                        }
+                    }
+                }
+                ::core::option::Option::None => {
+                    return ::core::result::Result::Err(
+                        __sonic::row::missing_cell(row, #table, #name),
+                    )
+                }
+            }
+        }
     };
     let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
     let mut next_column = || {
