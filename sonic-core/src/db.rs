@@ -429,15 +429,30 @@ impl Db {
     /// reports the result's counts.
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) async fn execute_records<T: Table>(&self, statement: &Statement) -> Result<Vec<T>> {
+        let mut sink = crate::row::Records::<T>::new();
+        match self.execute_into(statement, &mut sink).await? {
+            None => Ok(sink.records),
+            Some(result) => decode_rows::<T>(result),
+        }
+    }
+
+    /// Runs one statement, lending its rows to `sink` ([`SqlBackend::execute_rows`]): `None`
+    /// when they went there, else the whole result (the backend does not lend rows, or
+    /// `sonic::sql` tracing is on and [`Db::execute`] reports the result's counts).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) async fn execute_into(
+        &self,
+        statement: &Statement,
+        sink: &mut dyn crate::row::RowSink,
+    ) -> Result<Option<QueryResult>> {
         if trace::sql_enabled() {
-            return decode_rows::<T>(self.execute(statement).await?);
+            return self.execute(statement).await.map(Some);
         }
         check_batch(std::slice::from_ref(statement), self.capabilities())?;
-        let mut sink = crate::row::Records::<T>::new();
-        match self.sql.execute_rows(statement, &mut sink).await? {
-            RowsRead::Streamed => Ok(sink.records),
-            RowsRead::Returned(result) => decode_rows::<T>(result),
-        }
+        Ok(match self.sql.execute_rows(statement, sink).await? {
+            RowsRead::Streamed => None,
+            RowsRead::Returned(result) => Some(result),
+        })
     }
 
     /// On wasm32, the whole result: no backend there lends rows (D1's come as one JavaScript

@@ -5,7 +5,11 @@ use std::borrow::Cow;
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::eager::{attach_column, load_joined, merge_include, Include, IncludeNames};
+#[cfg(target_arch = "wasm32")]
+use crate::query::eager::load_joined;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::eager::load_joined_streamed;
+use crate::query::eager::{attach_column, merge_include, Include, IncludeNames};
 use crate::query::filter::{and, Filter};
 use crate::query::keyset::keyset;
 use crate::query::order::Order;
@@ -381,8 +385,10 @@ impl<'db, T: Table> Select<'db, T> {
         if let Some(include) = self.joined_include().filter(|_| !embed) {
             self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
-            let result = self.db.execute(&statement).await?;
-            return load_joined(include, self.db, result).await;
+            #[cfg(not(target_arch = "wasm32"))]
+            return load_joined_streamed(include, self.db, &statement).await;
+            #[cfg(target_arch = "wasm32")]
+            return load_joined(include, self.db, self.db.execute(&statement).await?).await;
         }
         self.trace_embedded(embed, capabilities);
         let statement = self.compile(capabilities, embed)?;
