@@ -15,7 +15,7 @@ impls_for() {
   case $1 in
     trivial) echo "sonic rusqlite diesel" ;;
     medium) echo "sonic sonic_single rusqlite diesel" ;;
-    insert) echo "sonic rusqlite rusqlite_returning diesel" ;;
+    insert) echo "sonic sonic_count rusqlite rusqlite_returning diesel" ;;
     associations) echo "sonic sonic_single sonic_n1 rusqlite diesel" ;;
     find) echo "sonic_kv sonic rusqlite diesel" ;;
     aggregate | join) echo "sonic rusqlite diesel" ;;

@@ -64,6 +64,11 @@ fn insert(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("sonic", n), |b| {
             b.iter(|| black_box(s.insert(n)))
         });
+        // Without RETURNING (`insert_many_count`), as the plain INSERTs below.
+        let mut s = sonic::Bench::new(Seed::Empty, sonic::Strategy::Default);
+        group.bench_function(BenchmarkId::new("sonic_count", n), |b| {
+            b.iter(|| black_box(s.insert_count(n)))
+        });
         let mut r = raw::Bench::new(Seed::Empty);
         group.bench_function(BenchmarkId::new("rusqlite", n), |b| b.iter(|| r.insert(n)));
         // What Sonic's insert_many does (reads the rows back), at the physical limit.

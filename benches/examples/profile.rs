@@ -6,7 +6,7 @@
 //! ```text
 //! profile <workload> <implementation> [size] [iterations]
 //!   workload:       trivial | medium | insert | associations | find | aggregate | join
-//!   implementation: sonic | sonic_single | sonic_n1 | sonic_kv | rusqlite | rusqlite_returning | diesel
+//!   implementation: sonic | sonic_single | sonic_n1 | sonic_kv | sonic_count | rusqlite | rusqlite_returning | diesel
 //! ```
 
 use std::hint::black_box;
@@ -87,6 +87,9 @@ fn main() -> ExitCode {
                 "aggregate" => measured(iterations, || s.aggregate()),
                 "associations" => measured(iterations, || s.associations()),
                 "find" => measured(iterations, || s.find(42)),
+                _ if implementation == "sonic_count" => {
+                    measured(iterations, || s.insert_count(size))
+                }
                 _ => measured(iterations, || s.insert(size)),
             }
         }

@@ -283,15 +283,17 @@ mod tests {
     #[test]
     fn inserts_agree() {
         let mut s = sonic::Bench::new(Seed::Empty, sonic::Strategy::Default);
+        let mut counted = sonic::Bench::new(Seed::Empty, sonic::Strategy::Default);
         let mut r = raw::Bench::new(Seed::Empty);
         let mut d = diesel::Bench::new(Seed::Empty);
         for n in [1, 10, 100] {
             assert_eq!(s.insert(n).len(), n);
+            assert_eq!(counted.insert_count(n), n as u64);
             r.insert(n);
             assert_eq!(r.insert_returning(n).len(), n);
             d.insert(n);
         }
-        // Each inserted 111 rows twice over (raw: plain and RETURNING), with fresh ids.
+        // Each inserted 111 rows (raw twice over: plain and RETURNING), with fresh ids.
         let [s, r, d] = [
             sonic::canonical_users(s.trivial()),
             raw::canonical_users(r.trivial()),
@@ -301,6 +303,7 @@ mod tests {
         assert_eq!(r.len(), 222);
         assert_eq!(s, d);
         assert_eq!(s.first(), r.first());
+        assert_eq!(sonic::canonical_users(counted.trivial()), s);
     }
 
     #[test]

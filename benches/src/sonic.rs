@@ -210,6 +210,22 @@ impl Bench {
         block_on(self.db.insert_many(&users)).expect("insert")
     }
 
+    /// The users of [`Bench::insert`], inserted with `db.insert_many_count(&users)`: no
+    /// `RETURNING`, the number of rows back (what raw rusqlite's plain multi-row INSERT and
+    /// Diesel's `execute` do).
+    pub fn insert_count(&mut self, n: usize) -> u64 {
+        let users: Vec<User> = fixture::new_users(self.next_id, n)
+            .map(|(id, name)| User {
+                id,
+                name,
+                hair_color: Some(fixture::INSERT_HAIR.to_string()),
+                posts: None,
+            })
+            .collect();
+        self.next_id += n as i64;
+        block_on(self.db.insert_many_count(&users)).expect("insert")
+    }
+
     /// Aggregate (Sonic's own): comments per post with the newest comment's id,
     /// `db.select::<Comment>().columns((Comment::POST_ID, count(), Comment::ID.max()))
     /// .group_by(Comment::POST_ID)`.

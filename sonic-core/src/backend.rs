@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::row::Row;
 use crate::value::Value;
 
 /// A shared SQL backend: what the database handle holds, and what a session or a wrapper hands on.
@@ -415,6 +416,46 @@ pub trait SqlBackend {
     /// ```
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>>;
 
+    /// Runs one statement and lends each result row to `sink` while stepping through it, so
+    /// that records decode straight from the backend's row (no [`Value`] per cell). A backend
+    /// that cannot lend rows returns the whole result instead ([`RowsRead::Returned`]), which
+    /// is what the default does: wrappers and remote backends need not implement it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rusqlite")] {
+    /// # pollster::block_on(async {
+    /// use sonic_db_core::backend::{RowSink, RowsRead};
+    /// use sonic_db_core::row::Row;
+    /// use sonic_db_core::value::Cell;
+    /// use sonic_db_core::{sqlite::SqliteBackend, Result, SqlBackend, Statement};
+    ///
+    /// struct Sum(i64);
+    /// impl RowSink for Sum {
+    ///     fn row(&mut self, row: &dyn Row) -> Result<()> {
+    ///         if let Some(Cell::Integer(n)) = row.cell(0) {
+    ///             self.0 += n;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut sum = Sum(0);
+    /// let three = Statement::new("SELECT 1 UNION ALL SELECT 2", vec![]);
+    /// let read = SqliteBackend::memory()?.execute_rows(&three, &mut sum).await?;
+    /// assert!(matches!(read, RowsRead::Streamed));
+    /// assert_eq!(sum.0, 3);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    async fn execute_rows(
+        &self,
+        statement: &Statement,
+        sink: &mut dyn RowSink,
+    ) -> Result<RowsRead> {
+        let _ = sink;
+        self.execute(statement).await.map(RowsRead::Returned)
+    }
+
     /// Runs `body` inside one transaction: every statement sent to this backend while `body`
     /// runs (on this thread) is part of it; it commits when `body` returns `Ok`, and rolls back
     /// when it returns an error, which is handed back.
@@ -503,4 +544,19 @@ pub trait SqlBackend {
     fn bookmark(&self) -> Result<Option<String>> {
         Ok(None)
     }
+}
+
+/// Receives the rows of one statement, one at a time, while the backend steps through it.
+pub trait RowSink: MaybeSendSync {
+    /// Takes one row; an error stops the statement and is returned by the backend.
+    fn row(&mut self, row: &dyn Row) -> Result<()>;
+}
+
+/// What [`SqlBackend::execute_rows`] did with the result.
+#[derive(Debug)]
+pub enum RowsRead {
+    /// Every row went to the sink.
+    Streamed,
+    /// The backend cannot lend rows: here is the whole result, for the caller to decode.
+    Returned(QueryResult),
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::backend::{
     Capabilities, MaybeSendSync, QueryResult, SharedBackend, SqlBackend, Statement,
 };
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::{RowSink, RowsRead};
 use crate::cache::{CacheConfig, Defer, KvCache, TransactionLog, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -421,6 +423,25 @@ impl Db {
             trace::statement(statement, result.as_ref(), watch.elapsed_ms());
         }
         result
+    }
+
+    /// Runs one statement, lending its rows to `sink` ([`SqlBackend::execute_rows`]): `None`
+    /// when they went there, else the whole result (the backend does not lend rows, or
+    /// `sonic::sql` tracing is on and [`Db::execute`] reports the result's counts).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) async fn execute_into(
+        &self,
+        statement: &Statement,
+        sink: &mut dyn RowSink,
+    ) -> Result<Option<QueryResult>> {
+        if trace::sql_enabled() {
+            return self.execute(statement).await.map(Some);
+        }
+        check_batch(std::slice::from_ref(statement), self.capabilities())?;
+        Ok(match self.sql.execute_rows(statement, sink).await? {
+            RowsRead::Streamed => None,
+            RowsRead::Returned(result) => Some(result),
+        })
     }
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not

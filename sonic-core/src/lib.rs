@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`value`] | [`Value`] and [`SqlType`], and the conversions to and from Rust types ([`ToValue`], [`FromValue`], [`ColumnType`], [`Json`]) |
 //! | [`error`] | [`Error`], the one error type |
+//! | [`row`] | result rows a backend lends, and the helpers `#[derive(Table)]`'s typed decoding calls |
 //! | [`schema`] | what `#[derive(Table)]` produces: [`Table`], [`TableDef`], column and relation handles; [`Schema`], a set of tables |
 //! | [`clock`] | where audit timestamps come from |
 //! | [`backend`] | the SQL backend trait, [`Statement`], [`QueryResult`] and [`Capabilities`] (D1's limits are [`Capabilities::D1`]) |
@@ -82,6 +83,7 @@ pub mod error;
 pub mod kv;
 pub mod migrate;
 pub mod query;
+pub mod row;
 pub mod schema;
 pub mod sql;
 #[cfg(feature = "rusqlite")]

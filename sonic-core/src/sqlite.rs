@@ -11,10 +11,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, StatementStatus};
+use rusqlite::{CachedStatement, Connection, StatementStatus};
 
 use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
+use crate::backend::{RowSink, RowsRead};
 use crate::error::{Error, Result};
+use crate::row::Row;
+use crate::value::Cell;
 use crate::value::Value;
 
 /// Prepared statements kept per connection. Sonic's SQL text varies with the shape of a query
@@ -309,6 +312,16 @@ impl SqlBackend for SqliteBackend {
         run(&inner.conn, &mut inner.names, statement)
     }
 
+    async fn execute_rows(
+        &self,
+        statement: &Statement,
+        sink: &mut dyn RowSink,
+    ) -> Result<RowsRead> {
+        let inner = &mut *self.lock();
+        stream(&inner.conn, statement, sink)?;
+        Ok(RowsRead::Streamed)
+    }
+
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         let inner = &mut *self.lock();
         // Dropping the transaction (or, inside an open one, the savepoint) without committing
@@ -348,8 +361,8 @@ fn run_each(
         .collect()
 }
 
-/// Runs one statement on the connection, reading every result row.
-fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Result<QueryResult> {
+/// The cached prepared statement of `statement`, its parameters bound.
+fn prepare<'c>(conn: &'c Connection, statement: &Statement) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(&statement.sql).map_err(map_err)?;
     let expected = stmt.parameter_count();
     if expected != statement.params.len() {
@@ -362,6 +375,43 @@ fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Res
         stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(value)))
             .map_err(map_err)?;
     }
+    Ok(stmt)
+}
+
+/// Runs one statement, lending each result row to `sink` as SQLite steps to it.
+fn stream(conn: &Connection, statement: &Statement, sink: &mut dyn RowSink) -> Result<()> {
+    let mut stmt = prepare(conn, statement)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        sink.row(row)?;
+    }
+    Ok(())
+}
+
+/// A row of rusqlite, read in place.
+impl Row for rusqlite::Row<'_> {
+    fn width(&self) -> usize {
+        self.as_ref().column_count()
+    }
+
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        Some(match self.get_ref(index).ok()? {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(i) => Cell::Integer(i),
+            ValueRef::Real(r) => Cell::Real(r),
+            // As `owned_value`: invalid UTF-8 is handed on as the bytes it is.
+            ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => Cell::Text(text),
+                Err(_) => Cell::Blob(bytes),
+            },
+            ValueRef::Blob(bytes) => Cell::Blob(bytes),
+        })
+    }
+}
+
+/// Runs one statement on the connection, reading every result row.
+fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Result<QueryResult> {
+    let mut stmt = prepare(conn, statement)?;
 
     // `sqlite3_changes` keeps the count of the last INSERT/UPDATE/DELETE, so a SELECT or DDL
     // would report a stale number; the total counter tells whether this statement wrote.

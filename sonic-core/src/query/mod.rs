@@ -156,5 +156,4 @@ pub use raw::{JsonRow, RawQuery};
 pub use select::{Page, Select};
 pub use write::{Computed, DeleteWhere, Numeric, UpdateWhere};
 
-pub(crate) use rows::decode_rows;
-pub(crate) use write::{delete, insert, insert_many, update, update_if, upsert};
+pub(crate) use write::{delete, insert, insert_many, insert_many_count, update, update_if, upsert};

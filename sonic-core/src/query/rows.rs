@@ -4,8 +4,13 @@
 //! decodes by column name. Either way the backend's answer is checked for shape first, so a
 //! misbehaving backend is an error and never an out-of-bounds panic.
 
-use crate::backend::QueryResult;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::RowSink;
+use crate::backend::{QueryResult, Statement};
+use crate::db::Db;
 use crate::error::{Error, Result};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::row::Row;
 use crate::schema::{Table, TableDef};
 use crate::value::ConvertError;
 use crate::value::Value;
@@ -144,9 +149,92 @@ fn count_error(table: &TableDef, n: i64) -> Error {
     }
 }
 
+/// Runs one statement whose rows are `T`'s columns in definition order, decoded straight
+/// from the rows the backend lends ([`SqlBackend::execute_rows`](crate::SqlBackend::execute_rows)),
+/// or from its whole result if it returns one (also when `sonic::sql` tracing is on, so that
+/// the statement event reports the result's counts).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) -> Result<Vec<T>> {
+    let mut sink = Records::<T>::new();
+    match db.execute_into(statement, &mut sink).await? {
+        None => Ok(sink.records),
+        Some(result) => decode_rows::<T>(result),
+    }
+}
+
+/// On wasm32, the whole result: no backend there lends rows (D1's come as one JavaScript
+/// result), so a Worker does not carry the typed path's code.
+#[cfg(target_arch = "wasm32")]
+pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) -> Result<Vec<T>> {
+    decode_rows::<T>(db.execute(statement).await?)
+}
+
+/// Collects rows whose cells are exactly `T`'s columns, in definition order, into records.
+/// (Not on wasm32, where no backend lends rows: see `Db::execute_records`.)
+#[cfg(not(target_arch = "wasm32"))]
+struct Records<T> {
+    records: Vec<T>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<T> Records<T> {
+    fn new() -> Self {
+        Records {
+            records: Vec::new(),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Table> RowSink for Records<T> {
+    fn row(&mut self, row: &dyn Row) -> Result<()> {
+        // The rows of one statement all have its width: the first one tells.
+        if self.records.is_empty() {
+            check_width(row, T::DEF)?;
+        }
+        self.records.push(T::decode_row(row)?);
+        Ok(())
+    }
+}
+
+/// A row of a query of `table` must hold exactly its columns: a misbehaving backend (or a
+/// table changed under a cached statement) is an error, not a misread.
+#[cfg(not(target_arch = "wasm32"))]
+fn check_width(row: &dyn Row, table: &TableDef) -> Result<()> {
+    let width = table.columns.len();
+    if row.width() == width {
+        return Ok(());
+    }
+    Err(Error::Database {
+        message: format!(
+            "the backend returned a row of {} columns for a query of `{}`, expected {width}",
+            row.width(),
+            table.name
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_row_is_an_error_naming_the_table() {
+        const TABLE: TableDef = TableDef {
+            name: "notes",
+            rust_name: "Note",
+            columns: &[],
+            primary_key: 0,
+            relations: &[],
+            constraints: sonic_db_core::schema::Constraints::NONE,
+        };
+        let row = vec![Value::Integer(1)];
+        let err = check_width(&row, &TABLE).unwrap_err().to_string();
+        assert!(
+            err.contains("1 columns for a query of `notes`, expected 0"),
+            "{err}"
+        );
+    }
 
     const TABLE: TableDef = TableDef {
         name: "notes",

@@ -5,11 +5,15 @@ use std::borrow::Cow;
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::eager::{attach_column, load_joined, merge_include, Include, IncludeNames};
+#[cfg(target_arch = "wasm32")]
+use crate::query::eager::load_joined;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::eager::load_joined_streamed;
+use crate::query::eager::{attach_column, merge_include, Include, IncludeNames};
 use crate::query::filter::{and, Filter};
 use crate::query::keyset::keyset;
 use crate::query::order::Order;
-use crate::query::rows::{check_shape, decode_count, decode_exists, decode_rows};
+use crate::query::rows::{check_shape, decode_count, decode_exists, decode_rows, execute_records};
 use crate::schema::Table;
 use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
@@ -381,13 +385,19 @@ impl<'db, T: Table> Select<'db, T> {
         if let Some(include) = self.joined_include().filter(|_| !embed) {
             self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
-            let result = self.db.execute(&statement).await?;
-            return load_joined(include, self.db, result).await;
+            #[cfg(not(target_arch = "wasm32"))]
+            return load_joined_streamed(include, self.db, &statement).await;
+            #[cfg(target_arch = "wasm32")]
+            return load_joined(include, self.db, self.db.execute(&statement).await?).await;
         }
         self.trace_embedded(embed, capabilities);
         let statement = self.compile(capabilities, embed)?;
-        let result = self.db.execute(&statement).await?;
-        self.finish(result, embed).await
+        if embed {
+            let result = self.db.execute(&statement).await?;
+            return self.decode_embedded(result);
+        }
+        let records = execute_records::<T>(self.db, &statement).await?;
+        self.load_levels(records).await
     }
 
     /// Reports how the relations of this select load, if it has any: single statement or
@@ -687,7 +697,11 @@ impl<'db, T: Table> Select<'db, T> {
         if embedded {
             return self.decode_embedded(result);
         }
-        let mut records = decode_rows::<T>(result)?;
+        self.load_levels(decode_rows::<T>(result)?).await
+    }
+
+    /// Loads the relations of `records` level by level.
+    async fn load_levels(&self, mut records: Vec<T>) -> Result<Vec<T>> {
         if !records.is_empty() {
             for include in &self.includes {
                 include.loader.load_level(self.db, &mut records).await?;

@@ -12,13 +12,13 @@ use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
 use crate::query::filter::{and, Filter};
-use crate::query::rows::decode_rows;
+use crate::query::rows::{decode_rows, execute_records};
 use crate::schema::{AuditRole, Column, Table, TableDef};
 use crate::sql::filter::Expr;
 use crate::sql::limits::{check_column_value, check_row};
 use crate::sql::write::{
     delete_statement, filtered_write, insert_statements, require_returning, update_statement,
-    upsert_statement, write_delete_head, write_sets, Arith, SetExpr,
+    upsert_statement, without_returning, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{integers_from_text, ConvertError, ToValue, Value};
@@ -68,12 +68,35 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let statements = prepare_insert(db, records)?;
+    let mut statements = prepare_insert(db, records)?;
+    if statements.len() == 1 {
+        if let Some(statement) = statements.pop() {
+            let inserted = execute_records::<T>(db, &statement)
+                .await
+                .map_err(|e| e.in_table(T::DEF.name))?;
+            return check_inserted(inserted, records.len());
+        }
+    }
     let results = db
         .run_all(&statements)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
     decode_inserted(results, records.len())
+}
+
+/// Multi-row `INSERT` without `RETURNING`: the statements of [`insert_many`] less that clause,
+/// chunked and atomic alike; the number of rows inserted.
+pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Result<u64> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let mut statements = prepare_insert(db, records)?;
+    without_returning(T::DEF, &mut statements, db.capabilities())?;
+    let results = db
+        .run_all(&statements)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))?;
+    Ok(results.iter().map(|r| r.changes).sum())
 }
 
 /// The statements of an insert of `records` (audit columns stamped, every row checked
@@ -106,6 +129,11 @@ pub(crate) fn decode_inserted<T: Table>(
     for result in results {
         inserted.extend(decode_rows::<T>(result)?);
     }
+    check_inserted(inserted, expected)
+}
+
+/// The rows an insert of `expected` records returned, if there is one for each.
+fn check_inserted<T: Table>(inserted: Vec<T>, expected: usize) -> Result<Vec<T>> {
     // `RETURNING` gives one row per row inserted: fewer means the backend lost some, and the
     // caller (and the cache) must not take the rest for the whole write.
     if inserted.len() != expected {
@@ -137,11 +165,10 @@ pub(crate) async fn update_if<T: Table>(
     condition: Option<&Expr>,
 ) -> Result<Option<T>> {
     let statement = prepare_update(db, record, condition)?;
-    let result = db
-        .execute(&statement)
+    let mut rows = execute_records::<T>(db, &statement)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
-    Ok(decode_rows::<T>(result)?.pop())
+    Ok(rows.pop())
 }
 
 /// The statement of an update of the whole `record` by its primary key, only where the
@@ -181,11 +208,10 @@ fn returned_keys<T: Table>(mut result: QueryResult) -> QueryResult {
 /// `INSERT … ON CONFLICT (pk) DO UPDATE SET every column but the key and created_on`.
 pub(crate) async fn upsert<T: Table>(db: &Db, record: &T) -> Result<T> {
     let statement = prepare_upsert(db, record)?;
-    let result = db
-        .execute(&statement)
+    let rows = execute_records::<T>(db, &statement)
         .await
         .map_err(|e| e.in_table(T::DEF.name))?;
-    first_row(decode_rows::<T>(result)?)
+    first_row(rows)
 }
 
 /// The statement of an upsert of `record`.

@@ -115,6 +115,39 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// ```
     fn decode(row: &mut [Value]) -> Result<Self, Error>;
 
+    /// Builds a record from a row lent by the backend, reading its cells by position in
+    /// [`TableDef::columns`] order: the read path of typed queries, with no [`Value`] per
+    /// cell. `#[derive(Table)]` generates it; the provided implementation, for tables
+    /// implemented by hand, copies the cells into values and calls [`Table::decode`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # use sonic_db_core::{Error, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::Table;
+    ///
+    /// let text = |s: &str| Value::Text(s.into());
+    /// let row = vec![text("p1"), text("Hi"), Value::Integer(3), Value::Null];
+    /// let post = Post::decode_row(&row)?;
+    /// assert_eq!((post.title.as_str(), post.views), ("Hi", 3));
+    /// let bad = vec![text("p1"), Value::Null, Value::Integer(3), Value::Null];
+    /// let err = Post::decode_row(&bad).unwrap_err(); // NULL title
+    /// assert!(err.to_string().contains("`posts`.`title` of the row with key TEXT \"p1\""), "{err}");
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn decode_row(row: &dyn crate::row::Row) -> Result<Self, Error> {
+        let mut values: Vec<Value> = (0..row.width())
+            .map(|i| {
+                row.cell(i)
+                    .map_or(Value::Null, crate::value::Cell::to_value)
+            })
+            .collect();
+        Self::decode(&mut values)
+    }
+
     /// Fills the audit columns for a write at `now_ms` (Unix milliseconds): `updated_on`
     /// always, `created_on` only when `inserting`. A no-op for tables without `#[audit]`.
     ///

@@ -214,6 +214,30 @@ pub(crate) fn insert_statements(
     Ok(statements)
 }
 
+/// Drops the `RETURNING` clause of [`insert_statements`]' statements, for an insert whose rows
+/// are not wanted back (SQLite then writes them without staging a copy to return).
+pub(crate) fn without_returning(
+    table: &'static TableDef,
+    statements: &mut [Statement],
+    capabilities: &Capabilities,
+) -> Result<()> {
+    let tail = insert_sql(table, capabilities).tail.as_str();
+    for statement in statements {
+        let kept = statement
+            .sql
+            .strip_suffix(tail)
+            .map(str::len)
+            .ok_or_else(|| {
+                Error::InvalidQuery(format!(
+                    "an INSERT into `{}` does not end with its RETURNING clause",
+                    table.name
+                ))
+            })?;
+        statement.sql.truncate(kept);
+    }
+    Ok(())
+}
+
 /// `UPDATE … SET every column but the key and created_on … WHERE pk = ? [AND <condition>]
 /// RETURNING …` for a whole row (`values` in column order).
 pub(crate) fn update_statement(

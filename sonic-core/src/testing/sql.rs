@@ -140,6 +140,16 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for CountingSql<S
         self.inner.execute(statement).await
     }
 
+    /// Forwarded, so that tests behind the counter read rows the way the wrapped backend does.
+    async fn execute_rows(
+        &self,
+        statement: &Statement,
+        sink: &mut dyn crate::backend::RowSink,
+    ) -> Result<crate::backend::RowsRead> {
+        self.record(std::slice::from_ref(statement), false);
+        self.inner.execute_rows(statement, sink).await
+    }
+
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         self.record(statements, true);
         self.inner.batch(statements).await

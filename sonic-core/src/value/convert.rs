@@ -11,6 +11,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::Cell;
 use super::{SqlType, Value, F64_EXACT};
 
 /// Why a value could not be converted: what was expected and what was found.
@@ -63,6 +64,22 @@ pub trait ToValue {
 pub trait FromValue: Sized {
     /// Takes the value; `Null` into a non-`Option` type is an error.
     fn from_value(value: Value) -> Result<Self, ConvertError>;
+
+    /// Converts a cell a backend lends ([`Cell`]): what the typed read path of
+    /// `#[derive(Table)]` calls. The default goes through [`FromValue::from_value`]; the
+    /// common types take their usual cell without building a [`Value`] first.
+    ///
+    /// ```
+    /// use sonic_db_core::value::Cell;
+    /// use sonic_db_core::FromValue;
+    /// assert_eq!(String::from_cell(Cell::Text("hi")), Ok("hi".to_string()));
+    /// assert_eq!(<Option<i64>>::from_cell(Cell::Null), Ok(None));
+    /// assert!(i64::from_cell(Cell::Text("7")).is_err()); // as from_value
+    /// ```
+    #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, ConvertError> {
+        Self::from_value(cell.to_value())
+    }
 }
 
 /// A type that can be a column of a table: its declared SQL type and nullability.
@@ -135,6 +152,14 @@ impl FromValue for i64 {
         match value {
             Value::Integer(i) => Ok(i),
             other => Err(ConvertError::mismatch("INTEGER", &other)),
+        }
+    }
+
+    #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, ConvertError> {
+        match cell {
+            Cell::Integer(i) => Ok(i),
+            other => Self::from_value(other.to_value()),
         }
     }
 }
@@ -229,6 +254,14 @@ impl FromValue for f64 {
             other => Err(ConvertError::mismatch("REAL", &other)),
         }
     }
+
+    #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, ConvertError> {
+        match cell {
+            Cell::Real(r) => Ok(r),
+            other => Self::from_value(other.to_value()),
+        }
+    }
 }
 
 impl ColumnType for f64 {
@@ -293,6 +326,14 @@ impl FromValue for String {
             other => Err(ConvertError::mismatch("TEXT", &other)),
         }
     }
+
+    #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, ConvertError> {
+        match cell {
+            Cell::Text(s) => Ok(s.to_owned()),
+            other => Self::from_value(other.to_value()),
+        }
+    }
 }
 
 impl ColumnType for String {
@@ -345,6 +386,14 @@ impl<T: FromValue> FromValue for Option<T> {
         match value {
             Value::Null => Ok(None),
             other => T::from_value(other).map(Some),
+        }
+    }
+
+    #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, ConvertError> {
+        match cell {
+            Cell::Null => Ok(None),
+            other => T::from_cell(other).map(Some),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! exact; these functions read that text back as the integer.
 
 use super::convert::{ColumnType, ConvertError};
-use super::{SqlType, Value};
+use super::{Cell, SqlType, Value};
 
 /// The integer whose canonical decimal form (SQLite's `CAST(i AS TEXT)`: optional `-`, no
 /// `+`, no leading zeros) is `text`, if it is one.
@@ -53,6 +53,27 @@ pub fn decode_column<T: ColumnType>(value: Value) -> Result<T, ConvertError> {
             None => T::from_value(Value::Text(text)),
         },
         value => T::from_value(value),
+    }
+}
+
+/// [`decode_column`] for a cell a backend lends: what the typed read path of
+/// `#[derive(Table)]` calls. For a non-INTEGER `T` the test compiles away.
+///
+/// ```
+/// use sonic_db_core::value::{decode_column_cell, Cell};
+/// assert_eq!(decode_column_cell::<i64>(Cell::Text("-9223372036854775808"))?, i64::MIN);
+/// assert_eq!(decode_column_cell::<i64>(Cell::Integer(7))?, 7);
+/// assert_eq!(decode_column_cell::<String>(Cell::Text("42"))?, "42");
+/// # Ok::<(), sonic_db_core::ConvertError>(())
+/// ```
+#[inline]
+pub fn decode_column_cell<T: ColumnType>(cell: Cell<'_>) -> Result<T, ConvertError> {
+    match cell {
+        Cell::Text(text) if T::SQL_TYPE == SqlType::Integer => match integer_from_text(text) {
+            Some(i) => T::from_cell(Cell::Integer(i)),
+            None => T::from_cell(cell),
+        },
+        cell => T::from_cell(cell),
     }
 }
 

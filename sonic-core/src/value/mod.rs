@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+mod cell;
 #[cfg(feature = "chrono")]
 mod chrono_types;
 mod convert;
@@ -16,9 +17,10 @@ mod time_types;
 #[cfg(feature = "uuid")]
 mod uuid_type;
 
+pub use cell::Cell;
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub(crate) use integer_text::integers_from_text;
-pub use integer_text::{decode_column, integer_from_text};
+pub use integer_text::{decode_column, decode_column_cell, integer_from_text};
 
 /// A value as SQLite (and D1) store it.
 ///

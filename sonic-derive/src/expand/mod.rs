@@ -1,5 +1,6 @@
 //! Code generation, one module per generated artifact.
 
+pub mod decode_row;
 pub mod handles;
 pub mod table;
 pub mod text_enum;

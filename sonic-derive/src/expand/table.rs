@@ -72,6 +72,7 @@ pub fn expand(
     let json_checks: Vec<TokenStream> = columns.iter().map(|c| check(table, c, true)).collect();
     let check_indexes: Vec<usize> = columns.iter().map(|c| c.index).collect();
     let touch = touch(cont);
+    let decode_row = super::decode_row::expand(cont, &columns, pk_index)?;
     let bounds = super::bounds(cont);
 
     Ok(quote! {
@@ -205,6 +206,8 @@ pub fn expand(
                 }
 
                 #touch
+
+                #decode_row
             }
         };
     })

@@ -27,6 +27,8 @@
 mod cap;
 mod embedded;
 mod joined;
+#[cfg(not(target_arch = "wasm32"))]
+mod joined_stream;
 mod json;
 mod key;
 mod options;
@@ -45,6 +47,8 @@ use crate::value::ConvertError;
 pub(crate) use embedded::attach_column;
 pub(crate) use joined::load_joined;
 pub(crate) use joined::JoinedRows;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use joined_stream::load_joined_streamed;
 use json::Json;
 
 /// A relation of `P` to load along with it, with whatever is nested below it.

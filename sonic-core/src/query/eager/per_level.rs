@@ -7,7 +7,7 @@ use super::key::Key;
 use super::Eager;
 use crate::db::Db;
 use crate::error::Result;
-use crate::query::rows::decode_rows;
+use crate::query::rows::{decode_rows, execute_records};
 use crate::schema::Table;
 use crate::sql::eager::statements_for_keys;
 use crate::value::Value;
@@ -48,8 +48,13 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         let mut children: Vec<C> = Vec::new();
         if !keys.is_empty() {
             let statements = statements_for_keys(self, keys, db.capabilities())?;
-            for result in db.run_all(&statements).await? {
-                children.extend(decode_rows::<C>(result)?);
+            match statements.as_slice() {
+                [one] => children = execute_records::<C>(db, one).await?,
+                _ => {
+                    for result in db.run_all(&statements).await? {
+                        children.extend(decode_rows::<C>(result)?);
+                    }
+                }
             }
             for nested in &self.nested {
                 nested.loader.load_level(db, &mut children).await?;

@@ -1,0 +1,162 @@
+//! The joined first level ([`load_joined`](super::load_joined)) read from the rows the backend
+//! lends: each parent decoded once, by position, when its key first appears; a child's cells
+//! copied out only when the row has one (its key is not NULL). The children then attach as
+//! in `load_joined`. Not on wasm32, where no backend lends rows.
+
+use foldhash::HashMap;
+
+use super::key::Key;
+use super::{load_joined, Include, JoinedRows};
+use crate::backend::RowSink;
+use crate::backend::Statement;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::row::Row;
+use crate::schema::Table;
+use crate::value::Cell;
+use crate::value::Value;
+
+/// Runs the joined `statement` of `include` and loads its parents with their children.
+pub(crate) async fn load_joined_streamed<P: Table>(
+    include: &Include<P>,
+    db: &Db,
+    statement: &Statement,
+) -> Result<Vec<P>> {
+    let child = (include.sql().relation().target)();
+    let own = P::DEF.columns.len();
+    let mut sink = JoinedSink::<P> {
+        own,
+        width: own + child.columns.len(),
+        child_columns: child.columns.len(),
+        child_key: own + child.primary_key,
+        parents: Vec::new(),
+        children: Vec::new(),
+        matched: Vec::new(),
+        last: None,
+        seen: None,
+        keyless: false,
+        checked: false,
+    };
+    if let Some(result) = db.execute_into(statement, &mut sink).await? {
+        return load_joined(include, db, result).await;
+    }
+    let JoinedSink {
+        mut parents,
+        mut children,
+        matched,
+        child_columns,
+        ..
+    } = sink;
+    let rows = JoinedRows {
+        values: &mut children,
+        width: child_columns,
+        offset: 0,
+        rows: &matched,
+    };
+    include.loader.attach_joined(db, &mut parents, rows).await?;
+    Ok(parents)
+}
+
+/// Groups the rows of a joined select by the parent's key, as `load_joined` does: a parent's
+/// rows are adjacent in SQLite's nested-loop join, so each row's key is compared with the
+/// previous row's; from the first new key that does not increase (or a parent without a
+/// key), a map of every parent's key finds a parent that comes back.
+struct JoinedSink<P> {
+    own: usize,
+    width: usize,
+    child_columns: usize,
+    /// The position of the child's primary key in the row.
+    child_key: usize,
+    parents: Vec<P>,
+    /// The cells of the rows that have a child, `child_columns` per row.
+    children: Vec<Value>,
+    /// (index of the child's row in `children`, index of its parent).
+    matched: Vec<(usize, usize)>,
+    last: Option<(Key, usize)>,
+    seen: Option<HashMap<Key, usize>>,
+    keyless: bool,
+    checked: bool,
+}
+
+impl<P: Table> JoinedSink<P> {
+    /// The index of the parent of this row, decoding it if it is new.
+    fn owner(&mut self, row: &dyn Row) -> Result<usize> {
+        let value = row.cell(P::DEF.primary_key).map(Cell::to_value);
+        if let (Some((key, owner)), Some(value)) = (&self.last, &value) {
+            if key.is(value) {
+                return Ok(*owner);
+            }
+        }
+        let key = value.as_ref().and_then(Key::of);
+        let earlier = match &key {
+            None => None,
+            Some(key) => {
+                let increasing = !self.keyless
+                    && self
+                        .last
+                        .as_ref()
+                        .is_none_or(|(previous, _)| previous < key);
+                if self.seen.is_none() && !increasing {
+                    let mut map: HashMap<Key, usize> = HashMap::default();
+                    for (owner, parent) in self.parents.iter().enumerate() {
+                        let pk = parent.column_value(P::DEF.primary_key)?;
+                        if let Some(key) = Key::from_value(pk) {
+                            map.insert(key, owner);
+                        }
+                    }
+                    self.seen = Some(map);
+                }
+                self.seen.as_ref().and_then(|map| map.get(key)).copied()
+            }
+        };
+        let owner = match earlier {
+            Some(owner) => owner,
+            None => {
+                self.parents.push(P::decode_row(row)?);
+                let owner = self.parents.len() - 1;
+                match (&key, self.seen.as_mut()) {
+                    (Some(key), Some(map)) => {
+                        map.insert(key.clone(), owner);
+                    }
+                    (None, _) => self.keyless = true,
+                    (Some(_), None) => {}
+                }
+                owner
+            }
+        };
+        self.last = key.map(|key| (key, owner));
+        Ok(owner)
+    }
+}
+
+impl<P: Table> RowSink for JoinedSink<P> {
+    fn row(&mut self, row: &dyn Row) -> Result<()> {
+        if !self.checked {
+            if row.width() != self.width {
+                return Err(Error::Database {
+                    message: format!(
+                        "the backend returned a row of {} columns for a joined query of `{}`, \
+                         expected {}",
+                        row.width(),
+                        P::DEF.name,
+                        self.width
+                    ),
+                });
+            }
+            self.checked = true;
+        }
+        let owner = self.owner(row)?;
+        if row
+            .cell(self.child_key)
+            .is_some_and(|key| key != Cell::Null)
+        {
+            let index = self.children.len() / self.child_columns.max(1);
+            for i in self.own..self.width {
+                self.children
+                    .push(row.cell(i).map_or(Value::Null, Cell::to_value));
+            }
+            self.matched.push((index, owner));
+        }
+        Ok(())
+    }
+}

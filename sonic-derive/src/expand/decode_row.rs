@@ -1,0 +1,95 @@
+//! `Table::decode_row`: a record read straight from a row the backend lends, each field from
+//! its cell by column position (no `Value` per cell, no column names).
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::internals::ast::{self, ColumnModel, Container};
+use crate::internals::attr::Role;
+
+use super::internal;
+
+/// The `fn decode_row` of the `Table` impl. A field's error names the row's primary key
+/// (column `pk`) unless it is that column.
+pub fn expand(cont: &Container, columns: &[ColumnModel], pk: usize) -> syn::Result<TokenStream> {
+    let table = cont.table_name.as_str();
+    let ident = cont.ident;
+    let inits = cont
+        .fields
+        .iter()
+        .map(|field| {
+            let member = field.ident;
+            let value = field_value(table, columns, field, pk)?;
+            Ok(quote!(#member: #value))
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
+    Ok(quote! {
+        fn decode_row(
+            row: &dyn __sonic::row::Row,
+        ) -> ::core::result::Result<Self, __sonic::Error> {
+            ::core::result::Result::Ok(#ident {
+                #(#inits,)*
+            })
+        }
+    })
+}
+
+/// The expression of one field's value.
+fn field_value(
+    table: &str,
+    columns: &[ColumnModel],
+    field: &ast::Field<'_>,
+    pk: usize,
+) -> syn::Result<TokenStream> {
+    let member = field.ident;
+    let ty = field.ty;
+    let cell = |c: &ColumnModel, ty: TokenStream| {
+        let index = c.index;
+        let name = &c.name;
+        let key = if index == pk {
+            quote!(::core::option::Option::None)
+        } else {
+            quote!(::core::option::Option::Some(#pk))
+        };
+        // `decode_cell` spelt out, so that the conversion inlines and only the errors call out;
+        // an INTEGER column may arrive as its decimal text (D1, see `decode_column_cell`).
+        quote! {
+            match __sonic::row::Row::cell(row, #index) {
+                ::core::option::Option::Some(cell) => {
+                    match __sonic::value::decode_column_cell::<#ty>(cell) {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(e) => {
+                            return ::core::result::Result::Err(
+                                __sonic::row::cell_error(row, #table, #name, #key, e),
+                            )
+                        }
+                    }
+                }
+                ::core::option::Option::None => {
+                    return ::core::result::Result::Err(
+                        __sonic::row::missing_cell(row, #table, #name),
+                    )
+                }
+            }
+        }
+    };
+    let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
+    let mut next_column = || {
+        of_field
+            .next()
+            .ok_or_else(|| internal(member, "a field without its column"))
+    };
+    Ok(match &field.role {
+        Role::Column(_) => cell(next_column()?, quote_spanned!(ty.span()=> #ty)),
+        Role::Audit => {
+            let column = quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column);
+            let created = cell(next_column()?, column.clone());
+            let updated = cell(next_column()?, column);
+            quote_spanned! {ty.span()=>
+                <#ty as __sonic::AuditFields>::from_columns(#created, #updated)
+            }
+        }
+        Role::Relation(_) => quote!(::core::default::Default::default()),
+    })
+}
