@@ -237,6 +237,13 @@ impl SqliteBackend {
         f(&mut inner.conn)
     }
 
+    /// Runs one statement synchronously: for native tools (migrations, inspection) that have
+    /// no executor.
+    pub(crate) fn query(&self, statement: &Statement) -> Result<QueryResult> {
+        let inner = &mut *self.lock();
+        run(&inner.conn, &mut inner.names, statement)
+    }
+
     /// A panic while the lock was held cannot leave the connection half-way through a batch:
     /// the transaction guard rolls back while unwinding. So a poisoned lock is safe to reuse.
     ///

@@ -18,6 +18,7 @@ mod many_to_many;
 mod queries;
 mod raw;
 mod related;
+mod schema;
 mod search;
 mod shapes;
 mod transactions;
@@ -86,6 +87,7 @@ registry! {
     generated_keys => keys::generated_keys,
     table_constraints => keys::table_constraints,
     insert_defaults => keys::insert_defaults,
+    schema_inspection => schema::schema_inspection,
     kv_miss_then_hit => kv::kv_miss_then_hit,
     kv_insert_then_fill => kv::kv_insert_then_fill,
     kv_update => kv::kv_update,

@@ -1,18 +1,26 @@
 //! A live database read back as a [`SchemaSnapshot`] (`PRAGMA table_info`, `index_list`,
-//! `index_info`, `foreign_key_list`): `check` lists how it drifted from the schema, `adopt`
-//! makes it the baseline snapshot of an existing database (e.g. a SonicJs one).
+//! `index_info`, `foreign_key_list`, `table_list`), through any backend (D1 included) or a
+//! native SQLite file: `check` lists how it drifted from the schema, `adopt` makes it the
+//! baseline snapshot of an existing database (e.g. a SonicJs one).
 
 use std::fmt;
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 use std::path::PathBuf;
 
-use rusqlite::Connection;
-
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+use super::Migrations;
 use super::{
-    column_changes, ColumnSnapshot, IndexSnapshot, MigrateError, Migrations, ReferenceSnapshot,
-    SchemaSnapshot, TableSnapshot, MIGRATIONS_TABLE,
+    column_changes, ColumnSnapshot, IndexSnapshot, MigrateError, ReferenceSnapshot, SchemaSnapshot,
+    TableSnapshot, MIGRATIONS_TABLE,
 };
+use sonic_db_sql_text::is_default_expression;
+
+use crate::backend::{QueryResult, Statement};
+use crate::db::Db;
 use crate::schema::Schema;
-use crate::sqlite::{map_err as sqlite_error, SqliteBackend};
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+use crate::sqlite::SqliteBackend;
+use crate::value::Value;
 
 /// One difference between a live database and the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,111 +102,165 @@ impl fmt::Display for Drift {
     }
 }
 
-/// The tables of a live database as a snapshot, in creation order; wrangler's
-/// [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables left out. Columns keep their
-/// declared types upper-cased; only single-column indexes created by `CREATE INDEX` are
-/// listed (those a snapshot holds).
-///
-/// ```
-/// use sonic_db_core::migrate::inspect;
-/// use sonic_db_core::sqlite::SqliteBackend;
-///
-/// let sqlite = SqliteBackend::memory()?;
-/// sqlite.exec("CREATE TABLE users (id text PRIMARY KEY NOT NULL, email text UNIQUE, created_on integer)")?;
-/// let snapshot = inspect(&sqlite)?;
-/// let users = snapshot.table("users").unwrap();
-/// assert_eq!(users.column("id").unwrap().sql_type, "TEXT");
-/// assert!(users.column("email").unwrap().unique && users.column("created_on").unwrap().nullable);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn inspect(sqlite: &SqliteBackend) -> Result<SchemaSnapshot, MigrateError> {
-    sqlite
-        .with_connection(|conn| read(conn))
-        .map_err(|e| MigrateError::Inspect(Box::new(sqlite_error(e))))
+/// What the shape queries select from every user table (`m`): SQLite's and D1's internal
+/// tables and wrangler's [`MIGRATIONS_TABLE`] left out.
+const USER_TABLES: &str = "FROM sqlite_master AS m JOIN {pragma} WHERE m.type = 'table' \
+     AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%' AND m.name <> ?";
+
+/// The four statements that read a database's shape, each over every table at once, so that
+/// D1 answers them in one round trip: columns, foreign keys, index columns, `STRICT` flags.
+fn shape_statements() -> Vec<Statement> {
+    let over = |select: &str, pragma: &str, order: &str| {
+        Statement::new(
+            format!(
+                "{select} {} ORDER BY {order}",
+                USER_TABLES.replace("{pragma}", pragma)
+            ),
+            vec![Value::Text(MIGRATIONS_TABLE.to_string())],
+        )
+    };
+    vec![
+        over(
+            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk",
+            "pragma_table_info(m.name) AS p",
+            "m.rowid, p.cid",
+        ),
+        over(
+            "SELECT m.name, f.\"table\", f.\"from\", f.\"to\", f.on_delete",
+            "pragma_foreign_key_list(m.name) AS f",
+            "m.rowid, f.id, f.seq",
+        ),
+        over(
+            "SELECT m.name, l.name, l.\"unique\", l.origin, i.name",
+            "pragma_index_list(m.name) AS l JOIN pragma_index_info(l.name) AS i",
+            "m.rowid, l.seq DESC, i.seqno",
+        ),
+        Statement::new(
+            "SELECT name, strict FROM pragma_table_list WHERE schema = 'main'",
+            Vec::new(),
+        ),
+    ]
 }
 
-fn read(conn: &Connection) -> rusqlite::Result<SchemaSnapshot> {
-    let mut stmt = conn.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_cf_%' AND name <> ?1 ORDER BY rowid",
-    )?;
-    let names: Vec<String> = stmt
-        .query_map([MIGRATIONS_TABLE], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut tables = Vec::new();
-    for name in names {
-        tables.push(read_table(conn, &name)?);
+/// The rows of a result, each a slice of its values (`width` known from the SELECT list).
+fn rows(result: &QueryResult, width: usize) -> impl Iterator<Item = &[Value]> {
+    result.values.chunks_exact(width)
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value {
+        Some(Value::Text(t)) => Some(t.clone()),
+        _ => None,
     }
-    Ok(SchemaSnapshot {
-        tables,
-        ..SchemaSnapshot::default()
-    })
 }
 
-fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot> {
-    let mut columns: Vec<ColumnSnapshot> = conn
-        .prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)")?
-        .query_map([table], |r| {
-            let sql_type: String = r.get(1)?;
-            Ok(ColumnSnapshot {
-                name: r.get(0)?,
-                sql_type: sql_type.to_ascii_uppercase(),
-                nullable: r.get::<_, i64>(2)? == 0,
-                default: r.get(3)?,
-                primary_key: r.get::<_, i64>(4)? > 0,
+/// A live default as the schema writes it: SQLite reports `DEFAULT (expr)` as `expr`, so an
+/// expression that is not a default on its own gets its parentheses back.
+fn parenthesised(default: String) -> String {
+    if is_default_expression(&default) {
+        default
+    } else {
+        format!("({default})")
+    }
+}
+
+/// A pragma's small integer (a flag or a position), however the backend typed it.
+fn int(value: Option<&Value>) -> i64 {
+    match value {
+        Some(Value::Integer(i)) => *i,
+        Some(Value::Real(r)) => *r as i64,
+        Some(Value::Text(t)) => t.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The snapshot the answers to [`shape_statements`] describe.
+fn snapshot_of(results: &[QueryResult]) -> Result<SchemaSnapshot, crate::Error> {
+    let [columns, foreign_keys, indexes, strict] = results else {
+        return Err(crate::Error::Database {
+            message: format!("{} results for the 4 shape queries", results.len()),
+        });
+    };
+    let mut tables: Vec<TableSnapshot> = Vec::new();
+    for row in rows(columns, 6) {
+        let table = text(row.first()).unwrap_or_default();
+        if tables.last().is_none_or(|t| t.name != table) {
+            tables.push(TableSnapshot {
+                name: table,
+                ..TableSnapshot::default()
+            });
+        }
+        if let Some(t) = tables.last_mut() {
+            t.columns.push(ColumnSnapshot {
+                name: text(row.get(1)).unwrap_or_default(),
+                sql_type: text(row.get(2)).unwrap_or_default().to_ascii_uppercase(),
+                nullable: int(row.get(3)) == 0,
+                default: text(row.get(4)).map(parenthesised),
+                primary_key: int(row.get(5)) > 0,
                 ..ColumnSnapshot::default()
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    // foreign keys: id, seq, table, from, to, on_update, on_delete, match
-    let fks: Vec<(String, String, Option<String>, String)> = conn
-        .prepare("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1)")?
-        .query_map([table], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    for (parent, from, to, on_delete) in fks {
-        let to = match to {
-            Some(to) => to,
-            None => conn.query_row(
-                "SELECT name FROM pragma_table_info(?1) WHERE pk = 1",
-                [&parent],
-                |r| r.get(0),
-            )?,
+            });
+        }
+    }
+    for row in rows(foreign_keys, 5) {
+        let (table, parent, from) = (text(row.first()), text(row.get(1)), text(row.get(2)));
+        let (Some(table), Some(parent), Some(from)) = (table, parent, from) else {
+            continue;
         };
-        if let Some(c) = columns.iter_mut().find(|c| c.name == from) {
-            c.references = Some(ReferenceSnapshot {
+        // A reference without a column names the parent's primary key.
+        let to = match text(row.get(3)) {
+            Some(to) => to,
+            None => tables
+                .iter()
+                .find(|t| t.name == parent)
+                .and_then(|t| t.columns.iter().find(|c| c.primary_key))
+                .map(|c| c.name.clone())
+                .ok_or_else(|| crate::Error::Database {
+                    message: format!(
+                        "`{table}`.`{from}` references `{parent}`, which has no primary key"
+                    ),
+                })?,
+        };
+        let on_delete = text(row.get(4)).unwrap_or_default();
+        let column = tables
+            .iter_mut()
+            .find(|t| t.name == table)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == from));
+        if let Some(column) = column {
+            column.references = Some(ReferenceSnapshot {
                 table: parent,
                 column: to,
                 on_delete: (!on_delete.eq_ignore_ascii_case("NO ACTION")).then_some(on_delete),
             });
         }
     }
-    let mut indexes = Vec::new();
-    let mut table_unique = Vec::new();
-    let list: Vec<(String, bool, String)> = conn
-        .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY seq DESC")?
-        .query_map([table], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? == 1, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    for (name, unique, origin) in list {
-        let cols: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?
-            .query_map([&name], |r| r.get::<_, Option<String>>(0))?
-            .filter_map(|c| c.transpose())
-            .collect::<rusqlite::Result<_>>()?;
+    // One index's rows are consecutive: group them, then file the index by its origin.
+    let mut index_rows = rows(indexes, 5).peekable();
+    while let Some(first) = index_rows.next() {
+        let (table, name) = (text(first.first()), text(first.get(1)));
+        let mut cols: Vec<String> = text(first.get(4)).into_iter().collect();
+        while let Some(next) =
+            index_rows.next_if(|r| text(r.first()) == table && text(r.get(1)) == name)
+        {
+            cols.extend(text(next.get(4)));
+        }
+        let (Some(table), Some(name)) = (table, name) else {
+            continue;
+        };
+        let Some(t) = tables.iter_mut().find(|t| t.name == table) else {
+            continue;
+        };
         let Some((column, more_columns)) = cols.split_first() else {
             continue; // an expression index: not in a snapshot
         };
-        match origin.as_str() {
-            "u" if unique && more_columns.is_empty() => {
-                if let Some(c) = columns.iter_mut().find(|c| &c.name == column) {
+        let unique = int(first.get(2)) == 1;
+        match text(first.get(3)).as_deref() {
+            Some("u") if unique && more_columns.is_empty() => {
+                if let Some(c) = t.columns.iter_mut().find(|c| &c.name == column) {
                     c.unique = true;
                 }
             }
-            "u" if unique => table_unique.push(cols.clone()),
-            "c" if !unique => indexes.push(IndexSnapshot {
+            Some("u") if unique => t.unique.push(cols.clone()),
+            Some("c") if !unique => t.indexes.push(IndexSnapshot {
                 name,
                 column: column.clone(),
                 more_columns: more_columns.to_vec(),
@@ -206,25 +268,101 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
             _ => {}
         }
     }
+    for t in &mut tables {
+        t.unique.reverse(); // the list runs from the last declared
+    }
     // `CHECK` texts are not read back (SQLite keeps them only in the table's SQL text): a
     // snapshot adopted from a database has none, and the next migration adds the schema's.
-    let strict = conn
-        .query_row(
-            "SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
-            [table],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap_or(0)
-        == 1;
-    table_unique.reverse(); // the list runs from the last declared
-    Ok(TableSnapshot {
-        name: table.to_string(),
-        columns,
-        indexes,
-        unique: table_unique,
-        strict,
-        ..TableSnapshot::default()
+    for row in rows(strict, 2) {
+        if let Some(t) = tables
+            .iter_mut()
+            .find(|t| Some(&t.name) == text(row.first()).as_ref())
+        {
+            t.strict = int(row.get(1)) == 1;
+        }
+    }
+    Ok(SchemaSnapshot {
+        tables,
+        ..SchemaSnapshot::default()
     })
+}
+
+/// The tables of a live database as a snapshot, in creation order, read through any backend
+/// (on D1, one round trip); wrangler's [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables
+/// left out. Columns keep their declared types upper-cased; indexes created by `CREATE INDEX`
+/// and `UNIQUE` constraints are listed (those a snapshot holds), `CHECK`s are not.
+///
+/// ```
+/// # #[cfg(feature = "rusqlite")] {
+/// # pollster::block_on(async {
+/// use sonic_db_core::migrate::inspect_db;
+/// use sonic_db_core::{sqlite::SqliteBackend, Db};
+///
+/// let db = Db::new(SqliteBackend::memory()?);
+/// db.sql("CREATE TABLE users (id text PRIMARY KEY NOT NULL, email text UNIQUE, created_on integer)").run().await?;
+/// let snapshot = inspect_db(&db).await?;
+/// let users = snapshot.table("users").unwrap();
+/// assert_eq!(users.column("id").unwrap().sql_type, "TEXT");
+/// assert!(users.column("email").unwrap().unique && users.column("created_on").unwrap().nullable);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # }
+/// ```
+pub async fn inspect_db(db: &Db) -> Result<SchemaSnapshot, MigrateError> {
+    let inspect_error = |e| MigrateError::Inspect(Box::new(e));
+    let results = db
+        .run_all(&shape_statements())
+        .await
+        .map_err(inspect_error)?;
+    snapshot_of(&results).map_err(inspect_error)
+}
+
+/// How the database behind `db` differs from `schema` (see [`drift`]); empty when they agree.
+/// What `check` of the command line does natively, for a Worker's own D1.
+///
+/// ```
+/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+/// # #[derive(sonic_db_core::Table)]
+/// # #[table(name = "users")]
+/// # struct User { #[column(primary_key)] id: String, bio: Option<String> }
+/// # pollster::block_on(async {
+/// use sonic_db_core::migrate::check_db;
+/// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+///
+/// let schema = Schema::new().table::<User>();
+/// let db = Db::new(SqliteBackend::memory()?);
+/// for statement in schema.statements() {
+///     db.sql(statement).run().await?;
+/// }
+/// assert!(check_db(&db, &schema).await?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # }
+/// ```
+pub async fn check_db(db: &Db, schema: &Schema) -> Result<Vec<Drift>, MigrateError> {
+    Ok(drift(&inspect_db(db).await?, &schema.snapshot()))
+}
+
+/// [`inspect_db`] on a SQLite database held natively, synchronously (the command line's).
+///
+/// ```
+/// use sonic_db_core::migrate::inspect;
+/// use sonic_db_core::sqlite::SqliteBackend;
+///
+/// let sqlite = SqliteBackend::memory()?;
+/// sqlite.exec("CREATE TABLE users (id text PRIMARY KEY NOT NULL, email text UNIQUE)")?;
+/// assert!(inspect(&sqlite)?.table("users").unwrap().column("email").unwrap().unique);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub fn inspect(sqlite: &SqliteBackend) -> Result<SchemaSnapshot, MigrateError> {
+    let inspect_error = |e| MigrateError::Inspect(Box::new(e));
+    let results = shape_statements()
+        .iter()
+        .map(|statement| sqlite.query(statement))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(inspect_error)?;
+    snapshot_of(&results).map_err(inspect_error)
 }
 
 /// How the live database differs from `schema`; empty when they agree. Compared: tables,
@@ -246,6 +384,7 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub fn check(sqlite: &SqliteBackend, schema: &Schema) -> Result<Vec<Drift>, MigrateError> {
     Ok(drift(&inspect(sqlite)?, &schema.snapshot()))
 }
@@ -309,6 +448,7 @@ pub fn drift(live: &SchemaSnapshot, wanted: &SchemaSnapshot) -> Vec<Drift> {
     out
 }
 
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 impl Migrations {
     /// Writes the live database's schema as the snapshot, without a migration: the baseline
     /// of a database that Sonic did not create (e.g. a SonicJs one). The next generated

@@ -97,7 +97,6 @@ mod apply;
 pub mod cli;
 mod ddl;
 mod embedded;
-#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 mod inspect;
 mod rebuild;
 mod record;
@@ -108,7 +107,8 @@ pub use apply::MigrationStatus;
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
 pub use embedded::{apply_embedded, MigrationFile};
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
-pub use inspect::{check, drift, inspect, Drift};
+pub use inspect::{check, inspect};
+pub use inspect::{check_db, drift, inspect_db, Drift};
 pub use record::MIGRATIONS_TABLE;
 
 use crate::sql::writer::quote_ident;
