@@ -198,15 +198,7 @@ impl Bench {
     /// Inserts `n` new users with one `db.insert_many(&users)` (which returns them as
     /// stored: `RETURNING`).
     pub fn insert(&mut self, n: usize) -> Vec<User> {
-        let users: Vec<User> = fixture::new_users(self.next_id, n)
-            .map(|(id, name)| User {
-                id,
-                name,
-                hair_color: Some(fixture::INSERT_HAIR.to_string()),
-                posts: None,
-            })
-            .collect();
-        self.next_id += n as i64;
+        let users = self.new_users(n);
         block_on(self.db.insert_many(&users)).expect("insert")
     }
 
@@ -214,7 +206,13 @@ impl Bench {
     /// `RETURNING`, the number of rows back (what raw rusqlite's plain multi-row INSERT and
     /// Diesel's `execute` do).
     pub fn insert_count(&mut self, n: usize) -> u64 {
-        let users: Vec<User> = fixture::new_users(self.next_id, n)
+        let users = self.new_users(n);
+        block_on(self.db.insert_many_count(&users)).expect("insert")
+    }
+
+    /// The next `n` users of the insert workloads, not yet stored.
+    fn new_users(&mut self, n: usize) -> Vec<User> {
+        let users = fixture::new_users(self.next_id, n)
             .map(|(id, name)| User {
                 id,
                 name,
@@ -223,7 +221,7 @@ impl Bench {
             })
             .collect();
         self.next_id += n as i64;
-        block_on(self.db.insert_many_count(&users)).expect("insert")
+        users
     }
 
     /// Aggregate (Sonic's own): comments per post with the newest comment's id,

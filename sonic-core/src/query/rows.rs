@@ -220,14 +220,6 @@ mod tests {
 
     #[test]
     fn a_short_row_is_an_error_naming_the_table() {
-        const TABLE: TableDef = TableDef {
-            name: "notes",
-            rust_name: "Note",
-            columns: &[],
-            primary_key: 0,
-            relations: &[],
-            constraints: sonic_db_core::schema::Constraints::NONE,
-        };
         let row = vec![Value::Integer(1)];
         let err = check_width(&row, &TABLE).unwrap_err().to_string();
         assert!(
