@@ -1,145 +1,253 @@
 //! A live database read back as a [`SchemaSnapshot`] (`PRAGMA table_info`, `index_list`,
 //! `index_info`, `foreign_key_list`, `table_list`), through any backend (D1 included) or a
-//! native SQLite file: `check` lists how it drifted from the schema, `adopt` makes it the
+//! native SQLite file: what `check` compares with the schema, and what `adopt` makes the
 //! baseline snapshot of an existing database (e.g. a SonicJs one).
 
-use std::fmt;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 use std::path::PathBuf;
 
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 use super::Migrations;
 use super::{
-    column_changes, ColumnSnapshot, IndexSnapshot, MigrateError, ReferenceSnapshot, SchemaSnapshot,
-    TableSnapshot, MIGRATIONS_TABLE,
+    ColumnSnapshot, IndexSnapshot, MigrateError, ReferenceSnapshot, SchemaSnapshot, TableSnapshot,
+    MIGRATIONS_TABLE,
 };
 use sonic_db_sql_text::is_default_expression;
 
 use crate::backend::{QueryResult, Statement};
 use crate::db::Db;
-use crate::schema::Schema;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 use crate::sqlite::SqliteBackend;
 use crate::value::Value;
 
-/// One difference between a live database and the schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Drift {
-    /// The schema has a table the database lacks.
-    MissingTable(String),
-    /// The database has a table the schema lacks.
-    ExtraTable(String),
-    /// The schema has a column the table lacks.
-    MissingColumn {
-        /// Table name.
-        table: String,
-        /// Column name.
-        column: String,
-    },
-    /// The table has a column the schema lacks.
-    ExtraColumn {
-        /// Table name.
-        table: String,
-        /// Column name.
-        column: String,
-    },
-    /// The column is defined otherwise in the database.
-    ColumnDiffers {
-        /// Table name.
-        table: String,
-        /// Column name.
-        column: String,
-        /// What differs, database → schema, e.g. `type TEXT → INTEGER`.
-        changes: String,
-    },
-    /// The schema has an index the database lacks.
-    MissingIndex {
-        /// Table name.
-        table: String,
-        /// Index name.
-        index: String,
-    },
-    /// The database has an index the schema lacks.
-    ExtraIndex {
-        /// Table name.
-        table: String,
-        /// Index name.
-        index: String,
-    },
+/// A database's shape read in three rounds of statements, each round one batch (one round trip
+/// on D1), each pragma called with its table or index bound: D1 refuses a pragma function whose
+/// argument is a column (`JOIN pragma_table_info(m.name)`). The rounds: the tables and their
+/// `STRICT` flags; per table its columns, foreign keys and indexes; per index its columns.
+struct Inspection {
+    tables: Vec<TableSnapshot>,
+    /// Per index of round two: its table's position, name, `UNIQUE`, origin (`c`/`u`/`pk`).
+    indexes: Vec<(usize, String, bool, String)>,
+    round: u8,
 }
 
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Drift::MissingTable(t) => write!(f, "table `{t}`: in the schema, not in the database"),
-            Drift::ExtraTable(t) => write!(f, "table `{t}`: in the database, not in the schema"),
-            Drift::MissingColumn { table, column } => write!(
-                f,
-                "column `{table}`.`{column}`: in the schema, not in the database"
-            ),
-            Drift::ExtraColumn { table, column } => write!(
-                f,
-                "column `{table}`.`{column}`: in the database, not in the schema"
-            ),
-            Drift::ColumnDiffers {
-                table,
-                column,
-                changes,
-            } => write!(
-                f,
-                "column `{table}`.`{column}` differs (database → schema): {changes}"
-            ),
-            Drift::MissingIndex { table, index } => write!(
-                f,
-                "index `{index}` on `{table}`: in the schema, not in the database"
-            ),
-            Drift::ExtraIndex { table, index } => write!(
-                f,
-                "index `{index}` on `{table}`: in the database, not in the schema"
-            ),
+impl Inspection {
+    /// The inspection and its first round.
+    fn start() -> (Inspection, Vec<Statement>) {
+        let tables = Statement::new(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE '_cf_%' AND name <> ? ORDER BY rowid",
+            vec![Value::Text(MIGRATIONS_TABLE.to_string())],
+        );
+        let strict = Statement::new(
+            "SELECT name, strict FROM pragma_table_list WHERE schema = 'main'",
+            Vec::new(),
+        );
+        let inspection = Inspection {
+            tables: Vec::new(),
+            indexes: Vec::new(),
+            round: 1,
+        };
+        (inspection, vec![tables, strict])
+    }
+
+    /// Takes the answers to the last round; the next round, or `None` when done.
+    fn step(&mut self, results: &[QueryResult]) -> Result<Option<Vec<Statement>>, crate::Error> {
+        let round = self.round;
+        self.round += 1;
+        let next = match round {
+            1 => self.tables(results)?,
+            2 => self.columns_and_indexes(results)?,
+            _ => {
+                self.index_columns(results)?;
+                Vec::new()
+            }
+        };
+        Ok((!next.is_empty()).then_some(next))
+    }
+
+    fn tables(&mut self, results: &[QueryResult]) -> Result<Vec<Statement>, crate::Error> {
+        let [names, strict] = results else {
+            return Err(answers(results, 2));
+        };
+        for row in rows(names, 1) {
+            let name = text(row.first()).unwrap_or_default();
+            let strict = rows(strict, 2)
+                .any(|r| text(r.first()).as_ref() == Some(&name) && int(r.get(1)) == 1);
+            self.tables.push(TableSnapshot {
+                name,
+                strict,
+                ..TableSnapshot::default()
+            });
+        }
+        let per_table = |sql: &str, table: &TableSnapshot| {
+            Statement::new(sql, vec![Value::Text(table.name.clone())])
+        };
+        Ok(self
+            .tables
+            .iter()
+            .flat_map(|t| {
+                [
+                    per_table(
+                        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) \
+                         ORDER BY cid",
+                        t,
+                    ),
+                    per_table(
+                        "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?) \
+                         ORDER BY id, seq",
+                        t,
+                    ),
+                    per_table(
+                        "SELECT name, \"unique\", origin FROM pragma_index_list(?) ORDER BY seq DESC",
+                        t,
+                    ),
+                ]
+            })
+            .collect())
+    }
+
+    fn columns_and_indexes(
+        &mut self,
+        results: &[QueryResult],
+    ) -> Result<Vec<Statement>, crate::Error> {
+        if results.len() != 3 * self.tables.len() {
+            return Err(answers(results, 3 * self.tables.len()));
+        }
+        for (t, table) in self.tables.iter_mut().enumerate() {
+            let Some([columns, _, indexes]) = results.get(3 * t..3 * t + 3) else {
+                continue;
+            };
+            table.columns = rows(columns, 5)
+                .map(|row| ColumnSnapshot {
+                    name: text(row.first()).unwrap_or_default(),
+                    sql_type: text(row.get(1)).unwrap_or_default().to_ascii_uppercase(),
+                    nullable: int(row.get(2)) == 0,
+                    default: text(row.get(3)).map(parenthesised),
+                    primary_key: int(row.get(4)) > 0,
+                    ..ColumnSnapshot::default()
+                })
+                .collect();
+            for row in rows(indexes, 3) {
+                if let Some(name) = text(row.first()) {
+                    let origin = text(row.get(2)).unwrap_or_default();
+                    self.indexes.push((t, name, int(row.get(1)) == 1, origin));
+                }
+            }
+        }
+        // References last: one without a column names its parent's key, read above.
+        for t in 0..self.tables.len() {
+            let Some(foreign_keys) = results.get(3 * t + 1) else {
+                continue;
+            };
+            for row in rows(foreign_keys, 4) {
+                self.reference(t, row)?;
+            }
+        }
+        Ok(self
+            .indexes
+            .iter()
+            .map(|(_, name, _, _)| {
+                Statement::new(
+                    "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
+                    vec![Value::Text(name.clone())],
+                )
+            })
+            .collect())
+    }
+
+    /// Files one `pragma_foreign_key_list` row of table `t` on its column.
+    fn reference(&mut self, t: usize, row: &[Value]) -> Result<(), crate::Error> {
+        let (Some(parent), Some(from)) = (text(row.first()), text(row.get(1))) else {
+            return Ok(());
+        };
+        let to = match text(row.get(2)) {
+            Some(to) => to,
+            None => self
+                .tables
+                .iter()
+                .find(|p| p.name == parent)
+                .and_then(|p| p.columns.iter().find(|c| c.primary_key))
+                .map(|c| c.name.clone())
+                .ok_or_else(|| crate::Error::Database {
+                    message: format!(
+                        "`{}`.`{from}` references `{parent}`, which has no primary key",
+                        self.tables.get(t).map_or("", |t| t.name.as_str())
+                    ),
+                })?,
+        };
+        let on_delete = text(row.get(3)).unwrap_or_default();
+        let column = self
+            .tables
+            .get_mut(t)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == from));
+        if let Some(column) = column {
+            column.references = Some(ReferenceSnapshot {
+                table: parent,
+                column: to,
+                on_delete: (!on_delete.eq_ignore_ascii_case("NO ACTION")).then_some(on_delete),
+            });
+        }
+        Ok(())
+    }
+
+    fn index_columns(&mut self, results: &[QueryResult]) -> Result<(), crate::Error> {
+        if results.len() != self.indexes.len() {
+            return Err(answers(results, self.indexes.len()));
+        }
+        for ((t, name, unique, origin), result) in self.indexes.drain(..).zip(results) {
+            // An expression's column has no name: such an index is not in a snapshot.
+            let Some(columns) = rows(result, 1)
+                .map(|row| text(row.first()))
+                .collect::<Option<Vec<String>>>()
+            else {
+                continue;
+            };
+            let (Some(table), Some((column, more_columns))) =
+                (self.tables.get_mut(t), columns.split_first())
+            else {
+                continue;
+            };
+            match origin.as_str() {
+                "u" if unique && more_columns.is_empty() => {
+                    if let Some(c) = table.columns.iter_mut().find(|c| &c.name == column) {
+                        c.unique = true;
+                    }
+                }
+                "u" if unique => table.unique.push(columns.clone()),
+                "c" if !unique => table.indexes.push(IndexSnapshot {
+                    name,
+                    column: column.clone(),
+                    more_columns: more_columns.to_vec(),
+                }),
+                _ => {}
+            }
+        }
+        for table in &mut self.tables {
+            table.unique.reverse(); // the list runs from the last declared
+        }
+        Ok(())
+    }
+
+    /// The snapshot read. `CHECK` texts are not read back (SQLite keeps them only in the
+    /// table's SQL text): a snapshot adopted from a database has none, and the next migration
+    /// adds the schema's.
+    fn finish(self) -> SchemaSnapshot {
+        SchemaSnapshot {
+            tables: self.tables,
+            ..SchemaSnapshot::default()
         }
     }
 }
 
-/// What the shape queries select from every user table (`m`): SQLite's and D1's internal
-/// tables and wrangler's [`MIGRATIONS_TABLE`] left out.
-const USER_TABLES: &str = "FROM sqlite_master AS m JOIN {pragma} WHERE m.type = 'table' \
-     AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%' AND m.name <> ?";
-
-/// The four statements that read a database's shape, each over every table at once, so that
-/// D1 answers them in one round trip: columns, foreign keys, index columns, `STRICT` flags.
-fn shape_statements() -> Vec<Statement> {
-    let over = |select: &str, pragma: &str, order: &str| {
-        Statement::new(
-            format!(
-                "{select} {} ORDER BY {order}",
-                USER_TABLES.replace("{pragma}", pragma)
-            ),
-            vec![Value::Text(MIGRATIONS_TABLE.to_string())],
-        )
-    };
-    vec![
-        over(
-            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk",
-            "pragma_table_info(m.name) AS p",
-            "m.rowid, p.cid",
+/// A round answered with the wrong number of results (a misbehaving backend).
+fn answers(results: &[QueryResult], expected: usize) -> crate::Error {
+    crate::Error::Database {
+        message: format!(
+            "{} results to {expected} statements reading the schema",
+            results.len()
         ),
-        over(
-            "SELECT m.name, f.\"table\", f.\"from\", f.\"to\", f.on_delete",
-            "pragma_foreign_key_list(m.name) AS f",
-            "m.rowid, f.id, f.seq",
-        ),
-        over(
-            "SELECT m.name, l.name, l.\"unique\", l.origin, i.name",
-            "pragma_index_list(m.name) AS l JOIN pragma_index_info(l.name) AS i",
-            "m.rowid, l.seq DESC, i.seqno",
-        ),
-        Statement::new(
-            "SELECT name, strict FROM pragma_table_list WHERE schema = 'main'",
-            Vec::new(),
-        ),
-    ]
+    }
 }
 
 /// The rows of a result, each a slice of its values (`width` known from the SELECT list).
@@ -174,121 +282,8 @@ fn int(value: Option<&Value>) -> i64 {
     }
 }
 
-/// The snapshot the answers to [`shape_statements`] describe.
-fn snapshot_of(results: &[QueryResult]) -> Result<SchemaSnapshot, crate::Error> {
-    let [columns, foreign_keys, indexes, strict] = results else {
-        return Err(crate::Error::Database {
-            message: format!("{} results for the 4 shape queries", results.len()),
-        });
-    };
-    let mut tables: Vec<TableSnapshot> = Vec::new();
-    for row in rows(columns, 6) {
-        let table = text(row.first()).unwrap_or_default();
-        if tables.last().is_none_or(|t| t.name != table) {
-            tables.push(TableSnapshot {
-                name: table,
-                ..TableSnapshot::default()
-            });
-        }
-        if let Some(t) = tables.last_mut() {
-            t.columns.push(ColumnSnapshot {
-                name: text(row.get(1)).unwrap_or_default(),
-                sql_type: text(row.get(2)).unwrap_or_default().to_ascii_uppercase(),
-                nullable: int(row.get(3)) == 0,
-                default: text(row.get(4)).map(parenthesised),
-                primary_key: int(row.get(5)) > 0,
-                ..ColumnSnapshot::default()
-            });
-        }
-    }
-    for row in rows(foreign_keys, 5) {
-        let (table, parent, from) = (text(row.first()), text(row.get(1)), text(row.get(2)));
-        let (Some(table), Some(parent), Some(from)) = (table, parent, from) else {
-            continue;
-        };
-        // A reference without a column names the parent's primary key.
-        let to = match text(row.get(3)) {
-            Some(to) => to,
-            None => tables
-                .iter()
-                .find(|t| t.name == parent)
-                .and_then(|t| t.columns.iter().find(|c| c.primary_key))
-                .map(|c| c.name.clone())
-                .ok_or_else(|| crate::Error::Database {
-                    message: format!(
-                        "`{table}`.`{from}` references `{parent}`, which has no primary key"
-                    ),
-                })?,
-        };
-        let on_delete = text(row.get(4)).unwrap_or_default();
-        let column = tables
-            .iter_mut()
-            .find(|t| t.name == table)
-            .and_then(|t| t.columns.iter_mut().find(|c| c.name == from));
-        if let Some(column) = column {
-            column.references = Some(ReferenceSnapshot {
-                table: parent,
-                column: to,
-                on_delete: (!on_delete.eq_ignore_ascii_case("NO ACTION")).then_some(on_delete),
-            });
-        }
-    }
-    // One index's rows are consecutive: group them, then file the index by its origin.
-    let mut index_rows = rows(indexes, 5).peekable();
-    while let Some(first) = index_rows.next() {
-        let (table, name) = (text(first.first()), text(first.get(1)));
-        let mut cols: Vec<String> = text(first.get(4)).into_iter().collect();
-        while let Some(next) =
-            index_rows.next_if(|r| text(r.first()) == table && text(r.get(1)) == name)
-        {
-            cols.extend(text(next.get(4)));
-        }
-        let (Some(table), Some(name)) = (table, name) else {
-            continue;
-        };
-        let Some(t) = tables.iter_mut().find(|t| t.name == table) else {
-            continue;
-        };
-        let Some((column, more_columns)) = cols.split_first() else {
-            continue; // an expression index: not in a snapshot
-        };
-        let unique = int(first.get(2)) == 1;
-        match text(first.get(3)).as_deref() {
-            Some("u") if unique && more_columns.is_empty() => {
-                if let Some(c) = t.columns.iter_mut().find(|c| &c.name == column) {
-                    c.unique = true;
-                }
-            }
-            Some("u") if unique => t.unique.push(cols.clone()),
-            Some("c") if !unique => t.indexes.push(IndexSnapshot {
-                name,
-                column: column.clone(),
-                more_columns: more_columns.to_vec(),
-            }),
-            _ => {}
-        }
-    }
-    for t in &mut tables {
-        t.unique.reverse(); // the list runs from the last declared
-    }
-    // `CHECK` texts are not read back (SQLite keeps them only in the table's SQL text): a
-    // snapshot adopted from a database has none, and the next migration adds the schema's.
-    for row in rows(strict, 2) {
-        if let Some(t) = tables
-            .iter_mut()
-            .find(|t| Some(&t.name) == text(row.first()).as_ref())
-        {
-            t.strict = int(row.get(1)) == 1;
-        }
-    }
-    Ok(SchemaSnapshot {
-        tables,
-        ..SchemaSnapshot::default()
-    })
-}
-
 /// The tables of a live database as a snapshot, in creation order, read through any backend
-/// (on D1, one round trip); wrangler's [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables
+/// (on D1, three round trips); wrangler's [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables
 /// left out. Columns keep their declared types upper-cased; indexes created by `CREATE INDEX`
 /// and `UNIQUE` constraints are listed (those a snapshot holds), `CHECK`s are not.
 ///
@@ -310,37 +305,14 @@ fn snapshot_of(results: &[QueryResult]) -> Result<SchemaSnapshot, crate::Error> 
 /// ```
 pub async fn inspect_db(db: &Db) -> Result<SchemaSnapshot, MigrateError> {
     let inspect_error = |e| MigrateError::Inspect(Box::new(e));
-    let results = db
-        .run_all(&shape_statements())
-        .await
-        .map_err(inspect_error)?;
-    snapshot_of(&results).map_err(inspect_error)
-}
-
-/// How the database behind `db` differs from `schema` (see [`drift`]); empty when they agree.
-/// What `check` of the command line does natively, for a Worker's own D1.
-///
-/// ```
-/// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
-/// # #[derive(sonic_db_core::Table)]
-/// # #[table(name = "users")]
-/// # struct User { #[column(primary_key)] id: String, bio: Option<String> }
-/// # pollster::block_on(async {
-/// use sonic_db_core::migrate::check_db;
-/// use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
-///
-/// let schema = Schema::new().table::<User>();
-/// let db = Db::new(SqliteBackend::memory()?);
-/// for statement in schema.statements() {
-///     db.sql(statement).run().await?;
-/// }
-/// assert!(check_db(&db, &schema).await?.is_empty());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # }).unwrap();
-/// # }
-/// ```
-pub async fn check_db(db: &Db, schema: &Schema) -> Result<Vec<Drift>, MigrateError> {
-    Ok(drift(&inspect_db(db).await?, &schema.snapshot()))
+    let (mut inspection, mut round) = Inspection::start();
+    loop {
+        let results = db.run_all(&round).await.map_err(inspect_error)?;
+        match inspection.step(&results).map_err(inspect_error)? {
+            Some(next) => round = next,
+            None => return Ok(inspection.finish()),
+        }
+    }
 }
 
 /// [`inspect_db`] on a SQLite database held natively, synchronously (the command line's).
@@ -357,95 +329,18 @@ pub async fn check_db(db: &Db, schema: &Schema) -> Result<Vec<Drift>, MigrateErr
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub fn inspect(sqlite: &SqliteBackend) -> Result<SchemaSnapshot, MigrateError> {
     let inspect_error = |e| MigrateError::Inspect(Box::new(e));
-    let results = shape_statements()
-        .iter()
-        .map(|statement| sqlite.query(statement))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(inspect_error)?;
-    snapshot_of(&results).map_err(inspect_error)
-}
-
-/// How the live database differs from `schema`; empty when they agree. Compared: tables,
-/// columns (type, nullability, key, `UNIQUE`, default, reference) and indexes.
-///
-/// ```
-/// # #[cfg(feature = "derive")] {
-/// # #[derive(sonic_db_core::Table)]
-/// # #[table(name = "users")]
-/// # struct User { #[column(primary_key)] id: String, bio: Option<String> }
-/// use sonic_db_core::migrate::{check, Drift};
-/// use sonic_db_core::{sqlite::SqliteBackend, Schema};
-///
-/// let sqlite = SqliteBackend::memory()?;
-/// sqlite.exec("CREATE TABLE users (id TEXT NOT NULL PRIMARY KEY, nick TEXT)")?;
-/// let drift = check(&sqlite, &Schema::new().table::<User>())?;
-/// assert_eq!(drift[0].to_string(), "column `users`.`bio`: in the schema, not in the database");
-/// assert!(matches!(&drift[1], Drift::ExtraColumn { column, .. } if column == "nick"));
-/// # }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
-pub fn check(sqlite: &SqliteBackend, schema: &Schema) -> Result<Vec<Drift>, MigrateError> {
-    Ok(drift(&inspect(sqlite)?, &schema.snapshot()))
-}
-
-/// The differences from `live` to `wanted`.
-pub fn drift(live: &SchemaSnapshot, wanted: &SchemaSnapshot) -> Vec<Drift> {
-    let mut out = Vec::new();
-    for want in &wanted.tables {
-        let Some(have) = live.table(&want.name) else {
-            out.push(Drift::MissingTable(want.name.clone()));
-            continue;
-        };
-        let table = || want.name.clone();
-        for c in &want.columns {
-            match have.column(&c.name) {
-                None => out.push(Drift::MissingColumn {
-                    table: table(),
-                    column: c.name.clone(),
-                }),
-                Some(h) => {
-                    if let Some(changes) = column_changes(h, c) {
-                        out.push(Drift::ColumnDiffers {
-                            table: table(),
-                            column: c.name.clone(),
-                            changes,
-                        });
-                    }
-                }
-            }
-        }
-        for h in &have.columns {
-            if want.column(&h.name).is_none() {
-                out.push(Drift::ExtraColumn {
-                    table: table(),
-                    column: h.name.clone(),
-                });
-            }
-        }
-        for i in &want.indexes {
-            if !have.indexes.contains(i) {
-                out.push(Drift::MissingIndex {
-                    table: table(),
-                    index: i.name.clone(),
-                });
-            }
-        }
-        for i in &have.indexes {
-            if !want.indexes.contains(i) {
-                out.push(Drift::ExtraIndex {
-                    table: table(),
-                    index: i.name.clone(),
-                });
-            }
+    let (mut inspection, mut round) = Inspection::start();
+    loop {
+        let results = round
+            .iter()
+            .map(|statement| sqlite.query(statement))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(inspect_error)?;
+        match inspection.step(&results).map_err(inspect_error)? {
+            Some(next) => round = next,
+            None => return Ok(inspection.finish()),
         }
     }
-    for have in &live.tables {
-        if wanted.table(&have.name).is_none() {
-            out.push(Drift::ExtraTable(have.name.clone()));
-        }
-    }
-    out
 }
 
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]

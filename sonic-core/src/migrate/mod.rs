@@ -96,6 +96,7 @@ mod apply;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub mod cli;
 mod ddl;
+mod drift;
 mod embedded;
 mod inspect;
 mod rebuild;
@@ -105,10 +106,13 @@ mod rename;
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
 pub use apply::MigrationStatus;
 pub use ddl::{ColumnSnapshot, IndexSnapshot, ReferenceSnapshot, SchemaSnapshot, TableSnapshot};
+#[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
+pub use drift::check;
+pub use drift::{check_db, drift, Drift};
 pub use embedded::{apply_embedded, MigrationFile};
 #[cfg(all(feature = "rusqlite", not(target_arch = "wasm32")))]
-pub use inspect::{check, inspect};
-pub use inspect::{check_db, drift, inspect_db, Drift};
+pub use inspect::inspect;
+pub use inspect::inspect_db;
 pub use record::MIGRATIONS_TABLE;
 
 use crate::sql::writer::quote_ident;
