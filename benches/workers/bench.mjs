@@ -40,6 +40,8 @@ const N = Number(opt("n", 300));
 const REPS = Number(opt("reps", 3));
 const CHECK_ONLY = args.includes("--check-only");
 const PROFILE = args.includes("--profile");
+// The profiler's sampling interval, µs.
+const SAMPLING_US = 100;
 const JSON_OUT = opt("json", undefined);
 const IMPLS = ["sonic", "hand", "drizzle"];
 
@@ -185,21 +187,25 @@ async function inspectorSession(port, workerName) {
       ws.send(JSON.stringify({ id: msgId, method, params }));
     });
   await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
   return {
     start: () => send("Profiler.start"),
-    /** Stops and returns the non-idle sampled time in ns. */
+    /** Stops and returns the isolate's busy time in ns: its JavaScript, wasm and GC samples. */
     async stop() {
       const { profile } = await send("Profiler.stop");
-      // JavaScript, wasm and GC samples; not "(idle)" nor "(program)" (native code of the
-      // runtime with the isolate entered, which also covers waits: it made the sum exceed the
-      // whole process's CPU).
+      // Not "(idle)" nor "(program)": the runtime's native code with the isolate entered,
+      // which also covers waits and the other isolates of the process (D1's and KV's
+      // simulators run on the same thread).
       const idle = new Set(
         profile.nodes.filter((n) => ["(idle)", "(program)"].includes(n.callFrame.functionName)).map((n) => n.id),
       );
+      // Each sample stands for one sampling interval. Its timeDelta is the time since the
+      // previous sample, which after a pause (the thread out of the isolate, unsampled) spans
+      // the whole pause: summing those counted waits as work and made the isolate's time
+      // exceed the whole process's CPU.
       let busyUs = 0;
       profile.samples.forEach((node, i) => {
-        if (!idle.has(node)) busyUs += profile.timeDeltas[i] ?? 0;
+        if (!idle.has(node)) busyUs += Math.min(profile.timeDeltas[i] ?? 0, SAMPLING_US);
       });
       return busyUs * 1000;
     },
