@@ -14,6 +14,7 @@ use worker_sys::types::{
     D1Database as DatabaseSys, D1DatabaseSession as SessionSys, D1PreparedStatement as PreparedSys,
 };
 
+use crate::analysis::Analysis;
 use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
 use crate::params::sql_to_send;
 use crate::rules::{
@@ -32,8 +33,8 @@ impl D1Backend {
     /// the JavaScript `prepare` call itself throws (a binding object that is not a working
     /// `D1Database`), since D1's `prepare` only stores the SQL text — SQL errors surface when
     /// the statement runs. Either way, here it is an `Err`.
-    fn prepare(&self, statement: &Statement) -> Result<PreparedSys> {
-        let sql = sql_to_send(statement, &self.capabilities)?;
+    fn prepare(&self, statement: &Statement, analysis: &Analysis) -> Result<PreparedSys> {
+        let sql = sql_to_send(statement, &analysis.markers, &self.capabilities)?;
         let prepared = match &self.session {
             Some(session) => {
                 let session: &SessionSys = session.as_ref().unchecked_ref();
@@ -58,8 +59,9 @@ impl D1Backend {
     /// [`sonic_db_core::SqlBackend::execute`] on wasm32.
     pub(crate) async fn execute_js(&self, statement: &Statement) -> Result<QueryResult> {
         check_statement(statement, &self.capabilities)?;
-        let prepared = self.prepare(statement)?;
-        match Shape::of_memoized(&statement.sql) {
+        let analysis = Analysis::of_memoized(&statement.sql);
+        let prepared = self.prepare(statement, &analysis)?;
+        match analysis.shape {
             Shape::Write => {
                 let result = settle(prepared.run()).await?;
                 check_success(&result)?;
@@ -101,9 +103,13 @@ impl D1Backend {
         for statement in statements {
             check_statement(statement, &self.capabilities)?;
         }
+        let analyses: Vec<Analysis> = statements
+            .iter()
+            .map(|statement| Analysis::of_memoized(&statement.sql))
+            .collect();
         let prepared = Array::new();
-        for statement in statements {
-            prepared.push(self.prepare(statement)?.as_ref());
+        for (statement, analysis) in statements.iter().zip(&analyses) {
+            prepared.push(self.prepare(statement, analysis)?.as_ref());
         }
         let call = match &self.session {
             Some(session) => {
@@ -126,14 +132,14 @@ impl D1Backend {
                 statements.len()
             )));
         }
-        statements
+        analyses
             .iter()
             .zip(results.iter())
-            .map(|(statement, result)| {
+            .map(|(analysis, result)| {
                 check_success(&result)?;
                 let (columns, values, row_count) = decode_objects(&result)?;
                 let (changes, last_insert_rowid) = counters(&result)?;
-                Ok(match Shape::of_memoized(&statement.sql) {
+                Ok(match analysis.shape {
                     Shape::Rows => QueryResult {
                         columns: columns.into(),
                         values,

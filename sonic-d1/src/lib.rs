@@ -155,6 +155,8 @@
 //! }
 //! ```
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod analysis;
 // What D1's results mean, natively testable (the wasm32 side only classifies JS values).
 pub mod decode;
 #[cfg(target_arch = "wasm32")]

@@ -19,35 +19,20 @@ use sonic_db_core::{Capabilities, Error, Result, Statement, Value};
 
 use crate::lexer::{Kind, Tokens};
 
-/// The SQL to send for `statement`: its text with integer parameters cast to INTEGER,
-/// checked against D1's statement length limit.
-pub(crate) fn sql_to_send<'a>(
-    statement: &'a Statement,
-    capabilities: &Capabilities,
-) -> Result<Cow<'a, str>> {
-    let sql = cast_integer_params(&statement.sql, &statement.params);
-    if sql.len() > capabilities.max_sql_len {
-        return Err(Error::Limit(format!(
-            "statement is {} bytes of SQL once its integer parameters are cast to INTEGER; D1 \
-             allows at most {} bytes",
-            sql.len(),
-            capabilities.max_sql_len
-        )));
-    }
-    Ok(sql)
+/// A bound-parameter marker of a SQL text: where it is, and the parameter it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Marker {
+    /// Byte offset of the marker in the text.
+    start: usize,
+    /// Its length (`?`, `?12`, `:name`).
+    len: usize,
+    /// The 1-based parameter it takes (0: a number out of range, which takes none).
+    number: usize,
 }
 
-/// `sql` with every marker of an integer parameter wrapped as `CAST(<marker> AS INTEGER)`.
-pub(crate) fn cast_integer_params<'a>(sql: &'a str, params: &[Value]) -> Cow<'a, str> {
-    if !params.iter().any(|p| matches!(p, Value::Integer(_))) {
-        return Cow::Borrowed(sql);
-    }
-    rewrite(sql, params).map_or(Cow::Borrowed(sql), Cow::Owned)
-}
-
-fn rewrite(sql: &str, params: &[Value]) -> Option<String> {
-    let mut out = String::with_capacity(sql.len() + 20 * params.len());
-    let mut copied = 0;
+/// The markers of `sql`, numbered as SQLite numbers them.
+pub(crate) fn markers(sql: &str) -> Vec<Marker> {
+    let mut out = Vec::new();
     let mut largest = 0usize;
     let mut names: Vec<(&str, usize)> = Vec::new();
     for marker in Tokens::new(sql).filter(|t| t.kind == Kind::Param) {
@@ -63,16 +48,62 @@ fn rewrite(sql: &str, params: &[Value]) -> Option<String> {
             largest + 1
         };
         largest = largest.max(number);
-        let is_integer = number
+        out.push(Marker {
+            start: marker.start,
+            len: marker.text.len(),
+            number,
+        });
+    }
+    out
+}
+
+/// The SQL to send for `statement`, whose markers are `markers`: its text with integer
+/// parameters cast to INTEGER, checked against D1's statement length limit.
+pub(crate) fn sql_to_send<'a>(
+    statement: &'a Statement,
+    markers: &[Marker],
+    capabilities: &Capabilities,
+) -> Result<Cow<'a, str>> {
+    let sql = cast_integer_params(&statement.sql, markers, &statement.params);
+    if sql.len() > capabilities.max_sql_len {
+        return Err(Error::Limit(format!(
+            "statement is {} bytes of SQL once its integer parameters are cast to INTEGER; D1 \
+             allows at most {} bytes",
+            sql.len(),
+            capabilities.max_sql_len
+        )));
+    }
+    Ok(sql)
+}
+
+/// `sql` with every marker of an integer parameter wrapped as `CAST(<marker> AS INTEGER)`.
+pub(crate) fn cast_integer_params<'a>(
+    sql: &'a str,
+    markers: &[Marker],
+    params: &[Value],
+) -> Cow<'a, str> {
+    if !params.iter().any(|p| matches!(p, Value::Integer(_))) {
+        return Cow::Borrowed(sql);
+    }
+    rewrite(sql, markers, params).map_or(Cow::Borrowed(sql), Cow::Owned)
+}
+
+fn rewrite(sql: &str, markers: &[Marker], params: &[Value]) -> Option<String> {
+    let mut out = String::with_capacity(sql.len() + 20 * params.len());
+    let mut copied = 0;
+    for marker in markers {
+        let is_integer = marker
+            .number
             .checked_sub(1)
             .and_then(|i| params.get(i))
             .is_some_and(|p| matches!(p, Value::Integer(_)));
         if is_integer {
+            let end = marker.start + marker.len;
             out.push_str(sql.get(copied..marker.start)?);
             out.push_str("CAST(");
-            out.push_str(marker.text);
+            out.push_str(sql.get(marker.start..end)?);
             out.push_str(" AS INTEGER)");
-            copied = marker.start + marker.text.len();
+            copied = end;
         }
     }
     out.push_str(sql.get(copied..)?);
@@ -86,7 +117,7 @@ mod tests {
     const I: Value = Value::Integer(1);
 
     fn cast(sql: &str, params: &[Value]) -> String {
-        cast_integer_params(sql, params).into_owned()
+        cast_integer_params(sql, &markers(sql), params).into_owned()
     }
 
     #[test]
@@ -146,11 +177,11 @@ mod tests {
     #[test]
     fn nothing_to_do_borrows() {
         assert!(matches!(
-            cast_integer_params("SELECT ?", &[Value::Text("x".into())]),
+            cast_integer_params("SELECT ?", &markers("SELECT ?"), &[Value::Text("x".into())]),
             Cow::Borrowed(_)
         ));
         assert!(matches!(
-            cast_integer_params("SELECT 1", &[]),
+            cast_integer_params("SELECT 1", &[], &[]),
             Cow::Borrowed(_)
         ));
         // More parameters than markers, or the reverse: left for D1 to report.
@@ -165,8 +196,15 @@ mod tests {
             ..Capabilities::D1
         };
         let short = Statement::new("SELECT ?", vec![Value::Text("x".into())]);
-        assert_eq!(sql_to_send(&short, &caps).unwrap(), "SELECT ?");
+        let short_markers = markers(&short.sql);
+        assert_eq!(
+            sql_to_send(&short, &short_markers, &caps).unwrap(),
+            "SELECT ?"
+        );
         let cast = Statement::new("SELECT ?, ?", vec![I, I]);
-        assert!(matches!(sql_to_send(&cast, &caps), Err(Error::Limit(m)) if m.contains("cast")));
+        let cast_markers = markers(&cast.sql);
+        assert!(
+            matches!(sql_to_send(&cast, &cast_markers, &caps), Err(Error::Limit(m)) if m.contains("cast"))
+        );
     }
 }

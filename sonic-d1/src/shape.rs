@@ -19,18 +19,7 @@
 //! literally named `returning` must be quoted (`"returning"`) in a write, or the write is taken
 //! for a `RETURNING` one (its rows, none, are then read with `raw()` and `changes` is 0).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use crate::lexer::{Kind, Tokens};
-
-/// How many SQL texts [`Shape::of_memoized`] remembers per isolate (per thread natively).
-const MEMO_CAPACITY: usize = 512;
-
-thread_local! {
-    /// The shapes of the SQL texts seen by this isolate.
-    static MEMO: RefCell<HashMap<String, Shape>> = RefCell::new(HashMap::new());
-}
 
 /// The kind of result a statement produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,26 +48,6 @@ impl Shape {
             .rfind(|statement| !statement.is_empty())
             .unwrap_or(&[]);
         Shape::of_statement(last)
-    }
-
-    /// [`Shape::of`], remembered per isolate by SQL text: the statements Sonic builds repeat
-    /// from request to request (a `find` sends the same text every time), so each text is
-    /// tokenized once per isolate rather than once per statement sent (#14 item 3). At most
-    /// [`MEMO_CAPACITY`] texts are kept; past that the memo starts over, so an application
-    /// that sends ever-new SQL text pays one lookup more than before, never unbounded memory.
-    pub(crate) fn of_memoized(sql: &str) -> Shape {
-        MEMO.with(|memo| {
-            if let Some(shape) = memo.borrow().get(sql) {
-                return *shape;
-            }
-            let shape = Shape::of(sql);
-            let mut memo = memo.borrow_mut();
-            if memo.len() >= MEMO_CAPACITY {
-                memo.clear();
-            }
-            memo.insert(sql.to_owned(), shape);
-            shape
-        })
     }
 
     /// Classifies one statement given as its depth-0 words.
@@ -115,16 +84,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_memo_forgets_everything_past_its_capacity_and_keeps_answering() {
-        for i in 0..MEMO_CAPACITY + 3 {
-            let sql = format!("INSERT INTO t VALUES ({i}) RETURNING id");
-            assert_eq!(Shape::of_memoized(&sql), Shape::Returning);
-        }
-        MEMO.with(|memo| assert!(memo.borrow().len() <= MEMO_CAPACITY));
-        assert_eq!(Shape::of_memoized("SELECT 1"), Shape::Rows);
-    }
-
-    #[test]
     fn reads_and_ddl_are_rows() {
         for sql in [
             "SELECT 1",
@@ -145,9 +104,6 @@ mod tests {
             "",
         ] {
             assert_eq!(Shape::of(sql), Shape::Rows, "{sql}");
-            // Remembered: the same answer the first time and from the memo.
-            assert_eq!(Shape::of_memoized(sql), Shape::Rows, "{sql}");
-            assert_eq!(Shape::of_memoized(sql), Shape::Rows, "{sql}");
         }
     }
 
@@ -167,8 +123,6 @@ mod tests {
             "UPDATE t SET a = ';' ; ",
         ] {
             assert_eq!(Shape::of(sql), Shape::Write, "{sql}");
-            assert_eq!(Shape::of_memoized(sql), Shape::Write, "{sql}");
-            assert_eq!(Shape::of_memoized(sql), Shape::Write, "{sql}");
         }
     }
 
@@ -182,8 +136,6 @@ mod tests {
             "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x RETURNING id",
         ] {
             assert_eq!(Shape::of(sql), Shape::Returning, "{sql}");
-            assert_eq!(Shape::of_memoized(sql), Shape::Returning, "{sql}");
-            assert_eq!(Shape::of_memoized(sql), Shape::Returning, "{sql}");
         }
     }
 }
