@@ -31,6 +31,9 @@ where
     }
 
     fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
+        if let Err(error) = servable(T::DEF) {
+            return Box::pin(async move { Err(ApiError::new(501, error.to_string())) });
+        }
         Box::pin(handlers::serve(self, call))
     }
 
@@ -130,6 +133,36 @@ impl<P: 'static> Api<P> {
         self.routes.tables.retain(|t| t.route() != table.route);
         self.routes.tables.push(Box::new(table));
         self
+    }
+
+    /// Serves a table as [`table`](Api::table) does, or refuses it at mount time: a table with
+    /// a composite primary key (`#[table(primary_key(a, b))]`) is refused with
+    /// [`Error::Unsupported`](sonic_db_core::Error::Unsupported) naming the table and its key
+    /// columns, because the REST routes address one record by a single `/{id}` segment.
+    /// (Mounted with [`table`](Api::table) instead, each of its routes answers `501` with
+    /// that message.) Serve such a table from your own handler with
+    /// `db.find::<T>((a, b))`, `db.update`, `db.delete::<T>((a, b))`.
+    ///
+    /// ```
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// # struct Tag { #[column(primary_key)] id: String }
+    /// #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag_id))]
+    /// struct PostTag { post_id: String, tag_id: String }
+    ///
+    /// use sonic_db_api::{Api, TableApi};
+    /// let api = Api::<()>::new("/v1").try_table(TableApi::<Tag, ()>::new("tags"))?;
+    /// let refused = api.try_table(TableApi::<PostTag, ()>::new("post-tags"));
+    /// let error = refused.err().expect("a composite key is refused");
+    /// assert!(error.to_string().contains("composite primary key"), "{error}");
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    pub fn try_table<T>(self, table: TableApi<T, P>) -> Result<Self, sonic_db_core::Error>
+    where
+        T: Table + Clone + Serialize + DeserializeOwned,
+    {
+        servable(T::DEF)?;
+        Ok(self.table(table))
     }
 
     /// Replaces the [`Limits`].
@@ -253,4 +286,11 @@ fn decode_segment(segment: &str) -> Result<String, ApiError> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
+}
+
+/// Whether the REST routes can serve `def`: they address a record by one `/{id}` segment, so
+/// a composite primary key is refused ([`Error::Unsupported`](sonic_db_core::Error)).
+fn servable(def: &'static TableDef) -> Result<(), sonic_db_core::Error> {
+    def.single_key("serving the table over REST (`/{route}/{id}` names one key value)")
+        .map(|_| ())
 }

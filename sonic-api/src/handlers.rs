@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use sonic_db_core::query::{and, Include, Op};
-use sonic_db_core::{Filter, FromValue, Source, SqlType, Table, Value};
+use sonic_db_core::{Filter, Key, Source, SqlType, Table, Value};
 
 use crate::body::{
     check_addressable, columns_of, expect_object, new_record, parse_json, value_bytes,
@@ -216,7 +216,7 @@ where
     let (views, includes, caps) = views(table, call, &ctx, &relations).await?;
     table.hooks.before(&ctx).await?;
     let (record, source) = if rule_filter.is_none() && includes.is_empty() {
-        let key = <T::PrimaryKey as FromValue>::from_value(key)
+        let key = <T::PrimaryKey as Key>::from_key_parts(vec![key])
             .map_err(|e| ApiError::bad_request(format!("invalid id `{id}`: {e}")))?;
         match call.db.find_with_source::<T>(key).await? {
             Some(found) => (found.record, found.source),
@@ -630,7 +630,8 @@ fn parse_key<T: Table>(text: &str) -> Result<Value, ApiError> {
         SqlType::Text => Value::Text(text.to_string()),
         SqlType::Blob => Value::Blob(text.as_bytes().to_vec()),
     };
-    T::column_from_value(T::DEF.primary_key, value).map_err(|e| invalid(e.to_string()))
+    T::column_from_value(T::DEF.single_key("a `/{id}` route")?, value)
+        .map_err(|e| invalid(e.to_string()))
 }
 
 fn key_filter<T: Table>(key: Value) -> Result<Filter<T>, ApiError> {

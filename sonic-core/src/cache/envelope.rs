@@ -616,7 +616,7 @@ mod tests {
         name: "things",
         rust_name: "Thing",
         columns: &COLUMNS,
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[],
         constraints: crate::schema::Constraints::NONE,
     };
@@ -756,7 +756,7 @@ mod tests {
             name: "things",
             rust_name: "Renamed",
             columns: &RENAMED,
-            primary_key: 0,
+            primary_key: &[0],
             relations: &[],
             constraints: crate::schema::Constraints::NONE,
         };

@@ -294,7 +294,7 @@ impl WriteTicket<'_> {
     pub(crate) async fn put_rows<T: Table>(mut self, rows: &[T]) {
         let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
-            match row.primary_key_value() {
+            match row.record_id() {
                 Ok(id) => ids.push(id),
                 Err(error) => {
                     self.whole_table = Some(format!("a written row has no usable key: {error}"));

@@ -150,6 +150,19 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // A composite key: the table's constraint, in key order (`pk` numbers the parts).
+    let key_parts: Vec<(i64, String)> = conn
+        .prepare("SELECT pk, name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let composite_key: Vec<String> = if key_parts.len() > 1 {
+        for column in &mut columns {
+            column.primary_key = false;
+        }
+        key_parts.into_iter().map(|(_, name)| name).collect()
+    } else {
+        Vec::new()
+    };
     // foreign keys: id, seq, table, from, to, on_update, on_delete, match
     let fks: Vec<(String, String, Option<String>, String)> = conn
         .prepare("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1)")?
@@ -221,6 +234,7 @@ fn read_table(conn: &Connection, table: &str) -> rusqlite::Result<TableSnapshot>
         name: table.to_string(),
         columns,
         indexes,
+        primary_key: composite_key,
         unique: table_unique,
         strict,
         ..TableSnapshot::default()

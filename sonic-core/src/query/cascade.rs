@@ -113,7 +113,11 @@ impl Planner<'_> {
     /// The columns of `table` that cascade to its own rows by primary key, or why the
     /// subtree cannot be listed.
     fn closure(&self, table: &'static TableDef) -> std::result::Result<Vec<usize>, String> {
-        let key = table.columns.get(table.primary_key).map(|c| c.name);
+        let key = match table.single_key("a delete cascading to its own rows") {
+            Ok(index) => table.columns.get(index).map(|c| c.name),
+            // No foreign key references a composite key (the derive refuses it).
+            Err(_) => None,
+        };
         let mut columns = Vec::new();
         for edge in self.foreign_keys.referencing(table) {
             if edge.child.name != table.name || edge.action != OnDelete::Cascade {
@@ -448,10 +452,14 @@ fn selected_keys(result: &QueryResult) -> std::result::Result<Vec<Value>, String
 
 /// The declared type of `table`'s primary key.
 fn key_type(table: &TableDef) -> SqlType {
-    table
-        .columns
-        .get(table.primary_key)
-        .map_or(SqlType::Integer, |c| c.sql_type)
+    // A composite key's ids are never selected (its table is suspect instead).
+    match table.primary_key {
+        [one] => table
+            .columns
+            .get(*one)
+            .map_or(SqlType::Integer, |c| c.sql_type),
+        _ => SqlType::Text,
+    }
 }
 
 /// Drops repeated keys (a table reached by several paths), keeping the first of each.

@@ -37,13 +37,17 @@ pub(crate) fn select_keys(
             root.name
         )));
     };
-    let key = column(level.table, level.table.primary_key)?;
+    // A composite key cannot be listed by one column: the planner makes the table suspect.
+    let key_index = level
+        .table
+        .single_key("listing the rows a delete cascades to")?;
+    let key = column(level.table, key_index)?;
     // The keys are read as text where integers cross JavaScript (`exact_integers`).
     let as_text = exact_integers::integers_as_text(capabilities)
         && level
             .table
             .columns
-            .get(level.table.primary_key)
+            .get(key_index)
             .is_some_and(|c| c.sql_type == SqlType::Integer);
     build_filtered(root, filter, capabilities, |w, json| {
         write_select(w, levels, key, filter, json, as_text)
@@ -97,7 +101,12 @@ fn write_rows(
     }
     // The subtree: `WITH RECURSIVE` over the primary key (`UNION` stops at cycles in data).
     let table = level.table.name;
-    let key = column(level.table, level.table.primary_key)?;
+    let key = column(
+        level.table,
+        level
+            .table
+            .single_key("a delete cascading to its own table")?,
+    )?;
     let cte = format!("sonic_cascade_{}", levels.len());
     w.push(" WHERE ");
     w.ident(key);

@@ -9,6 +9,7 @@ use std::fmt;
 mod chrono_types;
 mod convert;
 mod integer_text;
+mod key;
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 mod text_form;
 #[cfg(feature = "time")]
@@ -19,6 +20,7 @@ mod uuid_type;
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub(crate) use integer_text::integers_from_text;
 pub use integer_text::{decode_column, integer_from_text};
+pub use key::{IntoKey, Key};
 
 /// A value as SQLite (and D1) store it.
 ///
