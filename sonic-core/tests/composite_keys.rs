@@ -328,6 +328,26 @@ fn the_kv_cache_keys_records_by_the_tuple() {
         assert_ne!(ab, a);
         assert!(kv.kv().get(&ab).await.unwrap().is_some(), "{ab}");
         assert!(kv.kv().get(&a).await.unwrap().is_some(), "{a}");
+        // The record id is what the cache's by-id methods take; a bare part is no record's.
+        let id = score("a:b", 1, 1).record_id().unwrap();
+        assert_eq!(kv.key_of::<Score>(&id), Some(ab.clone()));
+        assert_eq!(kv.key_of::<Score>(&Value::Text("a:b".into())), None);
+        assert_eq!(
+            kv.peek::<Score>(&id).await.unwrap().map(|s| s.points),
+            Some(1)
+        );
+        let bare = kv.invalidate::<Score>(&Value::Text("a:b".into())).await;
+        assert!(
+            matches!(&bare, Err(Error::InvalidQuery(m)) if m.contains("`scores`")),
+            "{bare:?}"
+        );
+        kv.invalidate::<Score>(&id).await.unwrap();
+        let again = db
+            .find_with_source::<Score>(("a:b", 1_i64))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.source, Source::D1, "invalidated by its record id");
 
         // An update invalidates the entry: the next read is the new row, from SQL.
         db.update(&link("p1", "c1", 100)).await.unwrap();

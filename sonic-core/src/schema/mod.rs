@@ -192,9 +192,22 @@ pub trait Table: Sized + Send + Sync + 'static {
             .collect()
     }
 
-    /// The value that identifies this record in the KV cache and the transaction log: its
-    /// key, or for a composite key one text spelling every part unambiguously.
-    #[doc(hidden)]
+    /// The value that identifies this record in the KV cache and the transaction log
+    /// ([`TableDef::record_id`]): its key, or for a composite key one text spelling every
+    /// part unambiguously.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Table, Value};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let link = PostTag { post_id: 7, tag: "rust".into() };
+    /// assert_eq!(link.record_id()?, Value::Text("2:i75:trust".into()));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
     fn record_id(&self) -> Result<Value, Error> {
         Ok(Self::DEF.record_id(self.key_values()?))
     }
@@ -502,12 +515,25 @@ impl TableDef {
     }
 
     /// The one value that identifies a record by its key parts (in key order), as the KV
-    /// cache and the transaction log name records: the key itself for a single-column key;
-    /// for a composite key a text spelling every part with its storage class and its length
-    /// (`("a:b", "c")` is `4:ta:b2:tc`, `("a", "b:c")` is `2:ta4:tb:c`), so that two
-    /// different tuples never share it. `NULL` when a part is `NULL` (no record has one).
-    /// Only compared within one table, whose ids are all of one form.
-    pub(crate) fn record_id(&self, mut parts: Vec<Value>) -> Value {
+    /// cache ([`KvCache::key_of`](crate::KvCache::key_of), `peek`, `invalidate`) and the
+    /// transaction log name records: the key itself for a single-column key; for a composite
+    /// key a text spelling every part with its storage class and its length (`("a:b", "c")`
+    /// is `4:ta:b2:tc`, `("a", "b:c")` is `2:ta4:tb:c`), so that two different tuples never
+    /// share it. `NULL` when a part is `NULL` (no record has one). Only compared within one
+    /// table, whose ids are all of one form. [`Table::record_id`] gives a record's.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Table, Value};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let id = PostTag::DEF.record_id(vec![Value::Integer(7), Value::Text("a:b".into())]);
+    /// assert_eq!(id, Value::Text("2:i74:ta:b".into()));
+    /// # }
+    /// ```
+    pub fn record_id(&self, mut parts: Vec<Value>) -> Value {
         if parts.len() == 1 && self.primary_key.len() == 1 {
             return parts.pop().unwrap_or(Value::Null);
         }
@@ -525,6 +551,36 @@ impl TableDef {
             id.push_str(&tagged);
         }
         Value::Text(id)
+    }
+
+    /// Whether `id` can be a record id of this table ([`TableDef::record_id`]): any value for
+    /// a single-column key; for a composite key, a text spelling exactly one part per key
+    /// column, so that a bare part is never taken for a whole key.
+    pub(crate) fn is_record_id(&self, id: &Value) -> bool {
+        if self.primary_key.len() <= 1 {
+            return true;
+        }
+        let Value::Text(mut rest) = id.clone() else {
+            return false;
+        };
+        let mut parts = 0;
+        while !rest.is_empty() {
+            let Some((len, tail)) = rest.split_once(':') else {
+                return false;
+            };
+            let Ok(len) = len.parse::<usize>() else {
+                return false;
+            };
+            let (Some(part), Some(after)) = (tail.get(..len), tail.get(len..)) else {
+                return false;
+            };
+            if !matches!(part.chars().next(), Some('i' | 'r' | 't' | 'x')) {
+                return false;
+            }
+            parts += 1;
+            rest = after.to_string();
+        }
+        parts == self.primary_key.len()
     }
 
     /// The relation with this (field) name.
