@@ -139,8 +139,8 @@ impl<P: 'static> Api<P> {
     /// a composite primary key (`#[table(primary_key(a, b))]`) is refused with
     /// [`Error::Unsupported`](sonic_db_core::Error::Unsupported) naming the table and its key
     /// columns, because the REST routes address one record by a single `/{id}` segment.
-    /// (Mounted with [`table`](Api::table) instead, each of its routes answers `501` with
-    /// that message.) Serve such a table from your own handler with
+    /// (Mounted with [`table`](Api::table) instead, each of its routes answers `501`, the
+    /// message logged as every 5xx's is.) Serve such a table from your own handler with
     /// `db.find::<T>((a, b))`, `db.update`, `db.delete::<T>((a, b))`.
     ///
     /// ```

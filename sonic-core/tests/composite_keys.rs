@@ -168,6 +168,18 @@ fn the_table_has_a_table_level_primary_key() {
         1,
         "no column is a key of its own: {create}"
     );
+    // The key's index serves lookups by its first column; the second, a foreign key, gets
+    // its own.
+    assert!(
+        ddl.iter()
+            .any(|s| s.contains("ON \"post_categories\" (\"category_id\")")),
+        "{ddl:?}"
+    );
+    assert!(
+        !ddl.iter()
+            .any(|s| s.contains("ON \"post_categories\" (\"post_id\")")),
+        "{ddl:?}"
+    );
     // The key parts are handles like any column; their docs and defs say they are keys.
     assert!(PostCategory::POST_ID.def().primary_key && !PostCategory::POSITION.def().primary_key);
 }

@@ -75,8 +75,8 @@ use crate::schema::{check_name, composite_name, AuditRole, RelationKind, Schema,
 use crate::sql::writer::quote_ident;
 
 impl Schema {
-    /// The index of column `column` of `table` (if it is not already the primary key or
-    /// unique), as part of this schema.
+    /// The index of column `column` of `table` (if it is not already the primary key, the
+    /// first column of a composite one, or unique), as part of this schema.
     fn want_index(&self, wanted: &mut Vec<(&'static str, usize)>, table: &TableDef, column: usize) {
         if self.get(table.name).is_none() {
             return;
@@ -84,7 +84,10 @@ impl Schema {
         let Some(def) = table.columns.get(column) else {
             return;
         };
-        if def.primary_key || def.unique {
+        // The key's index covers its first column only: a later part of a composite key that
+        // a foreign key or relation goes by still needs its own.
+        let indexed_by_key = def.primary_key && table.primary_key.first() == Some(&column);
+        if indexed_by_key || def.unique {
             return;
         }
         if !wanted.contains(&(table.name, column)) {
