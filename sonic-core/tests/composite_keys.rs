@@ -31,6 +31,9 @@ struct Post {
     title: String,
     #[relation(many, through = PostCategory, from = post_id, to = category_id)]
     categories: Option<Vec<Category>>,
+    /// The join rows themselves: children with a composite key.
+    #[relation(many, remote = post_id)]
+    links: Option<Vec<PostCategory>>,
 }
 
 #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
@@ -104,6 +107,7 @@ fn post(id: &str) -> Post {
         id: id.into(),
         title: format!("post {id}"),
         categories: None,
+        links: None,
     }
 }
 
@@ -472,6 +476,26 @@ fn relations_from_and_through_a_composite_key_table() {
                 .unwrap()
                 .unwrap();
             assert_eq!(c1.posts.unwrap().len(), 2, "{eager:?}");
+
+            // Children keyed by a pair come in key order (every key column breaks ties).
+            db.insert(&link("p1", "c3", 0)).await.unwrap();
+            let with_links = db
+                .select::<Post>()
+                .filter(Post::ID.eq("p1"))
+                .with(Post::LINKS)
+                .first()
+                .await
+                .unwrap()
+                .unwrap();
+            let order: Vec<&str> = with_links
+                .links
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|l| l.category_id.as_str())
+                .collect();
+            assert_eq!(order, ["c1", "c2", "c3"], "{eager:?}");
+            assert!(db.delete::<PostCategory>(("p1", "c3")).await.unwrap());
 
             // Link is idempotent; unlink removes the pair only.
             assert!(db

@@ -51,4 +51,12 @@ struct Note {
     link_post: String,
 }
 
+#[derive(sonic_db_core::Table)]
+#[table(name = "g", primary_key(post_id, token))]
+struct SecretPart {
+    post_id: String,
+    #[column(secret)]
+    token: String,
+}
+
 fn main() {}

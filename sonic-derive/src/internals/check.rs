@@ -244,6 +244,15 @@ fn check_composite_key(
             ),
             Some(column) => {
                 let is_option = last_segment(column.field.ty).is_some_and(|s| s.ident == "Option");
+                if column.attrs().is_some_and(|a| a.secret) {
+                    cx.error_spanned_by(
+                        field,
+                        format!(
+                            "`{name}` cannot be part of a primary key and `secret`: a key is in \
+                             every record's cache key; remove `secret` or key by other columns"
+                        ),
+                    );
+                }
                 if is_option || column.source != Source::Field {
                     cx.error_spanned_by(
                         field,
