@@ -21,7 +21,7 @@ use crate::sql::write::{
     upsert_statement, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{integers_from_text, ConvertError, ToValue, Value};
+use crate::value::{ConvertError, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
@@ -183,31 +183,7 @@ fn returned_keys<T: Table>(result: QueryResult) -> QueryResult {
 
 /// [`returned_keys`] for a table known by its definition.
 pub(crate) fn returned_keys_of(table: &'static TableDef, mut result: QueryResult) -> QueryResult {
-    match table.primary_key {
-        [one] => {
-            if let Some(key) = table.columns.get(*one) {
-                integers_from_text(key.sql_type, &mut result.values);
-            }
-        }
-        keys => {
-            let width = keys.len().max(1);
-            let values = std::mem::take(&mut result.values);
-            let mut ids = Vec::with_capacity(values.len() / width);
-            let mut parts = Vec::with_capacity(width);
-            for (i, value) in values.into_iter().enumerate() {
-                let column = keys.get(i % width).and_then(|c| table.columns.get(*c));
-                let mut one = vec![value];
-                if let Some(column) = column {
-                    integers_from_text(column.sql_type, &mut one);
-                }
-                parts.extend(one);
-                if parts.len() == width {
-                    ids.push(table.record_id(std::mem::take(&mut parts)));
-                }
-            }
-            result.values = ids;
-        }
-    }
+    result.values = table.ids_of_key_rows(std::mem::take(&mut result.values));
     result
 }
 

@@ -209,7 +209,10 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     fn record_id(&self) -> Result<Value, Error> {
-        Ok(Self::DEF.record_id(self.key_values()?))
+        match Self::DEF.primary_key {
+            [one] => self.column_value(*one),
+            _ => Ok(Self::DEF.record_id(self.key_values()?)),
+        }
     }
 
     /// Checks that `value` can be stored in column `index` (into [`TableDef::columns`]) of a
@@ -551,6 +554,45 @@ impl TableDef {
             id.push_str(&tagged);
         }
         Value::Text(id)
+    }
+
+    /// The record ids of the rows of a query of this table's key columns (`values` row after
+    /// row, one value per key column in key order): an INTEGER part read as its decimal text
+    /// where integers cross JavaScript becomes the INTEGER again, and for a composite key
+    /// each row's parts become its [`record_id`](TableDef::record_id).
+    pub(crate) fn ids_of_key_rows(&self, mut values: Vec<Value>) -> Vec<Value> {
+        match self.primary_key {
+            [one] => {
+                if let Some(key) = self.columns.get(*one) {
+                    crate::value::integers_from_text(key.sql_type, &mut values);
+                }
+                values
+            }
+            keys => {
+                let width = keys.len().max(1);
+                let mut ids = Vec::with_capacity(values.len() / width);
+                let mut parts = Vec::with_capacity(width);
+                for (i, value) in values.into_iter().enumerate() {
+                    let mut one = vec![value];
+                    if let Some(column) = keys.get(i % width).and_then(|c| self.columns.get(*c)) {
+                        crate::value::integers_from_text(column.sql_type, &mut one);
+                    }
+                    parts.extend(one);
+                    if parts.len() == width {
+                        ids.push(self.record_id(std::mem::take(&mut parts)));
+                    }
+                }
+                ids
+            }
+        }
+    }
+
+    /// Whether `row` (values in column order) is the record of id `id`.
+    pub(crate) fn row_has_id(&self, row: &[Value], id: &Value) -> bool {
+        match self.primary_key {
+            [one] => row.get(*one) == Some(id),
+            _ => self.record_id(self.key_of_row(row)) == *id,
+        }
     }
 
     /// Whether `id` can be a record id of this table ([`TableDef::record_id`]): any value for

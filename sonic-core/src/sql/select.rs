@@ -46,22 +46,22 @@ pub(crate) fn find_statement(
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
-    let columns = table.key_columns()?;
-    if columns.len() != key.len() || columns.is_empty() {
+    if table.primary_key.len() != key.len() || key.is_empty() {
         return Err(Error::InvalidQuery(format!(
             "`{}` has a primary key of {} columns; the key given has {} values",
             table.name,
-            columns.len(),
+            table.primary_key.len(),
             key.len()
         )));
     }
-    for (column, part) in columns.iter().zip(&key) {
-        check_column_value(table, column, part, capabilities)?;
+    for (&index, part) in table.primary_key.iter().zip(&key) {
+        check_column_value(table, table.column_at(index)?, part, capabilities)?;
     }
     let sql = exact_integers::memo(&FINDS, capabilities).get(table, |table| {
         let mut w = SqlWriter::new();
         w.push(select_head(table, capabilities));
-        write_key_condition(&mut w, &columns);
+        // Checked above: every key column exists.
+        write_key_condition(&mut w, &table.key_columns().unwrap_or_default());
         w.finish().sql
     });
     Ok(Statement {
