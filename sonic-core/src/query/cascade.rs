@@ -115,7 +115,8 @@ impl Planner<'_> {
     fn closure(&self, table: &'static TableDef) -> std::result::Result<Vec<usize>, String> {
         let key = match table.single_key("a delete cascading to its own rows") {
             Ok(index) => table.columns.get(index).map(|c| c.name),
-            // No foreign key references a composite key (the derive refuses it).
+            // A composite key: a cascade to its own rows cannot go by one key column, so a
+            // self-reference makes the subtree suspect below.
             Err(_) => None,
         };
         let mut columns = Vec::new();
