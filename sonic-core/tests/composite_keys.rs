@@ -734,3 +734,62 @@ fn a_change_of_primary_key_rebuilds_the_table_with_its_rows() {
         assert_eq!(found.role, "member");
     });
 }
+
+/// A table written by hand whose `PrimaryKey` type disagrees with its two key columns: the
+/// arity cannot be checked at compile time, so a find is an error naming the table, never a
+/// read by the first column alone.
+struct Mismatched;
+
+impl Table for Mismatched {
+    const DEF: &'static sonic_db_core::TableDef = &sonic_db_core::TableDef {
+        name: "mismatched",
+        rust_name: "Mismatched",
+        columns: &[
+            sonic_db_core::ColumnDef::new("a", "a", sonic_db_core::SqlType::Integer),
+            sonic_db_core::ColumnDef::new("b", "b", sonic_db_core::SqlType::Integer),
+        ],
+        primary_key: &[0, 1],
+        relations: &[],
+        constraints: sonic_db_core::schema::Constraints::NONE,
+    };
+    type PrimaryKey = i64;
+    fn encode_into(&self, out: &mut Vec<Value>) -> Result<(), Error> {
+        out.extend([Value::Integer(1), Value::Integer(2)]);
+        Ok(())
+    }
+    fn column_value(&self, index: usize) -> Result<Value, Error> {
+        Ok(Value::Integer(index as i64 + 1))
+    }
+    fn decode(_: &mut [Value]) -> Result<Self, Error> {
+        Ok(Mismatched)
+    }
+    fn touch(&mut self, _: i64, _: bool) {}
+}
+
+#[test]
+fn a_key_of_the_wrong_arity_is_an_error_naming_the_table() {
+    let db = db();
+    block_on(async {
+        db.sql(
+            "CREATE TABLE mismatched (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b))",
+        )
+        .run()
+        .await
+        .unwrap();
+        for result in [
+            db.find::<Mismatched>(1).await.map(|_| ()),
+            db.delete::<Mismatched>(1).await.map(|_| ()),
+        ] {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidQuery(m) if m.contains("`mismatched`") && m.contains("2 columns")),
+                "{err}"
+            );
+        }
+        // The record's own key has both parts.
+        assert_eq!(
+            Mismatched.key_values().unwrap(),
+            [Value::Integer(1), Value::Integer(2)]
+        );
+    });
+}

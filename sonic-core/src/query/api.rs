@@ -37,6 +37,29 @@ impl Db {
     /// The record with this primary key, if any: from KV when it is cached there, else from
     /// SQL (then cached). See [`find_with_source`](Db::find_with_source).
     ///
+    /// The key is the key column's value, or for a composite key
+    /// (`#[table(primary_key(a, b))]`) the tuple of its parts in key order, each converting
+    /// into its column's type as a single key does:
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+    /// #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String, position: i64 }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<PostTag>().statements() { db.sql(s).run().await?; }
+    ///
+    /// db.insert(&PostTag { post_id: 7, tag: "rust".into(), position: 1 }).await?;
+    /// let found = db.find::<PostTag>((7, "rust")).await?;
+    /// assert_eq!(found.map(|t| t.position), Some(1));
+    /// assert_eq!(db.find::<PostTag>((7, "go")).await?, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
     /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
