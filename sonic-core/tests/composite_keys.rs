@@ -708,6 +708,12 @@ fn a_change_of_primary_key_rebuilds_the_table_with_its_rows() {
     );
 
     let swapped = Schema::new().table::<reordered::Membership>();
+    let drift = check(&sqlite, &swapped).unwrap();
+    assert_eq!(
+        drift.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["primary key of `memberships` differs (database → schema): (team, member) → (member, team)"],
+        "the key order is checked"
+    );
     let path = migrations.write_next("swap", &swapped).unwrap().unwrap();
     let sql = std::fs::read_to_string(path).unwrap();
     assert!(
