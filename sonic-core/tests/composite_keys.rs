@@ -412,12 +412,17 @@ fn kv_cache_keys_records_by_the_tuple(db: Db) {
                 .position,
             101
         );
-        db.update_where::<PostCategory>()
+        let changed = db
+            .update_where::<PostCategory>()
             .set(PostCategory::POSITION, 102)
             .filter(PostCategory::POST_ID.eq("p1"))
             .run()
             .await
             .unwrap();
+        assert_eq!(
+            changed, 2,
+            "(p1, c1) and (p1, c2): one count per row, not per key part"
+        );
         assert_eq!(
             db.find::<PostCategory>(("p1", "c1"))
                 .await
@@ -433,11 +438,13 @@ fn kv_cache_keys_records_by_the_tuple(db: Db) {
         // A delete by filter, and a cascade from `posts`, invalidate the pairs they remove.
         db.find::<PostCategory>(("p1", "c2")).await.unwrap(); // cached
         db.find::<PostCategory>(("p2", "c1")).await.unwrap(); // cached
-        db.delete_where::<PostCategory>()
+        let removed = db
+            .delete_where::<PostCategory>()
             .filter(PostCategory::CATEGORY_ID.eq("c2"))
             .run()
             .await
             .unwrap();
+        assert_eq!(removed, 1);
         assert_eq!(db.find::<PostCategory>(("p1", "c2")).await.unwrap(), None);
         db.insert(&link("p1", "c3", 3)).await.unwrap();
         db.find::<PostCategory>(("p1", "c3")).await.unwrap(); // cached
