@@ -119,4 +119,10 @@ fn mounted_anyway_every_route_answers_501_and_the_rest_is_served() {
     assert_eq!(read.status, 200, "{}", read.text());
     let doc = get(&api, &db, Who::Admin, "/v1/openapi.json");
     assert_eq!(doc.status, 200, "{}", doc.text());
+    let paths = doc.json["paths"].as_object().unwrap();
+    assert!(paths.keys().any(|p| p.starts_with("/v1/tags")), "{paths:?}");
+    assert!(
+        !paths.keys().any(|p| p.starts_with("/v1/post-tags")),
+        "a table no route serves is not documented: {paths:?}"
+    );
 }
