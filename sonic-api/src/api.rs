@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::handlers;
 use crate::reply::Reply;
 pub use crate::route::Limits;
-use crate::route::{Call, LocalFuture, Route, Routes};
+use crate::route::{decode_segment, Call, LocalFuture, Route, Routes};
 use crate::table::TableApi;
 
 impl<T, P> Route<P> for TableApi<T, P>
@@ -31,9 +31,6 @@ where
     }
 
     fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
-        if let Err(error) = servable(T::DEF) {
-            return Box::pin(async move { Err(ApiError::new(501, error.to_string())) });
-        }
         Box::pin(handlers::serve(self, call))
     }
 
@@ -71,6 +68,12 @@ where
 /// | `POST /{prefix}/{route}` (object, or array) | `201 {"data": ... as stored}` |
 /// | `PUT`/`PATCH /{prefix}/{route}/{id}` (the fields to change; `If-Match`) | `200 {"data": ...}` + `ETag` |
 /// | `DELETE /{prefix}/{route}/{id}` (`If-Match`) | `204` |
+///
+/// A table with a composite primary key (`#[table(primary_key(post_id, tag_id))]`) addresses
+/// a record by its key parts in key order, each percent-encoded, joined by `,`:
+/// `/{prefix}/post-tags/p1,rust` (a `,` inside a part is `%2C`); a create gives every part
+/// (they are the record's own data, not generated), an update cannot change them, and lists
+/// break ties on every part.
 ///
 /// Errors are `{"error", "status", "request_id"}` JSON, unknown paths and methods too.
 /// `GET /{prefix}/openapi.json` describes what the caller may do (OpenAPI 3.1).
@@ -135,36 +138,6 @@ impl<P: 'static> Api<P> {
         self
     }
 
-    /// Serves a table as [`table`](Api::table) does, or refuses it at mount time: a table with
-    /// a composite primary key (`#[table(primary_key(a, b))]`) is refused with
-    /// [`Error::Unsupported`](sonic_db_core::Error::Unsupported) naming the table and its key
-    /// columns, because the REST routes address one record by a single `/{id}` segment.
-    /// (Mounted with [`table`](Api::table) instead, each of its routes answers `501`, the
-    /// message logged as every 5xx's is.) Serve such a table from your own handler with
-    /// `db.find::<T>((a, b))`, `db.update`, `db.delete::<T>((a, b))`.
-    ///
-    /// ```
-    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
-    /// # struct Tag { #[column(primary_key)] id: String }
-    /// #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
-    /// #[table(name = "post_tags", primary_key(post_id, tag_id))]
-    /// struct PostTag { post_id: String, tag_id: String }
-    ///
-    /// use sonic_db_api::{Api, TableApi};
-    /// let api = Api::<()>::new("/v1").try_table(TableApi::<Tag, ()>::new("tags"))?;
-    /// let refused = api.try_table(TableApi::<PostTag, ()>::new("post-tags"));
-    /// let error = refused.err().expect("a composite key is refused");
-    /// assert!(error.to_string().contains("composite primary key"), "{error}");
-    /// # Ok::<(), sonic_db_core::Error>(())
-    /// ```
-    pub fn try_table<T>(self, table: TableApi<T, P>) -> Result<Self, sonic_db_core::Error>
-    where
-        T: Table + Clone + Serialize + DeserializeOwned,
-    {
-        servable(T::DEF)?;
-        Ok(self.table(table))
-    }
-
     /// Replaces the [`Limits`].
     ///
     /// ```
@@ -214,9 +187,9 @@ impl<P: 'static> Api<P> {
             .filter(|rest| rest.starts_with('/'))
             .ok_or_else(|| ApiError::not_found(format!("no route `{path}`")))?;
         let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-        let (route, id) = match segments.as_slice() {
-            [route] => (*route, None),
-            [route, id] => (*route, Some(decode_segment(id)?)),
+        let (route, id, raw_id) = match segments.as_slice() {
+            [route] => (*route, None, None),
+            [route, id] => (*route, Some(decode_segment(id)?), Some(id.to_string())),
             _ => return Err(ApiError::not_found(format!("no route `{path}`"))),
         };
         if route == "openapi.json" && id.is_none() {
@@ -225,14 +198,7 @@ impl<P: 'static> Api<P> {
             }
             let principal = Arc::new(principal);
             let mut docs = Vec::with_capacity(self.routes.tables.len());
-            // A table the routes cannot serve (a composite key: every route answers 501) is
-            // left out of the document.
-            for table in self
-                .routes
-                .tables
-                .iter()
-                .filter(|t| servable(t.def()).is_ok())
-            {
+            for table in &self.routes.tables {
                 let ctx = Ctx::shared(
                     Arc::clone(&principal),
                     crate::Operation::Read,
@@ -279,6 +245,7 @@ impl<P: 'static> Api<P> {
             db,
             method: request.method().clone(),
             id,
+            raw_id,
             query,
             headers: request.headers(),
             body,
@@ -286,18 +253,4 @@ impl<P: 'static> Api<P> {
         };
         table.serve(call).await
     }
-}
-
-fn decode_segment(segment: &str) -> Result<String, ApiError> {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
-}
-
-/// Whether the REST routes can serve `def`: they address a record by one `/{id}` segment, so
-/// a composite primary key is refused ([`Error::Unsupported`](sonic_db_core::Error)).
-fn servable(def: &'static TableDef) -> Result<(), sonic_db_core::Error> {
-    def.single_key("serving the table over REST (`/{route}/{id}` names one key value)")
-        .map(|_| ())
 }
