@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::handlers;
 use crate::reply::Reply;
 pub use crate::route::Limits;
-use crate::route::{Call, LocalFuture, Route, Routes};
+use crate::route::{decode_segment, Call, LocalFuture, Route, Routes};
 use crate::table::TableApi;
 
 impl<T, P> Route<P> for TableApi<T, P>
@@ -68,6 +68,12 @@ where
 /// | `POST /{prefix}/{route}` (object, or array) | `201 {"data": ... as stored}` |
 /// | `PUT`/`PATCH /{prefix}/{route}/{id}` (the fields to change; `If-Match`) | `200 {"data": ...}` + `ETag` |
 /// | `DELETE /{prefix}/{route}/{id}` (`If-Match`) | `204` |
+///
+/// A table with a composite primary key (`#[table(primary_key(post_id, tag_id))]`) addresses
+/// a record by its key parts in key order, each percent-encoded, joined by `,`:
+/// `/{prefix}/post-tags/p1,rust` (a `,` inside a part is `%2C`); a create gives every part
+/// (they are the record's own data, not generated), an update cannot change them, and lists
+/// break ties on every part.
 ///
 /// Errors are `{"error", "status", "request_id"}` JSON, unknown paths and methods too.
 /// `GET /{prefix}/openapi.json` describes what the caller may do (OpenAPI 3.1).
@@ -181,9 +187,9 @@ impl<P: 'static> Api<P> {
             .filter(|rest| rest.starts_with('/'))
             .ok_or_else(|| ApiError::not_found(format!("no route `{path}`")))?;
         let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-        let (route, id) = match segments.as_slice() {
-            [route] => (*route, None),
-            [route, id] => (*route, Some(decode_segment(id)?)),
+        let (route, id, raw_id) = match segments.as_slice() {
+            [route] => (*route, None, None),
+            [route, id] => (*route, Some(decode_segment(id)?), Some(id.to_string())),
             _ => return Err(ApiError::not_found(format!("no route `{path}`"))),
         };
         if route == "openapi.json" && id.is_none() {
@@ -239,6 +245,7 @@ impl<P: 'static> Api<P> {
             db,
             method: request.method().clone(),
             id,
+            raw_id,
             query,
             headers: request.headers(),
             body,
@@ -246,11 +253,4 @@ impl<P: 'static> Api<P> {
         };
         table.serve(call).await
     }
-}
-
-fn decode_segment(segment: &str) -> Result<String, ApiError> {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
 }

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use sonic_db_core::query::{and, Include, Op};
-use sonic_db_core::{Filter, FromValue, Source, SqlType, Table, Value};
+use sonic_db_core::{Filter, Key, Source, SqlType, Table, Value};
 
 use crate::body::{
     check_addressable, columns_of, expect_object, new_record, parse_json, value_bytes,
@@ -22,7 +22,7 @@ use crate::params::{expect_no_query, record_relations, ListParams};
 use crate::render::{render, Views};
 use crate::reply::not_allowed;
 use crate::reply::Reply;
-use crate::route::Call;
+use crate::route::{decode_segment, Call};
 use crate::rules::{Decision, WritePolicy};
 use crate::table::TableApi;
 
@@ -211,12 +211,12 @@ where
     let ctx = call.ctx(Operation::Read, T::DEF.name);
     let rule_filter = authorize(table, &ctx).await?;
     let id = path_id(call)?;
-    let key = parse_key::<T>(id)?;
+    let key = parse_key::<T, P>(call)?;
     let relations = record_relations(&call.query)?;
     let (views, includes, caps) = views(table, call, &ctx, &relations).await?;
     table.hooks.before(&ctx).await?;
     let (record, source) = if rule_filter.is_none() && includes.is_empty() {
-        let key = <T::PrimaryKey as FromValue>::from_value(key)
+        let key = <T::PrimaryKey as Key>::from_key_parts(key)
             .map_err(|e| ApiError::bad_request(format!("invalid id `{id}`: {e}")))?;
         match call.db.find_with_source::<T>(key).await? {
             Some(found) => (found.record, found.source),
@@ -353,7 +353,7 @@ where
         return Err(ApiError::bad_request("an empty array creates nothing"));
     }
     let writable = table.writable_columns(&ctx).await;
-    let key = T::DEF.primary_key_column()?;
+    let keys = T::DEF.key_columns()?;
     let mut records = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let at = |e: ApiError| {
@@ -366,18 +366,24 @@ where
         let fields = expect_object(item, "a record").map_err(at)?;
         let fields = table.hooks.resolve(&ctx, fields).await.map_err(at)?;
         let mut fields = writable_fields(table, &ctx, &writable, fields).map_err(at)?;
-        // A generated key stays absent: the database assigns it and the insert returns it.
-        if fields.get(key.field).is_none_or(Json::is_null) && !T::DEF.constraints.generated_key {
-            if key.sql_type != SqlType::Text {
-                return Err(at(ApiError::bad_request(format!(
-                    "`{}` is required",
-                    key.field
-                ))));
+        for key in &keys {
+            // A generated key stays absent: the database assigns it and the insert returns
+            // it. A missing TEXT key gets a new id; a part of a composite key is required.
+            if fields.get(key.field).is_none_or(Json::is_null) && !T::DEF.constraints.generated_key
+            {
+                if key.sql_type != SqlType::Text || keys.len() > 1 {
+                    return Err(at(ApiError::bad_request(format!(
+                        "`{}` is required",
+                        key.field
+                    ))));
+                }
+                fields.insert(key.field.to_string(), Json::String(crate::ids::new_id()?));
             }
-            fields.insert(key.field.to_string(), Json::String(crate::ids::new_id()?));
         }
         let record: T = new_record(fields).map_err(at)?;
-        check_addressable(T::DEF.name, &record.primary_key_value()?).map_err(at)?;
+        for part in record.key_values()? {
+            check_addressable(T::DEF.name, &part).map_err(at)?;
+        }
         if let Some(rule) = table.item_rule(Operation::Create) {
             if !rule(ctx.clone(), record.clone()).await {
                 return Err(at(ApiError::forbidden(format!(
@@ -473,7 +479,7 @@ where
     let ctx = call.ctx(Operation::Update, T::DEF.name);
     let rule_filter = authorize(table, &ctx).await?;
     let id = path_id(call)?;
-    let key = parse_key::<T>(id)?;
+    let key = parse_key::<T, P>(call)?;
     expect_no_query(&call.query)?;
     let fields = expect_object(expect_json(call)?, "the body of an update")?;
     let fields = table.hooks.resolve(&ctx, fields).await?;
@@ -544,7 +550,7 @@ where
     let ctx = call.ctx(Operation::Delete, T::DEF.name);
     let rule_filter = authorize(table, &ctx).await?;
     let id = path_id(call)?;
-    let key = parse_key::<T>(id)?;
+    let key = parse_key::<T, P>(call)?;
     expect_no_query(&call.query)?;
     let mut scope = vec![key_filter::<T>(key)?];
     scope.extend(rule_filter);
@@ -612,12 +618,41 @@ fn path_id<'a, P>(call: &'a Call<'_, P>) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::internal("a record route without an id"))
 }
 
-/// The key from the path, as a value of the key column's type.
-fn parse_key<T: Table>(text: &str) -> Result<Value, ApiError> {
-    let column = T::DEF.primary_key_column()?;
+/// The key from the path: a value of the key column's type, or for a composite key one value
+/// per key column, from the parts of `a,b` (split before each is percent-decoded, so that a
+/// `,` inside a part travels as `%2C`).
+fn parse_key<T: Table, P>(call: &Call<'_, P>) -> Result<Vec<Value>, ApiError> {
+    let text = path_id(call)?;
+    match T::DEF.primary_key {
+        [one] => Ok(vec![parse_part::<T>(*one, text, text)?]),
+        keys => {
+            let raw = call.raw_id.as_deref().unwrap_or(text);
+            let parts: Vec<&str> = raw.split(',').collect();
+            if parts.len() != keys.len() {
+                let names: Vec<&str> = T::DEF.key_columns()?.iter().map(|c| c.field).collect();
+                return Err(ApiError::bad_request(format!(
+                    "`{text}` is not a key of `{}`: its records are addressed by their {} key \
+                     parts, each percent-encoded, joined by `,` (`{}`)",
+                    T::DEF.name,
+                    keys.len(),
+                    names.join(",")
+                )));
+            }
+            keys.iter()
+                .zip(parts)
+                .map(|(&index, part)| parse_part::<T>(index, &decode_segment(part)?, text))
+                .collect()
+        }
+    }
+}
+
+/// One key part from the path, `text`, as a value of column `index`'s type (`id` is the
+/// whole id, for messages).
+fn parse_part<T: Table>(index: usize, text: &str, id: &str) -> Result<Value, ApiError> {
+    let column = T::DEF.column_at(index)?;
     let invalid = |detail: String| {
         ApiError::bad_request(format!(
-            "`{text}` is not a valid `{}`.`{}`: {detail}",
+            "`{id}` is not a valid `{}`.`{}`: {detail}",
             T::DEF.name,
             column.field
         ))
@@ -630,15 +665,23 @@ fn parse_key<T: Table>(text: &str) -> Result<Value, ApiError> {
         SqlType::Text => Value::Text(text.to_string()),
         SqlType::Blob => Value::Blob(text.as_bytes().to_vec()),
     };
-    T::column_from_value(T::DEF.primary_key, value).map_err(|e| invalid(e.to_string()))
+    T::column_from_value(index, value).map_err(|e| invalid(e.to_string()))
 }
 
-fn key_filter<T: Table>(key: Value) -> Result<Filter<T>, ApiError> {
-    Ok(Filter::by_name(
-        T::DEF.primary_key_column()?.name,
-        Op::Eq,
-        [key],
-    )?)
+/// `<key column> = <part>` for every key column.
+fn key_filter<T: Table>(key: Vec<Value>) -> Result<Filter<T>, ApiError> {
+    let mut conditions = Vec::with_capacity(key.len());
+    for (column, part) in T::DEF.key_columns()?.into_iter().zip(key) {
+        conditions.push(Filter::by_name(column.name, Op::Eq, [part])?);
+    }
+    match (conditions.pop(), conditions.is_empty()) {
+        (Some(one), true) => Ok(one),
+        (Some(last), false) => {
+            conditions.push(last);
+            Ok(and(conditions))
+        }
+        (None, _) => Err(ApiError::internal("a table without a primary key column")),
+    }
 }
 
 fn missing<T: Table>(id: &str) -> ApiError {

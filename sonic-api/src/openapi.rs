@@ -185,7 +185,23 @@ where
     };
     let mut collection = Map::new();
     let mut item = Map::new();
-    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 512}});
+    let mut id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 512}});
+    if T::DEF.has_composite_key() {
+        let names: Vec<&str> = T::DEF
+            .primary_key
+            .iter()
+            .filter_map(|i| T::DEF.columns.get(*i))
+            .map(|c| c.field)
+            .collect();
+        set(
+            &mut id_param,
+            "description",
+            json!(format!(
+                "the composite key `{}`: each part percent-encoded (a `,` in a part is `%2C`), joined by `,`",
+                names.join(",")
+            )),
+        );
+    }
     let with_names: Vec<&str> = table.relations.iter().map(|(n, _)| n.as_str()).collect();
     let with_param = json!({"name": "with", "in": "query", "schema": {"type": "string"},
         "description": format!("relations to load, comma-separated: {}", with_names.join(", "))});

@@ -100,9 +100,9 @@ impl<T: Table> ListParams<T> {
                 }
             }
         }
-        let key = T::DEF.primary_key_column()?;
-        let mut order = Vec::with_capacity(sorts.len() + 1);
-        let mut sorted_by_key = false;
+        let keys = T::DEF.key_columns()?;
+        let mut order = Vec::with_capacity(sorts.len() + keys.len());
+        let mut sorted: Vec<&str> = Vec::with_capacity(sorts.len());
         for spec in &sorts {
             let (field, direction) = match spec.split_once(':') {
                 None => (spec.as_str(), Direction::Asc),
@@ -115,12 +115,15 @@ impl<T: Table> ListParams<T> {
                 }
             };
             let column = visible_column::<T>(field, hidden)?;
-            sorted_by_key |= column.name == key.name;
+            sorted.push(column.name);
             order.push(Order::<T>::by_name(column.name, direction)?);
         }
-        // The key breaks ties, so that pages neither repeat nor skip records.
-        if !sorted_by_key {
-            order.push(Order::<T>::by_name(key.name, Direction::Asc)?);
+        // The key (every column of a composite one) breaks ties, so that pages neither repeat
+        // nor skip records.
+        for key in keys {
+            if !sorted.contains(&key.name) {
+                order.push(Order::<T>::by_name(key.name, Direction::Asc)?);
+            }
         }
         let filter = (!groups.is_empty()).then(|| and(groups.into_iter().map(|g| or(g.filters))));
         Ok(ListParams {

@@ -86,6 +86,9 @@ pub(crate) struct Call<'a, P> {
     pub(crate) db: &'a Db,
     pub(crate) method: Method,
     pub(crate) id: Option<String>,
+    /// The id segment as sent (percent-encoded): a composite key's parts are split on its
+    /// `,` before each is decoded, so that a `,` inside a part (`%2C`) stays in it.
+    pub(crate) raw_id: Option<String>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
@@ -101,4 +104,12 @@ impl<P> Call<'_, P> {
             self.id.clone(),
         )
     }
+}
+
+/// A path segment, percent-decoded.
+pub(crate) fn decode_segment(segment: &str) -> Result<String, ApiError> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
 }

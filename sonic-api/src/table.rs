@@ -452,7 +452,9 @@ where
             let allowed = if column.audit.is_some() {
                 false
             } else if column.primary_key {
-                ctx.operation == Operation::Create && self.client_ids
+                // A composite key's parts are the record's own data, given by the client.
+                ctx.operation == Operation::Create
+                    && (self.client_ids || T::DEF.has_composite_key())
             } else {
                 match self.field_access(index) {
                     Some(access) => match ctx.operation {

@@ -137,6 +137,7 @@ impl Sabotage {
                 "kv_insert_then_fill",
                 "kv_update",
                 "kv_generated_key",
+                "kv_composite_keys",
             ],
         }
     }

@@ -353,6 +353,30 @@ impl ConfItem {
     }
 }
 
+/// A post's rank under a tag (`conf_rankings`): a composite primary key `(tag, post)` of a
+/// text and a 64-bit integer part, found, written and cached by the tuple.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sonic_db_core::Table)]
+#[table(name = "conf_rankings", primary_key(tag, post))]
+pub struct ConfRanking {
+    /// First key part.
+    pub tag: String,
+    /// Second key part (beyond 2^53 in the scenarios, to catch integers read as floats).
+    pub post: i64,
+    /// The rank.
+    pub rank: i64,
+}
+
+impl ConfRanking {
+    /// A ranking.
+    pub fn new(tag: &str, post: i64, rank: i64) -> ConfRanking {
+        ConfRanking {
+            tag: tag.to_string(),
+            post,
+            rank,
+        }
+    }
+}
+
 /// The suite's tables as a [`Schema`] (`CREATE TABLE IF NOT EXISTS` + indexes).
 pub fn schema() -> Schema {
     Schema::new()
@@ -363,6 +387,7 @@ pub fn schema() -> Schema {
         .table::<ConfTag>()
         .table::<ConfPostTag>()
         .table::<ConfItem>()
+        .table::<ConfRanking>()
 }
 
 /// The SQL names of the suite's tables, children before parents (the order to empty or drop

@@ -493,10 +493,7 @@ impl Db {
 /// The primary keys of records about to be written (those that encode; one that does not
 /// fails the write before SQL anyway).
 fn primary_keys<T: Table>(records: &[T]) -> Vec<Value> {
-    records
-        .iter()
-        .filter_map(|r| r.primary_key_value().ok())
-        .collect()
+    records.iter().filter_map(|r| r.record_id().ok()).collect()
 }
 
 /// Hands a write's outcome (the rows it wrote) to its cache ticket, if any.

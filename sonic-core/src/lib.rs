@@ -107,7 +107,7 @@ pub use schema::{
     RelationDef, RelationKind, RelationSlot, Table, TableDef, ThroughDef,
 };
 pub use schema::{One, Schema};
-pub use value::{ColumnType, ConvertError, FromValue, Json, ToValue};
+pub use value::{ColumnType, ConvertError, FromValue, IntoKey, Json, Key, ToValue};
 pub use value::{SqlType, Value};
 
 #[cfg(feature = "derive")]

@@ -515,7 +515,7 @@ static USERS: TableDef = TableDef {
             ..ColumnDef::new("team", "team", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[RelationDef {
         name: "posts",
         kind: RelationKind::Many,
@@ -540,7 +540,7 @@ static POSTS: TableDef = TableDef {
             ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -558,7 +558,7 @@ static COMMENTS: TableDef = TableDef {
             ..ColumnDef::new("post_id", "post_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -576,7 +576,7 @@ static LIKES: TableDef = TableDef {
             ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -594,7 +594,7 @@ static THREADS: TableDef = TableDef {
             ..ColumnDef::new("parent_id", "parent_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -614,7 +614,7 @@ static RING_A: TableDef = TableDef {
             ..ColumnDef::new("b_id", "b_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -632,7 +632,7 @@ static RING_B: TableDef = TableDef {
             ..ColumnDef::new("a_id", "a_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };
@@ -761,7 +761,8 @@ impl Graph {
 
 async fn source<T: Table>(db: &Db, id: i64) -> Option<(T, Source)>
 where
-    T::PrimaryKey: From<i64>,
+    // A single-column key (`IntoKey` converts into column types and tuples of them).
+    T::PrimaryKey: From<i64> + sonic_db_core::ColumnType,
 {
     db.find_with_source::<T>(id)
         .await

@@ -122,7 +122,7 @@ fn users_metadata() {
     let def = User::DEF;
     assert_eq!(
         (def.name, def.rust_name, def.primary_key),
-        ("users", "User", 0)
+        ("users", "User", &[0][..])
     );
     let mut expected = vec![
         id(),

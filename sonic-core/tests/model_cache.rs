@@ -93,7 +93,7 @@ static TAGS: TableDef = TableDef {
             ..ColumnDef::new("note_id", "note_id", SqlType::Integer)
         },
     ],
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };

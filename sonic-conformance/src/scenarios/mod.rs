@@ -7,6 +7,7 @@ use crate::check::Outcome;
 use crate::ctx::Ctx;
 
 mod bulk;
+mod composite;
 mod crud;
 mod eager;
 mod eager_levels;
@@ -86,6 +87,7 @@ registry! {
     transactions => transactions::transactions,
     generated_keys => keys::generated_keys,
     table_constraints => keys::table_constraints,
+    composite_keys => composite::composite_keys,
     insert_defaults => keys::insert_defaults,
     schema_inspection => schema::schema_inspection,
     kv_miss_then_hit => kv::kv_miss_then_hit,
@@ -99,6 +101,7 @@ registry! {
     kv_cascade_delete => kv::kv_cascade_delete,
     kv_integers_64bit => int64::kv_integers_64bit,
     kv_generated_key => keys::kv_generated_key,
+    kv_composite_keys => composite::kv_composite_keys,
 }
 
 /// Whether a scenario needs the KV cache.

@@ -59,7 +59,8 @@ impl Generations {
 }
 
 /// A fingerprint of a table's SQL-level layout: table name, and each column's name, type,
-/// nullability and primary-key flag, in order (16 hex digits of SHA-256).
+/// nullability and primary-key flag, in order, and a composite key's column order (16 hex
+/// digits of SHA-256).
 ///
 /// Two definitions with the same fingerprint read the same columns in the same order with the
 /// same storage classes, so a cached raw row is exactly what a SQL read would hand to
@@ -76,6 +77,14 @@ pub fn fingerprint(def: &TableDef) -> String {
         hasher.update(b"\x01");
         hasher.update(column.sql_type.keyword().as_bytes());
         hasher.update([u8::from(column.nullable), u8::from(column.primary_key)]);
+    }
+    // A composite key's order (which names records); absent for a single-column key, whose
+    // fingerprints stay as they were.
+    if def.primary_key.len() > 1 {
+        hasher.update(b"\x00\x02key");
+        for &index in def.primary_key {
+            hasher.update((index as u64).to_le_bytes());
+        }
     }
     hex::encode(hasher.finalize().get(..8).unwrap_or_default())
 }
@@ -616,7 +625,7 @@ mod tests {
         name: "things",
         rust_name: "Thing",
         columns: &COLUMNS,
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[],
         constraints: crate::schema::Constraints::NONE,
     };
@@ -756,7 +765,7 @@ mod tests {
             name: "things",
             rust_name: "Renamed",
             columns: &RENAMED,
-            primary_key: 0,
+            primary_key: &[0],
             relations: &[],
             constraints: crate::schema::Constraints::NONE,
         };

@@ -9,11 +9,13 @@
 //! | `TEXT "#x"` (starts with `#`) | `##x` (one `#` more) |
 //! | `BLOB` | `#x` + hex |
 //! | `REAL` | `#r` + its shortest round-trip form |
+//! | composite `("a:b", 7)` | `4:ta:b2:i7`: per part its length, `:`, a class letter and its value ([`TableDef::record_id`](crate::TableDef::record_id)) |
 //! | any id whose key would exceed 512 bytes | `#h` + hex SHA-256 of the id part above |
 //!
 //! Literal text ids starting with `#` are escaped with a second `#`, so `#x`, `#r` and `#h`
 //! are markers no literal id produces. A table uses one primary-key type, so an integer id and
-//! a text id never meet under one table. `NULL` has no key (no record has a `NULL` key).
+//! a text id never meet under one table; the ids of a composite-key table are all spellings of
+//! tuples, length-prefixed so that `("a:b", "c")` and `("a", "b:c")` differ. `NULL` has no key (no record has a `NULL` key).
 
 use sha2::{Digest, Sha256};
 

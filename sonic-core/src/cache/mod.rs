@@ -275,6 +275,9 @@ impl KvCache {
     }
 
     /// The KV key of record `id` of `T`, or `None` if `T` is not cached or the id has no key.
+    /// `id` is the record id ([`TableDef::record_id`]): the key itself for a single-column
+    /// key; for a composite key the spelling of its parts (`record.record_id()`), a bare part
+    /// having no key.
     ///
     /// ```
     /// # #[cfg(feature = "derive")] {
@@ -295,6 +298,9 @@ impl KvCache {
     }
 
     fn key(&self, def: &TableDef, id: &Value) -> Option<String> {
+        if !def.is_record_id(id) {
+            return None; // a bare part of a composite key: no record's
+        }
         let settings = self.settings(def)?;
         record_key(&settings.prefix, def.name, id)
     }

@@ -221,7 +221,7 @@ impl KvCache {
         bytes: &[u8],
     ) -> std::result::Result<(T, Generations), String> {
         let (mut row, gens) = envelope::decode_tagged(def, envelope::fingerprint_of(def), bytes)?;
-        if row.get(def.primary_key) != Some(id) {
+        if !def.row_has_id(&row, id) {
             return Err(format!("entry under `{key}` holds another record"));
         }
         T::decode(&mut row)

@@ -195,6 +195,14 @@ impl KvCache {
     /// # }
     /// ```
     pub async fn invalidate<T: Table>(&self, id: &Value) -> Result<()> {
+        if !T::DEF.is_record_id(id) {
+            return Err(crate::error::Error::InvalidQuery(format!(
+                "`{}` has a composite primary key: invalidate a record by its record id \
+                 (`record.record_id()`, or `TableDef::record_id` of its key parts), not {}",
+                T::DEF.name,
+                id.describe()
+            )));
+        }
         let mut ticket = self.begin_write(T::DEF, std::slice::from_ref(id));
         ticket.finished = true;
         let (Some(settings), Some(keys)) = (ticket.settings.clone(), ticket.keys.take()) else {
@@ -294,7 +302,7 @@ impl WriteTicket<'_> {
     pub(crate) async fn put_rows<T: Table>(mut self, rows: &[T]) {
         let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
-            match row.primary_key_value() {
+            match row.record_id() {
                 Ok(id) => ids.push(id),
                 Err(error) => {
                     self.whole_table = Some(format!("a written row has no usable key: {error}"));

@@ -30,7 +30,7 @@
 //!         primary_key: true,
 //!         ..ColumnDef::new("id", "id", SqlType::Integer)
 //!     }],
-//!     primary_key: 0,
+//!     primary_key: &[0],
 //!     relations: &[],
 //!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
@@ -50,7 +50,7 @@
 //!             ..ColumnDef::new("user_id", "user_id", SqlType::Integer)
 //!         },
 //!     ],
-//!     primary_key: 0,
+//!     primary_key: &[0],
 //!     relations: &[],
 //!     constraints: sonic_db_core::schema::Constraints::NONE,
 //! };
@@ -75,8 +75,8 @@ use crate::schema::{check_name, composite_name, AuditRole, RelationKind, Schema,
 use crate::sql::writer::quote_ident;
 
 impl Schema {
-    /// The index of column `column` of `table` (if it is not already the primary key or
-    /// unique), as part of this schema.
+    /// The index of column `column` of `table` (if it is not already the primary key, the
+    /// first column of a composite one, or unique), as part of this schema.
     fn want_index(&self, wanted: &mut Vec<(&'static str, usize)>, table: &TableDef, column: usize) {
         if self.get(table.name).is_none() {
             return;
@@ -84,7 +84,10 @@ impl Schema {
         let Some(def) = table.columns.get(column) else {
             return;
         };
-        if def.primary_key || def.unique {
+        // The key's index covers its first column only: a later part of a composite key that
+        // a foreign key or relation goes by still needs its own.
+        let indexed_by_key = def.primary_key && table.primary_key.first() == Some(&column);
+        if indexed_by_key || def.unique {
             return;
         }
         if !wanted.contains(&(table.name, column)) {
@@ -139,7 +142,12 @@ impl Schema {
             .ordered_tables()
             .into_iter()
             .map(|table| {
-                let columns = table.columns.iter().map(ColumnSnapshot::of).collect();
+                let composite = table.primary_key.len() > 1;
+                let columns = table
+                    .columns
+                    .iter()
+                    .map(|c| ColumnSnapshot::of(c, composite))
+                    .collect();
                 let names = |list: &[usize]| -> Vec<String> {
                     list.iter()
                         .filter_map(|&i| table.columns.get(i))
@@ -165,6 +173,11 @@ impl Schema {
                     columns,
                     indexes,
                     renamed_from: self.renamed_from(table.name).map(str::to_string),
+                    primary_key: if composite {
+                        names(table.primary_key)
+                    } else {
+                        Vec::new()
+                    },
                     unique: constraints.unique.iter().map(|list| names(list)).collect(),
                     checks: constraints.checks.iter().map(|c| c.to_string()).collect(),
                     strict: constraints.strict,
@@ -300,6 +313,7 @@ impl SchemaSnapshot {
             let lists = table
                 .unique
                 .iter()
+                .chain(std::iter::once(&table.primary_key))
                 .chain(table.indexes.iter().map(|i| &i.more_columns));
             for list in lists {
                 if let Some(missing) = list.iter().find(|c| table.column(c).is_none()) {
@@ -382,6 +396,12 @@ pub struct TableSnapshot {
     /// the table's shape (never compared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// The columns of a composite primary key, in key order (`#[table(primary_key(a, b))]`),
+    /// written as the table constraint `PRIMARY KEY ("a", "b")`; empty for a single-column
+    /// key, which its column carries ([`ColumnSnapshot::primary_key`]). Changing it rebuilds
+    /// the table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primary_key: Vec<String>,
     /// Composite `UNIQUE` constraints (`#[table(unique(a, b))]`), column names each, named
     /// `<table>_<a>_<b>_key`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -408,6 +428,10 @@ impl TableSnapshot {
             .iter()
             .map(|c| format!("    {}", c.definition_sql()))
             .collect();
+        if !self.primary_key.is_empty() {
+            let quoted: Vec<String> = self.primary_key.iter().map(|c| quote_ident(c)).collect();
+            lines.push(format!("    PRIMARY KEY ({})", quoted.join(", ")));
+        }
         for columns in &self.unique {
             let names: Vec<&str> = columns.iter().map(String::as_str).collect();
             let quoted: Vec<String> = names.iter().map(|c| quote_ident(c)).collect();
@@ -435,6 +459,20 @@ impl TableSnapshot {
     /// definitions, or `None`: SQLite changes none of them by `ALTER TABLE`.
     pub(crate) fn constraint_changes(&self, new: &TableSnapshot) -> Option<String> {
         let mut changes = Vec::new();
+        if self.primary_key != new.primary_key {
+            let show = |key: &[String]| {
+                if key.is_empty() {
+                    "a single column".to_string()
+                } else {
+                    format!("({})", key.join(", "))
+                }
+            };
+            changes.push(format!(
+                "PRIMARY KEY {} → {}",
+                show(&self.primary_key),
+                show(&new.primary_key)
+            ));
+        }
         for list in new.unique.iter().filter(|l| !self.unique.contains(l)) {
             changes.push(format!("new UNIQUE ({})", list.join(", ")));
         }
@@ -498,12 +536,14 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl ColumnSnapshot {
-    fn of(def: &crate::schema::ColumnDef) -> Self {
+    /// The snapshot of `def`; a part of a `composite` key is no `PRIMARY KEY` of its own
+    /// (the table's [`TableSnapshot::primary_key`] lists it).
+    fn of(def: &crate::schema::ColumnDef, composite: bool) -> Self {
         ColumnSnapshot {
             name: def.name.to_string(),
             sql_type: def.sql_type.keyword().to_string(),
             nullable: def.nullable,
-            primary_key: def.primary_key,
+            primary_key: def.primary_key && !composite,
             unique: def.unique,
             default: def.default.map(str::to_string),
             references: def.references.as_ref().map(|fk| {
@@ -657,7 +697,7 @@ mod tests {
                 ..ColumnDef::new("rank", "rank", SqlType::Integer)
             },
         ],
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[RelationDef {
             name: "children",
             kind: RelationKind::Many,
@@ -688,7 +728,7 @@ mod tests {
                 ..ColumnDef::new("other_id", "other_id", SqlType::Text)
             },
         ],
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[],
         constraints: crate::schema::Constraints::NONE,
     };

@@ -57,6 +57,16 @@ pub enum Drift {
         /// Index name.
         index: String,
     },
+    /// The table's composite primary key (`#[table(primary_key(a, b))]`) is another in the
+    /// database: other columns, or the same in another order.
+    PrimaryKeyDiffers {
+        /// Table name.
+        table: String,
+        /// The key columns in the database, in key order (empty: not a composite key).
+        database: Vec<String>,
+        /// The key columns in the schema, in key order (empty: not a composite key).
+        schema: Vec<String>,
+    },
 }
 
 impl fmt::Display for Drift {
@@ -88,6 +98,25 @@ impl fmt::Display for Drift {
                 f,
                 "index `{index}` on `{table}`: in the database, not in the schema"
             ),
+            Drift::PrimaryKeyDiffers {
+                table,
+                database,
+                schema,
+            } => {
+                let show = |key: &[String]| {
+                    if key.is_empty() {
+                        "a single column".to_string()
+                    } else {
+                        format!("({})", key.join(", "))
+                    }
+                };
+                write!(
+                    f,
+                    "primary key of `{table}` differs (database → schema): {} → {}",
+                    show(database),
+                    show(schema)
+                )
+            }
         }
     }
 }
@@ -175,6 +204,13 @@ pub fn drift(live: &SchemaSnapshot, wanted: &SchemaSnapshot) -> Vec<Drift> {
                     column: h.name.clone(),
                 });
             }
+        }
+        if have.primary_key != want.primary_key {
+            out.push(Drift::PrimaryKeyDiffers {
+                table: table(),
+                database: have.primary_key.clone(),
+                schema: want.primary_key.clone(),
+            });
         }
         for i in &want.indexes {
             if !have.indexes.contains(i) {

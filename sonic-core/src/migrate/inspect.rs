@@ -128,6 +128,18 @@ impl Inspection {
                     ..ColumnSnapshot::default()
                 })
                 .collect();
+            // A composite key is the table's constraint, in key order (`pk` numbers the parts).
+            let mut key_parts: Vec<(i64, String)> = rows(columns, 5)
+                .filter(|row| int(row.get(4)) > 0)
+                .map(|row| (int(row.get(4)), text(row.first()).unwrap_or_default()))
+                .collect();
+            if key_parts.len() > 1 {
+                key_parts.sort();
+                for column in &mut table.columns {
+                    column.primary_key = false;
+                }
+                table.primary_key = key_parts.into_iter().map(|(_, name)| name).collect();
+            }
             for row in rows(indexes, 3) {
                 if let Some(name) = text(row.first()) {
                     let origin = text(row.get(2)).unwrap_or_default();

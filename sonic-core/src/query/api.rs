@@ -9,7 +9,7 @@ use crate::query::{self, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
 use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::select::find_statement;
-use crate::value::{ToValue, Value};
+use crate::value::{IntoKey, Key, Value};
 
 impl Db {
     /// A select of `T` records.
@@ -38,6 +38,29 @@ impl Db {
     /// The record with this primary key, if any: from KV when it is cached there, else from
     /// SQL (then cached). See [`find_with_source`](Db::find_with_source).
     ///
+    /// The key is the key column's value, or for a composite key
+    /// (`#[table(primary_key(a, b))]`) the tuple of its parts in key order, each converting
+    /// into its column's type as a single key does:
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Schema};
+    /// #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String, position: i64 }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<PostTag>().statements() { db.sql(s).run().await?; }
+    ///
+    /// db.insert(&PostTag { post_id: 7, tag: "rust".into(), position: 1 }).await?;
+    /// let found = db.find::<PostTag>((7, "rust")).await?;
+    /// assert_eq!(found.map(|t| t.position), Some(1));
+    /// assert_eq!(db.find::<PostTag>((7, "go")).await?, None);
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    ///
     /// ```
     /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
     /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
@@ -56,7 +79,7 @@ impl Db {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub async fn find<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
+    pub async fn find<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<Option<T>> {
         Ok(self.find_with_source(id).await?.map(|found| found.record))
     }
 
@@ -85,11 +108,14 @@ impl Db {
     /// ```
     pub async fn find_with_source<T: Table>(
         &self,
-        id: impl Into<T::PrimaryKey>,
+        id: impl IntoKey<T::PrimaryKey>,
     ) -> Result<Option<Found<T>>> {
-        let key = key_value::<T>(id.into())?;
+        let key = key_parts::<T>(id.into_key())?;
         match self.cache() {
-            Some(cache) => cache.find(&key, || self.find_in_sql(key.clone())).await,
+            Some(cache) => {
+                let id = T::DEF.record_id(key.clone());
+                cache.find(&id, || self.find_in_sql(key)).await
+            }
             None => Ok(self.find_in_sql(key).await?.map(|record| Found {
                 record,
                 source: Source::D1,
@@ -119,13 +145,14 @@ impl Db {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub async fn find_fresh<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<Option<T>> {
-        self.find_in_sql(key_value::<T>(id.into())?).await
+    pub async fn find_fresh<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<Option<T>> {
+        self.find_in_sql(key_parts::<T>(id.into_key())?).await
     }
 
-    /// `select().filter(<pk>.eq(key))` without `LIMIT 1` (equality on the primary key matches
-    /// one row at most), its text built once per table.
-    async fn find_in_sql<T: Table>(&self, key: Value) -> Result<Option<T>> {
+    /// `select().filter(<pk>.eq(key))` (every key column for a composite key) without
+    /// `LIMIT 1` (equality on the primary key matches one row at most), its text built once
+    /// per table.
+    async fn find_in_sql<T: Table>(&self, key: Vec<Value>) -> Result<Option<T>> {
         let statement = find_statement(T::DEF, key, self.capabilities())?;
         Ok(execute_records::<T>(self, &statement)
             .await?
@@ -374,15 +401,16 @@ impl Db {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub async fn delete<T: Table>(&self, id: impl Into<T::PrimaryKey>) -> Result<bool> {
-        let key = key_value::<T>(id.into())?;
-        let filter = key_filter::<T>(key.clone());
-        let mut write = DeleteWrite::begin(self, T::DEF, Some(&key), Some(&filter.expr));
-        let result = query::delete::<T>(self, key.clone(), write.take_selects()).await;
+    pub async fn delete<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<bool> {
+        let key = key_parts::<T>(id.into_key())?;
+        let filter = key_filter::<T>(&key)?;
+        let id = T::DEF.record_id(key.clone());
+        let mut write = DeleteWrite::begin(self, T::DEF, Some(&id), Some(&filter.expr));
+        let result = query::delete::<T>(self, key, write.take_selects()).await;
         match &result {
             Ok((deleted, selected)) => {
                 let deleted = if *deleted {
-                    std::slice::from_ref(&key)
+                    std::slice::from_ref(&id)
                 } else {
                     &[][..]
                 };
@@ -443,20 +471,50 @@ impl Db {
     }
 }
 
-pub(crate) fn key_value<T: Table>(id: T::PrimaryKey) -> Result<Value> {
-    id.to_value().map_err(|e| {
-        let column = T::DEF
-            .columns
-            .get(T::DEF.primary_key)
-            .map_or("?", |c| c.name);
-        Error::encode(T::DEF.name, column, e)
-    })
+/// The values of `id` for each key column, in key order; [`Error::Encode`] naming the table
+/// and the column of a part that does not convert or is `NULL`.
+pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<Vec<Value>> {
+    let table = T::DEF;
+    let name = |i: usize| {
+        table
+            .primary_key
+            .get(i)
+            .and_then(|c| table.columns.get(*c))
+            .map_or("?", |c| c.name)
+    };
+    let parts = id.key_parts().map_err(|e| {
+        let columns: Vec<&str> = (0..table.primary_key.len()).map(name).collect();
+        Error::encode(table.name, &columns.join(", "), e)
+    })?;
+    if parts.len() != table.primary_key.len() {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` has a primary key of {} columns; the key given has {} values",
+            table.name,
+            table.primary_key.len(),
+            parts.len()
+        )));
+    }
+    if let Some(i) = parts.iter().position(|p| *p == Value::Null) {
+        return Err(Error::encode(
+            table.name,
+            name(i),
+            crate::value::ConvertError::new("a key value", "NULL"),
+        ));
+    }
+    Ok(parts)
 }
 
-pub(crate) fn key_filter<T: Table>(key: Value) -> Filter<T> {
-    Filter::from_expr(Expr::Compare {
-        column: T::DEF.primary_key,
-        op: CmpOp::Eq,
-        value: key,
-    })
+/// `pk = ?` on every key column (`AND`ed for a composite key).
+pub(crate) fn key_filter<T: Table>(key: &[Value]) -> Result<Filter<T>> {
+    let mut parts = T::DEF.primary_key.iter().zip(key).map(|(column, value)| {
+        Filter::from_expr(Expr::Compare {
+            column: *column,
+            op: CmpOp::Eq,
+            value: value.clone(),
+        })
+    });
+    let first = parts.next().ok_or_else(|| {
+        Error::InvalidQuery(format!("`{}` has no primary key column", T::DEF.name))
+    })?;
+    Ok(parts.fold(first, |all, part| all.and(part)))
 }

@@ -9,7 +9,7 @@ use crate::backend::{QueryResult, Statement};
 use crate::cache::WriteTicket;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::api::{key_filter, key_value};
+use crate::query::api::{key_filter, key_parts};
 use crate::query::cascade::DeleteWrite;
 use crate::query::rows::decode_rows;
 use crate::query::select::Select;
@@ -18,7 +18,7 @@ use crate::query::write::{
 };
 use crate::schema::Table;
 use crate::sql::write::delete_statement;
-use crate::value::Value;
+use crate::value::{IntoKey, Value};
 
 /// Writes and selects that commit together: one D1 `batch()` (atomic), one transaction on
 /// SQLite. Nothing is sent until [`run`](Batch::run); each method checks and compiles its
@@ -359,16 +359,17 @@ impl<'db> Batch<'db> {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub fn delete<T: Table>(&mut self, id: impl Into<T::PrimaryKey>) -> Result<Pending<bool>> {
-        let key = key_value::<T>(id.into())?;
-        let filter = key_filter::<T>(key.clone());
-        let mut write = DeleteWrite::begin(self.db, T::DEF, Some(&key), Some(&filter.expr));
+    pub fn delete<T: Table>(&mut self, id: impl IntoKey<T::PrimaryKey>) -> Result<Pending<bool>> {
+        let key = key_parts::<T>(id.into_key())?;
+        let filter = key_filter::<T>(&key)?;
+        let id = T::DEF.record_id(key.clone());
+        let mut write = DeleteWrite::begin(self.db, T::DEF, Some(&id), Some(&filter.expr));
         let mut statements = write.take_selects();
         let selects = statements.len();
-        statements.push(delete_statement(T::DEF, key.clone())?);
+        statements.push(delete_statement(T::DEF, key)?);
         let op = Delete {
             write,
-            key,
+            key: id,
             selects,
             deleted: None,
             selected: Vec::new(),

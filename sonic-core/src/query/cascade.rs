@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::schema::{ForeignKeys, OnDelete, TableDef};
 use crate::sql::cascade::{select_keys, Level};
 use crate::sql::filter::Expr;
-use crate::value::{integers_from_text, SqlType, Value};
+use crate::value::Value;
 
 /// `SELECT`s one delete may add to its batch (beyond, the tables are suspect). Each is a query
 /// on D1's per-invocation budget; real schemas need a handful.
@@ -113,7 +113,12 @@ impl Planner<'_> {
     /// The columns of `table` that cascade to its own rows by primary key, or why the
     /// subtree cannot be listed.
     fn closure(&self, table: &'static TableDef) -> std::result::Result<Vec<usize>, String> {
-        let key = table.columns.get(table.primary_key).map(|c| c.name);
+        let key = match table.single_key("a delete cascading to its own rows") {
+            Ok(index) => table.columns.get(index).map(|c| c.name),
+            // A composite key: a cascade to its own rows cannot go by one key column, so a
+            // self-reference makes the subtree suspect below.
+            Err(_) => None,
+        };
         let mut columns = Vec::new();
         for edge in self.foreign_keys.referencing(table) {
             if edge.child.name != table.name || edge.action != OnDelete::Cascade {
@@ -258,9 +263,9 @@ pub(crate) struct DeleteWrite<'db> {
 
 struct Touched<'db> {
     ticket: WriteTicket<'db>,
-    /// The declared type of the table's primary key: an INTEGER key may be selected as text
-    /// (`crate::sql::exact_integers`) and is read back as the INTEGER.
-    key_type: SqlType,
+    /// The table: its key columns' types read an INTEGER part selected as text
+    /// (`crate::sql::exact_integers`) back as the INTEGER.
+    table: &'static TableDef,
     /// Why not every changed row can be named, if so.
     suspect: Option<String>,
 }
@@ -319,7 +324,7 @@ impl<'db> DeleteWrite<'db> {
             let suspect = root_in_plan.and_then(|i| plan.tables.get(i)?.1.clone());
             write.tables.push(Touched {
                 ticket,
-                key_type: key_type(table),
+                table,
                 suspect,
             });
             write.has_root = true;
@@ -333,7 +338,7 @@ impl<'db> DeleteWrite<'db> {
             position.insert(i, write.tables.len());
             write.tables.push(Touched {
                 ticket: cache.begin_write_where(def),
-                key_type: key_type(def),
+                table: def,
                 suspect,
             });
         }
@@ -374,11 +379,11 @@ impl<'db> DeleteWrite<'db> {
         let mut unreadable: Vec<Option<String>> = vec![None; tables.len()];
         if let Ok(results) = selected {
             for (result, &i) in results.iter().zip(&select_table) {
-                match selected_keys(result) {
-                    Ok(mut found) => {
-                        if let Some(touched) = tables.get(i) {
-                            integers_from_text(touched.key_type, &mut found);
-                        }
+                let Some(touched) = tables.get(i) else {
+                    continue;
+                };
+                match selected_keys(touched.table, result) {
+                    Ok(found) => {
                         if let Some(keys) = keys.get_mut(i) {
                             keys.extend(found);
                         }
@@ -432,26 +437,24 @@ impl<'db> DeleteWrite<'db> {
     }
 }
 
-/// The primary keys a `SELECT` of the plan returned (one column), or why they cannot be read.
-fn selected_keys(result: &QueryResult) -> std::result::Result<Vec<Value>, String> {
+/// The record ids of the rows a `SELECT` of the plan returned (one column per key column of
+/// `table`), or why they cannot be read.
+fn selected_keys(
+    table: &'static TableDef,
+    result: &QueryResult,
+) -> std::result::Result<Vec<Value>, String> {
     if result.values.is_empty() {
         return Ok(Vec::new());
     }
-    if result.columns.len() != 1 {
+    if result.columns.len() != table.primary_key.len() {
         return Err(format!(
-            "the backend returned {} columns for a query of keys",
-            result.columns.len()
+            "the backend returned {} columns for a query of the {} key columns of `{}`",
+            result.columns.len(),
+            table.primary_key.len(),
+            table.name
         ));
     }
-    Ok(result.values.clone())
-}
-
-/// The declared type of `table`'s primary key.
-fn key_type(table: &TableDef) -> SqlType {
-    table
-        .columns
-        .get(table.primary_key)
-        .map_or(SqlType::Integer, |c| c.sql_type)
+    Ok(table.ids_of_key_rows(result.values.clone()))
 }
 
 /// Drops repeated keys (a table reached by several paths), keeping the first of each.

@@ -25,7 +25,7 @@ use crate::value::{ToValue, Value};
 /// # }
 /// # impl Table for User {
 /// #     const DEF: &'static TableDef = &TableDef {
-/// #         name: "users", rust_name: "User", primary_key: 0, relations: &[],
+/// #         name: "users", rust_name: "User", primary_key: &[0], relations: &[],
 /// #         constraints: sonic_db_core::schema::Constraints::NONE,
 /// #         columns: &[ColumnDef::new("name", "name", SqlType::Text),
 /// #                    ColumnDef::new("age", "age", SqlType::Integer)],

@@ -607,9 +607,13 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
             let (left, right) = row.split_at_mut(own);
             let record = T::decode(left)?;
             // A left join without a match has NULL in every joined column, the key included.
-            let joined = match right.get(key) {
-                Some(Value::Null) | None => None,
-                Some(_) => Some(C::decode(right)?),
+            let unmatched = key
+                .iter()
+                .all(|k| matches!(right.get(*k), Some(Value::Null) | None));
+            let joined = if unmatched {
+                None
+            } else {
+                Some(C::decode(right)?)
             };
             let joined = K::right(joined).ok_or_else(|| Error::Database {
                 message: format!(

@@ -43,13 +43,19 @@ pub(crate) fn keyset(
         }
         if !unique && !terms.iter().any(|(c, _)| *c == column) {
             terms.push((column, direction));
-            unique = def.primary_key || def.unique;
+            // A part of a composite key is not unique alone.
+            unique = table.primary_key == [column] || def.unique;
         }
     }
     let mut full_order = order.to_vec();
     if !unique {
-        terms.push((table.primary_key, Direction::Asc));
-        full_order.push((table.primary_key, Direction::Asc));
+        // Every key column (all of a composite key) not already ordered by breaks the ties.
+        for &key in table.primary_key {
+            if !terms.iter().any(|(c, _)| *c == key) {
+                terms.push((key, Direction::Asc));
+                full_order.push((key, Direction::Asc));
+            }
+        }
     }
     let value = |column: usize| -> Result<Value> {
         cursor.get(column).cloned().ok_or_else(|| {

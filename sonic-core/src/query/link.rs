@@ -4,13 +4,13 @@
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::query::write::{encode, stamp};
+use crate::query::write::{encode, returned_keys_of, stamp};
 use crate::schema::{Relation, Table, TableDef, ThroughDef};
 use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::limits::check_row;
 use crate::sql::write::{filtered_write, require_returning, write_delete_head};
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ToValue, Value};
+use crate::value::{ConvertError, IntoKey, Key, Value};
 
 /// The join table of `relation`, or an error naming it when it has none.
 fn through_of<P: Table, C: Table>(relation: &Relation<P, C>) -> Result<ThroughDef> {
@@ -24,10 +24,26 @@ fn through_of<P: Table, C: Table>(relation: &Relation<P, C>) -> Result<ThroughDe
     })
 }
 
-fn key_value(table: &'static TableDef, column: usize, key: &impl ToValue) -> Result<Value> {
+/// The one value of `key` for `column` of the join table: the related tables of a
+/// many-to-many relation have single-column keys (the derive refuses a composite one).
+fn key_value(table: &'static TableDef, column: usize, key: &impl Key) -> Result<Value> {
     let name = column_def(table, column)?.name;
-    key.to_value()
-        .map_err(|e| Error::encode(table.name, name, e))
+    let mut parts = key
+        .key_parts()
+        .map_err(|e| Error::encode(table.name, name, e))?;
+    match (parts.pop(), parts.is_empty()) {
+        (Some(Value::Null), _) => Err(Error::encode(
+            table.name,
+            name,
+            ConvertError::new("a key value", "NULL"),
+        )),
+        (Some(value), true) => Ok(value),
+        _ => Err(Error::Unsupported(format!(
+            "`{}`.`{name}` references a single-column key; the key given has {} values",
+            table.name,
+            parts.len() + 1
+        ))),
+    }
 }
 
 impl Db {
@@ -165,14 +181,14 @@ impl Db {
     pub async fn unlink<P: Table, C: Table>(
         &self,
         relation: Relation<P, C>,
-        from: impl Into<P::PrimaryKey>,
-        to: impl Into<C::PrimaryKey>,
+        from: impl IntoKey<P::PrimaryKey>,
+        to: impl IntoKey<C::PrimaryKey>,
     ) -> Result<u64> {
         let through = through_of(&relation)?;
         let table = (through.table)();
         let (from_column, to_column) = ((through.from)(), (through.to)());
-        let from = key_value(table, from_column, &from.into())?;
-        let to = key_value(table, to_column, &to.into())?;
+        let from = key_value(table, from_column, &from.into_key())?;
+        let to = key_value(table, to_column, &to.into_key())?;
         let filter = Expr::And(vec![
             Expr::Compare {
                 column: from_column,
@@ -195,12 +211,14 @@ impl Db {
         let result = self
             .execute_after(write.take_selects(), statement)
             .await
+            .map(|(deleted, selected)| (returned_keys_of(table, deleted), selected))
             .map_err(|e| e.in_table(table.name));
         match &result {
             Ok((deleted, selected)) => write.finish(Ok(&deleted.values), Ok(selected)).await,
             Err(error) => write.finish(Err(error), Err(error)).await,
         }
         let (deleted, _) = result?;
-        Ok(deleted.row_count() as u64)
+        // One id per deleted row (`returned_keys_of`).
+        Ok(deleted.values.len() as u64)
     }
 }

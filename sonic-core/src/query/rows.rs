@@ -232,7 +232,7 @@ mod tests {
         name: "notes",
         rust_name: "Note",
         columns: &[],
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[],
         constraints: crate::schema::Constraints::NONE,
     };

@@ -21,7 +21,7 @@ use crate::sql::write::{
     upsert_statement, without_returning, write_delete_head, write_sets, Arith, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{integers_from_text, ConvertError, ToValue, Value};
+use crate::value::{ConvertError, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
@@ -179,7 +179,11 @@ pub(crate) fn prepare_update<T: Table>(
     condition: Option<&Expr>,
 ) -> Result<Statement> {
     let (table, values) = prepared_row(db, record, false)?;
-    if table.constraints.generated_key && values.get(table.primary_key) == Some(&Value::Null) {
+    let key_is_null = table
+        .primary_key
+        .iter()
+        .any(|i| values.get(*i) == Some(&Value::Null));
+    if table.constraints.generated_key && key_is_null {
         return Err(Error::InvalidQuery(format!(
             "a `{}` record without its generated key cannot be updated: insert it first \
              (the insert returns the record with the key the database generated)",
@@ -197,11 +201,16 @@ pub(crate) fn prepare_update<T: Table>(
 
 /// The result of a `RETURNING <primary key>` with the keys as the table stores them: an
 /// INTEGER key read as text where integers cross JavaScript (`crate::sql::exact_integers`)
-/// becomes the INTEGER again, so the cache deletes the right entries.
-fn returned_keys<T: Table>(mut result: QueryResult) -> QueryResult {
-    if let Some(key) = T::DEF.columns.get(T::DEF.primary_key) {
-        integers_from_text(key.sql_type, &mut result.values);
-    }
+/// becomes the INTEGER again, so the cache deletes the right entries. For a composite key
+/// (one returned column per key column) each row's parts become its record id, so that
+/// `values` holds one id per row either way.
+fn returned_keys<T: Table>(result: QueryResult) -> QueryResult {
+    returned_keys_of(T::DEF, result)
+}
+
+/// [`returned_keys`] for a table known by its definition.
+pub(crate) fn returned_keys_of(table: &'static TableDef, mut result: QueryResult) -> QueryResult {
+    result.values = table.ids_of_key_rows(std::mem::take(&mut result.values));
     result
 }
 
@@ -243,7 +252,7 @@ fn prepared_row<T: Table>(
 /// the results of `before`.
 pub(crate) async fn delete<T: Table>(
     db: &Db,
-    key: Value,
+    key: Vec<Value>,
     before: Vec<Statement>,
 ) -> Result<(bool, Vec<QueryResult>)> {
     let statement = delete_statement(T::DEF, key)?;
@@ -259,9 +268,9 @@ pub(crate) async fn delete<T: Table>(
 fn writable_column<T: Table>(db: &Db, name: &str) -> Result<usize> {
     let table = T::DEF;
     let index = table.require_column(name)?;
-    if index == table.primary_key {
+    if table.is_key_column(index) {
         return Err(Error::InvalidQuery(format!(
-            "`{}`.`{name}` is the primary key; an update cannot change it (choose the rows \
+            "`{}`.`{name}` is (part of) the primary key; an update cannot change it (choose the rows \
              with a filter)",
             table.name
         )));
@@ -760,9 +769,9 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
         let mut sets = Vec::with_capacity(self.sets.len() + 1);
         for (index, value) in &self.sets {
             let column = column_def(table, *index)?;
-            if *index == table.primary_key {
+            if table.is_key_column(*index) {
                 return Err(Error::InvalidQuery(format!(
-                    "`{}`.`{}` is the primary key; update_where cannot change it",
+                    "`{}`.`{}` is (part of) the primary key; update_where cannot change it",
                     table.name, column.name
                 )));
             }
@@ -915,7 +924,7 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
                 let keys: Vec<Value> = rows
                     .iter()
                     .flatten()
-                    .filter_map(|row| row.primary_key_value().ok())
+                    .filter_map(|row| row.record_id().ok())
                     .collect();
                 write
                     .finish(rows.as_ref().map(|_| keys.as_slice()), Ok(&selected))

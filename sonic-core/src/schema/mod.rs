@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use crate::error::Error;
-use crate::value::{ColumnType, ConvertError, SqlType, Value, F64_EXACT};
+use crate::value::{ConvertError, Key, SqlType, Value, F64_EXACT};
 
 mod audit;
 mod constraints;
@@ -49,8 +49,9 @@ pub use through::ThroughDef;
 pub trait Table: Sized + Send + Sync + 'static {
     /// The static description of the table.
     const DEF: &'static TableDef;
-    /// The Rust type of the primary key column.
-    type PrimaryKey: ColumnType + Send + Sync;
+    /// The Rust type of the primary key: the key column's type, or for a composite key the
+    /// tuple of its columns' types, in key order (what [`Db::find`](crate::Db::find) takes).
+    type PrimaryKey: Key + Send + Sync;
 
     /// Appends the record's column values, in [`TableDef::columns`] order, to `out`.
     ///
@@ -198,7 +199,53 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     fn primary_key_value(&self) -> Result<Value, Error> {
-        self.column_value(Self::DEF.primary_key)
+        self.column_value(Self::DEF.single_key("`primary_key_value`")?)
+    }
+
+    /// The values of every primary key column, in key order: one for a single-column key,
+    /// the tuple's parts for a composite key.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Table, Value};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let row = PostTag { post_id: 7, tag: "rust".into() };
+    /// assert_eq!(row.key_values()?, [Value::Integer(7), Value::Text("rust".into())]);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn key_values(&self) -> Result<Vec<Value>, Error> {
+        Self::DEF
+            .primary_key
+            .iter()
+            .map(|i| self.column_value(*i))
+            .collect()
+    }
+
+    /// The value that identifies this record in the KV cache and the transaction log
+    /// ([`TableDef::record_id`]): its key, or for a composite key one text spelling every
+    /// part unambiguously.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Table, Value};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let link = PostTag { post_id: 7, tag: "rust".into() };
+    /// assert_eq!(link.record_id()?, Value::Text("2:i75:trust".into()));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn record_id(&self) -> Result<Value, Error> {
+        match Self::DEF.primary_key {
+            [one] => self.column_value(*one),
+            _ => Ok(Self::DEF.record_id(self.key_values()?)),
+        }
     }
 
     /// Checks that `value` can be stored in column `index` (into [`TableDef::columns`]) of a
@@ -242,7 +289,7 @@ pub trait Table: Sized + Send + Sync + 'static {
     }
 
     /// The value to store in column `index` for JSON input (a field of a REST body): the
-    /// column type's [`ColumnType::value_from_json`] (serde's JSON form of the field's type;
+    /// column type's [`ColumnType::value_from_json`](crate::value::ColumnType::value_from_json) (serde's JSON form of the field's type;
     /// a `Json<T>` takes any JSON document), then [`Table::column_from_value`].
     ///
     /// The provided implementation, for tables implemented by hand, converts by the column's
@@ -297,8 +344,10 @@ pub struct TableDef {
     pub rust_name: &'static str,
     /// Stored columns, in declaration order (audit columns where `#[audit]` stands).
     pub columns: &'static [ColumnDef],
-    /// Index of the primary key in `columns`.
-    pub primary_key: usize,
+    /// Indexes in `columns` of the primary key: one for a single-column key (`&[0]`), two or
+    /// more, in key order, for a composite key (`#[table(primary_key(a, b))]`). A slice, so
+    /// that no code can read a composite key by its first column only.
+    pub primary_key: &'static [usize],
     /// Relations declared with `#[relation(...)]`.
     pub relations: &'static [RelationDef],
     /// Table-level keys and constraints ([`Constraints::NONE`] for none).
@@ -406,7 +455,207 @@ impl TableDef {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn primary_key_column(&self) -> Result<&'static ColumnDef, Error> {
-        self.column_at(self.primary_key)
+        self.column_at(self.single_key("one primary key column")?)
+    }
+
+    /// Whether the primary key spans two or more columns (`#[table(primary_key(a, b))]`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::Table;
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// assert!(PostTag::DEF.has_composite_key());
+    /// assert_eq!(PostTag::DEF.primary_key, [0, 1]);
+    /// # }
+    /// ```
+    pub fn has_composite_key(&self) -> bool {
+        self.primary_key.len() > 1
+    }
+
+    /// The index of the one primary key column, for the operations that address a record by
+    /// one key value; for a composite key, [`Error::Unsupported`] naming the table, its key
+    /// columns and `operation`, so that no code reads a composite key by its first column.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Error, Table};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let err = PostTag::DEF.single_key("this operation").unwrap_err();
+    /// assert!(matches!(err, Error::Unsupported(_)));
+    /// assert!(err.to_string().contains("(`post_id`, `tag`)"), "{err}");
+    /// # }
+    /// ```
+    pub fn single_key(&self, operation: &str) -> Result<usize, Error> {
+        match self.primary_key {
+            [one] => Ok(*one),
+            [] => Err(Error::InvalidQuery(format!(
+                "`{}` has no primary key column",
+                self.name
+            ))),
+            columns => Err(Error::Unsupported(format!(
+                "`{}` has a composite primary key ({}): {operation} needs a single-column key",
+                self.name,
+                self.key_names(columns)
+            ))),
+        }
+    }
+
+    /// `` `a`, `b` `` for key columns `columns`.
+    fn key_names(&self, columns: &[usize]) -> String {
+        columns
+            .iter()
+            .map(|i| format!("`{}`", self.columns.get(*i).map_or("?", |c| c.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The primary key's columns, in key order, or [`Error::UnknownColumn`] when a
+    /// hand-built definition names a column out of range.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::Table;
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let names: Vec<_> = PostTag::DEF.key_columns()?.iter().map(|c| c.name).collect();
+    /// assert_eq!(names, ["post_id", "tag"]);
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    pub fn key_columns(&self) -> Result<Vec<&'static ColumnDef>, Error> {
+        self.primary_key
+            .iter()
+            .map(|i| self.column_at(*i))
+            .collect()
+    }
+
+    /// Whether column `index` is part of the primary key.
+    pub fn is_key_column(&self, index: usize) -> bool {
+        self.primary_key.contains(&index)
+    }
+
+    /// The key parts of `row` (values in column order), in key order.
+    pub(crate) fn key_of_row(&self, row: &[Value]) -> Vec<Value> {
+        self.primary_key
+            .iter()
+            .map(|i| row.get(*i).cloned().unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// The one value that identifies a record by its key parts (in key order), as the KV
+    /// cache ([`KvCache::key_of`](crate::KvCache::key_of), `peek`, `invalidate`) and the
+    /// transaction log name records: the key itself for a single-column key; for a composite
+    /// key a text spelling every part with its storage class and its length (`("a:b", "c")`
+    /// is `4:ta:b2:tc`, `("a", "b:c")` is `2:ta4:tb:c`), so that two different tuples never
+    /// share it. `NULL` when a part is `NULL` (no record has one). Only compared within one
+    /// table, whose ids are all of one form. [`Table::record_id`] gives a record's.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// use sonic_db_core::{Table, Value};
+    /// #[derive(sonic_db_core::Table)]
+    /// #[table(name = "post_tags", primary_key(post_id, tag))]
+    /// struct PostTag { post_id: i64, tag: String }
+    ///
+    /// let id = PostTag::DEF.record_id(vec![Value::Integer(7), Value::Text("a:b".into())]);
+    /// assert_eq!(id, Value::Text("2:i74:ta:b".into()));
+    /// # }
+    /// ```
+    pub fn record_id(&self, mut parts: Vec<Value>) -> Value {
+        if parts.len() == 1 && self.primary_key.len() == 1 {
+            return parts.pop().unwrap_or(Value::Null);
+        }
+        let mut id = String::new();
+        for part in &parts {
+            let tagged = match part {
+                Value::Null => return Value::Null,
+                Value::Integer(i) => format!("i{i}"),
+                Value::Real(r) => format!("r{r:?}"),
+                Value::Text(t) => format!("t{t}"),
+                Value::Blob(b) => format!("x{}", hex::encode(b)),
+            };
+            id.push_str(&tagged.len().to_string());
+            id.push(':');
+            id.push_str(&tagged);
+        }
+        Value::Text(id)
+    }
+
+    /// The record ids of the rows of a query of this table's key columns (`values` row after
+    /// row, one value per key column in key order): an INTEGER part read as its decimal text
+    /// where integers cross JavaScript becomes the INTEGER again, and for a composite key
+    /// each row's parts become its [`record_id`](TableDef::record_id).
+    pub(crate) fn ids_of_key_rows(&self, mut values: Vec<Value>) -> Vec<Value> {
+        match self.primary_key {
+            [one] => {
+                if let Some(key) = self.columns.get(*one) {
+                    crate::value::integers_from_text(key.sql_type, &mut values);
+                }
+                values
+            }
+            keys => {
+                let width = keys.len().max(1);
+                let mut ids = Vec::with_capacity(values.len() / width);
+                let mut parts = Vec::with_capacity(width);
+                for (i, value) in values.into_iter().enumerate() {
+                    let mut one = vec![value];
+                    if let Some(column) = keys.get(i % width).and_then(|c| self.columns.get(*c)) {
+                        crate::value::integers_from_text(column.sql_type, &mut one);
+                    }
+                    parts.extend(one);
+                    if parts.len() == width {
+                        ids.push(self.record_id(std::mem::take(&mut parts)));
+                    }
+                }
+                ids
+            }
+        }
+    }
+
+    /// Whether `row` (values in column order) is the record of id `id`.
+    pub(crate) fn row_has_id(&self, row: &[Value], id: &Value) -> bool {
+        match self.primary_key {
+            [one] => row.get(*one) == Some(id),
+            _ => self.record_id(self.key_of_row(row)) == *id,
+        }
+    }
+
+    /// Whether `id` can be a record id of this table ([`TableDef::record_id`]): any value for
+    /// a single-column key; for a composite key, a text spelling exactly one part per key
+    /// column, so that a bare part is never taken for a whole key.
+    pub(crate) fn is_record_id(&self, id: &Value) -> bool {
+        if self.primary_key.len() <= 1 {
+            return true;
+        }
+        let Value::Text(mut rest) = id.clone() else {
+            return false;
+        };
+        let mut parts = 0;
+        while !rest.is_empty() {
+            let Some((len, tail)) = rest.split_once(':') else {
+                return false;
+            };
+            let Ok(len) = len.parse::<usize>() else {
+                return false;
+            };
+            let (Some(part), Some(after)) = (tail.get(..len), tail.get(len..)) else {
+                return false;
+            };
+            if !matches!(part.chars().next(), Some('i' | 'r' | 't' | 'x')) {
+                return false;
+            }
+            parts += 1;
+            rest = after.to_string();
+        }
+        parts == self.primary_key.len()
     }
 
     /// The relation with this (field) name.
@@ -445,6 +694,18 @@ impl TableDef {
     }
 }
 
+/// The index of `def`'s one primary key column, for the relations `#[derive(Table)]` joins
+/// on a related table's key (a composite key is refused at compile time where the relation
+/// is declared; here it gives an index no column has, so a lookup fails with
+/// [`Error::UnknownColumn`] rather than use a part of the key). Not a public API.
+#[doc(hidden)]
+pub const fn single_key_index(def: &TableDef) -> usize {
+    match def.primary_key {
+        [one] => *one,
+        _ => usize::MAX,
+    }
+}
+
 /// The static description of one column.
 ///
 /// ```
@@ -470,7 +731,8 @@ pub struct ColumnDef {
     pub sql_type: SqlType,
     /// `false` adds `NOT NULL`.
     pub nullable: bool,
-    /// Whether this is the primary key.
+    /// Whether this is the primary key, or a part of a composite one
+    /// ([`TableDef::primary_key`] says which).
     pub primary_key: bool,
     /// `UNIQUE`.
     pub unique: bool,
@@ -867,7 +1129,7 @@ mod tests {
                 ColumnDef::new("score", "score", SqlType::Real),
                 ColumnDef::new("data", "data", SqlType::Blob),
             ],
-            primary_key: 0,
+            primary_key: &[0],
             relations: &[],
             constraints: crate::schema::Constraints::NONE,
         };

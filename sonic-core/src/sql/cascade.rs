@@ -22,7 +22,7 @@ pub(crate) struct Level {
     pub(crate) closure: Vec<usize>,
 }
 
-/// `SELECT <primary key> FROM <the last level's table> WHERE <its rows>`: the keys of the
+/// `SELECT <primary key columns> FROM <the last level's table> WHERE <its rows>`: the keys of the
 /// rows that a delete from `root` (with `filter`) removes or changes along `levels`, to run
 /// before the `DELETE` in the same batch.
 pub(crate) fn select_keys(
@@ -37,16 +37,17 @@ pub(crate) fn select_keys(
             root.name
         )));
     };
-    let key = column(level.table, level.table.primary_key)?;
-    // The keys are read as text where integers cross JavaScript (`exact_integers`).
-    let as_text = exact_integers::integers_as_text(capabilities)
-        && level
-            .table
-            .columns
-            .get(level.table.primary_key)
-            .is_some_and(|c| c.sql_type == SqlType::Integer);
+    // Every key column (each part of a composite key), INTEGER ones read as text where
+    // integers cross JavaScript (`exact_integers`).
+    let integers_as_text = exact_integers::integers_as_text(capabilities);
+    let keys = level
+        .table
+        .key_columns()?
+        .into_iter()
+        .map(|c| (c.name, integers_as_text && c.sql_type == SqlType::Integer))
+        .collect::<Vec<_>>();
     build_filtered(root, filter, capabilities, |w, json| {
-        write_select(w, levels, key, filter, json, as_text)
+        write_select(w, levels, &keys, filter, json)
     })
 }
 
@@ -56,26 +57,30 @@ fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
     })
 }
 
-/// `SELECT "column" FROM "table" WHERE <the rows of the last level>` (`CAST("column" AS
-/// TEXT)` when `as_text`, for the outermost select only).
+/// `SELECT "a", "b" FROM "table" WHERE <the rows of the last level>` for the key columns
+/// `keys` (`CAST("a" AS TEXT)` for those marked, for the outermost select only).
 fn write_select(
     w: &mut SqlWriter,
     levels: &[Level],
-    column_name: &str,
+    keys: &[(&str, bool)],
     filter: Option<&Expr>,
     json_lists: bool,
-    as_text: bool,
 ) -> Result<()> {
     let Some(level) = levels.last() else {
         return Ok(());
     };
     w.push("SELECT ");
-    if as_text {
-        w.push("CAST(");
-        w.ident(column_name);
-        w.push(" AS TEXT)");
-    } else {
-        w.ident(column_name);
+    for (i, &(column_name, as_text)) in keys.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        if as_text {
+            w.push("CAST(");
+            w.ident(column_name);
+            w.push(" AS TEXT)");
+        } else {
+            w.ident(column_name);
+        }
     }
     w.push(" FROM ");
     w.ident(level.table.name);
@@ -97,7 +102,12 @@ fn write_rows(
     }
     // The subtree: `WITH RECURSIVE` over the primary key (`UNION` stops at cycles in data).
     let table = level.table.name;
-    let key = column(level.table, level.table.primary_key)?;
+    let key = column(
+        level.table,
+        level
+            .table
+            .single_key("a delete cascading to its own table")?,
+    )?;
     let cte = format!("sonic_cascade_{}", levels.len());
     w.push(" WHERE ");
     w.ident(key);
@@ -152,7 +162,13 @@ fn write_reached(
             w.push(" WHERE ");
             w.ident(column(level.table, edge.column)?);
             w.push(" IN (");
-            write_select(w, parents, edge.referenced.name, filter, json_lists, false)?;
+            write_select(
+                w,
+                parents,
+                &[(edge.referenced.name, false)],
+                filter,
+                json_lists,
+            )?;
             w.push(")");
             Ok(())
         }

@@ -58,7 +58,8 @@ impl LevelSql {
         Ok(())
     }
 
-    /// The level's order terms, then the primary key: `<a> DESC, <pk>`.
+    /// The level's order terms, then the primary key (every column of a composite key):
+    /// `<a> DESC, <pk>`.
     fn write_order(
         &self,
         w: &mut SqlWriter,
@@ -72,7 +73,12 @@ impl LevelSql {
             }
             w.push(", ");
         }
-        w.column(qualifier, column_def(child, child.primary_key)?.name);
+        for (i, key) in child.key_columns()?.into_iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.column(qualifier, key.name);
+        }
         Ok(())
     }
 }
@@ -128,7 +134,11 @@ pub(crate) fn selected_columns(include: &dyn EagerSql) -> Result<Option<Vec<bool
             }
         }
     }
-    let always = [child.primary_key, (relation.remote)()];
+    let always = child
+        .primary_key
+        .iter()
+        .copied()
+        .chain([(relation.remote)()]);
     for column in chosen.into_iter().chain(always).chain(nested_locals) {
         match selected.get_mut(column) {
             Some(slot) => *slot = true,
@@ -213,16 +223,18 @@ pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
 }
 
 /// Whether the relation can be loaded in its parents' statement with a `LEFT JOIN`: a `many`
-/// relation whose children are ordered by an INTEGER primary key.
+/// relation whose children are ordered by a single-column INTEGER primary key, from parents
+/// told apart by a single-column key (the joined rows are grouped by both keys).
 pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
     let child = (include.relation().target)();
     include.relation().kind == RelationKind::Many
         && include.relation().through.is_none()
         && include.level().is_plain()
-        && child
+        && include.parent().primary_key.len() == 1
+        && matches!(child.primary_key, [pk] if child
             .columns
-            .get(child.primary_key)
-            .is_some_and(|pk| pk.sql_type == SqlType::Integer)
+            .get(*pk)
+            .is_some_and(|pk| pk.sql_type == SqlType::Integer))
 }
 
 /// The result column names of the relations of a single-statement select of `table`, one per
@@ -750,7 +762,7 @@ mod tests {
                 ColumnDef::new("posts", "posts", SqlType::Text),
                 ColumnDef::new("@author", "author_", SqlType::Text),
             ],
-            primary_key: 0,
+            primary_key: &[0],
             relations: &[],
             constraints: crate::schema::Constraints::NONE,
         };

@@ -85,7 +85,7 @@ mod tests {
         name: "notes",
         rust_name: "Note",
         columns: COLUMNS,
-        primary_key: 0,
+        primary_key: &[0],
         relations: &[],
         constraints: crate::schema::Constraints::NONE,
     };

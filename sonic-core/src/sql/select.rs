@@ -2,14 +2,14 @@
 //! heads that eager loading puts in front of them.
 
 use crate::backend::{Capabilities, Statement};
-use crate::error::Result;
-use crate::schema::{TableDef, TableMemo};
+use crate::error::{Error, Result};
+use crate::schema::{ColumnDef, TableDef, TableMemo};
 use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_column_value;
 use crate::sql::order::{write_order_by, Direction};
-use crate::sql::writer::{column_def, SqlWriter};
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// What a select asks for, as the compiler sees it.
@@ -36,29 +36,51 @@ fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'stati
     })
 }
 
-/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`:
-/// the text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
-/// row at most), built once per table, with `key` checked as that filter checks it.
+/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`
+/// (`"a" = ? AND "b" = ?` for a composite key, one `?` per part of `key`, in key order): the
+/// text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
+/// row at most), built once per table, with each part checked as that filter checks it.
 pub(crate) fn find_statement(
     table: &'static TableDef,
-    key: Value,
+    key: Vec<Value>,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
-    let column = column_def(table, table.primary_key)?;
-    check_column_value(table, column, &key, capabilities)?;
+    if table.primary_key.len() != key.len() || key.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` has a primary key of {} columns; the key given has {} values",
+            table.name,
+            table.primary_key.len(),
+            key.len()
+        )));
+    }
+    for (&index, part) in table.primary_key.iter().zip(&key) {
+        check_column_value(table, table.column_at(index)?, part, capabilities)?;
+    }
     let sql = exact_integers::memo(&FINDS, capabilities).get(table, |table| {
         let mut w = SqlWriter::new();
         w.push(select_head(table, capabilities));
-        w.push(" WHERE ");
-        w.ident(column.name);
-        w.push(" = ?");
+        // Checked above: every key column exists.
+        write_key_condition(&mut w, &table.key_columns().unwrap_or_default());
         w.finish().sql
     });
     Ok(Statement {
         sql: sql.clone(),
-        params: vec![key],
+        params: key,
     })
+}
+
+/// ` WHERE "a" = ? AND "b" = ?`: one `?` per key column, in key order (the caller binds the
+/// parts in that order).
+pub(crate) fn write_key_condition(w: &mut SqlWriter, columns: &[&ColumnDef]) {
+    w.push(" WHERE ");
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            w.push(" AND ");
+        }
+        w.ident(column.name);
+        w.push(" = ?");
+    }
 }
 
 /// The main statement of a select. With `embedded` (the head of a single-statement select

@@ -35,8 +35,12 @@ fn write_returning(
     if full {
         exact_integers::select_list(w, table, None, as_text);
     } else {
-        let key = column_def(table, table.primary_key)?;
-        exact_integers::select_column(w, None, key, as_text);
+        for (i, key) in table.key_columns()?.into_iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            exact_integers::select_column(w, None, key, as_text);
+        }
     }
     Ok(())
 }
@@ -44,7 +48,7 @@ fn write_returning(
 /// Whether a column is rewritten by an update of a whole record: not the key, and not the
 /// creation time unless the write keeps the audit values given (`keep_audit`).
 fn updatable(table: &TableDef, index: usize, keep_audit: bool) -> bool {
-    index != table.primary_key
+    !table.is_key_column(index)
         && table
             .columns
             .get(index)
@@ -247,10 +251,11 @@ pub(crate) fn update_statement(
     capabilities: &Capabilities,
     keep_audit: bool,
 ) -> Result<Statement> {
-    let key = values
-        .get_mut(table.primary_key)
-        .map(std::mem::take)
-        .unwrap_or_default();
+    let key: Vec<Value> = table
+        .primary_key
+        .iter()
+        .map(|i| values.get_mut(*i).map(std::mem::take).unwrap_or_default())
+        .collect();
 
     let mut w = SqlWriter::new();
     w.push("UPDATE ");
@@ -271,10 +276,7 @@ pub(crate) fn update_statement(
             table.name
         )));
     }
-    w.push(" WHERE ");
-    w.ident(column_def(table, table.primary_key)?.name);
-    w.push(" = ");
-    w.param(key);
+    write_key_where(&mut w, table, key)?;
     if let Some(condition) = condition {
         condition.check_operands(table, capabilities)?;
         w.push(" AND ");
@@ -298,7 +300,7 @@ pub(crate) fn upsert_statement(
     keep_audit: bool,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
-    let key = column_def(table, table.primary_key)?.name;
+    let keys = table.key_columns()?;
 
     let mut w = SqlWriter::new();
     w.push("INSERT INTO ");
@@ -318,33 +320,58 @@ pub(crate) fn upsert_statement(
         w.push(after);
     }
     w.push(") ON CONFLICT (");
-    w.ident(key);
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(key.name);
+    }
     w.push(") DO UPDATE SET ");
     let any = write_updatable(&mut w, table, keep_audit, |w, _, column| {
         w.push(" = excluded.");
         w.ident(column.name);
     });
-    if !any {
+    if let (false, Some(key)) = (any, keys.first()) {
         // Nothing to change, but `DO NOTHING` would return no row.
-        w.ident(key);
+        w.ident(key.name);
         w.push(" = excluded.");
-        w.ident(key);
+        w.ident(key.name);
     }
     write_returning(&mut w, table, true, capabilities)?;
     let statement = w.finish();
     Ok(statement)
 }
 
-/// `DELETE … WHERE pk = ?`.
-pub(crate) fn delete_statement(table: &'static TableDef, key: Value) -> Result<Statement> {
+/// `DELETE … WHERE pk = ?` (every key column of a composite key; `key` in key order).
+pub(crate) fn delete_statement(table: &'static TableDef, key: Vec<Value>) -> Result<Statement> {
     let mut w = SqlWriter::new();
     w.push("DELETE FROM ");
     w.ident(table.name);
-    w.push(" WHERE ");
-    w.ident(column_def(table, table.primary_key)?.name);
-    w.push(" = ");
-    w.param(key);
+    write_key_where(&mut w, table, key)?;
     Ok(w.finish())
+}
+
+/// ` WHERE "a" = ? AND "b" = ?`, binding `key` (one value per key column, in key order).
+fn write_key_where(w: &mut SqlWriter, table: &'static TableDef, key: Vec<Value>) -> Result<()> {
+    let columns = table.key_columns()?;
+    if columns.is_empty() || columns.len() != key.len() {
+        return Err(Error::InvalidQuery(format!(
+            "`{}` has a primary key of {} columns; the key given has {} values",
+            table.name,
+            columns.len(),
+            key.len()
+        )));
+    }
+    w.push(" WHERE ");
+    for (i, (column, part)) in columns.iter().zip(key).enumerate() {
+        if i > 0 {
+            w.push(" AND ");
+        }
+        w.ident(column.name);
+        w.push(" = ");
+        w.param(part);
+    }
+    Ok(())
 }
 
 /// A filtered write: `head`, then the filter's `WHERE`, then `RETURNING` the whole rows

@@ -10,6 +10,7 @@ mod cell;
 mod chrono_types;
 mod convert;
 mod integer_text;
+mod key;
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 mod text_form;
 #[cfg(feature = "time")]
@@ -21,6 +22,7 @@ pub use cell::Cell;
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub(crate) use integer_text::integers_from_text;
 pub use integer_text::{decode_column, decode_column_cell, integer_from_text};
+pub use key::{IntoKey, Key};
 
 /// A value as SQLite (and D1) store it.
 ///

@@ -42,7 +42,7 @@ pub static NOTES: TableDef = TableDef {
     name: "notes",
     rust_name: "Note",
     columns: &COLUMNS,
-    primary_key: 0,
+    primary_key: &[0],
     relations: &[],
     constraints: sonic_db_core::schema::Constraints::NONE,
 };

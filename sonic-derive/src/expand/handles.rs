@@ -22,8 +22,12 @@ pub fn expand(cont: &Container) -> TokenStream {
         let mut doc = format!(" Column `{}`.`{}`", table, c.name);
         if let Some(a) = c.attrs() {
             let mut flags = Vec::new();
-            if a.primary_key.is_some() {
-                flags.push("primary key".to_string());
+            if cont.is_key(&c) {
+                flags.push(if cont.constraints.primary_key.is_empty() {
+                    "primary key".to_string()
+                } else {
+                    "part of the primary key".to_string()
+                });
             }
             if a.unique {
                 flags.push("unique".to_string());

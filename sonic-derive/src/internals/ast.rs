@@ -22,6 +22,8 @@ pub struct Container<'a> {
 
 /// The table-level constraints of `#[table(...)]`, as written.
 pub struct TableConstraints {
+    /// `primary_key(a, b)` (a composite key); more than one is an error reported by checks.
+    pub primary_key: Vec<(syn::Path, Vec<Ident>)>,
     pub unique: Vec<(syn::Path, Vec<Ident>)>,
     pub index: Vec<(syn::Path, Vec<Ident>)>,
     pub checks: Vec<syn::LitStr>,
@@ -134,6 +136,7 @@ impl<'a> Container<'a> {
             table_name,
             renamed_from: attrs.renamed_from,
             constraints: TableConstraints {
+                primary_key: attrs.primary_key,
                 unique: attrs.unique,
                 index: attrs.index,
                 checks: attrs.checks,
@@ -197,6 +200,29 @@ impl<'a> Container<'a> {
         columns
             .iter()
             .find(|c| c.attrs().is_some_and(|a| a.primary_key.is_some()))
+    }
+
+    /// The primary key's columns, in key order: those of `#[table(primary_key(a, b))]`, else
+    /// the one `#[column(primary_key)]` column (checks make sure there is one or the other).
+    pub fn key_columns<'s>(
+        &self,
+        columns: &'s [ColumnModel<'_, 'a>],
+    ) -> Vec<&'s ColumnModel<'s, 'a>> {
+        match self.constraints.primary_key.first() {
+            Some((_, fields)) => fields
+                .iter()
+                .filter_map(|f| find_local(columns, f))
+                .collect(),
+            None => self.primary_key(columns).into_iter().collect(),
+        }
+    }
+
+    /// Whether `column` is (part of) the primary key.
+    pub fn is_key(&self, column: &ColumnModel) -> bool {
+        match self.constraints.primary_key.first() {
+            Some((_, fields)) => fields.iter().any(|f| f.unraw() == column.field_name),
+            None => column.attrs().is_some_and(|a| a.primary_key.is_some()),
+        }
     }
 }
 

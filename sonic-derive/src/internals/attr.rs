@@ -141,6 +141,9 @@ pub struct Container {
     pub name: Option<LitStr>,
     /// The table's former name, for migrations.
     pub renamed_from: Option<LitStr>,
+    /// `primary_key(a, b)`, a composite primary key: the key (for spans) and its field
+    /// names, in key order. More than one is kept to be reported.
+    pub primary_key: Vec<(Path, Vec<Ident>)>,
     /// `unique(a, b)`, each with its key (for spans) and its field names.
     pub unique: Vec<(Path, Vec<Ident>)>,
     /// `index(a, b)`, each with its key (for spans) and its field names.
@@ -151,7 +154,8 @@ pub struct Container {
     pub strict: bool,
 }
 
-const TABLE_KEYS: &str = "name, renamed_from, unique(..), index(..), check, strict";
+const TABLE_KEYS: &str =
+    "name, renamed_from, primary_key(..), unique(..), index(..), check, strict";
 
 /// `key(a, b)`: a parenthesised list of field names.
 fn field_list(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<Vec<Ident>>> {
@@ -188,6 +192,7 @@ impl Container {
         let mut name = Slot::new("table", "name");
         let mut renamed_from = Slot::new("table", "renamed_from");
         let mut strict = Slot::new("table", "strict");
+        let mut primary_key = Vec::new();
         let mut unique = Vec::new();
         let mut index = Vec::new();
         let mut checks = Vec::new();
@@ -219,13 +224,10 @@ impl Container {
                     }
                     Ok(())
                 } else if meta.path.is_ident("primary_key") {
-                    cx.error_spanned_by(
-                        &meta.path,
-                        "composite primary keys are not supported yet: mark one field \
-                         `#[column(primary_key)]` (e.g. a generated `id: Option<i64>`) and \
-                         declare the pair `#[table(unique(a, b))]`",
-                    );
-                    skip_value(&meta)
+                    if let Some(fields) = field_list(cx, &meta)? {
+                        primary_key.push((meta.path.clone(), fields));
+                    }
+                    Ok(())
                 } else if meta.path.is_ident("strict") {
                     flag(cx, "table", &meta)?;
                     strict.set(cx, &meta.path, ());
@@ -241,6 +243,7 @@ impl Container {
         Container {
             name: non_empty(cx, name.get(), "the table name"),
             renamed_from: non_empty(cx, renamed_from.get(), "a former table name"),
+            primary_key,
             unique,
             index,
             checks: checks

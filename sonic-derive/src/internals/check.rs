@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::Type;
 
 use super::ast::{self, ColumnModel, Container, Source, TextEnum};
@@ -131,6 +132,10 @@ fn check_renames(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
 }
 
 fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
+    if let Some((first_path, fields)) = cont.constraints.primary_key.first() {
+        check_composite_key(cx, cont, columns, first_path, fields);
+        return;
+    }
     let mut first: Option<&ColumnModel> = None;
     for column in columns {
         let Some(attrs) = column.attrs() else {
@@ -143,9 +148,9 @@ fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
             Some(first) => cx.error_spanned_by(
                 column.field.ident,
                 format!(
-                    "duplicate primary key: `{}` is already the primary key of `{}`; composite \
-                     primary keys are not supported yet: keep one key (e.g. a generated \
-                     `id: Option<i64>`) and declare the pair `#[table(unique({}, {}))]`",
+                    "duplicate primary key: `{}` is already the primary key of `{}`; for a \
+                     composite primary key remove `#[column(primary_key)]` from both fields and \
+                     declare `#[table(primary_key({}, {}))]`",
                     first.field_name, cont.table_name, first.field_name, column.field_name
                 ),
             ),
@@ -165,10 +170,101 @@ fn check_primary_key(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
         cx.error_spanned_by(
             cont.ident,
             format!(
-                "`{}` has no primary key: mark one field with `#[column(primary_key)]`",
+                "`{}` has no primary key: mark one field with `#[column(primary_key)]`, or \
+                 declare a composite key `#[table(primary_key(a, b))]`",
                 cont.ident
             ),
         );
+    }
+}
+
+/// `#[table(primary_key(a, b))]`: declared once, two to four distinct column fields (the
+/// key types are tuples of up to four), none `Option`, and no `#[column(primary_key)]`.
+fn check_composite_key(
+    cx: &Ctxt,
+    cont: &Container,
+    columns: &[ColumnModel],
+    path: &syn::Path,
+    fields: &[syn::Ident],
+) {
+    for (again, _) in cont.constraints.primary_key.iter().skip(1) {
+        cx.error_spanned_by(
+            again,
+            "`primary_key(..)` is declared twice: list every key column in one \
+             `#[table(primary_key(a, b))]`",
+        );
+    }
+    let list = fields
+        .iter()
+        .map(|f| f.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    for column in columns {
+        if let Some(marked) = column.attrs().and_then(|a| a.primary_key.as_ref()) {
+            cx.error_spanned_by(
+                marked,
+                format!(
+                    "`{}` is marked `#[column(primary_key)]` but `{}` declares the composite key \
+                     `#[table(primary_key({list}))]`: remove `#[column(primary_key)]` and list \
+                     every key column in `primary_key(..)`",
+                    column.field_name, cont.ident
+                ),
+            );
+        }
+    }
+    if fields.len() < 2 {
+        cx.error_spanned_by(
+            path,
+            "`primary_key(..)` spans two or more fields; for one column write \
+             `#[column(primary_key)]` on its field",
+        );
+    } else if fields.len() > 4 {
+        cx.error_spanned_by(
+            path,
+            "a composite primary key spans at most four fields (its Rust key is a tuple of \
+             their types): use fewer fields, or a single `#[column(primary_key)]` with \
+             `#[table(unique(..))]` on the others",
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for field in fields {
+        let name = field.unraw().to_string();
+        match ast::find_local(columns, field) {
+            None => cx.error_spanned_by(
+                field,
+                format!(
+                    "`{}` has no column field `{name}` (`primary_key(..)` names fields of this \
+                     struct)",
+                    cont.ident
+                ),
+            ),
+            Some(_) if seen.contains(&name) => cx.error_spanned_by(
+                field,
+                format!("`{name}` is named twice in `primary_key(..)`: name each key column once"),
+            ),
+            Some(column) => {
+                let is_option = last_segment(column.field.ty).is_some_and(|s| s.ident == "Option");
+                if column.attrs().is_some_and(|a| a.secret) {
+                    cx.error_spanned_by(
+                        field,
+                        format!(
+                            "`{name}` cannot be part of a primary key and `secret`: a key is in \
+                             every record's cache key; remove `secret` or key by other columns"
+                        ),
+                    );
+                }
+                if is_option || column.source != Source::Field {
+                    cx.error_spanned_by(
+                        field,
+                        format!(
+                            "`{name}` cannot be part of a primary key: key columns are NOT NULL \
+                             fields of their own (not an `Option`, not an audit column)"
+                        ),
+                    );
+                }
+            }
+        }
+        seen.push(name);
     }
 }
 
@@ -263,6 +359,21 @@ fn check_relations(cx: &Ctxt, cont: &Container, columns: &[ColumnModel]) {
                     ),
                 );
             }
+        }
+        if let (Some((RelationKind::Many, kw)), None, false) = (
+            &rel.kind,
+            &rel.local,
+            cont.constraints.primary_key.is_empty(),
+        ) {
+            cx.error_spanned_by(
+                kw,
+                format!(
+                    "`{}` has a composite primary key, and a `many` relation joins on one column \
+                     of it: add `local = <a UNIQUE field of this table that the related rows \
+                     reference>`",
+                    cont.ident
+                ),
+            );
         }
         match &rel.kind {
             None => cx.error_spanned_by(

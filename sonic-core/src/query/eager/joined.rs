@@ -25,11 +25,14 @@ pub(crate) async fn load_joined<P: Table>(
     check_shape(&result, width, P::DEF)?;
     let mut values = result.values;
     let rows = values.len().checked_div(width).unwrap_or(0);
-    let pk = P::DEF.primary_key;
+    // `joinable` takes single-column keys only.
+    let pk = P::DEF.single_key("loading a relation in its parents' statement")?;
     // At most one parent per row (exactly that when no parent has more than one child).
     let mut parents: Vec<P> = Vec::with_capacity(rows);
     // The rows with a child, and their parent.
-    let child_key = own + (include.sql().relation().target)().primary_key;
+    let child_key = own
+        + (include.sql().relation().target)()
+            .single_key("loading a relation in its parents' statement")?;
     let mut matched: Vec<(usize, usize)> = Vec::new();
     // A parent's rows come one after the other (SQLite joins by nested loops, the LEFT JOIN's
     // left table outside), so each row's key is compared with the previous row's first. A
@@ -131,7 +134,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
             return Ok(());
         }
         let columns = C::DEF.columns.len();
-        let pk = C::DEF.primary_key;
+        let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
         let mut children: Vec<C> = Vec::with_capacity(rows.len());
         let mut child_owners: Vec<usize> = Vec::with_capacity(rows.len());
         // Whether the children came in (parent, primary key) order, as an index on the foreign

@@ -24,11 +24,13 @@ pub(crate) async fn load_joined_streamed<P: Table>(
 ) -> Result<Vec<P>> {
     let child = (include.sql().relation().target)();
     let own = P::DEF.columns.len();
+    let operation = "loading a relation in its parents' statement";
     let mut sink = JoinedSink::<P> {
         own,
         width: own + child.columns.len(),
         child_columns: child.columns.len(),
-        child_key: own + child.primary_key,
+        parent_key: P::DEF.single_key(operation)?,
+        child_key: own + child.single_key(operation)?,
         parents: Vec::new(),
         children: Vec::new(),
         matched: Vec::new(),
@@ -65,6 +67,8 @@ struct JoinedSink<P> {
     own: usize,
     width: usize,
     child_columns: usize,
+    /// The position of the parent's primary key in the row (and in its columns).
+    parent_key: usize,
     /// The position of the child's primary key in the row.
     child_key: usize,
     parents: Vec<P>,
@@ -81,7 +85,7 @@ struct JoinedSink<P> {
 impl<P: Table> JoinedSink<P> {
     /// The index of the parent of this row, decoding it if it is new.
     fn owner(&mut self, row: &dyn Row) -> Result<usize> {
-        let value = row.cell(P::DEF.primary_key).map(Cell::to_value);
+        let value = row.cell(self.parent_key).map(Cell::to_value);
         if let (Some((key, owner)), Some(value)) = (&self.last, &value) {
             if key.is(value) {
                 return Ok(*owner);
@@ -99,7 +103,7 @@ impl<P: Table> JoinedSink<P> {
                 if self.seen.is_none() && !increasing {
                     let mut map: HashMap<Key, usize> = HashMap::default();
                     for (owner, parent) in self.parents.iter().enumerate() {
-                        let pk = parent.column_value(P::DEF.primary_key)?;
+                        let pk = parent.column_value(self.parent_key)?;
                         if let Some(key) = Key::from_value(pk) {
                             map.insert(key, owner);
                         }
