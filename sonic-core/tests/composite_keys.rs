@@ -152,6 +152,16 @@ fn score(player: &str, round: i64, points: i64) -> Score {
     }
 }
 
+/// Where `find_with_source` read the link `(post, category)` from, and its position.
+async fn link_source(db: &Db, post: &str, category: &str) -> (Source, i64) {
+    let found = db
+        .find_with_source::<PostCategory>((post, category))
+        .await
+        .unwrap()
+        .unwrap();
+    (found.source, found.record.position)
+}
+
 async fn seed(db: &Db) {
     db.insert_many(&[post("p1"), post("p2")]).await.unwrap();
     db.insert_many(&[category("c1"), category("c2"), category("c3")])
@@ -335,24 +345,9 @@ fn kv_cache_keys_records_by_the_tuple(db: Db) {
         db.insert_many(&[score("a:b", 1, 1), score("a", 1, 2)])
             .await
             .unwrap();
-        let first = db
-            .find_with_source::<PostCategory>(("p1", "c1"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(first.source, Source::D1);
-        let hit = db
-            .find_with_source::<PostCategory>(("p1", "c1"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((hit.source, hit.record.position), (Source::Kv, 1));
-        let other = db
-            .find_with_source::<PostCategory>(("p1", "c2"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((other.source, other.record.position), (Source::D1, 2));
+        assert_eq!(link_source(&db, "p1", "c1").await.0, Source::D1);
+        assert_eq!(link_source(&db, "p1", "c1").await, (Source::Kv, 1));
+        assert_eq!(link_source(&db, "p1", "c2").await, (Source::D1, 2));
 
         for (player, points) in [("a:b", 1), ("a", 2), ("a:b", 1), ("a", 2)] {
             let found = db.find::<Score>((player, 1_i64)).await.unwrap().unwrap();
@@ -389,18 +384,8 @@ fn kv_cache_keys_records_by_the_tuple(db: Db) {
 
         // An update invalidates the entry: the next read is the new row, from SQL.
         db.update(&link("p1", "c1", 100)).await.unwrap();
-        let after = db
-            .find_with_source::<PostCategory>(("p1", "c1"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((after.source, after.record.position), (Source::D1, 100));
-        let cached = db
-            .find_with_source::<PostCategory>(("p1", "c1"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((cached.source, cached.record.position), (Source::Kv, 100));
+        assert_eq!(link_source(&db, "p1", "c1").await, (Source::D1, 100));
+        assert_eq!(link_source(&db, "p1", "c1").await, (Source::Kv, 100));
 
         // So do an upsert, an update by filter and a delete by the tuple.
         db.upsert(&link("p1", "c1", 101)).await.unwrap();
@@ -481,12 +466,7 @@ fn kv_cache_keys_records_by_the_tuple(db: Db) {
         );
         // The cascade names the pairs it deletes (a `SELECT` of both key columns before the
         // `DELETE`): the other pairs stay cached.
-        let kept = db
-            .find_with_source::<PostCategory>(("p1", "c3"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(kept.source, Source::Kv);
+        assert_eq!(link_source(&db, "p1", "c3").await.0, Source::Kv);
     });
 }
 
