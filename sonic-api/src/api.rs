@@ -31,7 +31,7 @@ where
     }
 
     fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
-        Box::pin(handlers::serve(self, call))
+        Box::pin(handlers::serve(self as &dyn crate::typed::Records<P>, call))
     }
 
     fn openapi<'a>(

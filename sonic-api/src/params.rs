@@ -4,7 +4,7 @@
 //! is bound by Sonic ([`Filter::parse`], [`Order::by_name`]), never spliced into SQL.
 
 use sonic_db_core::query::{and, or, Direction, Op};
-use sonic_db_core::{ColumnDef, Filter, Order, Table, MAX_SAFE_INTEGER};
+use sonic_db_core::{ColumnDef, Filter, Order, Table, TableDef, MAX_SAFE_INTEGER};
 
 use crate::error::ApiError;
 
@@ -25,16 +25,16 @@ struct Group<T> {
 }
 
 /// The column of a JSON field, unless it is hidden (then: unknown, as for a typo).
-pub(crate) fn visible_column<T: Table>(
+pub(crate) fn visible_column(
+    def: &'static TableDef,
     field: &str,
     hidden: &[&str],
 ) -> Result<&'static ColumnDef, ApiError> {
-    T::DEF
-        .columns
+    def.columns
         .iter()
         .find(|c| c.field == field && !hidden.contains(&c.field))
         .ok_or_else(|| {
-            let known: Vec<&str> = T::DEF
+            let known: Vec<&str> = def
                 .columns
                 .iter()
                 .map(|c| c.field)
@@ -42,7 +42,7 @@ pub(crate) fn visible_column<T: Table>(
                 .collect();
             ApiError::bad_request(format!(
                 "unknown field `{field}` of `{}` (fields: {})",
-                T::DEF.name,
+                def.name,
                 known.join(", ")
             ))
         })
@@ -81,7 +81,7 @@ impl<T: Table> ListParams<T> {
                             )));
                         }
                     }
-                    let column = visible_column::<T>(field, hidden)?;
+                    let column = visible_column(T::DEF, field, hidden)?;
                     let filter = Filter::<T>::parse(column.name, op_text, value)?;
                     match groups.iter_mut().find(|g| g.field == field && g.op == op) {
                         Some(group) => group.filters.push(filter),
@@ -114,7 +114,7 @@ impl<T: Table> ListParams<T> {
                     )))
                 }
             };
-            let column = visible_column::<T>(field, hidden)?;
+            let column = visible_column(T::DEF, field, hidden)?;
             sorted_by_key |= column.name == key.name;
             order.push(Order::<T>::by_name(column.name, direction)?);
         }
