@@ -9,7 +9,7 @@ use http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
-use sonic_db_core::query::{and, Include, Op};
+use sonic_db_core::query::{and, or, Include, Op};
 use sonic_db_core::{Db, Filter, FromValue, Order, Source, Table, TableDef, Value};
 
 use crate::body::{check_addressable, new_record};
@@ -279,12 +279,32 @@ where
         hidden: &[&str],
         max_like_bytes: usize,
     ) -> Result<ListSpec, ApiError> {
-        let params = ListParams::<T>::parse(pairs, hidden, max_like_bytes)?;
+        let mut groups: Vec<Vec<Filter<T>>> = Vec::new();
+        let params = ListParams::parse(
+            T::DEF,
+            pairs,
+            hidden,
+            max_like_bytes,
+            &mut |group, column, op, text| {
+                let filter = Filter::<T>::parse(column, op, text)?;
+                match groups.get_mut(group) {
+                    Some(alternatives) => alternatives.push(filter),
+                    None => groups.push(vec![filter]),
+                }
+                Ok(())
+            },
+        )?;
+        let filter = (!groups.is_empty()).then(|| and(groups.into_iter().map(or)));
+        let order = params
+            .order
+            .iter()
+            .map(|&(column, direction)| Order::<T>::by_name(column, direction))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(ListSpec {
             limit: params.limit,
             offset: params.offset,
             relations: params.relations,
-            query: Erased::new((params.filter, params.order)),
+            query: Erased::new((filter, order)),
         })
     }
 
