@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, Request, Response};
+use http::{header, HeaderMap, HeaderName, Method, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sonic_db_core::{Db, Table, TableDef};
@@ -31,7 +31,7 @@ where
     }
 
     fn serve<'a>(&'a self, call: Call<'a, P>) -> LocalFuture<'a, Result<Reply, ApiError>> {
-        Box::pin(handlers::serve(self, call))
+        Box::pin(handlers::serve(self as &dyn crate::typed::Records<P>, call))
     }
 
     fn openapi<'a>(
@@ -56,6 +56,14 @@ where
         })
     }
 }
+
+/// The header whose value is a 500's request id when present (Cloudflare's).
+const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+
+/// Every request header the API reads: an adapter may pass these alone (the `worker` one does,
+/// so that no header name is parsed at run time: http's parser holds a table of every
+/// standard name, 12 KB of wasm).
+pub(crate) const READ_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::IF_MATCH, CF_RAY];
 
 /// SonicJs's table API over registered tables, for principals of type `P` (what the
 /// application makes of a request's credentials: `()` for a public API, a user, an enum of
@@ -168,7 +176,7 @@ impl<P: 'static> Api<P> {
     }
 
     fn request_id(&self, headers: &HeaderMap, db: &Db) -> String {
-        if let Some(ray) = headers.get("cf-ray").and_then(|v| v.to_str().ok()) {
+        if let Some(ray) = headers.get(&CF_RAY).and_then(|v| v.to_str().ok()) {
             return ray.to_string();
         }
         let n = self.requests.fetch_add(1, Ordering::Relaxed);

@@ -4,7 +4,7 @@
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
-use sonic_db_core::{Capabilities, ColumnDef, Table, Value};
+use sonic_db_core::{Capabilities, ColumnDef, Table, TableDef, Value};
 
 use crate::error::ApiError;
 
@@ -95,10 +95,10 @@ pub(crate) fn expect_object(json: Json, what: &str) -> Result<Map<String, Json>,
 }
 
 /// The column of each key; unknown keys and relations are refused.
-pub(crate) fn columns_of<T: Table>(
+pub(crate) fn columns_of(
+    table: &'static TableDef,
     fields: &Map<String, Json>,
 ) -> Result<Vec<(usize, &'static ColumnDef)>, ApiError> {
-    let table = T::DEF;
     let mut columns = Vec::with_capacity(fields.len());
     for field in fields.keys() {
         match table
@@ -165,13 +165,17 @@ pub(crate) fn new_record<T: Table + DeserializeOwned>(
 pub(crate) fn check_row<T: Table>(record: &T) -> Result<(), ApiError> {
     let mut row = Vec::with_capacity(T::DEF.columns.len());
     record.encode_into(&mut row)?;
+    check_row_bytes(T::DEF, &row)
+}
+
+fn check_row_bytes(def: &'static TableDef, row: &[Value]) -> Result<(), ApiError> {
     let bytes: usize = row.iter().map(value_bytes).sum();
     if bytes > MAX_ROW_BYTES {
         return Err(ApiError::new(
             413,
             format!(
                 "the `{}` record is {bytes} bytes; D1 stores rows of at most {MAX_ROW_BYTES}",
-                T::DEF.name
+                def.name
             ),
         ));
     }

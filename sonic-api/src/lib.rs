@@ -21,7 +21,8 @@
 //! | [`table`] | [`TableApi`], one table's configuration |
 //! | `params`, `body`, `render`, `etag`, `openapi`, `reply`, `ids` | the request's parts, the description of the API, the response |
 //! | `route` | the registered tables as the router and handlers see them, [`Limits`], one parsed request |
-//! | `handlers` | the five operations |
+//! | `handlers` | the five operations, once for every table |
+//! | `typed` | what of them needs the record type, behind one trait object per table |
 //! | [`api`] | [`Api`]: routing and [`Limits`] |
 //!
 //! ```
@@ -74,6 +75,7 @@ mod reply;
 mod route;
 pub mod rules;
 pub mod table;
+mod typed;
 
 pub use api::{Api, Limits};
 pub use context::{BoxFuture, Ctx, Operation};

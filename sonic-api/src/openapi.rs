@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use sonic_db_core::query::Op;
-use sonic_db_core::{ColumnDef, SqlType, Table};
+use sonic_db_core::{ColumnDef, SqlType, Table, TableDef};
 
 use crate::context::{Ctx, Operation};
 use crate::rules::Decision;
@@ -58,11 +58,19 @@ pub(crate) fn document(prefix: &str, tables: Vec<TableDoc>) -> Json {
     })
 }
 
+/// Whether column `index` of a table accepts a JSON value (the table's `column_from_json`).
+pub(crate) type Accepts = fn(usize, &Json) -> bool;
+
 /// The JSON Schema of one column's values, found by asking the table what it accepts (a
 /// `bool` is an INTEGER column that takes `true`; a `Json<T>` a TEXT column that takes an
 /// object).
-fn column_schema<T: Table>(index: usize, column: &ColumnDef) -> Json {
-    let accepts = |probe: Json| T::column_from_json(index, &probe).is_ok();
+fn column_schema(
+    def: &'static TableDef,
+    accepts: Accepts,
+    index: usize,
+    column: &ColumnDef,
+) -> Json {
+    let accepts = |probe: Json| accepts(index, &probe);
     let mut schema = match column.sql_type {
         SqlType::Integer if accepts(json!(true)) => json!({"type": "boolean"}),
         SqlType::Integer => {
@@ -80,7 +88,7 @@ fn column_schema<T: Table>(index: usize, column: &ColumnDef) -> Json {
             set(&mut schema, "type", json!([kind, "null"]));
         }
     }
-    if column.primary_key && T::DEF.constraints.generated_key {
+    if column.primary_key && def.constraints.generated_key {
         set(
             &mut schema,
             "description",
@@ -133,13 +141,31 @@ fn ok(description: &str, schema: Json) -> Json {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
+/// What one table's part of the document depends on: gathered by the generic
+/// [`table_doc`], so that the JSON is built by one non-generic function for every table.
+struct Facts<'a> {
+    def: &'static TableDef,
+    accepts: Accepts,
+    route: &'a str,
+    max_page: u64,
+    relations: Vec<&'a str>,
+    allowed: Vec<Operation>,
+    hidden: Vec<&'static str>,
+    /// The columns writable on create and on update, when the operation is allowed.
+    create: Option<Vec<bool>>,
+    update: Option<Vec<bool>>,
+}
+
+fn accepts<T: Table>(index: usize, json: &Json) -> bool {
+    T::column_from_json(index, json).is_ok()
+}
+
 /// One table's part, for the principal of `ctx`.
 pub(crate) async fn table_doc<T, P>(table: &TableApi<T, P>, prefix: &str, ctx: Ctx<P>) -> TableDoc
 where
     T: Table + Clone + Serialize + DeserializeOwned,
     P: 'static,
 {
-    let name = T::DEF.name;
     let as_op = |operation| Ctx {
         operation,
         ..ctx.clone()
@@ -160,10 +186,51 @@ where
         }
     }
     let hidden = table.hidden_fields(&as_op(Operation::Read)).await;
+    let create = if allowed.contains(&Operation::Create) {
+        Some(table.writable_columns(&as_op(Operation::Create)).await)
+    } else {
+        None
+    };
+    let update = if allowed.contains(&Operation::Update) {
+        Some(table.writable_columns(&as_op(Operation::Update)).await)
+    } else {
+        None
+    };
+    let facts = Facts {
+        def: T::DEF,
+        accepts: accepts::<T>,
+        route: &table.route,
+        max_page: table.max_page,
+        relations: table.relations.iter().map(|(n, _)| n.as_str()).collect(),
+        allowed,
+        hidden,
+        create,
+        update,
+    };
+    build(prefix, facts)
+}
+
+/// The paths and schemas of one table from its facts.
+fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
+    let Facts {
+        def,
+        accepts,
+        route,
+        max_page,
+        relations,
+        allowed,
+        hidden,
+        create,
+        update,
+    } = facts;
+    let name = def.name;
     let mut read = Map::new();
-    for (index, column) in T::DEF.columns.iter().enumerate() {
+    for (index, column) in def.columns.iter().enumerate() {
         if !hidden.contains(&column.field) {
-            read.insert(column.field.into(), column_schema::<T>(index, column));
+            read.insert(
+                column.field.into(),
+                column_schema(def, accepts, index, column),
+            );
         }
     }
     let mut schemas = vec![(
@@ -172,9 +239,9 @@ where
     )];
     let input = |writable: Vec<bool>, what: &str| {
         let mut properties = Map::new();
-        for (index, column) in T::DEF.columns.iter().enumerate() {
+        for (index, column) in def.columns.iter().enumerate() {
             if writable.get(index).copied().unwrap_or(false) {
-                let mut schema = column_schema::<T>(index, column);
+                let mut schema = column_schema(def, accepts, index, column);
                 if hidden.contains(&column.field) {
                     set(&mut schema, "writeOnly", json!(true));
                 }
@@ -186,11 +253,11 @@ where
     let mut collection = Map::new();
     let mut item = Map::new();
     let mut id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 512}});
-    if T::DEF.has_composite_key() {
-        let names: Vec<&str> = T::DEF
+    if def.has_composite_key() {
+        let names: Vec<&str> = def
             .primary_key
             .iter()
-            .filter_map(|i| T::DEF.columns.get(*i))
+            .filter_map(|i| def.columns.get(*i))
             .map(|c| c.field)
             .collect();
         set(
@@ -202,11 +269,10 @@ where
             )),
         );
     }
-    let with_names: Vec<&str> = table.relations.iter().map(|(n, _)| n.as_str()).collect();
     let with_param = json!({"name": "with", "in": "query", "schema": {"type": "string"},
-        "description": format!("relations to load, comma-separated: {}", with_names.join(", "))});
+        "description": format!("relations to load, comma-separated: {}", relations.join(", "))});
     if allowed.contains(&Operation::Read) {
-        let fields: Vec<&str> = T::DEF
+        let fields: Vec<&str> = def
             .columns
             .iter()
             .map(|c| c.field)
@@ -223,7 +289,7 @@ where
             "summary": format!("list `{name}`"),
             "operationId": format!("list_{name}"),
             "parameters": [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": table.max_page}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": max_page}},
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("field[:asc|:desc], comma-separated; fields: {}", fields.join(", "))},
                 {"name": "filters", "in": "query", "style": "deepObject", "explode": true, "schema": {"type": "object"},
@@ -253,15 +319,9 @@ where
             }),
         );
     }
-    if allowed.contains(&Operation::Create) {
+    if let Some(create) = create {
         let create_name = format!("{name}.create");
-        schemas.push((
-            create_name.clone(),
-            input(
-                table.writable_columns(&as_op(Operation::Create)).await,
-                "fields of a new record",
-            ),
-        ));
+        schemas.push((create_name.clone(), input(create, "fields of a new record")));
         let mut responses = error_responses(&["400", "403", "409", "413", "415", "500"]);
         responses.insert("201".into(), ok("as stored", json!({"type": "object", "properties": {
             "data": {"oneOf": [reference(name), {"type": "array", "items": reference(name)}]}
@@ -276,15 +336,9 @@ where
         }));
     }
     let if_match = json!({"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "the ETag read; 412 when the record changed"});
-    if allowed.contains(&Operation::Update) {
+    if let Some(update) = update {
         let update_name = format!("{name}.update");
-        schemas.push((
-            update_name.clone(),
-            input(
-                table.writable_columns(&as_op(Operation::Update)).await,
-                "the fields to change",
-            ),
-        ));
+        schemas.push((update_name.clone(), input(update, "the fields to change")));
         for method in ["put", "patch"] {
             let mut responses = error_responses(&["400", "403", "404", "412", "413", "415", "500"]);
             responses.insert(
@@ -318,16 +372,10 @@ where
     }
     let mut paths = Vec::new();
     if !collection.is_empty() {
-        paths.push((
-            format!("{prefix}/{}", table.route),
-            Json::Object(collection),
-        ));
+        paths.push((format!("{prefix}/{route}"), Json::Object(collection)));
     }
     if !item.is_empty() {
-        paths.push((
-            format!("{prefix}/{}/{{id}}", table.route),
-            Json::Object(item),
-        ));
+        paths.push((format!("{prefix}/{route}/{{id}}"), Json::Object(item)));
     }
     TableDoc { paths, schemas }
 }

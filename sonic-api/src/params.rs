@@ -1,40 +1,39 @@
 //! Query strings: a list's `limit`, `offset`, `sort`, `filters[field][$op]`, `with`, and a
 //! record's `with`. Names are the JSON fields of the table; a field hidden from the principal
 //! is answered like an unknown one, so that filters and sorts are no oracle on it. Every value
-//! is bound by Sonic ([`Filter::parse`], [`Order::by_name`]), never spliced into SQL.
+//! is bound by Sonic (`Filter::parse`, `Order::by_name`, by the table), never spliced into SQL.
 
-use sonic_db_core::query::{and, or, Direction, Op};
-use sonic_db_core::{ColumnDef, Filter, Order, Table, MAX_SAFE_INTEGER};
+use sonic_db_core::query::{Direction, Op};
+use sonic_db_core::{ColumnDef, TableDef, MAX_SAFE_INTEGER};
 
 use crate::error::ApiError;
 
-/// A list request, checked against `T` and what the principal may see.
-pub(crate) struct ListParams<T> {
-    pub(crate) filter: Option<Filter<T>>,
-    pub(crate) order: Vec<Order<T>>,
+/// A list request, checked against the table and what the principal may see. Not generic
+/// over the record type (compiled once for every table): its filters go to the table's
+/// [`AddFilter`] as they are read, its sorts are column names.
+pub(crate) struct ListParams {
+    pub(crate) order: Vec<(&'static str, Direction)>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: u64,
     pub(crate) relations: Vec<String>,
 }
 
-/// Conditions with the same field and operator are alternatives (`OR`); all else is `AND`.
-struct Group<T> {
-    field: String,
-    op: Op,
-    filters: Vec<Filter<T>>,
-}
+/// Takes one filter of the query: the index of its group (conditions with the same field and
+/// operator are alternatives, `OR`; groups are `AND`-ed), its column, operator and text.
+pub(crate) type AddFilter<'a> =
+    &'a mut dyn FnMut(usize, &'static str, &str, &str) -> Result<(), ApiError>;
 
 /// The column of a JSON field, unless it is hidden (then: unknown, as for a typo).
-pub(crate) fn visible_column<T: Table>(
+pub(crate) fn visible_column(
+    def: &'static TableDef,
     field: &str,
     hidden: &[&str],
 ) -> Result<&'static ColumnDef, ApiError> {
-    T::DEF
-        .columns
+    def.columns
         .iter()
         .find(|c| c.field == field && !hidden.contains(&c.field))
         .ok_or_else(|| {
-            let known: Vec<&str> = T::DEF
+            let known: Vec<&str> = def
                 .columns
                 .iter()
                 .map(|c| c.field)
@@ -42,23 +41,25 @@ pub(crate) fn visible_column<T: Table>(
                 .collect();
             ApiError::bad_request(format!(
                 "unknown field `{field}` of `{}` (fields: {})",
-                T::DEF.name,
+                def.name,
                 known.join(", ")
             ))
         })
 }
 
-impl<T: Table> ListParams<T> {
+impl ListParams {
     pub(crate) fn parse(
+        def: &'static TableDef,
         pairs: &[(String, String)],
         hidden: &[&str],
         max_like_bytes: usize,
+        add_filter: AddFilter<'_>,
     ) -> Result<Self, ApiError> {
         let mut limit = None;
         let mut offset = None;
         let mut sorts = Vec::new();
         let mut relations = Vec::new();
-        let mut groups: Vec<Group<T>> = Vec::new();
+        let mut groups: Vec<(&str, Op)> = Vec::new();
         for (key, value) in pairs {
             match key.as_str() {
                 "limit" => set_once(&mut limit, key, parse_count(key, value)?)?,
@@ -81,16 +82,15 @@ impl<T: Table> ListParams<T> {
                             )));
                         }
                     }
-                    let column = visible_column::<T>(field, hidden)?;
-                    let filter = Filter::<T>::parse(column.name, op_text, value)?;
-                    match groups.iter_mut().find(|g| g.field == field && g.op == op) {
-                        Some(group) => group.filters.push(filter),
-                        None => groups.push(Group {
-                            field: field.to_string(),
-                            op,
-                            filters: vec![filter],
-                        }),
+                    let column = visible_column(def, field, hidden)?;
+                    let group = groups
+                        .iter()
+                        .position(|g| *g == (field, op))
+                        .unwrap_or(groups.len());
+                    if group == groups.len() {
+                        groups.push((field, op));
                     }
+                    add_filter(group, column.name, op_text, value)?;
                 }
                 _ => {
                     return Err(ApiError::bad_request(format!(
@@ -100,7 +100,7 @@ impl<T: Table> ListParams<T> {
                 }
             }
         }
-        let keys = T::DEF.key_columns()?;
+        let keys = def.key_columns()?;
         let mut order = Vec::with_capacity(sorts.len() + keys.len());
         let mut sorted: Vec<&str> = Vec::with_capacity(sorts.len());
         for spec in &sorts {
@@ -114,20 +114,18 @@ impl<T: Table> ListParams<T> {
                     )))
                 }
             };
-            let column = visible_column::<T>(field, hidden)?;
+            let column = visible_column(def, field, hidden)?;
             sorted.push(column.name);
-            order.push(Order::<T>::by_name(column.name, direction)?);
+            order.push((column.name, direction));
         }
         // The key (every column of a composite one) breaks ties, so that pages neither repeat
         // nor skip records.
         for key in keys {
             if !sorted.contains(&key.name) {
-                order.push(Order::<T>::by_name(key.name, Direction::Asc)?);
+                order.push((key.name, Direction::Asc));
             }
         }
-        let filter = (!groups.is_empty()).then(|| and(groups.into_iter().map(|g| or(g.filters))));
         Ok(ListParams {
-            filter,
             order,
             limit,
             offset: offset.unwrap_or(0),

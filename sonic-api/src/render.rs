@@ -28,20 +28,17 @@ impl Views {
     }
 }
 
-/// One record as JSON, stripped.
-pub(crate) fn render<T: Serialize>(
-    record: &T,
-    def: &'static TableDef,
-    views: &Views,
-) -> Result<Json, ApiError> {
-    let mut json = serde_json::to_value(record).map_err(|e| {
-        ApiError::internal(format!("a `{}` record does not serialise: {e}", def.name))
-    })?;
-    strip(&mut json, def, views);
-    Ok(json)
+/// One record as JSON, not yet stripped (the only part that needs the record type).
+pub(crate) fn to_json<T: Serialize>(record: &T, def: &'static TableDef) -> Result<Json, ApiError> {
+    serde_json::to_value(record).map_err(|e| not_serialised(def, &e))
 }
 
-fn strip(json: &mut Json, def: &'static TableDef, views: &Views) {
+fn not_serialised(def: &'static TableDef, e: &serde_json::Error) -> ApiError {
+    ApiError::internal(format!("a `{}` record does not serialise: {e}", def.name))
+}
+
+/// Removes from a record's JSON what the views hide.
+pub(crate) fn strip(json: &mut Json, def: &'static TableDef, views: &Views) {
     match json {
         Json::Array(items) => {
             for item in items {

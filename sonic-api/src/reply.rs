@@ -6,6 +6,9 @@ use serde_json::{json, Value as Json};
 use crate::error::ApiError;
 
 /// What a handler answers, before it becomes an `http::Response`.
+/// Built at compile time: at run time `from_static` would parse the name.
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: u16,
@@ -71,7 +74,7 @@ impl Reply {
             );
         }
         if let Ok(value) = HeaderValue::from_str(request_id) {
-            headers.insert(header::HeaderName::from_static("x-request-id"), value);
+            headers.insert(X_REQUEST_ID, value);
         }
         for (name, value) in self.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {

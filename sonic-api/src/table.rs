@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use sonic_db_core::query::Include;
-use sonic_db_core::{Column, Table};
+use sonic_db_core::{Column, Table, TableDef};
 
 use crate::context::{Ctx, Operation};
 use crate::error::ApiError;
@@ -422,7 +422,38 @@ where
         self.items.get(slot(operation)).and_then(Option::as_ref)
     }
 
-    pub(crate) fn field_access(&self, index: usize) -> Option<&FieldAccess<P>> {
+    /// The field rules, without the record type.
+    pub(crate) fn field_rules(&self) -> FieldRules<'_, P> {
+        FieldRules {
+            def: T::DEF,
+            fields: &self.fields,
+            secrets: &self.secrets,
+            client_ids: self.client_ids,
+        }
+    }
+
+    /// The fields (Rust/JSON names) this principal may not see.
+    pub(crate) async fn hidden_fields(&self, ctx: &Ctx<P>) -> Vec<&'static str> {
+        self.field_rules().hidden(ctx).await
+    }
+
+    /// Which columns this principal may write in the context's operation, by index.
+    pub(crate) async fn writable_columns(&self, ctx: &Ctx<P>) -> Vec<bool> {
+        self.field_rules().writable(ctx).await
+    }
+}
+
+/// A table's field rules and secrets: not generic over the record type, so compiled once for
+/// every table.
+pub(crate) struct FieldRules<'a, P> {
+    pub(crate) def: &'static TableDef,
+    fields: &'a [(usize, FieldAccess<P>)],
+    secrets: &'a [usize],
+    client_ids: bool,
+}
+
+impl<P: 'static> FieldRules<'_, P> {
+    fn field_access(&self, index: usize) -> Option<&FieldAccess<P>> {
         self.fields
             .iter()
             .find(|(i, _)| *i == index)
@@ -430,9 +461,9 @@ where
     }
 
     /// The fields (Rust/JSON names) this principal may not see.
-    pub(crate) async fn hidden_fields(&self, ctx: &Ctx<P>) -> Vec<&'static str> {
+    pub(crate) async fn hidden(&self, ctx: &Ctx<P>) -> Vec<&'static str> {
         let mut hidden = Vec::new();
-        for (index, column) in T::DEF.columns.iter().enumerate() {
+        for (index, column) in self.def.columns.iter().enumerate() {
             let secret = column.secret || self.secrets.contains(&index);
             let unreadable = match self.field_access(index) {
                 Some(access) => !access.read.allows(ctx).await,
@@ -446,15 +477,15 @@ where
     }
 
     /// Which columns this principal may write in the context's operation, by index.
-    pub(crate) async fn writable_columns(&self, ctx: &Ctx<P>) -> Vec<bool> {
-        let mut writable = Vec::with_capacity(T::DEF.columns.len());
-        for (index, column) in T::DEF.columns.iter().enumerate() {
+    pub(crate) async fn writable(&self, ctx: &Ctx<P>) -> Vec<bool> {
+        let mut writable = Vec::with_capacity(self.def.columns.len());
+        for (index, column) in self.def.columns.iter().enumerate() {
             let allowed = if column.audit.is_some() {
                 false
             } else if column.primary_key {
                 // A composite key's parts are the record's own data, given by the client.
                 ctx.operation == Operation::Create
-                    && (self.client_ids || T::DEF.has_composite_key())
+                    && (self.client_ids || self.def.has_composite_key())
             } else {
                 match self.field_access(index) {
                     Some(access) => match ctx.operation {

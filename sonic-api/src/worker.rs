@@ -20,7 +20,7 @@
 use futures_core::Stream;
 use sonic_db_core::Db;
 
-use crate::api::Api;
+use crate::api::{Api, READ_HEADERS};
 
 /// Serves `request` with `api`. The body is read only up to one byte past
 /// [`crate::Limits::max_body_bytes`] (from its `Content-Length` when declared, else chunk by
@@ -47,8 +47,13 @@ pub async fn serve<P: 'static>(
     let mut builder = http::Request::builder()
         .method(request.method().as_ref())
         .uri(request.inner().url());
-    for (name, value) in request.headers().entries() {
-        builder = builder.header(name, value);
+    // Only the headers the API reads, by their constant names: copying every header would
+    // parse each name at run time (see `READ_HEADERS`).
+    let headers = request.headers();
+    for name in READ_HEADERS {
+        if let Ok(Some(value)) = headers.get(name.as_str()) {
+            builder = builder.header(name, value);
+        }
     }
     let body = read_capped(&mut request, api.routes.limits.max_body_bytes).await;
     let http_request = builder

@@ -47,97 +47,7 @@ impl<T: Table> Filter<T> {
         op: Op,
         operands: impl IntoIterator<Item = Value>,
     ) -> Result<Filter<T>> {
-        let index = T::DEF.require_column(column)?;
-        let mut operands: Vec<Value> = operands.into_iter().collect();
-        let arity = |expected: usize, operands: &[Value]| {
-            if operands.len() == expected {
-                Ok(())
-            } else {
-                Err(Error::InvalidQuery(format!(
-                    "operator `{}` on `{}`.`{column}` takes {expected} operand(s), got {}",
-                    op.name(),
-                    T::DEF.name,
-                    operands.len()
-                )))
-            }
-        };
-        let expr = match op {
-            Op::In | Op::NotIn => Expr::In {
-                column: index,
-                values: operands,
-                negated: op == Op::NotIn,
-            },
-            Op::IsNull | Op::IsNotNull => {
-                arity(0, &operands)?;
-                Expr::Null {
-                    column: index,
-                    negated: op == Op::IsNotNull,
-                }
-            }
-            Op::Between => {
-                arity(2, &operands)?;
-                let high = operands.pop().unwrap_or_default();
-                let low = operands.pop().unwrap_or_default();
-                Expr::Between {
-                    column: index,
-                    low,
-                    high,
-                }
-            }
-            Op::Like | Op::NotLike => {
-                arity(1, &operands)?;
-                Expr::Like {
-                    column: index,
-                    pattern: operands.pop().unwrap_or_default(),
-                    negated: op == Op::NotLike,
-                    escaped: false,
-                }
-            }
-            Op::Contains | Op::StartsWith | Op::EndsWith => {
-                arity(1, &operands)?;
-                let column_type = column_def(T::DEF, index)?.sql_type;
-                let text = match operands.pop() {
-                    Some(Value::Text(text)) if column_type == SqlType::Text => text,
-                    other => {
-                        return Err(Error::InvalidQuery(format!(
-                            "operator `{}` matches text on a TEXT column; `{}`.`{column}` is \
-                             {column_type:?} and the operand {}",
-                            op.name(),
-                            T::DEF.name,
-                            other.map_or_else(|| "missing".to_owned(), |v| v.describe())
-                        )))
-                    }
-                };
-                let (prefix, suffix) = match op {
-                    Op::Contains => ("%", "%"),
-                    Op::StartsWith => ("", "%"),
-                    _ => ("%", ""),
-                };
-                Expr::Like {
-                    column: index,
-                    pattern: Value::Text(format!("{prefix}{}{suffix}", escape_like(&text))),
-                    negated: false,
-                    escaped: true,
-                }
-            }
-            Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
-                arity(1, &operands)?;
-                let cmp = match op {
-                    Op::Eq => CmpOp::Eq,
-                    Op::Ne => CmpOp::Ne,
-                    Op::Lt => CmpOp::Lt,
-                    Op::Lte => CmpOp::Lte,
-                    Op::Gt => CmpOp::Gt,
-                    _ => CmpOp::Gte,
-                };
-                Expr::Compare {
-                    column: index,
-                    op: cmp,
-                    value: operands.pop().unwrap_or_default(),
-                }
-            }
-        };
-        Ok(Filter::from_expr(expr))
+        by_name_expr(T::DEF, column, op, operands.into_iter().collect()).map(Filter::from_expr)
     }
 
     /// A filter from text, as it arrives in a query string: `Filter::parse("views", "$gte",
@@ -174,21 +84,125 @@ impl<T: Table> Filter<T> {
     /// # }
     /// ```
     pub fn parse(column: &str, op: &str, text: &str) -> Result<Filter<T>> {
-        let op: Op = op.parse()?;
-        let index = T::DEF.require_column(column)?;
-        let def = column_def(T::DEF, index)?;
-        let operand = |text: &str| text_operand(T::DEF, def, text);
-        let operands = match op {
-            Op::IsNull | Op::IsNotNull => Vec::new(),
-            Op::Like | Op::NotLike | Op::Contains | Op::StartsWith | Op::EndsWith => {
-                vec![Value::Text(text.to_owned())]
-            }
-            Op::In | Op::NotIn => text.split(',').map(operand).collect::<Result<_>>()?,
-            Op::Between => text.split(',').map(operand).collect::<Result<_>>()?,
-            _ => vec![operand(text)?],
-        };
-        Filter::by_name(column, op, operands)
+        parse_expr(T::DEF, column, op, text).map(Filter::from_expr)
     }
+}
+
+/// [`Filter::parse`] without the record type: compiled once for every table.
+fn parse_expr(table: &'static TableDef, column: &str, op: &str, text: &str) -> Result<Expr> {
+    let op: Op = op.parse()?;
+    let index = table.require_column(column)?;
+    let def = column_def(table, index)?;
+    let operand = |text: &str| text_operand(table, def, text);
+    let operands = match op {
+        Op::IsNull | Op::IsNotNull => Vec::new(),
+        Op::Like | Op::NotLike | Op::Contains | Op::StartsWith | Op::EndsWith => {
+            vec![Value::Text(text.to_owned())]
+        }
+        Op::In | Op::NotIn => text.split(',').map(operand).collect::<Result<_>>()?,
+        Op::Between => text.split(',').map(operand).collect::<Result<_>>()?,
+        _ => vec![operand(text)?],
+    };
+    by_name_expr(table, column, op, operands)
+}
+
+/// [`Filter::by_name`] without the record type: compiled once for every table.
+fn by_name_expr(
+    def: &'static TableDef,
+    column: &str,
+    op: Op,
+    mut operands: Vec<Value>,
+) -> Result<Expr> {
+    let index = def.require_column(column)?;
+    let arity = |expected: usize, operands: &[Value]| {
+        if operands.len() == expected {
+            Ok(())
+        } else {
+            Err(Error::InvalidQuery(format!(
+                "operator `{}` on `{}`.`{column}` takes {expected} operand(s), got {}",
+                op.name(),
+                def.name,
+                operands.len()
+            )))
+        }
+    };
+    let expr = match op {
+        Op::In | Op::NotIn => Expr::In {
+            column: index,
+            values: operands,
+            negated: op == Op::NotIn,
+        },
+        Op::IsNull | Op::IsNotNull => {
+            arity(0, &operands)?;
+            Expr::Null {
+                column: index,
+                negated: op == Op::IsNotNull,
+            }
+        }
+        Op::Between => {
+            arity(2, &operands)?;
+            let high = operands.pop().unwrap_or_default();
+            let low = operands.pop().unwrap_or_default();
+            Expr::Between {
+                column: index,
+                low,
+                high,
+            }
+        }
+        Op::Like | Op::NotLike => {
+            arity(1, &operands)?;
+            Expr::Like {
+                column: index,
+                pattern: operands.pop().unwrap_or_default(),
+                negated: op == Op::NotLike,
+                escaped: false,
+            }
+        }
+        Op::Contains | Op::StartsWith | Op::EndsWith => {
+            arity(1, &operands)?;
+            let column_type = column_def(def, index)?.sql_type;
+            let text = match operands.pop() {
+                Some(Value::Text(text)) if column_type == SqlType::Text => text,
+                other => {
+                    return Err(Error::InvalidQuery(format!(
+                        "operator `{}` matches text on a TEXT column; `{}`.`{column}` is \
+                         {column_type:?} and the operand {}",
+                        op.name(),
+                        def.name,
+                        other.map_or_else(|| "missing".to_owned(), |v| v.describe())
+                    )))
+                }
+            };
+            let (prefix, suffix) = match op {
+                Op::Contains => ("%", "%"),
+                Op::StartsWith => ("", "%"),
+                _ => ("%", ""),
+            };
+            Expr::Like {
+                column: index,
+                pattern: Value::Text(format!("{prefix}{}{suffix}", escape_like(&text))),
+                negated: false,
+                escaped: true,
+            }
+        }
+        Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+            arity(1, &operands)?;
+            let cmp = match op {
+                Op::Eq => CmpOp::Eq,
+                Op::Ne => CmpOp::Ne,
+                Op::Lt => CmpOp::Lt,
+                Op::Lte => CmpOp::Lte,
+                Op::Gt => CmpOp::Gt,
+                _ => CmpOp::Gte,
+            };
+            Expr::Compare {
+                column: index,
+                op: cmp,
+                value: operands.pop().unwrap_or_default(),
+            }
+        }
+    };
+    Ok(expr)
 }
 
 /// The operators of the by-name form ([`Filter::by_name`], [`Filter::parse`]).

@@ -756,47 +756,53 @@ impl<'db, T: Table> UpdateWhere<'db, T> {
     }
 
     fn compile(&self, full: bool) -> Result<Statement> {
-        let table = T::DEF;
-        let capabilities = self.db.capabilities();
-        require_returning(capabilities)?;
-        self.scope.check(table, "an update")?;
-        if self.sets.is_empty() {
+        compile_update(self.db, T::DEF, &self.scope, &self.sets, full)
+    }
+}
+
+/// [`UpdateWhere`]'s statement, without the record type: compiled once for every table.
+fn compile_update(
+    db: &Db,
+    table: &'static TableDef,
+    scope: &Scope,
+    given: &[(usize, std::result::Result<SetExpr, ConvertError>)],
+    full: bool,
+) -> Result<Statement> {
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    scope.check(table, "an update")?;
+    if given.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "an update of `{}` sets no column",
+            table.name
+        )));
+    }
+    let mut sets = Vec::with_capacity(given.len() + 1);
+    for (index, value) in given {
+        let column = column_def(table, *index)?;
+        if table.is_key_column(*index) {
             return Err(Error::InvalidQuery(format!(
-                "an update of `{}` sets no column",
-                table.name
+                "`{}`.`{}` is (part of) the primary key; update_where cannot change it",
+                table.name, column.name
             )));
         }
-        let mut sets = Vec::with_capacity(self.sets.len() + 1);
-        for (index, value) in &self.sets {
-            let column = column_def(table, *index)?;
-            if table.is_key_column(*index) {
-                return Err(Error::InvalidQuery(format!(
-                    "`{}`.`{}` is (part of) the primary key; update_where cannot change it",
-                    table.name, column.name
-                )));
-            }
-            check_audit_set(self.db, table, *index)?;
-            let value = value
-                .clone()
-                .map_err(|e| Error::encode(table.name, column.name, e))?;
-            let mut operands = Vec::new();
-            value.values(&mut operands);
-            for operand in operands {
-                check_column_value(table, column, operand, capabilities)?;
-            }
-            sets.push((*index, value));
+        check_audit_set(db, table, *index)?;
+        let value = value
+            .clone()
+            .map_err(|e| Error::encode(table.name, column.name, e))?;
+        let mut operands = Vec::new();
+        value.values(&mut operands);
+        for operand in operands {
+            check_column_value(table, column, operand, capabilities)?;
         }
-        if let (Some(index), false) = (
-            table.audit_column(AuditRole::Updated),
-            self.db.keeps_audit(),
-        ) {
-            if !self.sets.iter().any(|(c, _)| *c == index) {
-                sets.push((index, SetExpr::Value(Value::Integer(self.db.now_ms()))));
-            }
-        }
-        self.scope
-            .build(table, capabilities, full, |w| write_sets(w, table, &sets))
+        sets.push((*index, value));
     }
+    if let (Some(index), false) = (table.audit_column(AuditRole::Updated), db.keeps_audit()) {
+        if !given.iter().any(|(c, _)| *c == index) {
+            sets.push((index, SetExpr::Value(Value::Integer(db.now_ms()))));
+        }
+    }
+    scope.build(table, capabilities, full, |w| write_sets(w, table, &sets))
 }
 
 /// A filtered delete: `db.delete_where::<User>().filter(..)`.
@@ -981,15 +987,24 @@ impl<'db, T: Table> DeleteWhere<'db, T> {
     }
 
     fn compile(&self, full: bool) -> Result<Statement> {
-        let table = T::DEF;
-        let capabilities = self.db.capabilities();
-        require_returning(capabilities)?;
-        self.scope.check(table, "a delete")?;
-        self.scope.build(table, capabilities, full, |w| {
-            write_delete_head(w, table);
-            Ok(())
-        })
+        compile_delete(self.db, T::DEF, &self.scope, full)
     }
+}
+
+/// [`DeleteWhere`]'s statement, without the record type: compiled once for every table.
+fn compile_delete(
+    db: &Db,
+    table: &'static TableDef,
+    scope: &Scope,
+    full: bool,
+) -> Result<Statement> {
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    scope.check(table, "a delete")?;
+    scope.build(table, capabilities, full, |w| {
+        write_delete_head(w, table);
+        Ok(())
+    })
 }
 
 /// A value computed by the database from a row's current values, for
