@@ -7,7 +7,7 @@
 
 use sonic_db_core::migrate::{inspect, inspect_db, ReferenceSnapshot};
 use sonic_db_core::sqlite::SqliteBackend;
-use sonic_db_core::Db;
+use sonic_db_core::{Capabilities, Db};
 
 const DDL: &str = "
     CREATE TABLE shops (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
@@ -74,5 +74,23 @@ fn through_db_and_natively_the_same_snapshot() {
         default("created_on").as_deref(),
         Some("(CAST(unixepoch('subsec') * 1000 AS INTEGER))"),
         "an expression default keeps the parentheses the schema writes"
+    );
+}
+
+#[test]
+fn a_round_longer_than_a_batch_goes_in_several() {
+    let native = SqliteBackend::memory().unwrap();
+    native.exec(DDL).unwrap();
+    let small_batches = SqliteBackend::memory()
+        .unwrap()
+        .with_capabilities(Capabilities {
+            max_batch_statements: 2,
+            ..Capabilities::SQLITE
+        });
+    small_batches.exec(DDL).unwrap();
+    let db = Db::new(small_batches);
+    assert_eq!(
+        pollster::block_on(inspect_db(&db)).unwrap(),
+        inspect(&native).unwrap()
     );
 }

@@ -294,10 +294,12 @@ fn int(value: Option<&Value>) -> i64 {
     }
 }
 
-/// The tables of a live database as a snapshot, in creation order, read through any backend
-/// (on D1, three round trips); wrangler's [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables
-/// left out. Columns keep their declared types upper-cased; indexes created by `CREATE INDEX`
-/// and `UNIQUE` constraints are listed (those a snapshot holds), `CHECK`s are not.
+/// The tables of a live database as a snapshot, in creation order, read through any backend;
+/// wrangler's [`MIGRATIONS_TABLE`], SQLite's and D1's internal tables left out. Columns keep
+/// their declared types upper-cased; indexes created by `CREATE INDEX` and `UNIQUE`
+/// constraints are listed (those a snapshot holds), `CHECK`s are not. On D1 it takes three
+/// round trips (more where a round exceeds a batch) of 2 statements, 3 per table and 1 per
+/// index, each one of the Worker invocation's D1 queries.
 ///
 /// ```
 /// # #[cfg(feature = "rusqlite")] {
@@ -318,8 +320,13 @@ fn int(value: Option<&Value>) -> i64 {
 pub async fn inspect_db(db: &Db) -> Result<SchemaSnapshot, MigrateError> {
     let inspect_error = |e| MigrateError::Inspect(Box::new(e));
     let (mut inspection, mut round) = Inspection::start();
+    // Reads need no atomicity: a round too long for one batch goes in several.
+    let most = db.capabilities().max_batch_statements.max(1);
     loop {
-        let results = db.run_all(&round).await.map_err(inspect_error)?;
+        let mut results = Vec::with_capacity(round.len());
+        for chunk in round.chunks(most) {
+            results.extend(db.run_all(chunk).await.map_err(inspect_error)?);
+        }
         match inspection.step(&results).map_err(inspect_error)? {
             Some(next) => round = next,
             None => return Ok(inspection.finish()),
