@@ -48,7 +48,7 @@ fn push_id_part(out: &mut String, id: &Value) -> bool {
 /// The key prefix of a table: `{prefix}:{table}:`. Every record key of the table starts with
 /// it, so listing it finds them all.
 pub(crate) fn table_prefix(prefix: &str, table: &str) -> String {
-    format!("{prefix}:{table}:")
+    [prefix, ":", table, ":"].concat()
 }
 
 /// The KV key of one record, or `None` when the id is `NULL` or even the hashed form would be
