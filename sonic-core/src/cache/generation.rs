@@ -14,7 +14,14 @@ pub(super) fn table_key(prefix: &str, table: &str) -> String {
 
 /// The key of bucket `bucket`'s generation.
 pub(super) fn bucket_key(prefix: &str, table: &str, bucket: u32) -> String {
-    [prefix, ":", table, ":#b", itoa::Buffer::new().format(bucket)].concat()
+    [
+        prefix,
+        ":",
+        table,
+        ":#b",
+        itoa::Buffer::new().format(bucket),
+    ]
+    .concat()
 }
 
 /// The bucket of a record key: FNV-1a (64 bit) of the key, modulo `buckets`. Stable across

@@ -20,8 +20,9 @@ use crate::db::Db;
 use crate::sqlite::SqliteBackend;
 use crate::value::Value;
 
-/// A database's shape read in three rounds of statements, each round one batch (one round trip
-/// on D1), each pragma called with its table or index bound: D1 refuses a pragma function whose
+/// A database's shape read in three rounds of statements, each round one batch where the
+/// backend's batch limit allows (one round trip on D1), each pragma called with its table or
+/// index bound: D1 refuses a pragma function whose
 /// argument is a column (`JOIN pragma_table_info(m.name)`). The rounds: the tables and their
 /// `STRICT` flags; per table its columns, foreign keys and indexes; per index its columns.
 struct Inspection {
