@@ -164,24 +164,8 @@ impl Expr {
                 w.push(" AND ");
                 w.param(high.clone());
             }
-            Expr::And(parts) | Expr::Or(parts) => {
-                let (joiner, empty) = match self {
-                    Expr::And(_) => (" AND ", "1"),
-                    _ => (" OR ", "0"),
-                };
-                if parts.is_empty() {
-                    w.push(empty);
-                    return Ok(());
-                }
-                w.push("(");
-                for (i, part) in parts.iter().enumerate() {
-                    if i > 0 {
-                        w.push(joiner);
-                    }
-                    part.write(w, ctx)?;
-                }
-                w.push(")");
-            }
+            Expr::And(parts) => write_junction(w, parts, true, |w, p| p.write(w, ctx))?,
+            Expr::Or(parts) => write_junction(w, parts, false, |w, p| p.write(w, ctx))?,
             Expr::Not(inner) => {
                 w.push("NOT (");
                 inner.write(w, ctx)?;
@@ -408,6 +392,30 @@ pub(crate) fn build_filtered(
     }
     check_statement(&statement, capabilities)?;
     Ok(statement)
+}
+
+/// `(a AND b …)` or `(a OR b …)` of `parts`, each written by `write`; with no part, the
+/// junction's identity: `1` (true) for AND, `0` (false) for OR.
+pub(crate) fn write_junction<P>(
+    w: &mut SqlWriter,
+    parts: &[P],
+    and: bool,
+    mut write: impl FnMut(&mut SqlWriter, &P) -> Result<()>,
+) -> Result<()> {
+    let (joiner, empty) = if and { (" AND ", "1") } else { (" OR ", "0") };
+    if parts.is_empty() {
+        w.push(empty);
+        return Ok(());
+    }
+    w.push("(");
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            w.push(joiner);
+        }
+        write(w, part)?;
+    }
+    w.push(")");
+    Ok(())
 }
 
 #[cfg(test)]

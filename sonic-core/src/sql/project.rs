@@ -4,7 +4,7 @@ use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 use crate::sql::exact_integers;
-use crate::sql::filter::{build_filtered, write_where, CmpOp, Expr, FilterSql};
+use crate::sql::filter::{build_filtered, write_junction, write_where, CmpOp, Expr, FilterSql};
 use crate::sql::limits::value_problem;
 use crate::sql::order::Direction;
 use crate::sql::writer::{column_def, SqlWriter};
@@ -118,24 +118,8 @@ impl HavingSql {
                 w.param(value.clone());
             }
             HavingSql::Filter(expr) => expr.write(w, ctx)?,
-            HavingSql::And(parts) | HavingSql::Or(parts) => {
-                let (joiner, empty) = match self {
-                    HavingSql::And(_) => (" AND ", "1"),
-                    _ => (" OR ", "0"),
-                };
-                if parts.is_empty() {
-                    w.push(empty);
-                    return Ok(());
-                }
-                w.push("(");
-                for (i, part) in parts.iter().enumerate() {
-                    if i > 0 {
-                        w.push(joiner);
-                    }
-                    part.write(w, ctx)?;
-                }
-                w.push(")");
-            }
+            HavingSql::And(parts) => write_junction(w, parts, true, |w, p| p.write(w, ctx))?,
+            HavingSql::Or(parts) => write_junction(w, parts, false, |w, p| p.write(w, ctx))?,
             HavingSql::Not(inner) => {
                 w.push("NOT (");
                 inner.write(w, ctx)?;
