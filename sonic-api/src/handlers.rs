@@ -383,14 +383,7 @@ async fn update<P: 'static>(table: &dyn Records<P>, call: &Call<'_, P>) -> Resul
         ));
     }
     table.hooks().before(&ctx).await?;
-    let write = Write {
-        db: call.db,
-        headers: call.headers,
-        ctx: &ctx,
-        key,
-        id,
-        rule,
-    };
+    let write = Write::new(call, &ctx, key, id, rule);
     let (mut data, tag) = table.update(write, &fields).await?;
     let views = read_view(table, call).await;
     strip(&mut data, def, &views);
@@ -407,14 +400,7 @@ async fn delete<P: 'static>(table: &dyn Records<P>, call: &Call<'_, P>) -> Resul
     let key = parse_key(table, call)?;
     expect_no_query(&call.query)?;
     table.hooks().before(&ctx).await?;
-    let write = Write {
-        db: call.db,
-        headers: call.headers,
-        ctx: &ctx,
-        key,
-        id,
-        rule,
-    };
+    let write = Write::new(call, &ctx, key, id, rule);
     table.delete(write).await?;
     table.hooks().after(&ctx, &Json::Null).await?;
     Ok(Reply::no_content())

@@ -20,7 +20,7 @@ use crate::etag::{etag, if_match, matches};
 use crate::hooks::Hooks;
 use crate::params::ListParams;
 use crate::render::to_json;
-use crate::route::LocalFuture;
+use crate::route::{Call, LocalFuture};
 use crate::rules::{Decision, WritePolicy};
 use crate::table::{FieldRules, TableApi};
 
@@ -139,6 +139,26 @@ pub(crate) struct Write<'a, P> {
     pub(crate) rule: Option<Erased>,
 }
 
+impl<'a, P> Write<'a, P> {
+    /// The write of `call`'s record `key` (the path's `id`) under `rule`.
+    pub(crate) fn new(
+        call: &'a Call<'_, P>,
+        ctx: &'a Ctx<P>,
+        key: Vec<Value>,
+        id: &'a str,
+        rule: Option<Erased>,
+    ) -> Self {
+        Write {
+            db: call.db,
+            headers: call.headers,
+            ctx,
+            key,
+            id,
+            rule,
+        }
+    }
+}
+
 fn rule_filter<T: 'static>(rule: Option<Erased>) -> Result<Option<Filter<T>>, ApiError> {
     rule.map(Erased::take::<Filter<T>>).transpose()
 }
@@ -163,25 +183,9 @@ where
         Ok(includes)
     }
 
-    /// `<key column> = <part>` for every key column.
-    fn key_filter(key: Vec<Value>) -> Result<Filter<T>, ApiError> {
-        let mut conditions = Vec::with_capacity(key.len());
-        for (column, part) in T::DEF.key_columns()?.into_iter().zip(key) {
-            conditions.push(Filter::by_name(column.name, Op::Eq, [part])?);
-        }
-        match (conditions.pop(), conditions.is_empty()) {
-            (Some(one), true) => Ok(one),
-            (Some(last), false) => {
-                conditions.push(last);
-                Ok(and(conditions))
-            }
-            (None, _) => Err(ApiError::internal("a table without a primary key column")),
-        }
-    }
-
     /// The key and the rule's filter: what a write by key may touch.
     fn scope(key: Vec<Value>, rule: Option<Erased>) -> Result<Vec<Filter<T>>, ApiError> {
-        let mut scope = vec![Self::key_filter(key)?];
+        let mut scope = vec![Filter::by_key(&key)?];
         scope.extend(rule_filter::<T>(rule)?);
         Ok(scope)
     }
@@ -377,7 +381,7 @@ where
                     None => return Err(missing(T::DEF, id)),
                 }
             } else {
-                let mut select = db.select::<T>().filter(Self::key_filter(key)?);
+                let mut select = db.select::<T>().filter(Filter::by_key(&key)?);
                 if let Some(filter) = rule {
                     select = select.filter(filter);
                 }

@@ -7,7 +7,6 @@ use crate::query::cascade::DeleteWrite;
 use crate::query::rows::execute_records;
 use crate::query::{self, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
-use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::select::find_statement;
 use crate::value::{IntoKey, Key, Value};
 
@@ -403,7 +402,7 @@ impl Db {
     /// ```
     pub async fn delete<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<bool> {
         let key = key_parts::<T>(id.into_key())?;
-        let filter = key_filter::<T>(&key)?;
+        let filter = Filter::<T>::by_key(&key)?;
         let id = T::DEF.record_id(key.clone());
         let mut write = DeleteWrite::begin(self, T::DEF, Some(&id), Some(&filter.expr));
         let result = query::delete::<T>(self, key, write.take_selects()).await;
@@ -502,19 +501,4 @@ pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<Vec<Value>> {
         ));
     }
     Ok(parts)
-}
-
-/// `pk = ?` on every key column (`AND`ed for a composite key).
-pub(crate) fn key_filter<T: Table>(key: &[Value]) -> Result<Filter<T>> {
-    let mut parts = T::DEF.primary_key.iter().zip(key).map(|(column, value)| {
-        Filter::from_expr(Expr::Compare {
-            column: *column,
-            op: CmpOp::Eq,
-            value: value.clone(),
-        })
-    });
-    let first = parts.next().ok_or_else(|| {
-        Error::InvalidQuery(format!("`{}` has no primary key column", T::DEF.name))
-    })?;
-    Ok(parts.fold(first, |all, part| all.and(part)))
 }

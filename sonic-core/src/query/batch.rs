@@ -9,8 +9,9 @@ use crate::backend::{QueryResult, Statement};
 use crate::cache::WriteTicket;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::query::api::{key_filter, key_parts};
+use crate::query::api::key_parts;
 use crate::query::cascade::DeleteWrite;
+use crate::query::filter::Filter;
 use crate::query::rows::decode_rows;
 use crate::query::select::Select;
 use crate::query::write::{
@@ -361,7 +362,7 @@ impl<'db> Batch<'db> {
     /// ```
     pub fn delete<T: Table>(&mut self, id: impl IntoKey<T::PrimaryKey>) -> Result<Pending<bool>> {
         let key = key_parts::<T>(id.into_key())?;
-        let filter = key_filter::<T>(&key)?;
+        let filter = Filter::<T>::by_key(&key)?;
         let id = T::DEF.record_id(key.clone());
         let mut write = DeleteWrite::begin(self.db, T::DEF, Some(&id), Some(&filter.expr));
         let mut statements = write.take_selects();

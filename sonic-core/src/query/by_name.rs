@@ -50,6 +50,54 @@ impl<T: Table> Filter<T> {
         by_name_expr(T::DEF, column, op, operands.into_iter().collect()).map(Filter::from_expr)
     }
 
+    /// The record whose primary key is `parts`: one value per key column, in key order
+    /// (`pk = ?` on each, `AND`ed for a composite key). For callers that hold a key as
+    /// untyped values, such as a REST path; the wrong number of parts is
+    /// [`Error::InvalidQuery`].
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "derive", feature = "rusqlite"))] {
+    /// # use sonic_db_core::{sqlite::SqliteBackend, Db, Error, Schema, Value};
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// # pollster::block_on(async {
+    /// # let db = Db::new(SqliteBackend::memory()?);
+    /// # for s in Schema::new().table::<Post>().statements() { db.sql(s).run().await?; }
+    /// # let post = |id: &str, title: &str, views: i64| Post { id: id.into(), title: title.into(), views, body: None };
+    /// # db.insert_many(&[post("p1", "Hello", 3), post("p2", "Again", 40)]).await?;
+    /// use sonic_db_core::Filter;
+    ///
+    /// let filter = Filter::<Post>::by_key(&[Value::Text("p2".into())])?;
+    /// assert_eq!(db.select::<Post>().filter(filter).all().await?, [post("p2", "Again", 40)]);
+    /// assert!(matches!(Filter::<Post>::by_key(&[]), Err(Error::InvalidQuery(_))));
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// # }).unwrap();
+    /// # }
+    /// ```
+    pub fn by_key(parts: &[Value]) -> Result<Filter<T>> {
+        let def = T::DEF;
+        if parts.len() != def.primary_key.len() {
+            return Err(Error::InvalidQuery(format!(
+                "`{}` has a key of {} columns; {} values were given",
+                def.name,
+                def.primary_key.len(),
+                parts.len()
+            )));
+        }
+        let mut conditions = def.primary_key.iter().zip(parts).map(|(column, value)| {
+            Filter::from_expr(Expr::Compare {
+                column: *column,
+                op: CmpOp::Eq,
+                value: value.clone(),
+            })
+        });
+        let first = conditions.next().ok_or_else(|| {
+            Error::InvalidQuery(format!("`{}` has no primary key column", def.name))
+        })?;
+        Ok(conditions.fold(first, |all, part| all.and(part)))
+    }
+
     /// A filter from text, as it arrives in a query string: `Filter::parse("views", "$gte",
     /// "10")`.
     ///
