@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::row::Row;
-use crate::value::Value;
+use crate::value::{Cell, Param, Value};
 
 /// A shared SQL backend: what the database handle holds, and what a session or a wrapper hands on.
 #[cfg(not(target_arch = "wasm32"))]
@@ -416,10 +416,12 @@ pub trait SqlBackend {
     /// ```
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>>;
 
-    /// Runs one statement and lends each result row to `sink` while stepping through it, so
-    /// that records decode straight from the backend's row (no [`Value`] per cell). A backend
-    /// that cannot lend rows returns the whole result instead ([`RowsRead::Returned`]), which
-    /// is what the default does: wrappers and remote backends need not implement it.
+    /// Runs one statement (`sql` with its `params`) and lends each result row to `sink` while
+    /// stepping through it, so that records decode straight from the backend's row (no
+    /// [`Value`] per cell), and parameters bind straight from the records they were read from.
+    /// A backend that cannot lend rows returns the whole result instead
+    /// ([`RowsRead::Returned`]), which is what the default does: wrappers and remote backends
+    /// need not implement it.
     ///
     /// ```
     /// # #[cfg(feature = "rusqlite")] {
@@ -427,7 +429,7 @@ pub trait SqlBackend {
     /// use sonic_db_core::backend::{RowSink, RowsRead};
     /// use sonic_db_core::row::Row;
     /// use sonic_db_core::value::Cell;
-    /// use sonic_db_core::{sqlite::SqliteBackend, Result, SqlBackend, Statement};
+    /// use sonic_db_core::{sqlite::SqliteBackend, Result, SqlBackend, Value};
     ///
     /// struct Sum(i64);
     /// impl RowSink for Sum {
@@ -439,9 +441,10 @@ pub trait SqlBackend {
     ///     }
     /// }
     /// let mut sum = Sum(0);
-    /// let three = Statement::new("SELECT 1 UNION ALL SELECT 2", vec![]);
-    /// let read = SqliteBackend::memory()?.execute_rows(&three, &mut sum).await?;
-    /// assert!(matches!(read, RowsRead::Streamed));
+    /// let two = vec![Value::Integer(2)];
+    /// let sql = "SELECT 1 UNION ALL SELECT ?";
+    /// let read = SqliteBackend::memory()?.execute_rows(sql, &two, &mut sum).await?;
+    /// assert!(matches!(read, RowsRead::Streamed { changes: 0 }));
     /// assert_eq!(sum.0, 3);
     /// # Ok::<(), sonic_db_core::Error>(())
     /// # }).unwrap();
@@ -449,11 +452,14 @@ pub trait SqlBackend {
     /// ```
     async fn execute_rows(
         &self,
-        statement: &Statement,
+        sql: &str,
+        params: &dyn Params,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
         let _ = sink;
-        self.execute(statement).await.map(RowsRead::Returned)
+        self.execute(&params.statement(sql))
+            .await
+            .map(RowsRead::Returned)
     }
 
     /// Runs `body` inside one transaction: every statement sent to this backend while `body`
@@ -556,7 +562,65 @@ pub trait RowSink: MaybeSendSync {
 #[derive(Debug)]
 pub enum RowsRead {
     /// Every row went to the sink.
-    Streamed,
+    Streamed {
+        /// Rows changed by an `INSERT`/`UPDATE`/`DELETE` (0 for a read).
+        changes: u64,
+    },
     /// The backend cannot lend rows: here is the whole result, for the caller to decode.
     Returned(QueryResult),
+}
+
+/// The parameters of one statement, as [`SqlBackend::execute_rows`] binds them: the values of
+/// a [`Statement`], or [`Param`]s borrowed from the records being written.
+pub trait Params: MaybeSendSync {
+    /// How many there are.
+    fn count(&self) -> usize;
+
+    /// The parameter at `index` (from 0), `None` past the end.
+    fn cell(&self, index: usize) -> Option<Cell<'_>>;
+
+    /// An owned statement of `sql` with these parameters, for a backend that binds only
+    /// [`Statement`]s.
+    ///
+    /// ```
+    /// use sonic_db_core::backend::Params;
+    /// use sonic_db_core::value::{Cell, Param};
+    /// use sonic_db_core::{Statement, Value};
+    ///
+    /// let params = vec![Param::Borrowed(Cell::Text("a")), Param::Owned(Value::Integer(1))];
+    /// let statement = params.statement("SELECT ?, ?");
+    /// let values = vec![Value::Text("a".into()), Value::Integer(1)];
+    /// assert_eq!(statement, Statement::new("SELECT ?, ?", values));
+    /// ```
+    fn statement(&self, sql: &str) -> Statement {
+        let params = (0..self.count())
+            .map_while(|i| self.cell(i))
+            .map(Cell::to_value)
+            .collect();
+        Statement::new(sql, params)
+    }
+}
+
+impl Params for Vec<Value> {
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        self.get(index).map(Cell::from)
+    }
+}
+
+impl Params for Vec<Param<'_>> {
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        self.get(index).map(Param::cell)
+    }
 }

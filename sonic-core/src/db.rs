@@ -7,7 +7,7 @@ use crate::backend::{
     Capabilities, MaybeSendSync, QueryResult, SharedBackend, SqlBackend, Statement,
 };
 #[cfg(not(target_arch = "wasm32"))]
-use crate::backend::{RowSink, RowsRead};
+use crate::backend::{Params, RowSink, RowsRead};
 use crate::cache::{CacheConfig, Defer, KvCache, TransactionLog, WriteTicket};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -16,6 +16,8 @@ use crate::schema::ForeignKeys;
 use crate::schema::Schema;
 use crate::schema::Table;
 use crate::sql::check_batch;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::sql::limits::check_params;
 use crate::trace::{self, Stopwatch};
 use crate::value::Value;
 
@@ -425,23 +427,23 @@ impl Db {
         result
     }
 
-    /// Runs one statement, lending its rows to `sink` ([`SqlBackend::execute_rows`]): `None`
-    /// when they went there, else the whole result (the backend does not lend rows, or
-    /// `sonic::sql` tracing is on and [`Db::execute`] reports the result's counts).
+    /// Runs one statement, lending its rows to `sink` ([`SqlBackend::execute_rows`]):
+    /// [`RowsRead::Streamed`] when they went there, else the whole result (the backend does
+    /// not lend rows, or `sonic::sql` tracing is on and [`Db::execute`] reports the result's
+    /// counts).
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) async fn execute_into(
         &self,
-        statement: &Statement,
+        sql: &str,
+        params: &dyn Params,
         sink: &mut dyn RowSink,
-    ) -> Result<Option<QueryResult>> {
+    ) -> Result<RowsRead> {
         if trace::sql_enabled() {
-            return self.execute(statement).await.map(Some);
+            let statement = params.statement(sql);
+            return self.execute(&statement).await.map(RowsRead::Returned);
         }
-        check_batch(std::slice::from_ref(statement), self.capabilities())?;
-        Ok(match self.sql.execute_rows(statement, sink).await? {
-            RowsRead::Streamed => None,
-            RowsRead::Returned(result) => Some(result),
-        })
+        check_params(sql, params, self.capabilities())?;
+        self.sql.execute_rows(sql, params, sink).await
     }
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not

@@ -14,7 +14,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection, StatementStatus};
 
 use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
-use crate::backend::{RowSink, RowsRead};
+use crate::backend::{Params, RowSink, RowsRead};
 use crate::error::{Error, Result};
 use crate::row::Row;
 use crate::value::Cell;
@@ -321,12 +321,13 @@ impl SqlBackend for SqliteBackend {
 
     async fn execute_rows(
         &self,
-        statement: &Statement,
+        sql: &str,
+        params: &dyn Params,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
         let inner = &mut *self.lock();
-        stream(&inner.conn, statement, sink)?;
-        Ok(RowsRead::Streamed)
+        let changes = stream(&inner.conn, sql, params, sink)?;
+        Ok(RowsRead::Streamed { changes })
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
@@ -368,31 +369,54 @@ fn run_each(
         .collect()
 }
 
-/// The cached prepared statement of `statement`, its parameters bound.
-fn prepare<'c>(conn: &'c Connection, statement: &Statement) -> Result<CachedStatement<'c>> {
-    let mut stmt = conn.prepare_cached(&statement.sql).map_err(map_err)?;
+/// The cached prepared statement of `sql`, its parameters bound.
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    params: &dyn Params,
+) -> Result<CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
     let expected = stmt.parameter_count();
-    if expected != statement.params.len() {
+    if expected != params.count() {
         return Err(Error::InvalidQuery(format!(
             "the statement has {expected} placeholders but {} values are bound",
-            statement.params.len()
+            params.count()
         )));
     }
-    for (i, value) in statement.params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(value)))
+    for i in 0..expected {
+        let cell = params.cell(i).unwrap_or(Cell::Null);
+        stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(cell)))
             .map_err(map_err)?;
     }
     Ok(stmt)
 }
 
-/// Runs one statement, lending each result row to `sink` as SQLite steps to it.
-fn stream(conn: &Connection, statement: &Statement, sink: &mut dyn RowSink) -> Result<()> {
-    let mut stmt = prepare(conn, statement)?;
+/// Runs one statement, lending each result row to `sink` as SQLite steps to it; the rows it
+/// changed.
+fn stream(
+    conn: &Connection,
+    sql: &str,
+    params: &dyn Params,
+    sink: &mut dyn RowSink,
+) -> Result<u64> {
+    let mut stmt = prepare(conn, sql, params)?;
+    // A read changes nothing: it need not ask the connection (two calls under its mutex).
+    let total_before = (!stmt.readonly()).then(|| conn.total_changes());
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next().map_err(map_err)? {
         sink.row(row)?;
     }
-    Ok(())
+    Ok(total_before.map_or(0, |before| changes_since(conn, before)))
+}
+
+/// `sqlite3_changes` keeps the count of the last INSERT/UPDATE/DELETE, so a SELECT or DDL
+/// would report a stale number; the total counter tells whether this statement wrote.
+fn changes_since(conn: &Connection, total_before: u64) -> u64 {
+    if conn.total_changes() == total_before {
+        0
+    } else {
+        conn.changes()
+    }
 }
 
 /// A row of rusqlite, read in place.
@@ -418,10 +442,7 @@ impl Row for rusqlite::Row<'_> {
 
 /// Runs one statement on the connection, reading every result row.
 fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Result<QueryResult> {
-    let mut stmt = prepare(conn, statement)?;
-
-    // `sqlite3_changes` keeps the count of the last INSERT/UPDATE/DELETE, so a SELECT or DDL
-    // would report a stale number; the total counter tells whether this statement wrote.
+    let mut stmt = prepare(conn, &statement.sql, &statement.params)?;
     let total_before = conn.total_changes();
     let guess = stmt.column_count();
     let mut values = Vec::with_capacity(guess);
@@ -445,11 +466,7 @@ fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Res
     } else {
         names.of(&statement.sql, &stmt)?
     };
-    let changes = if conn.total_changes() == total_before {
-        0
-    } else {
-        conn.changes()
-    };
+    let changes = changes_since(conn, total_before);
     Ok(QueryResult {
         columns,
         values,
@@ -459,13 +476,13 @@ fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Res
 }
 
 /// Binds without copying: rusqlite hands the borrowed bytes straight to SQLite.
-fn value_ref(value: &Value) -> ValueRef<'_> {
-    match value {
-        Value::Null => ValueRef::Null,
-        Value::Integer(i) => ValueRef::Integer(*i),
-        Value::Real(r) => ValueRef::Real(*r),
-        Value::Text(s) => ValueRef::Text(s.as_bytes()),
-        Value::Blob(b) => ValueRef::Blob(b),
+fn value_ref(cell: Cell<'_>) -> ValueRef<'_> {
+    match cell {
+        Cell::Null => ValueRef::Null,
+        Cell::Integer(i) => ValueRef::Integer(i),
+        Cell::Real(r) => ValueRef::Real(r),
+        Cell::Text(s) => ValueRef::Text(s.as_bytes()),
+        Cell::Blob(b) => ValueRef::Blob(b),
     }
 }
 

@@ -68,12 +68,13 @@ fn the_streamed_path_decodes_what_the_value_path_decodes() {
             }
         }
         let mut count = Count(0);
-        let read = block_on(
-            db.backend()
-                .execute_rows(&Statement::new("SELECT 1", vec![]), &mut count),
-        )
+        let read = block_on(db.backend().execute_rows(
+            "SELECT 1",
+            &Vec::<sonic_db_core::Value>::new(),
+            &mut count,
+        ))
         .unwrap();
-        matches!(read, RowsRead::Streamed) && count.0 == 1
+        matches!(read, RowsRead::Streamed { changes: 0 }) && count.0 == 1
     };
     let [streamed, whole] = both();
     assert!(sink_used(&streamed));

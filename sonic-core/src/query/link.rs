@@ -10,7 +10,7 @@ use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::limits::check_row;
 use crate::sql::write::{filtered_write, require_returning, write_delete_head};
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ConvertError, IntoKey, Key, Value};
+use crate::value::{Cell, ConvertError, IntoKey, Key, Value};
 
 /// The join table of `relation`, or an error naming it when it has none.
 fn through_of<P: Table, C: Table>(relation: &Relation<P, C>) -> Result<ThroughDef> {
@@ -103,7 +103,7 @@ impl Db {
         if !self.keeps_audit() {
             stamp(table, &mut row, self.now_ms(), true);
         }
-        check_row(table, &row, capabilities)?;
+        check_row(table, row.iter().map(Cell::from), capabilities)?;
         let (from, to) = ((through.from)(), (through.to)());
         let pair = [row.get(from).cloned(), row.get(to).cloned()];
         let [Some(from_value), Some(to_value)] = pair else {

@@ -5,7 +5,7 @@
 //! misbehaving backend is an error and never an out-of-bounds panic.
 
 #[cfg(not(target_arch = "wasm32"))]
-use crate::backend::RowSink;
+use crate::backend::{Params, RowSink, RowsRead};
 use crate::backend::{QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -155,10 +155,21 @@ fn count_error(table: &TableDef, n: i64) -> Error {
 /// the statement event reports the result's counts).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) -> Result<Vec<T>> {
+    read_records(db, &statement.sql, &statement.params).await
+}
+
+/// [`execute_records`] of `sql` with `params` not yet in a [`Statement`] (borrowed from the
+/// records an insert writes).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn read_records<T: Table>(
+    db: &Db,
+    sql: &str,
+    params: &dyn Params,
+) -> Result<Vec<T>> {
     let mut sink = Records::<T>::new();
-    match db.execute_into(statement, &mut sink).await? {
-        None => Ok(sink.records),
-        Some(result) => decode_rows::<T>(result),
+    match db.execute_into(sql, params, &mut sink).await? {
+        RowsRead::Streamed { .. } => Ok(sink.records),
+        RowsRead::Returned(result) => decode_rows::<T>(result),
     }
 }
 

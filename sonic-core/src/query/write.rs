@@ -8,27 +8,41 @@
 //! given and stamps nothing (the rule is in [`crate::schema::AuditFields`]'s module).
 
 use crate::backend::{Capabilities, QueryResult, Statement};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::{RowSink, RowsRead};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
 use crate::query::filter::{and, Filter};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::rows::read_records;
 use crate::query::rows::{decode_rows, execute_records};
 use crate::schema::{AuditRole, Column, Table, TableDef};
 use crate::sql::filter::Expr;
 use crate::sql::limits::{check_column_value, check_row};
 use crate::sql::write::{
-    delete_statement, filtered_write, insert_statements, require_returning, update_statement,
-    upsert_statement, without_returning, write_delete_head, write_sets, Arith, SetExpr,
+    delete_statement, filtered_write, require_returning, update_statement, upsert_statement,
+    write_delete_head, write_sets, Arith, InsertText, SetExpr,
 };
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ConvertError, ToValue, Value};
+use crate::value::{Cell, ConvertError, Param, ToValue, Value};
 
 /// Appends the record's values, checking that it encoded one value per column (decoding and
 /// SQL generation index by column).
 pub(crate) fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
     let start = out.len();
     record.encode_into(out)?;
-    let encoded = out.len() - start;
+    check_encoded::<T>(out.len() - start)
+}
+
+/// [`encode`], borrowing from the record ([`Table::encode_params`]).
+fn encode_params<'r, T: Table>(record: &'r T, out: &mut Vec<Param<'r>>) -> Result<()> {
+    let start = out.len();
+    record.encode_params(out)?;
+    check_encoded::<T>(out.len() - start)
+}
+
+fn check_encoded<T: Table>(encoded: usize) -> Result<()> {
     if encoded != T::DEF.columns.len() {
         return Err(Error::InvalidQuery(format!(
             "`{}` encoded {encoded} values for {} columns",
@@ -44,11 +58,18 @@ pub(crate) fn encode<T: Table>(record: &T, out: &mut Vec<Value>) -> Result<()> {
 /// caller's record.
 pub(crate) fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
     for (column, value) in table.columns.iter().zip(row) {
-        match column.audit {
-            Some(AuditRole::Updated) => *value = Value::Integer(now_ms),
-            Some(AuditRole::Created) if inserting => *value = Value::Integer(now_ms),
-            _ => {}
+        if stamped(column.audit, inserting) {
+            *value = Value::Integer(now_ms);
         }
+    }
+}
+
+/// Whether a column of this audit role gets the write's time.
+fn stamped(audit: Option<AuditRole>, inserting: bool) -> bool {
+    match audit {
+        Some(AuditRole::Updated) => true,
+        Some(AuditRole::Created) => inserting,
+        None => false,
     }
 }
 
@@ -63,20 +84,25 @@ pub(crate) async fn insert<T: Table>(db: &Db, record: &T) -> Result<T> {
 }
 
 /// Multi-row `INSERT … RETURNING`, split into as many statements as the parameter and SQL
-/// length limits require, run as one atomic batch: all rows or none.
+/// length limits require, run as one atomic batch: all rows or none. One statement binds its
+/// parameters straight from the records.
 pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<T>> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let mut statements = prepare_insert(db, records)?;
-    if statements.len() == 1 {
-        if let Some(statement) = statements.pop() {
-            let inserted = execute_records::<T>(db, &statement)
-                .await
-                .map_err(|e| e.in_table(T::DEF.name))?;
-            return check_inserted(inserted, records.len());
-        }
+    let capabilities = db.capabilities();
+    require_returning(capabilities)?;
+    let params = insert_params(db, records)?;
+    let text = InsertText::new(T::DEF, capabilities, true)?;
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(sql) = text.single(records.len()) {
+        let inserted = read_records::<T>(db, &sql, &params)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name))?;
+        return check_inserted(inserted, records.len());
     }
+    let values = params.into_iter().map(Param::into_value).collect();
+    let statements = text.statements(T::DEF, values, records.len(), capabilities)?;
     let results = db
         .run_all(&statements)
         .await
@@ -84,14 +110,28 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     decode_inserted(results, records.len())
 }
 
-/// Multi-row `INSERT` without `RETURNING`: the statements of [`insert_many`] less that clause,
+/// Multi-row `INSERT` without `RETURNING`: [`insert_many`]'s statements less that clause,
 /// chunked and atomic alike; the number of rows inserted.
 pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Result<u64> {
     if records.is_empty() {
         return Ok(0);
     }
-    let mut statements = prepare_insert(db, records)?;
-    without_returning(T::DEF, &mut statements, db.capabilities())?;
+    let capabilities = db.capabilities();
+    let params = insert_params(db, records)?;
+    let text = InsertText::new(T::DEF, capabilities, false)?;
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(sql) = text.single(records.len()) {
+        let read = db
+            .execute_into(&sql, &params, &mut NoRows)
+            .await
+            .map_err(|e| e.in_table(T::DEF.name))?;
+        return Ok(match read {
+            RowsRead::Streamed { changes } => changes,
+            RowsRead::Returned(result) => result.changes,
+        });
+    }
+    let values = params.into_iter().map(Param::into_value).collect();
+    let statements = text.statements(T::DEF, values, records.len(), capabilities)?;
     let results = db
         .run_all(&statements)
         .await
@@ -99,25 +139,58 @@ pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Resul
     Ok(results.iter().map(|r| r.changes).sum())
 }
 
+/// The sink of a statement that returns no rows.
+#[cfg(not(target_arch = "wasm32"))]
+struct NoRows;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl RowSink for NoRows {
+    fn row(&mut self, _: &dyn crate::row::Row) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The parameters of an insert of `records`, row after row, borrowed from them where their
+/// fields allow: audit columns stamped, every row checked against the backend's limits.
+fn insert_params<'r, T: Table>(db: &Db, records: &'r [T]) -> Result<Vec<Param<'r>>> {
+    let capabilities = db.capabilities();
+    let table = T::DEF;
+    let now = db.now_ms();
+    let stamping = !db.keeps_audit();
+    let mut params = Vec::with_capacity(records.len() * table.columns.len());
+    for record in records {
+        let start = params.len();
+        encode_params(record, &mut params)?;
+        if let Some(row) = params.get_mut(start..) {
+            if stamping {
+                for (column, param) in table.columns.iter().zip(row.iter_mut()) {
+                    if stamped(column.audit, true) {
+                        *param = Param::Borrowed(Cell::Integer(now));
+                    }
+                }
+            }
+            check_row(table, row.iter().map(Param::cell), capabilities)?;
+        }
+    }
+    Ok(params)
+}
+
 /// The statements of an insert of `records` (audit columns stamped, every row checked
-/// against the backend's limits), chunked under its parameter and SQL length limits.
+/// against the backend's limits), chunked under its parameter and SQL length limits: for an
+/// atomic batch, which outlives the records.
 pub(crate) fn prepare_insert<T: Table>(db: &Db, records: &[T]) -> Result<Vec<Statement>> {
     let capabilities = db.capabilities();
     require_returning(capabilities)?;
-    let table = T::DEF;
-    let now = db.now_ms();
-    let mut values = Vec::with_capacity(records.len() * table.columns.len());
-    for record in records {
-        let start = values.len();
-        encode(record, &mut values)?;
-        if let Some(row) = values.get_mut(start..) {
-            if !db.keeps_audit() {
-                stamp(table, row, now, true);
-            }
-            check_row(table, row, capabilities)?;
-        }
-    }
-    insert_statements(table, values, records.len(), capabilities)
+    let values = insert_params(db, records)?
+        .into_iter()
+        .map(Param::into_value)
+        .collect();
+    InsertText::new(T::DEF, capabilities, true)?.statements(
+        T::DEF,
+        values,
+        records.len(),
+        capabilities,
+    )
 }
 
 /// The rows an insert of `expected` records returned, all of them or an error.
@@ -244,7 +317,7 @@ fn prepared_row<T: Table>(
     if !db.keeps_audit() {
         stamp(table, &mut values, db.now_ms(), inserting);
     }
-    check_row(table, &values, capabilities)?;
+    check_row(table, values.iter().map(Cell::from), capabilities)?;
     Ok((table, values))
 }
 

@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use crate::error::Error;
-use crate::value::{ConvertError, Key, SqlType, Value, F64_EXACT};
+use crate::value::{ConvertError, Key, Param, SqlType, Value, F64_EXACT};
 
 mod audit;
 mod constraints;
@@ -71,6 +71,33 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     fn encode_into(&self, out: &mut Vec<Value>) -> Result<(), Error>;
+
+    /// [`Table::encode_into`], borrowing each value from the record where its field holds it
+    /// as bound ([`ToValue::to_param`](crate::ToValue::to_param)): what inserts bind, so that
+    /// they do not copy their records' strings. `#[derive(Table)]` implements it; the default
+    /// encodes owned values.
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Debug, Clone, PartialEq, sonic_db_core::Table)]
+    /// # #[table(name = "posts")]
+    /// # struct Post { #[column(primary_key)] id: String, title: String, views: i64, body: Option<String> }
+    /// use sonic_db_core::value::{Cell, Param};
+    /// use sonic_db_core::Table;
+    ///
+    /// let post = Post { id: "p1".into(), title: "Hi".into(), views: 3, body: None };
+    /// let mut row = Vec::new();
+    /// post.encode_params(&mut row)?;
+    /// assert_eq!(row[1], Param::Borrowed(Cell::Text("Hi")));
+    /// # }
+    /// # Ok::<(), sonic_db_core::Error>(())
+    /// ```
+    fn encode_params<'a>(&'a self, out: &mut Vec<Param<'a>>) -> Result<(), Error> {
+        let mut values = Vec::with_capacity(Self::DEF.columns.len());
+        self.encode_into(&mut values)?;
+        out.extend(values.into_iter().map(Param::Owned));
+        Ok(())
+    }
 
     /// The value of one column (index into [`TableDef::columns`]).
     ///

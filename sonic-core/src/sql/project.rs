@@ -8,7 +8,7 @@ use crate::sql::filter::{build_filtered, write_junction, write_where, CmpOp, Exp
 use crate::sql::limits::value_problem;
 use crate::sql::order::Direction;
 use crate::sql::writer::{column_def, SqlWriter};
-use crate::value::{ConvertError, SqlType, Value};
+use crate::value::{Cell, ConvertError, SqlType, Value};
 
 /// One selected item: a column or an aggregate of one. Columns are indexes into the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,14 +139,16 @@ impl HavingSql {
     /// Refuses operands the backend cannot bind, naming the table and the aggregate.
     fn check_operands(&self, table: &'static TableDef, capabilities: &Capabilities) -> Result<()> {
         match self {
-            HavingSql::Compare { term, value, .. } => match value_problem(value, capabilities) {
-                None => Ok(()),
-                Some(problem) => Err(Error::Limit(format!(
-                    "`{}` HAVING {}: {problem}",
-                    table.name,
-                    term.label(table)
-                ))),
-            },
+            HavingSql::Compare { term, value, .. } => {
+                match value_problem(Cell::from(value), capabilities) {
+                    None => Ok(()),
+                    Some(problem) => Err(Error::Limit(format!(
+                        "`{}` HAVING {}: {problem}",
+                        table.name,
+                        term.label(table)
+                    ))),
+                }
+            }
             HavingSql::Filter(expr) => expr.check_operands(table, capabilities),
             HavingSql::And(parts) | HavingSql::Or(parts) => parts
                 .iter()

@@ -158,27 +158,55 @@ fn rows_per_statement(
     Ok(by_params.min(by_length).max(1))
 }
 
-/// Multi-row `INSERT … RETURNING` statements for `rows` rows (`values`: row after row, in
-/// column order), as many as the parameter and SQL length limits require.
-pub(crate) fn insert_statements(
-    table: &'static TableDef,
-    values: Vec<Value>,
-    rows: usize,
-    capabilities: &Capabilities,
-) -> Result<Vec<Statement>> {
-    let width = table.columns.len();
-    let records = rows;
-    let sql = insert_sql(table, capabilities);
-    let rows_per_statement = rows_per_statement(
-        table,
-        width,
-        sql.head.len() + sql.tail.len(),
-        sql.row.len(),
-        capabilities,
-    )?;
-    let sql_for = |rows: usize| {
+/// How an insert of some rows into a table is written: its memoized parts, whether it
+/// returns the stored rows, and how many rows one statement carries under the backend's
+/// parameter and SQL length limits.
+pub(crate) struct InsertText {
+    sql: &'static InsertSql,
+    returning: bool,
+    rows_per_statement: usize,
+}
+
+impl InsertText {
+    /// The insert into `table`; `returning`: with `RETURNING` every column (the rows as
+    /// stored), else without (SQLite then writes the rows without staging a copy to return).
+    pub(crate) fn new(
+        table: &'static TableDef,
+        capabilities: &Capabilities,
+        returning: bool,
+    ) -> Result<Self> {
+        let sql = insert_sql(table, capabilities);
+        let tail = if returning { sql.tail.len() } else { 0 };
+        let rows_per_statement = rows_per_statement(
+            table,
+            table.columns.len(),
+            sql.head.len() + tail,
+            sql.row.len(),
+            capabilities,
+        )?;
+        Ok(InsertText {
+            sql,
+            returning,
+            rows_per_statement,
+        })
+    }
+
+    /// The text of one statement carrying all of `rows`, if one can.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn single(&self, rows: usize) -> Option<String> {
+        (rows <= self.rows_per_statement).then(|| self.text(rows))
+    }
+
+    /// The text of one statement of `rows` rows.
+    fn text(&self, rows: usize) -> String {
+        let sql = self.sql;
+        let tail = if self.returning {
+            sql.tail.as_str()
+        } else {
+            ""
+        };
         let mut text =
-            String::with_capacity(sql.head.len() + sql.tail.len() + rows * (sql.row.len() + 2));
+            String::with_capacity(sql.head.len() + tail.len() + rows * (sql.row.len() + 2));
         text.push_str(&sql.head);
         for i in 0..rows {
             if i > 0 {
@@ -186,60 +214,47 @@ pub(crate) fn insert_statements(
             }
             text.push_str(&sql.row);
         }
-        text.push_str(&sql.tail);
+        text.push_str(tail);
         text
-    };
-    let full = rows_per_statement.min(records);
-    let mut full_sql = Some(sql_for(full));
-    let mut statements = Vec::with_capacity(records.div_ceil(rows_per_statement));
-    let mut values = values.into_iter();
-    let mut remaining = records;
-    while remaining > 0 {
-        let rows = remaining.min(rows_per_statement);
-        remaining -= rows;
-        let sql = if rows == full {
-            // The last full-size statement takes the text; earlier ones copy it.
-            let text = if remaining < full {
-                full_sql.take()
+    }
+
+    /// The statements of an insert of `rows` rows (`values`: row after row, in column order),
+    /// as many as the backend's limits require, checked against them.
+    pub(crate) fn statements(
+        &self,
+        table: &TableDef,
+        values: Vec<Value>,
+        rows: usize,
+        capabilities: &Capabilities,
+    ) -> Result<Vec<Statement>> {
+        let width = table.columns.len();
+        let full = self.rows_per_statement.min(rows);
+        let mut full_sql = Some(self.text(full));
+        let mut statements = Vec::with_capacity(rows.div_ceil(self.rows_per_statement));
+        let mut values = values.into_iter();
+        let mut remaining = rows;
+        while remaining > 0 {
+            let rows = remaining.min(self.rows_per_statement);
+            remaining -= rows;
+            let sql = if rows == full {
+                // The last full-size statement takes the text; earlier ones copy it.
+                let text = if remaining < full {
+                    full_sql.take()
+                } else {
+                    full_sql.clone()
+                };
+                text.unwrap_or_else(|| self.text(rows))
             } else {
-                full_sql.clone()
+                self.text(rows)
             };
-            text.unwrap_or_else(|| sql_for(rows))
-        } else {
-            sql_for(rows)
-        };
-        statements.push(Statement {
-            sql,
-            params: values.by_ref().take(rows * width).collect(),
-        });
+            statements.push(Statement {
+                sql,
+                params: values.by_ref().take(rows * width).collect(),
+            });
+        }
+        check_batch(&statements, capabilities)?;
+        Ok(statements)
     }
-    check_batch(&statements, capabilities)?;
-
-    Ok(statements)
-}
-
-/// Drops the `RETURNING` clause of [`insert_statements`]' statements, for an insert whose rows
-/// are not wanted back (SQLite then writes them without staging a copy to return).
-pub(crate) fn without_returning(
-    table: &'static TableDef,
-    statements: &mut [Statement],
-    capabilities: &Capabilities,
-) -> Result<()> {
-    let tail = insert_sql(table, capabilities).tail.as_str();
-    for statement in statements {
-        let kept = statement
-            .sql
-            .strip_suffix(tail)
-            .map(str::len)
-            .ok_or_else(|| {
-                Error::InvalidQuery(format!(
-                    "an INSERT into `{}` does not end with its RETURNING clause",
-                    table.name
-                ))
-            })?;
-        statement.sql.truncate(kept);
-    }
-    Ok(())
 }
 
 /// `UPDATE … SET every column but the key and created_on … WHERE pk = ? [AND <condition>]

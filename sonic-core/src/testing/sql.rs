@@ -143,11 +143,12 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for CountingSql<S
     /// Forwarded, so that tests behind the counter read rows the way the wrapped backend does.
     async fn execute_rows(
         &self,
-        statement: &Statement,
+        sql: &str,
+        params: &dyn crate::backend::Params,
         sink: &mut dyn crate::backend::RowSink,
     ) -> Result<crate::backend::RowsRead> {
-        self.record(std::slice::from_ref(statement), false);
-        self.inner.execute_rows(statement, sink).await
+        self.record(std::slice::from_ref(&params.statement(sql)), false);
+        self.inner.execute_rows(sql, params, sink).await
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::Cell;
+use super::{Cell, Param};
 use super::{SqlType, Value, F64_EXACT};
 
 /// Why a value could not be converted: what was expected and what was found.
@@ -58,6 +58,22 @@ impl std::error::Error for ConvertError {}
 pub trait ToValue {
     /// The value to bind.
     fn to_value(&self) -> Result<Value, ConvertError>;
+
+    /// The value to bind, borrowed from `self` where it holds it as bound (text, bytes,
+    /// integers): what an insert binds, so that it does not copy its records. It must equal
+    /// [`ToValue::to_value`]; the default is that value, owned.
+    ///
+    /// ```
+    /// use sonic_db_core::value::{Cell, Param};
+    /// use sonic_db_core::ToValue;
+    /// assert_eq!(Some(3_i64).to_param()?, Param::Borrowed(Cell::Integer(3)));
+    /// assert_eq!(Some("hi").to_param()?.into_value(), "hi".to_value()?);
+    /// # Ok::<(), sonic_db_core::ConvertError>(())
+    /// ```
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        self.to_value().map(Param::Owned)
+    }
 }
 
 /// A Rust type that can be read from a column.
@@ -125,11 +141,21 @@ impl<T: ToValue + ?Sized> ToValue for &T {
     fn to_value(&self) -> Result<Value, ConvertError> {
         (**self).to_value()
     }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        (**self).to_param()
+    }
 }
 
 impl ToValue for Value {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(self.clone())
+    }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::from(self)))
     }
 }
 
@@ -144,6 +170,11 @@ impl FromValue for Value {
 impl ToValue for i64 {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(Value::Integer(*self))
+    }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::Integer(*self)))
     }
 }
 
@@ -301,11 +332,21 @@ impl ToValue for str {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(Value::Text(self.to_owned()))
     }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::Text(self)))
+    }
 }
 
 impl ToValue for String {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(Value::Text(self.clone()))
+    }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::Text(self)))
     }
 }
 
@@ -347,11 +388,21 @@ impl ToValue for [u8] {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(Value::Blob(self.to_vec()))
     }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::Blob(self)))
+    }
 }
 
 impl ToValue for Vec<u8> {
     fn to_value(&self) -> Result<Value, ConvertError> {
         Ok(Value::Blob(self.clone()))
+    }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        Ok(Param::Borrowed(Cell::Blob(self)))
     }
 }
 
@@ -377,6 +428,14 @@ impl<T: ToValue> ToValue for Option<T> {
         match self {
             Some(v) => v.to_value(),
             None => Ok(Value::Null),
+        }
+    }
+
+    #[inline]
+    fn to_param(&self) -> Result<Param<'_>, ConvertError> {
+        match self {
+            Some(v) => v.to_param(),
+            None => Ok(Param::Borrowed(Cell::Null)),
         }
     }
 }

@@ -11,6 +11,7 @@ mod chrono_types;
 mod convert;
 mod integer_text;
 mod key;
+mod param;
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 mod text_form;
 #[cfg(feature = "time")]
@@ -23,6 +24,7 @@ pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub(crate) use integer_text::integers_from_text;
 pub use integer_text::{decode_column, decode_column_cell, integer_from_text};
 pub use key::{IntoKey, Key};
+pub use param::Param;
 
 /// A value as SQLite (and D1) store it.
 ///

@@ -67,7 +67,8 @@ pub fn expand(
         })
         .collect::<Vec<_>>();
 
-    let values: Vec<TokenStream> = columns.iter().map(|c| encode(table, c)).collect();
+    let values: Vec<TokenStream> = columns.iter().map(|c| encode(table, c, false)).collect();
+    let params: Vec<TokenStream> = columns.iter().map(|c| encode(table, c, true)).collect();
     let indexes = columns.iter().map(|c| c.index);
     let names = columns.iter().map(|c| c.name.as_str());
 
@@ -108,6 +109,13 @@ pub fn expand(
                 value: &T,
             ) -> ::core::result::Result<__sonic::Value, __sonic::ConvertError> {
                 __sonic::ToValue::to_value(value)
+            }
+
+            #[inline]
+            fn __sonic_param<T: __sonic::ColumnType>(
+                value: &T,
+            ) -> ::core::result::Result<__sonic::value::Param<'_>, __sonic::ConvertError> {
+                __sonic::ToValue::to_param(value)
             }
 
             #[inline]
@@ -163,6 +171,15 @@ pub fn expand(
                 ) -> ::core::result::Result<(), __sonic::Error> {
                     out.reserve(#count);
                     #(out.push(#values?);)*
+                    ::core::result::Result::Ok(())
+                }
+
+                fn encode_params<'__sonic_a>(
+                    &'__sonic_a self,
+                    out: &mut ::std::vec::Vec<__sonic::value::Param<'__sonic_a>>,
+                ) -> ::core::result::Result<(), __sonic::Error> {
+                    out.reserve(#count);
+                    #(out.push(#params?);)*
                     ::core::result::Result::Ok(())
                 }
 
@@ -498,14 +515,20 @@ fn key_assert(field: &ast::Field, rel: &crate::internals::attr::Relation) -> Tok
     }
 }
 
-/// The value of one column as `Result<Value, Error>`.
-fn encode(table: &str, c: &ColumnModel) -> TokenStream {
+/// A column's value as `encode_into` (`borrowed`: as `encode_params`) writes it, or
+/// `Error::Encode`.
+fn encode(table: &str, c: &ColumnModel, borrowed: bool) -> TokenStream {
     let member = c.field.ident;
     let name = &c.name;
+    let convert = if borrowed {
+        quote!(__sonic_param)
+    } else {
+        quote!(__sonic_encode)
+    };
     match c.source {
         Source::Field => {
             let ty = c.field.ty;
-            let call = quote_spanned!(ty.span()=> __sonic_encode::<#ty>(&self.#member));
+            let call = quote_spanned!(ty.span()=> #convert::<#ty>(&self.#member));
             quote! {
                 #call.map_err(|e| __sonic::Error::encode(#table, #name, e))
             }
@@ -518,7 +541,7 @@ fn encode(table: &str, c: &ColumnModel) -> TokenStream {
                 quote!(updated_on)
             };
             quote! {
-                __sonic_encode::<#column>(__sonic::AuditFields::#getter(&self.#member))
+                #convert::<#column>(__sonic::AuditFields::#getter(&self.#member))
                     .map_err(|e| __sonic::Error::encode(#table, #name, e))
             }
         }

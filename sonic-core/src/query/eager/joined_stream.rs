@@ -7,8 +7,8 @@ use foldhash::HashMap;
 
 use super::key::Key;
 use super::{load_joined, Include, JoinedRows};
-use crate::backend::RowSink;
 use crate::backend::Statement;
+use crate::backend::{RowSink, RowsRead};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::row::Row;
@@ -39,7 +39,10 @@ pub(crate) async fn load_joined_streamed<P: Table>(
         keyless: false,
         checked: false,
     };
-    if let Some(result) = db.execute_into(statement, &mut sink).await? {
+    let read = db
+        .execute_into(&statement.sql, &statement.params, &mut sink)
+        .await?;
+    if let RowsRead::Returned(result) = read {
         return load_joined(include, db, result).await;
     }
     let JoinedSink {
