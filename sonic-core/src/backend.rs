@@ -426,7 +426,7 @@ pub trait SqlBackend {
     /// ```
     /// # #[cfg(feature = "rusqlite")] {
     /// # pollster::block_on(async {
-    /// use sonic_db_core::backend::{RowSink, RowsRead};
+    /// use sonic_db_core::backend::{Params, RowSink, RowsRead};
     /// use sonic_db_core::row::Row;
     /// use sonic_db_core::value::Cell;
     /// use sonic_db_core::{sqlite::SqliteBackend, Result, SqlBackend, Value};
@@ -441,9 +441,9 @@ pub trait SqlBackend {
     ///     }
     /// }
     /// let mut sum = Sum(0);
-    /// let two = vec![Value::Integer(2)];
+    /// let two = [Value::Integer(2)];
     /// let sql = "SELECT 1 UNION ALL SELECT ?";
-    /// let read = SqliteBackend::memory()?.execute_rows(sql, &two, &mut sum).await?;
+    /// let read = SqliteBackend::memory()?.execute_rows(sql, Params::Values(&two), &mut sum).await?;
     /// assert!(matches!(read, RowsRead::Streamed { changes: 0 }));
     /// assert_eq!(sum.0, 3);
     /// # Ok::<(), sonic_db_core::Error>(())
@@ -453,7 +453,7 @@ pub trait SqlBackend {
     async fn execute_rows(
         &self,
         sql: &str,
-        params: &dyn Params,
+        params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
         let _ = sink;
@@ -572,55 +572,84 @@ pub enum RowsRead {
 
 /// The parameters of one statement, as [`SqlBackend::execute_rows`] binds them: the values of
 /// a [`Statement`], or [`Param`]s borrowed from the records being written.
-pub trait Params: MaybeSendSync {
-    /// How many there are.
-    fn count(&self) -> usize;
+///
+/// ```
+/// use sonic_db_core::backend::Params;
+/// use sonic_db_core::value::{Cell, Param};
+/// use sonic_db_core::{Statement, Value};
+///
+/// let params = [Param::Borrowed(Cell::Text("a")), Param::Owned(Value::Integer(1))];
+/// let params = Params::Borrowed(&params);
+/// assert_eq!(params.cells().collect::<Vec<_>>(), [Cell::Text("a"), Cell::Integer(1)]);
+/// let values = vec![Value::Text("a".into()), Value::Integer(1)];
+/// assert_eq!(params.statement("SELECT ?, ?"), Statement::new("SELECT ?, ?", values));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum Params<'a> {
+    /// A statement's own values.
+    Values(&'a [Value]),
+    /// Parameters borrowed from records ([`Table::encode_params`](crate::Table::encode_params)).
+    Borrowed(&'a [Param<'a>]),
+}
 
-    /// The parameter at `index` (from 0), `None` past the end.
-    fn cell(&self, index: usize) -> Option<Cell<'_>>;
+impl<'a> Params<'a> {
+    /// How many there are.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self {
+            Params::Values(values) => values.len(),
+            Params::Borrowed(params) => params.len(),
+        }
+    }
+
+    /// Whether there are none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each parameter as the backend binds it, in order.
+    #[inline]
+    pub fn cells(self) -> Cells<'a> {
+        Cells(match self {
+            Params::Values(values) => CellsOf::Values(values.iter()),
+            Params::Borrowed(params) => CellsOf::Borrowed(params.iter()),
+        })
+    }
 
     /// An owned statement of `sql` with these parameters, for a backend that binds only
     /// [`Statement`]s.
-    ///
-    /// ```
-    /// use sonic_db_core::backend::Params;
-    /// use sonic_db_core::value::{Cell, Param};
-    /// use sonic_db_core::{Statement, Value};
-    ///
-    /// let params = vec![Param::Borrowed(Cell::Text("a")), Param::Owned(Value::Integer(1))];
-    /// let statement = params.statement("SELECT ?, ?");
-    /// let values = vec![Value::Text("a".into()), Value::Integer(1)];
-    /// assert_eq!(statement, Statement::new("SELECT ?, ?", values));
-    /// ```
-    fn statement(&self, sql: &str) -> Statement {
-        let params = (0..self.count())
-            .map_while(|i| self.cell(i))
-            .map(Cell::to_value)
-            .collect();
-        Statement::new(sql, params)
+    pub fn statement(self, sql: &str) -> Statement {
+        Statement::new(sql, self.cells().map(Cell::to_value).collect())
     }
 }
 
-impl Params for Vec<Value> {
-    #[inline]
-    fn count(&self) -> usize {
-        self.len()
-    }
+/// The iterator of [`Params::cells`].
+#[derive(Debug, Clone)]
+pub struct Cells<'a>(CellsOf<'a>);
 
-    #[inline]
-    fn cell(&self, index: usize) -> Option<Cell<'_>> {
-        self.get(index).map(Cell::from)
-    }
+#[derive(Debug, Clone)]
+enum CellsOf<'a> {
+    Values(std::slice::Iter<'a, Value>),
+    Borrowed(std::slice::Iter<'a, Param<'a>>),
 }
 
-impl Params for Vec<Param<'_>> {
+impl<'a> Iterator for Cells<'a> {
+    type Item = Cell<'a>;
+
     #[inline]
-    fn count(&self) -> usize {
-        self.len()
+    fn next(&mut self) -> Option<Cell<'a>> {
+        match &mut self.0 {
+            CellsOf::Values(values) => values.next().map(Cell::from),
+            CellsOf::Borrowed(params) => params.next().map(Param::cell),
+        }
     }
 
     #[inline]
-    fn cell(&self, index: usize) -> Option<Cell<'_>> {
-        self.get(index).map(Param::cell)
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            CellsOf::Values(values) => values.size_hint(),
+            CellsOf::Borrowed(params) => params.size_hint(),
+        }
     }
 }

@@ -435,7 +435,7 @@ impl Db {
     pub(crate) async fn execute_into(
         &self,
         sql: &str,
-        params: &dyn Params,
+        params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
         if trace::sql_enabled() {

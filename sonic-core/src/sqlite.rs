@@ -322,7 +322,7 @@ impl SqlBackend for SqliteBackend {
     async fn execute_rows(
         &self,
         sql: &str,
-        params: &dyn Params,
+        params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
         let inner = &mut *self.lock();
@@ -370,21 +370,16 @@ fn run_each(
 }
 
 /// The cached prepared statement of `sql`, its parameters bound.
-fn prepare<'c>(
-    conn: &'c Connection,
-    sql: &str,
-    params: &dyn Params,
-) -> Result<CachedStatement<'c>> {
+fn prepare<'c>(conn: &'c Connection, sql: &str, params: Params<'_>) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
     let expected = stmt.parameter_count();
-    if expected != params.count() {
+    if expected != params.len() {
         return Err(Error::InvalidQuery(format!(
             "the statement has {expected} placeholders but {} values are bound",
-            params.count()
+            params.len()
         )));
     }
-    for i in 0..expected {
-        let cell = params.cell(i).unwrap_or(Cell::Null);
+    for (i, cell) in params.cells().enumerate() {
         stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(cell)))
             .map_err(map_err)?;
     }
@@ -393,12 +388,7 @@ fn prepare<'c>(
 
 /// Runs one statement, lending each result row to `sink` as SQLite steps to it; the rows it
 /// changed.
-fn stream(
-    conn: &Connection,
-    sql: &str,
-    params: &dyn Params,
-    sink: &mut dyn RowSink,
-) -> Result<u64> {
+fn stream(conn: &Connection, sql: &str, params: Params<'_>, sink: &mut dyn RowSink) -> Result<u64> {
     let mut stmt = prepare(conn, sql, params)?;
     // A read changes nothing: it need not ask the connection (two calls under its mutex).
     let total_before = (!stmt.readonly()).then(|| conn.total_changes());
@@ -442,7 +432,7 @@ impl Row for rusqlite::Row<'_> {
 
 /// Runs one statement on the connection, reading every result row.
 fn run(conn: &Connection, names: &mut ColumnNames, statement: &Statement) -> Result<QueryResult> {
-    let mut stmt = prepare(conn, &statement.sql, &statement.params)?;
+    let mut stmt = prepare(conn, &statement.sql, Params::Values(&statement.params))?;
     let total_before = conn.total_changes();
     let guess = stmt.column_count();
     let mut values = Vec::with_capacity(guess);

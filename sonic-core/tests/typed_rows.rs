@@ -70,7 +70,7 @@ fn the_streamed_path_decodes_what_the_value_path_decodes() {
         let mut count = Count(0);
         let read = block_on(db.backend().execute_rows(
             "SELECT 1",
-            &Vec::<sonic_db_core::Value>::new(),
+            sonic_db_core::backend::Params::Values(&[]),
             &mut count,
         ))
         .unwrap();

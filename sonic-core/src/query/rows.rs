@@ -155,7 +155,7 @@ fn count_error(table: &TableDef, n: i64) -> Error {
 /// the statement event reports the result's counts).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) -> Result<Vec<T>> {
-    read_records(db, &statement.sql, &statement.params).await
+    read_records(db, &statement.sql, Params::Values(&statement.params)).await
 }
 
 /// [`execute_records`] of `sql` with `params` not yet in a [`Statement`] (borrowed from the
@@ -164,7 +164,7 @@ pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) ->
 pub(crate) async fn read_records<T: Table>(
     db: &Db,
     sql: &str,
-    params: &dyn Params,
+    params: Params<'_>,
 ) -> Result<Vec<T>> {
     let mut sink = Records::<T>::new();
     match db.execute_into(sql, params, &mut sink).await? {

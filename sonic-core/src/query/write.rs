@@ -9,7 +9,7 @@
 
 use crate::backend::{Capabilities, QueryResult, Statement};
 #[cfg(not(target_arch = "wasm32"))]
-use crate::backend::{RowSink, RowsRead};
+use crate::backend::{Params, RowSink, RowsRead};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
@@ -96,7 +96,7 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     let text = InsertText::new(T::DEF, capabilities, true)?;
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(sql) = text.single(records.len()) {
-        let inserted = read_records::<T>(db, &sql, &params)
+        let inserted = read_records::<T>(db, &sql, Params::Borrowed(&params))
             .await
             .map_err(|e| e.in_table(T::DEF.name))?;
         return check_inserted(inserted, records.len());
@@ -122,7 +122,7 @@ pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Resul
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(sql) = text.single(records.len()) {
         let read = db
-            .execute_into(&sql, &params, &mut NoRows)
+            .execute_into(&sql, Params::Borrowed(&params), &mut NoRows)
             .await
             .map_err(|e| e.in_table(T::DEF.name))?;
         return Ok(match read {

@@ -15,20 +15,24 @@ use crate::value::{Cell, Value};
 /// position: the builders check the values they bind for a column first, naming it
 /// (`check_column_value`); this catches the rest (raw SQL, `LIMIT`s, JSON lists).
 pub fn check_statement(statement: &Statement, capabilities: &Capabilities) -> Result<()> {
-    check_params(&statement.sql, &statement.params, capabilities)
+    check_params(
+        &statement.sql,
+        Params::Values(&statement.params),
+        capabilities,
+    )
 }
 
 /// [`check_statement`] of `sql` with `params` not yet in a [`Statement`] (borrowed from the
 /// records an insert writes).
 pub(crate) fn check_params(
     sql: &str,
-    params: &dyn Params,
+    params: Params<'_>,
     capabilities: &Capabilities,
 ) -> Result<()> {
-    if params.count() > capabilities.max_params {
+    if params.len() > capabilities.max_params {
         return Err(Error::Limit(format!(
             "a statement would have {} bound parameters; the backend allows {}",
-            params.count(),
+            params.len(),
             capabilities.max_params
         )));
     }
@@ -39,8 +43,8 @@ pub(crate) fn check_params(
             capabilities.max_sql_len
         )));
     }
-    for i in 0..params.count() {
-        if let Some(problem) = params.cell(i).and_then(|c| value_problem(c, capabilities)) {
+    for (i, cell) in params.cells().enumerate() {
+        if let Some(problem) = value_problem(cell, capabilities) {
             return Err(Error::Limit(format!("parameter {}: {problem}", i + 1)));
         }
     }

@@ -144,7 +144,7 @@ impl<S: SqlBackend + crate::backend::MaybeSendSync> SqlBackend for CountingSql<S
     async fn execute_rows(
         &self,
         sql: &str,
-        params: &dyn crate::backend::Params,
+        params: crate::backend::Params<'_>,
         sink: &mut dyn crate::backend::RowSink,
     ) -> Result<crate::backend::RowsRead> {
         self.record(std::slice::from_ref(&params.statement(sql)), false);

@@ -8,7 +8,7 @@ use foldhash::HashMap;
 use super::key::Key;
 use super::{load_joined, Include, JoinedRows};
 use crate::backend::Statement;
-use crate::backend::{RowSink, RowsRead};
+use crate::backend::{Params, RowSink, RowsRead};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::row::Row;
@@ -40,7 +40,7 @@ pub(crate) async fn load_joined_streamed<P: Table>(
         checked: false,
     };
     let read = db
-        .execute_into(&statement.sql, &statement.params, &mut sink)
+        .execute_into(&statement.sql, Params::Values(&statement.params), &mut sink)
         .await?;
     if let RowsRead::Returned(result) = read {
         return load_joined(include, db, result).await;
