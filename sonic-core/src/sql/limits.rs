@@ -43,6 +43,13 @@ pub(crate) fn check_params(
             capabilities.max_sql_len
         )));
     }
+    // All values together within the limit: none beyond it (the usual case, one pass).
+    let bytes = params
+        .cells()
+        .fold(0_usize, |sum, cell| sum.saturating_add(payload_len(cell)));
+    if bytes <= capabilities.max_value_bytes {
+        return Ok(());
+    }
     for (i, cell) in params.cells().enumerate() {
         if let Some(problem) = value_problem(cell, capabilities) {
             return Err(Error::Limit(format!("parameter {}: {problem}", i + 1)));
