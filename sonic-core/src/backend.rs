@@ -3,6 +3,7 @@
 //! D1 (on Workers) and rusqlite (native) implement [`SqlBackend`]; the query layer only ever
 //! talks to this trait and adapts to [`Capabilities`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -34,8 +35,9 @@ pub type SharedBackend = Arc<dyn SqlBackend>;
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Statement {
-    /// SQL text with `?` placeholders.
-    pub sql: String,
+    /// SQL text with `?` placeholders: borrowed when Sonic memoized it (a find by key, a
+    /// plain select), so that running it copies nothing.
+    pub sql: Cow<'static, str>,
     /// One value per placeholder, in order.
     pub params: Vec<Value>,
 }
@@ -48,7 +50,7 @@ impl Statement {
     /// let s = Statement::new("SELECT ?", vec![Value::Integer(1)]);
     /// assert_eq!(s.params.len(), 1);
     /// ```
-    pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Self {
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Value>) -> Self {
         Statement {
             sql: sql.into(),
             params,
@@ -620,7 +622,7 @@ impl<'a> Params<'a> {
     /// An owned statement of `sql` with these parameters, for a backend that binds only
     /// [`Statement`]s.
     pub fn statement(self, sql: &str) -> Statement {
-        Statement::new(sql, self.cells().map(Cell::to_value).collect())
+        Statement::new(sql.to_owned(), self.cells().map(Cell::to_value).collect())
     }
 }
 

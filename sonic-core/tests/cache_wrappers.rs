@@ -26,12 +26,12 @@ impl SqlBackend for Recorder {
         &Capabilities::D1
     }
     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        self.0.lock().unwrap().push(statement.sql.clone());
+        self.0.lock().unwrap().push(statement.sql.to_string());
         Ok(QueryResult::default())
     }
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
         let mut log = self.0.lock().unwrap();
-        log.extend(statements.iter().map(|s| s.sql.clone()));
+        log.extend(statements.iter().map(|s| s.sql.to_string()));
         Ok(vec![QueryResult::default(); statements.len()])
     }
 }

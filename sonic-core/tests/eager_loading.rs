@@ -426,7 +426,8 @@ impl sonic_db_core::SqlBackend for SubtypeLoss {
                 "(SELECT json_group_array(",
                 "'' || (SELECT json_group_array(",
             )
-            .replace("(SELECT json_array(", "'' || (SELECT json_array(");
+            .replace("(SELECT json_array(", "'' || (SELECT json_array(")
+            .into();
         self.0.execute(&statement).await
     }
 

@@ -497,8 +497,8 @@ fn find_sends_the_select_by_primary_key_without_a_limit() {
         .to_statement()
         .unwrap();
     assert_eq!(
-        (&statements[0].sql, &statements[0].params),
-        (&select.sql, &select.params),
+        (statements[0].sql.as_str(), &statements[0].params),
+        (&*select.sql, &select.params),
         "the statement a select by key compiles to"
     );
     assert_eq!(statements[1].sql, select.sql, "one text for every key");

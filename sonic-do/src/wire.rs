@@ -53,7 +53,7 @@ impl WireRequest {
                 .iter()
                 .map(|s| {
                     (
-                        s.sql.clone(),
+                        s.sql.to_string(),
                         s.params.iter().map(WireValue::from).collect(),
                     )
                 })

@@ -232,7 +232,7 @@ impl SonicObject {
 
     /// A failing batch leaves nothing; the same batch without its failing statement commits.
     async fn transaction(&self) -> Result<Response> {
-        let run = |sql: &str, params: Vec<Value>| Statement::new(sql, params);
+        let run = |sql: &'static str, params: Vec<Value>| Statement::new(sql, params);
         let setup = [
             run(
                 "CREATE TABLE IF NOT EXISTS tx_items (id TEXT PRIMARY KEY)",

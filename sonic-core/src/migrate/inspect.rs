@@ -81,7 +81,7 @@ impl Inspection {
                 ..TableSnapshot::default()
             });
         }
-        let per_table = |sql: &str, table: &TableSnapshot| {
+        let per_table = |sql: &'static str, table: &TableSnapshot| {
             Statement::new(sql, vec![Value::Text(table.name.clone())])
         };
         Ok(self

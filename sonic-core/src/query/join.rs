@@ -689,7 +689,7 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
             return self.to_statement().map(|_| 0);
         }
         let mut statement = join_statement(&self.spec(), self.db.capabilities())?;
-        statement.sql = format!("SELECT COUNT(*) FROM ({})", statement.sql);
+        statement.sql = format!("SELECT COUNT(*) FROM ({})", statement.sql).into();
         let result = self.db.execute(&statement).await?;
         crate::query::rows::decode_count(&result, T::DEF)
     }

@@ -296,7 +296,7 @@ pub(crate) fn embedded_head<'a>(
     if let Some(head) = known(&heads) {
         return Ok(EmbeddedHead::Shared(head));
     }
-    let head: &'static str = Box::leak(built.sql.into_boxed_str());
+    let head: &'static str = Box::leak(built.sql.into_owned().into_boxed_str());
     heads.push((shape, head));
     Ok(EmbeddedHead::Shared(head))
 }
@@ -514,7 +514,7 @@ pub(crate) fn join_head(
         w.column(Some(JOIN_ALIAS), remote);
         w.push(" = ");
         w.column(Some(ROOT_ALIAS), local);
-        Some(w.finish().sql)
+        Some(w.finish().sql.into_owned())
     };
     let heads = exact_integers::memo(&HEADS, capabilities).get(include.parent(), |parent| {
         parent

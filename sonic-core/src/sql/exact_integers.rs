@@ -93,7 +93,7 @@ mod tests {
     fn list(qualifier: Option<&str>, as_text: bool) -> String {
         let mut w = SqlWriter::new();
         select_list(&mut w, &TABLE, qualifier, as_text);
-        w.finish().sql
+        w.finish().sql.into_owned()
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The SQL of selects: by primary key, by filter with order and paging, counts, and the
 //! heads that eager loading puts in front of them.
 
+use std::borrow::Cow;
+
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef, TableMemo};
@@ -32,7 +34,7 @@ fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'stati
         exact_integers::select_list(&mut w, table, None, as_text);
         w.push(" FROM ");
         w.ident(table.name);
-        w.finish().sql
+        w.finish().sql.into_owned()
     })
 }
 
@@ -62,10 +64,10 @@ pub(crate) fn find_statement(
         w.push(select_head(table, capabilities));
         // Checked above: every key column exists.
         write_key_condition(&mut w, &table.key_columns().unwrap_or_default());
-        w.finish().sql
+        w.finish().sql.into_owned()
     });
     Ok(Statement {
-        sql: sql.clone(),
+        sql: Cow::Borrowed(sql),
         params: key,
     })
 }
@@ -92,6 +94,11 @@ pub(crate) fn select_statement(
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     let table = spec.table;
+    let plain = spec.filter.is_none() && spec.order.is_empty() && spec.limit.is_none();
+    if plain && spec.offset.is_none() && embedded.is_none() {
+        // The whole text is the memoized head: borrowed, not copied.
+        return Ok(Statement::new(select_head(table, capabilities), Vec::new()));
+    }
     let qualifier = embedded.map(|_| ROOT_ALIAS);
     build_filtered(
         table,

@@ -126,9 +126,9 @@ fn insert_sql(table: &'static TableDef, capabilities: &Capabilities) -> &'static
         }
         row.push(')');
         InsertSql {
-            head: head.finish().sql,
+            head: head.finish().sql.into_owned(),
             row,
-            tail: tail.finish().sql,
+            tail: tail.finish().sql.into_owned(),
         }
     })
 }
@@ -248,7 +248,7 @@ impl InsertText {
                 self.text(rows)
             };
             statements.push(Statement {
-                sql,
+                sql: sql.into(),
                 params: values.by_ref().take(rows * width).collect(),
             });
         }

@@ -98,7 +98,7 @@ impl SqlWriter {
 
     pub(crate) fn finish(self) -> Statement {
         Statement {
-            sql: self.sql,
+            sql: self.sql.into(),
             params: self.params,
         }
     }

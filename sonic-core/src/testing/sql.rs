@@ -120,7 +120,7 @@ impl<S> CountingSql<S> {
         log.round_trips += 1;
         log.statements
             .extend(statements.iter().map(|s| LoggedStatement {
-                sql: s.sql.clone(),
+                sql: s.sql.to_string(),
                 params: s.params.clone(),
                 round_trip,
                 batched,
