@@ -443,6 +443,9 @@ impl Db {
             return self.execute(&statement).await.map(RowsRead::Returned);
         }
         check_params(sql, params, self.capabilities())?;
+        if let Some(read) = self.sql.execute_rows_now(sql, params, sink) {
+            return read;
+        }
         self.sql.execute_rows(sql, params, sink).await
     }
 

@@ -244,6 +244,13 @@ impl SqliteBackend {
         run(&inner.conn, &mut inner.names, statement)
     }
 
+    /// [`SqlBackend::execute_rows`], which needs no waiting here.
+    fn stream(&self, sql: &str, params: Params<'_>, sink: &mut dyn RowSink) -> Result<RowsRead> {
+        let inner = &mut *self.lock();
+        let changes = stream(&inner.conn, sql, params, sink)?;
+        Ok(RowsRead::Streamed { changes })
+    }
+
     /// A panic while the lock was held cannot leave the connection half-way through a batch:
     /// the transaction guard rolls back while unwinding. So a poisoned lock is safe to reuse.
     ///
@@ -325,9 +332,16 @@ impl SqlBackend for SqliteBackend {
         params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
-        let inner = &mut *self.lock();
-        let changes = stream(&inner.conn, sql, params, sink)?;
-        Ok(RowsRead::Streamed { changes })
+        self.stream(sql, params, sink)
+    }
+
+    fn execute_rows_now(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        sink: &mut dyn RowSink,
+    ) -> Option<Result<RowsRead>> {
+        Some(self.stream(sql, params, sink))
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {

@@ -4,7 +4,7 @@ use crate::cache::{Found, Source};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
-use crate::query::rows::execute_records;
+use crate::query::rows::execute_record;
 use crate::query::{self, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
 use crate::sql::select::find_statement;
@@ -153,10 +153,7 @@ impl Db {
     /// per table.
     async fn find_in_sql<T: Table>(&self, key: Vec<Value>) -> Result<Option<T>> {
         let statement = find_statement(T::DEF, key, self.capabilities())?;
-        Ok(execute_records::<T>(self, &statement)
-            .await?
-            .into_iter()
-            .next())
+        execute_record::<T>(self, &statement).await
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.

@@ -180,6 +180,27 @@ pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) ->
     decode_rows::<T>(db.execute(statement).await?)
 }
 
+/// [`execute_records`] of a statement that matches one row at most (a find by key): its
+/// record, decoded without a vector.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn execute_record<T: Table>(db: &Db, statement: &Statement) -> Result<Option<T>> {
+    let mut sink = First::<T>(None);
+    let params = Params::Values(&statement.params);
+    match db.execute_into(&statement.sql, params, &mut sink).await? {
+        RowsRead::Streamed { .. } => Ok(sink.0),
+        RowsRead::Returned(result) => Ok(decode_rows::<T>(result)?.into_iter().next()),
+    }
+}
+
+/// [`execute_records`] of a statement that matches one row at most (a find by key).
+#[cfg(target_arch = "wasm32")]
+pub(crate) async fn execute_record<T: Table>(db: &Db, statement: &Statement) -> Result<Option<T>> {
+    Ok(execute_records::<T>(db, statement)
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// Collects rows whose cells are exactly `T`'s columns, in definition order, into records.
 /// (Not on wasm32, where no backend lends rows: see `Db::execute_records`.)
 #[cfg(not(target_arch = "wasm32"))]
@@ -204,6 +225,21 @@ impl<T: Table> RowSink for Records<T> {
             check_width(row, T::DEF)?;
         }
         self.records.push(T::decode_row(row)?);
+        Ok(())
+    }
+}
+
+/// Decodes the first row into a record (the statement matches one at most).
+#[cfg(not(target_arch = "wasm32"))]
+struct First<T>(Option<T>);
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Table> RowSink for First<T> {
+    fn row(&mut self, row: &dyn Row) -> Result<()> {
+        if self.0.is_none() {
+            check_width(row, T::DEF)?;
+            self.0 = Some(T::decode_row(row)?);
+        }
         Ok(())
     }
 }

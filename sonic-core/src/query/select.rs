@@ -13,7 +13,9 @@ use crate::query::eager::{attach_column, merge_include, Include, IncludeNames};
 use crate::query::filter::{and, Filter};
 use crate::query::keyset::keyset;
 use crate::query::order::Order;
-use crate::query::rows::{check_shape, decode_count, decode_exists, decode_rows, execute_records};
+use crate::query::rows::{
+    check_shape, decode_count, decode_exists, decode_rows, execute_record, execute_records,
+};
 use crate::schema::Table;
 use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
@@ -499,6 +501,10 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub async fn first(mut self) -> Result<Option<T>> {
         self.limit = Some(1);
+        if self.includes.is_empty() {
+            let statement = self.compile(self.db.capabilities(), false)?;
+            return execute_record::<T>(self.db, &statement).await;
+        }
         Ok(self.all().await?.into_iter().next())
     }
 
