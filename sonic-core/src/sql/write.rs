@@ -1,6 +1,9 @@
 //! The SQL of writes: inserts (chunked under the limits), updates, upserts and deletes, by key
 //! or by filter, each with `RETURNING`.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
@@ -101,7 +104,15 @@ struct InsertSql {
     row: String,
     /// ` RETURNING "a", "b"`
     tail: String,
+    /// Whole texts of inserts of 1 to [`MEMO_ROWS`] rows, built on first use: the usual
+    /// inserts are of a few rows, and their text is then not written again.
+    returning_texts: [OnceLock<String>; MEMO_ROWS],
+    /// The same without `RETURNING`.
+    plain_texts: [OnceLock<String>; MEMO_ROWS],
 }
+
+/// The row counts whose insert texts [`InsertSql`] keeps.
+const MEMO_ROWS: usize = 16;
 
 fn insert_sql(table: &'static TableDef, capabilities: &Capabilities) -> &'static InsertSql {
     static INSERTS: [TableMemo<InsertSql>; 2] = [TableMemo::new(), TableMemo::new()];
@@ -129,6 +140,8 @@ fn insert_sql(table: &'static TableDef, capabilities: &Capabilities) -> &'static
             head: head.finish().sql.into_owned(),
             row,
             tail: tail.finish().sql.into_owned(),
+            returning_texts: Default::default(),
+            plain_texts: Default::default(),
         }
     })
 }
@@ -193,12 +206,25 @@ impl InsertText {
 
     /// The text of one statement carrying all of `rows`, if one can.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn single(&self, rows: usize) -> Option<String> {
+    pub(crate) fn single(&self, rows: usize) -> Option<Cow<'static, str>> {
         (rows <= self.rows_per_statement).then(|| self.text(rows))
     }
 
-    /// The text of one statement of `rows` rows.
-    fn text(&self, rows: usize) -> String {
+    /// The text of one statement of `rows` rows: memoized for a few rows.
+    fn text(&self, rows: usize) -> Cow<'static, str> {
+        let texts = if self.returning {
+            &self.sql.returning_texts
+        } else {
+            &self.sql.plain_texts
+        };
+        match texts.get(rows.wrapping_sub(1)) {
+            Some(text) => Cow::Borrowed(text.get_or_init(|| self.write(rows))),
+            None => Cow::Owned(self.write(rows)),
+        }
+    }
+
+    /// Writes the text of one statement of `rows` rows.
+    fn write(&self, rows: usize) -> String {
         let sql = self.sql;
         let tail = if self.returning {
             sql.tail.as_str()
@@ -248,7 +274,7 @@ impl InsertText {
                 self.text(rows)
             };
             statements.push(Statement {
-                sql: sql.into(),
+                sql,
                 params: values.by_ref().take(rows * width).collect(),
             });
         }
