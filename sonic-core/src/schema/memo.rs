@@ -52,3 +52,45 @@ impl<V: Send + Sync + 'static> TableMemo<V> {
         value
     }
 }
+
+/// SQL texts built once per shape, keyed by what they depend on (tables by address, column
+/// positions, kinds): a program has a handful of shapes, each text is leaked once and shared
+/// by every statement of that shape.
+pub(crate) struct TextMemo<K: 'static> {
+    entries: std::sync::RwLock<Vec<(K, &'static str)>>,
+}
+
+impl<K: PartialEq + Send + Sync + 'static> TextMemo<K> {
+    /// An empty memo, for a `static`.
+    pub(crate) const fn new() -> Self {
+        TextMemo {
+            entries: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The text of `key`'s shape, written by `build` the first time.
+    pub(crate) fn get<E>(
+        &self,
+        key: K,
+        build: impl FnOnce() -> Result<String, E>,
+    ) -> Result<&'static str, E> {
+        let known = |entries: &[(K, &'static str)]| {
+            entries
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|&(_, text)| text)
+        };
+        // The list only ever grows by whole entries, so a poisoned lock is still consistent.
+        if let Some(text) = known(&self.entries.read().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(text);
+        }
+        let built = build()?;
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(text) = known(&entries) {
+            return Ok(text);
+        }
+        let text: &'static str = Box::leak(built.into_boxed_str());
+        entries.push((key, text));
+        Ok(text)
+    }
+}

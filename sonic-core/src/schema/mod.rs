@@ -19,7 +19,7 @@ mod through;
 pub use audit::{Audit, AuditFields, AuditRole, NullableAudit};
 pub use constraints::{check_name, composite_name, Constraints};
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
-pub(crate) use memo::TableMemo;
+pub(crate) use memo::{TableMemo, TextMemo};
 pub use one::One;
 pub use set::Schema;
 pub use through::ThroughDef;

@@ -4,7 +4,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo, ThroughDef};
+use crate::schema::{RelationDef, RelationKind, TableDef, TableMemo, TextMemo, ThroughDef};
 use crate::sql::exact_integers;
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::order::Direction;
@@ -264,11 +264,7 @@ pub(crate) fn embedded_head<'a>(
     includes: impl Iterator<Item = &'a dyn EagerSql> + Clone,
     capabilities: &Capabilities,
 ) -> Result<EmbeddedHead> {
-    type Heads = std::sync::RwLock<Vec<(Vec<usize>, &'static str)>>;
-    static HEADS: [Heads; 2] = [
-        std::sync::RwLock::new(Vec::new()),
-        std::sync::RwLock::new(Vec::new()),
-    ];
+    static HEADS: [TextMemo<Vec<usize>>; 2] = [TextMemo::new(), TextMemo::new()];
     let as_text = exact_integers::integers_as_text(capabilities);
     if includes.clone().any(has_options) {
         // Level options bind values: this head is this select's own.
@@ -276,28 +272,13 @@ pub(crate) fn embedded_head<'a>(
             table, includes, as_text,
         )?));
     }
-    let heads_memo = exact_integers::memo(&HEADS, capabilities);
     let mut shape = vec![std::ptr::from_ref(table) as usize];
     for include in includes.clone() {
         push_shape(&mut shape, include);
     }
-    // The list only ever grows by whole entries, so a poisoned lock is still consistent.
-    let known = |heads: &[(Vec<usize>, &'static str)]| {
-        heads
-            .iter()
-            .find(|(s, _)| *s == shape)
-            .map(|&(_, head)| head)
-    };
-    if let Some(head) = known(&heads_memo.read().unwrap_or_else(|e| e.into_inner())) {
-        return Ok(EmbeddedHead::Shared(head));
-    }
-    let built = build_embedded_head(table, includes, as_text)?;
-    let mut heads = heads_memo.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(head) = known(&heads) {
-        return Ok(EmbeddedHead::Shared(head));
-    }
-    let head: &'static str = Box::leak(built.sql.into_owned().into_boxed_str());
-    heads.push((shape, head));
+    let head = exact_integers::memo(&HEADS, capabilities).get(shape, || {
+        build_embedded_head(table, includes, as_text).map(|built| built.sql.into_owned())
+    })?;
     Ok(EmbeddedHead::Shared(head))
 }
 

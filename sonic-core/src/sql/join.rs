@@ -3,7 +3,7 @@
 
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
-use crate::schema::TableDef;
+use crate::schema::{TableDef, TextMemo};
 use crate::sql::exact_integers;
 use crate::sql::filter::{Expr, FilterSql};
 use crate::sql::limits::check_statement;
@@ -40,27 +40,49 @@ pub(crate) struct JoinSql<'a> {
 }
 
 impl JoinSql<'_> {
-    fn write(&self, w: &mut SqlWriter, json_lists: bool, as_text: bool) -> Result<()> {
-        w.push("SELECT ");
-        exact_integers::select_list(w, self.left, Some(LEFT), as_text);
-        for column in self.right.columns {
-            w.push(", ");
-            exact_integers::select_column(w, Some(RIGHT), column, as_text);
+    /// `SELECT <both tables' columns> FROM "a" AS "l" [LEFT] JOIN "b" AS "r" ON …`: it
+    /// depends on the tables, the join's columns and kind alone, so it is written once per
+    /// such shape.
+    fn head(&self, capabilities: &Capabilities) -> Result<&'static str> {
+        type Shape = (usize, usize, usize, usize, bool);
+        static HEADS: [TextMemo<Shape>; 2] = [TextMemo::new(), TextMemo::new()];
+        let address = |table: &'static TableDef| std::ptr::from_ref(table) as usize;
+        let shape = (
+            address(self.left),
+            address(self.right),
+            self.local,
+            self.remote,
+            self.outer,
+        );
+        let as_text = exact_integers::integers_as_text(capabilities);
+        exact_integers::memo(&HEADS, capabilities).get(shape, || {
+            let mut w = SqlWriter::new();
+            w.push("SELECT ");
+            exact_integers::select_list(&mut w, self.left, Some(LEFT), as_text);
+            for column in self.right.columns {
+                w.push(", ");
+                exact_integers::select_column(&mut w, Some(RIGHT), column, as_text);
+                w.push(" AS ");
+                w.ident(&format!("{RIGHT}.{}", column.name));
+            }
+            w.push(" FROM ");
+            w.ident(self.left.name);
             w.push(" AS ");
-            w.ident(&format!("{RIGHT}.{}", column.name));
-        }
-        w.push(" FROM ");
-        w.ident(self.left.name);
-        w.push(" AS ");
-        w.ident(LEFT);
-        w.push(if self.outer { " LEFT JOIN " } else { " JOIN " });
-        w.ident(self.right.name);
-        w.push(" AS ");
-        w.ident(RIGHT);
-        w.push(" ON ");
-        w.column(Some(RIGHT), column_def(self.right, self.remote)?.name);
-        w.push(" = ");
-        w.column(Some(LEFT), column_def(self.left, self.local)?.name);
+            w.ident(LEFT);
+            w.push(if self.outer { " LEFT JOIN " } else { " JOIN " });
+            w.ident(self.right.name);
+            w.push(" AS ");
+            w.ident(RIGHT);
+            w.push(" ON ");
+            w.column(Some(RIGHT), column_def(self.right, self.remote)?.name);
+            w.push(" = ");
+            w.column(Some(LEFT), column_def(self.left, self.local)?.name);
+            Ok(w.finish().sql.into_owned())
+        })
+    }
+
+    fn write(&self, w: &mut SqlWriter, json_lists: bool, head: &str) -> Result<()> {
+        w.push(head);
         let conditions = [
             (self.left_filter, self.left, LEFT),
             (self.right_filter, self.right, RIGHT),
@@ -109,16 +131,16 @@ pub(crate) fn join_statement(spec: &JoinSql<'_>, capabilities: &Capabilities) ->
             expr.check_operands(table, capabilities)?;
         }
     }
-    let as_text = exact_integers::integers_as_text(capabilities);
+    let head = spec.head(capabilities)?;
     let mut w = SqlWriter::new();
-    spec.write(&mut w, false, as_text)?;
+    spec.write(&mut w, false, head)?;
     let lists = [spec.left_filter, spec.right_filter]
         .into_iter()
         .flatten()
         .any(Expr::has_lists);
     if w.param_count() > capabilities.max_params && lists {
         w = SqlWriter::new();
-        spec.write(&mut w, true, as_text)?;
+        spec.write(&mut w, true, head)?;
     }
     let statement = w.finish();
     if statement.params.len() > capabilities.max_params {
