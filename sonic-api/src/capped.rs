@@ -71,7 +71,12 @@ fn cut(
 /// Adds `truncated` to a response body when some relation was cut.
 pub(crate) fn report(body: &mut Map<String, Json>, truncated: BTreeMap<String, u64>) {
     if !truncated.is_empty() {
-        let entries = truncated.into_iter().map(|(k, v)| (k, Json::from(v)));
-        body.insert("truncated".into(), Json::Object(entries.collect()));
+        // Inserted one by one: collecting into a map sorts the entries first, a sort of its
+        // own in a Worker's wasm for each entry type (issue #14 item 5).
+        let mut entries = Map::new();
+        for (name, cap) in truncated {
+            entries.insert(name, Json::from(cap));
+        }
+        body.insert("truncated".into(), Json::Object(entries));
     }
 }

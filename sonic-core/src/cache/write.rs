@@ -378,10 +378,12 @@ impl WriteTicket<'_> {
             let reason = self.whole_table.clone();
             return Scope::Table(reason.unwrap_or_else(|| "the written keys are unknown".into()));
         };
-        let buckets: BTreeSet<u32> = keys
-            .iter()
-            .map(|key| generation::bucket_of(key, settings.buckets))
-            .collect();
+        // Inserted one by one: collecting into a set sorts the items first, a sort of its own
+        // in a Worker's wasm (issue #14 item 5).
+        let mut buckets = BTreeSet::new();
+        for key in &keys {
+            buckets.insert(generation::bucket_of(key, settings.buckets));
+        }
         if buckets.len() > self.budget {
             Scope::Table(format!(
                 "{} buckets written, over the budget of {}",
