@@ -5,7 +5,6 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
-use sonic_db_core::query::Op;
 use sonic_db_core::{ColumnDef, SqlType, Table, TableDef};
 
 use crate::context::{Ctx, Operation};
@@ -358,7 +357,6 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
             .map(|c| c.field)
             .filter(|f| !hidden.contains(f))
             .collect();
-        let operators: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
         let mut responses = error_responses(&["400", "403", "413", "500"]);
         let page = doc(
             r#"{
@@ -400,7 +398,7 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
                         Json::String(format!(
                             "filters[field][$op]=value; fields: {}; operators: {}",
                             fields.join(", "),
-                            operators.join(" ")
+                            crate::params::operators()
                         )),
                     ),
                     ("@with", with_param.clone()),
