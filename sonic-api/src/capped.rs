@@ -8,8 +8,6 @@
 //! gains (a refusal would turn a user's hundred-and-first post into an error on their
 //! profile); the report says where to page instead.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value as Json};
 use sonic_db_core::{RelationKind, TableDef};
 
@@ -21,12 +19,14 @@ pub(crate) struct Caps {
 
 impl Caps {
     /// Cuts every capped relation of `record` (rendered JSON of `def`) to its cap, noting in
-    /// `truncated` the paths (`posts`, `posts.comments`) that had more, with their cap.
+    /// `truncated` the paths (`posts`, `posts.comments`) that had more, with their cap. A JSON
+    /// map rather than a map of numbers: the response's own map type, so no other map's code
+    /// in a Worker's wasm (issue #14 item 5).
     pub(crate) fn apply(
         &self,
         record: &mut Json,
         def: &'static TableDef,
-        truncated: &mut BTreeMap<String, u64>,
+        truncated: &mut Map<String, Json>,
     ) {
         for (name, cap) in &self.relations {
             let steps: Vec<&str> = name.split('.').collect();
@@ -42,7 +42,7 @@ fn cut(
     steps: &[&str],
     depth: usize,
     cap: u64,
-    truncated: &mut BTreeMap<String, u64>,
+    truncated: &mut Map<String, Json>,
 ) {
     let (Some(step), Json::Object(map)) = (steps.get(depth), record) else {
         return;
@@ -57,7 +57,7 @@ fn cut(
             if children.len() > keep {
                 children.truncate(keep);
                 let path = steps.get(..=depth).map(|s| s.join(".")).unwrap_or_default();
-                truncated.insert(path, cap);
+                truncated.insert(path, Json::from(cap));
             }
             for child in children.iter_mut() {
                 cut(child, target, steps, depth + 1, cap, truncated);
@@ -69,9 +69,8 @@ fn cut(
 }
 
 /// Adds `truncated` to a response body when some relation was cut.
-pub(crate) fn report(body: &mut Map<String, Json>, truncated: BTreeMap<String, u64>) {
+pub(crate) fn report(body: &mut Map<String, Json>, truncated: Map<String, Json>) {
     if !truncated.is_empty() {
-        let entries = truncated.into_iter().map(|(k, v)| (k, Json::from(v)));
-        body.insert("truncated".into(), Json::Object(entries.collect()));
+        body.insert("truncated".into(), Json::Object(truncated));
     }
 }

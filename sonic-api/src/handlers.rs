@@ -232,8 +232,9 @@ fn writable_fields<P>(
                 && given.as_i64().map(|i| i.to_string()).as_deref() != Some(path)
             {
                 return Err(ApiError::bad_request(format!(
-                    "the `{}` in the body ({given}) is not the one in the path (`{path}`)",
-                    column.field
+                    "the `{}` in the body ({}) is not the one in the path (`{path}`)",
+                    column.field,
+                    crate::render::text(&given)
                 )));
             }
             fields.remove(column.field);

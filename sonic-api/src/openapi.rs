@@ -4,8 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Map, Value as Json};
-use sonic_db_core::query::Op;
+use serde_json::{Map, Value as Json};
 use sonic_db_core::{ColumnDef, SqlType, Table, TableDef};
 
 use crate::context::{Ctx, Operation};
@@ -24,38 +23,68 @@ pub(crate) fn document(prefix: &str, tables: Vec<TableDoc>) -> Json {
     let mut schemas = Map::new();
     schemas.insert(
         "Error".into(),
-        json!({
-            "type": "object",
-            "required": ["error", "status"],
-            "properties": {
+        doc(
+            r#"{"type": "object", "required": ["error", "status"], "properties": {
                 "error": {"type": "string", "description": "what went wrong; for a 500 only the request id"},
                 "status": {"type": "integer"},
                 "request_id": {"type": "string"}
-            }
-        }),
+            }}"#,
+            &[],
+        ),
     );
     for table in tables {
         paths.extend(table.paths);
         schemas.extend(table.schemas);
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Sonic table API",
-            "version": "1",
-            "description": format!("Tables under {prefix}/, as the caller's access rules allow.")
-        },
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "responses": {
-                "Error": {
+    let description = format!("Tables under {prefix}/, as the caller's access rules allow.");
+    doc(
+        r##"{
+            "openapi": "3.1.0",
+            "info": {"title": "Sonic table API", "version": "1", "description": "@description"},
+            "paths": "@paths",
+            "components": {
+                "schemas": "@schemas",
+                "responses": {"Error": {
                     "description": "an error",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-                }
+                }}
             }
+        }"##,
+        &[
+            ("@description", Json::String(description)),
+            ("@paths", Json::Object(paths)),
+            ("@schemas", Json::Object(schemas)),
+        ],
+    )
+}
+
+/// A part of the document from `text`, a JSON constant of this module in which each string
+/// equal to a name of `values` (`"@name"`) stands for that value. Parsed at run time rather
+/// than built with `json!`, whose expansion is many times the text's size in a Worker's
+/// wasm; the document is asked for rarely.
+fn doc(text: &str, values: &[(&str, Json)]) -> Json {
+    let mut json = serde_json::from_str(text).unwrap_or_default();
+    fill(&mut json, values);
+    json
+}
+
+/// Replaces the placeholders of [`doc`].
+fn fill(json: &mut Json, values: &[(&str, Json)]) {
+    let value = match json {
+        Json::String(text) => values.iter().find(|(name, _)| name == text),
+        Json::Array(items) => {
+            items.iter_mut().for_each(|item| fill(item, values));
+            None
         }
-    })
+        Json::Object(map) => {
+            map.values_mut().for_each(|item| fill(item, values));
+            None
+        }
+        _ => None,
+    };
+    if let Some((_, value)) = value {
+        *json = value.clone();
+    }
 }
 
 /// Whether column `index` of a table accepts a JSON value (the table's `column_from_json`).
@@ -72,35 +101,43 @@ fn column_schema(
 ) -> Json {
     let accepts = |probe: Json| accepts(index, &probe);
     let mut schema = match column.sql_type {
-        SqlType::Integer if accepts(json!(true)) => json!({"type": "boolean"}),
-        SqlType::Integer => {
-            json!({"type": "integer", "minimum": -9_007_199_254_740_991_i64, "maximum": 9_007_199_254_740_991_i64})
+        SqlType::Integer if accepts(Json::Bool(true)) => doc(r#"{"type": "boolean"}"#, &[]),
+        SqlType::Integer => doc(
+            r#"{"type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991}"#,
+            &[],
+        ),
+        SqlType::Real => doc(r#"{"type": "number"}"#, &[]),
+        SqlType::Text if accepts(Json::Object(Map::new())) => {
+            doc(r#"{"description": "a JSON document"}"#, &[])
         }
-        SqlType::Real => json!({"type": "number"}),
-        SqlType::Text if accepts(json!({})) => json!({"description": "a JSON document"}),
-        SqlType::Text => json!({"type": "string"}),
-        SqlType::Blob => {
-            json!({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}})
-        }
+        SqlType::Text => doc(r#"{"type": "string"}"#, &[]),
+        SqlType::Blob => doc(
+            r#"{"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}}"#,
+            &[],
+        ),
     };
     if column.nullable {
         if let Some(Json::String(kind)) = schema.get("type").cloned() {
-            set(&mut schema, "type", json!([kind, "null"]));
+            set(
+                &mut schema,
+                "type",
+                Json::Array(vec![Json::String(kind), Json::from("null")]),
+            );
         }
     }
     if column.primary_key && def.constraints.generated_key {
         set(
             &mut schema,
             "description",
-            json!("generated by the database when a record is created"),
+            Json::from("generated by the database when a record is created"),
         );
     }
     if column.audit.is_some() {
-        set(&mut schema, "readOnly", json!(true));
+        set(&mut schema, "readOnly", Json::Bool(true));
         set(
             &mut schema,
             "description",
-            json!("Unix ms, set by the server"),
+            Json::from("Unix ms, set by the server"),
         );
     }
     schema
@@ -113,32 +150,58 @@ fn set(schema: &mut Json, key: &str, value: Json) {
 }
 
 fn reference(name: &str) -> Json {
-    json!({"$ref": format!("#/components/schemas/{name}")})
+    let mut map = Map::new();
+    map.insert(
+        "$ref".into(),
+        Json::String(format!("#/components/schemas/{name}")),
+    );
+    Json::Object(map)
 }
 
 /// The `truncated` member: loaded relations cut at their cap, by name, with the cap.
 fn truncated() -> Json {
-    json!({
-        "type": "object",
-        "additionalProperties": {"type": "integer"},
-        "description": "loaded relations that held more records than their cap, by name (`posts.comments`), with the cap: only the first ones (by primary key) are in `data`"
-    })
+    doc(
+        r#"{
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "loaded relations that held more records than their cap, by name (`posts.comments`), with the cap: only the first ones (by primary key) are in `data`"
+        }"#,
+        &[],
+    )
 }
 
 fn error_responses(codes: &[&str]) -> Map<String, Json> {
-    codes
-        .iter()
-        .map(|code| {
-            (
-                (*code).to_string(),
-                json!({"$ref": "#/components/responses/Error"}),
-            )
-        })
-        .collect()
+    // Inserted one by one, not collected: collecting into a map sorts the entries first, a
+    // sort of its own in a Worker's wasm.
+    let mut responses = Map::new();
+    for code in codes {
+        responses.insert(
+            (*code).to_string(),
+            doc(r##"{"$ref": "#/components/responses/Error"}"##, &[]),
+        );
+    }
+    responses
 }
 
 fn ok(description: &str, schema: Json) -> Json {
-    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+    doc(
+        r#"{"description": "@description", "content": {"application/json": {"schema": "@schema"}}}"#,
+        &[
+            ("@description", Json::from(description)),
+            ("@schema", schema),
+        ],
+    )
+}
+
+/// An object schema with `properties`, described.
+fn object(properties: Map<String, Json>, description: String) -> Json {
+    doc(
+        r#"{"type": "object", "properties": "@properties", "description": "@description"}"#,
+        &[
+            ("@properties", Json::Object(properties)),
+            ("@description", Json::String(description)),
+        ],
+    )
 }
 
 /// What one table's part of the document depends on: gathered by the generic
@@ -235,7 +298,10 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
     }
     let mut schemas = vec![(
         name.to_string(),
-        json!({"type": "object", "properties": read, "description": format!("a `{name}` record (relations appear when loaded with `with`)")}),
+        object(
+            read,
+            format!("a `{name}` record (relations appear when loaded with `with`)"),
+        ),
     )];
     let input = |writable: Vec<bool>, what: &str| {
         let mut properties = Map::new();
@@ -243,16 +309,21 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
             if writable.get(index).copied().unwrap_or(false) {
                 let mut schema = column_schema(def, accepts, index, column);
                 if hidden.contains(&column.field) {
-                    set(&mut schema, "writeOnly", json!(true));
+                    set(&mut schema, "writeOnly", Json::Bool(true));
                 }
                 properties.insert(column.field.into(), schema);
             }
         }
-        json!({"type": "object", "properties": properties, "description": what})
+        object(properties, what.to_string())
     };
+    let summary = |text: String| ("@summary", Json::String(text));
+    let operation_id = |verb: &str| ("@operation", Json::String(format!("{verb}_{name}")));
     let mut collection = Map::new();
     let mut item = Map::new();
-    let mut id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 512}});
+    let mut id_param = doc(
+        r#"{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 512}}"#,
+        &[],
+    );
     if def.has_composite_key() {
         let names: Vec<&str> = def
             .primary_key
@@ -263,14 +334,22 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
         set(
             &mut id_param,
             "description",
-            json!(format!(
+            Json::String(format!(
                 "the composite key `{}`: each part percent-encoded (a `,` in a part is `%2C`), joined by `,`",
                 names.join(",")
             )),
         );
     }
-    let with_param = json!({"name": "with", "in": "query", "schema": {"type": "string"},
-        "description": format!("relations to load, comma-separated: {}", relations.join(", "))});
+    let with_param = doc(
+        r#"{"name": "with", "in": "query", "schema": {"type": "string"}, "description": "@description"}"#,
+        &[(
+            "@description",
+            Json::String(format!(
+                "relations to load, comma-separated: {}",
+                relations.join(", ")
+            )),
+        )],
+    );
     if allowed.contains(&Operation::Read) {
         let fields: Vec<&str> = def
             .columns
@@ -278,96 +357,161 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
             .map(|c| c.field)
             .filter(|f| !hidden.contains(f))
             .collect();
-        let operators: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
         let mut responses = error_responses(&["400", "403", "413", "500"]);
-        responses.insert("200".into(), ok("a page and the total", json!({
-            "type": "object",
-            "required": ["data", "total", "source"],
-            "properties": {"data": {"type": "array", "items": reference(name)}, "total": {"type": "integer"}, "source": {"const": "d1"}, "truncated": truncated()}
-        })));
-        collection.insert("get".into(), json!({
-            "summary": format!("list `{name}`"),
-            "operationId": format!("list_{name}"),
-            "parameters": [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": max_page}},
-                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("field[:asc|:desc], comma-separated; fields: {}", fields.join(", "))},
-                {"name": "filters", "in": "query", "style": "deepObject", "explode": true, "schema": {"type": "object"},
-                 "description": format!("filters[field][$op]=value; fields: {}; operators: {}", fields.join(", "), operators.join(" "))},
-                with_param.clone()
-            ],
-            "responses": responses
-        }));
+        let page = doc(
+            r#"{
+                "type": "object",
+                "required": ["data", "total", "source"],
+                "properties": {"data": {"type": "array", "items": "@ref"}, "total": {"type": "integer"}, "source": {"const": "d1"}, "truncated": "@truncated"}
+            }"#,
+            &[("@ref", reference(name)), ("@truncated", truncated())],
+        );
+        responses.insert("200".into(), ok("a page and the total", page));
+        collection.insert(
+            "get".into(),
+            doc(
+                r#"{
+                    "summary": "@summary",
+                    "operationId": "@operation",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": "@max_page"}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "@sort"},
+                        {"name": "filters", "in": "query", "style": "deepObject", "explode": true, "schema": {"type": "object"}, "description": "@filters"},
+                        "@with"
+                    ],
+                    "responses": "@responses"
+                }"#,
+                &[
+                    summary(format!("list `{name}`")),
+                    operation_id("list"),
+                    ("@max_page", Json::from(max_page)),
+                    (
+                        "@sort",
+                        Json::String(format!(
+                            "field[:asc|:desc], comma-separated; fields: {}",
+                            fields.join(", ")
+                        )),
+                    ),
+                    (
+                        "@filters",
+                        Json::String(format!(
+                            "filters[field][$op]=value; fields: {}; operators: {}",
+                            fields.join(", "),
+                            crate::params::operators()
+                        )),
+                    ),
+                    ("@with", with_param.clone()),
+                    ("@responses", Json::Object(responses)),
+                ],
+            ),
+        );
         let mut responses = error_responses(&["400", "403", "404", "413", "500"]);
+        let record = doc(
+            r#"{
+                "type": "object", "required": ["data", "source"],
+                "properties": {"data": "@ref", "source": {"enum": ["kv", "d1"]}, "truncated": "@truncated"}
+            }"#,
+            &[("@ref", reference(name)), ("@truncated", truncated())],
+        );
         responses.insert(
             "200".into(),
-            ok(
-                "the record, and where it was read",
-                json!({
-                    "type": "object", "required": ["data", "source"],
-                    "properties": {"data": reference(name), "source": {"enum": ["kv", "d1"]}, "truncated": truncated()}
-                }),
-            ),
+            ok("the record, and where it was read", record),
         );
         item.insert(
             "get".into(),
-            json!({
-                "summary": format!("one `{name}`"),
-                "operationId": format!("get_{name}"),
-                "parameters": [id_param.clone(), with_param],
-                "responses": responses
-            }),
+            doc(
+                r#"{"summary": "@summary", "operationId": "@operation", "parameters": ["@id", "@with"], "responses": "@responses"}"#,
+                &[
+                    summary(format!("one `{name}`")),
+                    operation_id("get"),
+                    ("@id", id_param.clone()),
+                    ("@with", with_param),
+                    ("@responses", Json::Object(responses)),
+                ],
+            ),
         );
     }
     if let Some(create) = create {
         let create_name = format!("{name}.create");
         schemas.push((create_name.clone(), input(create, "fields of a new record")));
         let mut responses = error_responses(&["400", "403", "409", "413", "415", "500"]);
-        responses.insert("201".into(), ok("as stored", json!({"type": "object", "properties": {
-            "data": {"oneOf": [reference(name), {"type": "array", "items": reference(name)}]}
-        }})));
-        collection.insert("post".into(), json!({
-            "summary": format!("create one `{name}`, or many at once"),
-            "operationId": format!("create_{name}"),
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                "oneOf": [reference(&create_name), {"type": "array", "items": reference(&create_name)}]
-            }}}},
-            "responses": responses
-        }));
+        let stored = doc(
+            r#"{"type": "object", "properties": {"data": {"oneOf": ["@ref", {"type": "array", "items": "@ref"}]}}}"#,
+            &[("@ref", reference(name))],
+        );
+        responses.insert("201".into(), ok("as stored", stored));
+        collection.insert(
+            "post".into(),
+            doc(
+                r#"{
+                    "summary": "@summary",
+                    "operationId": "@operation",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                        "oneOf": ["@input", {"type": "array", "items": "@input"}]
+                    }}}},
+                    "responses": "@responses"
+                }"#,
+                &[
+                    summary(format!("create one `{name}`, or many at once")),
+                    operation_id("create"),
+                    ("@input", reference(&create_name)),
+                    ("@responses", Json::Object(responses)),
+                ],
+            ),
+        );
     }
-    let if_match = json!({"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "the ETag read; 412 when the record changed"});
+    let if_match = doc(
+        r#"{"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "the ETag read; 412 when the record changed"}"#,
+        &[],
+    );
     if let Some(update) = update {
         let update_name = format!("{name}.update");
         schemas.push((update_name.clone(), input(update, "the fields to change")));
         for method in ["put", "patch"] {
             let mut responses = error_responses(&["400", "403", "404", "412", "413", "415", "500"]);
-            responses.insert(
-                "200".into(),
-                ok(
-                    "as stored",
-                    json!({"type": "object", "properties": {"data": reference(name)}}),
+            let stored = doc(
+                r#"{"type": "object", "properties": {"data": "@ref"}}"#,
+                &[("@ref", reference(name))],
+            );
+            responses.insert("200".into(), ok("as stored", stored));
+            item.insert(
+                method.into(),
+                doc(
+                    r#"{
+                        "summary": "@summary",
+                        "operationId": "@operation",
+                        "parameters": ["@id", "@if_match"],
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": "@input"}}},
+                        "responses": "@responses"
+                    }"#,
+                    &[
+                        summary(format!("change some fields of one `{name}`")),
+                        operation_id(method),
+                        ("@id", id_param.clone()),
+                        ("@if_match", if_match.clone()),
+                        ("@input", reference(&update_name)),
+                        ("@responses", Json::Object(responses)),
+                    ],
                 ),
             );
-            item.insert(method.into(), json!({
-                "summary": format!("change some fields of one `{name}`"),
-                "operationId": format!("{method}_{name}"),
-                "parameters": [id_param.clone(), if_match.clone()],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": reference(&update_name)}}},
-                "responses": responses
-            }));
         }
     }
     if allowed.contains(&Operation::Delete) {
         let mut responses = error_responses(&["400", "403", "404", "412", "500"]);
-        responses.insert("204".into(), json!({"description": "deleted"}));
+        responses.insert("204".into(), doc(r#"{"description": "deleted"}"#, &[]));
         item.insert(
             "delete".into(),
-            json!({
-                "summary": format!("delete one `{name}`"),
-                "operationId": format!("delete_{name}"),
-                "parameters": [id_param, if_match],
-                "responses": responses
-            }),
+            doc(
+                r#"{"summary": "@summary", "operationId": "@operation", "parameters": ["@id", "@if_match"], "responses": "@responses"}"#,
+                &[
+                    summary(format!("delete one `{name}`")),
+                    operation_id("delete"),
+                    ("@id", id_param),
+                    ("@if_match", if_match),
+                    ("@responses", Json::Object(responses)),
+                ],
+            ),
         );
     }
     let mut paths = Vec::new();

@@ -180,9 +180,17 @@ fn like_pattern_bytes(op: Op, text: &str) -> Option<usize> {
     }
 }
 
-fn operators() -> String {
-    let names: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
-    names.join(" ")
+/// `$eq $ne …`: every filter operator.
+pub(crate) fn operators() -> String {
+    let mut names = String::new();
+    for (name, _) in Op::NAMES {
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push('$');
+        names.push_str(name);
+    }
+    names
 }
 
 fn set_once(slot: &mut Option<u64>, key: &str, value: u64) -> Result<(), ApiError> {

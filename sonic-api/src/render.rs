@@ -37,6 +37,13 @@ fn not_serialised(def: &'static TableDef, e: &serde_json::Error) -> ApiError {
     ApiError::internal(format!("a `{}` record does not serialise: {e}", def.name))
 }
 
+/// A JSON value's compact text, as its `Display` writes it. Through `serde_json::to_string`
+/// rather than `Display`, whose code also holds a pretty printer (`{:#}`): a few KB of a
+/// Worker's wasm that nothing here uses. Serialising a `Value` cannot fail.
+pub(crate) fn text(json: &Json) -> String {
+    serde_json::to_string(json).unwrap_or_default()
+}
+
 /// Removes from a record's JSON what the views hide.
 pub(crate) fn strip(json: &mut Json, def: &'static TableDef, views: &Views) {
     match json {

@@ -62,7 +62,7 @@ impl Reply {
         }
         let body = self
             .body
-            .map(|b| b.to_string().into_bytes())
+            .map(|b| crate::render::text(&b).into_bytes())
             .unwrap_or_default();
         let mut response = Response::new(body);
         *response.status_mut() = status;

@@ -80,6 +80,7 @@ pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod error;
+mod join;
 pub mod kv;
 pub mod migrate;
 pub mod query;

@@ -591,11 +591,20 @@ fn json_to_value(json: &serde_json::Value) -> Result<Value, String> {
                     other => Err(format!("unknown float `{other}`")),
                 }
             } else {
-                Err(format!("unknown value shape {json}"))
+                Err(unknown_shape(json))
             }
         }
-        other => Err(format!("unknown value shape {other}")),
+        other => Err(unknown_shape(other)),
     }
+}
+
+/// Why a cell is not a value, with its compact JSON text (as `Display` writes it; through
+/// `serde_json::to_string`, whose code has no pretty printer).
+fn unknown_shape(json: &serde_json::Value) -> String {
+    format!(
+        "unknown value shape {}",
+        serde_json::to_string(json).unwrap_or_default()
+    )
 }
 
 /// Standard base64 with padding (RFC 4648 §4).

@@ -63,20 +63,61 @@ impl KvCache {
         Fut: Future<Output = Result<Option<T>>>,
     {
         let def = T::DEF;
-        let (Some(settings), Some(key)) = (self.settings(def), self.key(def, id)) else {
+        let Lookup::Cached {
+            key,
+            ttl_secs,
+            read,
+        } = self.lookup(def, id).await
+        else {
             return Ok(load().await?.map(from_sql));
+        };
+        let gens = match read {
+            Some((Some(text), gens)) => {
+                match self.decode::<T>(def, &key, id, text.as_bytes()) {
+                    Ok((record, tags)) if tags == gens => {
+                        trace_hit(def.name, &key);
+                        return Ok(Some(Found {
+                            record,
+                            source: Source::Kv,
+                        }));
+                    }
+                    Ok(_) => trace_miss(def.name, &key, "stale generation"),
+                    Err(reason) => self.undecodable(def.name, &key, reason),
+                }
+                Some(gens)
+            }
+            Some((None, gens)) => Some(gens),
+            None => None,
+        };
+
+        let loaded = load().await?;
+        // No fill without the generations read before the SQL read, nor of a missing record.
+        if let (Some(record), Some(gens)) = (&loaded, gens) {
+            self.fill_envelope(def.name, ttl_secs, key, Self::envelope(record, &gens))
+                .await;
+        }
+        Ok(loaded.map(from_sql))
+    }
+
+    /// The half of [`find`](Self::find) that does not need the record type: whether record
+    /// `id` of `def` is cached at all, and if so its KV entry and generations, read in one
+    /// bulk get (a suspect key is repaired and read from SQL). Not generic, so that it is
+    /// compiled once for every table.
+    async fn lookup(&self, def: &'static TableDef, id: &Value) -> Lookup {
+        let (Some(settings), Some(key)) = (self.settings(def), self.key(def, id)) else {
+            return Lookup::Bypass;
         };
         let suspicion = self.state().suspicion(def.name, &key, self.clock.now_ms());
         if suspicion != Suspicion::None {
             trace_miss(def.name, &key, "suspect");
             self.repair(def, settings, &key, suspicion == Suspicion::Table)
                 .await;
-            return Ok(load().await?.map(from_sql));
+            return Lookup::Bypass;
         }
 
         let [table_gen, bucket_gen] = self.generation_keys(def, settings, &key);
         let asked = [key.clone(), table_gen, bucket_gen];
-        let gens = match self.kv.get_bulk_text(&asked).await {
+        let read = match self.kv.get_bulk_text(&asked).await {
             Ok(values) => {
                 let mut values = values.into_iter();
                 let (record, table, bucket) = (values.next(), values.next(), values.next());
@@ -84,33 +125,11 @@ impl KvCache {
                     table: table.flatten().unwrap_or_default(),
                     bucket: bucket.flatten().unwrap_or_default(),
                 };
-                match record.flatten() {
-                    Some(text) => match self.decode::<T>(def, &key, id, text.as_bytes()) {
-                        Ok((record, tags)) if tags == gens => {
-                            tracing::debug!(
-                                target: "sonic::cache",
-                                table = %def.name,
-                                key = %key,
-                                "hit"
-                            );
-                            return Ok(Some(Found {
-                                record,
-                                source: Source::Kv,
-                            }));
-                        }
-                        Ok(_) => trace_miss(def.name, &key, "stale generation"),
-                        Err(reason) => {
-                            self.report(CacheEvent::Undecodable {
-                                table: def.name,
-                                key: key.clone(),
-                                reason,
-                            });
-                            trace_miss(def.name, &key, "undecodable");
-                        }
-                    },
-                    None => trace_miss(def.name, &key, "absent"),
+                let record = record.flatten();
+                if record.is_none() {
+                    trace_miss(def.name, &key, "absent");
                 }
-                Some(gens)
+                Some((record, gens))
             }
             Err(error) => {
                 self.kv_failed(def.name, &key, KvOp::Get, &error);
@@ -118,20 +137,35 @@ impl KvCache {
                 None
             }
         };
-
-        let loaded = load().await?;
-        // No fill without the generations read before the SQL read, nor of a missing record.
-        if let (Some(record), Some(gens)) = (&loaded, gens) {
-            match Self::envelope(record, &gens) {
-                Ok(bytes) => self.fill(def.name, settings.ttl_secs, key, bytes).await,
-                Err(reason) => self.report(CacheEvent::Undecodable {
-                    table: def.name,
-                    key,
-                    reason,
-                }),
-            }
+        Lookup::Cached {
+            key,
+            ttl_secs: settings.ttl_secs,
+            read,
         }
-        Ok(loaded.map(from_sql))
+    }
+
+    /// An entry that does not decode as its record: reported, and a miss.
+    fn undecodable(&self, table: &'static str, key: &str, reason: String) {
+        self.report(CacheEvent::Undecodable {
+            table,
+            key: key.to_string(),
+            reason,
+        });
+        trace_miss(table, key, "undecodable");
+    }
+
+    /// Fills KV with a record's envelope, or reports why it could not be built.
+    async fn fill_envelope(
+        &self,
+        table: &'static str,
+        ttl_secs: u64,
+        key: String,
+        envelope: std::result::Result<Vec<u8>, String>,
+    ) {
+        match envelope {
+            Ok(bytes) => self.fill(table, ttl_secs, key, bytes).await,
+            Err(reason) => self.report(CacheEvent::Undecodable { table, key, reason }),
+        }
     }
 
     /// The record `id` of `T` as [`find`](crate::Db::find) would serve it from KV right now
@@ -249,6 +283,30 @@ fn from_sql<T>(record: T) -> Found<T> {
         record,
         source: Source::D1,
     }
+}
+
+/// What KV holds for a record, as far as it can be told without the record type.
+enum Lookup {
+    /// Not cached (caching is off for the table, or `id` is not a record's key) or suspect:
+    /// read SQL, fill nothing.
+    Bypass,
+    /// Cached under `key`; `read` is the entry (if any) and the generations, `None` when KV
+    /// failed (then nothing is filled).
+    Cached {
+        key: String,
+        ttl_secs: u64,
+        read: Option<(Option<String>, Generations)>,
+    },
+}
+
+/// The `hit` event.
+fn trace_hit(table: &str, key: &str) {
+    tracing::debug!(
+        target: "sonic::cache",
+        table = %table,
+        key = %key,
+        "hit"
+    );
 }
 
 /// The `miss` event: the record is read from SQL, for `reason`.

@@ -15,7 +15,9 @@ struct Until {
 pub(super) struct HandleState {
     seq: u64,
     keys: HashMap<String, Until>,
-    tables: HashMap<&'static str, Until>,
+    /// By table name; owned names, so that both maps are one type (one copy of the map's
+    /// code in a Worker's wasm).
+    tables: HashMap<String, Until>,
     prune_at: usize,
 }
 
@@ -66,7 +68,7 @@ impl HandleState {
             until_ms,
             seq: self.seq,
         };
-        self.tables.insert(table, entry);
+        self.tables.insert(table.to_string(), entry);
     }
 
     /// A bucket generation put for `key`, begun at `started`, succeeded.

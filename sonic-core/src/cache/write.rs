@@ -1,8 +1,6 @@
 //! The write path: tickets announced before SQL, and the invalidation after it commits —
 //! fresh generation tokens put for the buckets (or the table) of the records written.
 
-use std::collections::BTreeSet;
-
 use super::event::{CacheEvent, KvOp};
 use super::generation;
 use super::{table_prefix, KvCache, TableCache};
@@ -30,8 +28,10 @@ fn may_have_committed(error: &Error) -> bool {
 /// What one write invalidates in a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Scope {
-    /// These buckets' generations.
-    Buckets(BTreeSet<u32>),
+    /// These buckets' generations: distinct, ascending (a sorted vector rather than a
+    /// `BTreeSet`, whose code a Worker's wasm would carry for this alone; a table has at
+    /// most 1,024 buckets).
+    Buckets(Vec<u32>),
     /// The table generation: every cached record of the table.
     Table(String),
 }
@@ -85,7 +85,7 @@ impl KvCache {
                     let key = generation::bucket_key(&settings.prefix, def.name, bucket);
                     async move { self.put_generation(def.name, &key).await }
                 });
-                let results = futures_util::future::join_all(puts).await;
+                let results = crate::join::join_all(puts).await;
                 let failed = results.iter().filter(|r| r.is_err()).count();
                 if failed == 0 {
                     return Ok(());
@@ -378,10 +378,13 @@ impl WriteTicket<'_> {
             let reason = self.whole_table.clone();
             return Scope::Table(reason.unwrap_or_else(|| "the written keys are unknown".into()));
         };
-        let buckets: BTreeSet<u32> = keys
-            .iter()
-            .map(|key| generation::bucket_of(key, settings.buckets))
-            .collect();
+        let mut buckets: Vec<u32> = Vec::new();
+        for key in &keys {
+            let bucket = generation::bucket_of(key, settings.buckets);
+            if let Err(at) = buckets.binary_search(&bucket) {
+                buckets.insert(at, bucket);
+            }
+        }
         if buckets.len() > self.budget {
             Scope::Table(format!(
                 "{} buckets written, over the budget of {}",
@@ -407,7 +410,7 @@ impl WriteTicket<'_> {
             return;
         };
         let scope = self.scope(keys);
-        if scope == Scope::Buckets(BTreeSet::new()) {
+        if scope == Scope::Buckets(Vec::new()) {
             return;
         }
         // Failures are reported and remembered inside; the write itself succeeded.

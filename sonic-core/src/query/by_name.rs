@@ -361,10 +361,16 @@ impl FromStr for Op {
     type Err = Error;
     fn from_str(s: &str) -> Result<Op> {
         Op::parse(s).ok_or_else(|| {
-            let names: Vec<String> = Op::NAMES.iter().map(|(n, _)| format!("${n}")).collect();
+            let mut names = String::new();
+            for (name, _) in Op::NAMES {
+                if !names.is_empty() {
+                    names.push(' ');
+                }
+                names.push('$');
+                names.push_str(name);
+            }
             Error::InvalidQuery(format!(
-                "unknown filter operator `{s}` (operators: {})",
-                names.join(" ")
+                "unknown filter operator `{s}` (operators: {names})"
             ))
         })
     }

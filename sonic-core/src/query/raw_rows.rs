@@ -34,6 +34,7 @@ pub(crate) fn duplicate_columns(columns: &[String]) -> Vec<&str> {
 /// The error of a result read by column name whose names repeat.
 pub(crate) fn duplicate_error(repeated: &[&str]) -> Error {
     let names: Vec<String> = repeated.iter().map(|n| format!("`{n}`")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     Error::InvalidQuery(format!(
         "the result has the column {} more than once; alias the columns (`AS …`) so that \
          each name is unique, or read the rows as tuples",

@@ -417,13 +417,11 @@ impl<'db, T: Table> Select<'db, T> {
 
     /// The `sonic::eager` event (see [`crate::trace`]).
     fn trace_strategy(&self, strategy: &'static str, capabilities: &Capabilities) {
-        tracing::debug!(
-            target: "sonic::eager",
-            table = %T::DEF.name,
-            relations = %IncludeNames(&self.includes),
+        trace_strategy(
+            T::DEF.name,
+            &IncludeNames(&self.includes),
             strategy,
-            backend_prefers = ?capabilities.eager,
-            "eager loading"
+            capabilities,
         );
     }
 
@@ -732,4 +730,22 @@ impl<'db, T: Table> Select<'db, T> {
         }
         Ok(records)
     }
+}
+
+/// The `sonic::eager` event (see [`crate::trace`]); not generic, so that its callsite and
+/// field code exist once rather than once per table.
+fn trace_strategy(
+    table: &str,
+    relations: &dyn std::fmt::Display,
+    strategy: &'static str,
+    capabilities: &Capabilities,
+) {
+    tracing::debug!(
+        target: "sonic::eager",
+        table = %table,
+        relations = %relations,
+        strategy,
+        backend_prefers = ?capabilities.eager,
+        "eager loading"
+    );
 }

@@ -535,11 +535,16 @@ impl TableDef {
 
     /// `` `a`, `b` `` for key columns `columns`.
     fn key_names(&self, columns: &[usize]) -> String {
-        columns
-            .iter()
-            .map(|i| format!("`{}`", self.columns.get(*i).map_or("?", |c| c.name)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut names = String::new();
+        for (n, i) in columns.iter().enumerate() {
+            if n > 0 {
+                names.push_str(", ");
+            }
+            names.push('`');
+            names.push_str(self.columns.get(*i).map_or("?", |c| c.name));
+            names.push('`');
+        }
+        names
     }
 
     /// The primary key's columns, in key order, or [`Error::UnknownColumn`] when a

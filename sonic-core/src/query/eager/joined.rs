@@ -197,16 +197,7 @@ fn sort_children<C: Table>(
         .iter()
         .map(|child| child.column_value(pk))
         .collect::<Result<Vec<Value>>>()?;
-    let mut order: Vec<usize> = (0..children.len()).collect();
-    order.sort_by(|&a, &b| {
-        owners
-            .get(a)
-            .cmp(&owners.get(b))
-            .then_with(|| match (keys.get(a), keys.get(b)) {
-                (Some(x), Some(y)) => sqlite_order(x, y),
-                _ => std::cmp::Ordering::Equal,
-            })
-    });
+    let order = child_order(owners, &keys);
     let mut slots: Vec<Option<C>> = std::mem::take(children).into_iter().map(Some).collect();
     let old_owners = std::mem::take(owners);
     for i in order {
@@ -218,6 +209,22 @@ fn sort_children<C: Table>(
         }
     }
     Ok(())
+}
+
+/// The positions of the children in (owner, key) order ([`sort_children`]); not generic, so
+/// that the sort is compiled once rather than once per child type.
+fn child_order(owners: &[usize], keys: &[Value]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| {
+        owners
+            .get(a)
+            .cmp(&owners.get(b))
+            .then_with(|| match (keys.get(a), keys.get(b)) {
+                (Some(x), Some(y)) => sqlite_order(x, y),
+                _ => std::cmp::Ordering::Equal,
+            })
+    });
+    order
 }
 
 /// SQLite's order of two values under the BINARY collation.
