@@ -18,6 +18,7 @@
 //! | [`backend`] | the SQL backend trait, [`Statement`], [`QueryResult`] and [`Capabilities`] (D1's limits are [`Capabilities::D1`]) |
 //! | [`trace`] | the [`tracing`](https://docs.rs/tracing) events: every statement and batch sent, eager-loading strategies, KV cache decisions |
 //! | [`kv`] | the KV backend trait, Workers KV's rules (one copy), [`MemoryKv`] |
+//! | `join_futures` | a few futures run concurrently (the cache's KV writes), without `futures_util` on the Worker path |
 //! | [`sql`] | the SQL compiler: quoting, conditions, ordering, eager-loading SQL, and every limit check ([`sql::check_statement`]) |
 //! | [`cache`] | the KV cache of single records: routing, invalidation by generations, and its coherence guarantee |
 //! | [`db`] | [`Db`], the handle: a backend, a clock, a cache; sends statements |
@@ -80,7 +81,7 @@ pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod error;
-mod join;
+mod join_futures;
 pub mod kv;
 pub mod migrate;
 pub mod query;

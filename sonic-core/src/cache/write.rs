@@ -85,7 +85,7 @@ impl KvCache {
                     let key = generation::bucket_key(&settings.prefix, def.name, bucket);
                     async move { self.put_generation(def.name, &key).await }
                 });
-                let results = crate::join::join_all(puts).await;
+                let results = crate::join_futures::join_all(puts).await;
                 let failed = results.iter().filter(|r| r.is_err()).count();
                 if failed == 0 {
                     return Ok(());

@@ -427,7 +427,7 @@ impl<'db> DeleteWrite<'db> {
                 }
             }
         }
-        crate::join::join_all(runs.into_iter().map(|(ticket, outcome)| async move {
+        crate::join_futures::join_all(runs.into_iter().map(|(ticket, outcome)| async move {
             match outcome {
                 Ok(keys) => ticket.changed_ids(&keys).await,
                 Err(error) => ticket.failed(error).await,
