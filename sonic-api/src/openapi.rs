@@ -398,7 +398,7 @@ fn build(prefix: &str, facts: Facts<'_>) -> TableDoc {
                         Json::String(format!(
                             "filters[field][$op]=value; fields: {}; operators: {}",
                             fields.join(", "),
-                            crate::params::operators()
+                            sonic_db_core::query::Op::listed()
                         )),
                     ),
                     ("@with", with_param.clone()),

@@ -71,7 +71,7 @@ impl ListParams {
                     let op = Op::parse(op_text).ok_or_else(|| {
                         ApiError::bad_request(format!(
                             "unknown filter operator `{op_text}` on `{field}` (operators: {})",
-                            operators()
+                            Op::listed()
                         ))
                     })?;
                     if let Some(bytes) = like_pattern_bytes(op, value) {
@@ -178,19 +178,6 @@ fn like_pattern_bytes(op: Op, text: &str) -> Option<usize> {
         Op::StartsWith | Op::EndsWith => Some(escaped() + 1),
         _ => None,
     }
-}
-
-/// `$eq $ne …`: every filter operator.
-pub(crate) fn operators() -> String {
-    let mut names = String::new();
-    for (name, _) in Op::NAMES {
-        if !names.is_empty() {
-            names.push(' ');
-        }
-        names.push('$');
-        names.push_str(name);
-    }
-    names
 }
 
 fn set_once(slot: &mut Option<u64>, key: &str, value: u64) -> Result<(), ApiError> {

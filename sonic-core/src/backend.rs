@@ -630,6 +630,12 @@ pub enum Params<'a> {
 
 impl<'a> Params<'a> {
     /// How many there are.
+    ///
+    /// ```
+    /// use sonic_db_core::backend::Params;
+    /// use sonic_db_core::Value;
+    /// assert_eq!(Params::Values(&[Value::Null, Value::Integer(1)]).len(), 2);
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         match self {
@@ -639,6 +645,11 @@ impl<'a> Params<'a> {
     }
 
     /// Whether there are none.
+    ///
+    /// ```
+    /// use sonic_db_core::backend::Params;
+    /// assert!(Params::Borrowed(&[]).is_empty());
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -661,6 +672,14 @@ impl<'a> Params<'a> {
 }
 
 /// The iterator of [`Params::cells`].
+///
+/// ```
+/// use sonic_db_core::backend::Params;
+/// use sonic_db_core::value::Cell;
+/// use sonic_db_core::Value;
+/// let mut cells = Params::Values(&[Value::Integer(1)]).cells();
+/// assert_eq!((cells.next(), cells.next()), (Some(Cell::Integer(1)), None));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Cells<'a>(CellsOf<'a>);
 

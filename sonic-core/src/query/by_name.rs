@@ -323,6 +323,25 @@ impl Op {
         ("endsWith", Op::EndsWith),
     ];
 
+    /// Every operator's name with its `$`, separated by spaces: what messages list as accepted.
+    ///
+    /// ```
+    /// use sonic_db_core::query::Op;
+    /// assert!(Op::listed().starts_with("$eq $ne $lt "));
+    /// assert!(Op::listed().ends_with(" $endsWith"));
+    /// ```
+    pub fn listed() -> String {
+        let mut names = String::new();
+        for (name, _) in Op::NAMES {
+            if !names.is_empty() {
+                names.push(' ');
+            }
+            names.push('$');
+            names.push_str(name);
+        }
+        names
+    }
+
     /// The operator named like Strapi/SonicJs query strings do: `$eq`, `$ne`, `$lt`, `$lte`,
     /// `$gt`, `$gte`, `$like`, `$nlike`, `$in`, `$nin`, `$null`, `$notnull`, `$between`,
     /// `$contains`, `$startsWith`, `$endsWith` (the `$` is optional).
@@ -361,14 +380,7 @@ impl FromStr for Op {
     type Err = Error;
     fn from_str(s: &str) -> Result<Op> {
         Op::parse(s).ok_or_else(|| {
-            let mut names = String::new();
-            for (name, _) in Op::NAMES {
-                if !names.is_empty() {
-                    names.push(' ');
-                }
-                names.push('$');
-                names.push_str(name);
-            }
+            let names = Op::listed();
             Error::InvalidQuery(format!(
                 "unknown filter operator `{s}` (operators: {names})"
             ))

@@ -57,19 +57,20 @@ fn check_encoded<T: Table>(encoded: usize) -> Result<()> {
 /// `now_ms` (`created_on` only when inserting). Stamping the row spares writes a clone of the
 /// caller's record.
 pub(crate) fn stamp(table: &TableDef, row: &mut [Value], now_ms: i64, inserting: bool) {
-    for (column, value) in table.columns.iter().zip(row) {
-        if stamped(column.audit, inserting) {
-            *value = Value::Integer(now_ms);
-        }
-    }
+    stamp_with(table, row, inserting, &Value::Integer(now_ms));
 }
 
-/// Whether a column of this audit role gets the write's time.
-fn stamped(audit: Option<AuditRole>, inserting: bool) -> bool {
-    match audit {
-        Some(AuditRole::Updated) => true,
-        Some(AuditRole::Created) => inserting,
-        None => false,
+/// [`stamp`] of a row of any kind of value: the audit columns get `now`.
+fn stamp_with<V: Clone>(table: &TableDef, row: &mut [V], inserting: bool, now: &V) {
+    for (column, value) in table.columns.iter().zip(row) {
+        let stamped = match column.audit {
+            Some(AuditRole::Updated) => true,
+            Some(AuditRole::Created) => inserting,
+            None => false,
+        };
+        if stamped {
+            value.clone_from(now);
+        }
     }
 }
 
@@ -101,12 +102,7 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
             .map_err(|e| e.in_table(T::DEF.name))?;
         return check_inserted(inserted, records.len());
     }
-    let values = params.into_iter().map(Param::into_value).collect();
-    let statements = text.statements(T::DEF, values, records.len(), capabilities)?;
-    let results = db
-        .run_all(&statements)
-        .await
-        .map_err(|e| e.in_table(T::DEF.name))?;
+    let results = insert_chunked::<T>(db, &text, params, records.len()).await?;
     decode_inserted(results, records.len())
 }
 
@@ -130,13 +126,24 @@ pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Resul
             RowsRead::Returned(result) => result.changes,
         });
     }
-    let values = params.into_iter().map(Param::into_value).collect();
-    let statements = text.statements(T::DEF, values, records.len(), capabilities)?;
-    let results = db
-        .run_all(&statements)
-        .await
-        .map_err(|e| e.in_table(T::DEF.name))?;
+    let results = insert_chunked::<T>(db, &text, params, records.len()).await?;
     Ok(results.iter().map(|r| r.changes).sum())
+}
+
+/// An insert of `rows` rows as owned statements, as many as the backend's limits require,
+/// sent in one round trip (an atomic batch when there are several): for an insert that does
+/// not fit one statement, or a backend that does not lend rows.
+async fn insert_chunked<T: Table>(
+    db: &Db,
+    text: &InsertText,
+    params: Vec<Param<'_>>,
+    rows: usize,
+) -> Result<Vec<QueryResult>> {
+    let values = params.into_iter().map(Param::into_value).collect();
+    let statements = text.statements(T::DEF, values, rows, db.capabilities())?;
+    db.run_all(&statements)
+        .await
+        .map_err(|e| e.in_table(T::DEF.name))
 }
 
 /// The sink of a statement that returns no rows.
@@ -163,11 +170,7 @@ fn insert_params<'r, T: Table>(db: &Db, records: &'r [T]) -> Result<Vec<Param<'r
         encode_params(record, &mut params)?;
         if let Some(row) = params.get_mut(start..) {
             if stamping {
-                for (column, param) in table.columns.iter().zip(row.iter_mut()) {
-                    if stamped(column.audit, true) {
-                        *param = Param::Borrowed(Cell::Integer(now));
-                    }
-                }
+                stamp_with(table, row, true, &Param::Borrowed(Cell::Integer(now)));
             }
             check_row(table, row.iter().map(Param::cell), capabilities)?;
         }

@@ -1,4 +1,5 @@
-//! Values computed once per table definition for the life of the program.
+//! Values computed once per table definition (or per shape of SQL) for the life of the
+//! program.
 
 use super::TableDef;
 
@@ -10,16 +11,12 @@ use super::TableDef;
 /// the program. A derived value depends on the definition's contents only, so an address
 /// always maps to the same value (two definitions the compiler merged into one address have
 /// the same contents).
-pub(crate) struct TableMemo<V: 'static> {
-    entries: std::sync::RwLock<Vec<(usize, &'static V)>>,
-}
+pub(crate) struct TableMemo<V: 'static>(Memo<usize, V>);
 
 impl<V: Send + Sync + 'static> TableMemo<V> {
     /// An empty memo, for a `static`.
     pub(crate) const fn new() -> Self {
-        TableMemo {
-            entries: std::sync::RwLock::new(Vec::new()),
-        }
+        TableMemo(Memo::new())
     }
 
     /// The value for `def`, computed by `init` the first time.
@@ -28,44 +25,25 @@ impl<V: Send + Sync + 'static> TableMemo<V> {
         def: &'static TableDef,
         init: impl FnOnce(&'static TableDef) -> V,
     ) -> &'static V {
-        self.get_for(def, || init(def))
-    }
-
-    fn get_for<K>(&self, key: &'static K, init: impl FnOnce() -> V) -> &'static V {
-        let address = std::ptr::from_ref(key) as usize;
-        let known = |entries: &[(usize, &'static V)]| {
-            entries
-                .iter()
-                .find(|(a, _)| *a == address)
-                .map(|&(_, value)| value)
-        };
-        // The list only ever grows by whole entries, so a poisoned lock is still consistent.
-        if let Some(value) = known(&self.entries.read().unwrap_or_else(|e| e.into_inner())) {
-            return value;
+        let address = std::ptr::from_ref(def) as usize;
+        let built: Result<_, std::convert::Infallible> =
+            self.0.get(address, || Ok(Box::new(init(def))));
+        match built {
+            Ok(value) => value,
+            Err(never) => match never {},
         }
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(value) = known(&entries) {
-            return value;
-        }
-        let value: &'static V = Box::leak(Box::new(init()));
-        entries.push((address, value));
-        value
     }
 }
 
 /// SQL texts built once per shape, keyed by what they depend on (tables by address, column
 /// positions, kinds): a program has a handful of shapes, each text is leaked once and shared
 /// by every statement of that shape.
-pub(crate) struct TextMemo<K: 'static> {
-    entries: std::sync::RwLock<Vec<(K, &'static str)>>,
-}
+pub(crate) struct TextMemo<K: 'static>(Memo<K, str>);
 
 impl<K: PartialEq + Send + Sync + 'static> TextMemo<K> {
     /// An empty memo, for a `static`.
     pub(crate) const fn new() -> Self {
-        TextMemo {
-            entries: std::sync::RwLock::new(Vec::new()),
-        }
+        TextMemo(Memo::new())
     }
 
     /// The text of `key`'s shape, written by `build` the first time.
@@ -74,23 +52,40 @@ impl<K: PartialEq + Send + Sync + 'static> TextMemo<K> {
         key: K,
         build: impl FnOnce() -> Result<String, E>,
     ) -> Result<&'static str, E> {
-        let known = |entries: &[(K, &'static str)]| {
+        self.0.get(key, || build().map(String::into_boxed_str))
+    }
+}
+
+/// Leaked values by key, each built once; the list only ever grows by whole entries.
+struct Memo<K: 'static, V: ?Sized + 'static> {
+    entries: std::sync::RwLock<Vec<(K, &'static V)>>,
+}
+
+impl<K: PartialEq + Send + Sync + 'static, V: ?Sized + Send + Sync + 'static> Memo<K, V> {
+    const fn new() -> Self {
+        Memo {
+            entries: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    fn get<E>(&self, key: K, build: impl FnOnce() -> Result<Box<V>, E>) -> Result<&'static V, E> {
+        let known = |entries: &[(K, &'static V)]| {
             entries
                 .iter()
                 .find(|(k, _)| *k == key)
-                .map(|&(_, text)| text)
+                .map(|&(_, value)| value)
         };
         // The list only ever grows by whole entries, so a poisoned lock is still consistent.
-        if let Some(text) = known(&self.entries.read().unwrap_or_else(|e| e.into_inner())) {
-            return Ok(text);
+        if let Some(value) = known(&self.entries.read().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(value);
         }
         let built = build()?;
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(text) = known(&entries) {
-            return Ok(text);
+        if let Some(value) = known(&entries) {
+            return Ok(value);
         }
-        let text: &'static str = Box::leak(built.into_boxed_str());
-        entries.push((key, text));
-        Ok(text)
+        let value: &'static V = Box::leak(built);
+        entries.push((key, value));
+        Ok(value)
     }
 }
