@@ -482,14 +482,7 @@ pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<Vec<Value>> {
         let columns: Vec<&str> = (0..table.primary_key.len()).map(name).collect();
         Error::encode(table.name, &columns.join(", "), e)
     })?;
-    if parts.len() != table.primary_key.len() {
-        return Err(Error::InvalidQuery(format!(
-            "`{}` has a primary key of {} columns; the key given has {} values",
-            table.name,
-            table.primary_key.len(),
-            parts.len()
-        )));
-    }
+    table.check_key_parts(parts.len())?;
     if let Some(i) = parts.iter().position(|p| *p == Value::Null) {
         return Err(Error::encode(
             table.name,

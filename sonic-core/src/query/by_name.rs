@@ -77,14 +77,7 @@ impl<T: Table> Filter<T> {
     /// ```
     pub fn by_key(parts: &[Value]) -> Result<Filter<T>> {
         let def = T::DEF;
-        if parts.len() != def.primary_key.len() {
-            return Err(Error::InvalidQuery(format!(
-                "`{}` has a key of {} columns; {} values were given",
-                def.name,
-                def.primary_key.len(),
-                parts.len()
-            )));
-        }
+        def.check_key_parts(parts.len())?;
         let mut conditions = def.primary_key.iter().zip(parts).map(|(column, value)| {
             Filter::from_expr(Expr::Compare {
                 column: *column,

@@ -652,6 +652,18 @@ impl TableDef {
         }
     }
 
+    /// Refuses a key of `parts` values that is not one per key column.
+    pub(crate) fn check_key_parts(&self, parts: usize) -> Result<(), Error> {
+        if parts == 0 || parts != self.primary_key.len() {
+            return Err(Error::InvalidQuery(format!(
+                "`{}` has a primary key of {} columns; the key given has {parts} values",
+                self.name,
+                self.primary_key.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether `row` (values in column order) is the record of id `id`.
     pub(crate) fn row_has_id(&self, row: &[Value], id: &Value) -> bool {
         match self.primary_key {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::backend::{Capabilities, Statement};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef, TableMemo};
 use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::exact_integers;
@@ -48,14 +48,7 @@ pub(crate) fn find_statement(
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
-    if table.primary_key.len() != key.len() || key.is_empty() {
-        return Err(Error::InvalidQuery(format!(
-            "`{}` has a primary key of {} columns; the key given has {} values",
-            table.name,
-            table.primary_key.len(),
-            key.len()
-        )));
-    }
+    table.check_key_parts(key.len())?;
     for (&index, part) in table.primary_key.iter().zip(&key) {
         check_column_value(table, table.column_at(index)?, part, capabilities)?;
     }

@@ -394,15 +394,8 @@ pub(crate) fn delete_statement(table: &'static TableDef, key: Vec<Value>) -> Res
 
 /// ` WHERE "a" = ? AND "b" = ?`, binding `key` (one value per key column, in key order).
 fn write_key_where(w: &mut SqlWriter, table: &'static TableDef, key: Vec<Value>) -> Result<()> {
+    table.check_key_parts(key.len())?;
     let columns = table.key_columns()?;
-    if columns.is_empty() || columns.len() != key.len() {
-        return Err(Error::InvalidQuery(format!(
-            "`{}` has a primary key of {} columns; the key given has {} values",
-            table.name,
-            columns.len(),
-            key.len()
-        )));
-    }
     w.push(" WHERE ");
     for (i, (column, part)) in columns.iter().zip(key).enumerate() {
         if i > 0 {

@@ -2,13 +2,11 @@
 //! its cell by column position (no `Value` per cell, no column names).
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
 use crate::internals::ast::{self, ColumnModel, Container};
-use crate::internals::attr::Role;
 
-use super::internal;
+use super::field_from_columns;
 
 /// The `fn decode_row` of the `Table` impl. A field's error names the row's primary key
 /// (column `pk`) unless it is that column.
@@ -42,8 +40,6 @@ fn field_value(
     field: &ast::Field<'_>,
     pk: usize,
 ) -> syn::Result<TokenStream> {
-    let member = field.ident;
-    let ty = field.ty;
     let cell = |c: &ColumnModel, ty: TokenStream| {
         let index = c.index;
         let name = &c.name;
@@ -74,22 +70,5 @@ fn field_value(
             }
         }
     };
-    let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
-    let mut next_column = || {
-        of_field
-            .next()
-            .ok_or_else(|| internal(member, "a field without its column"))
-    };
-    Ok(match &field.role {
-        Role::Column(_) => cell(next_column()?, quote_spanned!(ty.span()=> #ty)),
-        Role::Audit => {
-            let column = quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column);
-            let created = cell(next_column()?, column.clone());
-            let updated = cell(next_column()?, column);
-            quote_spanned! {ty.span()=>
-                <#ty as __sonic::AuditFields>::from_columns(#created, #updated)
-            }
-        }
-        Role::Relation(_) => quote!(::core::default::Default::default()),
-    })
+    field_from_columns(columns, field, cell)
 }

@@ -11,7 +11,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
-use crate::internals::ast::{Container, TextEnum};
+use crate::internals::ast::{self, Container, TextEnum};
 use crate::internals::attr::Role;
 use crate::internals::check;
 use crate::internals::ctxt::Ctxt;
@@ -75,6 +75,36 @@ fn internal(tokens: impl ToTokens, what: &str) -> syn::Error {
         tokens,
         format!("sonic-db-derive bug: {what}; please report it"),
     )
+}
+
+/// A field's value from the values of its columns, each written by `column(c, type)`: the
+/// field's own type for a column, `AuditFields::Column` for each of the audit pair, and
+/// `Default` for a relation (loaded later). Both decoders (`decode` and `decode_row`) compose
+/// fields this way.
+fn field_from_columns(
+    columns: &[ast::ColumnModel],
+    field: &ast::Field<'_>,
+    column: impl Fn(&ast::ColumnModel, TokenStream) -> TokenStream,
+) -> syn::Result<TokenStream> {
+    let ty = field.ty;
+    let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
+    let mut next_column = || {
+        of_field
+            .next()
+            .ok_or_else(|| internal(field.ident, "a field without its column"))
+    };
+    Ok(match &field.role {
+        Role::Column(_) => column(next_column()?, quote_spanned!(ty.span()=> #ty)),
+        Role::Audit => {
+            let audit = quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column);
+            let created = column(next_column()?, audit.clone());
+            let updated = column(next_column()?, audit);
+            quote_spanned! {ty.span()=>
+                <#ty as __sonic::AuditFields>::from_columns(#created, #updated)
+            }
+        }
+        Role::Relation(_) => quote!(::core::default::Default::default()),
+    })
 }
 
 /// The `where` clause of the generated impls: every column type is a `ColumnType`.

@@ -9,7 +9,7 @@ use crate::internals::ast::{self, ColumnModel, Container, Source};
 use crate::internals::attr::{RelationKind, Role};
 use crate::internals::case;
 
-use super::internal;
+use super::{field_from_columns, internal};
 
 /// The default of the audit columns: the time of the insert, in Unix milliseconds, so that
 /// rows inserted by raw SQL are filled too. (Sonic itself always binds the values.)
@@ -577,8 +577,6 @@ fn decode_field<'a>(
     field: &'a ast::Field<'a>,
     pk: usize,
 ) -> syn::Result<(&'a ast::Field<'a>, TokenStream)> {
-    let member = field.ident;
-    let ty = field.ty;
     let take = |c: &ColumnModel, ty: TokenStream| {
         let index = c.index;
         let name = &c.name;
@@ -592,27 +590,7 @@ fn decode_field<'a>(
                 .map_err(|e| __sonic::Error::decode_row(#table, #name, #key, e))?
         }
     };
-    let mut of_field = columns.iter().filter(|c| std::ptr::eq(c.field, field));
-    let mut next_column = || {
-        of_field
-            .next()
-            .ok_or_else(|| internal(member, "a field without its column"))
-    };
-    Ok((
-        field,
-        match &field.role {
-            Role::Column(_) => take(next_column()?, quote_spanned!(ty.span()=> #ty)),
-            Role::Audit => {
-                let column = quote_spanned!(ty.span()=> <#ty as __sonic::AuditFields>::Column);
-                let created = take(next_column()?, column.clone());
-                let updated = take(next_column()?, column);
-                quote_spanned! {ty.span()=>
-                    <#ty as __sonic::AuditFields>::from_columns(#created, #updated)
-                }
-            }
-            Role::Relation(_) => quote!(::core::default::Default::default()),
-        },
-    ))
+    Ok((field, field_from_columns(columns, field, take)?))
 }
 
 fn touch(cont: &Container) -> TokenStream {
