@@ -438,15 +438,33 @@ impl Db {
         params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
+        if let Some(read) = self.execute_into_now(sql, params, sink) {
+            return read;
+        }
         if trace::sql_enabled() {
             let statement = params.statement(sql);
             return self.execute(&statement).await.map(RowsRead::Returned);
         }
-        check_params(sql, params, self.capabilities())?;
-        if let Some(read) = self.sql.execute_rows_now(sql, params, sink) {
-            return read;
-        }
         self.sql.execute_rows(sql, params, sink).await
+    }
+
+    /// [`execute_into`](Db::execute_into) without a future, when the backend runs the
+    /// statement in-process ([`SqlBackend::execute_rows_now`]); `None` when it must be awaited
+    /// (or `sonic::sql` tracing is on). A one-row read then costs no async machinery at all.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn execute_into_now(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        sink: &mut dyn RowSink,
+    ) -> Option<Result<RowsRead>> {
+        if trace::sql_enabled() {
+            return None;
+        }
+        if let Err(e) = check_params(sql, params, self.capabilities()) {
+            return Some(Err(e));
+        }
+        self.sql.execute_rows_now(sql, params, sink)
     }
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not

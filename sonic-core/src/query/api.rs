@@ -5,6 +5,8 @@ use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
 use crate::query::rows::execute_record;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::rows::record_now;
 use crate::query::{self, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
 use crate::sql::select::find_statement;
@@ -153,6 +155,10 @@ impl Db {
     /// per table.
     async fn find_in_sql<T: Table>(&self, key: Vec<Value>) -> Result<Option<T>> {
         let statement = find_statement(T::DEF, key, self.capabilities())?;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(record) = record_now::<T>(self, &statement) {
+            return record;
+        }
         execute_record::<T>(self, &statement).await
     }
 

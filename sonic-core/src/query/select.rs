@@ -16,6 +16,8 @@ use crate::query::order::Order;
 use crate::query::rows::{
     check_shape, decode_count, decode_exists, decode_rows, execute_record, execute_records,
 };
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::rows::{record_now, records_now};
 use crate::schema::Table;
 use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
 use crate::sql::filter::Expr;
@@ -398,6 +400,12 @@ impl<'db, T: Table> Select<'db, T> {
             let result = self.db.execute(&statement).await?;
             return self.decode_embedded(result);
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.includes.is_empty() {
+            if let Some(records) = records_now::<T>(self.db, &statement) {
+                return records;
+            }
+        }
         let records = execute_records::<T>(self.db, &statement).await?;
         self.load_levels(records).await
     }
@@ -501,6 +509,10 @@ impl<'db, T: Table> Select<'db, T> {
         self.limit = Some(1);
         if self.includes.is_empty() {
             let statement = self.compile(self.db.capabilities(), false)?;
+            #[cfg(not(target_arch = "wasm32"))]
+            if let Some(record) = record_now::<T>(self.db, &statement) {
+                return record;
+            }
             return execute_record::<T>(self.db, &statement).await;
         }
         Ok(self.all().await?.into_iter().next())
