@@ -14,7 +14,7 @@ mod query_support;
 
 use query_support::*;
 use sonic_db_core::query::{and, not, or, Direction, Op};
-use sonic_db_core::{Error, Filter, Order, Page, Value};
+use sonic_db_core::{Capabilities, Error, Filter, Order, Page, Value};
 
 fn seed() -> (
     sonic_db_core::Db,
@@ -759,4 +759,100 @@ fn unknown_operators_are_reported_with_the_known_ones() {
     }
     let err = Filter::<Post>::parse("title", "$regex", "x").unwrap_err();
     assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+}
+
+#[test]
+fn statements_of_one_shape_share_their_text_and_bind_their_own_values() {
+    let (db, sql) = seed();
+    // Every kind of operand, twice with other values: the second statement runs the text the
+    // first wrote, with its own values in the same order.
+    let filter = |views: (i64, i64), ids: [&str; 2], title: &str| {
+        and([
+            Post::VIEWS.between(views.0, views.1),
+            or([Post::ID.in_list(ids), Post::TITLE.contains(title)]),
+            Post::USER_ID.ne("nobody"),
+        ])
+    };
+    let run = |filter: Filter<Post>| {
+        block_on(
+            db.select::<Post>()
+                .filter(filter)
+                .order_by(Post::VIEWS.desc())
+                .limit(2)
+                .all(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        post_ids(&run(filter((0, 100), ["p4", "p9"], "caching"))),
+        ["p5", "p4"]
+    );
+    assert_eq!(
+        post_ids(&run(filter((10, 300), ["p3", "p9"], "Rust"))),
+        ["p2", "p3"]
+    );
+    assert!(run(filter((11, 98), ["p1", "p3"], "zzz")).is_empty());
+    let statements = sql.statements();
+    assert_eq!(statements.len(), 3);
+    assert!(statements.iter().all(|s| s.sql == statements[0].sql));
+    assert_eq!(
+        statements[1].params,
+        [
+            Value::Integer(10),
+            Value::Integer(300),
+            Value::Text("p3".into()),
+            Value::Text("p9".into()),
+            Value::Text("%Rust%".into()),
+            Value::Text("nobody".into()),
+        ]
+    );
+    // Another limit is another text.
+    let three = block_on(
+        db.select::<Post>()
+            .filter(filter((0, 1000), ["p1", "p2"], "o"))
+            .order_by(Post::VIEWS.desc())
+            .limit(3)
+            .all(),
+    )
+    .unwrap();
+    let mut three = post_ids(&three);
+    three.sort_unstable();
+    assert_eq!(three, ["p1", "p2", "p3"]); // p1 and p3 tie on views
+    // Counts of one shape, too.
+    for (views, expected) in [(100, 4), (10, 1), (0, 0)] {
+        let count = block_on(db.select::<Post>().filter(Post::VIEWS.lt(views)).count());
+        assert_eq!(count.unwrap(), expected);
+    }
+}
+
+#[test]
+fn a_shape_written_inline_goes_as_json_where_the_parameter_limit_is_lower() {
+    // The same shape of statement (an IN list of 20), first where 20 parameters fit, then on
+    // a backend that takes 10: there the list must travel as JSON, not as the text the first
+    // one wrote.
+    let ids: Vec<String> = (1..=20).map(|i| format!("p{i}")).collect();
+    let (roomy, _) = seed();
+    let found = block_on(
+        roomy
+            .select::<Post>()
+            .filter(Post::ID.in_list(ids.clone()))
+            .count(),
+    );
+    assert_eq!(found.unwrap(), 5);
+    let (tight, sql, _) = setup_with(Capabilities {
+        max_params: 10,
+        ..Capabilities::SQLITE
+    });
+    block_on(tight.insert(&User::new("u1", "ada@example.com"))).unwrap();
+    block_on(tight.insert(&Post::new("p7", "u1", "Seventh", 7))).unwrap();
+    sql.reset();
+    let found = block_on(tight.select::<Post>().filter(Post::ID.in_list(ids)).count());
+    assert_eq!(found.unwrap(), 1);
+    let statements = sql.statements();
+    assert!(
+        statements[0].sql.contains("json_each"),
+        "{}",
+        statements[0].sql
+    );
+    assert_eq!(statements[0].params.len(), 1);
 }

@@ -46,7 +46,7 @@ pub(crate) fn select_keys(
         .into_iter()
         .map(|c| (c.name, integers_as_text && c.sql_type == SqlType::Integer))
         .collect::<Vec<_>>();
-    build_filtered(root, filter, capabilities, |w, json| {
+    build_filtered(root, filter, capabilities, None, |w, json| {
         write_select(w, levels, &keys, filter, json)
     })
 }

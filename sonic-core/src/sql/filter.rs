@@ -1,9 +1,12 @@
 //! Conditions: the untyped condition tree that filters build, and its SQL.
 
+use std::borrow::Cow;
+
 use crate::backend::{Capabilities, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{RelationDef, TableDef};
 use crate::sql::limits::{check_column_value, check_statement};
+use crate::sql::shape::{self, Shape};
 use crate::sql::writer::{column_def, SqlWriter};
 use crate::value::{ConvertError, Value};
 
@@ -361,23 +364,46 @@ pub(crate) fn write_where(
 /// with `IN` lists inline (the cheapest plan for SQLite), then, if that binds too many
 /// values, with every list as one JSON parameter. `build` writes the statement given whether
 /// lists go as JSON.
+///
+/// With a `shape` (everything the text depends on, see [`crate::sql::shape`]) the text is
+/// written once per shape: later statements of that shape run `build` for their values only.
+/// Only inline texts are kept (a JSON list's text depends on its values' types).
 pub(crate) fn build_filtered(
     table: &'static TableDef,
     filter: Option<&Expr>,
     capabilities: &Capabilities,
+    shape: Option<Shape>,
     build: impl Fn(&mut SqlWriter, bool) -> Result<()>,
 ) -> Result<Statement> {
     if let Some(filter) = filter {
         filter.check_operands(table, capabilities)?;
     }
+    if let Some(sql) = shape.as_ref().and_then(shape::text) {
+        let mut w = SqlWriter::params_only();
+        build(&mut w, false)?;
+        // Another backend's smaller limit may need the lists as JSON: written below then.
+        if w.param_count() <= capabilities.max_params {
+            let statement = Statement {
+                sql: Cow::Borrowed(sql),
+                params: w.finish().params,
+            };
+            check_statement(&statement, capabilities)?;
+            return Ok(statement);
+        }
+    }
     let mut w = SqlWriter::new();
     build(&mut w, false)?;
     let lists = filter.is_some_and(Expr::has_lists);
+    let mut inline = true;
     if w.param_count() > capabilities.max_params && lists {
         w = SqlWriter::new();
         build(&mut w, true)?;
+        inline = false;
     }
     let statement = w.finish();
+    if let Some(shape) = shape.filter(|_| inline) {
+        shape::remember(shape, &statement.sql);
+    }
     if statement.params.len() > capabilities.max_params {
         if let Some((column, len)) = filter.and_then(Expr::longest_inline_list) {
             let name = column_def(table, column)?.name;

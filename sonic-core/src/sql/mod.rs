@@ -12,6 +12,7 @@ pub(crate) mod limits;
 pub(crate) mod order;
 pub(crate) mod project;
 pub(crate) mod select;
+pub(crate) mod shape;
 pub(crate) mod write;
 pub(crate) mod writer;
 

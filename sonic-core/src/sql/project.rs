@@ -274,7 +274,7 @@ pub(crate) fn project_statement(
     if let Some(having) = spec.having {
         having.check_operands(table, capabilities)?;
     }
-    build_filtered(table, spec.filter, capabilities, |w, json_lists| {
+    build_filtered(table, spec.filter, capabilities, None, |w, json_lists| {
         let ctx = FilterSql {
             table,
             qualifier: None,

@@ -8,9 +8,11 @@ use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef, TableMemo};
 use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::exact_integers;
+use crate::sql::exact_integers::integers_as_text;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_column_value;
 use crate::sql::order::{write_order_by, Direction};
+use crate::sql::shape::{Kind, Shape};
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
@@ -93,10 +95,22 @@ pub(crate) fn select_statement(
         return Ok(Statement::new(select_head(table, capabilities), Vec::new()));
     }
     let qualifier = embedded.map(|_| ROOT_ALIAS);
+    // A head built for this select alone (its level options bind values) has no shape.
+    let head = match embedded {
+        None => Some(None),
+        Some(EmbeddedHead::Shared(head)) => Some(Some(*head)),
+        Some(EmbeddedHead::Built(_)) => None,
+    };
+    let shape = head.and_then(|head| {
+        Shape::new(Kind::Select, table, head, integers_as_text(capabilities))
+            .filter(spec.filter)?
+            .paging(spec.order, spec.limit, spec.offset)
+    });
     build_filtered(
         table,
         spec.filter,
         capabilities,
+        shape,
         |w: &mut SqlWriter, json_lists| {
             // Both heads are built once (per table, or per table and tree of includes).
             match embedded {
@@ -138,7 +152,8 @@ pub(crate) fn count_statement(
     filter: Option<&Expr>,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
-    build_filtered(table, filter, capabilities, |w, json_lists| {
+    let shape = Shape::new(Kind::Count, table, None, false).filter(filter);
+    build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT COUNT(*) FROM ");
         w.ident(table.name);
         let ctx = FilterSql {
@@ -156,7 +171,8 @@ pub(crate) fn exists_statement(
     filter: Option<&Expr>,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
-    build_filtered(table, filter, capabilities, |w, json_lists| {
+    let shape = Shape::new(Kind::Exists, table, None, false).filter(filter);
+    build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT EXISTS (SELECT 1 FROM ");
         w.ident(table.name);
         let ctx = FilterSql {
@@ -178,10 +194,12 @@ pub(crate) fn joined_statement(
     head: &'static str,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
+    let shape = Shape::new(Kind::Joined, table, Some(head), false).filter(filter);
     build_filtered(
         table,
         filter,
         capabilities,
+        shape,
         |w: &mut SqlWriter, json_lists| {
             w.push(head);
             let ctx = FilterSql {

@@ -417,7 +417,7 @@ pub(crate) fn filtered_write(
     full: bool,
     head: impl Fn(&mut SqlWriter) -> Result<()>,
 ) -> Result<Statement> {
-    build_filtered(table, filter, capabilities, |w, json_lists| {
+    build_filtered(table, filter, capabilities, None, |w, json_lists| {
         head(w)?;
         let ctx = FilterSql {
             table,

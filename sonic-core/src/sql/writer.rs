@@ -13,6 +13,9 @@ use crate::value::Value;
 pub(crate) struct SqlWriter {
     sql: String,
     params: Vec<Value>,
+    /// Only the values are wanted: the text is known already (memoized by its shape, see
+    /// `crate::sql::shape`), so every text method does nothing.
+    params_only: bool,
 }
 
 impl SqlWriter {
@@ -22,30 +25,49 @@ impl SqlWriter {
             // joined select is longer than a guess would be.
             sql: String::new(),
             params: Vec::new(),
+            params_only: false,
         }
+    }
+
+    /// A writer that collects the values bound, in order, and no text: the same code that
+    /// writes a statement then binds a memoized text of it.
+    pub(crate) fn params_only() -> Self {
+        SqlWriter {
+            params_only: true,
+            ..SqlWriter::new()
+        }
+    }
+
+    /// The text written so far, unless only values are collected.
+    fn text(&mut self) -> Option<&mut String> {
+        (!self.params_only).then_some(&mut self.sql)
     }
 
     /// SQL keywords and punctuation (never data).
     pub(crate) fn push(&mut self, sql: &str) {
-        if self.sql.capacity() == 0 {
+        let Some(text) = self.text() else { return };
+        if text.capacity() == 0 {
             // Room for what usually follows the first piece (a WHERE clause, an ORDER BY).
-            self.sql = String::with_capacity(sql.len().max(64) + 96);
+            *text = String::with_capacity(sql.len().max(64) + 96);
         }
-        self.sql.push_str(sql);
+        text.push_str(sql);
     }
 
     /// A quoted identifier.
     pub(crate) fn ident(&mut self, name: &str) {
-        push_ident(&mut self.sql, name);
+        if let Some(text) = self.text() {
+            push_ident(text, name);
+        }
     }
 
     /// A column, qualified by a table alias when the statement has several scopes.
     pub(crate) fn column(&mut self, qualifier: Option<&str>, name: &str) {
+        let Some(text) = self.text() else { return };
         if let Some(q) = qualifier {
-            push_ident(&mut self.sql, q);
-            self.sql.push('.');
+            push_ident(text, q);
+            text.push('.');
         }
-        push_ident(&mut self.sql, name);
+        push_ident(text, name);
     }
 
     /// `"a", "b", …`: every column of the table, in definition order (the order
@@ -53,7 +75,7 @@ impl SqlWriter {
     pub(crate) fn column_list(&mut self, def: &TableDef, qualifier: Option<&str>) {
         for (i, column) in def.columns.iter().enumerate() {
             if i > 0 {
-                self.sql.push_str(", ");
+                self.push(", ");
             }
             self.column(qualifier, column.name);
         }
@@ -61,7 +83,9 @@ impl SqlWriter {
 
     /// A placeholder bound to `value`.
     pub(crate) fn param(&mut self, value: Value) {
-        self.sql.push('?');
+        if let Some(text) = self.text() {
+            text.push('?');
+        }
         self.params.push(value);
     }
 
@@ -71,8 +95,9 @@ impl SqlWriter {
     /// rebind. The text then varies with the count; the statement cache holds one entry per
     /// distinct count (a handful in practice: page sizes, `1` for `first`).
     pub(crate) fn count(&mut self, n: u64) {
-        self.sql
-            .push_str(itoa::Buffer::new().format(count_literal(n)));
+        if let Some(text) = self.text() {
+            text.push_str(itoa::Buffer::new().format(count_literal(n)));
+        }
     }
 
     /// Text written elsewhere with its placeholders' values (a memoized or prebuilt part).
@@ -85,7 +110,7 @@ impl SqlWriter {
     pub(crate) fn params(&mut self, values: impl IntoIterator<Item = Value>) {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
-                self.sql.push_str(", ");
+                self.push(", ");
             }
             self.param(value);
         }
