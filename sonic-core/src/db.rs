@@ -438,9 +438,23 @@ impl Db {
         params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
-        if let Some(read) = self.execute_into_now(sql, params, sink) {
-            return read;
+        match self.execute_into_now(sql, params, sink) {
+            Some(read) => read,
+            None => self.execute_into_later(sql, params, sink).await,
         }
+    }
+
+    /// The rest of [`execute_into`](Db::execute_into) after
+    /// [`execute_into_now`](Db::execute_into_now) gave `None` (which checked the statement
+    /// against the limits): a caller that tries the latter first awaits this, so it builds no
+    /// future when the statement ran in-process.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) async fn execute_into_later(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        sink: &mut dyn RowSink,
+    ) -> Result<RowsRead> {
         if trace::sql_enabled() {
             let statement = params.statement(sql);
             return self.execute(&statement).await.map(RowsRead::Returned);

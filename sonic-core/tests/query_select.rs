@@ -818,7 +818,7 @@ fn statements_of_one_shape_share_their_text_and_bind_their_own_values() {
     let mut three = post_ids(&three);
     three.sort_unstable();
     assert_eq!(three, ["p1", "p2", "p3"]); // p1 and p3 tie on views
-    // Counts of one shape, too.
+                                           // Counts of one shape, too.
     for (views, expected) in [(100, 4), (10, 1), (0, 0)] {
         let count = block_on(db.select::<Post>().filter(Post::VIEWS.lt(views)).count());
         assert_eq!(count.unwrap(), expected);

@@ -167,7 +167,11 @@ pub(crate) async fn read_records<T: Table>(
     params: Params<'_>,
 ) -> Result<Vec<T>> {
     let mut sink = Records::<T>::new();
-    match db.execute_into(sql, params, &mut sink).await? {
+    let read = match db.execute_into_now(sql, params, &mut sink) {
+        Some(read) => read?,
+        None => db.execute_into_later(sql, params, &mut sink).await?,
+    };
+    match read {
         RowsRead::Streamed { .. } => Ok(sink.records),
         RowsRead::Returned(result) => decode_rows::<T>(result),
     }
@@ -217,7 +221,14 @@ pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) ->
 pub(crate) async fn execute_record<T: Table>(db: &Db, statement: &Statement) -> Result<Option<T>> {
     let mut sink = First::<T>(None);
     let params = Params::Values(&statement.params);
-    match db.execute_into(&statement.sql, params, &mut sink).await? {
+    let read = match db.execute_into_now(&statement.sql, params, &mut sink) {
+        Some(read) => read?,
+        None => {
+            db.execute_into_later(&statement.sql, params, &mut sink)
+                .await?
+        }
+    };
+    match read {
         RowsRead::Streamed { .. } => Ok(sink.0),
         RowsRead::Returned(result) => Ok(decode_rows::<T>(result)?.into_iter().next()),
     }

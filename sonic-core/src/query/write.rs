@@ -117,10 +117,12 @@ pub(crate) async fn insert_many_count<T: Table>(db: &Db, records: &[T]) -> Resul
     let text = InsertText::new(T::DEF, capabilities, false)?;
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(sql) = text.single(records.len()) {
-        let read = db
-            .execute_into(&sql, Params::Borrowed(&params), &mut NoRows)
-            .await
-            .map_err(|e| e.in_table(T::DEF.name))?;
+        let params = Params::Borrowed(&params);
+        let read = match db.execute_into_now(&sql, params, &mut NoRows) {
+            Some(read) => read,
+            None => db.execute_into_later(&sql, params, &mut NoRows).await,
+        }
+        .map_err(|e| e.in_table(T::DEF.name))?;
         return Ok(match read {
             RowsRead::Streamed { changes } => changes,
             RowsRead::Returned(result) => result.changes,
@@ -162,15 +164,16 @@ impl RowSink for NoRows {
 fn insert_params<'r, T: Table>(db: &Db, records: &'r [T]) -> Result<Vec<Param<'r>>> {
     let capabilities = db.capabilities();
     let table = T::DEF;
-    let now = db.now_ms();
-    let stamping = !db.keeps_audit();
+    // The clock is read only for a table with audit columns, and only once.
+    let audited = table.columns.iter().any(|column| column.audit.is_some());
+    let now = (audited && !db.keeps_audit()).then(|| Param::Borrowed(Cell::Integer(db.now_ms())));
     let mut params = Vec::with_capacity(records.len() * table.columns.len());
     for record in records {
         let start = params.len();
         encode_params(record, &mut params)?;
         if let Some(row) = params.get_mut(start..) {
-            if stamping {
-                stamp_with(table, row, true, &Param::Borrowed(Cell::Integer(now)));
+            if let Some(now) = &now {
+                stamp_with(table, row, true, now);
             }
             check_row(table, row.iter().map(Param::cell), capabilities)?;
         }
