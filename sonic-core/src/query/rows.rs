@@ -155,18 +155,21 @@ fn count_error(table: &TableDef, n: i64) -> Error {
 /// the statement event reports the result's counts).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) async fn execute_records<T: Table>(db: &Db, statement: &Statement) -> Result<Vec<T>> {
-    read_records(db, &statement.sql, Params::Values(&statement.params)).await
+    read_records(db, &statement.sql, Params::Values(&statement.params), 0).await
 }
 
 /// [`execute_records`] of `sql` with `params` not yet in a [`Statement`] (borrowed from the
-/// records an insert writes).
+/// records an insert writes), room made for `expected` records (an insert's count).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) async fn read_records<T: Table>(
     db: &Db,
     sql: &str,
     params: Params<'_>,
+    expected: usize,
 ) -> Result<Vec<T>> {
-    let mut sink = Records::<T>::new();
+    let mut sink = Records::<T> {
+        records: Vec::with_capacity(expected),
+    };
     let read = match db.execute_into_now(sql, params, &mut sink) {
         Some(read) => read?,
         None => db.execute_into_later(sql, params, &mut sink).await?,

@@ -97,7 +97,7 @@ pub(crate) async fn insert_many<T: Table>(db: &Db, records: &[T]) -> Result<Vec<
     let text = InsertText::new(T::DEF, capabilities, true)?;
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(sql) = text.single(records.len()) {
-        let inserted = read_records::<T>(db, &sql, Params::Borrowed(&params))
+        let inserted = read_records::<T>(db, &sql, Params::Borrowed(&params), records.len())
             .await
             .map_err(|e| e.in_table(T::DEF.name))?;
         return check_inserted(inserted, records.len());
