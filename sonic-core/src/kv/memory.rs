@@ -103,7 +103,11 @@ impl MemoryKv {
 
     /// The live value under `key`, without going through the async trait (for assertions).
     pub fn peek(&self, key: &str) -> Option<Vec<u8>> {
-        let now = self.clock.now_ms();
+        self.peek_at(key, self.clock.now_ms())
+    }
+
+    /// [`MemoryKv::peek`] at the time `now`: a bulk read reads the clock once.
+    fn peek_at(&self, key: &str, now: i64) -> Option<Vec<u8>> {
         self.lock()
             .entries
             .get(key)
@@ -203,7 +207,8 @@ impl KvBackend for MemoryKv {
 
     async fn get_bulk(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
         check_bulk_keys(keys)?;
-        Ok(keys.iter().map(|k| self.peek(k)).collect())
+        let now = self.clock.now_ms();
+        Ok(keys.iter().map(|k| self.peek_at(k, now)).collect())
     }
 
     async fn put(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {

@@ -254,7 +254,7 @@ pub trait KvBackend: MaybeSendSync {
             .get_bulk(keys)
             .await?
             .into_iter()
-            .map(|value| value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+            .map(|value| value.map(text_of))
             .collect())
     }
 
@@ -399,4 +399,22 @@ pub async fn delete_prefix<K: KvBackend + ?Sized>(kv: &K, prefix: &str) -> Resul
         kv.delete(&key.name).await?;
     }
     Ok(keys.len())
+}
+
+/// Bytes read from KV as text: kept as they are when they are UTF-8 (no copy), else with
+/// U+FFFD for what is not, as Workers KV's `text` reading decodes them.
+fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_utf8_and_replaces_what_is_not() {
+        assert_eq!(text_of("héllo".as_bytes().to_vec()), "héllo");
+        assert_eq!(text_of(vec![b'a', 0xff, b'b']), "a\u{fffd}b");
+    }
 }
