@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use http::{header, HeaderMap, HeaderName, Method, Request, Response};
+use http::{header, HeaderName, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sonic_db_core::{Db, Table, TableDef};
@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::handlers;
 use crate::reply::Reply;
 pub use crate::route::Limits;
-use crate::route::{decode_segment, Call, LocalFuture, Route, Routes};
+use crate::route::{decode_segment, header_text, Call, Incoming, LocalFuture, Route, Routes, Verb};
 use crate::table::TableApi;
 
 impl<T, P> Route<P> for TableApi<T, P>
@@ -59,11 +59,6 @@ where
 
 /// The header whose value is a 500's request id when present (Cloudflare's).
 const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
-
-/// Every request header the API reads: an adapter may pass these alone (the `worker` one does,
-/// so that no header name is parsed at run time: http's parser holds a table of every
-/// standard name, 12 KB of wasm).
-pub(crate) const READ_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::IF_MATCH, CF_RAY];
 
 /// SonicJs's table API over registered tables, for principals of type `P` (what the
 /// application makes of a request's credentials: `()` for a public API, a user, an enum of
@@ -167,29 +162,53 @@ impl<P: 'static> Api<P> {
         principal: P,
         request: Request<B>,
     ) -> Response<Vec<u8>> {
-        let request_id = self.request_id(request.headers(), db);
-        let reply = match self.dispatch(db, principal, &request).await {
+        let headers = request.headers();
+        let incoming = Incoming {
+            verb: Verb::of(request.method()),
+            path: request.uri().path(),
+            query: request.uri().query(),
+            content_type: headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            if_match: headers
+                .get_all(header::IF_MATCH)
+                .iter()
+                .map(|v| v.as_bytes())
+                .collect(),
+            cf_ray: headers.get(&CF_RAY).map(|v| v.as_bytes()),
+            body: request.body().as_ref(),
+        };
+        self.respond(db, principal, &incoming).await.into_http()
+    }
+
+    /// [`Api::handle`] on what an adapter read of the request, for the adapter to send.
+    pub(crate) async fn respond(
+        &self,
+        db: &Db,
+        principal: P,
+        request: &Incoming<'_>,
+    ) -> crate::reply::Outgoing {
+        let request_id = self.request_id(request.cf_ray, db);
+        let reply = match self.dispatch(db, principal, request).await {
             Ok(reply) => reply,
             Err(error) => Reply::error(&error, &request_id),
         };
-        reply.into_response(&request_id)
+        reply.into_outgoing(&request_id)
     }
 
-    fn request_id(&self, headers: &HeaderMap, db: &Db) -> String {
-        if let Some(ray) = headers.get(&CF_RAY).and_then(|v| v.to_str().ok()) {
+    fn request_id(&self, cf_ray: Option<&[u8]>, db: &Db) -> String {
+        if let Some(ray) = cf_ray.and_then(header_text) {
             return ray.to_string();
         }
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         format!("{:x}-{n}", db.now_ms())
     }
 
-    async fn dispatch<B: AsRef<[u8]>>(
+    async fn dispatch(
         &self,
         db: &Db,
         principal: P,
-        request: &Request<B>,
+        request: &Incoming<'_>,
     ) -> Result<Reply, ApiError> {
-        let path = request.uri().path();
+        let path = request.path;
         let rest = path
             .strip_prefix(self.prefix.as_str())
             .filter(|rest| rest.starts_with('/'))
@@ -201,7 +220,7 @@ impl<P: 'static> Api<P> {
             _ => return Err(ApiError::not_found(format!("no route `{path}`"))),
         };
         if route == "openapi.json" && id.is_none() {
-            if request.method() != Method::GET {
+            if request.verb != Verb::Get {
                 return Ok(crate::reply::not_allowed("GET"));
             }
             let principal = Arc::new(principal);
@@ -232,7 +251,7 @@ impl<P: 'static> Api<P> {
                     routes.join(", ")
                 ))
             })?;
-        let body = request.body().as_ref();
+        let body = request.body;
         if body.len() > self.routes.limits.max_body_bytes {
             return Err(ApiError::new(
                 413,
@@ -244,18 +263,18 @@ impl<P: 'static> Api<P> {
             ));
         }
         let query = request
-            .uri()
-            .query()
+            .query
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let call = Call {
             routes: &self.routes,
             db,
-            method: request.method().clone(),
+            verb: request.verb,
             id,
             raw_id,
             query,
-            headers: request.headers(),
+            content_type: request.content_type,
+            if_match: &request.if_match,
             body,
             principal: Arc::new(principal),
         };

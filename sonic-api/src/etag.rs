@@ -1,11 +1,11 @@
 //! Entity tags of stored records: a digest of the row, so that any change of any column
 //! (Sonic stamps `updated_on` on every write too) gives another tag.
 
-use http::HeaderMap;
 use sha2::{Digest, Sha256};
 use sonic_db_core::{Table, Value};
 
 use crate::error::ApiError;
+use crate::route::header_text;
 
 /// The strong `ETag` of a record: `"` + 32 hex digits of SHA-256 over its row + `"`.
 pub(crate) fn etag<T: Table>(record: &T) -> Result<String, ApiError> {
@@ -45,15 +45,12 @@ fn row_tag(row: &[Value]) -> String {
     format!("\"{}\"", hex::encode(short))
 }
 
-/// The tags of `If-Match`, if the request has one (`*` is kept as is).
-pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<Vec<String>>, ApiError> {
+/// The tags of the request's `If-Match` values, if it has one (`*` is kept as is).
+pub(crate) fn if_match(values: &[&[u8]]) -> Result<Option<Vec<String>>, ApiError> {
     let mut tags = Vec::new();
-    let mut present = false;
-    for value in headers.get_all(http::header::IF_MATCH) {
-        present = true;
-        let text = value
-            .to_str()
-            .map_err(|_| ApiError::bad_request("`If-Match` is not ASCII"))?;
+    for value in values {
+        let text =
+            header_text(value).ok_or_else(|| ApiError::bad_request("`If-Match` is not ASCII"))?;
         for tag in text.split(',') {
             let tag = tag.trim();
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
@@ -62,7 +59,7 @@ pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<Vec<String>>, ApiEr
             }
         }
     }
-    Ok(present.then_some(tags))
+    Ok((!values.is_empty()).then_some(tags))
 }
 
 /// Whether the stored record's tag is one of `tags` (`*`: any stored record).

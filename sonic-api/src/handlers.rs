@@ -4,7 +4,6 @@
 //! `If-Match` saw applies only if the row is still that one (compare-and-set in SQL). Not
 //! generic over the record type: what needs it is behind the table's [`Records`].
 
-use http::{header, Method};
 use serde_json::{json, Map, Value as Json};
 use sonic_db_core::{Source, SqlType, TableDef, Value};
 
@@ -15,8 +14,8 @@ use crate::error::ApiError;
 use crate::params::{expect_no_query, record_relations};
 use crate::render::{strip, Views};
 use crate::reply::not_allowed;
-use crate::reply::Reply;
-use crate::route::{decode_segment, Call};
+use crate::reply::{Named, Reply};
+use crate::route::{decode_segment, header_text, Call, Verb};
 use crate::rules::WritePolicy;
 use crate::typed::{Authorized, Erased, Read, Records, Write};
 
@@ -25,13 +24,12 @@ pub(crate) async fn serve<P: 'static>(
     table: &dyn Records<P>,
     call: Call<'_, P>,
 ) -> Result<Reply, ApiError> {
-    let method = call.method.clone();
-    match (method, call.id.is_some()) {
-        (Method::GET, false) => list(table, &call).await,
-        (Method::POST, false) => create(table, &call).await,
-        (Method::GET, true) => get(table, &call).await,
-        (Method::PUT | Method::PATCH, true) => update(table, &call).await,
-        (Method::DELETE, true) => delete(table, &call).await,
+    match (call.verb, call.id.is_some()) {
+        (Verb::Get, false) => list(table, &call).await,
+        (Verb::Post, false) => create(table, &call).await,
+        (Verb::Get, true) => get(table, &call).await,
+        (Verb::Put | Verb::Patch, true) => update(table, &call).await,
+        (Verb::Delete, true) => delete(table, &call).await,
         (_, false) => Ok(not_allowed("GET, POST")),
         (_, true) => Ok(not_allowed("GET, PUT, PATCH, DELETE")),
     }
@@ -206,7 +204,7 @@ async fn get<P: 'static>(table: &dyn Records<P>, call: &Call<'_, P>) -> Result<R
     body.insert("data".into(), data);
     body.insert("source".into(), json!(source));
     report(&mut body, truncated);
-    Ok(Reply::json(200, Json::Object(body)).header(header::ETAG, tag))
+    Ok(Reply::json(200, Json::Object(body)).header(Named::ETag, tag))
 }
 
 /// The body's fields less those the principal may not write (dropped, or a 403). Audit
@@ -265,11 +263,7 @@ fn writable_fields<P>(
 
 /// Writes need a JSON body.
 fn expect_json(call: &Call<'_, impl Sized>) -> Result<Json, ApiError> {
-    let content_type = call
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = call.content_type.and_then(header_text).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::new(
@@ -389,7 +383,7 @@ async fn update<P: 'static>(table: &dyn Records<P>, call: &Call<'_, P>) -> Resul
     let views = read_view(table, call).await;
     strip(&mut data, def, &views);
     table.hooks().after(&ctx, &data).await?;
-    Ok(Reply::json(200, json!({ "data": data })).header(header::ETAG, tag))
+    Ok(Reply::json(200, json!({ "data": data })).header(Named::ETag, tag))
 }
 
 /// `DELETE /{route}/{id}`: `204`; KV forgets the record (and what cascaded).

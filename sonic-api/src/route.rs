@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method};
 use sonic_db_core::{Db, TableDef};
 
 use crate::context::Ctx;
@@ -80,17 +79,71 @@ impl<P> Routes<P> {
     }
 }
 
+/// The request methods the API tells apart; any other is a 405.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Other,
+}
+
+impl Verb {
+    /// The verb of an `http` crate method.
+    pub(crate) fn of(method: &http::Method) -> Verb {
+        match *method {
+            http::Method::GET => Verb::Get,
+            http::Method::POST => Verb::Post,
+            http::Method::PUT => Verb::Put,
+            http::Method::PATCH => Verb::Patch,
+            http::Method::DELETE => Verb::Delete,
+            _ => Verb::Other,
+        }
+    }
+}
+
+/// What the API reads of a request, whichever adapter received it. Not an `http::Request`:
+/// the `worker` adapter builds this straight from the Worker's request, so that a Worker's
+/// wasm holds none of `http`'s URI, method and header-map code.
+pub(crate) struct Incoming<'a> {
+    pub(crate) verb: Verb,
+    /// The path as sent (percent-encoded).
+    pub(crate) path: &'a str,
+    /// The query string as sent, without its `?`.
+    pub(crate) query: Option<&'a str>,
+    /// `Content-Type` (its first value).
+    pub(crate) content_type: Option<&'a [u8]>,
+    /// Every `If-Match` value.
+    pub(crate) if_match: Vec<&'a [u8]>,
+    /// `cf-ray`: a 500's request id when present (Cloudflare's).
+    pub(crate) cf_ray: Option<&'a [u8]>,
+    pub(crate) body: &'a [u8],
+}
+
+/// A header value as text when it is visible ASCII or tabs, as `http::HeaderValue::to_str`
+/// has it.
+pub(crate) fn header_text(value: &[u8]) -> Option<&str> {
+    if value.iter().all(|&b| (32..127).contains(&b) || b == b'\t') {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
+    }
+}
+
 /// One request, parsed as far as the router goes.
 pub(crate) struct Call<'a, P> {
     pub(crate) routes: &'a Routes<P>,
     pub(crate) db: &'a Db,
-    pub(crate) method: Method,
+    pub(crate) verb: Verb,
     pub(crate) id: Option<String>,
     /// The id segment as sent (percent-encoded): a composite key's parts are split on its
     /// `,` before each is decoded, so that a `,` inside a part (`%2C`) stays in it.
     pub(crate) raw_id: Option<String>,
     pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: &'a HeaderMap,
+    pub(crate) content_type: Option<&'a [u8]>,
+    pub(crate) if_match: &'a [&'a [u8]],
     pub(crate) body: &'a [u8],
     pub(crate) principal: Arc<P>,
 }

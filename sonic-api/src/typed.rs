@@ -5,7 +5,6 @@
 
 use std::any::Any;
 
-use http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -132,7 +131,8 @@ pub(crate) struct Read<'a, P> {
 /// An update or a delete by key.
 pub(crate) struct Write<'a, P> {
     pub(crate) db: &'a Db,
-    pub(crate) headers: &'a HeaderMap,
+    /// The request's `If-Match` values.
+    pub(crate) if_match: &'a [&'a [u8]],
     pub(crate) ctx: &'a Ctx<P>,
     pub(crate) key: Vec<Value>,
     pub(crate) id: &'a str,
@@ -150,7 +150,7 @@ impl<'a, P> Write<'a, P> {
     ) -> Self {
         Write {
             db: call.db,
-            headers: call.headers,
+            if_match: call.if_match,
             ctx,
             key,
             id,
@@ -198,7 +198,7 @@ where
         scope: &[Filter<T>],
     ) -> Result<Option<Filter<T>>, ApiError> {
         let (ctx, id) = (write.ctx, write.id);
-        let tags = if_match(write.headers)?;
+        let tags = if_match(write.if_match)?;
         let rule = self.item_rule(ctx.operation);
         if tags.is_none() && rule.is_none() {
             return Ok(None);

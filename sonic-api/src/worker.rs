@@ -20,11 +20,16 @@
 use futures_core::Stream;
 use sonic_db_core::Db;
 
-use crate::api::{Api, READ_HEADERS};
+use crate::api::Api;
+use crate::route::{header_text, Incoming, Verb};
 
 /// Serves `request` with `api`. The body is read only up to one byte past
 /// [`crate::Limits::max_body_bytes`] (from its `Content-Length` when declared, else chunk by
 /// chunk), so an oversized body costs no memory before the core answers 413.
+///
+/// The request and the response stay the `worker` crate's: the API reads the few parts it
+/// needs straight from them, without `http`'s URI, method and header parsers and header map
+/// (which [`Api::handle`] uses), about 20 KB of a Worker's wasm.
 ///
 /// ```no_run
 /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sonic_db_core::Table)]
@@ -42,38 +47,63 @@ pub async fn serve<P: 'static>(
     principal: P,
     mut request: worker::Request,
 ) -> worker::Result<worker::Response> {
+    let verb = match request.method() {
+        worker::Method::Get => Verb::Get,
+        worker::Method::Post => Verb::Post,
+        worker::Method::Put => Verb::Put,
+        worker::Method::Patch => Verb::Patch,
+        worker::Method::Delete => Verb::Delete,
+        _ => Verb::Other,
+    };
     // The raw URL: `Request::url` would parse it with the `url` crate, whose host parser and
     // Unicode (IDNA) tables weigh about 100 KB of wasm for a host the API never looks at.
-    let mut builder = http::Request::builder()
-        .method(request.method().as_ref())
-        .uri(request.inner().url());
-    // Only the headers the API reads, by their constant names: copying every header would
-    // parse each name at run time (see `READ_HEADERS`).
+    let url = request.inner().url();
+    let (path, query) = path_and_query(&url);
     let headers = request.headers();
-    for name in READ_HEADERS {
-        if let Ok(Some(value)) = headers.get(name.as_str()) {
-            builder = builder.header(name, value);
-        }
-    }
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let content_type = header("content-type");
+    let if_match = header("if-match");
+    let cf_ray = header("cf-ray");
     let body = read_capped(&mut request, api.routes.limits.max_body_bytes).await;
-    let http_request = builder
-        .body(body)
-        .map_err(|e| worker::Error::RustError(format!("a request http cannot hold: {e}")))?;
-    let response = api.handle(db, principal, http_request).await;
+    let incoming = Incoming {
+        verb,
+        path,
+        query,
+        content_type: content_type.as_deref().map(str::as_bytes),
+        if_match: if_match.as_deref().map(str::as_bytes).into_iter().collect(),
+        cf_ray: cf_ray.as_deref().map(str::as_bytes),
+        body: &body,
+    };
+    let response = api.respond(db, principal, &incoming).await;
     let headers = worker::Headers::new();
-    for (name, value) in response.headers() {
-        if let Ok(value) = value.to_str() {
+    for (name, value) in &response.headers {
+        if header_text(value.as_bytes()).is_some() {
             headers.set(name.as_str(), value)?;
         }
     }
-    let status = response.status().as_u16();
-    let body = response.into_body();
-    let out = if body.is_empty() {
+    let out = if response.body.is_empty() {
         worker::Response::empty()?
     } else {
-        worker::Response::from_bytes(body)?
+        worker::Response::from_bytes(response.body)?
     };
-    Ok(out.with_status(status).with_headers(headers))
+    Ok(out.with_status(response.status).with_headers(headers))
+}
+
+/// The path and the query string (without its `?`) of an absolute URL, as sent. Workers'
+/// URLs are serialised by the WHATWG URL parser; a fragment is not part of either (`http`'s
+/// URI parser drops it too).
+fn path_and_query(url: &str) -> (&str, Option<&str>) {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split_once('#').map_or(rest, |(rest, _)| rest);
+    let rest = rest
+        .find(['/', '?'])
+        .and_then(|start| rest.get(start..))
+        .unwrap_or("");
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    (if path.is_empty() { "/" } else { path }, query)
 }
 
 /// The body, or its first `max + 1` bytes when it is longer (the core then answers 413). A
@@ -106,4 +136,37 @@ async fn read_capped(request: &mut worker::Request, max: usize) -> Vec<u8> {
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_and_query;
+
+    #[test]
+    fn path_and_query_split_a_workers_url_as_http_does() {
+        for (url, path, query) in [
+            ("https://example.com/v1/posts", "/v1/posts", None),
+            (
+                "https://example.com/v1/posts?limit=5&sort=-id",
+                "/v1/posts",
+                Some("limit=5&sort=-id"),
+            ),
+            (
+                "http://127.0.0.1:8787/v1/posts/a%2Cb?",
+                "/v1/posts/a%2Cb",
+                Some(""),
+            ),
+            (
+                "https://example.com/v1/posts?with=author#top",
+                "/v1/posts",
+                Some("with=author"),
+            ),
+            ("https://example.com", "/", None),
+            ("https://example.com?x=1", "/", Some("x=1")),
+        ] {
+            assert_eq!(path_and_query(url), (path, query), "{url}");
+            let uri: http::Uri = url.parse().unwrap();
+            assert_eq!((uri.path(), uri.query()), (path, query), "http on {url}");
+        }
+    }
 }
