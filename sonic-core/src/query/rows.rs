@@ -309,6 +309,7 @@ fn check_width(row: &dyn Row, table: &TableDef) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::EMPTY_NOTES as TABLE;
 
     #[test]
     fn a_short_row_is_an_error_naming_the_table() {
@@ -319,15 +320,6 @@ mod tests {
             "{err}"
         );
     }
-
-    const TABLE: TableDef = TableDef {
-        name: "notes",
-        rust_name: "Note",
-        columns: &[],
-        primary_key: &[0],
-        relations: &[],
-        constraints: crate::schema::Constraints::NONE,
-    };
 
     #[test]
     fn an_empty_result_without_column_names_is_zero_rows() {

@@ -20,6 +20,17 @@ pub use audit::{Audit, AuditFields, AuditRole, NullableAudit};
 pub use constraints::{check_name, composite_name, Constraints};
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::{TableMemo, TextMemo};
+
+/// A table without columns, for unit tests that need a definition and nothing of it.
+#[cfg(test)]
+pub(crate) static EMPTY_NOTES: TableDef = TableDef {
+    name: "notes",
+    rust_name: "Note",
+    columns: &[],
+    primary_key: &[0],
+    relations: &[],
+    constraints: Constraints::NONE,
+};
 pub use one::One;
 pub use set::Schema;
 pub use through::ThroughDef;

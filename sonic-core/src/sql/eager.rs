@@ -515,7 +515,6 @@ pub(crate) fn join_head(
     }
 }
 
-/// `SELECT <child columns> WHERE <fk> IN (<keys>) ORDER BY <fk>, <pk>`.
 /// `SELECT <columns> FROM <child> WHERE <fk> IN (…keys…) [AND (<filter>)] ORDER BY <fk>, …`:
 /// the children of a level, each parent's in the level's order. With a limit or offset,
 /// each child's rank among its parent's children (`ROW_NUMBER() OVER (PARTITION BY <fk>)`)

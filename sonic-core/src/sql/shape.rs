@@ -182,18 +182,9 @@ pub(crate) fn remember(shape: Shape, sql: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::EMPTY_NOTES as NOTES;
     use crate::sql::filter::CmpOp;
     use crate::value::Value;
-
-    const TABLE: TableDef = TableDef {
-        name: "notes",
-        rust_name: "Note",
-        columns: &[],
-        primary_key: &[0],
-        relations: &[],
-        constraints: crate::schema::Constraints::NONE,
-    };
-    static NOTES: TableDef = TABLE;
 
     fn compare(column: usize, op: CmpOp, value: i64) -> Expr {
         Expr::Compare {
