@@ -592,6 +592,14 @@ pub trait SqlBackend {
 pub trait RowSink: MaybeSendSync {
     /// Takes one row; an error stops the statement and is returned by the backend.
     fn row(&mut self, row: &dyn Row) -> Result<()>;
+
+    /// Takes one row of the rusqlite backend. Sinks that decode records override it with the
+    /// same code as [`RowSink::row`], compiled for rusqlite's row: every cell is then read
+    /// without a virtual call (one per row remains, to this method).
+    #[cfg(feature = "rusqlite")]
+    fn sqlite_row(&mut self, row: &rusqlite::Row<'_>) -> Result<()> {
+        self.row(row)
+    }
 }
 
 /// What [`SqlBackend::execute_rows`] did with the result.

@@ -37,6 +37,33 @@ impl Row for Vec<Value> {
     }
 }
 
+/// The cells `start..start + width` of a row, as a row of their own: each side of a joined
+/// row decodes from its part by its own positions. (Not on wasm32, where no backend lends
+/// rows.)
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) struct Part<'r, R: ?Sized> {
+    pub(crate) row: &'r R,
+    pub(crate) start: usize,
+    pub(crate) width: usize,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<R: Row + ?Sized> Row for Part<'_, R> {
+    #[inline]
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    #[inline]
+    fn cell(&self, index: usize) -> Option<Cell<'_>> {
+        if index < self.width {
+            self.row.cell(self.start + index)
+        } else {
+            None
+        }
+    }
+}
+
 /// Decodes one cell as a `T` of column `column` of `table`; a conversion error names the
 /// row's primary key (cell `key`) unless the cell is the key itself. Called by the code of
 /// `#[derive(Table)]`.
@@ -52,46 +79,46 @@ impl Row for Vec<Value> {
 /// ```
 #[inline]
 pub fn decode_cell<T: FromValue>(
-    row: &dyn Row,
+    row: &(impl Row + ?Sized),
     table: &str,
     column: &str,
     index: usize,
     key: Option<usize>,
 ) -> Result<T> {
     let Some(cell) = row.cell(index) else {
-        return Err(missing_cell(row, table, column));
+        return Err(missing_cell(row.width(), table, column));
     };
     match T::from_cell(cell) {
         Ok(value) => Ok(value),
-        Err(e) => Err(cell_error(row, table, column, key, e)),
+        Err(e) => Err(cell_error(key.and_then(|k| row.cell(k)), table, column, e)),
     }
 }
 
-/// A row too short for its table's columns (for the code of `#[derive(Table)]`).
+/// A row of `width` cells, too short for its table's columns (for the code of
+/// `#[derive(Table)]`).
 #[doc(hidden)]
 #[cold]
 #[inline(never)]
-pub fn missing_cell(row: &dyn Row, table: &str, column: &str) -> Error {
+pub fn missing_cell(width: usize, table: &str, column: &str) -> Error {
     Error::Database {
         message: format!(
-            "the backend returned a row of {} columns for `{table}`, without `{column}`",
-            row.width()
+            "the backend returned a row of {width} columns for `{table}`, without `{column}`"
         ),
     }
 }
 
-/// The error of a cell that does not convert, naming the row's key (for [`decode_cell`] and
-/// the code of `#[derive(Table)]`), out of the way of the conversion.
+/// The error of a cell that does not convert, naming the row's key (its cell `key`, unless
+/// the failing cell is the key) (for [`decode_cell`] and the code of `#[derive(Table)]`), out
+/// of the way of the conversion. Not generic over the row, so that it exists once.
 #[doc(hidden)]
 #[cold]
 #[inline(never)]
 pub fn cell_error(
-    row: &dyn Row,
+    key: Option<Cell<'_>>,
     table: &str,
     column: &str,
-    key: Option<usize>,
     error: crate::value::ConvertError,
 ) -> Error {
-    let key = key.and_then(|k| row.cell(k)).map(Cell::to_value);
+    let key = key.map(Cell::to_value);
     Error::decode_row(table, column, key.as_ref(), error)
 }

@@ -408,7 +408,7 @@ fn stream(conn: &Connection, sql: &str, params: Params<'_>, sink: &mut dyn RowSi
     let total_before = (!stmt.readonly()).then(|| conn.total_changes());
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next().map_err(map_err)? {
-        sink.row(row)?;
+        sink.sqlite_row(row)?;
     }
     Ok(total_before.map_or(0, |before| changes_since(conn, before)))
 }
@@ -425,10 +425,12 @@ fn changes_since(conn: &Connection, total_before: u64) -> u64 {
 
 /// A row of rusqlite, read in place.
 impl Row for rusqlite::Row<'_> {
+    #[inline]
     fn width(&self) -> usize {
         self.as_ref().column_count()
     }
 
+    #[inline]
     fn cell(&self, index: usize) -> Option<Cell<'_>> {
         Some(match self.get_ref(index).ok()? {
             ValueRef::Null => Cell::Null,

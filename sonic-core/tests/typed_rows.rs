@@ -1,7 +1,8 @@
 //! The typed read path: records decoded straight from the rows SQLite lends
-//! (`SqlBackend::execute_rows`) are the records the `Value` path decodes, errors included; a
-//! backend that does not lend rows gets the `Value` path; `insert_many_count` inserts without
-//! `RETURNING`.
+//! (`SqlBackend::execute_rows`, read through `RowSink::sqlite_row`) are the records the
+//! `Value` path decodes, and so are those of a backend lending rows through `&dyn Row`, errors
+//! included; a backend that does not lend rows gets the `Value` path; `insert_many_count`
+//! inserts without `RETURNING`.
 
 // Test setup outside `#[test]` functions fails the test by panicking, as tests do.
 #![allow(
@@ -15,7 +16,7 @@
 mod query_support;
 
 use query_support::*;
-use sonic_db_core::backend::{RowSink, RowsRead};
+use sonic_db_core::backend::{Params, RowSink, RowsRead};
 use sonic_db_core::row::Row;
 use sonic_db_core::sqlite::SqliteBackend;
 use sonic_db_core::{
@@ -38,17 +39,51 @@ impl SqlBackend for WholeResults {
     }
 }
 
+/// SQLite whose rows are lent one by one as vectors of values, through `RowSink::row` (the
+/// path of a backend other than rusqlite that lends rows).
+struct LentRows(SqliteBackend);
+
+#[async_trait::async_trait]
+impl SqlBackend for LentRows {
+    fn capabilities(&self) -> &Capabilities {
+        self.0.capabilities()
+    }
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
+        self.0.execute(statement).await
+    }
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
+        self.0.batch(statements).await
+    }
+    async fn execute_rows(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        sink: &mut dyn RowSink,
+    ) -> Result<RowsRead> {
+        let result = self.0.execute(&params.statement(sql)).await?;
+        let width = result.columns.len().max(1);
+        for row in result.values.chunks(width) {
+            sink.row(&row.to_vec())?;
+        }
+        Ok(RowsRead::Streamed {
+            changes: result.changes,
+        })
+    }
+}
+
 fn sqlite() -> SqliteBackend {
     let sqlite = SqliteBackend::memory().unwrap();
     sqlite.exec(&schema().to_sql()).unwrap();
     sqlite
 }
 
-/// The same database contents behind both paths.
-fn both() -> [Db; 2] {
+/// The same database contents behind every path: rusqlite's rows, rows lent as `&dyn Row`,
+/// whole results.
+fn all_paths() -> [Db; 3] {
     let clock = FixedClock::new(NOW);
     [
         Db::new(sqlite()).with_clock(clock.clone()),
+        Db::new(LentRows(sqlite())).with_clock(clock.clone()),
         Db::new(WholeResults(sqlite())).with_clock(clock),
     ]
 }
@@ -68,20 +103,21 @@ fn the_streamed_path_decodes_what_the_value_path_decodes() {
             }
         }
         let mut count = Count(0);
-        let read = block_on(db.backend().execute_rows(
-            "SELECT 1",
-            sonic_db_core::backend::Params::Values(&[]),
-            &mut count,
-        ))
+        let read = block_on(
+            db.backend()
+                .execute_rows("SELECT 1", Params::Values(&[]), &mut count),
+        )
         .unwrap();
         matches!(read, RowsRead::Streamed { changes: 0 }) && count.0 == 1
     };
-    let [streamed, whole] = both();
+    let [streamed, lent, whole] = all_paths();
     assert!(sink_used(&streamed));
+    assert!(sink_used(&lent));
     assert!(!sink_used(&whole));
 
     let mut outcomes = Vec::new();
-    for db in [&streamed, &whole] {
+    let mut joins = Vec::new();
+    for db in [&streamed, &lent, &whole] {
         let user = User::new("u1", "ada@example.com");
         let inserted = block_on(db.insert(&user)).unwrap();
         let post = Post::new("p1", "u1", "Hello", 3);
@@ -98,8 +134,32 @@ fn the_streamed_path_decodes_what_the_value_path_decodes() {
         outcomes.push((
             inserted, stored, selected, found, missing, updated, upserted,
         ));
+        // A post without comments too: the joined eager load and the left join see NULLs.
+        block_on(db.insert(&Post::new("p2", "u1", "Quiet", 0))).unwrap();
+        let with_comments = block_on(db.select::<Post>().with(Post::COMMENTS).all()).unwrap();
+        let first = block_on(db.select::<Post>().with(Post::COMMENTS).first()).unwrap();
+        let pairs = block_on(db.select::<Post>().left_join(Post::COMMENTS).all()).unwrap();
+        let inner = block_on(db.select::<Comment>().join(Comment::POST).all()).unwrap();
+        joins.push((with_comments, first, pairs, inner));
     }
     assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0], outcomes[2]);
+    assert_eq!(joins[0], joins[1]);
+    assert_eq!(joins[0], joins[2]);
+    let (with_comments, first, pairs, inner) = &joins[0];
+    let counts: Vec<_> = with_comments
+        .iter()
+        .map(|p| (p.id.as_str(), p.comments.as_ref().map(Vec::len)))
+        .collect();
+    assert_eq!(counts, [("p1", Some(7)), ("p2", Some(0))]);
+    assert_eq!(first.as_ref().map(|p| p.id.as_str()), Some("p1"));
+    assert_eq!(pairs.len(), 8); // seven comments of p1, and p2 once without one
+    assert_eq!(
+        pairs.last().map(|(p, c)| (p.id.as_str(), c.is_none())),
+        Some(("p2", true))
+    );
+    assert_eq!(inner.len(), 7);
+    assert!(inner.iter().all(|(c, p)| c.post_id == p.id && p.id == "p1"));
     let (_, stored, selected, found, missing, updated, upserted) = &outcomes[0];
     assert_eq!(
         stored,
@@ -114,7 +174,7 @@ fn the_streamed_path_decodes_what_the_value_path_decodes() {
 
 #[test]
 fn a_bad_cell_names_table_column_and_key_on_both_paths() {
-    let messages: Vec<String> = both()
+    let messages: Vec<String> = all_paths()
         .iter()
         .map(|db| {
             block_on(db.insert(&User::new("u1", "ada@example.com"))).unwrap();
@@ -126,6 +186,7 @@ fn a_bad_cell_names_table_column_and_key_on_both_paths() {
         })
         .collect();
     assert_eq!(messages[0], messages[1]);
+    assert_eq!(messages[0], messages[2]);
     assert!(
         messages[0].contains("`posts`.`views` of the row with key TEXT \"p1\""),
         "{}",

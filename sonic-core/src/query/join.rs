@@ -11,17 +11,25 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::backend::Statement;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::{Params, RowSink, RowsRead};
+use crate::backend::{QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::check_shape;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::rows::{check_width, later};
 use crate::query::select::Select;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::row::{Part, Row};
 use crate::schema::{Column, Relation, Table};
 use crate::sql::filter::Expr;
 use crate::sql::join::{join_statement, JoinSql, Side};
 use crate::sql::order::Direction;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::value::Cell;
 use crate::value::Value;
 
 mod sealed {
@@ -37,8 +45,9 @@ mod sealed {
 /// assert!(right::<LeftOuter>().starts_with("core::option::Option"));
 /// ```
 pub trait JoinKind: sealed::Sealed {
-    /// The joined record as a row holds it: `C`, or `Option<C>` for a left join.
-    type Right<C>;
+    /// The joined record as a row holds it: `C`, or `Option<C>` for a left join. (`Send` and
+    /// `Sync` as records are, so that rows can be collected while a backend lends them.)
+    type Right<C: Send + Sync>: Send + Sync;
     /// Whether rows of the left table without a match stay (`LEFT JOIN`).
     const OUTER: bool;
     /// The joined side of one row from the record found (if any); `None` when an inner
@@ -50,7 +59,7 @@ pub trait JoinKind: sealed::Sealed {
     /// assert_eq!(Inner::right::<i32>(None), None);
     /// assert_eq!(LeftOuter::right::<i32>(None), Some(None));
     /// ```
-    fn right<C>(record: Option<C>) -> Option<Self::Right<C>>;
+    fn right<C: Send + Sync>(record: Option<C>) -> Option<Self::Right<C>>;
 }
 
 /// `JOIN`: rows with a match on both sides.
@@ -76,17 +85,17 @@ impl sealed::Sealed for Inner {}
 impl sealed::Sealed for LeftOuter {}
 
 impl JoinKind for Inner {
-    type Right<C> = C;
+    type Right<C: Send + Sync> = C;
     const OUTER: bool = false;
-    fn right<C>(record: Option<C>) -> Option<C> {
+    fn right<C: Send + Sync>(record: Option<C>) -> Option<C> {
         record
     }
 }
 
 impl JoinKind for LeftOuter {
-    type Right<C> = Option<C>;
+    type Right<C: Send + Sync> = Option<C>;
     const OUTER: bool = true;
-    fn right<C>(record: Option<C>) -> Option<Option<C>> {
+    fn right<C: Send + Sync>(record: Option<C>) -> Option<Option<C>> {
         Some(record)
     }
 }
@@ -596,36 +605,27 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
     /// ```
     pub async fn all(self) -> Result<Vec<(T, K::Right<C>)>> {
         let statement = self.to_statement()?;
-        let result = self.db.execute(&statement).await?;
-        let own = T::DEF.columns.len();
-        let width = own + C::DEF.columns.len();
-        check_shape(&result, width, T::DEF)?;
-        let key = C::DEF.primary_key;
-        let mut values = result.values;
-        let mut rows = Vec::with_capacity(values.len() / width.max(1));
-        for row in values.chunks_exact_mut(width.max(1)) {
-            let (left, right) = row.split_at_mut(own);
-            let record = T::decode(left)?;
-            // A left join without a match has NULL in every joined column, the key included.
-            let unmatched = key
-                .iter()
-                .all(|k| matches!(right.get(*k), Some(Value::Null) | None));
-            let joined = if unmatched {
-                None
-            } else {
-                Some(C::decode(right)?)
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let mut sink = Pairs::<T, C, K> { rows: Vec::new() };
+            let params = Params::Values(&statement.params);
+            let read = match self.db.execute_into_now(&statement.sql, params, &mut sink) {
+                Some(read) => read?,
+                None => {
+                    later(
+                        self.db
+                            .execute_into_later(&statement.sql, params, &mut sink),
+                    )
+                    .await?
+                }
             };
-            let joined = K::right(joined).ok_or_else(|| Error::Database {
-                message: format!(
-                    "an inner join of `{}` and `{}` returned a row without a `{}` record",
-                    T::DEF.name,
-                    C::DEF.name,
-                    C::DEF.name
-                ),
-            })?;
-            rows.push((record, joined));
+            match read {
+                RowsRead::Streamed { .. } => Ok(sink.rows),
+                RowsRead::Returned(result) => decode_pairs::<T, C, K>(result),
+            }
         }
-        Ok(rows)
+        #[cfg(target_arch = "wasm32")]
+        decode_pairs::<T, C, K>(self.db.execute(&statement).await?)
     }
 
     /// The first row, if any (sends `LIMIT 1`).
@@ -692,5 +692,96 @@ impl<'db, T: Table, C: Table, K: JoinKind> Join<'db, T, C, K> {
         statement.sql = format!("SELECT COUNT(*) FROM ({})", statement.sql).into();
         let result = self.db.execute(&statement).await?;
         crate::query::rows::decode_count(&result, T::DEF)
+    }
+}
+
+/// The pairs of a join's whole result (on wasm32, or from a backend that returns it whole).
+fn decode_pairs<T: Table, C: Table, K: JoinKind>(
+    result: QueryResult,
+) -> Result<Vec<(T, K::Right<C>)>> {
+    let own = T::DEF.columns.len();
+    let width = own + C::DEF.columns.len();
+    check_shape(&result, width, T::DEF)?;
+    let key = C::DEF.primary_key;
+    let mut values = result.values;
+    let mut rows = Vec::with_capacity(values.len() / width.max(1));
+    for row in values.chunks_exact_mut(width.max(1)) {
+        let (left, right) = row.split_at_mut(own);
+        let record = T::decode(left)?;
+        // A left join without a match has NULL in every joined column, the key included.
+        let unmatched = key
+            .iter()
+            .all(|k| matches!(right.get(*k), Some(Value::Null) | None));
+        let joined = if unmatched {
+            None
+        } else {
+            Some(C::decode(right)?)
+        };
+        rows.push((record, right_side::<T, C, K>(joined)?));
+    }
+    Ok(rows)
+}
+
+/// The joined side of a row; an inner join's row without one is the backend's error.
+fn right_side<T: Table, C: Table, K: JoinKind>(joined: Option<C>) -> Result<K::Right<C>> {
+    K::right(joined).ok_or_else(|| Error::Database {
+        message: format!(
+            "an inner join of `{}` and `{}` returned a row without a `{}` record",
+            T::DEF.name,
+            C::DEF.name,
+            C::DEF.name
+        ),
+    })
+}
+
+/// Decodes a join's rows as the backend lends them: each side from its part of the row, by
+/// position, with no [`Value`] per cell.
+#[cfg(not(target_arch = "wasm32"))]
+struct Pairs<T, C: Table, K: JoinKind> {
+    rows: Vec<(T, K::Right<C>)>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Table, C: Table, K: JoinKind> Pairs<T, C, K> {
+    #[inline]
+    fn take<R: Row + ?Sized>(&mut self, row: &R) -> Result<()> {
+        let own = T::DEF.columns.len();
+        let width = C::DEF.columns.len();
+        if self.rows.is_empty() {
+            check_width(row.width(), own + width, T::DEF)?;
+        }
+        let record = T::decode_row(&Part {
+            row,
+            start: 0,
+            width: own,
+        })?;
+        // A left join without a match has NULL in every joined column, the key included.
+        let unmatched = C::DEF
+            .primary_key
+            .iter()
+            .all(|k| matches!(row.cell(own + k), Some(Cell::Null) | None));
+        let joined = if unmatched {
+            None
+        } else {
+            Some(C::decode_row(&Part {
+                row,
+                start: own,
+                width,
+            })?)
+        };
+        self.rows.push((record, right_side::<T, C, K>(joined)?));
+        Ok(())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Table, C: Table, K: JoinKind> RowSink for Pairs<T, C, K> {
+    fn row(&mut self, row: &dyn Row) -> Result<()> {
+        self.take(row)
+    }
+
+    #[cfg(feature = "rusqlite")]
+    fn sqlite_row(&mut self, row: &rusqlite::Row<'_>) -> Result<()> {
+        self.take(row)
     }
 }

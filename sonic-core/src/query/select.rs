@@ -7,14 +7,14 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 #[cfg(target_arch = "wasm32")]
 use crate::query::eager::load_joined;
-#[cfg(not(target_arch = "wasm32"))]
-use crate::query::eager::load_joined_streamed;
 use crate::query::eager::{attach_column, merge_include, Include, IncludeNames};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::query::eager::{load_joined_now, load_joined_streamed};
 use crate::query::filter::{and, Filter};
 use crate::query::keyset::keyset;
 use crate::query::order::Order;
 use crate::query::rows::{
-    check_shape, decode_count, decode_exists, decode_rows, execute_record, execute_records,
+    check_shape, decode_count, decode_exists, decode_rows, execute_record, execute_records, later,
 };
 #[cfg(not(target_arch = "wasm32"))]
 use crate::query::rows::{record_now, records_now};
@@ -384,30 +384,64 @@ impl<'db, T: Table> Select<'db, T> {
     /// # }
     /// ```
     pub async fn all(self) -> Result<Vec<T>> {
+        let plan = self.plan()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(records) = self.run_now(&plan) {
+            return records;
+        }
+        later(self.run(plan)).await
+    }
+
+    /// What [`Select::all`] sends and how it loads the relations; reports the strategy.
+    fn plan(&self) -> Result<Plan<'_, T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
         if let Some(include) = self.joined_include().filter(|_| !embed) {
             self.trace_strategy("joined", capabilities);
             let statement = self.compile_joined(include, capabilities)?;
-            #[cfg(not(target_arch = "wasm32"))]
-            return load_joined_streamed(include, self.db, &statement).await;
-            #[cfg(target_arch = "wasm32")]
-            return load_joined(include, self.db, self.db.execute(&statement).await?).await;
+            return Ok(Plan::Joined(include, statement));
         }
         self.trace_embedded(embed, capabilities);
         let statement = self.compile(capabilities, embed)?;
-        if embed {
-            let result = self.db.execute(&statement).await?;
-            return self.decode_embedded(result);
+        Ok(if embed {
+            Plan::Embedded(statement)
+        } else {
+            Plan::Levels(statement)
+        })
+    }
+
+    /// Runs `plan` without a future when the backend runs it in-process and no level below
+    /// needs another statement; `None` when it must be awaited (then nothing ran).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn run_now(&self, plan: &Plan<'_, T>) -> Option<Result<Vec<T>>> {
+        match plan {
+            Plan::Levels(statement) if self.includes.is_empty() => {
+                records_now::<T>(self.db, statement)
+            }
+            Plan::Joined(include, statement) => load_joined_now(include, self.db, statement),
+            Plan::Levels(_) | Plan::Embedded(_) => None,
         }
-        #[cfg(not(target_arch = "wasm32"))]
-        if self.includes.is_empty() {
-            if let Some(records) = records_now::<T>(self.db, &statement) {
-                return records;
+    }
+
+    async fn run(&self, plan: Plan<'_, T>) -> Result<Vec<T>> {
+        match plan {
+            #[cfg(not(target_arch = "wasm32"))]
+            Plan::Joined(include, statement) => {
+                load_joined_streamed(include, self.db, &statement).await
+            }
+            #[cfg(target_arch = "wasm32")]
+            Plan::Joined(include, statement) => {
+                load_joined(include, self.db, self.db.execute(&statement).await?).await
+            }
+            Plan::Embedded(statement) => {
+                let result = self.db.execute(&statement).await?;
+                self.decode_embedded(result)
+            }
+            Plan::Levels(statement) => {
+                let records = execute_records::<T>(self.db, &statement).await?;
+                self.load_levels(records).await
             }
         }
-        let records = execute_records::<T>(self.db, &statement).await?;
-        self.load_levels(records).await
     }
 
     /// Reports how the relations of this select load, if it has any: single statement or
@@ -513,9 +547,15 @@ impl<'db, T: Table> Select<'db, T> {
             if let Some(record) = record_now::<T>(self.db, &statement) {
                 return record;
             }
-            return execute_record::<T>(self.db, &statement).await;
+            return later(execute_record::<T>(self.db, &statement)).await;
         }
-        Ok(self.all().await?.into_iter().next())
+        // As `all`, whose future would otherwise sit inside this one.
+        let plan = self.plan()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(records) = self.run_now(&plan) {
+            return records.map(|records| records.into_iter().next());
+        }
+        Ok(later(self.run(plan)).await?.into_iter().next())
     }
 
     /// The first matching record; [`Error::NotFound`] naming the table if there is none.
@@ -742,6 +782,14 @@ impl<'db, T: Table> Select<'db, T> {
         }
         Ok(records)
     }
+}
+
+/// How [`Select::all`] loads: the only relation joined to the records' statement, every
+/// relation embedded in it as JSON, or the records then each level of relations.
+enum Plan<'s, T> {
+    Joined(&'s Include<T>, Statement),
+    Embedded(Statement),
+    Levels(Statement),
 }
 
 /// The `sonic::eager` event (see [`crate::trace`]); not generic, so that its callsite and

@@ -177,7 +177,7 @@ pub trait Table: Sized + Send + Sync + 'static {
     /// # }
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
-    fn decode_row(row: &dyn crate::row::Row) -> Result<Self, Error> {
+    fn decode_row<R: crate::row::Row + ?Sized>(row: &R) -> Result<Self, Error> {
         let mut values: Vec<Value> = (0..row.width())
             .map(|i| {
                 row.cell(i)

@@ -23,8 +23,8 @@ pub fn expand(cont: &Container, columns: &[ColumnModel], pk: usize) -> syn::Resu
         })
         .collect::<syn::Result<Vec<_>>>()?;
     Ok(quote! {
-        fn decode_row(
-            row: &dyn __sonic::row::Row,
+        fn decode_row<R: __sonic::row::Row + ?::core::marker::Sized>(
+            row: &R,
         ) -> ::core::result::Result<Self, __sonic::Error> {
             ::core::result::Result::Ok(#ident {
                 #(#inits,)*
@@ -46,7 +46,7 @@ fn field_value(
         let key = if index == pk {
             quote!(::core::option::Option::None)
         } else {
-            quote!(::core::option::Option::Some(#pk))
+            quote!(__sonic::row::Row::cell(row, #pk))
         };
         // `decode_cell` spelt out, so that the conversion inlines and only the errors call out;
         // an INTEGER column may arrive as its decimal text (D1, see `decode_column_cell`).
@@ -57,14 +57,14 @@ fn field_value(
                         ::core::result::Result::Ok(value) => value,
                         ::core::result::Result::Err(e) => {
                             return ::core::result::Result::Err(
-                                __sonic::row::cell_error(row, #table, #name, #key, e),
+                                __sonic::row::cell_error(#key, #table, #name, e),
                             )
                         }
                     }
                 }
                 ::core::option::Option::None => {
                     return ::core::result::Result::Err(
-                        __sonic::row::missing_cell(row, #table, #name),
+                        __sonic::row::missing_cell(__sonic::row::Row::width(row), #table, #name),
                     )
                 }
             }

@@ -14,12 +14,22 @@ use crate::value::Value;
 
 /// Loads records of `P` with one relation in the same statement: the rows of `result` (of a
 /// `join_head` select) are grouped by the parent's primary key (each parent decoded
-/// once, in the order it first appears), then the relation attaches the children.
+/// once, in the order it first appears), then the relation attaches the children. (Natively
+/// the rows are read as the backend lends them: `joined_stream`.)
+#[cfg(target_arch = "wasm32")]
 pub(crate) async fn load_joined<P: Table>(
     include: &Include<P>,
     db: &Db,
     result: QueryResult,
 ) -> Result<Vec<P>> {
+    group_joined(include, result)?.attach(include, db).await
+}
+
+/// Groups the rows of `result` by parent, without attaching the children.
+pub(crate) fn group_joined<P: Table>(
+    include: &Include<P>,
+    result: QueryResult,
+) -> Result<Grouped<P>> {
     let own = P::DEF.columns.len();
     let width = own + (include.sql().relation().target)().columns.len();
     check_shape(&result, width, P::DEF)?;
@@ -93,14 +103,58 @@ pub(crate) async fn load_joined<P: Table>(
             matched.push((index, owner));
         }
     }
-    let rows = JoinedRows {
-        values: &mut values,
+    Ok(Grouped {
+        parents,
+        values,
         width,
         offset: own,
-        rows: &matched,
-    };
-    include.loader.attach_joined(db, &mut parents, rows).await?;
-    Ok(parents)
+        matched,
+    })
+}
+
+/// A joined select's parents, each decoded once, and the rows that hold their children (see
+/// [`JoinedRows`]), ready for the relation to attach them.
+pub(crate) struct Grouped<P> {
+    pub(crate) parents: Vec<P>,
+    pub(crate) values: Vec<Value>,
+    pub(crate) width: usize,
+    pub(crate) offset: usize,
+    pub(crate) matched: Vec<(usize, usize)>,
+}
+
+impl<P: Table> Grouped<P> {
+    /// Attaches the children to their parents, loading what is nested below them.
+    pub(crate) async fn attach(self, include: &Include<P>, db: &Db) -> Result<Vec<P>> {
+        let (mut parents, mut values, rows) = (self.parents, self.values, self.matched);
+        let joined = JoinedRows {
+            values: &mut values,
+            width: self.width,
+            offset: self.offset,
+            rows: &rows,
+        };
+        include
+            .loader
+            .attach_joined(db, &mut parents, joined)
+            .await?;
+        Ok(parents)
+    }
+
+    /// [`Grouped::attach`] without a future, when nothing is nested below the relation; `None`
+    /// otherwise (those levels need the database).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn attach_now(self, include: &Include<P>) -> Option<Result<Vec<P>>> {
+        let (mut parents, mut values, rows) = (self.parents, self.values, self.matched);
+        let joined = JoinedRows {
+            values: &mut values,
+            width: self.width,
+            offset: self.offset,
+            rows: &rows,
+        };
+        match include.loader.attach_joined_now(&mut parents, joined)? {
+            Ok(()) => Some(Ok(parents)),
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 /// The rows of a joined select that hold children: `values` are rows of `width` values, the
@@ -121,6 +175,34 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         parents: &mut [P],
         joined: JoinedRows<'_>,
     ) -> Result<()> {
+        let (mut children, owners) = self.decode_joined(joined)?;
+        if !children.is_empty() {
+            for nested in &self.nested {
+                nested.loader.load_level(db, &mut children).await?;
+            }
+        }
+        self.attach_children(parents, children, owners);
+        Ok(())
+    }
+
+    /// See [`Loader::attach_joined_now`](super::Loader::attach_joined_now).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn attach_joined_rows_now(
+        &self,
+        parents: &mut [P],
+        joined: JoinedRows<'_>,
+    ) -> Option<Result<()>> {
+        if !self.nested.is_empty() {
+            return None;
+        }
+        Some(self.decode_joined(joined).map(|(children, owners)| {
+            self.attach_children(parents, children, owners);
+        }))
+    }
+
+    /// The children in the rows of a joined select, in (parent, primary key) order, each with
+    /// the index of its parent.
+    fn decode_joined(&self, joined: JoinedRows<'_>) -> Result<(Vec<C>, Vec<usize>)> {
         let JoinedRows {
             values,
             width,
@@ -128,10 +210,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
             rows,
         } = joined;
         if rows.is_empty() {
-            for parent in parents.iter_mut() {
-                self.relation.attach(parent, Vec::new());
-            }
-            return Ok(());
+            return Ok((Vec::new(), Vec::new()));
         }
         let columns = C::DEF.columns.len();
         let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
@@ -163,17 +242,25 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         if !ordered {
             sort_children(&mut children, &mut child_owners, pk)?;
         }
-        for nested in &self.nested {
-            nested.loader.load_level(db, &mut children).await?;
+        Ok((children, child_owners))
+    }
+
+    /// Gives every parent its children (an empty list to those without any).
+    fn attach_children(&self, parents: &mut [P], children: Vec<C>, owners: Vec<usize>) {
+        if children.is_empty() {
+            for parent in parents.iter_mut() {
+                self.relation.attach(parent, Vec::new());
+            }
+            return;
         }
         let mut counts: Vec<usize> = vec![0; parents.len()];
-        for &owner in &child_owners {
+        for &owner in &owners {
             if let Some(n) = counts.get_mut(owner) {
                 *n += 1;
             }
         }
         let mut groups: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
-        for (child, owner) in children.into_iter().zip(child_owners) {
+        for (child, owner) in children.into_iter().zip(owners) {
             if let Some(group) = groups.get_mut(owner) {
                 group.push(child);
             }
@@ -181,7 +268,6 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         for (parent, group) in parents.iter_mut().zip(groups) {
             self.relation.attach(parent, group);
         }
-        Ok(())
     }
 }
 

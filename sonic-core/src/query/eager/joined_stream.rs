@@ -1,12 +1,12 @@
-//! The joined first level ([`load_joined`](super::load_joined)) read from the rows the backend
+//! The joined first level ([`group_joined`](super::group_joined)) read from the rows the backend
 //! lends: each parent decoded once, by position, when its key first appears; a child's cells
 //! copied out only when the row has one (its key is not NULL). The children then attach as
-//! in `load_joined`. Not on wasm32, where no backend lends rows.
+//! in `group_joined`. Not on wasm32, where no backend lends rows.
 
 use foldhash::HashMap;
 
 use super::key::Key;
-use super::{load_joined, Include, JoinedRows};
+use super::{group_joined, Grouped, Include};
 use crate::backend::Statement;
 use crate::backend::{Params, RowSink, RowsRead};
 use crate::db::Db;
@@ -22,44 +22,36 @@ pub(crate) async fn load_joined_streamed<P: Table>(
     db: &Db,
     statement: &Statement,
 ) -> Result<Vec<P>> {
-    let child = (include.sql().relation().target)();
-    let own = P::DEF.columns.len();
-    let operation = "loading a relation in its parents' statement";
-    let mut sink = JoinedSink::<P> {
-        own,
-        width: own + child.columns.len(),
-        child_columns: child.columns.len(),
-        parent_key: P::DEF.single_key(operation)?,
-        child_key: own + child.single_key(operation)?,
-        parents: Vec::new(),
-        children: Vec::new(),
-        matched: Vec::new(),
-        last: None,
-        seen: None,
-        keyless: false,
-        checked: false,
-    };
+    let mut sink = JoinedSink::new(include)?;
     let read = db
         .execute_into(&statement.sql, Params::Values(&statement.params), &mut sink)
         .await?;
-    if let RowsRead::Returned(result) = read {
-        return load_joined(include, db, result).await;
+    sink.grouped(include, read)?.attach(include, db).await
+}
+
+/// [`load_joined_streamed`] without a future, when the backend runs the statement in-process
+/// and nothing is nested below the relation; `None` when either must be awaited (then
+/// nothing ran).
+pub(crate) fn load_joined_now<P: Table>(
+    include: &Include<P>,
+    db: &Db,
+    statement: &Statement,
+) -> Option<Result<Vec<P>>> {
+    if include.sql().nested_len() != 0 {
+        return None;
     }
-    let JoinedSink {
-        mut parents,
-        mut children,
-        matched,
-        child_columns,
-        ..
-    } = sink;
-    let rows = JoinedRows {
-        values: &mut children,
-        width: child_columns,
-        offset: 0,
-        rows: &matched,
+    let mut sink = match JoinedSink::new(include) {
+        Ok(sink) => sink,
+        Err(e) => return Some(Err(e)),
     };
-    include.loader.attach_joined(db, &mut parents, rows).await?;
-    Ok(parents)
+    let params = Params::Values(&statement.params);
+    let grouped = db
+        .execute_into_now(&statement.sql, params, &mut sink)?
+        .and_then(|read| sink.grouped(include, read));
+    match grouped {
+        Ok(grouped) => grouped.attach_now(include),
+        Err(e) => Some(Err(e)),
+    }
 }
 
 /// Groups the rows of a joined select by the parent's key, as `load_joined` does: a parent's
@@ -86,8 +78,44 @@ struct JoinedSink<P> {
 }
 
 impl<P: Table> JoinedSink<P> {
+    fn new(include: &Include<P>) -> Result<Self> {
+        let child = (include.sql().relation().target)();
+        let own = P::DEF.columns.len();
+        let operation = "loading a relation in its parents' statement";
+        Ok(JoinedSink {
+            own,
+            width: own + child.columns.len(),
+            child_columns: child.columns.len(),
+            parent_key: P::DEF.single_key(operation)?,
+            child_key: own + child.single_key(operation)?,
+            parents: Vec::new(),
+            children: Vec::new(),
+            matched: Vec::new(),
+            last: None,
+            seen: None,
+            keyless: false,
+            checked: false,
+        })
+    }
+
+    /// The parents and children read, or those of the whole result if the backend returned
+    /// one instead of lending its rows.
+    fn grouped(self, include: &Include<P>, read: RowsRead) -> Result<Grouped<P>> {
+        match read {
+            RowsRead::Returned(result) => group_joined(include, result),
+            RowsRead::Streamed { .. } => Ok(Grouped {
+                parents: self.parents,
+                values: self.children,
+                width: self.child_columns,
+                offset: 0,
+                matched: self.matched,
+            }),
+        }
+    }
+
     /// The index of the parent of this row, decoding it if it is new.
-    fn owner(&mut self, row: &dyn Row) -> Result<usize> {
+    #[inline]
+    fn owner<R: Row + ?Sized>(&mut self, row: &R) -> Result<usize> {
         let value = row.cell(self.parent_key).map(Cell::to_value);
         if let (Some((key, owner)), Some(value)) = (&self.last, &value) {
             if key.is(value) {
@@ -136,19 +164,12 @@ impl<P: Table> JoinedSink<P> {
     }
 }
 
-impl<P: Table> RowSink for JoinedSink<P> {
-    fn row(&mut self, row: &dyn Row) -> Result<()> {
+impl<P: Table> JoinedSink<P> {
+    #[inline]
+    fn take<R: Row + ?Sized>(&mut self, row: &R) -> Result<()> {
         if !self.checked {
             if row.width() != self.width {
-                return Err(Error::Database {
-                    message: format!(
-                        "the backend returned a row of {} columns for a joined query of `{}`, \
-                         expected {}",
-                        row.width(),
-                        P::DEF.name,
-                        self.width
-                    ),
-                });
+                return Err(self.width_error(row.width()));
             }
             self.checked = true;
         }
@@ -165,5 +186,28 @@ impl<P: Table> RowSink for JoinedSink<P> {
             self.matched.push((index, owner));
         }
         Ok(())
+    }
+
+    #[cold]
+    fn width_error(&self, width: usize) -> Error {
+        Error::Database {
+            message: format!(
+                "the backend returned a row of {width} columns for a joined query of `{}`, \
+                 expected {}",
+                P::DEF.name,
+                self.width
+            ),
+        }
+    }
+}
+
+impl<P: Table> RowSink for JoinedSink<P> {
+    fn row(&mut self, row: &dyn Row) -> Result<()> {
+        self.take(row)
+    }
+
+    #[cfg(feature = "rusqlite")]
+    fn sqlite_row(&mut self, row: &rusqlite::Row<'_>) -> Result<()> {
+        self.take(row)
     }
 }

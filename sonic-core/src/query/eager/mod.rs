@@ -45,10 +45,13 @@ use crate::sql::eager::{EagerSql, LevelSql};
 use crate::value::ConvertError;
 
 pub(crate) use embedded::attach_column;
+#[cfg(target_arch = "wasm32")]
 pub(crate) use joined::load_joined;
 pub(crate) use joined::JoinedRows;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use joined_stream::load_joined_streamed;
+pub(crate) use joined::{group_joined, Grouped};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use joined_stream::{load_joined_now, load_joined_streamed};
 use json::Json;
 
 /// A relation of `P` to load along with it, with whatever is nested below it.
@@ -221,6 +224,11 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// Decodes the children in the rows of a joined select, loads what is nested below them
     /// level by level, and attaches them (an empty list to parents without any).
     async fn attach_joined(&self, db: &Db, parents: &mut [P], rows: JoinedRows<'_>) -> Result<()>;
+
+    /// [`Loader::attach_joined`] without a future, when nothing is nested below this relation;
+    /// `None` otherwise (those levels need the database).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn attach_joined_now(&self, parents: &mut [P], rows: JoinedRows<'_>) -> Option<Result<()>>;
 }
 
 impl<P: Table, C: Table + Clone> EagerSql for Eager<P, C> {
@@ -296,6 +304,11 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
 
     async fn attach_joined(&self, db: &Db, parents: &mut [P], rows: JoinedRows<'_>) -> Result<()> {
         self.attach_joined_rows(db, parents, rows).await
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn attach_joined_now(&self, parents: &mut [P], rows: JoinedRows<'_>) -> Option<Result<()>> {
+        self.attach_joined_rows_now(parents, rows)
     }
 }
 
