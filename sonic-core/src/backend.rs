@@ -593,6 +593,12 @@ pub trait RowSink: MaybeSendSync {
     /// Takes one row; an error stops the statement and is returned by the backend.
     fn row(&mut self, row: &dyn Row) -> Result<()>;
 
+    /// Whether the sink uses the first row only (a find by key, `first()`): a backend may then
+    /// stop a read after that row instead of stepping to the end. Asked once per statement.
+    fn first_only(&self) -> bool {
+        false
+    }
+
     /// Takes one row of the rusqlite backend. Sinks that decode records override it with the
     /// same code as [`RowSink::row`], compiled for rusqlite's row: every cell is then read
     /// without a virtual call (one per row remains, to this method).

@@ -406,9 +406,14 @@ fn stream(conn: &Connection, sql: &str, params: Params<'_>, sink: &mut dyn RowSi
     let mut stmt = prepare(conn, sql, params)?;
     // A read changes nothing: it need not ask the connection (two calls under its mutex).
     let total_before = (!stmt.readonly()).then(|| conn.total_changes());
+    // A read for one row ends at it, as rusqlite's `query_row` does (a write steps to the end).
+    let first_only = total_before.is_none() && sink.first_only();
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next().map_err(map_err)? {
         sink.sqlite_row(row)?;
+        if first_only {
+            break;
+        }
     }
     Ok(total_before.map_or(0, |before| changes_since(conn, before)))
 }

@@ -324,6 +324,10 @@ impl<T: Table> RowSink for First<T> {
         self.take(row)
     }
 
+    fn first_only(&self) -> bool {
+        true
+    }
+
     #[cfg(feature = "rusqlite")]
     fn sqlite_row(&mut self, row: &rusqlite::Row<'_>) -> Result<()> {
         self.take(row)
