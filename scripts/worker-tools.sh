@@ -92,6 +92,14 @@ worker_tools_install() {
 worker_tools_env() {
   export WASM_BINDGEN_BIN="$CARGO_BIN/wasm-bindgen"
   export WASM_OPT_BIN="$E2E_DIR/node_modules/.bin/wasm-opt"
+  if [[ "${WASM_OPT_KEEP_NAMES:-}" == 1 ]]; then
+    # wasm-opt drops the `name` section unless given -g: a wrapper adds it (profiling builds).
+    local wrapper="$ROOT/target/wasm-opt-keep-names"
+    mkdir -p "$ROOT/target"
+    printf '#!/bin/sh\nexec %q "$@" -g\n' "$WASM_OPT_BIN" >"$wrapper"
+    chmod +x "$wrapper"
+    export WASM_OPT_BIN="$wrapper"
+  fi
   export ESBUILD_BIN="$E2E_DIR/node_modules/.bin/esbuild"
   local b
   for b in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do [[ -x "$b" ]] || die "missing $b"; done

@@ -43,6 +43,9 @@ const PROFILE = args.includes("--profile");
 // The profiler's sampling interval, µs.
 const SAMPLING_US = 100;
 const JSON_OUT = opt("json", undefined);
+// With --profile, also the TOP functions by self samples per route and Worker (function names
+// need a build that keeps the wasm `name` section: see run.sh's BENCH_KEEP_NAMES).
+const TOP = Number(opt("top", 0));
 const IMPLS = ["sonic", "hand", "drizzle"];
 
 // ---- requests -------------------------------------------------------------------------------
@@ -204,10 +207,16 @@ async function inspectorSession(port, workerName) {
       // the whole pause: summing those counted waits as work and made the isolate's time
       // exceed the whole process's CPU.
       let busyUs = 0;
+      const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName || "(anonymous)"]));
+      const byFunction = new Map();
       profile.samples.forEach((node, i) => {
-        if (!idle.has(node)) busyUs += Math.min(profile.timeDeltas[i] ?? 0, SAMPLING_US);
+        if (idle.has(node)) return;
+        const us = Math.min(profile.timeDeltas[i] ?? 0, SAMPLING_US);
+        busyUs += us;
+        const name = names.get(node);
+        byFunction.set(name, (byFunction.get(name) ?? 0) + us);
       });
-      return busyUs * 1000;
+      return { ns: busyUs * 1000, byFunction };
     },
     close: () => ws.close(),
   };
@@ -293,7 +302,7 @@ try {
       for (const route of ROUTES) {
         const n = Math.max(1, Math.round(N * (route.share ?? 1)));
         for (const [i, h] of handles.entries()) {
-          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [] });
+          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [], functions: null });
           await h.fetch("/__bench/counts"); // reset
           if (PROFILE) await profilers[i].start();
           const cpu0 = await cpuNs(h.pid);
@@ -308,7 +317,12 @@ try {
           }
           await sleep(30); // deferred work (KV fills) finishes inside the window
           const cpu1 = await cpuNs(h.pid);
-          if (PROFILE) r.isolate.push((await profilers[i].stop()) / n / 1e6);
+          if (PROFILE) {
+            const { ns, byFunction } = await profilers[i].stop();
+            r.isolate.push(ns / n / 1e6);
+            r.functions ??= new Map();
+            for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
+          }
           r.cpu.push((cpu1 - cpu0) / n / 1e6);
           const c = JSON.parse((await h.fetch("/__bench/counts")).text);
           r.counts.push({ d1: c.d1 / n, kv: (c.kvGet + c.kvPut + c.kvDelete + c.kvList) / n, kvGet: c.kvGet / n, kvPut: c.kvPut / n });
@@ -358,6 +372,18 @@ try {
       );
     }
     console.log("\n" + lines.join("\n"));
+    if (PROFILE && TOP > 0) {
+      // Self time per request (µs, summed over the repetitions ÷ REPS) of each Worker's busiest
+      // functions on each route.
+      for (const route of ROUTES) {
+        console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
+        for (const impl of IMPLS.slice(0, 2)) {
+          const functions = results[route.name][impl].functions ?? new Map();
+          const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+          console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
+        }
+      }
+    }
     if (JSON_OUT) await (await import("node:fs/promises")).writeFile(JSON_OUT, JSON.stringify(json, null, 2));
   }
 } finally {

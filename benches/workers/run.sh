@@ -9,6 +9,7 @@
 # Usage: benches/workers/run.sh [--n 300] [--reps 3] [--profile] [--json FILE]
 #        benches/workers/run.sh --check-only       build, then only compare the answers
 #        BENCH_SKIP_BUILD=1 benches/workers/run.sh  reuse the builds in benches/workers/*/build
+#        BENCH_KEEP_NAMES=1 benches/workers/run.sh --profile --top 12   the busiest functions
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +19,11 @@ source "$ROOT/scripts/worker-tools.sh"
 
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
   worker_tools_install
+  if [[ "${BENCH_KEEP_NAMES:-}" == 1 ]]; then
+    # Function names in the wasm for `bench.mjs --profile --top N`: no `strip`, and wasm-opt
+    # keeps the `name` section (-g). The code is the same; only the Workers' sizes differ.
+    export CARGO_PROFILE_WASM_RELEASE_STRIP=none WASM_OPT_KEEP_NAMES=1
+  fi
   for w in sonic hand; do
     step "worker-build --profile wasm-release (benches/workers/$w)"
     worker_build "$HERE/$w" --profile wasm-release >"$ROOT/target/bench-worker-$w.log" 2>&1 \
