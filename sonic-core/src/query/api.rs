@@ -81,7 +81,20 @@ impl Db {
     /// # }
     /// ```
     pub async fn find<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<Option<T>> {
-        Ok(self.find_with_source(id).await?.map(|found| found.record))
+        // `find_with_source` without the `Found` and its future: on in-process SQLite
+        // without a cache, a find runs with no future but this one.
+        let key = key_parts::<T>(id.into_key())?;
+        match self.cache() {
+            Some(cache) => {
+                let id = T::DEF.record_id(key.clone());
+                let found = cache.find(&id, || self.find_in_sql(key)).await?;
+                Ok(found.map(|found| found.record))
+            }
+            None => match self.find_now::<T>(key)? {
+                FindRead::Done(record) => Ok(record),
+                FindRead::Send(statement) => execute_record::<T>(self, &statement).await,
+            },
+        }
     }
 
     /// The record with this primary key and where it was read ([`Source::Kv`] or
@@ -154,12 +167,21 @@ impl Db {
     /// `LIMIT 1` (equality on the primary key matches one row at most), its text built once
     /// per table.
     async fn find_in_sql<T: Table>(&self, key: Vec<Value>) -> Result<Option<T>> {
+        match self.find_now::<T>(key)? {
+            FindRead::Done(record) => Ok(record),
+            FindRead::Send(statement) => execute_record::<T>(self, &statement).await,
+        }
+    }
+
+    /// The SQL read of a find, run at once when the backend runs it in-process; otherwise
+    /// its statement, to be sent.
+    fn find_now<T: Table>(&self, key: Vec<Value>) -> Result<FindRead<T>> {
         let statement = find_statement(T::DEF, key, self.capabilities())?;
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(record) = record_now::<T>(self, &statement) {
-            return record;
+            return record.map(FindRead::Done);
         }
-        execute_record::<T>(self, &statement).await
+        Ok(FindRead::Send(statement))
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.
@@ -497,4 +519,12 @@ pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<Vec<Value>> {
         ));
     }
     Ok(parts)
+}
+
+/// What [`Db::find_now`] did: read the record, or left its statement to send.
+enum FindRead<T> {
+    // On wasm32 no backend runs in-process.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Done(Option<T>),
+    Send(crate::backend::Statement),
 }

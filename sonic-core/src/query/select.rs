@@ -383,13 +383,18 @@ impl<'db, T: Table> Select<'db, T> {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub async fn all(self) -> Result<Vec<T>> {
-        let plan = self.plan()?;
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Some(records) = self.run_now(&plan) {
-            return records;
+    // Not `async fn`: an async block uses the captured select in place, where an async fn
+    // first moves its argument into the future's locals (a copy of the select per call).
+    #[allow(clippy::manual_async_fn)]
+    pub fn all(self) -> impl std::future::Future<Output = Result<Vec<T>>> + 'db {
+        async move {
+            let plan = self.plan()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            if let Some(records) = self.run_now(&plan) {
+                return records;
+            }
+            later(self.run(plan)).await
         }
-        later(self.run(plan)).await
     }
 
     /// What [`Select::all`] sends and how it loads the relations; reports the strategy.
@@ -539,23 +544,27 @@ impl<'db, T: Table> Select<'db, T> {
     /// # }).unwrap();
     /// # }
     /// ```
-    pub async fn first(mut self) -> Result<Option<T>> {
+    // Not `async fn`, as `all`.
+    #[allow(clippy::manual_async_fn)]
+    pub fn first(mut self) -> impl std::future::Future<Output = Result<Option<T>>> + 'db {
         self.limit = Some(1);
-        if self.includes.is_empty() {
-            let statement = self.compile(self.db.capabilities(), false)?;
-            #[cfg(not(target_arch = "wasm32"))]
-            if let Some(record) = record_now::<T>(self.db, &statement) {
-                return record;
+        async move {
+            if self.includes.is_empty() {
+                let statement = self.compile(self.db.capabilities(), false)?;
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(record) = record_now::<T>(self.db, &statement) {
+                    return record;
+                }
+                return later(execute_record::<T>(self.db, &statement)).await;
             }
-            return later(execute_record::<T>(self.db, &statement)).await;
+            // As `all`, whose future would otherwise sit inside this one.
+            let plan = self.plan()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            if let Some(records) = self.run_now(&plan) {
+                return records.map(|records| records.into_iter().next());
+            }
+            Ok(later(self.run(plan)).await?.into_iter().next())
         }
-        // As `all`, whose future would otherwise sit inside this one.
-        let plan = self.plan()?;
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Some(records) = self.run_now(&plan) {
-            return records.map(|records| records.into_iter().next());
-        }
-        Ok(later(self.run(plan)).await?.into_iter().next())
     }
 
     /// The first matching record; [`Error::NotFound`] naming the table if there is none.
