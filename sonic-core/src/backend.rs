@@ -165,7 +165,7 @@ pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// What a backend can do and where its limits are. The SQL compiler plans with these, and
 /// every statement is checked against them before it is sent: a statement the backend would
-/// refuse fails with [`Error::Limit`](crate::Error::Limit) (naming the table and column when
+/// refuse fails with [`Error::Limit`] (naming the table and column when
 /// the value belongs to one) and nothing reaches the database.
 ///
 /// Declaring another backend's capabilities on SQLite makes it behave like that backend where
