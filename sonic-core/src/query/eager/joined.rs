@@ -124,36 +124,32 @@ pub(crate) struct Grouped<P> {
 
 impl<P: Table> Grouped<P> {
     /// Attaches the children to their parents, loading what is nested below them.
-    pub(crate) async fn attach(self, include: &Include<P>, db: &Db) -> Result<Vec<P>> {
-        let (mut parents, mut values, rows) = (self.parents, self.values, self.matched);
-        let joined = JoinedRows {
-            values: &mut values,
-            width: self.width,
-            offset: self.offset,
-            rows: &rows,
-        };
-        include
-            .loader
-            .attach_joined(db, &mut parents, joined)
-            .await?;
-        Ok(parents)
+    pub(crate) async fn attach(mut self, include: &Include<P>, db: &Db) -> Result<Vec<P>> {
+        let (parents, joined) = self.parts();
+        include.loader.attach_joined(db, parents, joined).await?;
+        Ok(self.parents)
     }
 
     /// [`Grouped::attach`] without a future, when nothing is nested below the relation; `None`
     /// otherwise (those levels need the database).
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn attach_now(self, include: &Include<P>) -> Option<Result<Vec<P>>> {
-        let (mut parents, mut values, rows) = (self.parents, self.values, self.matched);
-        let joined = JoinedRows {
-            values: &mut values,
-            width: self.width,
-            offset: self.offset,
-            rows: &rows,
-        };
-        match include.loader.attach_joined_now(&mut parents, joined)? {
-            Ok(()) => Some(Ok(parents)),
+    pub(crate) fn attach_now(mut self, include: &Include<P>) -> Option<Result<Vec<P>>> {
+        let (parents, joined) = self.parts();
+        match include.loader.attach_joined_now(parents, joined)? {
+            Ok(()) => Some(Ok(self.parents)),
             Err(e) => Some(Err(e)),
         }
+    }
+
+    /// The parents, and the rows that hold their children.
+    fn parts(&mut self) -> (&mut [P], JoinedRows<'_>) {
+        let joined = JoinedRows {
+            values: &mut self.values,
+            width: self.width,
+            offset: self.offset,
+            rows: &self.matched,
+        };
+        (&mut self.parents, joined)
     }
 }
 
