@@ -23,36 +23,24 @@ use sonic_db_core::{
     Capabilities, Db, Error, FixedClock, QueryResult, Result, SqlBackend, Statement,
 };
 
-/// SQLite that hands back whole results only (as D1 does): the `Value` path.
-struct WholeResults(SqliteBackend);
-
-#[async_trait::async_trait]
-impl SqlBackend for WholeResults {
-    fn capabilities(&self) -> &Capabilities {
-        self.0.capabilities()
-    }
-    async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        self.0.execute(statement).await
-    }
-    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
-        self.0.batch(statements).await
-    }
+/// SQLite behind a backend of its own, which either hands back whole results only (as D1
+/// does: the `Value` path) or lends rows one by one as vectors of values through
+/// `RowSink::row` (the path of a backend other than rusqlite that lends rows).
+struct Wrapped {
+    sqlite: SqliteBackend,
+    lends: bool,
 }
 
-/// SQLite whose rows are lent one by one as vectors of values, through `RowSink::row` (the
-/// path of a backend other than rusqlite that lends rows).
-struct LentRows(SqliteBackend);
-
 #[async_trait::async_trait]
-impl SqlBackend for LentRows {
+impl SqlBackend for Wrapped {
     fn capabilities(&self) -> &Capabilities {
-        self.0.capabilities()
+        self.sqlite.capabilities()
     }
     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        self.0.execute(statement).await
+        self.sqlite.execute(statement).await
     }
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
-        self.0.batch(statements).await
+        self.sqlite.batch(statements).await
     }
     async fn execute_rows(
         &self,
@@ -60,7 +48,10 @@ impl SqlBackend for LentRows {
         params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Result<RowsRead> {
-        let result = self.0.execute(&params.statement(sql)).await?;
+        let result = self.sqlite.execute(&params.statement(sql)).await?;
+        if !self.lends {
+            return Ok(RowsRead::Returned(result));
+        }
         let width = result.columns.len().max(1);
         for row in result.values.chunks(width) {
             sink.row(&row.to_vec())?;
@@ -83,8 +74,16 @@ fn all_paths() -> [Db; 3] {
     let clock = FixedClock::new(NOW);
     [
         Db::new(sqlite()).with_clock(clock.clone()),
-        Db::new(LentRows(sqlite())).with_clock(clock.clone()),
-        Db::new(WholeResults(sqlite())).with_clock(clock),
+        Db::new(Wrapped {
+            sqlite: sqlite(),
+            lends: true,
+        })
+        .with_clock(clock.clone()),
+        Db::new(Wrapped {
+            sqlite: sqlite(),
+            lends: false,
+        })
+        .with_clock(clock),
     ]
 }
 
