@@ -1,5 +1,5 @@
 //! Sonic on Durable Object SQLite: the Worker routes `/do/{name}/…` to the object named
-//! `name` (binding `OBJECTS`, class [`SonicObject`]), and each object runs Sonic on its own
+//! `name` (binding `OBJECTS`, class `SonicObject`), and each object runs Sonic on its own
 //! SQLite database through `sonic_db_do::DoSqlBackend`, with Workers KV (`KV`) as the cache
 //! under a prefix of its own, so objects never see each other's rows or cache entries.
 //!

@@ -1,4 +1,4 @@
-//! src/bin/migrate.rs: `cargo run --bin migrate -- <name>` writes migrations/NNNN_<name>.sql
+//! src/bin/migrate.rs: `cargo run --bin migrate -- <name>` writes `migrations/NNNN_<name>.sql`
 use sonic_db::migrate::Migrations;
 use sonic_example_starter_worker::schema::schema; // your crate's name here
 
