@@ -306,3 +306,33 @@ fn secret_columns_are_flagged_and_stored_as_any_other() {
     account.encode_into(&mut row).unwrap();
     assert_eq!(row[1], Value::Text("hash".into()));
 }
+
+/// A user type named like a generic parameter: the code the derive generates for a table must
+/// not shadow it (its row decoder is generic over the row type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, TextEnum)]
+enum R {
+    North,
+    South,
+}
+
+#[derive(Debug, Clone, PartialEq, Table)]
+struct Region {
+    #[column(primary_key)]
+    id: i64,
+    r: R,
+}
+
+#[test]
+fn a_field_type_named_like_a_generic_parameter_decodes() {
+    let row = vec![Value::Integer(1), Value::Text("south".into())];
+    assert_eq!(
+        Region::decode_row(&row).unwrap(),
+        Region { id: 1, r: R::South }
+    );
+    let bad = vec![Value::Integer(2), Value::Text("east".into())];
+    assert!(matches!(
+        Region::decode_row(&bad),
+        Err(Error::Decode { .. })
+    ));
+    assert_ne!(R::North.to_value().unwrap(), R::South.to_value().unwrap());
+}

@@ -23,8 +23,8 @@ pub fn expand(cont: &Container, columns: &[ColumnModel], pk: usize) -> syn::Resu
         })
         .collect::<syn::Result<Vec<_>>>()?;
     Ok(quote! {
-        fn decode_row<R: __sonic::row::Row + ?::core::marker::Sized>(
-            row: &R,
+        fn decode_row<__SonicRow: __sonic::row::Row + ?::core::marker::Sized>(
+            row: &__SonicRow,
         ) -> ::core::result::Result<Self, __sonic::Error> {
             ::core::result::Result::Ok(#ident {
                 #(#inits,)*

@@ -54,7 +54,7 @@ pub(crate) fn load_joined_now<P: Table>(
     }
 }
 
-/// Groups the rows of a joined select by the parent's key, as `load_joined` does: a parent's
+/// Groups the rows of a joined select by the parent's key, as `group_joined` does: a parent's
 /// rows are adjacent in SQLite's nested-loop join, so each row's key is compared with the
 /// previous row's; from the first new key that does not increase (or a parent without a
 /// key), a map of every parent's key finds a parent that comes back.
