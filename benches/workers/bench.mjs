@@ -302,7 +302,7 @@ try {
       for (const route of ROUTES) {
         const n = Math.max(1, Math.round(N * (route.share ?? 1)));
         for (const [i, h] of handles.entries()) {
-          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [], functions: null });
+          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [], functions: new Map() });
           await h.fetch("/__bench/counts"); // reset
           if (PROFILE) await profilers[i].start();
           const cpu0 = await cpuNs(h.pid);
@@ -320,7 +320,6 @@ try {
           if (PROFILE) {
             const { ns, byFunction } = await profilers[i].stop();
             r.isolate.push(ns / n / 1e6);
-            r.functions ??= new Map();
             for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
           }
           r.cpu.push((cpu1 - cpu0) / n / 1e6);
@@ -378,7 +377,7 @@ try {
       for (const route of ROUTES) {
         console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
         for (const impl of IMPLS.slice(0, 2)) {
-          const functions = results[route.name][impl].functions ?? new Map();
+          const { functions } = results[route.name][impl];
           const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
           console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
         }

@@ -557,13 +557,7 @@ impl<'db, T: Table> Select<'db, T> {
                 }
                 return later(execute_record::<T>(self.db, &statement)).await;
             }
-            // As `all`, whose future would otherwise sit inside this one.
-            let plan = self.plan()?;
-            #[cfg(not(target_arch = "wasm32"))]
-            if let Some(records) = self.run_now(&plan) {
-                return records.map(|records| records.into_iter().next());
-            }
-            Ok(later(self.run(plan)).await?.into_iter().next())
+            Ok(self.all().await?.into_iter().next())
         }
     }
 
