@@ -481,6 +481,23 @@ impl Db {
         self.sql.execute_rows_now(sql, params, sink)
     }
 
+    /// [`execute_into_now`](Db::execute_into_now) of a statement that Sonic's builders made
+    /// and already checked against this backend's limits (`check_statement` in
+    /// `build_filtered`, the find's own checks): the check is not repeated. A caller whose
+    /// statement may come from elsewhere uses `execute_into_now`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn execute_checked_now(
+        &self,
+        sql: &str,
+        params: &[Value],
+        sink: &mut dyn RowSink,
+    ) -> Option<Result<RowsRead>> {
+        if trace::sql_enabled() {
+            return None;
+        }
+        self.sql.execute_rows_now(sql, Params::Values(params), sink)
+    }
+
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not
     /// empty); returns `last`'s result and `before`'s.
     pub(crate) async fn execute_after(

@@ -14,7 +14,8 @@
 mod query_support;
 
 use query_support::*;
-use sonic_db_core::{Capabilities, Error, Json};
+use sonic_db_core::sqlite::SqliteBackend;
+use sonic_db_core::{Capabilities, Db, Error, Json};
 
 fn limited() -> Capabilities {
     Capabilities {
@@ -194,6 +195,27 @@ fn what_cannot_fit_is_refused_before_reaching_the_database() {
     );
     let err = block_on(db.sql(format!("SELECT '{}'", "x".repeat(200))).run()).unwrap_err();
     assert!(matches!(err, Error::Limit(_)), "{err}");
+
+    // The statements Sonic memoizes per table (a find by key, a plain select) are checked
+    // when they are built, not again when in-process SQLite runs them (`execute_rows_now`,
+    // which the counting wrapper does not offer): the check must still refuse them.
+    let sqlite = SqliteBackend::memory()
+        .unwrap()
+        .with_capabilities(Capabilities {
+            max_sql_len: 20,
+            ..Capabilities::SQLITE
+        });
+    sqlite.exec(&schema().to_sql()).unwrap();
+    let db = Db::new(sqlite);
+    let find = block_on(db.find::<Sample>(1)).unwrap_err();
+    let plain = block_on(db.select::<Sample>().all()).unwrap_err();
+    let first = block_on(db.select::<Sample>().first()).unwrap_err();
+    for err in [find, plain, first] {
+        assert!(
+            matches!(&err, Error::Limit(m) if m.contains("bytes")),
+            "{err}"
+        );
+    }
 
     let (db, sql2, _) = setup_with(Capabilities {
         max_params: 5,

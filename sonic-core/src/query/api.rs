@@ -1,5 +1,6 @@
 //! The query methods of [`Db`]: each starts a builder of this module or runs a write.
 
+use crate::backend::Statement;
 use crate::cache::{Found, Source};
 use crate::db::{finish_rows, Db};
 use crate::error::{Error, Result};
@@ -9,8 +10,8 @@ use crate::query::rows::execute_record;
 use crate::query::rows::record_now;
 use crate::query::{self, DeleteWhere, Filter, RawQuery, Select, UpdateWhere};
 use crate::schema::Table;
-use crate::sql::select::find_statement;
-use crate::value::{IntoKey, Key, Value};
+use crate::sql::select::find_sql;
+use crate::value::{IntoKey, Key, KeyParts, Value};
 
 impl Db {
     /// A select of `T` records.
@@ -86,7 +87,7 @@ impl Db {
         let key = key_parts::<T>(id.into_key())?;
         match self.cache() {
             Some(cache) => {
-                let id = T::DEF.record_id(key.clone());
+                let id = T::DEF.record_id(key.to_vec());
                 let found = cache.find(&id, || self.find_in_sql(key)).await?;
                 Ok(found.map(|found| found.record))
             }
@@ -127,7 +128,7 @@ impl Db {
         let key = key_parts::<T>(id.into_key())?;
         match self.cache() {
             Some(cache) => {
-                let id = T::DEF.record_id(key.clone());
+                let id = T::DEF.record_id(key.to_vec());
                 cache.find(&id, || self.find_in_sql(key)).await
             }
             None => Ok(self.find_in_sql(key).await?.map(|record| Found {
@@ -166,7 +167,7 @@ impl Db {
     /// `select().filter(<pk>.eq(key))` (every key column for a composite key) without
     /// `LIMIT 1` (equality on the primary key matches one row at most), its text built once
     /// per table.
-    async fn find_in_sql<T: Table>(&self, key: Vec<Value>) -> Result<Option<T>> {
+    async fn find_in_sql<T: Table>(&self, key: KeyParts) -> Result<Option<T>> {
         match self.find_now::<T>(key)? {
             FindRead::Done(record) => Ok(record),
             FindRead::Send(statement) => execute_record::<T>(self, &statement).await,
@@ -175,13 +176,13 @@ impl Db {
 
     /// The SQL read of a find, run at once when the backend runs it in-process; otherwise
     /// its statement, to be sent.
-    fn find_now<T: Table>(&self, key: Vec<Value>) -> Result<FindRead<T>> {
-        let statement = find_statement(T::DEF, key, self.capabilities())?;
+    fn find_now<T: Table>(&self, key: KeyParts) -> Result<FindRead<T>> {
+        let sql = find_sql(T::DEF, &key, self.capabilities())?;
         #[cfg(not(target_arch = "wasm32"))]
-        if let Some(record) = record_now::<T>(self, &statement) {
+        if let Some(record) = record_now::<T>(self, sql, &key) {
             return record.map(FindRead::Done);
         }
-        Ok(FindRead::Send(statement))
+        Ok(FindRead::Send(Statement::new(sql, key.into_vec())))
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.
@@ -426,7 +427,7 @@ impl Db {
     /// # }
     /// ```
     pub async fn delete<T: Table>(&self, id: impl IntoKey<T::PrimaryKey>) -> Result<bool> {
-        let key = key_parts::<T>(id.into_key())?;
+        let key = key_parts::<T>(id.into_key())?.into_vec();
         let filter = Filter::<T>::by_key(&key)?;
         let id = T::DEF.record_id(key.clone());
         let mut write = DeleteWrite::begin(self, T::DEF, Some(&id), Some(&filter.expr));
@@ -497,7 +498,7 @@ impl Db {
 
 /// The values of `id` for each key column, in key order; [`Error::Encode`] naming the table
 /// and the column of a part that does not convert or is `NULL`.
-pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<Vec<Value>> {
+pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<KeyParts> {
     let table = T::DEF;
     let name = |i: usize| {
         table
@@ -526,5 +527,5 @@ enum FindRead<T> {
     // On wasm32 no backend runs in-process.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Done(Option<T>),
-    Send(crate::backend::Statement),
+    Send(Statement),
 }

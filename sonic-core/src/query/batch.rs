@@ -361,7 +361,7 @@ impl<'db> Batch<'db> {
     /// # }
     /// ```
     pub fn delete<T: Table>(&mut self, id: impl IntoKey<T::PrimaryKey>) -> Result<Pending<bool>> {
-        let key = key_parts::<T>(id.into_key())?;
+        let key = key_parts::<T>(id.into_key())?.into_vec();
         let filter = Filter::<T>::by_key(&key)?;
         let id = T::DEF.record_id(key.clone());
         let mut write = DeleteWrite::begin(self.db, T::DEF, Some(&id), Some(&filter.expr));

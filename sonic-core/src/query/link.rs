@@ -30,7 +30,8 @@ fn key_value(table: &'static TableDef, column: usize, key: &impl Key) -> Result<
     let name = column_def(table, column)?.name;
     let mut parts = key
         .key_parts()
-        .map_err(|e| Error::encode(table.name, name, e))?;
+        .map_err(|e| Error::encode(table.name, name, e))?
+        .into_vec();
     match (parts.pop(), parts.is_empty()) {
         (Some(Value::Null), _) => Err(Error::encode(
             table.name,

@@ -196,13 +196,13 @@ pub(crate) fn later<F: std::future::Future>(future: F) -> F {
 }
 
 /// [`execute_records`] without a future, when the backend runs the statement in-process
-/// ([`Db::execute_into_now`]); `None` when it must be awaited.
+/// ([`Db::execute_checked_now`]: `statement` is one of Sonic's, already checked against the
+/// backend's limits); `None` when it must be awaited.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn records_now<T: Table>(db: &Db, statement: &Statement) -> Option<Result<Vec<T>>> {
     let mut sink = Records::<T>::new();
-    let params = Params::Values(&statement.params);
     Some(
-        match db.execute_into_now(&statement.sql, params, &mut sink)? {
+        match db.execute_checked_now(&statement.sql, &statement.params, &mut sink)? {
             Ok(RowsRead::Streamed { .. }) => Ok(sink.records),
             Ok(RowsRead::Returned(result)) => decode_rows::<T>(result),
             Err(e) => Err(e),
@@ -212,18 +212,19 @@ pub(crate) fn records_now<T: Table>(db: &Db, statement: &Statement) -> Option<Re
 
 /// [`execute_record`] without a future, as [`records_now`].
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn record_now<T: Table>(db: &Db, statement: &Statement) -> Option<Result<Option<T>>> {
+pub(crate) fn record_now<T: Table>(
+    db: &Db,
+    sql: &str,
+    params: &[Value],
+) -> Option<Result<Option<T>>> {
     let mut sink = First::<T>(None);
-    let params = Params::Values(&statement.params);
-    Some(
-        match db.execute_into_now(&statement.sql, params, &mut sink)? {
-            Ok(RowsRead::Streamed { .. }) => Ok(sink.0),
-            Ok(RowsRead::Returned(result)) => {
-                decode_rows::<T>(result).map(|rows| rows.into_iter().next())
-            }
-            Err(e) => Err(e),
-        },
-    )
+    Some(match db.execute_checked_now(sql, params, &mut sink)? {
+        Ok(RowsRead::Streamed { .. }) => Ok(sink.0),
+        Ok(RowsRead::Returned(result)) => {
+            decode_rows::<T>(result).map(|rows| rows.into_iter().next())
+        }
+        Err(e) => Err(e),
+    })
 }
 
 /// On wasm32, the whole result: no backend there lends rows (D1's come as one JavaScript

@@ -552,7 +552,7 @@ impl<'db, T: Table> Select<'db, T> {
             if self.includes.is_empty() {
                 let statement = self.compile(self.db.capabilities(), false)?;
                 #[cfg(not(target_arch = "wasm32"))]
-                if let Some(record) = record_now::<T>(self.db, &statement) {
+                if let Some(record) = record_now::<T>(self.db, &statement.sql, &statement.params) {
                     return record;
                 }
                 return later(execute_record::<T>(self.db, &statement)).await;

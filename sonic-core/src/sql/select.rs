@@ -1,8 +1,6 @@
 //! The SQL of selects: by primary key, by filter with order and paging, counts, and the
 //! heads that eager loading puts in front of them.
 
-use std::borrow::Cow;
-
 use crate::backend::{Capabilities, Statement};
 use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef, TableMemo};
@@ -10,7 +8,7 @@ use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::exact_integers;
 use crate::sql::exact_integers::integers_as_text;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::limits::check_column_value;
+use crate::sql::limits::{check_column_value, check_statement};
 use crate::sql::order::{write_order_by, Direction};
 use crate::sql::shape::{Kind, Shape};
 use crate::sql::writer::SqlWriter;
@@ -40,18 +38,19 @@ fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'stati
     })
 }
 
-/// The statement of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`
+/// The text of a read by primary key, `SELECT <columns> FROM <table> WHERE <pk> = ?`
 /// (`"a" = ? AND "b" = ?` for a composite key, one `?` per part of `key`, in key order): the
 /// text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
-/// row at most), built once per table, with each part checked as that filter checks it.
-pub(crate) fn find_statement(
+/// row at most), built once per table. The statement of it and `key` is checked against the
+/// backend's limits, each part as that filter checks it.
+pub(crate) fn find_sql(
     table: &'static TableDef,
-    key: Vec<Value>,
+    key: &[Value],
     capabilities: &Capabilities,
-) -> Result<Statement> {
+) -> Result<&'static str> {
     static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
     table.check_key_parts(key.len())?;
-    for (&index, part) in table.primary_key.iter().zip(&key) {
+    for (&index, part) in table.primary_key.iter().zip(key) {
         check_column_value(table, table.column_at(index)?, part, capabilities)?;
     }
     let sql = exact_integers::memo(&FINDS, capabilities).get(table, |table| {
@@ -61,10 +60,12 @@ pub(crate) fn find_statement(
         write_key_condition(&mut w, &table.key_columns().unwrap_or_default());
         w.finish().sql.into_owned()
     });
-    Ok(Statement {
-        sql: Cow::Borrowed(sql),
-        params: key,
-    })
+    // Each part's value is checked above; what is left of `check_statement` (the error
+    // when the count or the text is beyond a limit) only when it is.
+    if key.len() > capabilities.max_params || sql.len() > capabilities.max_sql_len {
+        check_statement(&Statement::new(sql, key.to_vec()), capabilities)?;
+    }
+    Ok(sql)
 }
 
 /// ` WHERE "a" = ? AND "b" = ?`: one `?` per key column, in key order (the caller binds the
@@ -91,8 +92,13 @@ pub(crate) fn select_statement(
     let table = spec.table;
     let plain = spec.filter.is_none() && spec.order.is_empty() && spec.limit.is_none();
     if plain && spec.offset.is_none() && embedded.is_none() {
-        // The whole text is the memoized head: borrowed, not copied.
-        return Ok(Statement::new(select_head(table, capabilities), Vec::new()));
+        // The whole text is the memoized head: borrowed, not copied. Checked as every
+        // statement Sonic builds is (it binds nothing: only its length can be beyond a limit).
+        let statement = Statement::new(select_head(table, capabilities), Vec::new());
+        if statement.sql.len() > capabilities.max_sql_len {
+            check_statement(&statement, capabilities)?;
+        }
+        return Ok(statement);
     }
     let qualifier = embedded.map(|_| ROOT_ALIAS);
     // A head built for this select alone (its level options bind values) has no shape.

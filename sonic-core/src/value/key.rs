@@ -13,9 +13,9 @@ use super::Value;
 /// use sonic_db_core::value::Key;
 /// use sonic_db_core::Value;
 ///
-/// assert_eq!(7_i64.key_parts()?, [Value::Integer(7)]);
+/// assert_eq!(*7_i64.key_parts()?, [Value::Integer(7)]);
 /// let pair = (7_i64, "rust".to_string());
-/// assert_eq!(pair.key_parts()?, [Value::Integer(7), Value::Text("rust".into())]);
+/// assert_eq!(*pair.key_parts()?, [Value::Integer(7), Value::Text("rust".into())]);
 /// assert_eq!(<(i64, String)>::ARITY, 2);
 /// # Ok::<(), sonic_db_core::ConvertError>(())
 /// ```
@@ -23,15 +23,58 @@ pub trait Key: Sized + IntoKey<Self> {
     /// How many columns the key spans.
     const ARITY: usize;
     /// The value of each key column, in key order.
-    fn key_parts(&self) -> Result<Vec<Value>, ConvertError>;
+    fn key_parts(&self) -> Result<KeyParts, ConvertError>;
     /// The key read back from one value per key column, in key order (a REST path, a row).
     fn from_key_parts(parts: Vec<Value>) -> Result<Self, ConvertError>;
 }
 
+/// The values of a key's columns, in key order ([`Key::key_parts`]). A one-column key, the
+/// usual case, holds its value inline: a find by key on in-process SQLite then binds it with
+/// no allocation, as hand-written rusqlite code does.
+///
+/// ```
+/// use sonic_db_core::value::{Key, KeyParts};
+/// use sonic_db_core::Value;
+///
+/// let one = 7_i64.key_parts()?;
+/// assert!(matches!(one, KeyParts::One(Value::Integer(7))));
+/// assert_eq!(one.len(), 1); // a slice of values
+/// assert_eq!((7_i64, 8_i64).key_parts()?.into_vec(), [Value::Integer(7), Value::Integer(8)]);
+/// # Ok::<(), sonic_db_core::ConvertError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyParts {
+    /// The value of a one-column key.
+    One(Value),
+    /// The values of a composite key.
+    Many(Vec<Value>),
+}
+
+impl KeyParts {
+    /// The values as a vector (a one-column key's is allocated here).
+    pub fn into_vec(self) -> Vec<Value> {
+        match self {
+            KeyParts::One(value) => vec![value],
+            KeyParts::Many(values) => values,
+        }
+    }
+}
+
+impl std::ops::Deref for KeyParts {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        match self {
+            KeyParts::One(value) => std::slice::from_ref(value),
+            KeyParts::Many(values) => values,
+        }
+    }
+}
+
 impl<T: ColumnType> Key for T {
     const ARITY: usize = 1;
-    fn key_parts(&self) -> Result<Vec<Value>, ConvertError> {
-        Ok(vec![self.to_value()?])
+    fn key_parts(&self) -> Result<KeyParts, ConvertError> {
+        Ok(KeyParts::One(self.to_value()?))
     }
     fn from_key_parts(parts: Vec<Value>) -> Result<Self, ConvertError> {
         let mut parts = parts.into_iter();
@@ -72,10 +115,10 @@ macro_rules! tuple_key {
     ($arity:literal; $($t:ident $x:ident $v:ident),+) => {
         impl<$($t: ColumnType),+> Key for ($($t,)+) {
             const ARITY: usize = $arity;
-            fn key_parts(&self) -> Result<Vec<Value>, ConvertError> {
+            fn key_parts(&self) -> Result<KeyParts, ConvertError> {
                 #[allow(non_snake_case)]
                 let ($($v,)+) = self;
-                Ok(vec![$($v.to_value()?),+])
+                Ok(KeyParts::Many(vec![$($v.to_value()?),+]))
             }
             fn from_key_parts(parts: Vec<Value>) -> Result<Self, ConvertError> {
                 if parts.len() != $arity {

@@ -23,7 +23,7 @@ pub use cell::Cell;
 pub use convert::{ColumnType, ConvertError, FromValue, Json, ToValue};
 pub(crate) use integer_text::integers_from_text;
 pub use integer_text::{decode_column, decode_column_cell, integer_from_text};
-pub use key::{IntoKey, Key};
+pub use key::{IntoKey, Key, KeyParts};
 pub use param::Param;
 
 /// A value as SQLite (and D1) store it.

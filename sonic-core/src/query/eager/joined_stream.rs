@@ -44,9 +44,9 @@ pub(crate) fn load_joined_now<P: Table>(
         Ok(sink) => sink,
         Err(e) => return Some(Err(e)),
     };
-    let params = Params::Values(&statement.params);
+    // `joined_statement` checked it against the backend's limits.
     let grouped = db
-        .execute_into_now(&statement.sql, params, &mut sink)?
+        .execute_checked_now(&statement.sql, &statement.params, &mut sink)?
         .and_then(|read| sink.grouped(include, read));
     match grouped {
         Ok(grouped) => grouped.attach_now(include),
