@@ -264,7 +264,7 @@ impl Db {
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
     pub fn with_schema(mut self, schema: &Schema) -> Db {
-        self.foreign_keys = Arc::new(ForeignKeys::of(schema));
+        self.foreign_keys = schema.foreign_keys();
         self
     }
 

@@ -21,14 +21,18 @@ impl OnDelete {
     /// The action of an `ON DELETE` clause, if it changes rows (`RESTRICT` and `NO ACTION`
     /// make the delete fail instead).
     fn parse(action: &str) -> Option<OnDelete> {
-        let words: Vec<String> = action
-            .split_whitespace()
-            .map(str::to_ascii_uppercase)
-            .collect();
-        match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["CASCADE"] => Some(OnDelete::Cascade),
-            ["SET", "NULL"] => Some(OnDelete::SetNull),
-            ["SET", "DEFAULT"] => Some(OnDelete::SetDefault),
+        let mut words = action.split_whitespace();
+        let word = |expected: &str, word: Option<&str>| {
+            word.is_some_and(|w| w.eq_ignore_ascii_case(expected))
+        };
+        let (first, second, rest) = (words.next(), words.next(), words.next());
+        if rest.is_some() {
+            return None;
+        }
+        match second {
+            None if word("CASCADE", first) => Some(OnDelete::Cascade),
+            Some(_) if word("SET", first) && word("NULL", second) => Some(OnDelete::SetNull),
+            Some(_) if word("SET", first) && word("DEFAULT", second) => Some(OnDelete::SetDefault),
             _ => None,
         }
     }
@@ -109,5 +113,31 @@ impl ForeignKeys {
             }
         }
         edges
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OnDelete;
+
+    #[test]
+    fn on_delete_actions_are_read_as_sqlite_reads_them() {
+        let cases = [
+            ("CASCADE", Some(OnDelete::Cascade)),
+            ("cascade", Some(OnDelete::Cascade)),
+            ("SET NULL", Some(OnDelete::SetNull)),
+            ("set\tnull", Some(OnDelete::SetNull)),
+            ("  Set   Default ", Some(OnDelete::SetDefault)),
+            ("RESTRICT", None),
+            ("NO ACTION", None),
+            ("SET", None),
+            ("NULL", None),
+            ("CASCADE NULL", None),
+            ("SET NULL NULL", None),
+            ("", None),
+        ];
+        for (action, expected) in cases {
+            assert_eq!(OnDelete::parse(action), expected, "{action:?}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! graph are built from.
 
 use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
+use super::foreign_keys::ForeignKeys;
 use super::{RelationKind, Table, TableDef};
 
 /// An ordered set of tables: the unit that DDL and migrations are generated for.
@@ -31,6 +33,9 @@ pub struct Schema {
     tables: Vec<&'static TableDef>,
     /// `(table, former name)` pairs: [`Table::RENAMED_FROM`], for the migration generator.
     renamed_tables: Vec<(&'static str, &'static str)>,
+    /// The foreign-key graph of `tables`, built once per schema: a Worker that keeps its
+    /// schema per isolate and builds a [`Db`](crate::Db) per request does not rebuild it.
+    foreign_keys: OnceLock<Arc<ForeignKeys>>,
 }
 
 impl Schema {
@@ -130,8 +135,16 @@ impl Schema {
     pub fn table_def(mut self, def: &'static TableDef) -> Self {
         if !self.tables.iter().any(|t| t.name == def.name) {
             self.tables.push(def);
+            self.foreign_keys = OnceLock::new();
         }
         self
+    }
+
+    /// The foreign keys between the tables, shared by every handle given this schema.
+    pub(crate) fn foreign_keys(&self) -> Arc<ForeignKeys> {
+        self.foreign_keys
+            .get_or_init(|| Arc::new(ForeignKeys::of(self)))
+            .clone()
     }
 
     /// The tables in the order they were added.
