@@ -469,11 +469,20 @@ impl TableDef {
     /// # }
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
+    #[inline]
     pub fn column_at(&self, index: usize) -> Result<&'static ColumnDef, Error> {
-        self.columns.get(index).ok_or_else(|| Error::UnknownColumn {
+        match self.columns.get(index) {
+            Some(column) => Ok(column),
+            None => Err(self.no_column_at(index)),
+        }
+    }
+
+    #[cold]
+    fn no_column_at(&self, index: usize) -> Error {
+        Error::UnknownColumn {
             table: self.name.to_string(),
             column: format!("#{index} (the table has {} columns)", self.columns.len()),
-        })
+        }
     }
 
     /// The primary key column, or [`Error::UnknownColumn`] when a hand-built definition's
@@ -529,19 +538,24 @@ impl TableDef {
     /// assert!(err.to_string().contains("(`post_id`, `tag`)"), "{err}");
     /// # }
     /// ```
+    #[inline]
     pub fn single_key(&self, operation: &str) -> Result<usize, Error> {
         match self.primary_key {
             [one] => Ok(*one),
-            [] => Err(Error::InvalidQuery(format!(
-                "`{}` has no primary key column",
-                self.name
-            ))),
-            columns => Err(Error::Unsupported(format!(
-                "`{}` has a composite primary key ({}): {operation} needs a single-column key",
-                self.name,
-                self.key_names(columns)
-            ))),
+            columns => Err(self.not_single_key(columns, operation)),
         }
+    }
+
+    #[cold]
+    fn not_single_key(&self, columns: &[usize], operation: &str) -> Error {
+        if columns.is_empty() {
+            return Error::InvalidQuery(format!("`{}` has no primary key column", self.name));
+        }
+        Error::Unsupported(format!(
+            "`{}` has a composite primary key ({}): {operation} needs a single-column key",
+            self.name,
+            self.key_names(columns)
+        ))
     }
 
     /// `` `a`, `b` `` for key columns `columns`.
