@@ -255,11 +255,19 @@ impl SqliteBackend {
     /// the transaction guard rolls back while unwinding. So a poisoned lock is safe to reuse.
     ///
     /// While another thread's transaction is open, waits for it to end.
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Inner> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.transaction_owner.is_none() {
             return inner;
         }
+        self.wait_for_transaction(inner)
+    }
+
+    /// [`lock`](Self::lock) while a transaction is open: this thread's own goes on, another
+    /// thread's is waited for.
+    #[cold]
+    fn wait_for_transaction<'a>(&'a self, inner: MutexGuard<'a, Inner>) -> MutexGuard<'a, Inner> {
         let me = thread::current().id();
         self.transaction_ended
             .wait_while(inner, |inner| {

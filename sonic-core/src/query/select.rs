@@ -42,8 +42,8 @@ pub struct Select<'db, T: Table> {
     offset: Option<u64>,
     includes: Vec<Include<T>>,
     /// The column values of the record set by [`Select::after`] (or why it could not be
-    /// encoded).
-    cursor: Option<std::result::Result<Vec<Value>, String>>,
+    /// encoded). Boxed: most selects have none, and every select is moved into its future.
+    cursor: Option<Box<std::result::Result<Vec<Value>, String>>>,
 }
 
 impl<T: Table> std::fmt::Debug for Select<'_, T> {
@@ -272,7 +272,9 @@ impl<'db, T: Table> Select<'db, T> {
     pub fn after(mut self, last: &T) -> Self {
         let mut values = Vec::with_capacity(T::DEF.columns.len());
         let encoded = last.encode_into(&mut values).map(|()| values);
-        self.cursor = Some(encoded.map_err(|e| format!("the cursor of `after`: {e}")));
+        self.cursor = Some(Box::new(
+            encoded.map_err(|e| format!("the cursor of `after`: {e}")),
+        ));
         self
     }
 
@@ -739,7 +741,7 @@ impl<'db, T: Table> Select<'db, T> {
                 Cow::Borrowed(&self.order),
             ));
         };
-        let values = cursor
+        let values = (**cursor)
             .as_ref()
             .map_err(|e| Error::InvalidQuery(e.clone()))?;
         let keyset = keyset(T::DEF, &self.order, values)?;

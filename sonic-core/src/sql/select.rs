@@ -1,6 +1,8 @@
 //! The SQL of selects: by primary key, by filter with order and paging, counts, and the
 //! heads that eager loading puts in front of them.
 
+use std::borrow::Cow;
+
 use crate::backend::{Capabilities, Statement};
 use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef, TableMemo};
@@ -94,11 +96,14 @@ pub(crate) fn select_statement(
     if plain && spec.offset.is_none() && embedded.is_none() {
         // The whole text is the memoized head: borrowed, not copied. Checked as every
         // statement Sonic builds is (it binds nothing: only its length can be beyond a limit).
-        let statement = Statement::new(select_head(table, capabilities), Vec::new());
-        if statement.sql.len() > capabilities.max_sql_len {
-            check_statement(&statement, capabilities)?;
+        let head = select_head(table, capabilities);
+        if head.len() > capabilities.max_sql_len {
+            check_statement(&Statement::new(head, Vec::new()), capabilities)?;
         }
-        return Ok(statement);
+        return Ok(Statement {
+            sql: Cow::Borrowed(head),
+            params: Vec::new(),
+        });
     }
     let qualifier = embedded.map(|_| ROOT_ALIAS);
     // A head built for this select alone (its level options bind values) has no shape.
