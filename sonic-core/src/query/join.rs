@@ -20,7 +20,7 @@ use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::check_shape;
 #[cfg(not(target_arch = "wasm32"))]
-use crate::query::rows::{check_width, later};
+use crate::query::rows::{check_width, later, make_room};
 use crate::query::select::Select;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::{Part, Row};
@@ -749,6 +749,7 @@ impl<T: Table, C: Table, K: JoinKind> Pairs<T, C, K> {
         let width = C::DEF.columns.len();
         if self.rows.is_empty() {
             check_width(row.width(), own + width, T::DEF)?;
+            make_room(&mut self.rows);
         }
         let record = T::decode_row(&Part {
             row,

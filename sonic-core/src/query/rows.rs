@@ -285,9 +285,20 @@ impl<T: Table> Records<T> {
         // The rows of one statement all have its width: the first one tells.
         if self.records.is_empty() {
             check_width(row.width(), T::DEF.columns.len(), T::DEF)?;
+            make_room(&mut self.records);
         }
         self.records.push(T::decode_row(row)?);
         Ok(())
+    }
+}
+
+/// Room for the first records of an empty vector at once, as `collect` makes it: a vector's
+/// first `push` would take its slower growing path (≈ 40 instructions more per query).
+#[cfg(not(target_arch = "wasm32"))]
+#[inline]
+pub(crate) fn make_room<T>(records: &mut Vec<T>) {
+    if records.capacity() == 0 {
+        *records = Vec::with_capacity(4);
     }
 }
 

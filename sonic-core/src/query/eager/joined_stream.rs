@@ -11,6 +11,7 @@ use crate::backend::Statement;
 use crate::backend::{Params, RowSink, RowsRead};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::query::rows::make_room;
 use crate::row::Row;
 use crate::schema::Table;
 use crate::value::Cell;
@@ -147,6 +148,9 @@ impl<P: Table> JoinedSink<P> {
         let owner = match earlier {
             Some(owner) => owner,
             None => {
+                if self.parents.is_empty() {
+                    make_room(&mut self.parents);
+                }
                 self.parents.push(P::decode_row(row)?);
                 let owner = self.parents.len() - 1;
                 match (&key, self.seen.as_mut()) {
