@@ -187,10 +187,9 @@ impl WorkersKv {
         let list: Function = field(&self.namespace, "list")
             .map_err(fail)?
             .unchecked_into();
-        let promise: Promise = list
-            .call1(&self.namespace, &arguments)
-            .map_err(fail)?
-            .unchecked_into();
+        // `resolve` takes whatever `list` returned (a promise, as the platform documents),
+        // so that no answer of another type reaches `JsFuture` unchecked.
+        let promise = Promise::resolve(&list.call1(&self.namespace, &arguments).map_err(fail)?);
         let answer = JsFuture::from(promise).await.map_err(fail)?;
         let listed = field(&answer, "keys").map_err(fail)?;
         let Some(listed) = listed.dyn_ref::<worker::js_sys::Array>() else {
