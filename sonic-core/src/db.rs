@@ -472,13 +472,10 @@ impl Db {
         params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Option<Result<RowsRead>> {
-        if trace::sql_enabled() {
-            return None;
-        }
         if let Err(e) = check_params(sql, params, self.capabilities()) {
             return Some(Err(e));
         }
-        self.sql.execute_rows_now(sql, params, sink)
+        self.execute_checked_now(sql, params, sink)
     }
 
     /// [`execute_into_now`](Db::execute_into_now) of a statement that Sonic's builders made
@@ -489,13 +486,13 @@ impl Db {
     pub(crate) fn execute_checked_now(
         &self,
         sql: &str,
-        params: &[Value],
+        params: Params<'_>,
         sink: &mut dyn RowSink,
     ) -> Option<Result<RowsRead>> {
         if trace::sql_enabled() {
             return None;
         }
-        self.sql.execute_rows_now(sql, Params::Values(params), sink)
+        self.sql.execute_rows_now(sql, params, sink)
     }
 
     /// Sends `before`, then `last`, in one round trip (an atomic batch when `before` is not

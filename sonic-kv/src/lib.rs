@@ -115,26 +115,39 @@ impl WorkersKv {
         Ok(values)
     }
 
+    /// `namespace[method](...arguments)`, awaited: the calls made on KV's JavaScript API
+    /// directly, without worker's builders. Whatever the method returns goes through
+    /// `Promise.resolve`, so that no answer reaches `JsFuture` unchecked.
+    #[cfg(target_arch = "wasm32")]
+    async fn call(
+        &self,
+        method: &str,
+        arguments: &worker::js_sys::Array,
+    ) -> std::result::Result<JsValue, JsValue> {
+        use worker::js_sys::{Function, Promise, Reflect};
+        use worker::wasm_bindgen::JsCast;
+        use worker::wasm_bindgen_futures::JsFuture;
+
+        let function: Function =
+            Reflect::get(&self.namespace, &JsValue::from_str(method))?.unchecked_into();
+        let called = Reflect::apply(&function, &self.namespace, arguments)?;
+        JsFuture::from(Promise::resolve(&called)).await
+    }
+
     /// One bulk get of at most 100 keys: `namespace.get(keys, "text")`, each value read from
     /// the returned `Map` by its key. (worker's bulk `text()` copies every key and value into
     /// a `HashMap` first, and the values were then cloned out of it: the warm cached read
     /// does this on every request.)
     #[cfg(target_arch = "wasm32")]
     async fn bulk_text(&self, chunk: &[String], values: &mut Vec<Option<String>>) -> Result<()> {
-        use worker::js_sys::{Array, Function, Map, Promise, Reflect};
+        use worker::js_sys::{Array, Map};
         use worker::wasm_bindgen::JsCast;
-        use worker::wasm_bindgen_futures::JsFuture;
 
         let first = chunk.first().map_or("", |k| k);
         let fail = |e: JsValue| rules::kv_error("bulk get", first, &js_message(&e));
         let names: Array = chunk.iter().map(|key| JsValue::from_str(key)).collect();
-        let get: Function = Reflect::get(&self.namespace, &JsValue::from_str("get"))
-            .map_err(fail)?
-            .unchecked_into();
-        let called = get
-            .call2(&self.namespace, &names, &JsValue::from_str("text"))
-            .map_err(fail)?;
-        let found = JsFuture::from(Promise::resolve(&called))
+        let found = self
+            .call("get", &Array::of2(&names, &JsValue::from_str("text")))
             .await
             .map_err(fail)?;
         let Some(found) = found.dyn_ref::<Map>() else {
@@ -205,9 +218,8 @@ impl WorkersKv {
 
     /// `namespace.list({ limit, prefix, cursor })`, its answer read field by field.
     async fn list_page(&self, options: &KvListOptions) -> Result<KvListPage> {
-        use worker::js_sys::{Function, Object, Promise, Reflect};
+        use worker::js_sys::{Array, Object, Reflect};
         use worker::wasm_bindgen::JsCast;
-        use worker::wasm_bindgen_futures::JsFuture;
 
         let limit = list_limit(options)?;
         let prefix = options.prefix.as_deref().unwrap_or("");
@@ -224,15 +236,12 @@ impl WorkersKv {
         if let Some(cursor) = &options.cursor {
             set("cursor", JsValue::from_str(cursor)).map_err(fail)?;
         }
-        let list: Function = field(&self.namespace, "list")
-            .map_err(fail)?
-            .unchecked_into();
-        // `resolve` takes whatever `list` returned (a promise, as the platform documents),
-        // so that no answer of another type reaches `JsFuture` unchecked.
-        let promise = Promise::resolve(&list.call1(&self.namespace, &arguments).map_err(fail)?);
-        let answer = JsFuture::from(promise).await.map_err(fail)?;
+        let answer = self
+            .call("list", &Array::of1(&arguments))
+            .await
+            .map_err(fail)?;
         let listed = field(&answer, "keys").map_err(fail)?;
-        let Some(listed) = listed.dyn_ref::<worker::js_sys::Array>() else {
+        let Some(listed) = listed.dyn_ref::<Array>() else {
             return Err(rules::kv_error(
                 "list prefix",
                 prefix,

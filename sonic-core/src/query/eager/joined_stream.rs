@@ -47,7 +47,7 @@ pub(crate) fn load_joined_now<P: Table>(
     };
     // `joined_statement` checked it against the backend's limits.
     let grouped = db
-        .execute_checked_now(&statement.sql, &statement.params, &mut sink)?
+        .execute_checked_now(&statement.sql, Params::Values(&statement.params), &mut sink)?
         .and_then(|read| sink.grouped(include, read));
     match grouped {
         Ok(grouped) => grouped.attach_now(include),
@@ -148,9 +148,7 @@ impl<P: Table> JoinedSink<P> {
         let owner = match earlier {
             Some(owner) => owner,
             None => {
-                if self.parents.is_empty() {
-                    make_room(&mut self.parents);
-                }
+                make_room(&mut self.parents);
                 self.parents.push(P::decode_row(row)?);
                 let owner = self.parents.len() - 1;
                 match (&key, self.seen.as_mut()) {
