@@ -179,7 +179,7 @@ impl Db {
     fn find_now<T: Table>(&self, key: KeyParts) -> Result<FindRead<T>> {
         let sql = find_sql(T::DEF, &key, self.capabilities())?;
         #[cfg(not(target_arch = "wasm32"))]
-        if let Some(record) = record_now::<T>(self, sql, &key) {
+        if let Some(record) = record_now::<T>(self, sql, crate::backend::Params::Values(&key)) {
             return record.map(FindRead::Done);
         }
         Ok(FindRead::Send(Statement::new(sql, key.into_vec())))

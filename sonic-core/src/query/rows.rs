@@ -199,19 +199,17 @@ pub(crate) fn later<F: std::future::Future>(future: F) -> F {
 /// ([`Db::execute_checked_now`]: `statement` is one of Sonic's, already checked against the
 /// backend's limits); `None` when it must be awaited.
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn records_now<T: Table>(db: &Db, statement: &Statement) -> Option<Result<Vec<T>>> {
+pub(crate) fn records_now<T: Table>(
+    db: &Db,
+    sql: &str,
+    params: Params<'_>,
+) -> Option<Result<Vec<T>>> {
     let mut sink = Records::<T>::new();
-    Some(
-        match db.execute_checked_now(
-            &statement.sql,
-            Params::Values(&statement.params),
-            &mut sink,
-        )? {
-            Ok(RowsRead::Streamed { .. }) => Ok(sink.records),
-            Ok(RowsRead::Returned(result)) => decode_rows::<T>(result),
-            Err(e) => Err(e),
-        },
-    )
+    Some(match db.execute_checked_now(sql, params, &mut sink)? {
+        Ok(RowsRead::Streamed { .. }) => Ok(sink.records),
+        Ok(RowsRead::Returned(result)) => decode_rows::<T>(result),
+        Err(e) => Err(e),
+    })
 }
 
 /// [`execute_record`] without a future, as [`records_now`].
@@ -219,18 +217,16 @@ pub(crate) fn records_now<T: Table>(db: &Db, statement: &Statement) -> Option<Re
 pub(crate) fn record_now<T: Table>(
     db: &Db,
     sql: &str,
-    params: &[Value],
+    params: Params<'_>,
 ) -> Option<Result<Option<T>>> {
     let mut sink = First::<T>(None);
-    Some(
-        match db.execute_checked_now(sql, Params::Values(params), &mut sink)? {
-            Ok(RowsRead::Streamed { .. }) => Ok(sink.0),
-            Ok(RowsRead::Returned(result)) => {
-                decode_rows::<T>(result).map(|rows| rows.into_iter().next())
-            }
-            Err(e) => Err(e),
-        },
-    )
+    Some(match db.execute_checked_now(sql, params, &mut sink)? {
+        Ok(RowsRead::Streamed { .. }) => Ok(sink.0),
+        Ok(RowsRead::Returned(result)) => {
+            decode_rows::<T>(result).map(|rows| rows.into_iter().next())
+        }
+        Err(e) => Err(e),
+    })
 }
 
 /// On wasm32, the whole result: no backend there lends rows (D1's come as one JavaScript

@@ -1,13 +1,11 @@
 //! Selects: `db.select::<Post>().filter(..).order_by(..).limit(..).with(..).all()`.
 
-use std::borrow::Cow;
-
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
 #[cfg(target_arch = "wasm32")]
 use crate::query::eager::load_joined;
-use crate::query::eager::{attach_column, merge_include, Include, IncludeNames};
+use crate::query::eager::{attach_column, merge_include, Include, IncludeNames, Includes};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::query::eager::{load_joined_now, load_joined_streamed};
 use crate::query::filter::{and, Filter};
@@ -25,6 +23,7 @@ use crate::sql::order::Direction;
 use crate::sql::select::{
     count_statement, exists_statement, joined_statement, select_statement, SelectSql,
 };
+use crate::sql::writer::BoundSql;
 use crate::value::Value;
 
 /// A select of `T` records under construction. Nothing runs until a terminal method
@@ -40,7 +39,7 @@ pub struct Select<'db, T: Table> {
     order: Vec<(usize, Direction)>,
     limit: Option<u64>,
     offset: Option<u64>,
-    includes: Vec<Include<T>>,
+    includes: Includes<T>,
     /// The column values of the record set by [`Select::after`] (or why it could not be
     /// encoded). Boxed: most selects have none, and every select is moved into its future.
     cursor: Option<Box<std::result::Result<Vec<Value>, String>>>,
@@ -59,9 +58,6 @@ impl<T: Table> std::fmt::Debug for Select<'_, T> {
             .finish()
     }
 }
-
-/// `ORDER BY` terms: column index and direction.
-type OrderTerms<'a> = Cow<'a, [(usize, Direction)]>;
 
 /// One page of records and the number of records matching the filter on all pages (what
 /// SonicJs returns as `total`).
@@ -92,7 +88,7 @@ impl<'db, T: Table> Select<'db, T> {
             order: Vec::new(),
             limit: None,
             offset: None,
-            includes: Vec::new(),
+            includes: Includes::new(),
             cursor: None,
         }
     }
@@ -362,6 +358,7 @@ impl<'db, T: Table> Select<'db, T> {
             }
             _ => self.compile(capabilities, self.embeds(capabilities)),
         }
+        .map(BoundSql::into_statement)
     }
 
     /// All matching records.
@@ -390,12 +387,41 @@ impl<'db, T: Table> Select<'db, T> {
     #[allow(clippy::manual_async_fn)]
     pub fn all(self) -> impl std::future::Future<Output = Result<Vec<T>>> + 'db {
         async move {
-            let plan = self.plan()?;
-            #[cfg(not(target_arch = "wasm32"))]
-            if let Some(records) = self.run_now(&plan) {
-                return records;
-            }
-            later(self.run(plan)).await
+            // The plan in a scope that ends before the await: the future keeps no room for it
+            // (natively the rest is boxed, see `later`).
+            let rest = {
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(records) = self.plain_now() {
+                    return records;
+                }
+                let plan = self.plan()?;
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(records) = self.run_now(&plan) {
+                    return records;
+                }
+                later(self.run(plan))
+            };
+            rest.await
+        }
+    }
+
+    /// A select of every record (no filter, order, paging or relation) run at once when the
+    /// backend runs it in-process: its text is the table's memoized head, so there is
+    /// nothing to plan.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn plain_now(&self) -> Option<Result<Vec<T>>> {
+        let plain = self.filter.is_none()
+            && self.order.is_empty()
+            && self.includes.is_empty()
+            && self.limit.is_none()
+            && self.offset.is_none()
+            && self.cursor.is_none();
+        if !plain {
+            return None;
+        }
+        match crate::sql::select::plain_select_sql(T::DEF, self.db.capabilities()) {
+            Ok(sql) => records_now::<T>(self.db, sql, crate::backend::Params::Values(&[])),
+            Err(e) => Some(Err(e)),
         }
     }
 
@@ -423,9 +449,11 @@ impl<'db, T: Table> Select<'db, T> {
     fn run_now(&self, plan: &Plan<'_, T>) -> Option<Result<Vec<T>>> {
         match plan {
             Plan::Levels(statement) if self.includes.is_empty() => {
-                records_now::<T>(self.db, statement)
+                records_now::<T>(self.db, &statement.sql, statement.params())
             }
-            Plan::Joined(include, statement) => load_joined_now(include, self.db, statement),
+            Plan::Joined(include, statement) => {
+                load_joined_now(include, self.db, &statement.sql, statement.params())
+            }
             Plan::Levels(_) | Plan::Embedded(_) => None,
         }
     }
@@ -434,18 +462,19 @@ impl<'db, T: Table> Select<'db, T> {
         match plan {
             #[cfg(not(target_arch = "wasm32"))]
             Plan::Joined(include, statement) => {
-                load_joined_streamed(include, self.db, &statement).await
+                load_joined_streamed(include, self.db, &statement.sql, statement.params()).await
             }
             #[cfg(target_arch = "wasm32")]
             Plan::Joined(include, statement) => {
-                load_joined(include, self.db, self.db.execute(&statement).await?).await
+                let result = self.db.execute(&statement.into_statement()).await?;
+                load_joined(include, self.db, result).await
             }
             Plan::Embedded(statement) => {
-                let result = self.db.execute(&statement).await?;
+                let result = self.db.execute(&statement.into_statement()).await?;
                 self.decode_embedded(result)
             }
             Plan::Levels(statement) => {
-                let records = execute_records::<T>(self.db, &statement).await?;
+                let records = execute_records::<T>(self.db, &statement.into_statement()).await?;
                 self.load_levels(records).await
             }
         }
@@ -501,7 +530,7 @@ impl<'db, T: Table> Select<'db, T> {
         &self,
         include: &Include<T>,
         capabilities: &Capabilities,
-    ) -> Result<Statement> {
+    ) -> Result<BoundSql<'_>> {
         joined_statement(
             T::DEF,
             self.filter.as_ref(),
@@ -521,6 +550,7 @@ impl<'db, T: Table> Select<'db, T> {
             )));
         }
         self.compile(self.db.capabilities(), false)
+            .map(BoundSql::into_statement)
     }
 
     /// The first matching record, if any.
@@ -554,9 +584,10 @@ impl<'db, T: Table> Select<'db, T> {
             if self.includes.is_empty() {
                 let statement = self.compile(self.db.capabilities(), false)?;
                 #[cfg(not(target_arch = "wasm32"))]
-                if let Some(record) = record_now::<T>(self.db, &statement.sql, &statement.params) {
+                if let Some(record) = record_now::<T>(self.db, &statement.sql, statement.params()) {
                     return record;
                 }
+                let statement = statement.into_statement();
                 return later(execute_record::<T>(self.db, &statement)).await;
             }
             Ok(self.all().await?.into_iter().next())
@@ -613,7 +644,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub async fn count(self) -> Result<u64> {
         let statement = self.compile_count(self.db.capabilities())?;
-        let result = self.db.execute(&statement).await?;
+        let result = self.db.execute(&statement.into_statement()).await?;
         decode_count(&result, T::DEF)
     }
 
@@ -639,8 +670,9 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub async fn exists(self) -> Result<bool> {
         let capabilities = self.db.capabilities();
-        let statement = exists_statement(T::DEF, self.conditions()?.0.as_deref(), capabilities)?;
-        let result = self.db.execute(&statement).await?;
+        let statement =
+            self.with_conditions(|filter, _| exists_statement(T::DEF, filter, capabilities))?;
+        let result = self.db.execute(&statement.into_statement()).await?;
         decode_exists(&result, T::DEF)
     }
 
@@ -680,8 +712,8 @@ impl<'db, T: Table> Select<'db, T> {
         let embed = self.embeds(capabilities);
         self.trace_embedded(embed, capabilities);
         let statements = [
-            self.compile(capabilities, embed)?,
-            self.compile_count(capabilities)?,
+            self.compile(capabilities, embed)?.into_statement(),
+            self.compile_count(capabilities)?.into_statement(),
         ];
         let mut results = self.db.run_all(&statements).await?.into_iter();
         let (Some(rows), Some(count)) = (results.next(), results.next()) else {
@@ -703,7 +735,7 @@ impl<'db, T: Table> Select<'db, T> {
             && (capabilities.json_exact_reals || !self.includes.iter().any(|i| has_reals(i.sql())))
     }
 
-    fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<Statement> {
+    fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<BoundSql<'_>> {
         let table = T::DEF;
         for include in &self.includes {
             check_levels(include.sql(), capabilities)?;
@@ -717,29 +749,31 @@ impl<'db, T: Table> Select<'db, T> {
         } else {
             None
         };
-        let (filter, order) = self.conditions()?;
-        let spec = SelectSql {
-            table,
-            filter: filter.as_deref(),
-            order: &order,
-            limit: self.limit,
-            offset: self.offset,
-        };
-        select_statement(&spec, embedded.as_ref(), capabilities)
+        self.with_conditions(|filter, order| {
+            let spec = SelectSql {
+                table,
+                filter,
+                order,
+                limit: self.limit,
+                offset: self.offset,
+            };
+            select_statement(&spec, embedded.as_ref(), capabilities)
+        })
     }
 
-    fn compile_count(&self, capabilities: &Capabilities) -> Result<Statement> {
-        count_statement(T::DEF, self.conditions()?.0.as_deref(), capabilities)
+    fn compile_count(&self, capabilities: &Capabilities) -> Result<BoundSql<'_>> {
+        self.with_conditions(|filter, _| count_statement(T::DEF, filter, capabilities))
     }
 
-    /// The filter and order to send: the builder's own, or with a cursor
-    /// ([`Select::after`]) the keyset condition added and the order made total.
-    fn conditions(&self) -> Result<(Option<Cow<'_, Expr>>, OrderTerms<'_>)> {
+    /// `build` of the filter and order to send: the builder's own (the statement's values
+    /// borrowed from them), or with a cursor ([`Select::after`]) the keyset condition added
+    /// and the order made total (its values copied out of that temporary condition).
+    fn with_conditions(
+        &self,
+        build: impl for<'c> FnOnce(Option<&'c Expr>, &'c [(usize, Direction)]) -> Result<BoundSql<'c>>,
+    ) -> Result<BoundSql<'_>> {
         let Some(cursor) = &self.cursor else {
-            return Ok((
-                self.filter.as_ref().map(Cow::Borrowed),
-                Cow::Borrowed(&self.order),
-            ));
+            return build(self.filter.as_ref(), &self.order);
         };
         let values = (**cursor)
             .as_ref()
@@ -749,7 +783,7 @@ impl<'db, T: Table> Select<'db, T> {
             Some(own) => Expr::And(vec![own.clone(), keyset.condition]),
             None => keyset.condition,
         };
-        Ok((Some(Cow::Owned(filter)), Cow::Owned(keyset.order)))
+        build(Some(&filter), &keyset.order).map(BoundSql::into_owned)
     }
 
     /// Decodes the main statement's rows, then loads relations level by level unless they
@@ -792,9 +826,9 @@ impl<'db, T: Table> Select<'db, T> {
 /// How [`Select::all`] loads: the only relation joined to the records' statement, every
 /// relation embedded in it as JSON, or the records then each level of relations.
 enum Plan<'s, T> {
-    Joined(&'s Include<T>, Statement),
-    Embedded(Statement),
-    Levels(Statement),
+    Joined(&'s Include<T>, BoundSql<'s>),
+    Embedded(BoundSql<'s>),
+    Levels(BoundSql<'s>),
 }
 
 /// The `sonic::eager` event (see [`crate::trace`]); not generic, so that its callsite and

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::schema::{Edge, TableDef};
 use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::writer::SqlWriter;
+use crate::sql::writer::{BoundSql, SqlWriter};
 use crate::value::SqlType;
 
 /// One step of a path from the deleted table: the rows of `table` that the delete deletes
@@ -49,6 +49,7 @@ pub(crate) fn select_keys(
     build_filtered(root, filter, capabilities, None, |w, json| {
         write_select(w, levels, &keys, filter, json)
     })
+    .map(BoundSql::into_statement)
 }
 
 fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
@@ -59,11 +60,11 @@ fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
 
 /// `SELECT "a", "b" FROM "table" WHERE <the rows of the last level>` for the key columns
 /// `keys` (`CAST("a" AS TEXT)` for those marked, for the outermost select only).
-fn write_select(
-    w: &mut SqlWriter,
+fn write_select<'a>(
+    w: &mut SqlWriter<'a>,
     levels: &[Level],
     keys: &[(&str, bool)],
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     json_lists: bool,
 ) -> Result<()> {
     let Some(level) = levels.last() else {
@@ -88,10 +89,10 @@ fn write_select(
 }
 
 /// ` WHERE <condition>` selecting the rows of the last level (nothing: every row).
-fn write_rows(
-    w: &mut SqlWriter,
+fn write_rows<'a>(
+    w: &mut SqlWriter<'a>,
     levels: &[Level],
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     json_lists: bool,
 ) -> Result<()> {
     let Some((level, parents)) = levels.split_last() else {
@@ -141,11 +142,11 @@ fn write_rows(
 
 /// ` WHERE <condition>` selecting the rows of `level` reached from its parents (before any
 /// closure).
-fn write_reached(
-    w: &mut SqlWriter,
+fn write_reached<'a>(
+    w: &mut SqlWriter<'a>,
     level: &Level,
     parents: &[Level],
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     json_lists: bool,
 ) -> Result<()> {
     match &level.via {

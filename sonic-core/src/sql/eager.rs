@@ -37,9 +37,9 @@ impl LevelSql {
     }
 
     /// ` AND (<filter>)` on the child table (under `qualifier`).
-    fn write_filter(
-        &self,
-        w: &mut SqlWriter,
+    fn write_filter<'a>(
+        &'a self,
+        w: &mut SqlWriter<'a>,
         child: &'static TableDef,
         qualifier: Option<&str>,
     ) -> Result<()> {
@@ -334,9 +334,9 @@ fn push_shape(shape: &mut Vec<usize>, include: &dyn EagerSql) {
 
 /// Writes the correlated subquery that yields the relation of the row aliased `parent` as
 /// JSON. `aliases` numbers the scopes so that nested subqueries never shadow each other.
-fn write_json(
-    w: &mut SqlWriter,
-    include: &dyn EagerSql,
+fn write_json<'a>(
+    w: &mut SqlWriter<'a>,
+    include: &'a dyn EagerSql,
     parent: &str,
     aliases: &mut usize,
 ) -> Result<()> {
@@ -424,9 +424,9 @@ pub(crate) fn write_match(
 }
 
 /// `json_array(col, …, nested…)` for one related row aliased `alias`.
-fn write_json_row(
-    w: &mut SqlWriter,
-    include: &dyn EagerSql,
+fn write_json_row<'a>(
+    w: &mut SqlWriter<'a>,
+    include: &'a dyn EagerSql,
     alias: &str,
     aliases: &mut usize,
 ) -> Result<()> {

@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
-use crate::backend::{Capabilities, Statement};
+use crate::backend::Capabilities;
 use crate::error::{Error, Result};
 use crate::schema::{RelationDef, TableDef};
-use crate::sql::limits::{check_column_value, check_statement};
+use crate::sql::limits::{check_column_value, check_params};
 use crate::sql::shape::{self, Shape};
-use crate::sql::writer::{column_def, SqlWriter};
+use crate::sql::writer::{column_def, BoundSql, SqlWriter};
 use crate::value::{ConvertError, Value};
 
 /// A comparison operator of the typed API.
@@ -110,8 +110,8 @@ pub(crate) struct FilterSql<'a> {
 }
 
 impl Expr {
-    pub(crate) fn write(&self, w: &mut SqlWriter, ctx: FilterSql<'_>) -> Result<()> {
-        let col = |w: &mut SqlWriter, index: usize| -> Result<()> {
+    pub(crate) fn write<'a>(&'a self, w: &mut SqlWriter<'a>, ctx: FilterSql<'_>) -> Result<()> {
+        let col = |w: &mut SqlWriter<'a>, index: usize| -> Result<()> {
             w.column(ctx.qualifier, column_def(ctx.table, index)?.name);
             Ok(())
         };
@@ -119,7 +119,7 @@ impl Expr {
             Expr::Compare { column, op, value } => {
                 col(w, *column)?;
                 w.push(op.sql());
-                w.param(value.clone());
+                w.param_ref(value);
             }
             Expr::Like {
                 column,
@@ -129,7 +129,7 @@ impl Expr {
             } => {
                 col(w, *column)?;
                 w.push(if *negated { " NOT LIKE " } else { " LIKE " });
-                w.param(pattern.clone());
+                w.param_ref(pattern);
                 if *escaped {
                     w.push(" ESCAPE '\\'");
                 }
@@ -152,7 +152,7 @@ impl Expr {
                         w.param(Value::Text(json));
                         w.push(")");
                     }
-                    None => w.params(values.iter().cloned()),
+                    None => w.params_ref(values),
                 }
                 w.push(")");
             }
@@ -163,9 +163,9 @@ impl Expr {
             Expr::Between { column, low, high } => {
                 col(w, *column)?;
                 w.push(" BETWEEN ");
-                w.param(low.clone());
+                w.param_ref(low);
                 w.push(" AND ");
-                w.param(high.clone());
+                w.param_ref(high);
             }
             Expr::And(parts) => write_junction(w, parts, true, |w, p| p.write(w, ctx))?,
             Expr::Or(parts) => write_junction(w, parts, false, |w, p| p.write(w, ctx))?,
@@ -280,11 +280,11 @@ fn relation_def(table: &'static TableDef, index: usize) -> Result<&'static Relat
 /// AND <filter>)`. The alias extends the outer scope's name with the relation's (`users>posts`,
 /// then `users>posts>comments`), so nested subqueries never shadow each other and never meet
 /// a table or eager-loading alias (`@0`, …).
-fn write_related(
-    w: &mut SqlWriter,
+fn write_related<'a>(
+    w: &mut SqlWriter<'a>,
     ctx: FilterSql<'_>,
     relation: usize,
-    filter: &Expr,
+    filter: &'a Expr,
     negated: bool,
 ) -> Result<()> {
     let def = relation_def(ctx.table, relation)?;
@@ -347,9 +347,9 @@ fn json_array_text(values: &[Value]) -> Option<String> {
 }
 
 /// Writes ` WHERE …` when there is a condition.
-pub(crate) fn write_where(
-    w: &mut SqlWriter,
-    filter: Option<&Expr>,
+pub(crate) fn write_where<'a>(
+    w: &mut SqlWriter<'a>,
+    filter: Option<&'a Expr>,
     ctx: FilterSql<'_>,
 ) -> Result<()> {
     if let Some(expr) = filter {
@@ -368,13 +368,13 @@ pub(crate) fn write_where(
 /// With a `shape` (everything the text depends on, see [`crate::sql::shape`]) the text is
 /// written once per shape: later statements of that shape run `build` for their values only.
 /// Only inline texts are kept (a JSON list's text depends on its values' types).
-pub(crate) fn build_filtered(
+pub(crate) fn build_filtered<'a>(
     table: &'static TableDef,
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     capabilities: &Capabilities,
     shape: Option<Shape>,
-    build: impl Fn(&mut SqlWriter, bool) -> Result<()>,
-) -> Result<Statement> {
+    build: impl Fn(&mut SqlWriter<'a>, bool) -> Result<()>,
+) -> Result<BoundSql<'a>> {
     if let Some(filter) = filter {
         filter.check_operands(table, capabilities)?;
     }
@@ -383,11 +383,11 @@ pub(crate) fn build_filtered(
         build(&mut w, false)?;
         // Another backend's smaller limit may need the lists as JSON: written below then.
         if w.param_count() <= capabilities.max_params {
-            let statement = Statement {
+            let statement = BoundSql {
                 sql: Cow::Borrowed(sql),
-                params: w.finish().params,
+                params: w.finish_bound().params,
             };
-            check_statement(&statement, capabilities)?;
+            check_params(sql, statement.params(), capabilities)?;
             return Ok(statement);
         }
     }
@@ -400,7 +400,7 @@ pub(crate) fn build_filtered(
         build(&mut w, true)?;
         inline = false;
     }
-    let statement = w.finish();
+    let statement = w.finish_bound();
     if let Some(shape) = shape.filter(|_| inline) {
         shape::remember(shape, &statement.sql);
     }
@@ -416,17 +416,17 @@ pub(crate) fn build_filtered(
             )));
         }
     }
-    check_statement(&statement, capabilities)?;
+    check_params(&statement.sql, statement.params(), capabilities)?;
     Ok(statement)
 }
 
 /// `(a AND b …)` or `(a OR b …)` of `parts`, each written by `write`; with no part, the
 /// junction's identity: `1` (true) for AND, `0` (false) for OR.
-pub(crate) fn write_junction<P>(
-    w: &mut SqlWriter,
-    parts: &[P],
+pub(crate) fn write_junction<'a, P>(
+    w: &mut SqlWriter<'a>,
+    parts: &'a [P],
     and: bool,
-    mut write: impl FnMut(&mut SqlWriter, &P) -> Result<()>,
+    mut write: impl FnMut(&mut SqlWriter<'a>, &'a P) -> Result<()>,
 ) -> Result<()> {
     let (joiner, empty) = if and { (" AND ", "1") } else { (" OR ", "0") };
     if parts.is_empty() {

@@ -39,7 +39,7 @@ pub(crate) struct JoinSql<'a> {
     pub(crate) offset: Option<u64>,
 }
 
-impl JoinSql<'_> {
+impl<'a> JoinSql<'a> {
     /// `SELECT <both tables' columns> FROM "a" AS "l" [LEFT] JOIN "b" AS "r" ON …`: it
     /// depends on the tables, the join's columns and kind alone, so it is written once per
     /// such shape.
@@ -81,7 +81,7 @@ impl JoinSql<'_> {
         })
     }
 
-    fn write(&self, w: &mut SqlWriter, json_lists: bool, head: &str) -> Result<()> {
+    fn write(&self, w: &mut SqlWriter<'a>, json_lists: bool, head: &str) -> Result<()> {
         w.push(head);
         let conditions = [
             (self.left_filter, self.left, LEFT),

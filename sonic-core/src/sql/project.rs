@@ -7,7 +7,7 @@ use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_junction, write_where, CmpOp, Expr, FilterSql};
 use crate::sql::limits::value_problem;
 use crate::sql::order::Direction;
-use crate::sql::writer::{column_def, SqlWriter};
+use crate::sql::writer::{column_def, BoundSql, SqlWriter};
 use crate::value::{Cell, ConvertError, SqlType, Value};
 
 /// One selected item: a column or an aggregate of one. Columns are indexes into the table.
@@ -110,12 +110,12 @@ pub(crate) enum HavingSql {
 }
 
 impl HavingSql {
-    fn write(&self, w: &mut SqlWriter, ctx: FilterSql<'_>) -> Result<()> {
+    fn write<'a>(&'a self, w: &mut SqlWriter<'a>, ctx: FilterSql<'_>) -> Result<()> {
         match self {
             HavingSql::Compare { term, op, value } => {
                 term.write(w, ctx.table)?;
                 w.push(op.sql());
-                w.param(value.clone());
+                w.param_ref(value);
             }
             HavingSql::Filter(expr) => expr.write(w, ctx)?,
             HavingSql::And(parts) => write_junction(w, parts, true, |w, p| p.write(w, ctx))?,
@@ -265,8 +265,8 @@ impl ProjectSql<'_> {
 
 /// `SELECT [DISTINCT] <terms> FROM <table> [WHERE] [GROUP BY] [HAVING] [ORDER BY] [LIMIT]`,
 /// checked against the backend's limits before it is sent.
-pub(crate) fn project_statement(
-    spec: &ProjectSql<'_>,
+pub(crate) fn project_statement<'a>(
+    spec: &ProjectSql<'a>,
     capabilities: &Capabilities,
 ) -> Result<Statement> {
     spec.check()?;
@@ -319,6 +319,7 @@ pub(crate) fn project_statement(
         write_limit(w, spec.limit, spec.offset);
         Ok(())
     })
+    .map(BoundSql::into_statement)
 }
 
 /// ` LIMIT n [OFFSET m]` as integer literals (see `crate::sql::select`).

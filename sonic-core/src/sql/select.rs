@@ -13,7 +13,7 @@ use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::{check_column_value, check_statement};
 use crate::sql::order::{write_order_by, Direction};
 use crate::sql::shape::{Kind, Shape};
-use crate::sql::writer::SqlWriter;
+use crate::sql::writer::{BoundSql, ParamList, SqlWriter};
 use crate::value::Value;
 
 /// What a select asks for, as the compiler sees it.
@@ -83,26 +83,34 @@ pub(crate) fn write_key_condition(w: &mut SqlWriter, columns: &[&ColumnDef]) {
     }
 }
 
+/// `SELECT <columns> FROM <table>`, the whole text of a select without filter, order or
+/// paging: the memoized head, borrowed, not copied. Checked as every statement Sonic builds
+/// is (it binds nothing: only its length can be beyond a limit).
+pub(crate) fn plain_select_sql(
+    table: &'static TableDef,
+    capabilities: &Capabilities,
+) -> Result<&'static str> {
+    let head = select_head(table, capabilities);
+    if head.len() > capabilities.max_sql_len {
+        check_statement(&Statement::new(head, Vec::new()), capabilities)?;
+    }
+    Ok(head)
+}
+
 /// The main statement of a select. With `embedded` (the head of a single-statement select
 /// with eager relations, from `crate::sql::eager::embedded_head`) columns are qualified by the
 /// root alias; without, it is `SELECT <columns> FROM <table>`.
-pub(crate) fn select_statement(
-    spec: &SelectSql<'_>,
+pub(crate) fn select_statement<'a>(
+    spec: &SelectSql<'a>,
     embedded: Option<&EmbeddedHead>,
     capabilities: &Capabilities,
-) -> Result<Statement> {
+) -> Result<BoundSql<'a>> {
     let table = spec.table;
     let plain = spec.filter.is_none() && spec.order.is_empty() && spec.limit.is_none();
     if plain && spec.offset.is_none() && embedded.is_none() {
-        // The whole text is the memoized head: borrowed, not copied. Checked as every
-        // statement Sonic builds is (it binds nothing: only its length can be beyond a limit).
-        let head = select_head(table, capabilities);
-        if head.len() > capabilities.max_sql_len {
-            check_statement(&Statement::new(head, Vec::new()), capabilities)?;
-        }
-        return Ok(Statement {
-            sql: Cow::Borrowed(head),
-            params: Vec::new(),
+        return Ok(BoundSql {
+            sql: Cow::Borrowed(plain_select_sql(table, capabilities)?),
+            params: ParamList::new(),
         });
     }
     let qualifier = embedded.map(|_| ROOT_ALIAS);
@@ -158,11 +166,11 @@ pub(crate) fn select_statement(
 }
 
 /// `SELECT COUNT(*) FROM <table> WHERE <filter>`.
-pub(crate) fn count_statement(
+pub(crate) fn count_statement<'a>(
     table: &'static TableDef,
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     capabilities: &Capabilities,
-) -> Result<Statement> {
+) -> Result<BoundSql<'a>> {
     let shape = Shape::new(Kind::Count, table, None, false).filter(filter);
     build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT COUNT(*) FROM ");
@@ -177,11 +185,11 @@ pub(crate) fn count_statement(
 }
 
 /// `SELECT EXISTS (SELECT 1 FROM <table> WHERE <filter>)`.
-pub(crate) fn exists_statement(
+pub(crate) fn exists_statement<'a>(
     table: &'static TableDef,
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     capabilities: &Capabilities,
-) -> Result<Statement> {
+) -> Result<BoundSql<'a>> {
     let shape = Shape::new(Kind::Exists, table, None, false).filter(filter);
     build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT EXISTS (SELECT 1 FROM ");
@@ -199,12 +207,12 @@ pub(crate) fn exists_statement(
 
 /// A select whose first level of one relation is joined: `head` (from
 /// `crate::sql::eager::join_head`), then the filter on the root alias.
-pub(crate) fn joined_statement(
+pub(crate) fn joined_statement<'a>(
     table: &'static TableDef,
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     head: &'static str,
     capabilities: &Capabilities,
-) -> Result<Statement> {
+) -> Result<BoundSql<'a>> {
     let shape = Shape::new(Kind::Joined, table, Some(head), false).filter(filter);
     build_filtered(
         table,

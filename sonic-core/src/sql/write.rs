@@ -10,7 +10,7 @@ use crate::schema::{AuditRole, ColumnDef, TableDef, TableMemo};
 use crate::sql::exact_integers;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
 use crate::sql::limits::check_batch;
-use crate::sql::writer::{column_def, SqlWriter};
+use crate::sql::writer::{column_def, BoundSql, SqlWriter};
 use crate::value::Value;
 use sonic_db_sql_text::is_default_expression;
 
@@ -410,12 +410,12 @@ fn write_key_where(w: &mut SqlWriter, table: &'static TableDef, key: Vec<Value>)
 
 /// A filtered write: `head`, then the filter's `WHERE`, then `RETURNING` the whole rows
 /// (`full`) or their keys.
-pub(crate) fn filtered_write(
+pub(crate) fn filtered_write<'a>(
     table: &'static TableDef,
-    filter: Option<&Expr>,
+    filter: Option<&'a Expr>,
     capabilities: &Capabilities,
     full: bool,
-    head: impl Fn(&mut SqlWriter) -> Result<()>,
+    head: impl Fn(&mut SqlWriter<'a>) -> Result<()>,
 ) -> Result<Statement> {
     build_filtered(table, filter, capabilities, None, |w, json_lists| {
         head(w)?;
@@ -427,6 +427,7 @@ pub(crate) fn filtered_write(
         write_where(w, filter, ctx)?;
         write_returning(w, table, full, capabilities)
     })
+    .map(BoundSql::into_statement)
 }
 
 /// The new value of a column in an update of some columns: a value, or an expression of the

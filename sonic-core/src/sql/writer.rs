@@ -1,30 +1,39 @@
 //! Writing SQL text: identifier quoting, placeholders and `LIMIT` counts.
 
-use crate::backend::Statement;
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
+use crate::backend::{Params, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
-use crate::value::Value;
+use crate::value::{Cell, Param, Value};
+
+/// The values of a statement under construction: a filter binds one or two, kept inline.
+pub(crate) type ParamList<'a> = SmallVec<[Param<'a>; 2]>;
 
 /// SQL text under construction and the values bound to its `?` placeholders, in order.
 ///
 /// Values only ever enter through [`SqlWriter::param`], so no value can end up in the text
 /// (the one number written into it is a `LIMIT`/`OFFSET` count, [`SqlWriter::count`]).
+/// Values borrowed from the query being written (a filter's operands) are bound from where
+/// they are: a statement run in-process copies none of them.
 #[derive(Debug, Default)]
-pub(crate) struct SqlWriter {
+pub(crate) struct SqlWriter<'a> {
     sql: String,
-    params: Vec<Value>,
+    params: ParamList<'a>,
     /// Only the values are wanted: the text is known already (memoized by its shape, see
     /// `crate::sql::shape`), so every text method does nothing.
     params_only: bool,
 }
 
-impl SqlWriter {
+impl<'a> SqlWriter<'a> {
     pub(crate) fn new() -> Self {
         SqlWriter {
             // Allocated by the first `push`, at the size it needs: a memoized head of a
             // joined select is longer than a guess would be.
             sql: String::new(),
-            params: Vec::new(),
+            params: SmallVec::new(),
             params_only: false,
         }
     }
@@ -83,10 +92,19 @@ impl SqlWriter {
 
     /// A placeholder bound to `value`.
     pub(crate) fn param(&mut self, value: Value) {
+        self.bind(Param::Owned(value));
+    }
+
+    /// A placeholder bound to `value` where it is.
+    pub(crate) fn param_ref(&mut self, value: &'a Value) {
+        self.bind(Param::Borrowed(Cell::from(value)));
+    }
+
+    fn bind(&mut self, param: Param<'a>) {
         if let Some(text) = self.text() {
             text.push('?');
         }
-        self.params.push(value);
+        self.params.push(param);
     }
 
     /// A `LIMIT`/`OFFSET` count as an integer literal (clamped to `i64::MAX`): the one number
@@ -103,16 +121,30 @@ impl SqlWriter {
     /// Text written elsewhere with its placeholders' values (a memoized or prebuilt part).
     pub(crate) fn push_bound(&mut self, sql: &str, params: &[Value]) {
         self.push(sql);
-        self.params.extend_from_slice(params);
+        self.params
+            .extend(params.iter().map(|value| Param::Owned(value.clone())));
     }
 
     /// `?, ?, ?` bound to `values`.
     pub(crate) fn params(&mut self, values: impl IntoIterator<Item = Value>) {
-        for (i, value) in values.into_iter().enumerate() {
+        self.bind_list(values.into_iter().map(Param::Owned));
+    }
+
+    /// `?, ?, ?` bound to `values` where they are.
+    pub(crate) fn params_ref(&mut self, values: &'a [Value]) {
+        self.bind_list(
+            values
+                .iter()
+                .map(|value| Param::Borrowed(Cell::from(value))),
+        );
+    }
+
+    fn bind_list(&mut self, params: impl Iterator<Item = Param<'a>>) {
+        for (i, param) in params.enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.param(value);
+            self.bind(param);
         }
     }
 
@@ -121,10 +153,53 @@ impl SqlWriter {
         self.params.len()
     }
 
+    /// The statement, owning its values (to be sent, or kept).
     pub(crate) fn finish(self) -> Statement {
-        Statement {
+        self.finish_bound().into_statement()
+    }
+
+    /// The statement, its values still borrowed from the query.
+    pub(crate) fn finish_bound(self) -> BoundSql<'a> {
+        BoundSql {
             sql: self.sql.into(),
             params: self.params,
+        }
+    }
+}
+
+/// A statement whose values may borrow from the query that built it: run in-process as it
+/// is, turned into a [`Statement`] only to be sent or kept.
+#[derive(Debug)]
+pub(crate) struct BoundSql<'a> {
+    pub(crate) sql: Cow<'static, str>,
+    pub(crate) params: ParamList<'a>,
+}
+
+impl<'a> BoundSql<'a> {
+    /// Its values, as the backend binds them.
+    pub(crate) fn params(&self) -> Params<'_> {
+        Params::Borrowed(&self.params)
+    }
+
+    /// The statement with values of its own.
+    pub(crate) fn into_statement(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            params: self.params.into_iter().map(Param::into_value).collect(),
+        }
+    }
+
+    /// The same statement, its values copied out of the query (for a query built from a
+    /// temporary, such as a cursor's condition), for any lifetime (a `SmallVec` does not
+    /// coerce one into another).
+    pub(crate) fn into_owned<'b>(self) -> BoundSql<'b> {
+        BoundSql {
+            sql: self.sql,
+            params: self
+                .params
+                .into_iter()
+                .map(|param| Param::Owned(param.into_value()))
+                .collect(),
         }
     }
 }

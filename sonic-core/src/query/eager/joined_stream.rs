@@ -7,7 +7,6 @@ use foldhash::HashMap;
 
 use super::key::Key;
 use super::{group_joined, Grouped, Include};
-use crate::backend::Statement;
 use crate::backend::{Params, RowSink, RowsRead};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -17,16 +16,16 @@ use crate::schema::Table;
 use crate::value::Cell;
 use crate::value::Value;
 
-/// Runs the joined `statement` of `include` and loads its parents with their children.
+/// Runs the joined statement of `include` (`sql` and `params`) and loads its parents with
+/// their children.
 pub(crate) async fn load_joined_streamed<P: Table>(
     include: &Include<P>,
     db: &Db,
-    statement: &Statement,
+    sql: &str,
+    params: Params<'_>,
 ) -> Result<Vec<P>> {
     let mut sink = JoinedSink::new(include)?;
-    let read = db
-        .execute_into(&statement.sql, Params::Values(&statement.params), &mut sink)
-        .await?;
+    let read = db.execute_into(sql, params, &mut sink).await?;
     sink.grouped(include, read)?.attach(include, db).await
 }
 
@@ -36,7 +35,8 @@ pub(crate) async fn load_joined_streamed<P: Table>(
 pub(crate) fn load_joined_now<P: Table>(
     include: &Include<P>,
     db: &Db,
-    statement: &Statement,
+    sql: &str,
+    params: Params<'_>,
 ) -> Option<Result<Vec<P>>> {
     if include.sql().nested_len() != 0 {
         return None;
@@ -47,7 +47,7 @@ pub(crate) fn load_joined_now<P: Table>(
     };
     // `joined_statement` checked it against the backend's limits.
     let grouped = db
-        .execute_checked_now(&statement.sql, Params::Values(&statement.params), &mut sink)?
+        .execute_checked_now(sql, params, &mut sink)?
         .and_then(|read| sink.grouped(include, read));
     match grouped {
         Ok(grouped) => grouped.attach_now(include),

@@ -75,7 +75,7 @@ impl<P> fmt::Debug for Include<P> {
 /// post's author), hence `C: Clone`.
 pub struct Eager<P, C> {
     relation: Relation<P, C>,
-    nested: Vec<Include<C>>,
+    nested: Includes<C>,
     /// Filter, order, limit and offset of this level (see `options`).
     level: LevelSql,
 }
@@ -95,7 +95,7 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
     pub fn with(self, nested: impl Into<Include<C>>) -> Eager<P, C> {
         Eager {
             relation: self,
-            nested: vec![nested.into()],
+            nested: smallvec::smallvec![nested.into()],
             level: LevelSql::default(),
         }
     }
@@ -110,10 +110,14 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
     }
 }
 
+/// The relations loaded with a select, or below a relation: most loads name one, kept inline
+/// rather than in a heap vector of its own.
+pub(crate) type Includes<P> = smallvec::SmallVec<[Include<P>; 1]>;
+
 /// Adds `include` to `includes`, merging it into an include of the same relation (the same
 /// field of `P`) if there is one: a relation field is filled once, with everything asked for
 /// below it.
-pub(crate) fn merge_include<P>(includes: &mut Vec<Include<P>>, include: Include<P>) {
+pub(crate) fn merge_include<P>(includes: &mut Includes<P>, include: Include<P>) {
     let name = include.name();
     match includes.iter_mut().find(|i| i.name() == name) {
         None => includes.push(include),
@@ -177,7 +181,7 @@ impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
         Include {
             loader: Box::new(Eager {
                 relation,
-                nested: Vec::new(),
+                nested: Includes::new(),
                 level: LevelSql::default(),
             }),
         }

@@ -11,7 +11,7 @@
 //! The examples run on `users` `u1` (posts `p1` "Hello" 3 views, `p2` "Again" 40, `p3` "Bye"
 //! 7) and `u2` (no post); their setup lines are hidden.
 
-use super::Eager;
+use super::{Eager, Includes};
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::project::Selection;
@@ -22,7 +22,7 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
     fn options(self) -> Eager<P, C> {
         Eager {
             relation: self,
-            nested: Vec::new(),
+            nested: Includes::new(),
             level: LevelSql::default(),
         }
     }
