@@ -2,15 +2,19 @@
 
 use std::borrow::Cow;
 
-use smallvec::SmallVec;
-
 use crate::backend::{Params, Statement};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::{Cell, Param, Value};
 
 /// The values of a statement under construction: a filter binds one or two, kept inline.
-pub(crate) type ParamList<'a> = SmallVec<[Param<'a>; 2]>;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type ParamList<'a> = smallvec::SmallVec<[Param<'a>; 2]>;
+
+/// On wasm32 a plain vector: every statement is sent (its values copied into JavaScript),
+/// and a `SmallVec` costs the Worker's size.
+#[cfg(target_arch = "wasm32")]
+pub(crate) type ParamList<'a> = Vec<Param<'a>>;
 
 /// SQL text under construction and the values bound to its `?` placeholders, in order.
 ///
@@ -33,7 +37,7 @@ impl<'a> SqlWriter<'a> {
             // Allocated by the first `push`, at the size it needs: a memoized head of a
             // joined select is longer than a guess would be.
             sql: String::new(),
-            params: SmallVec::new(),
+            params: ParamList::new(),
             params_only: false,
         }
     }

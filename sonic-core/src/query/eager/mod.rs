@@ -95,7 +95,7 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
     pub fn with(self, nested: impl Into<Include<C>>) -> Eager<P, C> {
         Eager {
             relation: self,
-            nested: smallvec::smallvec![nested.into()],
+            nested: Includes::from_iter([nested.into()]),
             level: LevelSql::default(),
         }
     }
@@ -112,7 +112,13 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
 
 /// The relations loaded with a select, or below a relation: most loads name one, kept inline
 /// rather than in a heap vector of its own.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) type Includes<P> = smallvec::SmallVec<[Include<P>; 1]>;
+
+/// On wasm32 a plain vector: an allocation costs little next to a round trip, and a
+/// `SmallVec` per table type costs the Worker's size.
+#[cfg(target_arch = "wasm32")]
+pub(crate) type Includes<P> = Vec<Include<P>>;
 
 /// Adds `include` to `includes`, merging it into an include of the same relation (the same
 /// field of `P`) if there is one: a relation field is filled once, with everything asked for
