@@ -254,6 +254,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn borrowed_and_owned_values_keep_their_order() {
+        let operand = Value::Text("borrowed".into());
+        let list = [Value::Integer(1), Value::Null];
+        let mut w = SqlWriter::new();
+        w.push("SELECT ");
+        w.param_ref(&operand);
+        w.push(", ");
+        w.param(Value::Real(2.5));
+        w.push(" IN (");
+        w.params_ref(&list);
+        w.push(")");
+        let bound = w.finish_bound();
+        assert_eq!(bound.sql, "SELECT ?, ? IN (?, ?)");
+        assert!(matches!(
+            bound.params[0],
+            Param::Borrowed(Cell::Text("borrowed"))
+        ));
+        assert!(matches!(bound.params[1], Param::Owned(Value::Real(_))));
+        let expected = vec![
+            operand.clone(),
+            Value::Real(2.5),
+            Value::Integer(1),
+            Value::Null,
+        ];
+        let cells: Vec<Cell<'_>> = bound.params().cells().collect();
+        assert_eq!(cells, expected.iter().map(Cell::from).collect::<Vec<_>>());
+        let owned = bound.into_owned();
+        assert!(owned.params.iter().all(|p| matches!(p, Param::Owned(_))));
+        drop(operand);
+        let statement = owned.into_statement();
+        assert_eq!(statement.sql, "SELECT ?, ? IN (?, ?)");
+        assert_eq!(statement.params, expected);
+    }
+
+    #[test]
     fn identifiers_are_quoted_and_escaped() {
         let mut out = String::new();
         push_ident(&mut out, r#"we"ird""name"#);
