@@ -17,7 +17,7 @@ use crate::query::rows::{
 #[cfg(not(target_arch = "wasm32"))]
 use crate::query::rows::{record_now, records_now};
 use crate::schema::Table;
-use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head, joinable};
+use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
 use crate::sql::select::{
@@ -352,11 +352,10 @@ impl<'db, T: Table> Select<'db, T> {
     /// ```
     pub fn to_statement(&self) -> Result<Statement> {
         let capabilities = self.db.capabilities();
-        match self.joined_include() {
-            Some(include) if !self.embeds(capabilities) => {
-                self.compile_joined(include, capabilities)
-            }
-            _ => self.compile(capabilities, self.embeds(capabilities)),
+        let embed = self.embeds(capabilities);
+        match self.joined_include(embed, capabilities)? {
+            Some((_, head)) => self.compile_joined(head, capabilities),
+            None => self.compile(capabilities, embed),
         }
         .map(BoundSql::into_statement)
     }
@@ -429,9 +428,9 @@ impl<'db, T: Table> Select<'db, T> {
     fn plan(&self) -> Result<Plan<'_, T>> {
         let capabilities = self.db.capabilities();
         let embed = self.embeds(capabilities);
-        if let Some(include) = self.joined_include().filter(|_| !embed) {
+        if let Some((include, head)) = self.joined_include(embed, capabilities)? {
             self.trace_strategy("joined", capabilities);
-            let statement = self.compile_joined(include, capabilities)?;
+            let statement = self.compile_joined(head, capabilities)?;
             return Ok(Plan::Joined(include, statement));
         }
         self.trace_embedded(embed, capabilities);
@@ -510,33 +509,35 @@ impl<'db, T: Table> Select<'db, T> {
     /// index probe per parent) replaces two (the parents, then the children `IN (…)` their
     /// keys, which SQLite loads into a temporary B-tree first). An order or a limit would have
     /// to apply to the parents alone (a subquery, and a sort of the joined rows); several
-    /// relations would multiply the rows; so those load per level.
-    fn joined_include(&self) -> Option<&Include<T>> {
+    /// relations would multiply the rows; so those load per level. With the include, the
+    /// head of its joined statement (`join_head`, which also says whether the relation
+    /// joins). `None` when the relations are `embed`ded.
+    fn joined_include(
+        &self,
+        embed: bool,
+        capabilities: &Capabilities,
+    ) -> Result<Option<(&Include<T>, &'static str)>> {
         match self.includes.as_slice() {
             [include]
-                if self.order.is_empty()
+                if !embed
+                    && self.order.is_empty()
                     && self.cursor.is_none()
                     && self.limit.is_none()
                     && self.offset.is_none()
-                    && joinable(include.sql()) =>
+                    && include.sql().level().is_plain() =>
             {
-                Some(include)
+                Ok(join_head(include.sql(), capabilities)?.map(|head| (include, head)))
             }
-            _ => None,
+            _ => Ok(None),
         }
     }
 
     fn compile_joined(
         &self,
-        include: &Include<T>,
+        head: &'static str,
         capabilities: &Capabilities,
     ) -> Result<BoundSql<'_>> {
-        joined_statement(
-            T::DEF,
-            self.filter.as_ref(),
-            join_head(include.sql(), capabilities)?,
-            capabilities,
-        )
+        joined_statement(T::DEF, self.filter.as_ref(), head, capabilities)
     }
 
     /// The statement of this select inside a [`Batch`](crate::query::Batch): relations are not

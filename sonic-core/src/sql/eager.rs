@@ -222,21 +222,6 @@ pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
             .any(has_reals)
 }
 
-/// Whether the relation can be loaded in its parents' statement with a `LEFT JOIN`: a `many`
-/// relation whose children are ordered by a single-column INTEGER primary key, from parents
-/// told apart by a single-column key (the joined rows are grouped by both keys).
-pub(crate) fn joinable(include: &dyn EagerSql) -> bool {
-    let child = (include.relation().target)();
-    include.relation().kind == RelationKind::Many
-        && include.relation().through.is_none()
-        && include.level().is_plain()
-        && include.parent().primary_key.len() == 1
-        && matches!(child.primary_key, [pk] if child
-            .columns
-            .get(*pk)
-            .is_some_and(|pk| pk.sql_type == SqlType::Integer))
-}
-
 /// The result column names of the relations of a single-statement select of `table`, one per
 /// relation name: `@posts`, unique among themselves and distinct from every column of
 /// `table` (D1's `batch()` keys result columns by name, so two columns of one name would
@@ -466,18 +451,47 @@ fn write_json_row<'a>(
     Ok(())
 }
 
-/// `SELECT <parent columns>, <child columns> FROM <parent> AS "@0" LEFT JOIN <child> AS "@1" ON
-/// "@1".<remote> = "@0".<local>`: the heads of every relation of the parent, built at once.
+/// What a relation of a parent offers a joined select, decided once per relation.
+enum JoinHead {
+    /// `SELECT <parent columns>, <child columns> FROM <parent> AS "@0" LEFT JOIN <child> AS
+    /// "@1" ON "@1".<remote> = "@0".<local>`.
+    Head(String),
+    /// The relation is not loaded with a join (see [`join_head`]).
+    NotJoinable,
+    /// The relation names a column its tables do not have.
+    Broken,
+}
+
+/// The head of a select whose one relation is joined, or `None` when the relation cannot be
+/// loaded in its parents' statement with a `LEFT JOIN`: it must be a `many` relation whose
+/// children are ordered by a single-column INTEGER primary key, from parents told apart by a
+/// single-column key (the joined rows are grouped by both keys). That depends on the schema
+/// alone, so it is decided with the head, once per relation of the parent; whether the
+/// include's own options allow a join is the caller's to check.
 pub(crate) fn join_head(
     include: &dyn EagerSql,
     capabilities: &Capabilities,
-) -> Result<&'static str> {
-    static HEADS: [TableMemo<Vec<Option<String>>>; 2] = [TableMemo::new(), TableMemo::new()];
+) -> Result<Option<&'static str>> {
+    static HEADS: [TableMemo<Vec<JoinHead>>; 2] = [TableMemo::new(), TableMemo::new()];
     let as_text = exact_integers::integers_as_text(capabilities);
-    let head = |parent: &'static TableDef, relation: &RelationDef| -> Option<String> {
+    let head = |parent: &'static TableDef, relation: &RelationDef| -> JoinHead {
         let child = (relation.target)();
-        let local = parent.columns.get(relation.local)?.name;
-        let remote = child.columns.get((relation.remote)())?.name;
+        let joinable = relation.kind == RelationKind::Many
+            && relation.through.is_none()
+            && parent.primary_key.len() == 1
+            && matches!(child.primary_key, [pk] if child
+                .columns
+                .get(*pk)
+                .is_some_and(|pk| pk.sql_type == SqlType::Integer));
+        if !joinable {
+            return JoinHead::NotJoinable;
+        }
+        let (Some(local), Some(remote)) = (
+            parent.columns.get(relation.local),
+            child.columns.get((relation.remote)()),
+        ) else {
+            return JoinHead::Broken;
+        };
         let mut w = SqlWriter::new();
         w.push("SELECT ");
         exact_integers::select_list(&mut w, parent, Some(ROOT_ALIAS), as_text);
@@ -492,10 +506,10 @@ pub(crate) fn join_head(
         w.push(" AS ");
         w.ident(JOIN_ALIAS);
         w.push(" ON ");
-        w.column(Some(JOIN_ALIAS), remote);
+        w.column(Some(JOIN_ALIAS), remote.name);
         w.push(" = ");
-        w.column(Some(ROOT_ALIAS), local);
-        Some(w.finish().sql.into_owned())
+        w.column(Some(ROOT_ALIAS), local.name);
+        JoinHead::Head(w.finish().sql.into_owned())
     };
     let heads = exact_integers::memo(&HEADS, capabilities).get(include.parent(), |parent| {
         parent
@@ -504,12 +518,14 @@ pub(crate) fn join_head(
             .map(|relation| head(parent, relation))
             .collect()
     });
-    let relation = include.relation();
     match heads.get(include.relation_index()) {
-        Some(Some(head)) => Ok(head),
-        _ => Err(Error::InvalidQuery(format!(
+        Some(JoinHead::Head(head)) => Ok(Some(head)),
+        // A relation index beyond the parent's (a hand-built definition) loads per level,
+        // which reports it.
+        Some(JoinHead::NotJoinable) | None => Ok(None),
+        Some(JoinHead::Broken) => Err(Error::InvalidQuery(format!(
             "relation `{}` of `{}` names a column its tables do not have",
-            relation.name,
+            include.relation().name,
             include.parent().name
         ))),
     }
