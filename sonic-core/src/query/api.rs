@@ -1,5 +1,7 @@
 //! The query methods of [`Db`]: each starts a builder of this module or runs a write.
 
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::Params;
 use crate::backend::Statement;
 use crate::cache::{Found, Source};
 use crate::db::{finish_rows, Db};
@@ -179,7 +181,7 @@ impl Db {
     fn find_now<T: Table>(&self, key: KeyParts) -> Result<FindRead<T>> {
         let sql = find_sql(T::DEF, &key, self.capabilities())?;
         #[cfg(not(target_arch = "wasm32"))]
-        if let Some(record) = record_now::<T>(self, sql, crate::backend::Params::Values(&key)) {
+        if let Some(record) = record_now::<T>(self, sql, Params::Values(&key)) {
             return record.map(FindRead::Done);
         }
         Ok(FindRead::Send(Statement::new(sql, key.into_vec())))

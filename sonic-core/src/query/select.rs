@@ -1,5 +1,7 @@
 //! Selects: `db.select::<Post>().filter(..).order_by(..).limit(..).with(..).all()`.
 
+#[cfg(not(target_arch = "wasm32"))]
+use crate::backend::Params;
 use crate::backend::{Capabilities, EagerStrategy, QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -20,6 +22,8 @@ use crate::schema::Table;
 use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::sql::select::plain_select_sql;
 use crate::sql::select::{
     count_statement, exists_statement, joined_statement, select_statement, SelectSql,
 };
@@ -418,8 +422,8 @@ impl<'db, T: Table> Select<'db, T> {
         if !plain {
             return None;
         }
-        match crate::sql::select::plain_select_sql(T::DEF, self.db.capabilities()) {
-            Ok(sql) => records_now::<T>(self.db, sql, crate::backend::Params::Values(&[])),
+        match plain_select_sql(T::DEF, self.db.capabilities()) {
+            Ok(sql) => records_now::<T>(self.db, sql, Params::Values(&[])),
             Err(e) => Some(Err(e)),
         }
     }

@@ -3,14 +3,14 @@
 
 use std::borrow::Cow;
 
-use crate::backend::{Capabilities, Statement};
+use crate::backend::{Capabilities, Params};
 use crate::error::Result;
 use crate::schema::{ColumnDef, TableDef, TableMemo};
 use crate::sql::eager::{EmbeddedHead, ROOT_ALIAS};
 use crate::sql::exact_integers;
 use crate::sql::exact_integers::integers_as_text;
 use crate::sql::filter::{build_filtered, write_where, Expr, FilterSql};
-use crate::sql::limits::{check_column_value, check_statement};
+use crate::sql::limits::{check_column_value, check_params};
 use crate::sql::order::{write_order_by, Direction};
 use crate::sql::shape::{Kind, Shape};
 use crate::sql::writer::{BoundSql, ParamList, SqlWriter};
@@ -62,10 +62,10 @@ pub(crate) fn find_sql(
         write_key_condition(&mut w, &table.key_columns().unwrap_or_default());
         w.finish().sql.into_owned()
     });
-    // Each part's value is checked above; what is left of `check_statement` (the error
+    // Each part's value is checked above; what is left of `check_params` (the error
     // when the count or the text is beyond a limit) only when it is.
     if key.len() > capabilities.max_params || sql.len() > capabilities.max_sql_len {
-        check_statement(&Statement::new(sql, key.to_vec()), capabilities)?;
+        check_params(sql, Params::Values(key), capabilities)?;
     }
     Ok(sql)
 }
@@ -92,7 +92,7 @@ pub(crate) fn plain_select_sql(
 ) -> Result<&'static str> {
     let head = select_head(table, capabilities);
     if head.len() > capabilities.max_sql_len {
-        check_statement(&Statement::new(head, Vec::new()), capabilities)?;
+        check_params(head, Params::Values(&[]), capabilities)?;
     }
     Ok(head)
 }
