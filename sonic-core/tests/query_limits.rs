@@ -350,7 +350,15 @@ fn values_and_rows_beyond_the_length_limit_are_refused_as_sqlite_would() {
         block_on(db.sql("SELECT ?").bind(vec![0_u8; LIMIT + 1]).run()),
         "BLOB",
     );
+    // A key, found by it or fresh; a key at the limit is read.
+    assert_limit(block_on(db.find::<Post>(long.as_str())), "`posts`.`id`");
+    assert_limit(
+        block_on(db.find_fresh::<Post>(long.as_str())),
+        "`posts`.`id`",
+    );
     assert_eq!(sql.statement_count(), 0, "nothing reached the database");
+    let at_limit = "x".repeat(LIMIT);
+    assert_eq!(block_on(db.find::<Post>(at_limit.as_str())).unwrap(), None);
     // SQLite agrees about single values.
     assert!(block_on(
         reference

@@ -93,10 +93,15 @@ impl Db {
                 let found = cache.find(&id, || self.find_in_sql(key)).await?;
                 Ok(found.map(|found| found.record))
             }
-            None => match self.find_now::<T>(key)? {
-                FindRead::Done(record) => Ok(record),
-                FindRead::Send(statement) => execute_record::<T>(self, &statement).await,
-            },
+            // `find_in_sql`'s body, not its future (its output would be moved once more).
+            None => {
+                let sql = find_sql(T::DEF, &key, self.capabilities())?;
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(record) = record_now::<T>(self, sql, Params::Values(&key)) {
+                    return record;
+                }
+                execute_record::<T>(self, &Statement::new(sql, key.into_vec())).await
+            }
         }
     }
 
@@ -170,21 +175,13 @@ impl Db {
     /// `LIMIT 1` (equality on the primary key matches one row at most), its text built once
     /// per table.
     async fn find_in_sql<T: Table>(&self, key: KeyParts) -> Result<Option<T>> {
-        match self.find_now::<T>(key)? {
-            FindRead::Done(record) => Ok(record),
-            FindRead::Send(statement) => execute_record::<T>(self, &statement).await,
-        }
-    }
-
-    /// The SQL read of a find, run at once when the backend runs it in-process; otherwise
-    /// its statement, to be sent.
-    fn find_now<T: Table>(&self, key: KeyParts) -> Result<FindRead<T>> {
         let sql = find_sql(T::DEF, &key, self.capabilities())?;
+        // In-process, read at once (no statement built); otherwise sent.
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(record) = record_now::<T>(self, sql, Params::Values(&key)) {
-            return record.map(FindRead::Done);
+            return record;
         }
-        Ok(FindRead::Send(Statement::new(sql, key.into_vec())))
+        execute_record::<T>(self, &Statement::new(sql, key.into_vec())).await
     }
 
     /// Inserts a record (stamping its audit columns) and returns it as stored.
@@ -522,12 +519,4 @@ pub(crate) fn key_parts<T: Table>(id: T::PrimaryKey) -> Result<KeyParts> {
         ));
     }
     Ok(parts)
-}
-
-/// What [`Db::find_now`] did: read the record, or left its statement to send.
-enum FindRead<T> {
-    // On wasm32 no backend runs in-process.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    Done(Option<T>),
-    Send(Statement),
 }

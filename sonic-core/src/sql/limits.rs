@@ -82,7 +82,24 @@ pub(crate) fn value_problem(value: Cell<'_>, capabilities: &Capabilities) -> Opt
 
 /// Refuses a value bound for `column` that the backend cannot take (see [`check_statement`]),
 /// naming the table and column.
+///
+/// Inline up to the length test: a key or an operand is usually small, and only an
+/// oversized one needs the message.
+#[inline]
 pub(crate) fn check_column_value(
+    table: &TableDef,
+    column: &ColumnDef,
+    value: &Value,
+    capabilities: &Capabilities,
+) -> Result<()> {
+    if payload_len(Cell::from(value)) <= capabilities.max_value_bytes {
+        return Ok(());
+    }
+    column_value_error(table, column, value, capabilities)
+}
+
+#[cold]
+fn column_value_error(
     table: &TableDef,
     column: &ColumnDef,
     value: &Value,
