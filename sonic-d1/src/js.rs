@@ -6,7 +6,7 @@
 
 use sonic_db_core::{Error, QueryResult, Result, Statement, Value};
 use worker::js_sys::{
-    Array, ArrayBuffer, BigInt, Float64Array, Function, Object, Promise, Reflect, Uint8Array,
+    Array, ArrayBuffer, BigInt, Float64Array, Function, Object, Promise, Reflect, Uint8Array, JSON,
 };
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -18,7 +18,7 @@ use crate::analysis::Analysis;
 use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
 use crate::params::sql_to_send;
 use crate::rules::{
-    check_statement, error_from_message, exact_count, exact_integer, integer_binding,
+    check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
     IntegerBinding,
 };
 use crate::shape::Shape;
@@ -49,10 +49,19 @@ impl D1Backend {
         if statement.params.is_empty() {
             return Ok(prepared);
         }
-        let params = Array::new();
-        for value in &statement.params {
-            params.push(&to_js(value));
-        }
+        let params = match params_json(&statement.params) {
+            Some(json) => JSON::parse(&json)
+                .map_err(js_error)?
+                .dyn_into::<Array>()
+                .map_err(|_| unexpected("JSON.parse of the parameters is not an array"))?,
+            None => {
+                let params = Array::new();
+                for value in &statement.params {
+                    params.push(&to_js(value));
+                }
+                params
+            }
+        };
         prepared.bind(params).map_err(js_error)
     }
 
