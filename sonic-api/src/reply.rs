@@ -16,7 +16,8 @@ pub(crate) enum Named {
 }
 
 impl Named {
-    /// The header's name, lowercase.
+    /// The header's name, lowercase (for the `worker` adapter).
+    #[cfg(feature = "workers")]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Named::ContentType => "content-type",

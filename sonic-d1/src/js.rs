@@ -15,7 +15,9 @@ use worker_sys::types::{
 };
 
 use crate::analysis::Analysis;
-use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
+use crate::decode::{
+    cell_to_value, decode_raw, raw_items_from_json, unexpected, JsCell, RawItem, RawRows,
+};
 use crate::params::sql_to_send;
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
@@ -88,7 +90,10 @@ impl D1Backend {
                     columns,
                     values,
                     rows: row_count,
-                } = decode_raw(rows.iter().map(|item| raw_item(&item)))?;
+                } = match json_text(&rows).and_then(|text| raw_items_from_json(&text)) {
+                    Some(items) => decode_raw(items)?,
+                    None => decode_raw(rows.iter().map(|item| raw_item(&item)))?,
+                };
                 Ok(QueryResult {
                     columns: columns.into(),
                     values,
@@ -215,8 +220,14 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
 
+/// `JSON.stringify(value)`: the whole of a result in one call into JavaScript. `None` when it
+/// throws (a `BigInt`) or writes nothing (`undefined`).
+fn json_text(value: &JsValue) -> Option<String> {
+    JSON::stringify(value).ok()?.as_string()
+}
+
 /// An element of `raw()`'s output: an array (of column names, or of a row's cells) with its
-/// elements classified, or not an array.
+/// elements classified, or not an array. For the results [`raw_items_from_json`] leaves to it.
 fn raw_item(item: &JsValue) -> RawItem {
     if Array::is_array(item) {
         RawItem::Array(
