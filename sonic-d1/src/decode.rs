@@ -4,7 +4,7 @@
 //! every decision about what a value means, and every shape check of `raw()`'s output, is
 //! here, where it is tested natively and fuzzed (`sonic-db-fuzz`, target `d1_rows`).
 
-use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use sonic_db_core::{Error, Result, Value};
 
 use crate::rules::{bytes_from_numbers, number_to_value};
@@ -170,6 +170,71 @@ pub fn raw_items_from_json(text: &str) -> Option<Vec<RawItem>> {
     serde_json::from_str::<JsonItems>(text)
         .ok()
         .map(|items| items.0)
+}
+
+/// The rows of a batch result, which D1 turns into objects keyed by column name, read from
+/// their JSON text (see [`raw_items_from_json`]): the first row's keys as the columns, every
+/// row's cells by those keys, row after row (a key a row lacks is `null`, as reading an absent
+/// property gives `undefined`), and the number of rows. `None` for anything but an array of
+/// objects whose values [`raw_items_from_json`] would read, so that the caller reads value by
+/// value instead.
+///
+/// ```
+/// use sonic_db_d1::decode::{object_rows_from_json, JsCell};
+/// let (columns, cells, rows) = object_rows_from_json(r#"[{"id":"1","t":"a"},{"t":"b","id":"2"},{"id":"3"}]"#).unwrap();
+/// assert_eq!((columns.as_slice(), rows), (&["id".to_string(), "t".to_string()][..], 3));
+/// let text = |s: &str| JsCell::String(s.into());
+/// assert_eq!(cells, [text("1"), text("a"), text("2"), text("b"), text("3"), JsCell::Null]);
+/// assert_eq!(object_rows_from_json(r#"[{"id":1},[1]]"#), None); // a row that is not an object
+/// ```
+pub fn object_rows_from_json(text: &str) -> Option<(Vec<String>, Vec<JsCell>, usize)> {
+    let rows = serde_json::from_str::<Vec<JsonObject>>(text).ok()?;
+    let Some(first) = rows.first() else {
+        return Some((Vec::new(), Vec::new(), 0));
+    };
+    let columns: Vec<String> = first.0.iter().map(|(key, _)| key.clone()).collect();
+    let row_count = rows.len();
+    let mut cells = Vec::with_capacity(columns.len() * row_count);
+    for JsonObject(mut entries) in rows {
+        for (i, column) in columns.iter().enumerate() {
+            // Rows come with the first row's keys in its order: look there first.
+            let at = match entries.get(i) {
+                Some((key, _)) if key == column => Some(i),
+                _ => entries.iter().position(|(key, _)| key == column),
+            };
+            let cell = at.and_then(|at| entries.get_mut(at));
+            cells.push(cell.map_or(JsCell::Null, |(_, cell)| {
+                std::mem::replace(cell, JsCell::Null)
+            }));
+        }
+    }
+    Some((columns, cells, row_count))
+}
+
+/// One row of [`object_rows_from_json`]: its entries in order.
+struct JsonObject(Vec<(String, JsCell)>);
+
+impl<'de> Deserialize<'de> for JsonObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = JsonObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<JsonObject, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((key, JsonCell(cell))) = map.next_entry::<String, JsonCell>()? {
+                    entries.push((key, cell));
+                }
+                Ok(JsonObject(entries))
+            }
+        }
+        deserializer.deserialize_map(Object)
+    }
 }
 
 /// [`raw_items_from_json`]'s top level: an array of items.
@@ -399,6 +464,48 @@ mod tests {
                     "{text}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn batch_rows_read_from_json_as_by_property() {
+        let (columns, cells, rows) =
+            object_rows_from_json(r#"[{"id":"1","b":[1,2],"r":0.5},{"r":null,"id":"2"}]"#)
+                .expect("objects");
+        assert_eq!(
+            (columns.as_slice(), rows),
+            (&["id".to_string(), "b".into(), "r".into()][..], 2)
+        );
+        assert_eq!(
+            cells,
+            [
+                JsCell::String("1".into()),
+                JsCell::Numbers(vec![1.0, 2.0]),
+                JsCell::Number(0.5),
+                JsCell::String("2".into()),
+                JsCell::Null,
+                JsCell::Null,
+            ]
+        );
+        assert_eq!(
+            object_rows_from_json("[]"),
+            Some((Vec::new(), Vec::new(), 0))
+        );
+        // Rows with no column still count.
+        assert_eq!(
+            object_rows_from_json("[{},{}]"),
+            Some((Vec::new(), Vec::new(), 2))
+        );
+        for text in [
+            r#"[{"b":{"0":1}}]"#,
+            r#"[{"b":[1,"x"]}]"#,
+            r#"[{"id":1},[1]]"#,
+            r#"[{"id":1},null]"#,
+            r#"{"id":1}"#,
+            r#"[{"t":"\udc00"}]"#,
+            "[",
+        ] {
+            assert_eq!(object_rows_from_json(text), None, "{text}");
         }
     }
 

@@ -16,7 +16,8 @@ use worker_sys::types::{
 
 use crate::analysis::Analysis;
 use crate::decode::{
-    cell_to_value, decode_raw, raw_items_from_json, unexpected, JsCell, RawItem, RawRows,
+    cell_to_value, decode_raw, object_rows_from_json, raw_items_from_json, unexpected, JsCell,
+    RawItem, RawRows,
 };
 use crate::params::sql_to_send;
 use crate::rules::{
@@ -251,6 +252,16 @@ fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> 
     let rows: Array = rows
         .dyn_into()
         .map_err(|_| unexpected("D1 batch result rows are not an array"))?;
+    if let Some((columns, cells, row_count)) =
+        json_text(&rows).and_then(|text| object_rows_from_json(&text))
+    {
+        let values = cells
+            .into_iter()
+            .zip(columns.iter().cycle())
+            .map(|(cell, column)| cell_to_value(cell, column))
+            .collect::<Result<Vec<Value>>>()?;
+        return Ok((columns, values, row_count));
+    }
     let Some(first) = rows.iter().next() else {
         return Ok((Vec::new(), Vec::new(), 0));
     };
