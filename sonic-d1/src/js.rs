@@ -52,7 +52,8 @@ impl D1Backend {
         if statement.params.is_empty() {
             return Ok(prepared);
         }
-        let params = match params_json(&statement.params) {
+        let many = statement.params.len() >= JSON_FROM_PARAMS;
+        let params = match many.then(|| params_json(&statement.params)).flatten() {
             Some(json) => JSON::parse(&json)
                 .map_err(js_error)?
                 .dyn_into::<Array>()
@@ -220,6 +221,11 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
     rows.dyn_into()
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
+
+/// From how many parameters a statement's are handed to `bind()` as one JSON array. Measured
+/// as [`JSON_FROM_ROWS`] (text, integers and `NULL`s): value by value is ahead up to 8
+/// (0.9 µs against 1.7 for 4), even at 12, the JSON text ahead from 16, by 36 % at 100.
+const JSON_FROM_PARAMS: usize = 16;
 
 /// From how many array elements (`raw()`'s include its header) a result is read from its JSON
 /// text rather than value by value. Measured with this crate's decoding built for wasm32 and
