@@ -4,7 +4,7 @@
 //! every decision about what a value means, and every shape check of `raw()`'s output, is
 //! here, where it is tested natively and fuzzed (`sonic-db-fuzz`, target `d1_rows`).
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
 use sonic_db_core::{Error, Result, Value};
 
 use crate::rules::{bytes_from_numbers, number_to_value};
@@ -167,204 +167,73 @@ pub fn decode_raw(items: impl IntoIterator<Item = RawItem>) -> Result<RawRows> {
 /// assert_eq!(raw_items_from_json(r#"[["id"],[{"0":1}]]"#), None); // a typed array
 /// ```
 pub fn raw_items_from_json(text: &str) -> Option<Vec<RawItem>> {
-    serde_json::from_str::<JsonItems>(text)
-        .ok()
-        .map(|items| items.0)
+    let Json::Array(items) = serde_json::from_str(text).ok()? else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Json::Array(cells) => cells
+                .into_iter()
+                .map(json_cell)
+                .collect::<Option<Vec<JsCell>>>()
+                .map(RawItem::Array),
+            Json::Object(_) => None,
+            _ => Some(RawItem::NotAnArray),
+        })
+        .collect()
 }
 
 /// The rows of a batch result, which D1 turns into objects keyed by column name, read from
-/// their JSON text (see [`raw_items_from_json`]): the first row's keys as the columns, every
-/// row's cells by those keys, row after row (a key a row lacks is `null`, as reading an absent
-/// property gives `undefined`), and the number of rows. `None` for anything but an array of
-/// objects whose values [`raw_items_from_json`] would read, so that the caller reads value by
-/// value instead.
+/// their JSON text (see [`raw_items_from_json`]): each row's cells under `columns` (the first
+/// row's keys, in their order), row after row (a key a row lacks is `null`, as reading an
+/// absent property gives `undefined`), and the number of rows. `None` for anything but an
+/// array of objects whose cells [`raw_items_from_json`] would read, so that the caller reads
+/// value by value instead.
 ///
 /// ```
 /// use sonic_db_d1::decode::{object_rows_from_json, JsCell};
-/// let (columns, cells, rows) = object_rows_from_json(r#"[{"id":"1","t":"a"},{"t":"b","id":"2"},{"id":"3"}]"#).unwrap();
-/// assert_eq!((columns.as_slice(), rows), (&["id".to_string(), "t".to_string()][..], 3));
+/// let columns = ["id".to_string(), "t".to_string()];
+/// let (cells, rows) = object_rows_from_json(r#"[{"id":"1","t":"a"},{"t":"b","id":"2"},{"id":"3"}]"#, &columns).unwrap();
 /// let text = |s: &str| JsCell::String(s.into());
+/// assert_eq!(rows, 3);
 /// assert_eq!(cells, [text("1"), text("a"), text("2"), text("b"), text("3"), JsCell::Null]);
-/// assert_eq!(object_rows_from_json(r#"[{"id":1},[1]]"#), None); // a row that is not an object
+/// assert_eq!(object_rows_from_json(r#"[{"id":1},[1]]"#, &columns), None); // a row that is not an object
 /// ```
-pub fn object_rows_from_json(text: &str) -> Option<(Vec<String>, Vec<JsCell>, usize)> {
-    let rows = serde_json::from_str::<Vec<JsonObject>>(text).ok()?;
-    let Some(first) = rows.first() else {
-        return Some((Vec::new(), Vec::new(), 0));
+pub fn object_rows_from_json(text: &str, columns: &[String]) -> Option<(Vec<JsCell>, usize)> {
+    let Json::Array(rows) = serde_json::from_str(text).ok()? else {
+        return None;
     };
-    let columns: Vec<String> = first.0.iter().map(|(key, _)| key.clone()).collect();
     let row_count = rows.len();
     let mut cells = Vec::with_capacity(columns.len() * row_count);
-    for JsonObject(mut entries) in rows {
-        for (i, column) in columns.iter().enumerate() {
-            // Rows come with the first row's keys in its order: look there first.
-            let at = match entries.get(i) {
-                Some((key, _)) if key == column => Some(i),
-                _ => entries.iter().position(|(key, _)| key == column),
-            };
-            let cell = at.and_then(|at| entries.get_mut(at));
-            cells.push(cell.map_or(JsCell::Null, |(_, cell)| {
-                std::mem::replace(cell, JsCell::Null)
-            }));
+    for row in rows {
+        let Json::Object(mut row) = row else {
+            return None;
+        };
+        for column in columns {
+            cells.push(row.remove(column).map_or(Some(JsCell::Null), json_cell)?);
         }
     }
-    Some((columns, cells, row_count))
+    Some((cells, row_count))
 }
 
-/// One row of [`object_rows_from_json`]: its entries in order.
-struct JsonObject(Vec<(String, JsCell)>);
-
-impl<'de> Deserialize<'de> for JsonObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Object;
-        impl<'de> Visitor<'de> for Object {
-            type Value = JsonObject;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<JsonObject, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some((key, JsonCell(cell))) = map.next_entry::<String, JsonCell>()? {
-                    entries.push((key, cell));
-                }
-                Ok(JsonObject(entries))
-            }
-        }
-        deserializer.deserialize_map(Object)
-    }
-}
-
-/// [`raw_items_from_json`]'s top level: an array of items.
-struct JsonItems(Vec<RawItem>);
-
-/// One item: an array of cells, or anything else.
-struct JsonItem(RawItem);
-
-/// One cell.
-struct JsonCell(JsCell);
-
-/// One element of an array cell: a number.
-struct JsonNumber(f64);
-
-impl<'de> Deserialize<'de> for JsonItems {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Items;
-        impl<'de> Visitor<'de> for Items {
-            type Value = JsonItems;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<JsonItems, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(JsonItem(item)) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(JsonItems(items))
-            }
-        }
-        deserializer.deserialize_seq(Items)
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonItem {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Item;
-        impl<'de> Visitor<'de> for Item {
-            type Value = JsonItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value but an object")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<JsonItem, A::Error> {
-                let mut cells = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(JsonCell(cell)) = seq.next_element()? {
-                    cells.push(cell);
-                }
-                Ok(JsonItem(RawItem::Array(cells)))
-            }
-            fn visit_unit<E>(self) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-            fn visit_str<E>(self, _: &str) -> std::result::Result<JsonItem, E> {
-                Ok(JsonItem(RawItem::NotAnArray))
-            }
-        }
-        deserializer.deserialize_any(Item)
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonCell {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Cell;
-        impl<'de> Visitor<'de> for Cell {
-            type Value = JsonCell;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("null, a boolean, a number, a string or an array of numbers")
-            }
-            fn visit_unit<E>(self) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::Null))
-            }
-            fn visit_bool<E>(self, b: bool) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::Bool(b)))
-            }
-            // JSON holds what a double was: every integer in it is one, exactly.
-            #[allow(clippy::cast_precision_loss)]
-            fn visit_i64<E>(self, n: i64) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::Number(n as f64)))
-            }
-            #[allow(clippy::cast_precision_loss)]
-            fn visit_u64<E>(self, n: u64) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::Number(n as f64)))
-            }
-            fn visit_f64<E>(self, n: f64) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::Number(n)))
-            }
-            fn visit_str<E>(self, s: &str) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::String(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> std::result::Result<JsonCell, E> {
-                Ok(JsonCell(JsCell::String(s)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<JsonCell, A::Error> {
-                let mut numbers = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(JsonNumber(n)) = seq.next_element()? {
-                    numbers.push(n);
-                }
-                Ok(JsonCell(JsCell::Numbers(numbers)))
-            }
-        }
-        deserializer.deserialize_any(Cell)
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonNumber {
-    #[allow(clippy::cast_precision_loss)]
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        f64::deserialize(deserializer).map(JsonNumber)
-    }
+/// A cell of a JSON result: the [`JsCell`] of the same JavaScript value; `None` for an object
+/// and for an array of anything but numbers.
+fn json_cell(value: Json) -> Option<JsCell> {
+    Some(match value {
+        Json::Null => JsCell::Null,
+        Json::Bool(b) => JsCell::Bool(b),
+        // JSON holds what a double was: as a double, exactly (serde_json's `float_roundtrip`).
+        Json::Number(n) => JsCell::Number(n.as_f64()?),
+        Json::String(s) => JsCell::String(s),
+        Json::Array(numbers) => JsCell::Numbers(
+            numbers
+                .iter()
+                .map(Json::as_f64)
+                .collect::<Option<Vec<f64>>>()?,
+        ),
+        Json::Object(_) => return None,
+    })
 }
 
 fn unreadable(column: &str, what: &str) -> Error {
@@ -469,13 +338,10 @@ mod tests {
 
     #[test]
     fn batch_rows_read_from_json_as_by_property() {
-        let (columns, cells, rows) =
-            object_rows_from_json(r#"[{"id":"1","b":[1,2],"r":0.5},{"r":null,"id":"2"}]"#)
-                .expect("objects");
-        assert_eq!(
-            (columns.as_slice(), rows),
-            (&["id".to_string(), "b".into(), "r".into()][..], 2)
-        );
+        let columns = ["id".to_string(), "b".into(), "r".into()];
+        let text = r#"[{"id":"1","b":[1,2],"r":0.5,"other":{}},{"r":null,"id":"2"}]"#;
+        let (cells, rows) = object_rows_from_json(text, &columns).expect("objects");
+        assert_eq!(rows, 2);
         assert_eq!(
             cells,
             [
@@ -487,15 +353,9 @@ mod tests {
                 JsCell::Null,
             ]
         );
-        assert_eq!(
-            object_rows_from_json("[]"),
-            Some((Vec::new(), Vec::new(), 0))
-        );
+        assert_eq!(object_rows_from_json("[]", &columns), Some((Vec::new(), 0)));
         // Rows with no column still count.
-        assert_eq!(
-            object_rows_from_json("[{},{}]"),
-            Some((Vec::new(), Vec::new(), 2))
-        );
+        assert_eq!(object_rows_from_json("[{},{}]", &[]), Some((Vec::new(), 2)));
         for text in [
             r#"[{"b":{"0":1}}]"#,
             r#"[{"b":[1,"x"]}]"#,
@@ -505,7 +365,7 @@ mod tests {
             r#"[{"t":"\udc00"}]"#,
             "[",
         ] {
-            assert_eq!(object_rows_from_json(text), None, "{text}");
+            assert_eq!(object_rows_from_json(text, &columns), None, "{text}");
         }
     }
 
