@@ -222,9 +222,9 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
 
-/// From how many parameters a statement's are handed to `bind()` as one JSON array. Measured
-/// as [`JSON_FROM_ROWS`] (text, integers and `NULL`s): value by value is ahead up to 8
-/// (0.9 µs against 1.7 for 4), even at 12, the JSON text ahead from 16, by 36 % at 100.
+/// From how many parameters a statement hands them to `bind()` as one JSON array. Measured as
+/// [`JSON_FROM_ROWS`] (texts, integers and `NULL`s): value by value is ahead up to 8 (0.9 µs
+/// against 1.7 for 4), even at 12, the JSON array ahead from 16, by 36 % at 100.
 const JSON_FROM_PARAMS: usize = 16;
 
 /// From how many array elements (`raw()`'s include its header) a result is read from its JSON
