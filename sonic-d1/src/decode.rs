@@ -157,7 +157,8 @@ pub fn decode_raw(items: impl IntoIterator<Item = RawItem>) -> Result<RawRows> {
 /// (a `Float64Array` copy converts those), or text that is not JSON.
 ///
 /// D1 carries results as JSON, so they hold no `NaN`, infinity or `-0`, the numbers
-/// `JSON.stringify` would write otherwise; and a `BigInt` makes it throw.
+/// `JSON.stringify` would write otherwise, and no object with a `toJSON` (a `Date` would read
+/// as its text here, as an error value by value); a `BigInt` makes it throw.
 ///
 /// ```
 /// use sonic_db_d1::decode::{raw_items_from_json, JsCell, RawItem};
