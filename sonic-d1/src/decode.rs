@@ -185,39 +185,6 @@ pub fn raw_items_from_json(text: &str) -> Option<Vec<RawItem>> {
         .collect()
 }
 
-/// The rows of a batch result, which D1 turns into objects keyed by column name, read from
-/// their JSON text (see [`raw_items_from_json`]): each row's cells under `columns` (the first
-/// row's keys, in their order), row after row (a key a row lacks is `null`, as reading an
-/// absent property gives `undefined`), and the number of rows. `None` for anything but an
-/// array of objects whose cells [`raw_items_from_json`] would read, so that the caller reads
-/// value by value instead.
-///
-/// ```
-/// use sonic_db_d1::decode::{object_rows_from_json, JsCell};
-/// let columns = ["id".to_string(), "t".to_string()];
-/// let (cells, rows) = object_rows_from_json(r#"[{"id":"1","t":"a"},{"t":"b","id":"2"},{"id":"3"}]"#, &columns).unwrap();
-/// let text = |s: &str| JsCell::String(s.into());
-/// assert_eq!(rows, 3);
-/// assert_eq!(cells, [text("1"), text("a"), text("2"), text("b"), text("3"), JsCell::Null]);
-/// assert_eq!(object_rows_from_json(r#"[{"id":1},[1]]"#, &columns), None); // a row that is not an object
-/// ```
-pub fn object_rows_from_json(text: &str, columns: &[String]) -> Option<(Vec<JsCell>, usize)> {
-    let Json::Array(rows) = serde_json::from_str(text).ok()? else {
-        return None;
-    };
-    let row_count = rows.len();
-    let mut cells = Vec::with_capacity(columns.len() * row_count);
-    for row in rows {
-        let Json::Object(mut row) = row else {
-            return None;
-        };
-        for column in columns {
-            cells.push(row.remove(column).map_or(Some(JsCell::Null), json_cell)?);
-        }
-    }
-    Some((cells, row_count))
-}
-
 /// A cell of a JSON result: the [`JsCell`] of the same JavaScript value; `None` for an object
 /// and for an array of anything but numbers.
 fn json_cell(value: Json) -> Option<JsCell> {
@@ -334,39 +301,6 @@ mod tests {
                     "{text}"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn batch_rows_read_from_json_as_by_property() {
-        let columns = ["id".to_string(), "b".into(), "r".into()];
-        let text = r#"[{"id":"1","b":[1,2],"r":0.5,"other":{}},{"r":null,"id":"2"}]"#;
-        let (cells, rows) = object_rows_from_json(text, &columns).expect("objects");
-        assert_eq!(rows, 2);
-        assert_eq!(
-            cells,
-            [
-                JsCell::String("1".into()),
-                JsCell::Numbers(vec![1.0, 2.0]),
-                JsCell::Number(0.5),
-                JsCell::String("2".into()),
-                JsCell::Null,
-                JsCell::Null,
-            ]
-        );
-        assert_eq!(object_rows_from_json("[]", &columns), Some((Vec::new(), 0)));
-        // Rows with no column still count.
-        assert_eq!(object_rows_from_json("[{},{}]", &[]), Some((Vec::new(), 2)));
-        for text in [
-            r#"[{"b":{"0":1}}]"#,
-            r#"[{"b":[1,"x"]}]"#,
-            r#"[{"id":1},[1]]"#,
-            r#"[{"id":1},null]"#,
-            r#"{"id":1}"#,
-            r#"[{"t":"\udc00"}]"#,
-            "[",
-        ] {
-            assert_eq!(object_rows_from_json(text, &columns), None, "{text}");
         }
     }
 

@@ -16,8 +16,7 @@ use worker_sys::types::{
 
 use crate::analysis::Analysis;
 use crate::decode::{
-    cell_to_value, decode_raw, object_rows_from_json, raw_items_from_json, unexpected, JsCell,
-    RawItem, RawRows,
+    cell_to_value, decode_raw, raw_items_from_json, unexpected, JsCell, RawItem, RawRows,
 };
 use crate::params::sql_to_send;
 use crate::rules::{
@@ -282,16 +281,6 @@ fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> 
                 .ok_or_else(|| unexpected("D1 batch result column name is not a string"))
         })
         .collect::<Result<Vec<String>>>()?;
-    if let Some((cells, row_count)) =
-        json_text_of_many(&rows).and_then(|text| object_rows_from_json(&text, &columns))
-    {
-        let values = cells
-            .into_iter()
-            .zip(columns.iter().cycle())
-            .map(|(cell, column)| cell_to_value(cell, column))
-            .collect::<Result<Vec<Value>>>()?;
-        return Ok((columns, values, row_count));
-    }
     let mut values = Vec::with_capacity(columns.len() * rows.length() as usize);
     let mut row_count = 0;
     for (index, row) in rows.iter().enumerate() {
