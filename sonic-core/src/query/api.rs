@@ -93,7 +93,8 @@ impl Db {
                 let found = cache.find(&id, || self.find_in_sql(key)).await?;
                 Ok(found.map(|found| found.record))
             }
-            // `find_in_sql`'s body, not its future (its output would be moved once more).
+            // `find_in_sql`'s body, not its future: awaiting that future moves its output once
+            // more (a find measured 5,208 instructions that way, 5,157 this way).
             None => {
                 let sql = find_sql(T::DEF, &key, self.capabilities())?;
                 #[cfg(not(target_arch = "wasm32"))]
