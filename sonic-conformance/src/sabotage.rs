@@ -36,7 +36,8 @@ pub enum Sabotage {
     DropLastRow,
     /// SQL: every integer the database returns is cast to `i32` (wrapping), as a backend
     /// that goes through 32-bit integers would — also those in text form, as Sonic selects
-    /// INTEGER columns where numbers cross JavaScript (`CAST(col AS TEXT)`, #12 item 3).
+    /// INTEGER columns beyond ±(2^53 − 1) where numbers cross JavaScript (`CAST(col AS
+    /// TEXT)`, #12 item 3).
     TruncateIntegers,
     /// SQL: a batch runs its statements one by one, and a failing statement leaves the
     /// earlier ones applied (no rollback); a transaction's body runs outside any transaction.

@@ -213,8 +213,9 @@ pub struct Capabilities {
     ///
     /// Every `i64` still round-trips exactly: where it is `Some`, the backend binds an integer
     /// beyond it as its decimal text under a cast to INTEGER, and Sonic selects the INTEGER
-    /// columns of records as `CAST(col AS TEXT)` and reads the text back by the column's
-    /// declared type (#12 item 3). Where it is `None`, the SQL is unchanged.
+    /// columns of records as numbers within ±(2^53 − 1) and as `CAST(col AS TEXT)` beyond,
+    /// and reads the text back by the column's declared type (#12 item 3). Where it is `None`,
+    /// the SQL is unchanged.
     pub max_exact_integer: Option<i64>,
     /// `RETURNING` clauses.
     pub returning: bool,

@@ -18,7 +18,7 @@ mod query_support;
 use query_support::*;
 use rusqlite::limits::Limit;
 use sonic_db_core::sqlite::SqliteBackend;
-use sonic_db_core::{Capabilities, Db, Error, Filter, Json, MAX_SAFE_INTEGER};
+use sonic_db_core::{Capabilities, Db, Error, Filter, Json, Value, MAX_SAFE_INTEGER};
 
 fn sample(id: i64, int: i64) -> Sample {
     Sample {
@@ -63,14 +63,22 @@ fn edge_integers() -> [i64; 8] {
 #[test]
 fn integers_beyond_2_53_round_trip_exactly_under_d1_capabilities() {
     // #12 item 3: D1's capabilities no longer refuse them; records are selected with their
-    // INTEGER columns as text (`CAST(col AS TEXT)`) and read back by the column type.
+    // INTEGER columns as numbers within ±(2^53 − 1) and as text (`CAST(col AS TEXT)`) beyond,
+    // and read back by the column type.
     let (db, sql, _) = setup_with(Capabilities::D1);
     let ints = edge_integers();
     let rows: Vec<Sample> = ints.iter().map(|&i| sample(i, i)).collect();
     assert_eq!(block_on(db.insert_many(&rows)).unwrap(), rows);
     let inserts = sql.statements();
+    let exact = |column: &str| {
+        format!(
+            r#"CASE WHEN "{column}" BETWEEN -9007199254740991 AND 9007199254740991 THEN "{column}" ELSE CAST("{column}" AS TEXT) END"#
+        )
+    };
     assert!(
-        inserts[0].sql.contains(r#"RETURNING CAST("id" AS TEXT)"#),
+        inserts[0]
+            .sql
+            .contains(&format!("RETURNING {}", exact("id"))),
         "{}",
         inserts[0].sql
     );
@@ -81,10 +89,24 @@ fn integers_beyond_2_53_round_trip_exactly_under_d1_capabilities() {
         let by_filter = block_on(db.select::<Sample>().filter(Sample::INT.eq(i)).all());
         assert_eq!(by_filter.unwrap(), [sample(i, i)], "{i}");
     }
-    let find = &sql.statements()[0].sql;
-    assert!(find.contains(r#"CAST("int" AS TEXT)"#), "{find}");
-    assert!(find.contains(r#"CAST("flag" AS TEXT)"#), "{find}");
+    let find = sql.statements()[0].sql.clone();
+    assert!(find.contains(&exact("int")), "{find}");
+    assert!(find.contains(&exact("flag")), "{find}");
     assert!(!find.contains(r#"CAST("text""#), "{find}");
+    // What crosses JavaScript: a number where a double holds the integer, its text beyond.
+    for &i in &ints {
+        let cells = block_on(db.sql(find.as_str()).bind(i).result())
+            .unwrap()
+            .values;
+        let expected = if i.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() {
+            Value::Integer(i)
+        } else {
+            Value::Text(i.to_string())
+        };
+        assert_eq!(cells[0], expected, "the key {i}");
+        assert_eq!(cells[3], expected, "the column int = {i}");
+        assert_eq!(cells[6], Value::Integer(1), "the flag of {i}");
+    }
 
     let big = MAX_SAFE_INTEGER + 1;
     let ids = |filter: Filter<Sample>| {

@@ -50,9 +50,10 @@
 //! bound as its decimal text under its `CAST(? AS INTEGER)`, so SQLite stores and compares the
 //! exact INTEGER — in inserts, updates, filters (`=`, ranges, `IN`), keys. Results: because
 //! [`Capabilities::D1`] declares `max_exact_integer`, sonic-db-core selects the INTEGER columns
-//! of records as `CAST(col AS TEXT)` (in finds, selects, joins, `RETURNING`, the keys a write
-//! returns; eager-loaded relations travel in SQLite's JSON text, exact already) and reads the
-//! text back by the column's declared type.
+//! of records as themselves within ±(2^53 − 1) and as `CAST(col AS TEXT)` beyond (a `CASE`;
+//! in finds, selects, joins, `RETURNING`, the keys a write returns; eager-loaded relations
+//! travel in SQLite's JSON text, exact already) and reads the text back by the column's
+//! declared type.
 //!
 //! Raw SQL (`db.sql(..)`) follows the same rule for parameters: any `i64` binds exactly. Its
 //! result cells are what D1 returns: select a 64-bit column as `CAST(col AS TEXT)` to read it

@@ -25,8 +25,8 @@
 //! ([`Capabilities::max_exact_integer`]). Every `i64` still round-trips (#12 item 3): an
 //! INTEGER beyond that range is bound as its decimal text, which the INTEGER affinity of the
 //! column it is stored in or compared with turns back into the exact INTEGER, and Sonic selects
-//! the INTEGER columns of records as `CAST(col AS TEXT)` and reads them back by the column
-//! type. Raw SQL that uses such a parameter where no column affinity applies (`SELECT ? + 1`)
+//! the INTEGER columns of records as numbers within the range and as `CAST(col AS TEXT)`
+//! beyond, and reads the text back by the column type. Raw SQL that uses such a parameter where no column affinity applies (`SELECT ? + 1`)
 //! writes `CAST(? AS INTEGER)` itself. A number that comes back integral within the range
 //! reads as `Integer` (a REAL `2.0` too, which `f64` accepts exactly), others as `Real`;
 //! strings are `Text`, byte arrays `Blob`.

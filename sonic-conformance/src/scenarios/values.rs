@@ -324,11 +324,20 @@ pub(crate) async fn integers(ctx: &Ctx) -> Outcome {
 
 /// Integers beyond ±2^53: exact on every backend, whether written, compared or nested in a
 /// relation's row — also where numbers cross JavaScript as doubles (D1: bound as text under a
-/// cast, selected as text, #12 item 3). A failure is reported, and what it left checked (an
-/// error must write nothing, never a changed value).
+/// cast, selected as numbers up to ±(2^53 − 1) and as text beyond, #12 item 3; the first two
+/// candidates are the last on the numbers' side). A failure is reported, and what it left
+/// checked (an error must write nothing, never a changed value).
 pub(crate) async fn integers_beyond_2_53(ctx: &Ctx) -> Outcome {
     let db = &ctx.db;
-    let candidates: [i64; 5] = [1 << 53, (1 << 53) + 1, -(1 << 53) - 1, i64::MAX, i64::MIN];
+    let candidates: [i64; 7] = [
+        (1 << 53) - 1,
+        -(1 << 53) + 1,
+        1 << 53,
+        (1 << 53) + 1,
+        -(1 << 53) - 1,
+        i64::MAX,
+        i64::MIN,
+    ];
     let mut stored: Vec<(i64, i64)> = Vec::new();
     let mut outcomes = Vec::new();
     for (i, v) in candidates.into_iter().enumerate() {

@@ -37,7 +37,7 @@ pub(crate) fn select_keys(
             root.name
         )));
     };
-    // Every key column (each part of a composite key), INTEGER ones read as text where
+    // Every key column (each part of a composite key), INTEGER ones read exactly where
     // integers cross JavaScript (`exact_integers`).
     let integers_as_text = exact_integers::integers_as_text(capabilities);
     let keys = level
@@ -59,7 +59,7 @@ fn column(table: &'static TableDef, index: usize) -> Result<&'static str> {
 }
 
 /// `SELECT "a", "b" FROM "table" WHERE <the rows of the last level>` for the key columns
-/// `keys` (`CAST("a" AS TEXT)` for those marked, for the outermost select only).
+/// `keys` (those marked read by `exact_integers::write_exact`, for the outermost select only).
 fn write_select<'a>(
     w: &mut SqlWriter<'a>,
     levels: &[Level],
@@ -76,9 +76,7 @@ fn write_select<'a>(
             w.push(", ");
         }
         if as_text {
-            w.push("CAST(");
-            w.ident(column_name);
-            w.push(" AS TEXT)");
+            exact_integers::write_exact(w, |w| w.ident(column_name));
         } else {
             w.ident(column_name);
         }

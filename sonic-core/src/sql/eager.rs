@@ -163,7 +163,7 @@ pub(crate) fn selected_columns(include: &dyn EagerSql) -> Result<Option<Vec<bool
 }
 
 /// The child's columns in definition order, `NULL` for those a level leaves out (INTEGER
-/// columns as text when `as_text`, see [`exact_integers`]).
+/// columns read exactly when `as_text`, see [`exact_integers`]).
 fn write_selected_columns(
     w: &mut SqlWriter,
     child: &TableDef,
@@ -616,14 +616,11 @@ fn statement_through(
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     if level.pages() {
-        // The parent's key, as text where INTEGER columns are (see `exact_integers`).
-        let key_as_text = as_text && from_column.sql_type == SqlType::Integer;
-        if key_as_text {
-            w.push("CAST(");
-        }
-        w.ident(&key);
-        if key_as_text {
-            w.push(" AS TEXT)");
+        // The parent's key, read exactly where INTEGER columns are (see `exact_integers`).
+        if as_text && from_column.sql_type == SqlType::Integer {
+            exact_integers::write_exact(&mut w, |w| w.ident(&key));
+        } else {
+            w.ident(&key);
         }
         w.push(", ");
         write_selected_columns(&mut w, child, selected, None, as_text);

@@ -41,7 +41,7 @@ impl TermSql {
     }
 
     /// Whether the term is an INTEGER column's value (the column, its `MIN`, `MAX` or `SUM`):
-    /// selected as text where integers cross JavaScript ([`exact_integers`]).
+    /// read exactly where integers cross JavaScript ([`exact_integers`]).
     pub(crate) fn reads_integer(self, table: &TableDef) -> bool {
         let column = match self {
             TermSql::Column(c) | TermSql::Min(c) | TermSql::Max(c) | TermSql::Sum(c) => c,
@@ -291,9 +291,8 @@ pub(crate) fn project_statement<'a>(
                 w.push(", ");
             }
             if as_text && term.reads_integer(table) {
-                w.push("CAST(");
-                term.write(w, table)?;
-                w.push(" AS TEXT)");
+                // SQLite computes an aggregate written three times once.
+                exact_integers::try_write_exact(w, |w| term.write(w, table))?;
             } else {
                 term.write(w, table)?;
             }
