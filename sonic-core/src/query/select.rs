@@ -19,7 +19,7 @@ use crate::query::rows::{
 #[cfg(not(target_arch = "wasm32"))]
 use crate::query::rows::{record_now, records_now};
 use crate::schema::Table;
-use crate::sql::eager::{check_levels, embedded_head, has_reals, join_head};
+use crate::sql::eager::{check_levels, embedded_head, join_head, joins_one, reals_in_json};
 use crate::sql::filter::Expr;
 use crate::sql::order::Direction;
 #[cfg(not(target_arch = "wasm32"))]
@@ -737,7 +737,8 @@ impl<'db, T: Table> Select<'db, T> {
         !self.includes.is_empty()
             && capabilities.json
             && capabilities.eager == EagerStrategy::SingleStatement
-            && (capabilities.json_exact_reals || !self.includes.iter().any(|i| has_reals(i.sql())))
+            && (capabilities.json_exact_reals
+                || !self.includes.iter().any(|i| reals_in_json(i.sql())))
     }
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<BoundSql<'_>> {
@@ -812,15 +813,37 @@ impl<'db, T: Table> Select<'db, T> {
 
     fn decode_embedded(&self, result: QueryResult) -> Result<Vec<T>> {
         let columns = T::DEF.columns.len();
-        let width = columns + self.includes.len();
+        // Each relation's cells: one JSON value, or a joined record's columns.
+        let widths: Vec<Option<usize>> = self
+            .includes
+            .iter()
+            .map(|include| {
+                let sql = include.sql();
+                joins_one(sql).then(|| (sql.relation().target)().columns.len())
+            })
+            .collect();
+        let width = columns + widths.iter().map(|w| w.unwrap_or(1)).sum::<usize>();
         check_shape(&result, width, T::DEF)?;
         let mut values = result.values;
         let mut records = Vec::with_capacity(values.len() / width.max(1));
         for row in values.chunks_exact_mut(width) {
-            let (own, relations) = row.split_at_mut(columns);
+            let (own, mut relations) = row.split_at_mut(columns);
             let mut record = T::decode(own)?;
-            for (include, value) in self.includes.iter().zip(relations) {
-                attach_column(include, &mut record, std::mem::take(value))?;
+            for (include, joined) in self.includes.iter().zip(&widths) {
+                // Within the row: its width is the sum of these.
+                let Some((cells, rest)) = relations.split_at_mut_checked(joined.unwrap_or(1))
+                else {
+                    break;
+                };
+                relations = rest;
+                match joined {
+                    Some(_) => include.loader.attach_columns(&mut record, cells)?,
+                    None => {
+                        for value in cells {
+                            attach_column(include, &mut record, std::mem::take(value))?;
+                        }
+                    }
+                }
             }
             records.push(record);
         }

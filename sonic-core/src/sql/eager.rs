@@ -211,15 +211,19 @@ pub(crate) trait EagerSql {
     fn level(&self) -> &LevelSql;
 }
 
-/// Whether the related table, or one nested below it, has a REAL column (which cannot travel
-/// through JSON exactly on every backend:
-/// [`Capabilities::json_exact_reals`](crate::backend::Capabilities::json_exact_reals)).
-pub(crate) fn has_reals(include: &dyn EagerSql) -> bool {
+/// Whether a single statement would carry a REAL column of the related table, or of one
+/// nested below it, through JSON, which not every backend does exactly
+/// ([`Capabilities::json_exact_reals`](crate::backend::Capabilities::json_exact_reals)). A
+/// relation that [`joins_one`] reads its columns as plain cells.
+pub(crate) fn reals_in_json(include: &dyn EagerSql) -> bool {
+    if joins_one(include) {
+        return false;
+    }
     let child = (include.relation().target)();
     child.columns.iter().any(|c| c.sql_type == SqlType::Real)
         || (0..include.nested_len())
             .filter_map(|i| include.nested(i))
-            .any(has_reals)
+            .any(reals_in_json)
 }
 
 /// The result column names of the relations of a single-statement select of `table`, one per
@@ -241,8 +245,9 @@ pub(crate) fn relation_aliases<'a>(
     aliases
 }
 
-/// `SELECT <columns>, <relation JSON> AS "@<name>", … FROM <table> AS "@0"`: the head of a
-/// single-statement select with these includes. It depends on the table and the tree of
+/// `SELECT <columns>, <relation JSON> AS "@<name>", … FROM <table> AS "@0"` (a relation that
+/// [`joins_one`] as its columns and a `LEFT JOIN`): the head of a single-statement select
+/// with these includes. It depends on the table and the tree of
 /// includes alone, so it is built once per tree (a program has a handful) and reused.
 pub(crate) fn embedded_head<'a>(
     table: &'static TableDef,
@@ -291,22 +296,83 @@ fn build_embedded_head<'a>(
 ) -> Result<Statement> {
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    // The relations' JSON carries integers exactly as text already; the root's own columns
-    // are plain result cells.
+    // The relations' JSON carries integers exactly as text already; the root's own columns,
+    // and those of joined `one` relations, are plain result cells.
     exact_integers::select_list(&mut w, table, Some(ROOT_ALIAS), as_text);
     let mut aliases = 1;
     let names = includes.clone().map(|include| include.relation().name);
+    let mut joins = Vec::new();
     for (include, alias) in includes.zip(relation_aliases(table, names)) {
         w.push(", ");
-        write_json(&mut w, include, ROOT_ALIAS, &mut aliases)?;
-        w.push(" AS ");
-        w.ident(&alias);
+        if joins_one(include) {
+            let scope = format!("@{aliases}");
+            aliases += 1;
+            write_joined_columns(&mut w, table, include, &scope, &alias, as_text);
+            joins.push((include, scope));
+        } else {
+            write_json(&mut w, include, ROOT_ALIAS, &mut aliases)?;
+            w.push(" AS ");
+            w.ident(&alias);
+        }
     }
     w.push(" FROM ");
     w.ident(table.name);
     w.push(" AS ");
     w.ident(ROOT_ALIAS);
+    for (include, scope) in joins {
+        let relation = include.relation();
+        let child = (relation.target)();
+        w.push(" LEFT JOIN ");
+        w.ident(child.name);
+        w.push(" AS ");
+        w.ident(&scope);
+        w.push(" ON ");
+        let remote = column_def(child, (relation.remote)())?.name;
+        let local = column_def(include.parent(), relation.local)?.name;
+        write_match(&mut w, relation, Some(&scope), remote, ROOT_ALIAS, local)?;
+    }
     Ok(w.finish())
+}
+
+/// Whether a single-statement select reads this include's record as columns of a `LEFT JOIN`
+/// instead of a JSON subquery: a `one` relation to the related table's single-column primary
+/// key, with nothing nested and no level options. At most one row matches each parent, so
+/// the join keeps the parents' rows, their order and their limit, and the record comes as
+/// plain result cells: no JSON built by SQLite and parsed again by Sonic, and REALs exact.
+pub(crate) fn joins_one(include: &dyn EagerSql) -> bool {
+    let relation = include.relation();
+    relation.kind == RelationKind::One
+        && relation.through.is_none()
+        && include.nested_len() == 0
+        && include.level().is_plain()
+        && matches!((relation.target)().primary_key, [pk] if *pk == (relation.remote)())
+}
+
+/// The related table's columns of a [`joins_one`] include, joined as `scope`: each named
+/// `<alias>.<column>` after the relation's alias (D1's `batch()` keys result columns by
+/// name, and both tables may have an `id`), prefixed with more `@` while that names a column
+/// of `table`.
+fn write_joined_columns(
+    w: &mut SqlWriter,
+    table: &TableDef,
+    include: &dyn EagerSql,
+    scope: &str,
+    alias: &str,
+    as_text: bool,
+) {
+    let child = (include.relation().target)();
+    for (i, column) in child.columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        exact_integers::select_column(w, Some(scope), column, as_text);
+        let mut name = format!("{alias}.{}", column.name);
+        while table.column(&name).is_some() {
+            name.insert(0, '@');
+        }
+        w.push(" AS ");
+        w.ident(&name);
+    }
 }
 
 fn push_shape(shape: &mut Vec<usize>, include: &dyn EagerSql) {

@@ -1,4 +1,5 @@
-//! Single-statement loading: the relations came as JSON columns of the parents' rows.
+//! Single-statement loading: the relations came as JSON columns of the parents' rows, or
+//! (`one` relations that `joins_one`) as the joined table's columns.
 
 use super::json::{self, Json};
 use super::{Eager, Include};
@@ -47,6 +48,18 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
                 RelationKind::One => vec![self.decode_child(Json::Array(items))?],
             },
             other => return Err(self.shape_error("a JSON array", describe(&other))),
+        };
+        self.relation.attach(parent, records);
+        Ok(())
+    }
+
+    /// See [`Loader::attach_columns`](super::Loader::attach_columns).
+    pub(super) fn attach_joined_one(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
+        let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
+        let records = match cells.get(pk) {
+            None => return Err(self.shape_error("the related table's columns", "a short row")),
+            Some(Value::Null) => Vec::new(),
+            Some(_) => vec![C::decode(cells)?],
         };
         self.relation.attach(parent, records);
         Ok(())

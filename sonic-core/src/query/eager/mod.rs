@@ -42,7 +42,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::schema::{Relation, RelationDef, Table, TableDef};
 use crate::sql::eager::{EagerSql, LevelSql};
-use crate::value::ConvertError;
+use crate::value::{ConvertError, Value};
 
 pub(crate) use embedded::attach_column;
 #[cfg(target_arch = "wasm32")]
@@ -227,6 +227,11 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// Decodes this relation's JSON (single statement) and stores the records into `parent`.
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()>;
 
+    /// Decodes this `one` relation's record from its columns in a single-statement select's
+    /// row (`crate::sql::eager::joins_one`) and stores it into `parent`; none when its
+    /// primary key is `NULL` (no match).
+    fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()>;
+
     /// Loads this relation (and what is nested below) for all `parents` with one statement
     /// per level.
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()>;
@@ -303,6 +308,10 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
 
     fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()> {
         self.attach_payload(parent, payload)
+    }
+
+    fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
+        self.attach_joined_one(parent, cells)
     }
 
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()> {
