@@ -15,9 +15,7 @@ use worker_sys::types::{
 };
 
 use crate::analysis::Analysis;
-use crate::decode::{
-    cell_to_value, decode_raw, raw_items_from_json, unexpected, JsCell, RawItem, RawRows,
-};
+use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
 use crate::params::sql_to_send;
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
@@ -91,21 +89,16 @@ impl D1Backend {
             }
             shape => {
                 let rows = raw_with_column_names(&prepared).await?;
-                // Read once: each read is a call into JavaScript.
+                // Value by value: reading the result from one `JSON.stringify` text instead
+                // was measured up to 15 % faster on rows of short cells, and 1.2x to 2.9x
+                // slower once texts are long (post bodies) or hold quotes (relations' JSON).
+                // The length is read once: each read is a call into JavaScript.
                 let length = rows.length();
-                let from_json = if length >= JSON_FROM_ROWS {
-                    json_text(&rows).and_then(|text| raw_items_from_json(&text))
-                } else {
-                    None
-                };
                 let RawRows {
                     columns,
                     values,
                     rows: row_count,
-                } = match from_json {
-                    Some(items) => decode_raw(items)?,
-                    None => decode_raw((0..length).map(|i| raw_item(&rows.get(i))))?,
-                };
+                } = decode_raw((0..length).map(|i| raw_item(&rows.get(i))))?;
                 Ok(QueryResult {
                     columns: columns.into(),
                     values,
@@ -232,25 +225,14 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
 
-/// From how many parameters a statement hands them to `bind()` as one JSON array. Measured as
-/// [`JSON_FROM_ROWS`] (texts, integers and `NULL`s): value by value is ahead up to 8 (0.9 µs
+/// From how many parameters a statement hands them to `bind()` as one JSON array (when
+/// `params_json` carries them all). Measured with this crate's code built for wasm32 and run
+/// in Node (V8), on short texts, integers and `NULL`s: value by value is ahead up to 8 (0.9 µs
 /// against 1.7 for 4), even at 12, the JSON array ahead from 16, by 36 % at 100.
 const JSON_FROM_PARAMS: usize = 16;
 
-/// From how many array elements (`raw()`'s include its header) a result is read from its JSON
-/// text rather than value by value. Measured with this crate's decoding built for wasm32 and
-/// run in Node (V8) on rows of 4 text cells: value by value is ahead up to 3 rows (by 1 µs
-/// for one), even at 5, the JSON text ahead by 11 % at 10 rows, 15 % at 20, 13–20 % beyond.
-const JSON_FROM_ROWS: u32 = 6;
-
-/// `JSON.stringify(rows)`: the whole of a result in one call into JavaScript. `None` when it
-/// throws (a `BigInt`) or writes nothing.
-fn json_text(rows: &Array) -> Option<String> {
-    JSON::stringify(rows).ok()?.as_string()
-}
-
 /// An element of `raw()`'s output: an array (of column names, or of a row's cells) with its
-/// elements classified, or not an array. For the results [`raw_items_from_json`] leaves to it.
+/// elements classified, or not an array.
 fn raw_item(item: &JsValue) -> RawItem {
     if Array::is_array(item) {
         RawItem::Array(
