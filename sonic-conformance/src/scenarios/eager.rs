@@ -600,6 +600,32 @@ pub(crate) async fn relation_state(ctx: &Ctx) -> Outcome {
         &states,
     ));
 
+    // Two `one` relations to the same table, in one select (on D1 both joined).
+    let with_both = db
+        .select::<ConfPost>()
+        .with(ConfPost::AUTHOR)
+        .with(ConfPost::REVIEWER)
+        .order_by(ConfPost::ID.desc())
+        .all()
+        .await
+        .step("posts with author and reviewer")?;
+    let pairs: Vec<(i64, Option<&str>, Option<&str>)> = with_both
+        .iter()
+        .map(|p| {
+            let reviewer = p.reviewer.get().map(|u| u.id.as_str());
+            (p.id, p.author.get().map(|u| u.id.as_str()), reviewer)
+        })
+        .collect();
+    outcomes.push(same(
+        "author and reviewer of each post, newest first",
+        &vec![
+            (3, Some("r1"), None),
+            (2, Some("r1"), None),
+            (1, Some("r1"), Some("r1")),
+        ],
+        &pairs,
+    ));
+
     let with_posts = db
         .select::<ConfUser>()
         .with(ConfUser::POSTS.with(ConfPost::COMMENTS))
