@@ -984,3 +984,53 @@ fn on_d1_a_joined_one_relation_with_a_real_column_loads_in_one_statement() {
     }));
     assert_eq!(ratings, [found, One::NotFound, One::NotFound]);
 }
+
+#[test]
+fn natively_joined_one_relations_load_in_one_statement_up_to_a_limit_of_100() {
+    let (db, sql, _) = setup_with(Capabilities::SQLITE);
+    block_on(async {
+        db.insert_many(&[User::new("u1", "a@x"), User::new("u2", "b@x")])
+            .await
+            .unwrap();
+        let posts: Vec<Post> = (0..120)
+            .map(|i| {
+                Post::new(
+                    &format!("p{i:03}"),
+                    if i % 2 == 0 { "u1" } else { "u2" },
+                    "t",
+                    i,
+                )
+            })
+            .collect();
+        db.insert_many(&posts).await.unwrap();
+    });
+    let load = |limit: Option<u64>| {
+        sql.reset();
+        let mut select = db
+            .select::<Post>()
+            .with(Post::AUTHOR)
+            .order_by(Post::ID.desc());
+        if let Some(n) = limit {
+            select = select.limit(n);
+        }
+        let posts = block_on(select.all()).unwrap();
+        let authors: Vec<(String, String)> = posts
+            .iter()
+            .map(|p| (p.id.clone(), p.author.get().unwrap().email.clone()))
+            .collect();
+        (authors, sql.statement_count())
+    };
+    let (all, per_level) = load(None);
+    assert_eq!(
+        per_level, 2,
+        "without a limit: the posts, then their authors"
+    );
+    assert_eq!(all.len(), 120);
+    assert_eq!(all[0], ("p119".to_string(), "b@x".to_string()));
+    for limit in [1, 20, 100] {
+        let (some, statements) = load(Some(limit));
+        assert_eq!(statements, 1, "a limit of {limit}: one statement");
+        assert_eq!(some[..], all[..limit as usize]);
+    }
+    assert_eq!(load(Some(101)).1, 2, "beyond 100: per level");
+}

@@ -731,14 +731,21 @@ impl<'db, T: Table> Select<'db, T> {
         Ok(Page { items, total })
     }
 
-    /// Whether eager relations go into the main statement as JSON subqueries: where the
-    /// backend prefers one statement and JSON carries every included value exactly.
+    /// Whether eager relations go into the main statement (as JSON subqueries, or joined):
+    /// where the backend prefers one statement and JSON carries every included value exactly;
+    /// and wherever every relation is joined (`joins_one`) and the select reads at most
+    /// [`JOINED_ONES_UP_TO`] records.
     fn embeds(&self, capabilities: &Capabilities) -> bool {
-        !self.includes.is_empty()
-            && capabilities.json
+        if self.includes.is_empty() {
+            return false;
+        }
+        let single = capabilities.json
             && capabilities.eager == EagerStrategy::SingleStatement
             && (capabilities.json_exact_reals
-                || !self.includes.iter().any(|i| reals_in_json(i.sql())))
+                || !self.includes.iter().any(|i| reals_in_json(i.sql())));
+        single
+            || (self.limit.is_some_and(|n| n <= JOINED_ONES_UP_TO)
+                && self.includes.iter().all(|i| joins_one(i.sql())))
     }
 
     fn compile(&self, capabilities: &Capabilities, embed: bool) -> Result<BoundSql<'_>> {
@@ -850,6 +857,14 @@ impl<'db, T: Table> Select<'db, T> {
         Ok(records)
     }
 }
+
+/// The most records a select whose relations are all joined `one` relations reads in one
+/// statement on a backend that prefers per-level loading. Measured natively (callgrind; 1,000
+/// articles, each with its author, newest first): joined 12,682 instructions for 1 record
+/// against 20,087 per level, 90,764 against 154,403 for 20, 447,849 against 488,506 for 100;
+/// from 200 records per level is ahead (892,486 against 788,127), its rows decoded by type
+/// where the single statement's go through values.
+const JOINED_ONES_UP_TO: u64 = 100;
 
 /// How [`Select::all`] loads: the only relation joined to the records' statement, every
 /// relation embedded in it as JSON, or the records then each level of relations.

@@ -16,6 +16,11 @@
 //!   the `IN` list costs a second statement and a temporary B-tree of the keys); the rows are
 //!   grouped back by the parent's key, and deeper levels load per level as above.
 //!
+//! In a single statement, a `one` relation to its table's primary key with nothing nested
+//! and no level options is not a subquery but a `LEFT JOIN`, its record's columns plain cells
+//! of the parent's row (`crate::sql::eager::joins_one`); a select whose relations are all
+//! such loads that way on every backend when it reads at most 100 records.
+//!
 //! The SQL of each is in `crate::sql::eager`; this module runs it and attaches the records:
 //! `embedded` (single statement), `per_level`, `joined`.
 //!
