@@ -60,6 +60,16 @@ fn a_one_relation_loaded_without_a_match_is_not_found_and_null_in_json() {
             "{strategy}"
         );
         assert_eq!(posts[1].author, One::NotFound, "{strategy}");
+        // With a limit, natively joined too (the rows as SQLite lends them).
+        let limited = block_on(
+            db.select::<Post>()
+                .with(Post::AUTHOR)
+                .order_by(Post::ID.asc())
+                .limit(10)
+                .all(),
+        )
+        .unwrap();
+        assert_eq!(limited, posts, "{strategy}");
         let json = serde_json::to_value(&posts[1]).unwrap();
         assert_eq!(json.get("author"), Some(&Json::Null), "{strategy}");
         assert!(

@@ -3,13 +3,61 @@
 
 use super::json::{self, Json};
 use super::{Eager, Include};
+use crate::backend::QueryResult;
 use crate::error::{Error, Result};
+use crate::query::rows::check_shape;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::row::Row;
 use crate::schema::{ColumnDef, RelationKind, Table, TableDef};
+use crate::sql::eager::joins_one;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::value::Cell;
 use crate::value::{ConvertError, SqlType, Value};
+
+/// The records of a single-statement select's result: each row's own columns, then per
+/// include one JSON value, or a joined record's columns (`joins_one`).
+pub(crate) fn decode_embedded<P: Table>(
+    includes: &[Include<P>],
+    result: QueryResult,
+) -> Result<Vec<P>> {
+    let columns = P::DEF.columns.len();
+    let widths: Vec<Option<usize>> = includes.iter().map(joined_width).collect();
+    let width = columns + widths.iter().map(|w| w.unwrap_or(1)).sum::<usize>();
+    check_shape(&result, width, P::DEF)?;
+    let mut values = result.values;
+    let mut records = Vec::with_capacity(values.len() / width.max(1));
+    for row in values.chunks_exact_mut(width) {
+        let (own, mut relations) = row.split_at_mut(columns);
+        let mut record = P::decode(own)?;
+        for (include, joined) in includes.iter().zip(&widths) {
+            // Within the row: its width is the sum of these.
+            let Some((cells, rest)) = relations.split_at_mut_checked(joined.unwrap_or(1)) else {
+                break;
+            };
+            relations = rest;
+            match joined {
+                Some(_) => include.loader.attach_columns(&mut record, cells)?,
+                None => {
+                    for value in cells {
+                        attach_column(include, &mut record, std::mem::take(value))?;
+                    }
+                }
+            }
+        }
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// The number of columns of a joined include's record; `None` for a JSON one.
+pub(crate) fn joined_width<P>(include: &Include<P>) -> Option<usize> {
+    let sql = include.sql();
+    joins_one(sql).then(|| (sql.relation().target)().columns.len())
+}
 
 /// Decodes a relation column of a single-statement select (JSON text, or `NULL` for a `one`
 /// relation without a match).
-pub(crate) fn attach_column<P>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
+fn attach_column<P>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
     let payload = match value {
         Value::Null => Json::Null,
         Value::Text(text) => Json::Text(text),
@@ -60,6 +108,19 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
             None => return Err(self.shape_error("the related table's columns", "a short row")),
             Some(Value::Null) => Vec::new(),
             Some(_) => vec![C::decode(cells)?],
+        };
+        self.relation.attach(parent, records);
+        Ok(())
+    }
+
+    /// See [`Loader::attach_lent`](super::Loader::attach_lent).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn attach_lent_one(&self, parent: &mut P, cells: &dyn Row) -> Result<()> {
+        let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
+        let records = match cells.cell(pk) {
+            None => return Err(self.shape_error("the related table's columns", "a short row")),
+            Some(Cell::Null) => Vec::new(),
+            Some(_) => vec![C::decode_row(cells)?],
         };
         self.relation.attach(parent, records);
         Ok(())

@@ -36,6 +36,8 @@ mod joined;
 mod joined_stream;
 mod json;
 mod key;
+#[cfg(not(target_arch = "wasm32"))]
+mod ones_stream;
 mod options;
 mod per_level;
 mod through;
@@ -45,11 +47,13 @@ use std::fmt;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::row::Row;
 use crate::schema::{Relation, RelationDef, Table, TableDef};
 use crate::sql::eager::{EagerSql, LevelSql};
 use crate::value::{ConvertError, Value};
 
-pub(crate) use embedded::attach_column;
+pub(crate) use embedded::decode_embedded;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use joined::load_joined;
 pub(crate) use joined::JoinedRows;
@@ -58,6 +62,8 @@ pub(crate) use joined::{group_joined, Grouped};
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use joined_stream::{load_joined_now, load_joined_streamed};
 use json::Json;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use ones_stream::load_joined_ones_now;
 
 /// A relation of `P` to load along with it, with whatever is nested below it.
 ///
@@ -237,6 +243,10 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// primary key is `NULL` (no match).
     fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()>;
 
+    /// [`Loader::attach_columns`] from the cells of a row the backend lends.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn attach_lent(&self, parent: &mut P, cells: &dyn Row) -> Result<()>;
+
     /// Loads this relation (and what is nested below) for all `parents` with one statement
     /// per level.
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()>;
@@ -317,6 +327,11 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
 
     fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
         self.attach_joined_one(parent, cells)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn attach_lent(&self, parent: &mut P, cells: &dyn Row) -> Result<()> {
+        self.attach_lent_one(parent, cells)
     }
 
     async fn load_level(&self, db: &Db, parents: &mut [P]) -> Result<()> {
