@@ -40,11 +40,10 @@ pub(crate) fn memo<'a, V>(memos: &'a [V; 2], capabilities: &Capabilities) -> &'a
 }
 
 /// `expr` (written by `write`) as JavaScript's doubles carry it exactly: the INTEGER itself
-/// within ±(2^53 − 1) ([`MAX_SAFE_INTEGER`](crate::backend::MAX_SAFE_INTEGER)), else `CAST(expr AS TEXT)`. Most integers are
-/// small, and a number costs D1's answer and the decoder less than its text (measured: a
-/// result of 20 rows with two INTEGER cells each decodes 10 % faster). Anything that is not a
-/// number in that range (text, a BLOB, a REAL beyond it) reads as its text, as before;
-/// `NULL` stays `NULL`.
+/// within ±(2^53 − 1) ([`MAX_SAFE_INTEGER`](crate::backend::MAX_SAFE_INTEGER)), else
+/// `CAST(expr AS TEXT)`. Most integers are small, and a number makes D1's answer smaller and
+/// needs no string in JavaScript nor in Sonic. A REAL in that range reads as that number (as
+/// in-process SQLite reads it); text, a BLOB or a REAL beyond it as its text; `NULL` as `NULL`.
 pub(crate) fn write_exact<'a>(w: &mut SqlWriter<'a>, mut write: impl FnMut(&mut SqlWriter<'a>)) {
     let Ok(()) = try_write_exact::<Infallible>(w, |w| {
         write(w);

@@ -22,7 +22,8 @@
 //! such loads that way on every backend when it reads at most 100 records.
 //!
 //! The SQL of each is in `crate::sql::eager`; this module runs it and attaches the records:
-//! `embedded` (single statement), `per_level`, `joined`.
+//! `embedded` (single statement), `per_level`, `joined`; natively `joined_stream` and
+//! `ones_stream` read the joined selects from the rows SQLite lends.
 //!
 //! Either way, children are ordered by their primary key and every value is decoded by the
 //! same [`FromValue`](crate::FromValue) conversions as a top-level column: JSON only carries
