@@ -103,24 +103,38 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
 
     /// See [`Loader::attach_columns`](super::Loader::attach_columns).
     pub(super) fn attach_joined_one(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
-        let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
-        let records = match cells.get(pk) {
-            None => return Err(self.shape_error("the related table's columns", "a short row")),
-            Some(Value::Null) => Vec::new(),
-            Some(_) => vec![C::decode(cells)?],
-        };
-        self.relation.attach(parent, records);
-        Ok(())
+        let key_is_null = |pk: usize| cells.get(pk).map(Value::is_null);
+        let key = self.joined_key(key_is_null)?;
+        self.attach_one(parent, key, || C::decode(cells))
     }
 
     /// See [`Loader::attach_lent`](super::Loader::attach_lent).
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn attach_lent_one(&self, parent: &mut P, cells: &dyn Row) -> Result<()> {
+        let key_is_null = |pk: usize| cells.cell(pk).map(|cell| cell == Cell::Null);
+        let key = self.joined_key(key_is_null)?;
+        self.attach_one(parent, key, || C::decode_row(cells))
+    }
+
+    /// Whether a joined record's primary key cell is `NULL` (no row matched); an error when
+    /// the row is too short to hold it.
+    fn joined_key(&self, key_is_null: impl FnOnce(usize) -> Option<bool>) -> Result<bool> {
         let pk = C::DEF.single_key("loading a relation in its parents' statement")?;
-        let records = match cells.cell(pk) {
-            None => return Err(self.shape_error("the related table's columns", "a short row")),
-            Some(Cell::Null) => Vec::new(),
-            Some(_) => vec![C::decode_row(cells)?],
+        key_is_null(pk)
+            .ok_or_else(|| self.shape_error("the related table's columns", "a short row"))
+    }
+
+    /// Stores a joined `one` relation's record into `parent` (none when `null_key`).
+    fn attach_one(
+        &self,
+        parent: &mut P,
+        null_key: bool,
+        decode: impl FnOnce() -> Result<C>,
+    ) -> Result<()> {
+        let records = if null_key {
+            Vec::new()
+        } else {
+            vec![decode()?]
         };
         self.relation.attach(parent, records);
         Ok(())
