@@ -9,7 +9,7 @@ use crate::query::rows::check_shape;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::Row;
 use crate::schema::{ColumnDef, RelationKind, Table, TableDef};
-use crate::sql::eager::joins_one;
+use crate::sql::eager::{joins_one, EagerSql};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::value::Cell;
 use crate::value::{ConvertError, SqlType, Value};
@@ -21,7 +21,7 @@ pub(crate) fn decode_embedded<P: Table>(
     result: QueryResult,
 ) -> Result<Vec<P>> {
     let columns = P::DEF.columns.len();
-    let widths: Vec<Option<usize>> = includes.iter().map(joined_width).collect();
+    let widths: Vec<Option<usize>> = includes.iter().map(|i| joined_width(i.sql())).collect();
     let width = columns + widths.iter().map(|w| w.unwrap_or(1)).sum::<usize>();
     check_shape(&result, width, P::DEF)?;
     let mut values = result.values;
@@ -50,9 +50,8 @@ pub(crate) fn decode_embedded<P: Table>(
 }
 
 /// The number of columns of a joined include's record; `None` for a JSON one.
-pub(crate) fn joined_width<P>(include: &Include<P>) -> Option<usize> {
-    let sql = include.sql();
-    joins_one(sql).then(|| (sql.relation().target)().columns.len())
+pub(crate) fn joined_width(include: &dyn EagerSql) -> Option<usize> {
+    joins_one(include).then(|| (include.relation().target)().columns.len())
 }
 
 /// Decodes a relation column of a single-statement select (JSON text, or `NULL` for a `one`

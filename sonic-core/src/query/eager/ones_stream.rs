@@ -23,7 +23,7 @@ pub(crate) fn load_joined_ones_now<P: Table>(
 ) -> Option<Result<Vec<P>>> {
     let widths = includes
         .iter()
-        .map(joined_width)
+        .map(|include| joined_width(include.sql()))
         .collect::<Option<Vec<usize>>>()?;
     let own = P::DEF.columns.len();
     let mut sink = OnesSink {
