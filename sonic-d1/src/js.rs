@@ -321,9 +321,9 @@ fn check_success(result: &JsValue) -> Result<()> {
 /// business). D1 sends `null`, numbers, strings and BLOBs as arrays of numbers; booleans,
 /// `BigInt`s, `ArrayBuffer`s and typed arrays are classified too in case a runtime sends them.
 ///
-/// Each test is a call into JavaScript, so the likeliest comes first: most cells are text,
-/// since INTEGER columns are read as text on D1 (`sonic_db_core`'s exact integers). A text
-/// cell costs one call, a number two, a `NULL` three.
+/// Each test is a call into JavaScript, so the likeliest comes first: text (names, titles,
+/// relations' JSON, and INTEGERs beyond ±(2^53 − 1)), then numbers. A text cell costs one
+/// call, a number two, a `NULL` three.
 fn classify(cell: &JsValue) -> JsCell {
     if let Some(s) = cell.as_string() {
         return JsCell::String(s);

@@ -477,7 +477,7 @@ impl<'db, T: Table> Select<'db, T> {
             }
             Plan::Embedded(statement) => {
                 let result = self.db.execute(&statement.into_statement()).await?;
-                self.decode_embedded(result)
+                decode_embedded(&self.includes, result)
             }
             Plan::Levels(statement) => {
                 let records = execute_records::<T>(self.db, &statement.into_statement()).await?;
@@ -806,7 +806,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// came embedded.
     async fn finish(&self, result: QueryResult, embedded: bool) -> Result<Vec<T>> {
         if embedded {
-            return self.decode_embedded(result);
+            return decode_embedded(&self.includes, result);
         }
         self.load_levels(decode_rows::<T>(result)?).await
     }
@@ -819,10 +819,6 @@ impl<'db, T: Table> Select<'db, T> {
             }
         }
         Ok(records)
-    }
-
-    fn decode_embedded(&self, result: QueryResult) -> Result<Vec<T>> {
-        decode_embedded(&self.includes, result)
     }
 }
 

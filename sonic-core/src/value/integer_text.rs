@@ -1,8 +1,8 @@
 //! INTEGER cells that arrive as decimal text (#12 item 3).
 //!
 //! Where result numbers cross JavaScript as doubles (D1, Durable Objects), the SQL compiler
-//! selects INTEGER columns as `CAST(col AS TEXT)` so that integers beyond ±(2^53 − 1) stay
-//! exact; these functions read that text back as the integer.
+//! selects INTEGER columns beyond ±(2^53 − 1) as `CAST(col AS TEXT)` so that they stay exact;
+//! these functions read that text back as the integer.
 
 use super::convert::{ColumnType, ConvertError};
 use super::{Cell, SqlType, Value};
