@@ -14,7 +14,14 @@
 // - p50 / p99 latency over the 3 × N requests (client side: HTTP over loopback included);
 // - D1 round trips and KV operations per request, counted by benches/workers/counting-entry.mjs.
 //
+// With --replay K it measures each route's isolate CPU without I/O instead: per route and Worker,
+// one request served for real and recorded, then replayed K times inside the isolate with the
+// recorded D1 and KV answers (counting-entry.mjs), under V8's profiler. Nothing else runs on
+// the isolate's thread meanwhile (no simulator, no HTTP), so the samples are the Worker's own
+// work, and far more of them per request than a sampled HTTP run gets.
+//
 // Usage: node bench.mjs [--n 300] [--reps 3] [--check-only] [--profile] [--json out.json]
+//        node bench.mjs --replay 2000 [--reps 3] [--interval 50] [--top 12]
 import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -39,9 +46,10 @@ const opt = (name, dflt) => {
 const N = Number(opt("n", 300));
 const REPS = Number(opt("reps", 3));
 const CHECK_ONLY = args.includes("--check-only");
-const PROFILE = args.includes("--profile");
+const REPLAY = Number(opt("replay", 0));
+const PROFILE = args.includes("--profile") || REPLAY > 0;
 // The profiler's sampling interval, µs.
-const SAMPLING_US = 100;
+const SAMPLING_US = Number(opt("interval", 100));
 const JSON_OUT = opt("json", undefined);
 // With --profile, also the TOP functions by self samples per route and Worker (function names
 // need a build that keeps the wasm `name` section: see run.sh's BENCH_KEEP_NAMES).
@@ -207,19 +215,92 @@ async function inspectorSession(port, workerName) {
       // the whole pause: summing those counted waits as work and made the isolate's time
       // exceed the whole process's CPU.
       let busyUs = 0;
+      // The same without the cap: right when the thread never leaves the isolate (--replay),
+      // where a late sample (the sampler delayed on a busy machine) would otherwise count short.
+      let spanUs = 0;
+      let programUs = 0;
+      const program = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(program)").map((n) => n.id));
       const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName || "(anonymous)"]));
       const byFunction = new Map();
       profile.samples.forEach((node, i) => {
-        if (idle.has(node)) return;
         const us = Math.min(profile.timeDeltas[i] ?? 0, SAMPLING_US);
+        if (program.has(node)) programUs += us;
+        if (idle.has(node)) return;
         busyUs += us;
+        spanUs += profile.timeDeltas[i] ?? 0;
         const name = names.get(node);
         byFunction.set(name, (byFunction.get(name) ?? 0) + us);
       });
-      return { ns: busyUs * 1000, byFunction };
+      return { ns: busyUs * 1000, spanNs: spanUs * 1000, programNs: programUs * 1000, byFunction };
     },
     close: () => ws.close(),
   };
+}
+
+// ---- --replay K ------------------------------------------------------------------------------
+// Each replay records a fresh request (a cold read of a user not yet cached, a create of a new
+// id): `k` is never reused, and starts past the ids the HTTP measurement uses.
+let replayK = 1500;
+async function replayOnce(h, route, n) {
+  const k = replayK++;
+  const init = requestInit(route, k);
+  const spec = { method: init?.method ?? "GET", path: route.path(k), body: init?.body, n };
+  const { status, text } = await h.fetch("/__bench/replay", { method: "POST", body: JSON.stringify(spec) });
+  if (status !== 200) throw new Error(`${h.impl} replay of ${spec.path}: ${status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function replayRuns() {
+  const profilers = await Promise.all(handles.map((h) => inspectorSession(h.inspectorPort, `bench-${h.impl}`)));
+  for (const h of handles) await h.fetch("/users/7"); // the warm route's record, filled
+  await sleep(200);
+  const results = {}; // route → impl → { isolate: [], program: [], calls, functions }
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const route of ROUTES) {
+      const n = Math.max(1, Math.round(REPLAY * (route.share ?? 1)));
+      for (const [i, h] of handles.entries()) {
+        const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], calls: [], functions: new Map() });
+        await replayOnce(h, route, Math.max(1, n >> 3)); // warm-up: the JIT's tiers, caches
+        await profilers[i].start();
+        const { calls } = await replayOnce(h, route, n);
+        const { spanNs, programNs, byFunction } = await profilers[i].stop();
+        r.isolate.push(spanNs / n / 1e3);
+        r.program.push(programNs / n / 1e3);
+        r.calls = calls;
+        for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
+      }
+    }
+    console.log(`repetition ${rep + 1} of ${REPS} done`);
+  }
+  for (const p of profilers) p.close();
+
+  const lines = [];
+  lines.push(`--replay ${REPLAY} (bulk create: ${Math.round(REPLAY * 0.1)}), ${REPS} repetitions, sampling every ${SAMPLING_US} µs; µs per request, median over repetitions (each repetition's figure in brackets)`);
+  lines.push("");
+  lines.push('| route | isolate µs: Sonic / hand / Drizzle | Sonic ÷ hand | Sonic ÷ Drizzle | "(program)" µs S / h / D | binding calls per request S / h / D |');
+  lines.push("|---|---|---|---|---|---|");
+  const json = {};
+  for (const route of ROUTES) {
+    const per = Object.fromEntries(IMPLS.map((impl) => [impl, results[route.name][impl]]));
+    json[route.name] = Object.fromEntries(IMPLS.map((impl) => [impl, { isolate: per[impl].isolate, program: per[impl].program, calls: per[impl].calls }]));
+    const iso = (impl) => median(per[impl].isolate);
+    const cell = (impl) => `${iso(impl).toFixed(1)} [${per[impl].isolate.map((x) => x.toFixed(1)).join(", ")}]`;
+    lines.push(
+      `| ${route.name} | ${IMPLS.map(cell).join(" / ")} | ${(iso("sonic") / iso("hand")).toFixed(3)} | ${(iso("sonic") / iso("drizzle")).toFixed(3)} | ` +
+        `${IMPLS.map((impl) => median(per[impl].program).toFixed(1)).join(" / ")} | ${IMPLS.map((impl) => per[impl].calls.join("+") || "none").join(" / ")} |`,
+    );
+  }
+  console.log("\n" + lines.join("\n"));
+  if (TOP > 0) {
+    for (const route of ROUTES) {
+      console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
+      for (const impl of IMPLS.slice(0, 2)) {
+        const top = [...results[route.name][impl].functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+        console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
+      }
+    }
+  }
+  if (JSON_OUT) await (await import("node:fs/promises")).writeFile(JSON_OUT, JSON.stringify(json, null, 2));
 }
 
 // ---- main -----------------------------------------------------------------------------------
@@ -290,6 +371,8 @@ try {
   if (mismatches) throw new Error(`${mismatches} route(s) answered differently`);
   if (CHECK_ONLY) {
     console.log("\nall three Workers answer alike");
+  } else if (REPLAY > 0) {
+    await replayRuns();
   } else {
     // 2. Measurements.
     const profilers = PROFILE

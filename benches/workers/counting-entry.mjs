@@ -4,9 +4,40 @@
 // answers `GET /__bench/counts` with the counts since the previous such request (then resets
 // them). The wrappers only count and forward: one D1 round trip per first/all/run/raw/batch/exec
 // call, one KV operation per get (a bulk get of several keys is one), put, delete, list.
+//
+// `POST /__bench/replay` (bench.mjs --replay) serves one request for real while recording what
+// every D1 and KV call answered, then serves it again `n` times in this isolate with those
+// answers replayed: no I/O and no other isolate runs meanwhile, so V8's profiler sees only the
+// Worker's own work (and the bindings' JavaScript that needs no I/O: `prepare`, `bind`).
 import * as inner from "./index.js";
 
 const counts = { d1: 0, kvGet: 0, kvPut: 0, kvDelete: 0, kvList: 0 };
+
+// What a binding call does: "count" forwards (the default), "record" forwards and keeps each
+// answer in `tape`, "replay" answers from `tape` in order without calling the real binding.
+let mode = "count";
+let tape = [];
+let cursor = 0;
+
+function io(kind, call) {
+  if (mode === "replay") {
+    const entry = tape[cursor++];
+    if (!entry || entry.kind !== kind) {
+      throw new Error(`replay: call ${cursor} is ${kind}, the recording has ${entry?.kind ?? "nothing"}`);
+    }
+    return Promise.resolve(entry.answer);
+  }
+  const answer = call();
+  if (mode === "record") {
+    const entry = { kind, answer: undefined };
+    tape.push(entry);
+    return Promise.resolve(answer).then((value) => {
+      entry.answer = value;
+      return value;
+    });
+  }
+  return answer;
+}
 
 // Named as the runtime's classes: the `worker` crate checks a D1 binding's constructor name.
 class D1PreparedStatement {
@@ -18,19 +49,19 @@ class D1PreparedStatement {
   }
   first(column) {
     counts.d1++;
-    return column === undefined ? this.real.first() : this.real.first(column);
+    return io("d1.first", () => (column === undefined ? this.real.first() : this.real.first(column)));
   }
   all() {
     counts.d1++;
-    return this.real.all();
+    return io("d1.all", () => this.real.all());
   }
   run() {
     counts.d1++;
-    return this.real.run();
+    return io("d1.run", () => this.real.run());
   }
   raw(options) {
     counts.d1++;
-    return this.real.raw(options);
+    return io("d1.raw", () => this.real.raw(options));
   }
 }
 
@@ -43,11 +74,11 @@ class D1Database {
   }
   batch(statements) {
     counts.d1++;
-    return this.real.batch(statements.map((s) => (s instanceof D1PreparedStatement ? s.real : s)));
+    return io("d1.batch", () => this.real.batch(statements.map((s) => (s instanceof D1PreparedStatement ? s.real : s))));
   }
   exec(sql) {
     counts.d1++;
-    return this.real.exec(sql);
+    return io("d1.exec", () => this.real.exec(sql));
   }
   dump() {
     return this.real.dump();
@@ -60,23 +91,23 @@ class KvNamespace {
   }
   get(key, options) {
     counts.kvGet++;
-    return this.real.get(key, options);
+    return io("kv.get", () => this.real.get(key, options));
   }
   getWithMetadata(key, options) {
     counts.kvGet++;
-    return this.real.getWithMetadata(key, options);
+    return io("kv.getWithMetadata", () => this.real.getWithMetadata(key, options));
   }
   put(key, value, options) {
     counts.kvPut++;
-    return this.real.put(key, value, options);
+    return io("kv.put", () => this.real.put(key, value, options));
   }
   delete(key) {
     counts.kvDelete++;
-    return this.real.delete(key);
+    return io("kv.delete", () => this.real.delete(key));
   }
   list(options) {
     counts.kvList++;
-    return this.real.list(options);
+    return io("kv.list", () => this.real.list(options));
   }
 }
 
@@ -89,18 +120,63 @@ function wrapEnv(env) {
 
 const target = inner.default;
 
+function serve(request, env, ctx) {
+  if (typeof target === "function") {
+    // A WorkerEntrypoint class (worker-build's entry): one instance per request, as workerd does.
+    return new target(ctx, env).fetch(request);
+  }
+  return target.fetch(request, env, ctx);
+}
+
+// Serves `spec` ({ method, path, body }) once, its `waitUntil` work included; a status of 300 or
+// more is an error, as in bench.mjs.
+async function serveOnce(origin, spec, env) {
+  const init = spec.body === undefined
+    ? { method: spec.method }
+    : { method: spec.method, headers: { "content-type": "application/json" }, body: spec.body };
+  const deferred = [];
+  const ctx = { waitUntil: (p) => deferred.push(p), passThroughOnException() {}, props: {} };
+  const response = await serve(new Request(new URL(spec.path, origin), init), env, ctx);
+  await response.arrayBuffer();
+  await Promise.all(deferred);
+  if (response.status >= 300) throw new Error(`${spec.method} ${spec.path}: ${response.status}`);
+}
+
+// Records `spec` served for real, then serves it `n` times from the recording.
+async function replay(origin, spec, env) {
+  mode = "record";
+  tape = [];
+  try {
+    await serveOnce(origin, spec, env);
+    mode = "replay";
+    for (let i = 0; i < spec.n; i++) {
+      cursor = 0;
+      await serveOnce(origin, spec, env);
+      if (cursor !== tape.length) throw new Error(`replay: ${cursor} of ${tape.length} recorded calls made`);
+    }
+    return { n: spec.n, calls: tape.map((e) => e.kind) };
+  } finally {
+    mode = "count";
+    tape = [];
+  }
+}
+
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__bench/counts") {
+    const url = new URL(request.url);
+    if (url.pathname === "/__bench/counts") {
       const body = JSON.stringify(counts);
       for (const k of Object.keys(counts)) counts[k] = 0;
       return new Response(body, { headers: { "content-type": "application/json" } });
     }
-    const benchEnv = wrapEnv(env);
-    if (typeof target === "function") {
-      // A WorkerEntrypoint class (worker-build's entry): one instance per request, as workerd does.
-      return new target(ctx, benchEnv).fetch(request);
+    if (url.pathname === "/__bench/replay" && request.method === "POST") {
+      try {
+        const result = await replay(url.origin, await request.json(), wrapEnv(env));
+        return Response.json(result);
+      } catch (e) {
+        return new Response(String(e?.stack ?? e), { status: 500 });
+      }
     }
-    return target.fetch(request, benchEnv, ctx);
+    return serve(request, wrapEnv(env), ctx);
   },
 };
