@@ -223,6 +223,10 @@ async function inspectorSession(port, workerName) {
       const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName || "(anonymous)"]));
       const byFunction = new Map();
       const spanByFunction = new Map();
+      // Inclusive span per function: each sample counts once for every function on its stack.
+      const parent = new Map();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+      const inclusive = new Map();
       profile.samples.forEach((node, i) => {
         const us = Math.min(profile.timeDeltas[i] ?? 0, SAMPLING_US);
         if (program.has(node)) programUs += us;
@@ -232,8 +236,11 @@ async function inspectorSession(port, workerName) {
         const name = names.get(node);
         byFunction.set(name, (byFunction.get(name) ?? 0) + us);
         spanByFunction.set(name, (spanByFunction.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+        const onStack = new Set();
+        for (let id = node; id !== undefined; id = parent.get(id)) onStack.add(names.get(id));
+        for (const f of onStack) inclusive.set(f, (inclusive.get(f) ?? 0) + (profile.timeDeltas[i] ?? 0));
       });
-      return { ns: busyUs * 1000, spanNs: spanUs * 1000, programNs: programUs * 1000, byFunction, spanByFunction };
+      return { ns: busyUs * 1000, spanNs: spanUs * 1000, programNs: programUs * 1000, byFunction, spanByFunction, inclusive };
     },
     close: () => ws.close(),
   };
@@ -261,15 +268,16 @@ async function replayRuns() {
     for (const route of ROUTES) {
       const n = Math.max(1, Math.round(REPLAY * (route.share ?? 1)));
       for (const [i, h] of handles.entries()) {
-        const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], calls: [], functions: new Map() });
+        const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], calls: [], functions: new Map(), inclusive: new Map() });
         await replayOnce(h, route, n); // warm-up: as long as the measurement, so that V8 has tiered the hot code up
         await profilers[i].start();
         const { calls } = await replayOnce(h, route, n);
-        const { spanNs, programNs, spanByFunction: byFunction } = await profilers[i].stop();
+        const { spanNs, programNs, spanByFunction: byFunction, inclusive } = await profilers[i].stop();
         r.isolate.push(spanNs / n / 1e3);
         r.program.push(programNs / n / 1e3);
         r.calls = calls;
         for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
+        for (const [name, us] of inclusive) r.inclusive.set(name, (r.inclusive.get(name) ?? 0) + us / n);
       }
     }
     console.log(`repetition ${rep + 1} of ${REPS} done`);
@@ -289,7 +297,7 @@ async function replayRuns() {
     json[route.name] = Object.fromEntries(
       IMPLS.map((impl) => [
         impl,
-        { isolate: per[impl].isolate, program: per[impl].program, calls: per[impl].calls, functions: Object.fromEntries(per[impl].functions) },
+        { isolate: per[impl].isolate, program: per[impl].program, calls: per[impl].calls, functions: Object.fromEntries(per[impl].functions), inclusive: Object.fromEntries(per[impl].inclusive) },
       ]),
     );
     const iso = (impl) => Math.min(...per[impl].isolate);

@@ -1,5 +1,5 @@
 //! Cloudflare Workers KV as a Sonic key-value store: [`WorkersKv`] implements
-//! [`KvBackend`] on a `worker::KvStore` binding.
+//! [`KvBackend`] on a Worker's KV namespace binding.
 //!
 //! ```no_run
 //! use sonic_db_core::{CacheConfig, Db};
@@ -59,17 +59,18 @@ use sonic_db_core::cache::{Defer, Deferred};
 use sonic_db_core::{Error, Result};
 #[cfg(target_arch = "wasm32")]
 use worker::wasm_bindgen::JsValue;
-#[cfg(target_arch = "wasm32")]
-use worker::KvError;
-use worker::{Context, Env, KvStore};
+use worker::{Context, Env};
 
 /// A Sonic key-value store on a Workers KV namespace binding. Cheap to clone.
+///
+/// It calls the namespace's JavaScript methods itself rather than through `worker::KvStore`,
+/// whose construction reads five method objects off the binding: a `Db` is usually built
+/// per request, and those reads were a measurable part of a cached read's CPU (issue #14
+/// item 2). `worker`'s builders also cost wasm size that Sonic's cache never runs (item 5).
+/// For the `worker` crate's own KV API, use `env.kv(binding)`.
 #[derive(Clone)]
 pub struct WorkersKv {
-    store: KvStore,
-    /// The binding's JavaScript object, whose `list` is called directly: `worker`'s list
-    /// builder reads its answer through `serde_wasm_bindgen` into types of its own, about
-    /// 7 KB of a Worker's gzipped wasm that Sonic's cache never runs (issue #14 item 5).
+    /// The binding's JavaScript object.
     #[cfg(target_arch = "wasm32")]
     namespace: JsValue,
 }
@@ -81,23 +82,23 @@ impl fmt::Debug for WorkersKv {
 }
 
 impl WorkersKv {
-    /// A store on the KV namespace binding named `binding` in the Worker's environment.
+    /// A store on the KV namespace binding named `binding` in the Worker's environment; an
+    /// [`Error::Kv`] when the environment has no such binding.
+    #[cfg(target_arch = "wasm32")]
     pub fn from_env(env: &Env, binding: &str) -> Result<Self> {
-        let store = env
-            .kv(binding)
-            .map_err(|e| Error::Kv(format!("KV binding `{binding}`: {e}")))?;
-        Ok(WorkersKv {
-            store,
-            // `env.kv` found the binding, so this reads the same object.
-            #[cfg(target_arch = "wasm32")]
-            namespace: worker::js_sys::Reflect::get(env, &JsValue::from_str(binding))
-                .map_err(|e| Error::Kv(format!("KV binding `{binding}`: {}", js_message(&e))))?,
-        })
+        let missing = |detail: &str| Error::Kv(format!("KV binding `{binding}`: {detail}"));
+        let namespace = worker::js_sys::Reflect::get(env, &JsValue::from_str(binding))
+            .map_err(|e| missing(&js_message(&e)))?;
+        if !namespace.is_object() {
+            return Err(missing("the environment has no such binding"));
+        }
+        Ok(WorkersKv { namespace })
     }
 
-    /// The underlying binding.
-    pub fn store(&self) -> &KvStore {
-        &self.store
+    /// Natively there is no Workers KV (nor an `Env` to read): a store whose calls fail.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_env(_env: &Env, _binding: &str) -> Result<Self> {
+        Ok(WorkersKv {})
     }
 
     /// The values of any number of keys as UTF-8 text, in the order asked, with the runtime's
@@ -176,13 +177,31 @@ impl WorkersKv {
 /// would not be `Send`, and there is no KV to call).
 #[cfg(target_arch = "wasm32")]
 impl WorkersKv {
+    /// `namespace.get(key, "arrayBuffer")`: the value's bytes, or `None` for `null`.
     async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        use worker::js_sys::{Array, ArrayBuffer, Uint8Array};
+        use worker::wasm_bindgen::JsCast;
+
         validate_key(key)?;
-        self.store
-            .get(key)
-            .bytes()
+        let fail = |e: JsValue| rules::kv_error("get", key, &js_message(&e));
+        let found = self
+            .call(
+                "get",
+                &Array::of2(&JsValue::from_str(key), &JsValue::from_str("arrayBuffer")),
+            )
             .await
-            .map_err(|e| failure("get", key, e))
+            .map_err(fail)?;
+        if found.is_null() || found.is_undefined() {
+            return Ok(None);
+        }
+        match found.dyn_ref::<ArrayBuffer>() {
+            Some(buffer) => Ok(Some(Uint8Array::new(buffer).to_vec())),
+            None => Err(rules::kv_error(
+                "get",
+                key,
+                "the runtime did not return an ArrayBuffer",
+            )),
+        }
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -190,30 +209,48 @@ impl WorkersKv {
         try_join_all(keys.iter().map(|key| self.get_bytes(key))).await
     }
 
+    /// `namespace.put(key, bytes, { expirationTtl, expiration, metadata })`, the metadata
+    /// handed over as JSON text read by the runtime's `JSON.parse`.
     async fn put_bytes(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
+        use worker::js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+
         check_put(key, value.len(), options, now_secs())?;
-        let mut put = self
-            .store
-            .put_bytes(key, value)
-            .map_err(|e| failure("put", key, e))?;
+        let fail = |e: JsValue| rules::kv_error("put", key, &js_message(&e));
+        let settings = Object::new();
+        let set = |name: &str, value: &JsValue| {
+            Reflect::set(&settings, &JsValue::from_str(name), value).map(|_| ())
+        };
         if let Some(ttl) = options.expiration_ttl {
-            put = put.expiration_ttl(ttl);
+            set("expirationTtl", &JsValue::from_f64(ttl as f64)).map_err(fail)?;
         }
         if let Some(at) = options.expiration {
-            put = put.expiration(at);
+            set("expiration", &JsValue::from_f64(at as f64)).map_err(fail)?;
         }
         if let Some(metadata) = &options.metadata {
-            put = put.metadata(metadata).map_err(|e| failure("put", key, e))?;
+            let parsed = JSON::parse(&metadata.to_string()).map_err(fail)?;
+            set("metadata", &parsed).map_err(fail)?;
         }
-        put.execute().await.map_err(|e| failure("put", key, e))
+        let bytes = Uint8Array::from(value);
+        self.call(
+            "put",
+            &Array::of3(&JsValue::from_str(key), &bytes, &settings),
+        )
+        .await
+        .map_err(fail)?;
+        Ok(())
     }
 
+    /// `namespace.delete(key)`.
     async fn delete_key(&self, key: &str) -> Result<()> {
         validate_key(key)?;
-        self.store
-            .delete(key)
-            .await
-            .map_err(|e| failure("delete", key, e))
+        let fail = |e: JsValue| rules::kv_error("delete", key, &js_message(&e));
+        self.call(
+            "delete",
+            &worker::js_sys::Array::of1(&JsValue::from_str(key)),
+        )
+        .await
+        .map_err(fail)?;
+        Ok(())
     }
 
     /// `namespace.list({ limit, prefix, cursor })`, its answer read field by field.
@@ -337,17 +374,6 @@ fn now_secs() -> u64 {
     } else {
         0
     }
-}
-
-/// A runtime failure as an [`Error::Kv`] with the runtime's message.
-#[cfg(target_arch = "wasm32")]
-fn failure(operation: &str, key: &str, error: KvError) -> Error {
-    let detail = match error {
-        KvError::JavaScript(value) => js_message(&value),
-        KvError::Serialization(e) => format!("cannot serialise: {e}"),
-        KvError::InvalidKvStore(binding) => format!("invalid KV binding `{binding}`"),
-    };
-    rules::kv_error(operation, key, &detail)
 }
 
 /// The message of a thrown JavaScript value, read with `Reflect` so that no value can make

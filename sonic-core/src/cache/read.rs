@@ -107,7 +107,9 @@ impl KvCache {
         let (Some(settings), Some(key)) = (self.settings(def), self.key(def, id)) else {
             return Lookup::Bypass;
         };
-        let suspicion = self.state().suspicion(def.name, &key, self.clock.now_ms());
+        let suspicion = self
+            .state()
+            .suspicion(def.name, &key, || self.clock.now_ms());
         if suspicion != Suspicion::None {
             trace_miss(def.name, &key, "suspect");
             self.repair(def, settings, &key, suspicion == Suspicion::Table)

@@ -38,8 +38,18 @@ impl HandleState {
         self.seq
     }
 
-    /// Whether `key` of `table` must be read from SQL at `now_ms`.
-    pub(super) fn suspicion(&self, table: &str, key: &str, now_ms: i64) -> Suspicion {
+    /// Whether `key` of `table` must be read from SQL now. The clock is read only when
+    /// something is suspect: on Workers a read of it is a call into JavaScript, on every find.
+    pub(super) fn suspicion(
+        &self,
+        table: &str,
+        key: &str,
+        now_ms: impl FnOnce() -> i64,
+    ) -> Suspicion {
+        if self.tables.is_empty() && self.keys.is_empty() {
+            return Suspicion::None;
+        }
+        let now_ms = now_ms();
         if self.tables.get(table).is_some_and(|u| u.until_ms > now_ms) {
             Suspicion::Table
         } else if self.keys.get(key).is_some_and(|u| u.until_ms > now_ms) {

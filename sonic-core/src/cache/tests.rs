@@ -6,6 +6,7 @@
 #[path = "../../tests/cache_common/mod.rs"]
 mod cache_common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cache_common::{block_on, note, Events, Note, Store, NOTES, T0};
@@ -14,7 +15,7 @@ use sonic_db_core::cache::{
 };
 use sonic_db_core::kv::{KvBackend, MemoryKv};
 use sonic_db_core::testing::kv::{CountingKv, FaultyKv, KvFaultRates};
-use sonic_db_core::{Error, FixedClock, Value};
+use sonic_db_core::{Clock, Error, FixedClock, Value};
 
 /// Drives a [`KvCache`] the way `Db` does, over a [`Store`] standing in for SQL.
 struct Repo {
@@ -360,6 +361,44 @@ fn a_cancelled_write_makes_its_key_suspect_until_repaired() {
         assert_eq!(kv.counts().puts, 1, "the repair: a fresh bucket generation");
         assert_eq!(repo.source(1).await, at("b", Source::D1));
         assert_eq!(repo.source(1).await, at("b", Source::Kv));
+    });
+}
+
+/// A clock that counts how often it is read.
+#[derive(Clone, Default)]
+struct CountingClock(Arc<AtomicUsize>);
+
+impl Clock for CountingClock {
+    fn now_ms(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        T0
+    }
+}
+
+#[test]
+fn finds_read_the_clock_only_while_something_is_suspect() {
+    block_on(async {
+        let clock = CountingClock::default();
+        let mut repo = Repo::new(MemoryKv::new(), CacheConfig::new());
+        repo.cache = repo.cache.clone().with_clock(clock.clone());
+        repo.store.set(note(1, "a"));
+        assert_eq!(repo.source(1).await, at("a", Source::D1));
+        assert_eq!(repo.source(1).await, at("a", Source::Kv));
+        assert_eq!(
+            clock.0.load(Ordering::SeqCst),
+            0,
+            "nothing suspect, no clock"
+        );
+        {
+            let _ticket = repo.cache.begin_write(&NOTES, &[Value::Integer(1)]);
+            repo.store.set(note(1, "b")); // committed, then the future was dropped
+        }
+        let before = clock.0.load(Ordering::SeqCst);
+        assert_eq!(repo.source(1).await, at("b", Source::D1));
+        assert!(
+            clock.0.load(Ordering::SeqCst) > before,
+            "a suspect key's window is checked against the clock"
+        );
     });
 }
 
