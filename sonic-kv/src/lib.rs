@@ -158,11 +158,8 @@ impl WorkersKv {
                 "the runtime did not return a Map",
             ));
         };
-        values.extend(
-            chunk
-                .iter()
-                .map(|key| found.get(&JsValue::from_str(key)).as_string()),
-        );
+        // Looked up with the names already handed to JavaScript: no key crosses again.
+        values.extend(names.iter().map(|name| found.get(&name).as_string()));
         Ok(())
     }
 
