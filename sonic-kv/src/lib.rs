@@ -83,22 +83,24 @@ impl fmt::Debug for WorkersKv {
 
 impl WorkersKv {
     /// A store on the KV namespace binding named `binding` in the Worker's environment; an
-    /// [`Error::Kv`] when the environment has no such binding.
-    #[cfg(target_arch = "wasm32")]
+    /// [`Error::Kv`] when the environment has no such binding. (Natively, where there is no
+    /// Workers KV, every call of the store fails.)
     pub fn from_env(env: &Env, binding: &str) -> Result<Self> {
-        let missing = |detail: &str| Error::Kv(format!("KV binding `{binding}`: {detail}"));
-        let namespace = worker::js_sys::Reflect::get(env, &JsValue::from_str(binding))
-            .map_err(|e| missing(&js_message(&e)))?;
-        if !namespace.is_object() {
-            return Err(missing("the environment has no such binding"));
+        #[cfg(target_arch = "wasm32")]
+        {
+            let missing = |detail: &str| Error::Kv(format!("KV binding `{binding}`: {detail}"));
+            let namespace = worker::js_sys::Reflect::get(env, &JsValue::from_str(binding))
+                .map_err(|e| missing(&js_message(&e)))?;
+            if !namespace.is_object() {
+                return Err(missing("the environment has no such binding"));
+            }
+            Ok(WorkersKv { namespace })
         }
-        Ok(WorkersKv { namespace })
-    }
-
-    /// Natively there is no Workers KV (nor an `Env` to read): a store whose calls fail.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn from_env(_env: &Env, _binding: &str) -> Result<Self> {
-        Ok(WorkersKv {})
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = (env, binding);
+            Ok(WorkersKv {})
+        }
     }
 
     /// The values of any number of keys as UTF-8 text, in the order asked, with the runtime's
