@@ -158,6 +158,8 @@
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod analysis;
+#[cfg(target_arch = "wasm32")]
+mod bindings;
 // What D1's results mean, natively testable (the wasm32 side only classifies JS values).
 pub mod decode;
 #[cfg(target_arch = "wasm32")]
@@ -203,13 +205,20 @@ impl D1Backend {
         }
     }
 
-    /// A backend on the D1 binding named `binding` in the Worker's environment.
+    /// A backend on the D1 binding named `binding` in the Worker's environment. Found and
+    /// checked once per isolate and environment object, so that building a `Db` per request
+    /// costs no lookups.
     pub fn from_env(env: &Env, binding: &str) -> Result<Self> {
-        env.d1(binding)
-            .map(D1Backend::new)
-            .map_err(|e| Error::Database {
-                message: format!("D1 binding `{binding}`: {e}"),
-            })
+        #[cfg(target_arch = "wasm32")]
+        if let Some(db) = bindings::remembered(env, binding) {
+            return Ok(D1Backend::new(db));
+        }
+        let db = env.d1(binding).map_err(|e| Error::Database {
+            message: format!("D1 binding `{binding}`: {e}"),
+        })?;
+        #[cfg(target_arch = "wasm32")]
+        bindings::remember(env, binding, &db);
+        Ok(D1Backend::new(db))
     }
 
     /// A backend on the same database whose statements run in a new D1 session starting at
