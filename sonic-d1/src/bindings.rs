@@ -2,9 +2,9 @@
 //!
 //! A Worker usually builds its `Db` per request, and `Env::d1` reads the binding and then its
 //! constructor's name (four calls into JavaScript and a string copied into wasm) every time.
-//! The environment object of a Worker stays the same from request to request, so a binding
-//! found in it once is handed out again after one identity check (`Object.is`) of the
-//! environment. Another environment, or another name, is looked up and checked afresh.
+//! When a request's environment is the very object an earlier request had (one identity
+//! check, `Object.is`), a binding found in it once is handed out again. Another environment,
+//! or another name, is looked up and checked afresh, so the memo can only skip work.
 
 use std::cell::RefCell;
 
