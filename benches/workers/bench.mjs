@@ -246,6 +246,18 @@ async function inspectorSession(port, workerName) {
   };
 }
 
+// Self time per request (µs, summed over the repetitions ÷ REPS) of each Rust Worker's TOP
+// busiest functions on each route.
+function printTopFunctions(results) {
+  for (const route of ROUTES) {
+    console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
+    for (const impl of IMPLS.slice(0, 2)) {
+      const top = [...results[route.name][impl].functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+      console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
+    }
+  }
+}
+
 // ---- --replay K ------------------------------------------------------------------------------
 // Each replay records a fresh request (a cold read of a user not yet cached, a create of a new
 // id): `k` is never reused, and starts past the ids the HTTP measurement uses.
@@ -308,15 +320,7 @@ async function replayRuns() {
     );
   }
   console.log("\n" + lines.join("\n"));
-  if (TOP > 0) {
-    for (const route of ROUTES) {
-      console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
-      for (const impl of IMPLS.slice(0, 2)) {
-        const top = [...results[route.name][impl].functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-        console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
-      }
-    }
-  }
+  if (TOP > 0) printTopFunctions(results);
   if (JSON_OUT) await (await import("node:fs/promises")).writeFile(JSON_OUT, JSON.stringify(json, null, 2));
 }
 
@@ -471,18 +475,7 @@ try {
       );
     }
     console.log("\n" + lines.join("\n"));
-    if (PROFILE && TOP > 0) {
-      // Self time per request (µs, summed over the repetitions ÷ REPS) of each Worker's busiest
-      // functions on each route.
-      for (const route of ROUTES) {
-        console.log(`\n${route.name}: top ${TOP} functions by isolate self time, µs per request`);
-        for (const impl of IMPLS.slice(0, 2)) {
-          const { functions } = results[route.name][impl];
-          const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-          console.log(`  ${impl}: ` + top.map(([name, us]) => `${name} ${(us / REPS).toFixed(1)}`).join(", "));
-        }
-      }
-    }
+    if (PROFILE && TOP > 0) printTopFunctions(results);
     if (JSON_OUT) await (await import("node:fs/promises")).writeFile(JSON_OUT, JSON.stringify(json, null, 2));
   }
 } finally {
