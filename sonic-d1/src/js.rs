@@ -6,7 +6,7 @@
 
 use sonic_db_core::{Error, QueryResult, Result, Statement, Value};
 use worker::js_sys::{
-    Array, ArrayBuffer, BigInt, Float64Array, Function, Object, Promise, Reflect, Uint8Array, JSON,
+    Array, ArrayBuffer, BigInt, Float64Array, JsString, Object, Promise, Reflect, Uint8Array, JSON,
 };
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -15,8 +15,9 @@ use worker_sys::types::{
 };
 
 use crate::analysis::Analysis;
+use crate::calls::{Preparer, Statement as StatementJs};
 use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
-use crate::params::sql_to_send;
+use crate::params::{check_sent_len, integer_mask, sql_to_send};
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
     IntegerBinding,
@@ -28,24 +29,18 @@ impl D1Backend {
     /// Prepares and binds one statement (its integer parameters cast to INTEGER, see
     /// [`crate::params`]).
     ///
-    /// This calls the binding's `prepare` through `worker-sys` (a `catch` binding) instead of
+    /// This calls the binding's `prepare` through a `catch` binding (`crate::calls`) instead of
     /// `worker::D1Database::prepare`, which unwraps the result: that unwrap can only fire when
     /// the JavaScript `prepare` call itself throws (a binding object that is not a working
     /// `D1Database`), since D1's `prepare` only stores the SQL text — SQL errors surface when
     /// the statement runs. Either way, here it is an `Err`.
     fn prepare(&self, statement: &Statement, analysis: &Analysis) -> Result<PreparedSys> {
-        let sql = sql_to_send(statement, &analysis.markers, &self.capabilities)?;
-        let prepared = match &self.session {
-            Some(session) => {
-                let session: &SessionSys = session.as_ref().unchecked_ref();
-                session.session_prepare(&sql)
-            }
-            None => {
-                let db: &DatabaseSys = self.db.as_ref().unchecked_ref();
-                db.prepare(&sql)
-            }
-        }
-        .map_err(js_error)?;
+        let sql = self.sql_to_send_js(statement, analysis)?;
+        let preparer: &Preparer = match &self.session {
+            Some(session) => session.as_ref().unchecked_ref(),
+            None => self.db.as_ref().unchecked_ref(),
+        };
+        let prepared = preparer.prepare(&sql).map_err(js_error)?;
         if statement.params.is_empty() {
             return Ok(prepared);
         }
@@ -68,6 +63,22 @@ impl D1Backend {
             }
         };
         prepared.bind(params).map_err(js_error)
+    }
+
+    /// [`sql_to_send`] as a JavaScript string, kept with the statement's analysis for the
+    /// next statement of the same text and integer parameters.
+    fn sql_to_send_js(&self, statement: &Statement, analysis: &Analysis) -> Result<JsString> {
+        let make = || {
+            let sql = sql_to_send(statement, &analysis.markers, &self.capabilities)?;
+            Ok((JsString::from(sql.as_ref()), sql.len()))
+        };
+        let Some(mask) = integer_mask(&statement.params) else {
+            return make().map(|(sql, _)| sql);
+        };
+        let (sql, len) = analysis.sent.get_or_make(mask, make)?;
+        // Kept by a backend whose limit may have been larger.
+        check_sent_len(len, &self.capabilities)?;
+        Ok(sql)
     }
 
     /// [`sonic_db_core::SqlBackend::execute`] on wasm32.
@@ -207,22 +218,28 @@ async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue> {
 }
 
 /// `statement.raw({ columnNames: true })`: the column names, then one array per row.
-///
-/// `worker-sys` 0.8.7 binds `raw()` without its options argument, so the method is called
-/// through `Reflect`.
 async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
-    let raw = Reflect::get(statement, &JsValue::from_str("raw")).map_err(js_error)?;
-    let raw: Function = raw
-        .dyn_into()
-        .map_err(|_| unexpected("D1PreparedStatement has no raw() method"))?;
-    let options = Object::new();
-    Reflect::set(&options, &JsValue::from_str("columnNames"), &JsValue::TRUE).map_err(js_error)?;
-    let returned = raw.call1(statement, &options).map_err(js_error)?;
+    thread_local! {
+        /// `{ columnNames: true }`, made once per isolate (D1 only reads it).
+        static COLUMN_NAMES: std::result::Result<JsValue, JsValue> = column_names_option();
+    }
+    let options = COLUMN_NAMES
+        .with(|options| options.clone())
+        .map_err(js_error)?;
+    let statement: &StatementJs = statement.unchecked_ref();
+    let returned = statement.raw(&options).map_err(js_error)?;
     let rows = JsFuture::from(Promise::resolve(&returned))
         .await
         .map_err(js_error)?;
     rows.dyn_into()
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
+}
+
+/// `{ columnNames: true }`.
+fn column_names_option() -> std::result::Result<JsValue, JsValue> {
+    let options = Object::new();
+    Reflect::set(&options, &JsValue::from_str("columnNames"), &JsValue::TRUE)?;
+    Ok(options.into())
 }
 
 /// From how many parameters a statement hands them to `bind()` as one JSON array (when

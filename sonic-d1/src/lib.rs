@@ -160,6 +160,8 @@
 mod analysis;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+#[cfg(target_arch = "wasm32")]
+mod calls;
 // What D1's results mean, natively testable (the wasm32 side only classifies JS values).
 pub mod decode;
 #[cfg(target_arch = "wasm32")]
@@ -171,6 +173,8 @@ mod lexer;
 mod params;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod rules;
+#[cfg(target_arch = "wasm32")]
+mod sent;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod shape;
 

@@ -65,15 +65,37 @@ pub(crate) fn sql_to_send<'a>(
     capabilities: &Capabilities,
 ) -> Result<Cow<'a, str>> {
     let sql = cast_integer_params(&statement.sql, markers, &statement.params);
-    if sql.len() > capabilities.max_sql_len {
+    check_sent_len(sql.len(), capabilities)?;
+    Ok(sql)
+}
+
+/// Refuses SQL of `len` bytes, its integer parameters cast, beyond the backend's limit.
+pub(crate) fn check_sent_len(len: usize, capabilities: &Capabilities) -> Result<()> {
+    if len > capabilities.max_sql_len {
         return Err(Error::Limit(format!(
-            "statement is {} bytes of SQL once its integer parameters are cast to INTEGER; D1 \
-             allows at most {} bytes",
-            sql.len(),
+            "statement is {len} bytes of SQL once its integer parameters are cast to INTEGER; \
+             D1 allows at most {} bytes",
             capabilities.max_sql_len
         )));
     }
-    Ok(sql)
+    Ok(())
+}
+
+/// Which of at most 64 parameters are integers, parameter `i` as bit `i`: with the SQL text,
+/// all that [`cast_integer_params`] depends on (`None` beyond 64 parameters).
+pub(crate) fn integer_mask(params: &[Value]) -> Option<u64> {
+    if params.len() > 64 {
+        return None;
+    }
+    Some(
+        params
+            .iter()
+            .enumerate()
+            .fold(0, |mask, (i, param)| match param {
+                Value::Integer(_) => mask | 1 << i,
+                _ => mask,
+            }),
+    )
 }
 
 /// `sql` with every marker of an integer parameter wrapped as `CAST(<marker> AS INTEGER)`.
@@ -187,6 +209,29 @@ mod tests {
         // More parameters than markers, or the reverse: left for D1 to report.
         assert_eq!(cast("SELECT 1", &[I]), "SELECT 1");
         assert_eq!(cast("SELECT ?, ?", &[I]), "SELECT CAST(? AS INTEGER), ?");
+    }
+
+    #[test]
+    fn the_integer_mask_decides_the_cast_text() {
+        let t = || Value::Text("x".into());
+        assert_eq!(integer_mask(&[]), Some(0));
+        assert_eq!(integer_mask(&[I, t(), Value::Integer(-4)]), Some(0b101));
+        assert_eq!(integer_mask(&[t(), Value::Null, Value::Real(1.0)]), Some(0));
+        assert_eq!(integer_mask(&vec![I; 64]), Some(u64::MAX));
+        assert_eq!(integer_mask(&vec![I; 65]), None);
+        // Parameters of one mask give one text, whatever their values.
+        let sql = "SELECT ?2, :a, ? WHERE x = ?1";
+        let a = [Value::Integer(1), t(), Value::Integer(i64::MAX)];
+        let b = [
+            Value::Integer(-9),
+            Value::Text("other".into()),
+            Value::Integer(0),
+        ];
+        assert_eq!(integer_mask(&a), integer_mask(&b));
+        assert_eq!(cast(sql, &a), cast(sql, &b));
+        let c = [t(), t(), Value::Integer(0)];
+        assert_ne!(integer_mask(&a), integer_mask(&c));
+        assert_ne!(cast(sql, &a), cast(sql, &c));
     }
 
     #[test]

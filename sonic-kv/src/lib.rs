@@ -41,7 +41,9 @@
 //! Pages can be short, even empty, before the end: follow the cursor (or use
 //! [`sonic_db_core::kv::list_all`]).
 
-// `list_page` is used on wasm32 only (and by the unit tests).
+#[cfg(target_arch = "wasm32")]
+mod namespace;
+// `list_page` and `put_settings_json` are used on wasm32 only (and by the unit tests).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod rules;
 
@@ -55,11 +57,24 @@ use sonic_db_core::kv::{
 };
 use std::sync::Arc;
 
+#[cfg(target_arch = "wasm32")]
+use namespace::Namespace;
 use sonic_db_core::cache::{Defer, Deferred};
 use sonic_db_core::{Error, Result};
 #[cfg(target_arch = "wasm32")]
 use worker::wasm_bindgen::JsValue;
 use worker::{Context, Env};
+
+/// The `type` arguments of `get`, made JavaScript strings once per isolate.
+#[cfg(target_arch = "wasm32")]
+mod kind {
+    use worker::wasm_bindgen::JsValue;
+
+    thread_local! {
+        pub(crate) static TEXT: JsValue = JsValue::from_str("text");
+        pub(crate) static ARRAY_BUFFER: JsValue = JsValue::from_str("arrayBuffer");
+    }
+}
 
 /// A Sonic key-value store on a Workers KV namespace binding. Cheap to clone.
 ///
@@ -118,23 +133,24 @@ impl WorkersKv {
         Ok(values)
     }
 
-    /// `namespace[method](...arguments)`, awaited: the calls made on KV's JavaScript API
-    /// directly, without worker's builders. Whatever the method returns goes through
-    /// `Promise.resolve`, so that no answer reaches `JsFuture` unchecked.
+    /// What a namespace method returned, awaited: through `Promise.resolve`, so that no answer
+    /// reaches `JsFuture` unchecked.
     #[cfg(target_arch = "wasm32")]
-    async fn call(
-        &self,
-        method: &str,
-        arguments: &worker::js_sys::Array,
+    async fn settle(
+        returned: std::result::Result<JsValue, JsValue>,
     ) -> std::result::Result<JsValue, JsValue> {
-        use worker::js_sys::{Function, Promise, Reflect};
-        use worker::wasm_bindgen::JsCast;
+        use worker::js_sys::Promise;
         use worker::wasm_bindgen_futures::JsFuture;
 
-        let function: Function =
-            Reflect::get(&self.namespace, &JsValue::from_str(method))?.unchecked_into();
-        let called = Reflect::apply(&function, &self.namespace, arguments)?;
-        JsFuture::from(Promise::resolve(&called)).await
+        JsFuture::from(Promise::resolve(&returned?)).await
+    }
+
+    /// The binding, to call its methods.
+    #[cfg(target_arch = "wasm32")]
+    fn namespace(&self) -> &Namespace {
+        use worker::wasm_bindgen::JsCast;
+
+        self.namespace.unchecked_ref()
     }
 
     /// One bulk get of at most 100 keys: `namespace.get(keys, "text")`, each value read from
@@ -149,10 +165,12 @@ impl WorkersKv {
         let first = chunk.first().map_or("", |k| k);
         let fail = |e: JsValue| rules::kv_error("bulk get", first, &js_message(&e));
         let names: Array = chunk.iter().map(|key| JsValue::from_str(key)).collect();
-        let found = self
-            .call("get", &Array::of2(&names, &JsValue::from_str("text")))
-            .await
-            .map_err(fail)?;
+        let found = Self::settle(
+            self.namespace()
+                .get(&names, &kind::TEXT.with(JsValue::clone)),
+        )
+        .await
+        .map_err(fail)?;
         let Some(found) = found.dyn_ref::<Map>() else {
             return Err(rules::kv_error(
                 "bulk get",
@@ -178,16 +196,13 @@ impl WorkersKv {
 impl WorkersKv {
     /// `namespace.get(key, "arrayBuffer")`: the value's bytes, or `None` for `null`.
     async fn get_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        use worker::js_sys::{Array, ArrayBuffer, Uint8Array};
+        use worker::js_sys::{ArrayBuffer, Uint8Array};
         use worker::wasm_bindgen::JsCast;
 
         validate_key(key)?;
         let fail = |e: JsValue| rules::kv_error("get", key, &js_message(&e));
-        let found = self
-            .call(
-                "get",
-                &Array::of2(&JsValue::from_str(key), &JsValue::from_str("arrayBuffer")),
-            )
+        let kind = kind::ARRAY_BUFFER.with(JsValue::clone);
+        let found = Self::settle(self.namespace().get(&JsValue::from_str(key), &kind))
             .await
             .map_err(fail)?;
         if found.is_null() || found.is_undefined() {
@@ -208,34 +223,22 @@ impl WorkersKv {
         try_join_all(keys.iter().map(|key| self.get_bytes(key))).await
     }
 
-    /// `namespace.put(key, bytes, { expirationTtl, expiration, metadata })`, the metadata
-    /// handed over as JSON text read by the runtime's `JSON.parse`.
+    /// `namespace.put(key, bytes, { expirationTtl, expiration, metadata })`, the options handed
+    /// over as one JSON text read by the runtime's `JSON.parse` (one call into JavaScript
+    /// instead of one per field), none when there are none.
     async fn put_bytes(&self, key: &str, value: &[u8], options: &KvPutOptions) -> Result<()> {
-        use worker::js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+        use worker::js_sys::{Uint8Array, JSON};
 
         check_put(key, value.len(), options, now_secs())?;
         let fail = |e: JsValue| rules::kv_error("put", key, &js_message(&e));
-        let settings = Object::new();
-        let set = |name: &str, value: &JsValue| {
-            Reflect::set(&settings, &JsValue::from_str(name), value).map(|_| ())
+        let settings = match rules::put_settings_json(options) {
+            Some(json) => JSON::parse(&json).map_err(fail)?,
+            None => JsValue::UNDEFINED,
         };
-        if let Some(ttl) = options.expiration_ttl {
-            set("expirationTtl", &JsValue::from_f64(ttl as f64)).map_err(fail)?;
-        }
-        if let Some(at) = options.expiration {
-            set("expiration", &JsValue::from_f64(at as f64)).map_err(fail)?;
-        }
-        if let Some(metadata) = &options.metadata {
-            let parsed = JSON::parse(&metadata.to_string()).map_err(fail)?;
-            set("metadata", &parsed).map_err(fail)?;
-        }
         let bytes = Uint8Array::from(value);
-        self.call(
-            "put",
-            &Array::of3(&JsValue::from_str(key), &bytes, &settings),
-        )
-        .await
-        .map_err(fail)?;
+        Self::settle(self.namespace().put(key, &bytes, &settings))
+            .await
+            .map_err(fail)?;
         Ok(())
     }
 
@@ -243,12 +246,9 @@ impl WorkersKv {
     async fn delete_key(&self, key: &str) -> Result<()> {
         validate_key(key)?;
         let fail = |e: JsValue| rules::kv_error("delete", key, &js_message(&e));
-        self.call(
-            "delete",
-            &worker::js_sys::Array::of1(&JsValue::from_str(key)),
-        )
-        .await
-        .map_err(fail)?;
+        Self::settle(self.namespace().delete(key))
+            .await
+            .map_err(fail)?;
         Ok(())
     }
 
@@ -272,8 +272,7 @@ impl WorkersKv {
         if let Some(cursor) = &options.cursor {
             set("cursor", JsValue::from_str(cursor)).map_err(fail)?;
         }
-        let answer = self
-            .call("list", &Array::of1(&arguments))
+        let answer = Self::settle(self.namespace().list(&arguments))
             .await
             .map_err(fail)?;
         let listed = field(&answer, "keys").map_err(fail)?;

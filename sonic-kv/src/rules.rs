@@ -4,7 +4,7 @@
 //! [`sonic_db_core::kv::MemoryKv`] enforces, so code tested against the in-memory store fails
 //! the same way here, with the same message, and without a round trip.
 
-use sonic_db_core::kv::{KvKey, KvListPage};
+use sonic_db_core::kv::{KvKey, KvListPage, KvPutOptions};
 use sonic_db_core::Error;
 
 /// A list page in the trait's terms. The cursor is kept only while the list is incomplete
@@ -26,9 +26,53 @@ pub(crate) fn kv_error(operation: &str, key: &str, detail: &str) -> Error {
     Error::Kv(format!("{operation} `{key}`: {detail}"))
 }
 
+/// The options object of a `put` as JSON text (`expirationTtl`, `expiration`, `metadata`, as
+/// given), or `None` when there are none.
+pub(crate) fn put_settings_json(options: &KvPutOptions) -> Option<String> {
+    let mut settings = serde_json::Map::new();
+    if let Some(ttl) = options.expiration_ttl {
+        settings.insert("expirationTtl".to_string(), ttl.into());
+    }
+    if let Some(at) = options.expiration {
+        settings.insert("expiration".to_string(), at.into());
+    }
+    if let Some(metadata) = &options.metadata {
+        settings.insert("metadata".to_string(), metadata.clone());
+    }
+    (!settings.is_empty()).then(|| serde_json::Value::Object(settings).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_settings_carry_each_option_given_and_nothing_else() {
+        assert_eq!(put_settings_json(&KvPutOptions::default()), None);
+        let all = KvPutOptions {
+            expiration_ttl: Some(120),
+            expiration: Some(1_900_000_000),
+            metadata: Some(serde_json::json!({ "v": 2, "tag": "a\"b" })),
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&put_settings_json(&all).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "expirationTtl": 120,
+                "expiration": 1_900_000_000,
+                "metadata": { "v": 2, "tag": "a\"b" },
+            })
+        );
+        let ttl_only = KvPutOptions {
+            expiration_ttl: Some(60),
+            ..KvPutOptions::default()
+        };
+        assert_eq!(
+            put_settings_json(&ttl_only).as_deref(),
+            Some(r#"{"expirationTtl":60}"#)
+        );
+    }
 
     #[test]
     fn pages() {
