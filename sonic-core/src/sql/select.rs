@@ -44,14 +44,15 @@ fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'stati
 /// (`"a" = ? AND "b" = ?` for a composite key, one `?` per part of `key`, in key order): the
 /// text `select().filter(<pk>.eq(key))` compiles to (without a LIMIT: the key matches one
 /// row at most), built once per table. The statement of it and `key` is checked against the
-/// backend's limits, each part as that filter checks it.
+/// backend's limits, each part as that filter checks it; `key` is one value per key column
+/// (`key_parts` checked it).
+#[inline]
 pub(crate) fn find_sql(
     table: &'static TableDef,
     key: &[Value],
     capabilities: &Capabilities,
 ) -> Result<&'static str> {
     static FINDS: [TableMemo<String>; 2] = [TableMemo::new(), TableMemo::new()];
-    table.check_key_parts(key.len())?;
     for (&index, part) in table.primary_key.iter().zip(key) {
         check_column_value(table, table.column_at(index)?, part, capabilities)?;
     }
