@@ -40,7 +40,7 @@ pub enum Error {
         /// known and is not the value that failed.
         key: Option<String>,
         /// What was expected and what was found.
-        source: Box<ConvertError>,
+        source: ConvertError,
     },
     /// A field's value cannot be stored (e.g. a `u64` beyond `i64::MAX`, a NaN).
     #[error("cannot encode column `{table}`.`{column}`: {source}")]
@@ -50,7 +50,7 @@ pub enum Error {
         /// Column name.
         column: String,
         /// What was expected and what was found.
-        source: Box<ConvertError>,
+        source: ConvertError,
     },
     /// A column name that the table does not have (raw input such as a REST sort parameter).
     #[error("table `{table}` has no column `{column}`")]
@@ -150,7 +150,7 @@ impl Error {
             key: key
                 .filter(|key| !key.is_null())
                 .map(crate::value::Value::describe),
-            source: Box::new(source),
+            source,
         }
     }
 
@@ -189,7 +189,7 @@ impl Error {
         Error::Encode {
             table: table.to_string(),
             column: column.to_string(),
-            source: Box::new(source),
+            source,
         }
     }
 

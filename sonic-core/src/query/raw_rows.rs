@@ -92,7 +92,7 @@ fn row_error<R>(index: usize, column: Option<&str>, error: DeError) -> Error {
             table: format!("{short} (raw row {index})"),
             column: column.to_string(),
             key: None,
-            source: Box::new(source),
+            source,
         },
         (DeError::Convert(source), None) => {
             Error::InvalidQuery(format!("raw row {index} into `{short}`: {source}"))

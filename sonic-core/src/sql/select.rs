@@ -46,7 +46,6 @@ fn select_head(table: &'static TableDef, capabilities: &Capabilities) -> &'stati
 /// row at most), built once per table. The statement of it and `key` is checked against the
 /// backend's limits, each part as that filter checks it; `key` is one value per key column
 /// (`key_parts` checked it).
-#[inline]
 pub(crate) fn find_sql(
     table: &'static TableDef,
     key: &[Value],
