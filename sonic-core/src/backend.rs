@@ -521,7 +521,7 @@ pub trait SqlBackend {
     ///     Err(Error::InvalidQuery("changed my mind".into()))
     /// });
     /// assert!(failed.is_err());
-    /// let count = |c: &mut rusqlite::Connection| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0));
+    /// let count = |c: &rusqlite::Connection| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0));
     /// assert_eq!(sqlite.with_connection(count)?, 0); // rolled back
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -13,6 +13,10 @@ use std::thread::{self, ThreadId};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection, StatementStatus};
 
+mod prepared;
+
+use prepared::{Connected, Prepared};
+
 use crate::backend::{Capabilities, QueryResult, SqlBackend, Statement};
 use crate::backend::{Params, RowSink, RowsRead};
 use crate::error::{Error, Result};
@@ -47,15 +51,22 @@ pub struct SqliteBackend {
     capabilities: Capabilities,
 }
 
-/// What the mutex guards: the connection, the result column names it has seen, and the
-/// thread whose transaction is open, if any.
+/// What the mutex guards: the connection (with the typed reads' statements), the result
+/// column names it has seen, and the thread whose transaction is open, if any.
 #[derive(Debug)]
 struct Inner {
-    conn: Connection,
+    connected: Connected,
     names: ColumnNames,
     /// While a [`SqlBackend::transaction`] runs, only its thread's statements go through; the
     /// others wait for it to end instead of landing inside it.
     transaction_owner: Option<ThreadId>,
+}
+
+impl Inner {
+    /// The connection, for what does not go through the kept statements.
+    fn conn(&self) -> &Connection {
+        self.connected.borrow_owner()
+    }
 }
 
 /// The result column names of each statement, kept with it: a query hands out a shared copy
@@ -163,7 +174,7 @@ impl SqliteBackend {
     ///
     /// let conn = Connection::open_with_flags(":memory:", OpenFlags::default())?;
     /// let sqlite = SqliteBackend::from_connection(conn)?;
-    /// let pragma = |c: &mut Connection| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0));
+    /// let pragma = |c: &Connection| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0));
     /// let enforced: bool = sqlite.with_connection(pragma)?;
     /// assert!(enforced);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -174,7 +185,7 @@ impl SqliteBackend {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(SqliteBackend {
             inner: Mutex::new(Inner {
-                conn,
+                connected: Connected::new(conn, |_| Prepared::default()),
                 names: ColumnNames::default(),
                 transaction_owner: None,
             }),
@@ -215,39 +226,47 @@ impl SqliteBackend {
     pub fn exec(&self, sql: &str) -> Result<()> {
         let inner = &mut *self.lock();
         inner.names.clear();
-        inner.conn.execute_batch(sql).map_err(map_err)
+        inner.conn().execute_batch(sql).map_err(map_err)
     }
 
     /// Runs `f` with the connection, for what the [`SqlBackend`] trait does not cover
     /// (pragmas, backups, custom functions).
+    ///
+    /// The connection is lent shared: statements the backend keeps prepared borrow it. For a
+    /// transaction of your own, use `unchecked_transaction` (it is not checked at compile time
+    /// that none is open; SQLite reports it).
     ///
     /// ```
     /// use rusqlite::Connection;
     /// use sonic_db_core::sqlite::SqliteBackend;
     ///
     /// let sqlite = SqliteBackend::memory()?;
-    /// let query = |c: &mut Connection| c.query_row("SELECT sqlite_version()", [], |r| r.get(0));
+    /// let query = |c: &Connection| c.query_row("SELECT sqlite_version()", [], |r| r.get(0));
     /// let version: String = sqlite.with_connection(query)?;
     /// assert!(version.starts_with("3."));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_connection<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+    pub fn with_connection<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
         let inner = &mut *self.lock();
         inner.names.clear();
-        f(&mut inner.conn)
+        f(inner.conn())
     }
 
     /// Runs one statement synchronously: for native tools (migrations, inspection) that have
     /// no executor.
     pub(crate) fn query(&self, statement: &Statement) -> Result<QueryResult> {
-        let inner = &mut *self.lock();
-        run(&inner.conn, &mut inner.names, statement)
+        let Inner {
+            connected, names, ..
+        } = &mut *self.lock();
+        run(connected.borrow_owner(), names, statement)
     }
 
     /// [`SqlBackend::execute_rows`], which needs no waiting here.
     fn stream(&self, sql: &str, params: Params<'_>, sink: &mut dyn RowSink) -> Result<RowsRead> {
         let inner = &mut *self.lock();
-        let changes = stream(&inner.conn, sql, params, sink)?;
+        let changes = inner
+            .connected
+            .with_dependent_mut(|conn, prepared| stream(conn, prepared, sql, params, sink))?;
         Ok(RowsRead::Streamed { changes })
     }
 
@@ -287,7 +306,7 @@ struct OpenTransaction<'a> {
 impl<'a> OpenTransaction<'a> {
     fn begin(backend: &'a SqliteBackend) -> Result<Self> {
         let inner = &mut *backend.lock();
-        if inner.transaction_owner.is_some() || !inner.conn.is_autocommit() {
+        if inner.transaction_owner.is_some() || !inner.conn().is_autocommit() {
             return Err(Error::InvalidQuery(
                 "a transaction is already open on this database: transactions do not nest \
                  (use the handle the transaction's body receives)"
@@ -295,7 +314,7 @@ impl<'a> OpenTransaction<'a> {
             ));
         }
         inner
-            .conn
+            .conn()
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(map_err)?;
         inner.transaction_owner = Some(thread::current().id());
@@ -304,7 +323,7 @@ impl<'a> OpenTransaction<'a> {
 
     fn commit(self) -> Result<()> {
         let inner = &mut *self.backend.lock();
-        inner.conn.execute_batch("COMMIT").map_err(map_err)
+        inner.conn().execute_batch("COMMIT").map_err(map_err)
         // A failed COMMIT leaves the transaction open: `drop` rolls it back.
     }
 }
@@ -312,10 +331,10 @@ impl<'a> OpenTransaction<'a> {
 impl Drop for OpenTransaction<'_> {
     fn drop(&mut self) {
         let inner = &mut *self.backend.lock();
-        if !inner.conn.is_autocommit() {
+        if !inner.conn().is_autocommit() {
             // Nothing to report it to: the body's error (or the failed COMMIT's) is the
             // outcome, and SQLite ends the transaction even when ROLLBACK reports an error.
-            let _ = inner.conn.execute_batch("ROLLBACK");
+            let _ = inner.conn().execute_batch("ROLLBACK");
         }
         inner.transaction_owner = None;
         self.backend.transaction_ended.notify_all();
@@ -330,8 +349,7 @@ impl SqlBackend for SqliteBackend {
     }
 
     async fn execute(&self, statement: &Statement) -> Result<QueryResult> {
-        let inner = &mut *self.lock();
-        run(&inner.conn, &mut inner.names, statement)
+        self.query(statement)
     }
 
     async fn execute_rows(
@@ -353,18 +371,22 @@ impl SqlBackend for SqliteBackend {
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>> {
-        let inner = &mut *self.lock();
+        let Inner {
+            connected, names, ..
+        } = &mut *self.lock();
+        let conn = connected.borrow_owner();
         // Dropping the transaction (or, inside an open one, the savepoint) without committing
-        // rolls it back: any error below undoes every statement that ran before it.
-        if inner.conn.is_autocommit() {
-            let tx = inner.conn.transaction().map_err(map_err)?;
-            let results = run_each(&tx, &mut inner.names, statements)?;
+        // rolls it back: any error below undoes every statement that ran before it. Neither
+        // can be open here already: the lock is held, and `OpenTransaction` is not a savepoint.
+        if conn.is_autocommit() {
+            let tx = conn.unchecked_transaction().map_err(map_err)?;
+            let results = run_each(&tx, names, statements)?;
             tx.commit().map_err(map_err)?;
             Ok(results)
         } else {
-            let savepoint = inner.conn.savepoint().map_err(map_err)?;
-            let results = run_each(&savepoint, &mut inner.names, statements)?;
-            savepoint.commit().map_err(map_err)?;
+            let savepoint = Savepoint::begin(conn)?;
+            let results = run_each(conn, names, statements)?;
+            savepoint.release()?;
             Ok(results)
         }
     }
@@ -377,6 +399,44 @@ impl SqlBackend for SqliteBackend {
 
     async fn execute_script(&self, sql: &str) -> Result<()> {
         self.exec(sql)
+    }
+}
+
+/// A savepoint inside the open transaction, for a batch: released when it succeeded, rolled
+/// back to (and released) when dropped otherwise, an error or a panic unwinding.
+struct Savepoint<'c> {
+    conn: &'c Connection,
+    released: bool,
+}
+
+impl<'c> Savepoint<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self> {
+        conn.execute_batch("SAVEPOINT sonic_batch")
+            .map_err(map_err)?;
+        Ok(Savepoint {
+            conn,
+            released: false,
+        })
+    }
+
+    fn release(mut self) -> Result<()> {
+        self.conn
+            .execute_batch("RELEASE sonic_batch")
+            .map_err(map_err)?;
+        self.released = true;
+        Ok(())
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            // The batch's error is the outcome; a failed rollback leaves the outer
+            // transaction to its owner, who rolls it back on that error.
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO sonic_batch; RELEASE sonic_batch");
+        }
     }
 }
 
@@ -394,6 +454,12 @@ fn run_each(
 /// The cached prepared statement of `sql`, its parameters bound.
 fn prepare<'c>(conn: &'c Connection, sql: &str, params: Params<'_>) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    bind(&mut stmt, params)?;
+    Ok(stmt)
+}
+
+/// Binds every parameter of `stmt`, refusing a count that is not the statement's.
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: Params<'_>) -> Result<()> {
     let expected = stmt.parameter_count();
     if expected != params.len() {
         return Err(Error::InvalidQuery(format!(
@@ -405,13 +471,44 @@ fn prepare<'c>(conn: &'c Connection, sql: &str, params: Params<'_>) -> Result<Ca
         stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value_ref(cell)))
             .map_err(map_err)?;
     }
-    Ok(stmt)
+    Ok(())
 }
 
-/// Runs one statement, lending each result row to `sink` as SQLite steps to it; the rows it
-/// changed.
-fn stream(conn: &Connection, sql: &str, params: Params<'_>, sink: &mut dyn RowSink) -> Result<u64> {
-    let mut stmt = prepare(conn, sql, params)?;
+/// Runs one statement (kept prepared in `prepared`), lending each result row to `sink` as
+/// SQLite steps to it; the rows it changed.
+fn stream<'c>(
+    conn: &'c Connection,
+    prepared: &mut Prepared<'c>,
+    sql: &str,
+    params: Params<'_>,
+    sink: &mut dyn RowSink,
+) -> Result<u64> {
+    let stmt = prepared.statement(conn, sql).map_err(map_err)?;
+    bind(stmt, params)?;
+    let changes = step(conn, stmt, sink);
+    // The statement stays prepared with its bindings (SQLite's copies); a large text or BLOB
+    // is not kept alive until the statement's next use.
+    let large = |cell: Cell<'_>| match cell {
+        Cell::Text(text) => text.len() > KEEP_BOUND_BYTES,
+        Cell::Blob(bytes) => bytes.len() > KEEP_BOUND_BYTES,
+        Cell::Null | Cell::Integer(_) | Cell::Real(_) => false,
+    };
+    if params.cells().any(large) {
+        stmt.clear_bindings();
+    }
+    changes
+}
+
+/// Bound values up to this length stay bound after a statement ran; longer ones are cleared.
+const KEEP_BOUND_BYTES: usize = 1024;
+
+/// Steps the bound `stmt`, lending each row to `sink`; the rows it changed. Dropping its
+/// rows resets it, whether it ran to the end or not.
+fn step(
+    conn: &Connection,
+    stmt: &mut rusqlite::Statement<'_>,
+    sink: &mut dyn RowSink,
+) -> Result<u64> {
     // A read changes nothing: it need not ask the connection (two calls under its mutex).
     let total_before = (!stmt.readonly()).then(|| conn.total_changes());
     // A read for one row ends at it, as rusqlite's `query_row` does (a write steps to the end).
@@ -577,6 +674,98 @@ mod tests {
         assert_eq!(*renamed.columns, ["id".to_string(), "b".to_string()]);
         let none = block_on(db.execute(&Statement::new("DELETE FROM t", vec![]))).unwrap();
         assert!(none.columns.is_empty());
+    }
+
+    /// The first column of every row, as text.
+    #[derive(Default)]
+    struct Firsts(Vec<String>);
+
+    impl RowSink for Firsts {
+        fn row(&mut self, row: &dyn Row) -> Result<()> {
+            self.0.push(match row.cell(0) {
+                Some(Cell::Text(text)) => text.to_string(),
+                Some(other) => format!("{other:?}"),
+                None => "no cell".to_string(),
+            });
+            Ok(())
+        }
+    }
+
+    fn firsts(db: &SqliteBackend, sql: &str, params: &[Value]) -> Result<Vec<String>> {
+        let mut sink = Firsts::default();
+        db.stream(sql, Params::Values(params), &mut sink)?;
+        Ok(sink.0)
+    }
+
+    #[test]
+    fn kept_statements_follow_the_schema_and_rebind_every_time() {
+        let db = SqliteBackend::memory().unwrap();
+        db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t VALUES (1, 'x'), (2, 'y')")
+            .unwrap();
+        let select = "SELECT * FROM t WHERE id >= ? ORDER BY id";
+        assert_eq!(
+            firsts(&db, select, &[Value::Integer(1)]).unwrap(),
+            ["Integer(1)", "Integer(2)"]
+        );
+        assert_eq!(
+            firsts(&db, select, &[Value::Integer(2)]).unwrap(),
+            ["Integer(2)"]
+        );
+        // The kept statement is re-prepared by SQLite after a schema change.
+        db.exec("DROP TABLE t; CREATE TABLE t (a TEXT, id INTEGER PRIMARY KEY); INSERT INTO t VALUES ('z', 3)")
+            .unwrap();
+        assert_eq!(firsts(&db, select, &[Value::Integer(0)]).unwrap(), ["z"]);
+        // After a long text (its copy cleared once the statement ran), the next run binds
+        // its own value.
+        let long = "w".repeat(KEEP_BOUND_BYTES + 1);
+        let by_a = "SELECT a FROM t WHERE a = ? OR ? = 1";
+        let bound = [Value::Text(long.clone()), Value::Integer(0)];
+        assert!(firsts(&db, by_a, &bound).unwrap().is_empty());
+        assert_eq!(
+            firsts(&db, by_a, &[Value::Text("z".into()), Value::Integer(0)]).unwrap(),
+            ["z"]
+        );
+        // A count that is not the statement's is refused, and the next run is unharmed.
+        assert!(matches!(
+            firsts(&db, by_a, &[Value::Integer(1)]),
+            Err(Error::InvalidQuery(_))
+        ));
+        assert_eq!(
+            firsts(&db, by_a, &[Value::Null, Value::Integer(1)]).unwrap(),
+            ["z"]
+        );
+        // A sink's error stops the statement and leaves it reset for the next run.
+        struct Fails;
+        impl RowSink for Fails {
+            fn row(&mut self, _: &dyn Row) -> Result<()> {
+                Err(Error::InvalidQuery("stop".into()))
+            }
+        }
+        assert!(db
+            .stream(select, Params::Values(&[Value::Integer(0)]), &mut Fails)
+            .is_err());
+        assert_eq!(firsts(&db, select, &[Value::Integer(0)]).unwrap(), ["z"]);
+    }
+
+    #[test]
+    fn a_failed_batch_inside_a_transaction_undoes_itself_only() {
+        let db = SqliteBackend::memory().unwrap();
+        db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
+        let insert = |id| Statement::new("INSERT INTO t (id) VALUES (?)", vec![Value::Integer(id)]);
+        db.transaction(&mut || {
+            block_on(db.execute(&insert(1)))?;
+            let failed = block_on(db.batch(&[insert(2), insert(1)]));
+            assert!(
+                matches!(failed, Err(Error::UniqueViolation { .. })),
+                "{failed:?}"
+            );
+            block_on(db.batch(&[insert(3), insert(4)]))?;
+            Ok(())
+        })
+        .unwrap();
+        let stored =
+            block_on(db.execute(&Statement::new("SELECT id FROM t ORDER BY id", vec![]))).unwrap();
+        assert_eq!(stored.values, [1, 3, 4].map(Value::Integer));
     }
 
     #[test]

@@ -148,10 +148,11 @@ fn applied_at(conn: &Connection, name: &str) -> Result<Option<String>, MigrateEr
         .map_err(|e| MigrateError::Record(Box::new(sqlite_error(e))))
 }
 
-fn apply_one(conn: &mut Connection, name: &str, sql: &str) -> crate::Result<()> {
+fn apply_one(conn: &Connection, name: &str, sql: &str) -> crate::Result<()> {
     conn.execute_batch(CREATE_MIGRATIONS_TABLE)
         .map_err(sqlite_error)?;
-    let tx = conn.transaction().map_err(sqlite_error)?;
+    // Outside any transaction: `with_connection` is not called inside one.
+    let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
     tx.execute_batch(DEFER_FOREIGN_KEYS).map_err(sqlite_error)?;
     tx.execute_batch(sql).map_err(sqlite_error)?;
     tx.execute(RECORD_APPLIED, [name]).map_err(sqlite_error)?;
