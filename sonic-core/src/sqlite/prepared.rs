@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, Statement};
+use rusqlite::{Connection, PrepFlags, Statement};
 
 /// Statements kept at most; past it all are finalized and prepared again as they are used.
 /// Sonic's texts vary with a query's shape, not its values, so an application has a few
@@ -33,7 +33,10 @@ impl<'c> Prepared<'c> {
         let index = match self.by_sql.get(sql) {
             Some(&index) => index,
             None => {
-                let statement = conn.prepare(sql)?;
+                // As rusqlite's cache prepares: SQLite keeps a long-lived statement out of
+                // the lookaside memory meant for short-lived ones.
+                let statement =
+                    conn.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?;
                 if self.statements.len() >= CAPACITY {
                     self.by_sql.clear();
                     self.statements.clear();
