@@ -376,8 +376,8 @@ impl SqlBackend for SqliteBackend {
         } = &mut *self.lock();
         let conn = connected.borrow_owner();
         // Dropping the transaction (or, inside an open one, the savepoint) without committing
-        // rolls it back: any error below undoes every statement that ran before it. Neither
-        // can be open here already: the lock is held, and `OpenTransaction` is not a savepoint.
+        // rolls it back: any error below undoes every statement that ran before it. No batch's
+        // savepoint is open already: batches run under the lock, one at a time.
         if conn.is_autocommit() {
             let tx = conn.unchecked_transaction().map_err(map_err)?;
             let results = run_each(&tx, names, statements)?;
