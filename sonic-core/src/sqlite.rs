@@ -748,6 +748,39 @@ mod tests {
     }
 
     #[test]
+    fn kept_statements_serve_threads_one_at_a_time() {
+        let db = Arc::new(SqliteBackend::memory().unwrap());
+        db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
+            .unwrap();
+        let threads: Vec<_> = (0..4_i64)
+            .map(|t| {
+                let db = Arc::clone(&db);
+                thread::spawn(move || {
+                    for i in 0..200 {
+                        let id = t * 1000 + i;
+                        let insert = "INSERT INTO t (id, a) VALUES (?, ?) RETURNING a";
+                        let text = Value::Text(format!("{t}-{i}"));
+                        let inserted = firsts(&db, insert, &[Value::Integer(id), text]).unwrap();
+                        let found =
+                            firsts(&db, "SELECT a FROM t WHERE id = ?", &[Value::Integer(id)])
+                                .unwrap();
+                        assert_eq!(
+                            (inserted, found),
+                            (vec![format!("{t}-{i}")], vec![format!("{t}-{i}")])
+                        );
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let count =
+            block_on(db.execute(&Statement::new("SELECT count(*) FROM t", vec![]))).unwrap();
+        assert_eq!(count.values, [Value::Integer(800)]);
+    }
+
+    #[test]
     fn a_failed_batch_inside_a_transaction_undoes_itself_only() {
         let db = SqliteBackend::memory().unwrap();
         db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
