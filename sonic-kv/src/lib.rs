@@ -87,7 +87,7 @@ mod kind {
 pub struct WorkersKv {
     /// The binding's JavaScript object.
     #[cfg(target_arch = "wasm32")]
-    namespace: JsValue,
+    namespace: Namespace,
 }
 
 impl fmt::Debug for WorkersKv {
@@ -109,7 +109,9 @@ impl WorkersKv {
             if !namespace.is_object() {
                 return Err(missing("the environment has no such binding"));
             }
-            Ok(WorkersKv { namespace })
+            Ok(WorkersKv {
+                namespace: worker::wasm_bindgen::JsCast::unchecked_into(namespace),
+            })
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -133,26 +135,6 @@ impl WorkersKv {
         Ok(values)
     }
 
-    /// What a namespace method returned, awaited: through `Promise.resolve`, so that no answer
-    /// reaches `JsFuture` unchecked.
-    #[cfg(target_arch = "wasm32")]
-    async fn settle(
-        returned: std::result::Result<JsValue, JsValue>,
-    ) -> std::result::Result<JsValue, JsValue> {
-        use worker::js_sys::Promise;
-        use worker::wasm_bindgen_futures::JsFuture;
-
-        JsFuture::from(Promise::resolve(&returned?)).await
-    }
-
-    /// The binding, to call its methods.
-    #[cfg(target_arch = "wasm32")]
-    fn namespace(&self) -> &Namespace {
-        use worker::wasm_bindgen::JsCast;
-
-        self.namespace.unchecked_ref()
-    }
-
     /// One bulk get of at most 100 keys: `namespace.get(keys, "text")`, each value read from
     /// the returned `Map` by its key. (worker's bulk `text()` copies every key and value into
     /// a `HashMap` first, and the values were then cloned out of it: the warm cached read
@@ -165,12 +147,9 @@ impl WorkersKv {
         let first = chunk.first().map_or("", |k| k);
         let fail = |e: JsValue| rules::kv_error("bulk get", first, &js_message(&e));
         let names: Array = chunk.iter().map(|key| JsValue::from_str(key)).collect();
-        let found = Self::settle(
-            self.namespace()
-                .get(&names, &kind::TEXT.with(JsValue::clone)),
-        )
-        .await
-        .map_err(fail)?;
+        let found = settle(self.namespace.get(&names, &kind::TEXT.with(JsValue::clone)))
+            .await
+            .map_err(fail)?;
         let Some(found) = found.dyn_ref::<Map>() else {
             return Err(rules::kv_error(
                 "bulk get",
@@ -202,7 +181,7 @@ impl WorkersKv {
         validate_key(key)?;
         let fail = |e: JsValue| rules::kv_error("get", key, &js_message(&e));
         let kind = kind::ARRAY_BUFFER.with(JsValue::clone);
-        let found = Self::settle(self.namespace().get(&JsValue::from_str(key), &kind))
+        let found = settle(self.namespace.get(&JsValue::from_str(key), &kind))
             .await
             .map_err(fail)?;
         if found.is_null() || found.is_undefined() {
@@ -236,7 +215,7 @@ impl WorkersKv {
             None => JsValue::UNDEFINED,
         };
         let bytes = Uint8Array::from(value);
-        Self::settle(self.namespace().put(key, &bytes, &settings))
+        settle(self.namespace.put(key, &bytes, &settings))
             .await
             .map_err(fail)?;
         Ok(())
@@ -246,9 +225,7 @@ impl WorkersKv {
     async fn delete_key(&self, key: &str) -> Result<()> {
         validate_key(key)?;
         let fail = |e: JsValue| rules::kv_error("delete", key, &js_message(&e));
-        Self::settle(self.namespace().delete(key))
-            .await
-            .map_err(fail)?;
+        settle(self.namespace.delete(key)).await.map_err(fail)?;
         Ok(())
     }
 
@@ -272,7 +249,7 @@ impl WorkersKv {
         if let Some(cursor) = &options.cursor {
             set("cursor", JsValue::from_str(cursor)).map_err(fail)?;
         }
-        let answer = Self::settle(self.namespace().list(&arguments))
+        let answer = settle(self.namespace.list(&arguments))
             .await
             .map_err(fail)?;
         let listed = field(&answer, "keys").map_err(fail)?;
@@ -361,6 +338,18 @@ impl Defer for WaitUntil {
     fn defer(&self, work: Deferred) {
         self.0.wait_until(work);
     }
+}
+
+/// What a namespace method returned, awaited: through `Promise.resolve`, so that no answer
+/// reaches `JsFuture` unchecked.
+#[cfg(target_arch = "wasm32")]
+async fn settle(
+    returned: std::result::Result<JsValue, JsValue>,
+) -> std::result::Result<JsValue, JsValue> {
+    use worker::js_sys::Promise;
+    use worker::wasm_bindgen_futures::JsFuture;
+
+    JsFuture::from(Promise::resolve(&returned?)).await
 }
 
 /// The current time, Unix seconds (for the absolute-expiration check).

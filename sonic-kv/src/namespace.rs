@@ -11,6 +11,7 @@ use worker::js_sys::Uint8Array;
 #[wasm_bindgen]
 extern "C" {
     /// A `KVNamespace` binding.
+    #[derive(Clone)]
     pub(crate) type Namespace;
 
     /// `get(key, type)`, or the bulk `get(keys, type)`.
