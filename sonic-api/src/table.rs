@@ -51,7 +51,7 @@ pub(crate) type IncludeFn<T> = Arc<dyn Fn() -> Include<T>>;
 ///     }));
 /// # let _ = users;
 /// ```
-pub struct TableApi<T, P> {
+pub struct TableApi<T: 'static, P> {
     pub(crate) route: String,
     pub(crate) relations: Vec<(String, IncludeFn<T>)>,
     pub(crate) max_page: u64,
@@ -75,7 +75,7 @@ pub(crate) fn slot(operation: Operation) -> usize {
     }
 }
 
-impl<T, P> TableApi<T, P>
+impl<T: 'static, P> TableApi<T, P>
 where
     T: Table + Clone + Serialize + DeserializeOwned,
     P: 'static,

@@ -103,10 +103,10 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;
 pub use error::{Error, Result};
 pub use kv::{KvBackend, MemoryKv};
-pub use query::{Batch, BatchResults, Filter, Order, Page, Pending};
+pub use query::{Batch, BatchResults, Filter, Order, Page, Pending, Relation};
 pub use schema::{
-    Audit, AuditFields, AuditRole, Column, ColumnDef, ForeignKey, NullableAudit, Relation,
-    RelationDef, RelationKind, RelationSlot, Table, TableDef, ThroughDef,
+    Audit, AuditFields, AuditRole, Column, ColumnDef, ForeignKey, NullableAudit, RelationDef,
+    RelationKind, RelationSlot, Table, TableDef, ThroughDef,
 };
 pub use schema::{One, Schema};
 pub use value::{ColumnType, ConvertError, FromValue, IntoKey, Json, Key, ToValue};

@@ -16,6 +16,7 @@ use crate::backend::{Params, RowSink, RowsRead};
 use crate::backend::{QueryResult, Statement};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::query::eager::Relation;
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::rows::check_shape;
@@ -24,7 +25,7 @@ use crate::query::rows::{check_width, later, make_room};
 use crate::query::select::Select;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::{Part, Row};
-use crate::schema::{Column, Relation, Table};
+use crate::schema::{Column, Table};
 use crate::sql::filter::Expr;
 use crate::sql::join::{join_statement, JoinSql, Side};
 use crate::sql::order::Direction;

@@ -4,8 +4,9 @@
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::query::cascade::DeleteWrite;
+use crate::query::eager::Relation;
 use crate::query::write::{encode, returned_keys_of, stamp};
-use crate::schema::{Relation, Table, TableDef, ThroughDef};
+use crate::schema::{Table, TableDef, ThroughDef};
 use crate::sql::filter::{CmpOp, Expr};
 use crate::sql::limits::check_row;
 use crate::sql::write::{filtered_write, require_returning, write_delete_head};

@@ -144,7 +144,7 @@ mod write;
 pub use crate::sql::order::Direction;
 pub use batch::{Batch, BatchResults, Pending};
 pub use by_name::Op;
-pub use eager::{Eager, Include};
+pub use eager::{Eager, Include, Relation};
 pub use filter::{and, not, or, Filter};
 pub use join::{Inner, Join, JoinKind, LeftOuter};
 pub use order::Order;

@@ -2,8 +2,9 @@
 //! `EXISTS` subqueries, so they combine with any other filter and work wherever a filter does
 //! (selects, counts, pages, `update_where`, `delete_where`, and selects that load relations).
 
+use crate::query::eager::Relation;
 use crate::query::filter::Filter;
-use crate::schema::{Relation, Table};
+use crate::schema::Table;
 use crate::sql::filter::Expr;
 
 /// The examples run on users `u1` (an admin) and `u2`, and posts `p1` "Hello Rust" and `p2`

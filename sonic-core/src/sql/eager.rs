@@ -26,6 +26,15 @@ pub(crate) struct LevelSql {
 }
 
 impl LevelSql {
+    /// No options: the default, as a constant.
+    pub(crate) const NONE: LevelSql = LevelSql {
+        filter: None,
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        columns: None,
+    };
+
     /// No filter, order, limit or offset: children of each parent in primary-key order.
     pub(crate) fn is_plain(&self) -> bool {
         *self == LevelSql::default()

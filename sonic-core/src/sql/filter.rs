@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::schema::{RelationDef, TableDef};
 use crate::sql::limits::{check_column_value, check_params};
 use crate::sql::shape::{self, Shape};
-use crate::sql::writer::{column_def, BoundSql, SqlWriter};
-use crate::value::{ConvertError, Value};
+use crate::sql::writer::{column_def, BoundSql, ParamList, SqlWriter};
+use crate::value::{Cell, ConvertError, Param, Value};
 
 /// A comparison operator of the typed API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +241,23 @@ impl Expr {
         }
     }
 
+    /// The values [`Expr::write`] binds with its lists inline, in the same order, written to
+    /// nowhere: what a statement whose text is memoized (by its shape) binds.
+    pub(crate) fn operands<'a>(&'a self, params: &mut ParamList<'a>) {
+        let operand = |value: &'a Value| Param::Borrowed(Cell::from(value));
+        match self {
+            Expr::Compare { value, .. } => params.push(operand(value)),
+            Expr::Like { pattern, .. } => params.push(operand(pattern)),
+            Expr::In { values, .. } => params.extend(values.iter().map(operand)),
+            Expr::Between { low, high, .. } => params.extend([operand(low), operand(high)]),
+            Expr::Null { .. } | Expr::Invalid { .. } => {}
+            Expr::And(parts) | Expr::Or(parts) => {
+                parts.iter().for_each(|part| part.operands(params));
+            }
+            Expr::Not(filter) | Expr::Related { filter, .. } => filter.operands(params),
+        }
+    }
+
     /// Whether any `IN` list could be sent as JSON instead of inline parameters.
     pub(crate) fn has_lists(&self) -> bool {
         match self {
@@ -366,30 +383,33 @@ pub(crate) fn write_where<'a>(
 /// lists go as JSON.
 ///
 /// With a `shape` (everything the text depends on, see [`crate::sql::shape`]) the text is
-/// written once per shape: later statements of that shape run `build` for their values only.
-/// Only inline texts are kept (a JSON list's text depends on its values' types).
+/// written once per shape: later statements of that shape bind the filter's
+/// [`operands`](Expr::operands), which `build` must be the only values of. Only inline texts
+/// are kept (a JSON list's text depends on its values' types).
 pub(crate) fn build_filtered<'a>(
     table: &'static TableDef,
     filter: Option<&'a Expr>,
     capabilities: &Capabilities,
-    shape: Option<Shape>,
+    shape: Option<&Shape>,
     build: impl Fn(&mut SqlWriter<'a>, bool) -> Result<()>,
 ) -> Result<BoundSql<'a>> {
     if let Some(filter) = filter {
         filter.check_operands(table, capabilities)?;
     }
-    if let Some(sql) = shape.as_ref().and_then(shape::text) {
-        let mut w = SqlWriter::params_only();
-        build(&mut w, false)?;
+    if let Some(sql) = shape.and_then(shape::text) {
+        // A shaped text binds the filter's operands alone.
+        let mut params = ParamList::new();
+        if let Some(filter) = filter {
+            filter.operands(&mut params);
+        }
         // Another backend's smaller limit may need the lists as JSON: written below then.
-        if w.param_count() <= capabilities.max_params {
+        if params.len() <= capabilities.max_params {
             let statement = BoundSql {
                 sql: Cow::Borrowed(sql),
-                params: w.finish_bound().params,
+                params,
             };
-            // A shaped text binds the filter's operands alone (inline, no JSON), each checked
-            // above by its column: what is left to check is the text's length (another
-            // backend may have written it).
+            // Its operands were checked above by their columns: what is left to check is the
+            // text's length (another backend may have written it).
             if sql.len() > capabilities.max_sql_len {
                 check_params(sql, statement.params(), capabilities)?;
             }
@@ -407,7 +427,7 @@ pub(crate) fn build_filtered<'a>(
     }
     let statement = w.finish_bound();
     if let Some(shape) = shape.filter(|_| inline) {
-        shape::remember(shape, &statement.sql);
+        shape::remember(*shape, &statement.sql);
     }
     if statement.params.len() > capabilities.max_params {
         if let Some((column, len)) = filter.and_then(Expr::longest_inline_list) {
@@ -452,6 +472,108 @@ pub(crate) fn write_junction<'a, P>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{ColumnDef, Constraints, RelationKind};
+    use crate::value::SqlType;
+
+    static PARENTS: TableDef = TableDef {
+        name: "parents",
+        rust_name: "Parent",
+        columns: &[
+            ColumnDef::new("id", "id", SqlType::Integer),
+            ColumnDef::new("name", "name", SqlType::Text),
+        ],
+        primary_key: &[0],
+        relations: &[RelationDef {
+            name: "children",
+            kind: RelationKind::Many,
+            target: || &CHILDREN,
+            local: 0,
+            remote: || 1,
+            through: None,
+        }],
+        constraints: Constraints::NONE,
+    };
+
+    static CHILDREN: TableDef = TableDef {
+        name: "children",
+        rust_name: "Child",
+        columns: &[
+            ColumnDef::new("id", "id", SqlType::Integer),
+            ColumnDef::new("parent_id", "parent_id", SqlType::Integer),
+        ],
+        primary_key: &[0],
+        relations: &[],
+        constraints: Constraints::NONE,
+    };
+
+    #[test]
+    fn operands_are_the_values_written_in_their_order() {
+        let n = |i: i64| Value::Integer(i);
+        let compare = |column, value| Expr::Compare {
+            column,
+            op: CmpOp::Eq,
+            value,
+        };
+        let child = Expr::Or(vec![
+            compare(0, n(10)),
+            Expr::Not(Box::new(compare(1, n(11)))),
+        ]);
+        let expr = Expr::And(vec![
+            compare(0, n(1)),
+            Expr::Like {
+                column: 1,
+                pattern: Value::Text("a%".into()),
+                negated: true,
+                escaped: true,
+            },
+            Expr::In {
+                column: 0,
+                values: vec![n(2), n(3), n(4)],
+                negated: false,
+            },
+            Expr::In {
+                column: 0,
+                values: vec![],
+                negated: true,
+            },
+            Expr::Null {
+                column: 1,
+                negated: false,
+            },
+            Expr::Between {
+                column: 0,
+                low: n(5),
+                high: n(6),
+            },
+            Expr::Related {
+                relation: 0,
+                filter: Box::new(child),
+                negated: false,
+            },
+            Expr::Not(Box::new(Expr::Or(vec![compare(0, n(7)), compare(1, n(8))]))),
+        ]);
+        let mut w = SqlWriter::new();
+        let ctx = FilterSql {
+            table: &PARENTS,
+            qualifier: None,
+            json_lists: false,
+        };
+        write_where(&mut w, Some(&expr), ctx).unwrap();
+        let values = |params: ParamList<'_>| -> Vec<Value> {
+            params.into_iter().map(Param::into_value).collect()
+        };
+        let written = values(w.finish_bound().params);
+        let mut operands = ParamList::new();
+        expr.operands(&mut operands);
+        assert_eq!(values(operands), written);
+        let expected: Vec<Value> = [1, 2, 3, 4, 5, 6, 10, 11, 7, 8]
+            .map(n)
+            .into_iter()
+            .collect();
+        let mut with_pattern = expected.clone();
+        with_pattern.insert(1, Value::Text("a%".into()));
+        assert_eq!(written, with_pattern);
+    }
 
     #[test]
     fn escaped_patterns_match_their_text_literally() {

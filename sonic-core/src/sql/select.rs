@@ -120,10 +120,12 @@ pub(crate) fn select_statement<'a>(
         Some(EmbeddedHead::Shared(head)) => Some(Some(*head)),
         Some(EmbeddedHead::Built(_)) => None,
     };
-    let shape = head.and_then(|head| {
-        Shape::new(Kind::Select, table, head, integers_as_text(capabilities))
-            .filter(spec.filter)?
-            .paging(spec.order, spec.limit, spec.offset)
+    let mut shape =
+        head.map(|head| Shape::new(Kind::Select, table, head, integers_as_text(capabilities)));
+    let shape = shape.as_mut().and_then(|shape| {
+        shape.filter(spec.filter)?;
+        shape.paging(spec.order, spec.limit, spec.offset)?;
+        Some(&*shape)
     });
     build_filtered(
         table,
@@ -171,7 +173,8 @@ pub(crate) fn count_statement<'a>(
     filter: Option<&'a Expr>,
     capabilities: &Capabilities,
 ) -> Result<BoundSql<'a>> {
-    let shape = Shape::new(Kind::Count, table, None, false).filter(filter);
+    let mut shape = Shape::new(Kind::Count, table, None, false);
+    let shape = shape.filter(filter).map(|()| &shape);
     build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT COUNT(*) FROM ");
         w.ident(table.name);
@@ -190,7 +193,8 @@ pub(crate) fn exists_statement<'a>(
     filter: Option<&'a Expr>,
     capabilities: &Capabilities,
 ) -> Result<BoundSql<'a>> {
-    let shape = Shape::new(Kind::Exists, table, None, false).filter(filter);
+    let mut shape = Shape::new(Kind::Exists, table, None, false);
+    let shape = shape.filter(filter).map(|()| &shape);
     build_filtered(table, filter, capabilities, shape, |w, json_lists| {
         w.push("SELECT EXISTS (SELECT 1 FROM ");
         w.ident(table.name);
@@ -213,7 +217,8 @@ pub(crate) fn joined_statement<'a>(
     head: &'static str,
     capabilities: &Capabilities,
 ) -> Result<BoundSql<'a>> {
-    let shape = Shape::new(Kind::Joined, table, Some(head), false).filter(filter);
+    let mut shape = Shape::new(Kind::Joined, table, Some(head), false);
+    let shape = shape.filter(filter).map(|()| &shape);
     build_filtered(
         table,
         filter,

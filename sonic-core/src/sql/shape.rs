@@ -5,6 +5,7 @@
 //! its `ORDER BY`), which costs more than SQLite's lookup of the prepared statement; a shape
 //! is a few words compared and hashed instead.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -22,11 +23,13 @@ const MAX_SHAPES: usize = 1024;
 
 /// What a statement's text depends on, as words: the kind of statement, the table, its head,
 /// the filter's tree (operators, columns, list lengths), the order and the paging literals.
-/// Compared and hashed by the words in use.
+/// Compared by the words in use; hashed as they are added, so the memo's lookup hashes one
+/// word.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shape {
     len: usize,
     words: [u64; WORDS],
+    hash: u64,
 }
 
 impl Shape {
@@ -37,7 +40,7 @@ impl Shape {
 
 impl PartialEq for Shape {
     fn eq(&self, other: &Shape) -> bool {
-        self.used() == other.used()
+        self.hash == other.hash && self.used() == other.used()
     }
 }
 
@@ -45,8 +48,13 @@ impl Eq for Shape {}
 
 impl std::hash::Hash for Shape {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.used().hash(state);
+        state.write_u64(self.hash);
     }
+}
+
+/// `hash` with `word` added (FxHash's step: the memo's hasher spreads the result).
+fn mix(hash: u64, word: u64) -> u64 {
+    (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
 /// The kinds of statement that carry a filter, each written by its own function.
@@ -69,18 +77,24 @@ impl Shape {
         integers_as_text: bool,
     ) -> Shape {
         let mut shape = Shape {
-            len: 3,
+            len: 0,
             words: [0; WORDS],
+            hash: 0,
         };
         shape.words[0] = kind as u64 | u64::from(integers_as_text) << 8;
         shape.words[1] = std::ptr::from_ref(table) as usize as u64;
         shape.words[2] = head.map_or(0, |h| h.as_ptr() as usize as u64);
+        shape.len = 3;
+        shape.hash = shape.words[..3]
+            .iter()
+            .fold(0, |hash, &word| mix(hash, word));
         shape
     }
 
     fn push(&mut self, word: u64) -> Option<()> {
         *self.words.get_mut(self.len)? = word;
         self.len += 1;
+        self.hash = mix(self.hash, word);
         Some(())
     }
 
@@ -90,13 +104,12 @@ impl Shape {
     }
 
     /// Adds a filter; `None` if it does not fit (or holds an operand that failed to
-    /// convert, which is reported when written).
-    pub(crate) fn filter(mut self, filter: Option<&Expr>) -> Option<Shape> {
+    /// convert, which is reported when written). In place: a shape is a few hundred bytes.
+    pub(crate) fn filter(&mut self, filter: Option<&Expr>) -> Option<()> {
         match filter {
-            None => self.push(0)?,
-            Some(expr) => self.expr(expr)?,
+            None => self.push(0),
+            Some(expr) => self.expr(expr),
         }
-        Some(self)
     }
 
     fn expr(&mut self, expr: &Expr) -> Option<()> {
@@ -141,11 +154,11 @@ impl Shape {
 
     /// Adds an order, a limit and an offset (written as literals).
     pub(crate) fn paging(
-        mut self,
+        &mut self,
         order: &[(usize, Direction)],
         limit: Option<u64>,
         offset: Option<u64>,
-    ) -> Option<Shape> {
+    ) -> Option<()> {
         for (column, direction) in order {
             self.node(9, u64::from(*direction == Direction::Desc), *column)?;
         }
@@ -155,7 +168,7 @@ impl Shape {
                 self.push(n)?;
             }
         }
-        Some(self)
+        Some(())
     }
 }
 
@@ -164,11 +177,44 @@ static TEXTS: RwLock<HashMap<Shape, &'static str, foldhash::fast::FixedState>> =
     HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0)),
 );
 
+/// Slots of [`RECENT`] (a power of two).
+const RECENT_SLOTS: usize = 8;
+
+thread_local! {
+    /// Texts this thread found in [`TEXTS`], by their shape's hash: found again without the
+    /// lock and the map's probe, a third of a filtered select's building.
+    static RECENT: RefCell<[Option<(Shape, &'static str)>; RECENT_SLOTS]> =
+        const { RefCell::new([None; RECENT_SLOTS]) };
+}
+
 /// The text of `shape`, if one was written.
 pub(crate) fn text(shape: &Shape) -> Option<&'static str> {
+    // The hash's top bits: its last step is a multiplication, which mixes upwards.
+    let slot = (shape.hash >> 61) as usize % RECENT_SLOTS;
+    let recent = RECENT.with(|recent| {
+        let recent = recent.borrow();
+        match recent.get(slot) {
+            Some(Some((known, text))) if known == shape => Some(*text),
+            _ => None,
+        }
+    });
+    if recent.is_some() {
+        return recent;
+    }
     // Entries are only ever added whole, so a poisoned lock is still consistent.
-    let texts = TEXTS.read().unwrap_or_else(|e| e.into_inner());
-    texts.get(shape).copied()
+    let found = TEXTS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(shape)
+        .copied();
+    if let Some(text) = found {
+        RECENT.with(|recent| {
+            if let Some(entry) = recent.borrow_mut().get_mut(slot) {
+                *entry = Some((*shape, text));
+            }
+        });
+    }
+    found
 }
 
 /// Keeps `sql` as the text of `shape` (leaked once; at most [`MAX_SHAPES`] of them).
@@ -195,7 +241,17 @@ mod tests {
     }
 
     fn shape(filter: &Expr) -> Option<Shape> {
-        Shape::new(Kind::Select, &NOTES, None, false).filter(Some(filter))
+        let mut shape = Shape::new(Kind::Select, &NOTES, None, false);
+        shape.filter(Some(filter)).map(|()| shape)
+    }
+
+    fn paged(
+        order: &[(usize, Direction)],
+        limit: Option<u64>,
+        offset: Option<u64>,
+    ) -> Option<Shape> {
+        let mut shape = Shape::new(Kind::Select, &NOTES, None, false);
+        shape.paging(order, limit, offset).map(|()| shape)
     }
 
     #[test]
@@ -221,20 +277,39 @@ mod tests {
         let or = shape(&Expr::Or(vec![compare(1, CmpOp::Eq, 1)]));
         assert_ne!(and, or);
         let plain = Shape::new(Kind::Select, &NOTES, None, false);
+        assert_ne!(paged(&[], Some(1), None), paged(&[], None, Some(1)));
+        assert_ne!(paged(&[], Some(20), None), paged(&[], Some(21), None));
         assert_ne!(
-            plain.paging(&[], Some(1), None),
-            plain.paging(&[], None, Some(1))
-        );
-        assert_ne!(
-            plain.paging(&[], Some(20), None),
-            plain.paging(&[], Some(21), None)
-        );
-        assert_ne!(
-            plain.paging(&[(1, Direction::Asc)], None, None),
-            plain.paging(&[(1, Direction::Desc)], None, None)
+            paged(&[(1, Direction::Asc)], None, None),
+            paged(&[(1, Direction::Desc)], None, None)
         );
         assert_ne!(plain, Shape::new(Kind::Count, &NOTES, None, false));
         assert_ne!(plain, Shape::new(Kind::Select, &NOTES, None, true));
+    }
+
+    #[test]
+    fn texts_found_again_are_their_own_shapes_texts() {
+        static TABLE: TableDef = TableDef {
+            name: "recent",
+            ..NOTES
+        };
+        let shapes: Vec<(Shape, String)> = (0..4 * RECENT_SLOTS)
+            .map(|column| {
+                let mut shape = Shape::new(Kind::Count, &TABLE, None, false);
+                shape.filter(Some(&compare(column, CmpOp::Eq, 0))).unwrap();
+                (shape, format!("text {column}"))
+            })
+            .collect();
+        for (shape, sql) in &shapes {
+            assert_eq!(text(shape), None);
+            remember(*shape, sql);
+        }
+        // Every shape twice, in turns: more shapes than slots, so slots are taken over.
+        for _ in 0..2 {
+            for (shape, sql) in &shapes {
+                assert_eq!(text(shape), Some(sql.as_str()));
+            }
+        }
     }
 
     #[test]

@@ -26,9 +26,6 @@ pub(crate) type ParamList<'a> = Vec<Param<'a>>;
 pub(crate) struct SqlWriter<'a> {
     sql: String,
     params: ParamList<'a>,
-    /// Only the values are wanted: the text is known already (memoized by its shape, see
-    /// `crate::sql::shape`), so every text method does nothing.
-    params_only: bool,
 }
 
 impl<'a> SqlWriter<'a> {
@@ -38,27 +35,12 @@ impl<'a> SqlWriter<'a> {
             // joined select is longer than a guess would be.
             sql: String::new(),
             params: ParamList::new(),
-            params_only: false,
         }
-    }
-
-    /// A writer that collects the values bound, in order, and no text: the same code that
-    /// writes a statement then binds a memoized text of it.
-    pub(crate) fn params_only() -> Self {
-        SqlWriter {
-            params_only: true,
-            ..SqlWriter::new()
-        }
-    }
-
-    /// The text written so far, unless only values are collected.
-    fn text(&mut self) -> Option<&mut String> {
-        (!self.params_only).then_some(&mut self.sql)
     }
 
     /// SQL keywords and punctuation (never data).
     pub(crate) fn push(&mut self, sql: &str) {
-        let Some(text) = self.text() else { return };
+        let text = &mut self.sql;
         if text.capacity() == 0 {
             // Room for what usually follows the first piece (a WHERE clause, an ORDER BY).
             *text = String::with_capacity(sql.len().max(64) + 96);
@@ -68,14 +50,12 @@ impl<'a> SqlWriter<'a> {
 
     /// A quoted identifier.
     pub(crate) fn ident(&mut self, name: &str) {
-        if let Some(text) = self.text() {
-            push_ident(text, name);
-        }
+        push_ident(&mut self.sql, name);
     }
 
     /// A column, qualified by a table alias when the statement has several scopes.
     pub(crate) fn column(&mut self, qualifier: Option<&str>, name: &str) {
-        let Some(text) = self.text() else { return };
+        let text = &mut self.sql;
         if let Some(q) = qualifier {
             push_ident(text, q);
             text.push('.');
@@ -105,9 +85,7 @@ impl<'a> SqlWriter<'a> {
     }
 
     fn bind(&mut self, param: Param<'a>) {
-        if let Some(text) = self.text() {
-            text.push('?');
-        }
+        self.sql.push('?');
         self.params.push(param);
     }
 
@@ -117,9 +95,8 @@ impl<'a> SqlWriter<'a> {
     /// rebind. The text then varies with the count; the statement cache holds one entry per
     /// distinct count (a handful in practice: page sizes, `1` for `first`).
     pub(crate) fn count(&mut self, n: u64) {
-        if let Some(text) = self.text() {
-            text.push_str(itoa::Buffer::new().format(count_literal(n)));
-        }
+        self.sql
+            .push_str(itoa::Buffer::new().format(count_literal(n)));
     }
 
     /// Text written elsewhere with its placeholders' values (a memoized or prebuilt part).

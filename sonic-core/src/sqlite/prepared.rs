@@ -4,7 +4,9 @@
 //! rusqlite's own cache (`prepare_cached`) hashes the text to hand a statement out and again
 //! to take it back, relinks its LRU list both times and clears the bindings: ≈ 970
 //! instructions per query, a fifth of a find by key (`benches/profile.sh`). Here a statement
-//! stays where it is: one hash of the text finds it, and the rows' end resets it.
+//! stays where it is, and the rows' end resets it. Sonic sends each memoized text from one
+//! address, so the address found last time, checked against the text, finds it again without
+//! hashing the text (a few hundred bytes).
 
 use std::collections::HashMap;
 
@@ -15,11 +17,30 @@ use rusqlite::{Connection, PrepFlags, Statement};
 /// hundred at most.
 const CAPACITY: usize = 512;
 
+/// Slots of addresses remembered (a power of two; `Default` stops at 32).
+const HINTS: usize = 32;
+
 /// Statements by SQL text (an index into `statements`, so that a hit hashes the text once).
 #[derive(Default)]
 pub(super) struct Prepared<'c> {
     by_sql: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
-    statements: Vec<Statement<'c>>,
+    /// Each statement with its text, which a hint is checked against.
+    statements: Vec<(Box<str>, Statement<'c>)>,
+    /// The statement last found for a text at an address, by address: a hint only, since
+    /// another text may come from that address later.
+    hints: [Hint; HINTS],
+}
+
+#[derive(Clone, Copy, Default)]
+struct Hint {
+    address: usize,
+    index: usize,
+}
+
+/// The slot of `sql`'s address in the hints: allocations are 16-byte aligned.
+fn slot(sql: &str) -> usize {
+    let address = sql.as_ptr() as usize;
+    ((address >> 4) ^ (address >> 10)) % HINTS
 }
 
 impl<'c> Prepared<'c> {
@@ -30,8 +51,20 @@ impl<'c> Prepared<'c> {
         conn: &'c Connection,
         sql: &str,
     ) -> rusqlite::Result<&mut Statement<'c>> {
-        let index = match self.by_sql.get(sql) {
-            Some(&index) => index,
+        let slot = slot(sql);
+        let address = sql.as_ptr() as usize;
+        let hinted = self
+            .hints
+            .get(slot)
+            .filter(|hint| hint.address == address)
+            .map(|hint| hint.index)
+            .filter(|&index| {
+                self.statements
+                    .get(index)
+                    .is_some_and(|(text, _)| **text == *sql)
+            });
+        let index = match hinted.or_else(|| self.by_sql.get(sql).copied()) {
+            Some(index) => index,
             None => {
                 // As rusqlite's cache prepares: SQLite keeps a long-lived statement out of
                 // the lookaside memory meant for short-lived ones.
@@ -40,15 +73,20 @@ impl<'c> Prepared<'c> {
                 if self.statements.len() >= CAPACITY {
                     self.by_sql.clear();
                     self.statements.clear();
+                    self.hints = Default::default();
                 }
-                self.statements.push(statement);
+                self.statements.push((sql.into(), statement));
                 let index = self.statements.len() - 1;
                 self.by_sql.insert(sql.into(), index);
                 index
             }
         };
+        if let Some(hint) = self.hints.get_mut(slot) {
+            *hint = Hint { address, index };
+        }
         self.statements
             .get_mut(index)
+            .map(|(_, statement)| statement)
             .ok_or(rusqlite::Error::InvalidQuery)
     }
 }
@@ -99,5 +137,26 @@ mod tests {
         assert_eq!(prepared.statements.len(), 1); // started over
         assert_eq!(prepared.by_sql.len(), 1);
         assert_eq!(answer(&conn, &mut prepared, 7), 7);
+    }
+
+    fn first<'c>(conn: &'c Connection, prepared: &mut Prepared<'c>, sql: &str) -> i64 {
+        let stmt = prepared.statement(conn, sql).unwrap();
+        stmt.query_row([], |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn another_text_at_a_hinted_address_finds_its_own_statement() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut prepared = Prepared::default();
+        let mut sql = String::from("SELECT 1");
+        assert_eq!(first(&conn, &mut prepared, &sql), 1);
+        assert_eq!(first(&conn, &mut prepared, &sql), 1); // found by its address
+        let address = sql.as_ptr();
+        sql.replace_range(7..8, "2");
+        assert_eq!(sql.as_ptr(), address);
+        assert_eq!(first(&conn, &mut prepared, &sql), 2);
+        sql.replace_range(7..8, "1");
+        assert_eq!(first(&conn, &mut prepared, &sql), 1);
+        assert_eq!(prepared.statements.len(), 2);
     }
 }

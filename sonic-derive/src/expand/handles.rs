@@ -74,12 +74,19 @@ pub fn expand(cont: &Container) -> TokenStream {
             table, field.name, field.name
         );
         let target = quote_spanned!(ty.span()=> <#ty as __sonic::RelationSlot>::Target);
+        // The relation's include alone is a static: `.with(User::POSTS)` borrows it.
         quote! {
             #[doc = #doc]
-            pub const #handle: __sonic::Relation<#ident, #target> =
-                __sonic::Relation::new(#index, |parent, records| {
-                    __sonic::RelationSlot::set_loaded(&mut parent.#member, records)
-                });
+            pub const #handle: __sonic::Relation<#ident, #target> = {
+                static ALONE: __sonic::query::Eager<#ident, #target> =
+                    __sonic::query::Eager::alone(__sonic::Relation::new(
+                        #index,
+                        |parent, records| {
+                            __sonic::RelationSlot::set_loaded(&mut parent.#member, records)
+                        },
+                    ));
+                __sonic::Relation::shared(&ALONE)
+            };
         }
     });
 

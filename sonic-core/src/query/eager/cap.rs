@@ -5,7 +5,7 @@
 use super::{Eager, Include};
 use crate::schema::{RelationKind, Table};
 
-impl<P> Include<P> {
+impl<P: 'static> Include<P> {
     /// Loads at most `n` records per parent in this relation and in every relation nested
     /// below it that is `many` (a lower limit already set on a level stays). The cap is part of
     /// the SQL (each level's `LIMIT`), so no more than that is read or sent; children are the
@@ -41,7 +41,7 @@ impl<P> Include<P> {
     /// # }
     /// ```
     pub fn limit_each(mut self, n: u64) -> Include<P> {
-        self.loader.cap_each(n);
+        self.loader_mut().cap_each(n);
         self
     }
 }
@@ -53,7 +53,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
             self.level.limit = Some(self.level.limit.map_or(n, |limit| limit.min(n)));
         }
         for nested in &mut self.nested {
-            nested.loader.cap_each(n);
+            nested.loader_mut().cap_each(n);
         }
     }
 }

@@ -36,7 +36,7 @@ pub(crate) fn decode_embedded<P: Table>(
             };
             relations = rest;
             match joined {
-                Some(_) => include.loader.attach_columns(&mut record, cells)?,
+                Some(_) => include.loader().attach_columns(&mut record, cells)?,
                 None => {
                     for value in cells {
                         attach_column(include, &mut record, std::mem::take(value))?;
@@ -56,7 +56,7 @@ pub(crate) fn joined_width(include: &dyn EagerSql) -> Option<usize> {
 
 /// Decodes a relation column of a single-statement select (JSON text, or `NULL` for a `one`
 /// relation without a match).
-fn attach_column<P>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
+fn attach_column<P: 'static>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
     let payload = match value {
         Value::Null => Json::Null,
         Value::Text(text) => Json::Text(text),
@@ -70,7 +70,7 @@ fn attach_column<P>(include: &Include<P>, parent: &mut P, value: Value) -> Resul
             })
         }
     };
-    include.loader.attach_json(parent, payload)
+    include.loader().attach_json(parent, payload)
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
@@ -158,7 +158,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         }
         let mut child = C::decode(&mut values)?;
         for (nested, payload) in self.nested.iter().zip(items) {
-            nested.loader.attach_json(&mut child, payload)?;
+            nested.loader().attach_json(&mut child, payload)?;
         }
         Ok(child)
     }

@@ -126,7 +126,7 @@ impl<P: Table> Grouped<P> {
     /// Attaches the children to their parents, loading what is nested below them.
     pub(crate) async fn attach(mut self, include: &Include<P>, db: &Db) -> Result<Vec<P>> {
         let (parents, joined) = self.parts();
-        include.loader.attach_joined(db, parents, joined).await?;
+        include.loader().attach_joined(db, parents, joined).await?;
         Ok(self.parents)
     }
 
@@ -135,7 +135,7 @@ impl<P: Table> Grouped<P> {
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn attach_now(mut self, include: &Include<P>) -> Option<Result<Vec<P>>> {
         let (parents, joined) = self.parts();
-        match include.loader.attach_joined_now(parents, joined)? {
+        match include.loader().attach_joined_now(parents, joined)? {
             Ok(()) => Some(Ok(self.parents)),
             Err(e) => Some(Err(e)),
         }
@@ -174,7 +174,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         let (mut children, owners) = self.decode_joined(joined)?;
         if !children.is_empty() {
             for nested in &self.nested {
-                nested.loader.load_level(db, &mut children).await?;
+                nested.loader().load_level(db, &mut children).await?;
             }
         }
         self.attach_children(parents, children, owners);
@@ -190,6 +190,10 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
     ) -> Option<Result<()>> {
         if !self.nested.is_empty() {
             return None;
+        }
+        if joined.rows.is_empty() {
+            self.attach_none(parents);
+            return Some(Ok(()));
         }
         Some(self.decode_joined(joined).map(|(children, owners)| {
             self.attach_children(parents, children, owners);
@@ -244,9 +248,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
     /// Gives every parent its children (an empty list to those without any).
     fn attach_children(&self, parents: &mut [P], children: Vec<C>, owners: Vec<usize>) {
         if children.is_empty() {
-            for parent in parents.iter_mut() {
-                self.relation.attach(parent, Vec::new());
-            }
+            self.attach_none(parents);
             return;
         }
         let mut counts: Vec<usize> = vec![0; parents.len()];
@@ -263,6 +265,13 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         }
         for (parent, group) in parents.iter_mut().zip(groups) {
             self.relation.attach(parent, group);
+        }
+    }
+
+    /// An empty list to every parent: none has a child.
+    fn attach_none(&self, parents: &mut [P]) {
+        for parent in parents.iter_mut() {
+            self.relation.attach(parent, Vec::new());
         }
     }
 }

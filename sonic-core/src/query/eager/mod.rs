@@ -41,16 +41,18 @@ mod key;
 mod ones_stream;
 mod options;
 mod per_level;
+mod relation;
 mod through;
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::Row;
-use crate::schema::{Relation, RelationDef, Table, TableDef};
+use crate::schema::{RelationDef, Table, TableDef};
 use crate::sql::eager::{EagerSql, LevelSql};
 use crate::value::{ConvertError, Value};
 
@@ -65,17 +67,29 @@ pub(crate) use joined_stream::{load_joined_now, load_joined_streamed};
 use json::Json;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use ones_stream::load_joined_ones_now;
+pub use relation::Relation;
 
 /// A relation of `P` to load along with it, with whatever is nested below it.
 ///
 /// Built from a relation handle (`User::POSTS`) or an [`Eager`]
 /// (`User::POSTS.with(Post::COMMENTS)`); [`Select::with`](crate::query::Select::with) takes
 /// either.
-pub struct Include<P> {
-    pub(crate) loader: Box<dyn Loader<P>>,
+pub struct Include<P: 'static> {
+    /// The static of a relation alone (see [`Relation::shared`]), or a loader of its own once
+    /// it nests or has options.
+    loader: Cow<'static, dyn Loader<P>>,
 }
 
-impl<P> fmt::Debug for Include<P> {
+/// A loader of its own, copied from a shared one (see [`Include`]).
+impl<P> ToOwned for dyn Loader<P> {
+    type Owned = Box<dyn Loader<P>>;
+
+    fn to_owned(&self) -> Box<dyn Loader<P>> {
+        self.boxed()
+    }
+}
+
+impl<P: 'static> fmt::Debug for Include<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Include").field(&self.name()).finish()
     }
@@ -85,14 +99,14 @@ impl<P> fmt::Debug for Include<P> {
 ///
 /// Related records are cloned when several parents share them (a `one` relation such as a
 /// post's author), hence `C: Clone`.
-pub struct Eager<P, C> {
+pub struct Eager<P: 'static, C: 'static> {
     relation: Relation<P, C>,
     nested: Includes<C>,
     /// Filter, order, limit and offset of this level (see `options`).
     level: LevelSql,
 }
 
-impl<P, C> fmt::Debug for Eager<P, C> {
+impl<P: 'static, C: 'static> fmt::Debug for Eager<P, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Eager")
             .field("relation", &self.relation)
@@ -111,6 +125,40 @@ impl<P: Table, C: Table + Clone> Relation<P, C> {
             level: LevelSql::default(),
         }
     }
+}
+
+impl<P: Table, C: Table> Eager<P, C> {
+    /// `relation` with nothing nested and no options, as a constant: what the derive keeps in
+    /// a static for [`Relation::shared`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "derive")] {
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct User { #[column(primary_key)] id: String, #[relation(many, remote = user_id)] posts: Option<Vec<Post>> }
+    /// # #[derive(Clone, sonic_db_core::Table)]
+    /// # struct Post { #[column(primary_key)] id: String, user_id: String }
+    /// use sonic_db_core::{query::Eager, Relation};
+    /// static ALONE: Eager<User, Post> = Eager::alone(User::POSTS);
+    /// assert_eq!(Relation::shared(&ALONE).def().name, "posts");
+    /// # }
+    /// ```
+    pub const fn alone(relation: Relation<P, C>) -> Eager<P, C> {
+        Eager {
+            relation,
+            nested: no_includes(),
+            level: LevelSql::NONE,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const fn no_includes<P: 'static>() -> Includes<P> {
+    Includes::new_const()
+}
+
+#[cfg(target_arch = "wasm32")]
+const fn no_includes<P: 'static>() -> Includes<P> {
+    Vec::new()
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
@@ -135,15 +183,19 @@ pub(crate) type Includes<P> = Vec<Include<P>>;
 /// Adds `include` to `includes`, merging it into an include of the same relation (the same
 /// field of `P`) if there is one: a relation field is filled once, with everything asked for
 /// below it.
-pub(crate) fn merge_include<P>(includes: &mut Includes<P>, include: Include<P>) {
+pub(crate) fn merge_include<P: 'static>(includes: &mut Includes<P>, include: Include<P>) {
+    if includes.is_empty() {
+        includes.push(include);
+        return;
+    }
     let name = include.name();
     match includes.iter_mut().find(|i| i.name() == name) {
         None => includes.push(include),
         Some(existing) => {
-            if let Err(other) = existing.loader.merge(include.loader) {
+            if let Err(other) = existing.loader_mut().merge(include.into_owned()) {
                 // Not the same relation type (only possible with hand-built definitions that
                 // give two relations one name): the later one replaces the earlier.
-                existing.loader = other;
+                existing.loader = Cow::Owned(other);
             }
         }
     }
@@ -151,9 +203,9 @@ pub(crate) fn merge_include<P>(includes: &mut Includes<P>, include: Include<P>) 
 
 /// The relations of a select with what is nested below them, `posts(comments), author`, for
 /// the `sonic::eager` event: written only when the event is.
-pub(crate) struct IncludeNames<'a, P>(pub(crate) &'a [Include<P>]);
+pub(crate) struct IncludeNames<'a, P: 'static>(pub(crate) &'a [Include<P>]);
 
-impl<P> fmt::Display for IncludeNames<'_, P> {
+impl<P: 'static> fmt::Display for IncludeNames<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn write(f: &mut fmt::Formatter<'_>, include: &dyn EagerSql) -> fmt::Result {
             f.write_str(include.relation().name)?;
@@ -182,26 +234,38 @@ impl<P> fmt::Display for IncludeNames<'_, P> {
     }
 }
 
-impl<P> Include<P> {
+impl<P: 'static> Include<P> {
     /// The relation's field name.
     pub(crate) fn name(&self) -> &'static str {
-        self.loader.sql().relation().name
+        self.loader().sql().relation().name
     }
 
     /// The include as the SQL compiler sees it.
     pub(crate) fn sql(&self) -> &dyn EagerSql {
-        self.loader.sql()
+        self.loader().sql()
+    }
+
+    pub(crate) fn loader(&self) -> &dyn Loader<P> {
+        &*self.loader
+    }
+
+    /// The loader, made this include's own first if it is shared.
+    pub(crate) fn loader_mut(&mut self) -> &mut dyn Loader<P> {
+        self.loader.to_mut().as_mut()
+    }
+
+    fn into_owned(self) -> Box<dyn Loader<P>> {
+        self.loader.into_owned()
     }
 }
 
 impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
     fn from(relation: Relation<P, C>) -> Include<P> {
-        Include {
-            loader: Box::new(Eager {
-                relation,
-                nested: Includes::new(),
-                level: LevelSql::default(),
-            }),
+        match relation.alone() {
+            Some(alone) => Include {
+                loader: Cow::Borrowed(alone),
+            },
+            None => Eager::alone(relation).into(),
         }
     }
 }
@@ -209,7 +273,15 @@ impl<P: Table, C: Table + Clone> From<Relation<P, C>> for Include<P> {
 impl<P: Table, C: Table + Clone> From<Eager<P, C>> for Include<P> {
     fn from(eager: Eager<P, C>) -> Include<P> {
         Include {
-            loader: Box::new(eager),
+            loader: Cow::Owned(Box::new(eager) as Box<dyn Loader<P>>),
+        }
+    }
+}
+
+impl<P: 'static> Clone for Include<P> {
+    fn clone(&self) -> Self {
+        Include {
+            loader: self.loader.clone(),
         }
     }
 }
@@ -225,6 +297,9 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// Merges `other`, an include of the same relation, into this one (the union of their
     /// nested includes); gives it back if it is not of this relation's type.
     fn merge(&mut self, other: Box<dyn Loader<P>>) -> Result<(), Box<dyn Loader<P>>>;
+
+    /// A copy of this loader of its own (to change a shared one, or clone an include).
+    fn boxed(&self) -> Box<dyn Loader<P>>;
 
     /// For [`Loader::merge`]: the loader as `Any`, to find its concrete type.
     fn as_any(&self) -> &dyn Any;
@@ -308,6 +383,14 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
             }
         }
         Ok(())
+    }
+
+    fn boxed(&self) -> Box<dyn Loader<P>> {
+        Box::new(Eager {
+            relation: self.relation,
+            nested: self.nested.clone(),
+            level: self.level.clone(),
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

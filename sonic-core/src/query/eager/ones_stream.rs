@@ -42,7 +42,7 @@ pub(crate) fn load_joined_ones_now<P: Table>(
 }
 
 /// Decodes each row lent: the record from its own columns, then each relation's.
-struct OnesSink<'s, P> {
+struct OnesSink<'s, P: 'static> {
     includes: &'s [Include<P>],
     /// The number of columns of each include's record, in the row after the record's own.
     widths: Vec<usize>,
@@ -70,7 +70,7 @@ impl<P: Table> OnesSink<'_, P> {
         let mut start = self.own;
         for (include, &width) in self.includes.iter().zip(&self.widths) {
             let cells = Part { row, start, width };
-            include.loader.attach_lent(&mut record, &cells)?;
+            include.loader().attach_lent(&mut record, &cells)?;
             start += width;
         }
         make_room(&mut self.records);

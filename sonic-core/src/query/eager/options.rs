@@ -11,11 +11,12 @@
 //! The examples run on `users` `u1` (posts `p1` "Hello" 3 views, `p2` "Again" 40, `p3` "Bye"
 //! 7) and `u2` (no post); their setup lines are hidden.
 
+use super::Relation;
 use super::{Eager, Includes};
 use crate::query::filter::{and, Filter};
 use crate::query::order::Order;
 use crate::query::project::Selection;
-use crate::schema::{Relation, Table};
+use crate::schema::Table;
 use crate::sql::eager::LevelSql;
 
 impl<P: Table, C: Table + Clone> Relation<P, C> {

@@ -58,7 +58,7 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
                 }
             }
             for nested in &self.nested {
-                nested.loader.load_level(db, &mut children).await?;
+                nested.loader().load_level(db, &mut children).await?;
             }
         }
         let mut groups: Vec<Vec<C>> = vec![Vec::new(); slots.len()];
