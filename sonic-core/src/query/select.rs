@@ -132,7 +132,7 @@ impl<'db, T: Table> Select<'db, T> {
     /// # }).unwrap();
     /// # }
     /// ```
-    #[inline(always)] // as `with`
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // as `with`
     pub fn filter(mut self, filter: Filter<T>) -> Self {
         self.filter = Some(match self.filter.take() {
             None => filter.expr,
@@ -326,8 +326,9 @@ impl<'db, T: Table> Select<'db, T> {
     /// # }
     /// # Ok::<(), sonic_db_core::Error>(())
     /// ```
-    // Inline: a select is returned by value, which a call copies (184 bytes).
-    #[inline]
+    // Inline natively: a select is returned by value, which a call copies (184 bytes). Not on
+    // wasm32, where each call site would grow the Worker.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn with(mut self, include: impl Into<Include<T>>) -> Self {
         merge_include(&mut self.includes, include.into());
         self

@@ -5,7 +5,6 @@
 //! its `ORDER BY`), which costs more than SQLite's lookup of the prepared statement; a shape
 //! is a few words compared and hashed instead.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -177,29 +176,11 @@ static TEXTS: RwLock<HashMap<Shape, &'static str, foldhash::fast::FixedState>> =
     HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0)),
 );
 
-/// Slots of [`RECENT`] (a power of two).
-const RECENT_SLOTS: usize = 8;
-
-thread_local! {
-    /// Texts this thread found in [`TEXTS`], by their shape's hash: found again without the
-    /// lock and the map's probe, a third of a filtered select's building.
-    static RECENT: RefCell<[Option<(Shape, &'static str)>; RECENT_SLOTS]> =
-        const { RefCell::new([None; RECENT_SLOTS]) };
-}
-
 /// The text of `shape`, if one was written.
 pub(crate) fn text(shape: &Shape) -> Option<&'static str> {
-    // The hash's top bits: its last step is a multiplication, which mixes upwards.
-    let slot = (shape.hash >> 61) as usize % RECENT_SLOTS;
-    let recent = RECENT.with(|recent| {
-        let recent = recent.borrow();
-        match recent.get(slot) {
-            Some(Some((known, text))) if known == shape => Some(*text),
-            _ => None,
-        }
-    });
-    if recent.is_some() {
-        return recent;
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(text) = recent::find(shape) {
+        return Some(text);
     }
     // Entries are only ever added whole, so a poisoned lock is still consistent.
     let found = TEXTS
@@ -207,14 +188,49 @@ pub(crate) fn text(shape: &Shape) -> Option<&'static str> {
         .unwrap_or_else(|e| e.into_inner())
         .get(shape)
         .copied();
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(text) = found {
+        recent::keep(shape, text);
+    }
+    found
+}
+
+/// Texts this thread found in [`TEXTS`], by their shape's hash: found again without the lock
+/// and the map's probe, a third of a filtered select's building natively. Not on wasm32, where
+/// a request waits milliseconds for its database and the code would grow the Worker.
+#[cfg(not(target_arch = "wasm32"))]
+mod recent {
+    use std::cell::RefCell;
+
+    use super::Shape;
+
+    /// Slots (a power of two).
+    const SLOTS: usize = 8;
+
+    thread_local! {
+        static RECENT: RefCell<[Option<(Shape, &'static str)>; SLOTS]> =
+            const { RefCell::new([None; SLOTS]) };
+    }
+
+    /// The hash's top bits: its last step is a multiplication, which mixes upwards.
+    fn slot(shape: &Shape) -> usize {
+        (shape.hash >> 61) as usize % SLOTS
+    }
+
+    pub(super) fn find(shape: &Shape) -> Option<&'static str> {
+        RECENT.with(|recent| match recent.borrow().get(slot(shape)) {
+            Some(Some((known, text))) if known == shape => Some(*text),
+            _ => None,
+        })
+    }
+
+    pub(super) fn keep(shape: &Shape, text: &'static str) {
         RECENT.with(|recent| {
-            if let Some(entry) = recent.borrow_mut().get_mut(slot) {
+            if let Some(entry) = recent.borrow_mut().get_mut(slot(shape)) {
                 *entry = Some((*shape, text));
             }
         });
     }
-    found
 }
 
 /// Keeps `sql` as the text of `shape` (leaked once; at most [`MAX_SHAPES`] of them).
@@ -293,7 +309,7 @@ mod tests {
             name: "recent",
             ..NOTES
         };
-        let shapes: Vec<(Shape, String)> = (0..4 * RECENT_SLOTS)
+        let shapes: Vec<(Shape, String)> = (0..32)
             .map(|column| {
                 let mut shape = Shape::new(Kind::Count, &TABLE, None, false);
                 shape.filter(Some(&compare(column, CmpOp::Eq, 0))).unwrap();
@@ -304,7 +320,8 @@ mod tests {
             assert_eq!(text(shape), None);
             remember(*shape, sql);
         }
-        // Every shape twice, in turns: more shapes than slots, so slots are taken over.
+        // Every shape twice, in turns: more shapes than a thread keeps, so slots are taken
+        // over.
         for _ in 0..2 {
             for (shape, sql) in &shapes {
                 assert_eq!(text(shape), Some(sql.as_str()));
