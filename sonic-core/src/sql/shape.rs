@@ -103,7 +103,7 @@ impl Shape {
     }
 
     /// Adds a filter; `None` if it does not fit (or holds an operand that failed to
-    /// convert, which is reported when written). In place: a shape is a few hundred bytes.
+    /// convert, which is reported when written). In place: a shape is 144 bytes.
     pub(crate) fn filter(&mut self, filter: Option<&Expr>) -> Option<()> {
         match filter {
             None => self.push(0),
