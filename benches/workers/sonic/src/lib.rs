@@ -31,17 +31,26 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// The request's database: D1 `DB`, single records cached in KV `KV` (the default
-/// policy: inserts write nothing to KV, fills after the response).
-/// The schema is static: built once per isolate, not per request.
+/// policy: inserts write nothing to KV, fills after the response). Built once per isolate
+/// (bindings, schema, cache configuration) and cloned for each request with the request's
+/// `wait_until`; the clones share the cache's bookkeeping (suspect keys, each for a bounded
+/// window), which is then the isolate's.
 fn database(ctx: &RouteContext<WaitUntil>) -> sonic_db::Result<Db> {
     thread_local! {
-        static SCHEMA: sonic_db::Schema = schema::schema();
+        static DB: std::cell::OnceCell<Db> = const { std::cell::OnceCell::new() };
     }
-    let db = Db::new(D1Backend::from_env(&ctx.env, "DB")?);
-    let db = SCHEMA.with(|schema| db.with_schema(schema));
-    Ok(db
-        .with_kv(WorkersKv::from_env(&ctx.env, "KV")?, CacheConfig::new())?
-        .with_defer(ctx.data.clone()))
+    DB.with(|kept| {
+        let db = match kept.get() {
+            Some(db) => db.clone(),
+            None => {
+                let db = Db::new(D1Backend::from_env(&ctx.env, "DB")?)
+                    .with_schema(&schema::schema())
+                    .with_kv(WorkersKv::from_env(&ctx.env, "KV")?, CacheConfig::new())?;
+                kept.get_or_init(|| db).clone()
+            }
+        };
+        Ok(db.with_defer(ctx.data.clone()))
+    })
 }
 
 fn failed(e: impl std::fmt::Display) -> Result<Response> {
