@@ -85,20 +85,33 @@ pub fn api() -> Api<Who> {
 /// `ON DELETE CASCADE`s remove (deleting a user drops the KV entries of their posts and of
 /// those posts' comments).
 ///
-/// One per request: a `Db` is cheap to build, and its cache bookkeeping (the tables whose
-/// invalidation KV refused) then lives exactly as long as the request. Fills (the KV put
-/// after a miss) run on the request's `wait_until`, after the response. No D1 session is
-/// used, so every statement, and every KV fill, reads the primary; a request with an
-/// `x-d1-bookmark` header runs in a session ([`serve`], `Db::session`), whose reads fill
-/// nothing, so the cache never stores a replica's older row.
+/// Built once per isolate (bindings, schema, cache configuration: nothing of it changes between
+/// requests) and cloned for each request with the request's `wait_until`, on which fills (the
+/// KV put after a miss) run after the response. Clones share the cache's memory of
+/// invalidations KV refused, so every request of the isolate, not only the one that wrote,
+/// reads those keys from SQL until repaired. No D1 session is used, so every statement, and
+/// every KV fill, reads the primary; a request with an `x-d1-bookmark` header runs in a
+/// session ([`serve`], `Db::session`), whose reads fill nothing, so the cache never stores a
+/// replica's older row.
 pub fn database(env: &worker::Env, fills: &crate::Fills) -> sonic_db_core::Result<Db> {
-    Ok(Db::new(sonic_db_d1::D1Backend::from_env(env, "DB")?)
-        .with_schema(&sonic_example_blog::migrations::schema())
-        .with_kv(
-            sonic_db_kv::WorkersKv::from_env(env, "KV")?,
-            CacheConfig::new(),
-        )?
-        .with_defer(fills.clone()))
+    thread_local! {
+        static DB: std::cell::OnceCell<Db> = const { std::cell::OnceCell::new() };
+    }
+    DB.with(|kept| {
+        let db = match kept.get() {
+            Some(db) => db.clone(),
+            None => {
+                let db = Db::new(sonic_db_d1::D1Backend::from_env(env, "DB")?)
+                    .with_schema(&sonic_example_blog::migrations::schema())
+                    .with_kv(
+                        sonic_db_kv::WorkersKv::from_env(env, "KV")?,
+                        CacheConfig::new(),
+                    )?;
+                kept.get_or_init(|| db).clone()
+            }
+        };
+        Ok(db.with_defer(fills.clone()))
+    })
 }
 
 /// The same database natively, on any SQL backend and KV (the tests' SQLite and memory KV).

@@ -1,5 +1,6 @@
 //! KV operations per REST route, counted natively with `CountingKv` on the API the Worker
-//! serves (a new `Db` per request, as `api::database` builds it): the figures of
+//! serves (a new `Db` per request from `api::database_on`; the Worker's `api::database` clones
+//! one kept per isolate, which sends the same operations): the figures of
 //! `sonic-core/docs/coherence.md`. `cargo test -p sonic-example-worker --test kv_operations --
 //! --nocapture` prints the table.
 
