@@ -17,7 +17,7 @@ use worker_sys::types::{
 use crate::analysis::Analysis;
 use crate::calls::{Preparer, Statement as StatementJs};
 use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
-use crate::params::{check_sent_len, integer_mask, sql_to_send};
+use crate::params::{cast_integer_params, check_sent_len, integer_mask, sql_to_send};
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
     IntegerBinding,
@@ -68,15 +68,15 @@ impl D1Backend {
     /// [`sql_to_send`] as a JavaScript string, kept with the statement's analysis for the
     /// next statement of the same text and integer parameters.
     fn sql_to_send_js(&self, statement: &Statement, analysis: &Analysis) -> Result<JsString> {
-        let make = || {
-            let sql = sql_to_send(statement, &analysis.markers, &self.capabilities)?;
-            Ok((JsString::from(sql.as_ref()), sql.len()))
-        };
         let Some(mask) = integer_mask(&statement.params) else {
-            return make().map(|(sql, _)| sql);
+            let sql = sql_to_send(statement, &analysis.markers, &self.capabilities)?;
+            return Ok(JsString::from(sql.as_ref()));
         };
-        let (sql, len) = analysis.sent.get_or_make(mask, make)?;
-        // Kept by a backend whose limit may have been larger.
+        let (sql, len) = analysis.sent.get_or_make(mask, || {
+            let sql = cast_integer_params(&statement.sql, &analysis.markers, &statement.params);
+            (JsString::from(sql.as_ref()), sql.len())
+        });
+        // Checked each time: another backend of a larger limit may have kept it.
         check_sent_len(len, &self.capabilities)?;
         Ok(sql)
     }

@@ -7,7 +7,6 @@
 
 use std::cell::RefCell;
 
-use sonic_db_core::Result;
 use worker::js_sys::JsString;
 
 /// Variants kept per statement text; a text bound with other integer positions beyond these
@@ -23,16 +22,16 @@ impl SentTexts {
     pub(crate) fn get_or_make(
         &self,
         mask: u64,
-        make: impl FnOnce() -> Result<(JsString, usize)>,
-    ) -> Result<(JsString, usize)> {
+        make: impl FnOnce() -> (JsString, usize),
+    ) -> (JsString, usize) {
         if let Some((_, text, len)) = self.0.borrow().iter().find(|(m, ..)| *m == mask) {
-            return Ok((text.clone(), *len));
+            return (text.clone(), *len);
         }
-        let (text, len) = make()?;
+        let (text, len) = make();
         let mut variants = self.0.borrow_mut();
         if variants.len() < VARIANTS {
             variants.push((mask, text.clone(), len));
         }
-        Ok((text, len))
+        (text, len)
     }
 }

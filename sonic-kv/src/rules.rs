@@ -26,20 +26,29 @@ pub(crate) fn kv_error(operation: &str, key: &str, detail: &str) -> Error {
     Error::Kv(format!("{operation} `{key}`: {detail}"))
 }
 
+/// The options object of a `put`, in the runtime's names; absent options are left out.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PutSettings<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_ttl: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a serde_json::Value>,
+}
+
 /// The options object of a `put` as JSON text (`expirationTtl`, `expiration`, `metadata`, as
 /// given), or `None` when there are none.
 pub(crate) fn put_settings_json(options: &KvPutOptions) -> Option<String> {
-    let mut settings = serde_json::Map::new();
-    if let Some(ttl) = options.expiration_ttl {
-        settings.insert("expirationTtl".to_string(), ttl.into());
-    }
-    if let Some(at) = options.expiration {
-        settings.insert("expiration".to_string(), at.into());
-    }
-    if let Some(metadata) = &options.metadata {
-        settings.insert("metadata".to_string(), metadata.clone());
-    }
-    (!settings.is_empty()).then(|| serde_json::Value::Object(settings).to_string())
+    let settings = PutSettings {
+        expiration_ttl: options.expiration_ttl,
+        expiration: options.expiration,
+        metadata: options.metadata.as_ref(),
+    };
+    // Numbers and a JSON value always serialise (an empty text would fail `JSON.parse`).
+    let json = serde_json::to_string(&settings).unwrap_or_default();
+    (json != "{}").then_some(json)
 }
 
 #[cfg(test)]

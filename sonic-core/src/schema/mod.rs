@@ -21,6 +21,9 @@ pub use constraints::{check_name, composite_name, Constraints};
 pub(crate) use foreign_keys::{Edge, ForeignKeys, OnDelete};
 pub(crate) use memo::{TableMemo, TextMemo};
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 /// A table without columns, for unit tests that need a definition and nothing of it.
 #[cfg(test)]
 pub(crate) static EMPTY_NOTES: TableDef = TableDef {

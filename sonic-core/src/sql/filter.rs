@@ -472,39 +472,7 @@ pub(crate) fn write_junction<'a, P>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{ColumnDef, Constraints, RelationKind};
-    use crate::value::SqlType;
-
-    static PARENTS: TableDef = TableDef {
-        name: "parents",
-        rust_name: "Parent",
-        columns: &[
-            ColumnDef::new("id", "id", SqlType::Integer),
-            ColumnDef::new("name", "name", SqlType::Text),
-        ],
-        primary_key: &[0],
-        relations: &[RelationDef {
-            name: "children",
-            kind: RelationKind::Many,
-            target: || &CHILDREN,
-            local: 0,
-            remote: || 1,
-            through: None,
-        }],
-        constraints: Constraints::NONE,
-    };
-
-    static CHILDREN: TableDef = TableDef {
-        name: "children",
-        rust_name: "Child",
-        columns: &[
-            ColumnDef::new("id", "id", SqlType::Integer),
-            ColumnDef::new("parent_id", "parent_id", SqlType::Integer),
-        ],
-        primary_key: &[0],
-        relations: &[],
-        constraints: Constraints::NONE,
-    };
+    use crate::schema::fixtures::PARENTS;
 
     #[test]
     fn operands_are_the_values_written_in_their_order() {

@@ -80,13 +80,14 @@ impl Shape {
             words: [0; WORDS],
             hash: 0,
         };
-        shape.words[0] = kind as u64 | u64::from(integers_as_text) << 8;
-        shape.words[1] = std::ptr::from_ref(table) as usize as u64;
-        shape.words[2] = head.map_or(0, |h| h.as_ptr() as usize as u64);
-        shape.len = 3;
-        shape.hash = shape.words[..3]
-            .iter()
-            .fold(0, |hash, &word| mix(hash, word));
+        for word in [
+            kind as u64 | u64::from(integers_as_text) << 8,
+            std::ptr::from_ref(table) as usize as u64,
+            head.map_or(0, |h| h.as_ptr() as usize as u64),
+        ] {
+            // Three of `WORDS` words: always room.
+            let _ = shape.push(word);
+        }
         shape
     }
 

@@ -9,6 +9,7 @@
 //! hashing the text (a few hundred bytes).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::{Connection, PrepFlags, Statement};
 
@@ -23,9 +24,9 @@ const HINTS: usize = 32;
 /// Statements by SQL text (an index into `statements`, so that a hit hashes the text once).
 #[derive(Default)]
 pub(super) struct Prepared<'c> {
-    by_sql: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
-    /// Each statement with its text, which a hint is checked against.
-    statements: Vec<(Box<str>, Statement<'c>)>,
+    by_sql: HashMap<Arc<str>, usize, foldhash::fast::FixedState>,
+    /// Each statement with its text (the map's key), which a hint is checked against.
+    statements: Vec<(Arc<str>, Statement<'c>)>,
     /// The statement last found for a text at an address, by address: a hint only, since
     /// another text may come from that address later.
     hints: [Hint; HINTS],
@@ -75,9 +76,10 @@ impl<'c> Prepared<'c> {
                     self.statements.clear();
                     self.hints = Default::default();
                 }
-                self.statements.push((sql.into(), statement));
+                let text: Arc<str> = sql.into();
+                self.statements.push((text.clone(), statement));
                 let index = self.statements.len() - 1;
-                self.by_sql.insert(sql.into(), index);
+                self.by_sql.insert(text, index);
                 index
             }
         };
