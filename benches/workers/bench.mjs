@@ -18,7 +18,10 @@
 // one request served for real and recorded, then replayed K times inside the isolate with the
 // recorded D1 and KV answers (counting-entry.mjs), under V8's profiler. Nothing else runs on
 // the isolate's thread meanwhile (no simulator, no HTTP), so the samples are the Worker's own
-// work, and far more of them per request than a sampled HTTP run gets.
+// work, and far more of them per request than a sampled HTTP run gets. The same replay is then
+// run once more without the profiler, in slices with the Workers taking turns, and timed by the
+// workerd process's on-CPU time (schedstat, as above): a figure without sampling, V8's helper
+// threads (GC, compilers) included.
 //
 // Usage: node bench.mjs [--n 300] [--reps 3] [--check-only] [--profile] [--json out.json]
 //        node bench.mjs --replay 2000 [--reps 3] [--interval 50] [--top 12]
@@ -259,31 +262,38 @@ function printTopFunctions(results) {
 }
 
 // ---- --replay K ------------------------------------------------------------------------------
-// Each replay records a fresh request (a cold read of a user not yet cached, a create of a new
+// Each recording is of a fresh request (a cold read of a user not yet cached, a create of a new
 // id): `k` is never reused, and starts past the ids the HTTP measurement uses.
 let replayK = 1500;
-async function replayOnce(h, route, n) {
-  const k = replayK++;
-  const init = requestInit(route, k);
-  const spec = { method: init?.method ?? "GET", path: route.path(k), body: init?.body, n };
-  const { status, text } = await h.fetch("/__bench/replay", { method: "POST", body: JSON.stringify(spec) });
-  if (status !== 200) throw new Error(`${h.impl} replay of ${spec.path}: ${status} ${text}`);
+// Slices of the unprofiled replay (each one request to the Worker, whose own handling is spread
+// over the slice's n / CPU_SLICES replays).
+const CPU_SLICES = 4;
+async function benchCall(h, what, body) {
+  const { status, text } = await h.fetch(`/__bench/${what}`, { method: "POST", body: JSON.stringify(body) });
+  if (status !== 200) throw new Error(`${h.impl} ${what} of ${JSON.stringify(body).slice(0, 80)}: ${status} ${text}`);
   return JSON.parse(text);
 }
+async function record(h, route) {
+  const k = replayK++;
+  const init = requestInit(route, k);
+  return benchCall(h, "record", { method: init?.method ?? "GET", path: route.path(k), body: init?.body });
+}
+const replayRecorded = (h, n) => benchCall(h, "replay", { n });
 
 async function replayRuns() {
   const profilers = await Promise.all(handles.map((h) => inspectorSession(h.inspectorPort, `bench-${h.impl}`)));
   for (const h of handles) await h.fetch("/users/7"); // the warm route's record, filled
   await sleep(200);
-  const results = {}; // route → impl → { isolate: [], program: [], calls, functions }
+  const results = {}; // route → impl → { isolate: [], program: [], cpu: [], calls, functions }
   for (let rep = 0; rep < REPS; rep++) {
     for (const route of ROUTES) {
       const n = Math.max(1, Math.round(REPLAY * (route.share ?? 1)));
       for (const [i, h] of handles.entries()) {
-        const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], calls: [], functions: new Map(), inclusive: new Map() });
-        await replayOnce(h, route, n); // warm-up: as long as the measurement, so that V8 has tiered the hot code up
+        const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], cpu: [], calls: [], functions: new Map(), inclusive: new Map() });
+        await record(h, route);
+        await replayRecorded(h, n); // warm-up: as long as the measurement, so that V8 has tiered the hot code up
         await profilers[i].start();
-        const { calls } = await replayOnce(h, route, n);
+        const { calls } = await replayRecorded(h, n);
         const { spanNs, programNs, spanByFunction: byFunction, inclusive } = await profilers[i].stop();
         r.isolate.push(spanNs / n / 1e3);
         r.program.push(programNs / n / 1e3);
@@ -291,6 +301,20 @@ async function replayRuns() {
         for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
         for (const [name, us] of inclusive) r.inclusive.set(name, (r.inclusive.get(name) ?? 0) + us / n);
       }
+      // The same replays without the profiler, timed by each workerd process's on-CPU time: no
+      // sampling, and nothing but the isolate's replay (and V8's helper threads) runs in it.
+      // In CPU_SLICES slices, the Workers taking turns slice by slice, so that a slow spell of
+      // the machine reaches the three alike.
+      const spent = handles.map(() => 0);
+      const slice = Math.max(1, Math.round(n / CPU_SLICES));
+      for (let done = 0; done < n; done += slice) {
+        for (const [i, h] of handles.entries()) {
+          const before = await cpuNs(h.pid);
+          await replayRecorded(h, Math.min(slice, n - done));
+          spent[i] += (await cpuNs(h.pid)) - before;
+        }
+      }
+      for (const [i, h] of handles.entries()) results[route.name][h.impl].cpu.push(spent[i] / n / 1e3);
     }
     console.log(`repetition ${rep + 1} of ${REPS} done`);
   }
@@ -301,21 +325,24 @@ async function replayRuns() {
   // process on the core, the sampler's delays): each figure is the fastest repetition's.
   lines.push(`--replay ${REPLAY} (bulk create: ${Math.round(REPLAY * 0.1)}), ${REPS} repetitions, sampling every ${SAMPLING_US} µs; µs per request, the fastest repetition (the median in brackets)`);
   lines.push("");
-  lines.push('| route | isolate µs: Sonic / hand / Drizzle | Sonic ÷ hand | Sonic ÷ Drizzle | "(program)" µs S / h / D | binding calls per request S / h / D |');
-  lines.push("|---|---|---|---|---|---|");
+  lines.push('| route | isolate µs: Sonic / hand / Drizzle | Sonic ÷ hand | Sonic ÷ Drizzle | workerd CPU µs, unprofiled: S / h / D | Sonic ÷ hand | Sonic ÷ Drizzle | "(program)" µs S / h / D | binding calls per request S / h / D |');
+  lines.push("|---|---|---|---|---|---|---|---|---|");
   const json = {};
   for (const route of ROUTES) {
     const per = Object.fromEntries(IMPLS.map((impl) => [impl, results[route.name][impl]]));
     json[route.name] = Object.fromEntries(
       IMPLS.map((impl) => [
         impl,
-        { isolate: per[impl].isolate, program: per[impl].program, calls: per[impl].calls, functions: Object.fromEntries(per[impl].functions), inclusive: Object.fromEntries(per[impl].inclusive) },
+        { isolate: per[impl].isolate, program: per[impl].program, cpu: per[impl].cpu, calls: per[impl].calls, functions: Object.fromEntries(per[impl].functions), inclusive: Object.fromEntries(per[impl].inclusive) },
       ]),
     );
     const iso = (impl) => Math.min(...per[impl].isolate);
     const cell = (impl) => `${iso(impl).toFixed(1)} [${median(per[impl].isolate).toFixed(1)}]`;
+    const cpu = (impl) => Math.min(...per[impl].cpu);
+    const cpuCell = (impl) => `${cpu(impl).toFixed(1)} [${median(per[impl].cpu).toFixed(1)}]`;
     lines.push(
       `| ${route.name} | ${IMPLS.map(cell).join(" / ")} | ${(iso("sonic") / iso("hand")).toFixed(3)} | ${(iso("sonic") / iso("drizzle")).toFixed(3)} | ` +
+        `${IMPLS.map(cpuCell).join(" / ")} | ${(cpu("sonic") / cpu("hand")).toFixed(3)} | ${(cpu("sonic") / cpu("drizzle")).toFixed(3)} | ` +
         `${IMPLS.map((impl) => median(per[impl].program).toFixed(1)).join(" / ")} | ${IMPLS.map((impl) => per[impl].calls.join("+") || "none").join(" / ")} |`,
     );
   }

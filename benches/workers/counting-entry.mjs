@@ -5,10 +5,11 @@
 // them). The wrappers only count and forward: one D1 round trip per first/all/run/raw/batch/exec
 // call, one KV operation per get (a bulk get of several keys is one), put, delete, list.
 //
-// `POST /__bench/replay` (bench.mjs --replay) serves one request for real while recording what
-// every D1 and KV call answered, then serves it again `n` times in this isolate with those
-// answers replayed: no I/O and no other isolate runs meanwhile, so V8's profiler sees only the
-// Worker's own work (and the bindings' JavaScript that needs no I/O: `prepare`, `bind`).
+// `POST /__bench/record` (bench.mjs --replay) serves one request for real while recording what
+// every D1 and KV call answered; each `POST /__bench/replay` then serves it again `n` times in
+// this isolate with those answers replayed: no I/O and no other isolate runs meanwhile, so V8's
+// profiler, and the process's CPU time, see only the Worker's own work (and the bindings'
+// JavaScript that needs no I/O: `prepare`, `bind`).
 import * as inner from "./index.js";
 
 const counts = { d1: 0, kvGet: 0, kvPut: 0, kvDelete: 0, kvList: 0 };
@@ -142,19 +143,37 @@ async function serveOnce(origin, spec, env) {
   if (response.status >= 300) throw new Error(`${spec.method} ${spec.path}: ${response.status}`);
 }
 
-// Records `spec` served for real, then serves it `n` times from the recording.
-async function replay(origin, spec, env) {
+// The request last recorded (`POST /__bench/record`) and its binding calls' answers, replayed by
+// `POST /__bench/replay` until the next recording.
+let recorded = null;
+
+// Serves `spec` once for real, keeping what every binding call answered.
+async function record(origin, spec, env) {
   mode = "record";
   tape = [];
+  recorded = null;
   try {
     await serveOnce(origin, spec, env);
-    mode = "replay";
-    for (let i = 0; i < spec.n; i++) {
+    recorded = { spec, tape };
+    return { calls: tape.map((e) => e.kind) };
+  } finally {
+    mode = "count";
+    tape = [];
+  }
+}
+
+// Serves the recorded request `n` times from its recording.
+async function replay(origin, n, env) {
+  if (!recorded) throw new Error("replay: nothing recorded");
+  mode = "replay";
+  tape = recorded.tape;
+  try {
+    for (let i = 0; i < n; i++) {
       cursor = 0;
-      await serveOnce(origin, spec, env);
+      await serveOnce(origin, recorded.spec, env);
       if (cursor !== tape.length) throw new Error(`replay: ${cursor} of ${tape.length} recorded calls made`);
     }
-    return { n: spec.n, calls: tape.map((e) => e.kind) };
+    return { n, calls: tape.map((e) => e.kind) };
   } finally {
     mode = "count";
     tape = [];
@@ -169,9 +188,12 @@ export default {
       for (const k of Object.keys(counts)) counts[k] = 0;
       return new Response(body, { headers: { "content-type": "application/json" } });
     }
-    if (url.pathname === "/__bench/replay" && request.method === "POST") {
+    if (url.pathname === "/__bench/record" || url.pathname === "/__bench/replay") {
       try {
-        const result = await replay(url.origin, await request.json(), wrapEnv(env));
+        const body = await request.json();
+        const result = url.pathname === "/__bench/record"
+          ? await record(url.origin, body, wrapEnv(env))
+          : await replay(url.origin, body.n, wrapEnv(env));
         return Response.json(result);
       } catch (e) {
         return new Response(String(e?.stack ?? e), { status: 500 });

@@ -11,7 +11,8 @@
 #        BENCH_SKIP_BUILD=1 benches/workers/run.sh  reuse the builds in benches/workers/*/build
 #        BENCH_KEEP_NAMES=1 benches/workers/run.sh --profile --top 12   the busiest functions
 #        benches/workers/run.sh --replay 1000 --reps 7 --interval 50   isolate CPU per route
-#          without I/O: one request recorded, replayed 1000 times in the isolate (bench.mjs)
+#          without I/O: one request recorded, replayed 1000 times in the isolate under V8's
+#          profiler, then 1000 times more unprofiled, timed by the process's CPU (bench.mjs)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
