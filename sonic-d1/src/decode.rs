@@ -110,10 +110,21 @@ pub fn decode_raw(items: impl IntoIterator<Item = RawItem>) -> Result<RawRows> {
     let Some(header) = items.next() else {
         return Ok(RawRows::default());
     };
+    let columns = column_names(header)?;
+    let (values, rows) = decode_cells(&columns, items)?;
+    Ok(RawRows {
+        columns,
+        values,
+        rows,
+    })
+}
+
+/// The column names of `raw({ columnNames: true })`'s first item: an array of strings.
+pub(crate) fn column_names(header: RawItem) -> Result<Vec<String>> {
     let RawItem::Array(names) = header else {
         return Err(unexpected("D1 raw() column names are not an array"));
     };
-    let columns = names
+    names
         .into_iter()
         .enumerate()
         .map(|(i, name)| match name {
@@ -122,10 +133,18 @@ pub fn decode_raw(items: impl IntoIterator<Item = RawItem>) -> Result<RawRows> {
                 "D1 raw() column name {i} is not a string"
             ))),
         })
-        .collect::<Result<Vec<String>>>()?;
+        .collect()
+}
+
+/// The values of the rows that follow the column names, row after row, and their count: each
+/// row exactly as many cells as there are `columns`.
+pub(crate) fn decode_cells(
+    columns: &[String],
+    rows: impl IntoIterator<Item = RawItem>,
+) -> Result<(Vec<Value>, usize)> {
     let mut values = Vec::new();
-    let mut rows = 0;
-    for (index, row) in items.enumerate() {
+    let mut count = 0;
+    for (index, row) in rows.into_iter().enumerate() {
         let RawItem::Array(cells) = row else {
             return Err(unexpected(format!("D1 raw() row {index} is not an array")));
         };
@@ -136,16 +155,12 @@ pub fn decode_raw(items: impl IntoIterator<Item = RawItem>) -> Result<RawRows> {
                 columns.len()
             )));
         }
-        for (cell, column) in cells.into_iter().zip(&columns) {
+        for (cell, column) in cells.into_iter().zip(columns) {
             values.push(cell_to_value(cell, column)?);
         }
-        rows += 1;
+        count += 1;
     }
-    Ok(RawRows {
-        columns,
-        values,
-        rows,
-    })
+    Ok((values, count))
 }
 
 fn unreadable(column: &str, what: &str) -> Error {

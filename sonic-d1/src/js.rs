@@ -4,6 +4,8 @@
 //! `Reflect`, and every value read from JavaScript is checked before use, so a failure of any
 //! kind becomes an [`Error`], never a panic.
 
+use std::sync::Arc;
+
 use sonic_db_core::{Error, QueryResult, Result, Statement, Value};
 use worker::js_sys::{
     Array, ArrayBuffer, BigInt, Float64Array, JsString, Object, Promise, Reflect, Uint8Array, JSON,
@@ -16,7 +18,7 @@ use worker_sys::types::{
 
 use crate::analysis::Analysis;
 use crate::calls::{Preparer, Statement as StatementJs};
-use crate::decode::{cell_to_value, decode_raw, unexpected, JsCell, RawItem, RawRows};
+use crate::decode::{cell_to_value, column_names, decode_cells, unexpected, JsCell, RawItem};
 use crate::params::{cast_integer_params, check_sent_len, integer_mask, sql_to_send};
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
@@ -84,7 +86,7 @@ impl D1Backend {
     /// [`sonic_db_core::SqlBackend::execute`] on wasm32.
     pub(crate) async fn execute_js(&self, statement: &Statement) -> Result<QueryResult> {
         check_statement(statement, &self.capabilities)?;
-        let analysis = Analysis::of_memoized(&statement.sql);
+        let analysis = Analysis::of_statement(statement);
         let prepared = self.prepare(statement, &analysis)?;
         match analysis.shape {
             Shape::Write => {
@@ -105,13 +107,19 @@ impl D1Backend {
                 // slower once texts are long (post bodies) or hold quotes (relations' JSON).
                 // The length is read once: each read is a call into JavaScript.
                 let length = rows.length();
-                let RawRows {
-                    columns,
-                    values,
-                    rows: row_count,
-                } = decode_raw((0..length).map(|i| raw_item(&rows.get(i))))?;
+                // No element at all (D1 sends no result set for some DDL): an empty result.
+                let (columns, values, row_count) = if length == 0 {
+                    (Arc::default(), Vec::new(), 0)
+                } else {
+                    let columns = analysis
+                        .names
+                        .get_or_read(&rows.get(0), |header| column_names(raw_item(header)))?;
+                    let (values, row_count) =
+                        decode_cells(&columns, (1..length).map(|i| raw_item(&rows.get(i))))?;
+                    (columns, values, row_count)
+                };
                 Ok(QueryResult {
-                    columns: columns.into(),
+                    columns,
                     values,
                     changes: if shape == Shape::Returning {
                         row_count as u64
@@ -133,10 +141,7 @@ impl D1Backend {
         for statement in statements {
             check_statement(statement, &self.capabilities)?;
         }
-        let analyses: Vec<Analysis> = statements
-            .iter()
-            .map(|statement| Analysis::of_memoized(&statement.sql))
-            .collect();
+        let analyses: Vec<Analysis> = statements.iter().map(Analysis::of_statement).collect();
         let prepared = Array::new();
         for (statement, analysis) in statements.iter().zip(&analyses) {
             prepared.push(self.prepare(statement, analysis)?.as_ref());

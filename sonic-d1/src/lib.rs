@@ -169,6 +169,8 @@ mod js;
 // Natively only the statement checks run; the rest is used on wasm32 and by the unit tests.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod lexer;
+#[cfg(target_arch = "wasm32")]
+mod names;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod params;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -58,6 +58,7 @@ registry! {
     exists_one_statement => search::exists_one_statement,
     keyset_pages => search::keyset_pages,
     raw_rows => raw::raw_rows,
+    renamed_columns => raw::renamed_columns,
     relation_filters => related::relation_filters,
     aggregates => shapes::aggregates,
     joins => shapes::joins,

@@ -104,3 +104,47 @@ pub(crate) async fn raw_rows(ctx: &Ctx) -> Outcome {
     }));
     all(outcomes)
 }
+
+/// The same `SELECT *` text before and after one of its columns is renamed: each result has
+/// the names the table had when it ran (a backend that keeps the names it read per statement
+/// text must check them, not assume them).
+pub(crate) async fn renamed_columns(ctx: &Ctx) -> Outcome {
+    let db = &ctx.db;
+    const SELECT: &str = "SELECT * FROM conf_renamed";
+    for ddl in [
+        "DROP TABLE IF EXISTS conf_renamed",
+        "CREATE TABLE conf_renamed (id INTEGER PRIMARY KEY, first_name TEXT)",
+        "INSERT INTO conf_renamed (id, first_name) VALUES (1, 'x')",
+    ] {
+        db.sql(ddl).run().await.step(ddl)?;
+    }
+    let before = db
+        .sql(SELECT)
+        .all_json()
+        .await
+        .step("rows before the rename")?;
+    let rename = "ALTER TABLE conf_renamed RENAME COLUMN first_name TO given_name";
+    db.sql(rename).run().await.step(rename)?;
+    let after = db
+        .sql(SELECT)
+        .all_json()
+        .await
+        .step("rows after the rename")?;
+    db.sql("DROP TABLE conf_renamed")
+        .run()
+        .await
+        .step("dropping conf_renamed")?;
+    let row = |name: &str| serde_json::json!([{ "id": 1, name: "x" }]);
+    all([
+        same(
+            "rows before the rename",
+            &row("first_name"),
+            &serde_json::json!(before),
+        ),
+        same(
+            "rows after the rename",
+            &row("given_name"),
+            &serde_json::json!(after),
+        ),
+    ])
+}

