@@ -62,11 +62,11 @@ class D1Database {
 }
 const env = { DB: new D1Database() };
 
-for (const path of ["insert", "list"]) {
-  const impls = { sonic: m[`sonic_${path}`], hand: m[`hand_${path}`] };
+for (const route of ["insert", "list"]) {
+  const impls = { sonic: m[`sonic_${route}`], hand: m[`hand_${route}`] };
   for (const [impl, run] of Object.entries(impls)) {
     const right = await run(env, 3);
-    if (right !== 3) throw new Error(`${impl} ${path}: ${right} of 3 answers right`);
+    if (right !== 3) throw new Error(`${impl} ${route}: ${right} of 3 answers right`);
   }
   const best = {};
   for (let round = 0; round < ROUNDS; round++) {
@@ -77,5 +77,5 @@ for (const path of ["insert", "list"]) {
       best[impl] = Math.min(best[impl] ?? Infinity, us);
     }
   }
-  console.log(`${path}: Sonic ${best.sonic.toFixed(2)} µs, hand-written ${best.hand.toFixed(2)} µs, Sonic ÷ hand ${(best.sonic / best.hand).toFixed(2)}`);
+  console.log(`${route}: Sonic ${best.sonic.toFixed(2)} µs, hand-written ${best.hand.toFixed(2)} µs, Sonic ÷ hand ${(best.sonic / best.hand).toFixed(2)}`);
 }
