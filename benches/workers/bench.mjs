@@ -263,7 +263,9 @@ function printTopFunctions(results) {
 
 // ---- --replay K ------------------------------------------------------------------------------
 // Each recording is of a fresh request (a cold read of a user not yet cached, a create of a new
-// id): `k` is never reused, and starts past the ids the HTTP measurement uses.
+// id): `k` is never reused for a route, and starts past the ids the HTTP measurement uses. The
+// three Workers record the same `k` (each has its own database and KV), so that 25 repetitions
+// stay within the 2,000 seeded users.
 let replayK = 1500;
 // Slices of the unprofiled replay (each one request to the Worker, whose own handling is spread
 // over the slice's n / CPU_SLICES replays).
@@ -273,8 +275,7 @@ async function benchCall(h, what, body) {
   if (status !== 200) throw new Error(`${h.impl} ${what} of ${JSON.stringify(body).slice(0, 80)}: ${status} ${text}`);
   return JSON.parse(text);
 }
-async function record(h, route) {
-  const k = replayK++;
+async function record(h, route, k) {
   const init = requestInit(route, k);
   return benchCall(h, "record", { method: init?.method ?? "GET", path: route.path(k), body: init?.body });
 }
@@ -288,9 +289,10 @@ async function replayRuns() {
   for (let rep = 0; rep < REPS; rep++) {
     for (const route of ROUTES) {
       const n = Math.max(1, Math.round(REPLAY * (route.share ?? 1)));
+      const k = replayK++;
       for (const [i, h] of handles.entries()) {
         const r = ((results[route.name] ??= {})[h.impl] ??= { isolate: [], program: [], cpu: [], calls: [], functions: new Map(), inclusive: new Map() });
-        await record(h, route);
+        await record(h, route, k);
         await replayRecorded(h, n); // warm-up: as long as the measurement, so that V8 has tiered the hot code up
         await profilers[i].start();
         const { calls } = await replayRecorded(h, n);
