@@ -5,13 +5,17 @@
 //! ±(2^53 − 1) (not `-0`) are INTEGER, other numbers REAL, arrays of bytes BLOBs, booleans 0/1;
 //! names must be strings and every row exactly as wide as the names. Records then hold exactly
 //! those values or the decode fails; an INTEGER field also reads an integer's canonical decimal
-//! text (how Sonic selects INTEGER columns on D1, #12 item 3).
+//! text (how Sonic selects INTEGER columns on D1, #12 item 3). The same rows packed as
+//! sonic-db-d1's `src/pack.js` packs them (`decode_packed`) must decode to the same values.
 
 use std::time::Instant;
 
 use proptest::prelude::*;
 use sonic_db_core::{Table, Value};
-use sonic_db_d1::decode::{decode_raw, JsCell, RawItem};
+use sonic_db_d1::decode::{
+    decode_packed, decode_raw, JsCell, RawItem, PACKED_BOOL, PACKED_NULL, PACKED_NUMBER,
+    PACKED_OTHER, PACKED_TEXT,
+};
 
 use crate::envelope::{same, Cells};
 use crate::{run_property, Report};
@@ -140,7 +144,28 @@ pub fn fuzz(cases: u64, deadline: Option<Instant>) -> Result<Report, String> {
             std::iter::once(header).chain(rows).collect()
         };
         let oracle = oracle(&items);
-        match (decode_raw(items.clone()), oracle) {
+        let by_value = decode_raw(items.clone());
+        if let (Some((columns, cells, texts, all)), Ok(by_value)) = (packed(&items), &by_value) {
+            let packed = decode_packed(&columns, &cells, &texts, |index| {
+                all.get(index).cloned().unwrap_or(JsCell::Null)
+            });
+            match packed {
+                Ok(Some(values)) => prop_assert!(
+                    values.len() == by_value.values.len()
+                        && values.iter().zip(&by_value.values).all(|(a, b)| same(a, b)),
+                    "packed {:?}, value by value {:?}",
+                    values,
+                    by_value.values
+                ),
+                other => {
+                    return Err(TestCaseError::fail(format!(
+                        "packed {other:?}, value by value {:?}",
+                        by_value.values
+                    )))
+                }
+            }
+        }
+        match (by_value, oracle) {
             (Ok(got), Some((columns, values, count))) => {
                 prop_assert_eq!(&got.columns, &columns);
                 prop_assert_eq!(got.rows, count);
@@ -193,6 +218,48 @@ pub fn fuzz(cases: u64, deadline: Option<Instant>) -> Result<Report, String> {
         }
         Ok(())
     })
+}
+
+/// What sonic-db-d1's `src/pack.js` makes of `items` where it packs them (the names, then rows
+/// of their width): the columns, per cell a kind and a number, the texts one after another,
+/// and every cell (for those it leaves to be read by themselves).
+type Packed = (Vec<String>, Vec<f64>, String, Vec<JsCell>);
+
+fn packed(items: &[RawItem]) -> Option<Packed> {
+    let (RawItem::Array(names), rows) = items.split_first()? else {
+        return None;
+    };
+    let columns = names
+        .iter()
+        .map(|n| match n {
+            JsCell::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (mut cells, mut texts, mut all) = (Vec::new(), String::new(), Vec::new());
+    for row in rows {
+        let RawItem::Array(row) = row else {
+            return None;
+        };
+        if row.len() != columns.len() {
+            return None;
+        }
+        for cell in row {
+            let (kind, number) = match cell {
+                JsCell::Null => (PACKED_NULL, 0.0),
+                JsCell::Number(n) => (PACKED_NUMBER, *n),
+                JsCell::String(s) => {
+                    texts.push_str(s);
+                    (PACKED_TEXT, s.encode_utf16().count() as f64)
+                }
+                JsCell::Bool(b) => (PACKED_BOOL, f64::from(u8::from(*b))),
+                _ => (PACKED_OTHER, 0.0),
+            };
+            cells.extend([kind, number]);
+            all.push(cell.clone());
+        }
+    }
+    Some((columns, cells, texts, all))
 }
 
 type Decoded = (Vec<String>, Vec<Value>, usize);

@@ -163,6 +163,99 @@ pub(crate) fn decode_cells(
     Ok((values, count))
 }
 
+/// The kinds of cells `src/pack.js` packs, each with a number: [`PACKED_NULL`] (`null` or
+/// `undefined`), [`PACKED_NUMBER`] (the number), [`PACKED_TEXT`] (its length in UTF-16 units),
+/// [`PACKED_BOOL`] (0 or 1); anything else is [`PACKED_OTHER`], read again by itself.
+pub const PACKED_NULL: f64 = 0.0;
+/// A number, packed as itself.
+pub const PACKED_NUMBER: f64 = 1.0;
+/// A text, packed as its length in UTF-16 units; the texts follow one another.
+pub const PACKED_TEXT: f64 = 2.0;
+/// A boolean, packed as 0 or 1.
+pub const PACKED_BOOL: f64 = 3.0;
+/// Any other value, read again by itself.
+pub const PACKED_OTHER: f64 = 4.0;
+
+/// The values of rows packed by `src/pack.js` (what [`decode_raw`] makes of the same rows read
+/// value by value): `cells` holds a kind and a number per cell, row after row, each row
+/// as wide as `columns`; `texts` the texts one after another; `other` reads the cell of that
+/// index by itself. `Ok(None)` when `texts` cannot be cut where the lengths say (a character
+/// of two UTF-16 units across two texts, which only ill-formed texts make): the caller then
+/// reads the rows value by value.
+///
+/// ```
+/// use sonic_db_d1::decode::{decode_packed, JsCell, PACKED_NUMBER, PACKED_TEXT};
+/// use sonic_db_core::Value;
+/// let columns = ["id".to_string(), "name".to_string()];
+/// let cells = [PACKED_NUMBER, 7.0, PACKED_TEXT, 3.0];
+/// let values = decode_packed(&columns, &cells, "Ada", |_| JsCell::Null)?;
+/// assert_eq!(values, Some(vec![Value::Integer(7), Value::Text("Ada".into())]));
+/// # Ok::<(), sonic_db_core::Error>(())
+/// ```
+pub fn decode_packed(
+    columns: &[String],
+    cells: &[f64],
+    texts: &str,
+    mut other: impl FnMut(usize) -> JsCell,
+) -> Result<Option<Vec<Value>>> {
+    if !cells.len().is_multiple_of(2) || (columns.is_empty() && !cells.is_empty()) {
+        return Err(unexpected("D1 raw() rows were packed unevenly"));
+    }
+    let ascii = texts.is_ascii();
+    let mut rest = texts;
+    let mut values = Vec::with_capacity(cells.len() / 2);
+    for (index, (pair, column)) in cells
+        .chunks_exact(2)
+        .zip(columns.iter().cycle())
+        .enumerate()
+    {
+        let &[kind, number] = pair else {
+            return Err(unexpected("D1 raw() rows were packed unevenly"));
+        };
+        let cell = if kind == PACKED_NULL {
+            JsCell::Null
+        } else if kind == PACKED_NUMBER {
+            JsCell::Number(number)
+        } else if kind == PACKED_TEXT {
+            let Some((text, after)) = cut_utf16(rest, number, ascii) else {
+                return Ok(None);
+            };
+            rest = after;
+            JsCell::String(text.to_owned())
+        } else if kind == PACKED_BOOL {
+            JsCell::Bool(number != 0.0)
+        } else {
+            other(index)
+        };
+        values.push(cell_to_value(cell, column)?);
+    }
+    Ok(rest.is_empty().then_some(values))
+}
+
+/// `text` cut after its first `units` UTF-16 units, if a character ends there (`ascii`:
+/// `text` is ASCII, where units are bytes).
+fn cut_utf16(text: &str, units: f64, ascii: bool) -> Option<(&str, &str)> {
+    if !(units >= 0.0 && units.fract() == 0.0 && units <= text.len() as f64) {
+        return None;
+    }
+    // Within the text's length in bytes, so exact.
+    let units = units as usize;
+    if ascii {
+        return text.split_at_checked(units);
+    }
+    let mut counted = 0;
+    for (at, c) in text.char_indices() {
+        if counted == units {
+            return text.split_at_checked(at);
+        }
+        counted += c.len_utf16();
+        if counted > units {
+            return None;
+        }
+    }
+    (counted == units).then_some((text, ""))
+}
+
 fn unreadable(column: &str, what: &str) -> Error {
     Error::Database {
         message: format!("D1 returned {what} in column `{column}`, which is not a SQLite value"),
@@ -172,5 +265,108 @@ fn unreadable(column: &str, what: &str) -> Error {
 pub(crate) fn unexpected(what: impl Into<String>) -> Error {
     Error::Database {
         message: what.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn packed_cells_mean_what_the_same_cells_read_one_by_one_mean() {
+        let columns = columns(&["id", "name", "score", "flag", "note", "bytes"]);
+        let rows = [
+            vec![
+                JsCell::Number(1.0),
+                JsCell::String("Ada".into()),
+                JsCell::Number(2.5),
+                JsCell::Bool(true),
+                JsCell::Null,
+                JsCell::Numbers(vec![1.0, 255.0]),
+            ],
+            vec![
+                JsCell::Number(-0.0),
+                JsCell::String("Grâce 😀 中文".into()),
+                JsCell::Number(9_007_199_254_740_992.0),
+                JsCell::Bool(false),
+                JsCell::String(String::new()),
+                JsCell::Bytes(vec![0, 7]),
+            ],
+        ];
+        let mut cells = Vec::new();
+        let mut texts = String::new();
+        let mut others = Vec::new();
+        for cell in rows.iter().flatten() {
+            let (kind, number) = match cell {
+                JsCell::Null => (PACKED_NULL, 0.0),
+                JsCell::Number(n) => (PACKED_NUMBER, *n),
+                JsCell::String(s) => {
+                    texts.push_str(s);
+                    (PACKED_TEXT, s.encode_utf16().count() as f64)
+                }
+                JsCell::Bool(b) => (PACKED_BOOL, f64::from(u8::from(*b))),
+                _ => {
+                    others.push(cells.len() / 2);
+                    (PACKED_OTHER, 0.0)
+                }
+            };
+            cells.extend([kind, number]);
+        }
+        let mut asked = Vec::new();
+        let all: Vec<JsCell> = rows.iter().flatten().cloned().collect();
+        let packed = decode_packed(&columns, &cells, &texts, |index| {
+            asked.push(index);
+            all.get(index).cloned().unwrap_or(JsCell::Null)
+        });
+        let (by_value, count) = decode_cells(&columns, rows.map(RawItem::Array)).unwrap();
+        assert_eq!(packed.unwrap(), Some(by_value));
+        assert_eq!(count, 2);
+        assert_eq!(
+            asked, others,
+            "only the cells it could not pack are read again"
+        );
+    }
+
+    #[test]
+    fn texts_are_cut_by_utf16_lengths_or_not_at_all() {
+        let columns = columns(&["a", "b"]);
+        let text = |units: f64| [PACKED_TEXT, units];
+        let none = |_| JsCell::Null;
+        let cut = |cells: &[f64], texts: &str| decode_packed(&columns, cells, texts, none).unwrap();
+        // "é" is one unit and two bytes, "😀" two units and four.
+        assert_eq!(
+            cut(&[text(1.0), text(2.0)].concat(), "é😀"),
+            Some(vec![Value::Text("é".into()), Value::Text("😀".into())])
+        );
+        // A character of two units across two texts: read value by value instead.
+        assert_eq!(cut(&[text(1.0), text(1.0)].concat(), "😀"), None);
+        // Lengths that do not add up to the texts, either way.
+        assert_eq!(cut(&[text(1.0), text(1.0)].concat(), "abc"), None);
+        assert_eq!(cut(&[text(2.0), text(2.0)].concat(), "abc"), None);
+        assert_eq!(cut(&[text(-1.0), text(0.5)].concat(), "ab"), None);
+    }
+
+    #[test]
+    fn packed_values_that_are_no_sqlite_value_name_their_column() {
+        let columns = columns(&["id", "payload"]);
+        let cells = [PACKED_NUMBER, 1.0, PACKED_OTHER, 0.0];
+        let error = decode_packed(&columns, &cells, "", |_| JsCell::Other("function".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("function") && error.contains("`payload`"),
+            "{error}"
+        );
+        // Cells that do not pair up, or cells without columns, are refused.
+        assert!(decode_packed(&columns, &[PACKED_NULL], "", |_| JsCell::Null).is_err());
+        assert!(decode_packed(&[], &[PACKED_NULL, 0.0], "", |_| JsCell::Null).is_err());
+        assert_eq!(
+            decode_packed(&[], &[], "", |_| JsCell::Null).unwrap(),
+            Some(vec![])
+        );
     }
 }

@@ -2,14 +2,12 @@
 //!
 //! Only compiled for wasm32. Every JavaScript call goes through a `catch` binding or
 //! `Reflect`, and every value read from JavaScript is checked before use, so a failure of any
-//! kind becomes an [`Error`], never a panic.
+//! kind becomes an [`Error`](sonic_db_core::Error), never a panic.
 
 use std::sync::Arc;
 
-use sonic_db_core::{Error, QueryResult, Result, Statement, Value};
-use worker::js_sys::{
-    Array, ArrayBuffer, BigInt, Float64Array, JsString, Object, Promise, Reflect, Uint8Array, JSON,
-};
+use sonic_db_core::{QueryResult, Result, Statement, Value};
+use worker::js_sys::{Array, JsString, Object, Promise, Reflect, Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker_sys::types::{
@@ -18,13 +16,17 @@ use worker_sys::types::{
 
 use crate::analysis::Analysis;
 use crate::calls::{Preparer, Statement as StatementJs};
-use crate::decode::{cell_to_value, column_names, decode_cells, unexpected, JsCell, RawItem};
+use crate::cells::{classify, column_names_of, raw_item};
+use crate::decode::{cell_to_value, decode_cells, unexpected};
+use crate::names::KeptNames;
+use crate::pack::{read_packed, Read};
 use crate::params::{cast_integer_params, check_sent_len, integer_mask, sql_to_send};
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
     IntegerBinding,
 };
 use crate::shape::Shape;
+use crate::thrown::js_error;
 use crate::D1Backend;
 
 impl D1Backend {
@@ -102,21 +104,13 @@ impl D1Backend {
             }
             shape => {
                 let rows = raw_with_column_names(&prepared).await?;
-                // Value by value: reading the result from one `JSON.stringify` text instead
-                // was measured up to 15 % faster on rows of short cells, and 1.2x to 2.9x
-                // slower once texts are long (post bodies) or hold quotes (relations' JSON).
-                // The length is read once: each read is a call into JavaScript.
-                let length = rows.length();
-                // No element at all (D1 sends no result set for some DDL): an empty result.
-                let (columns, values, row_count) = if length == 0 {
-                    (Arc::default(), Vec::new(), 0)
-                } else {
-                    let columns = analysis
-                        .names
-                        .get_or_read(&rows.get(0), |header| column_names(raw_item(header)))?;
-                    let (values, row_count) =
-                        decode_cells(&columns, (1..length).map(|i| raw_item(&rows.get(i))))?;
-                    (columns, values, row_count)
+                // Packed in one call (`crate::pack`), value by value where that does not
+                // apply. (One `JSON.stringify` text, tried before the packing, was up to 15 %
+                // faster than value by value on short cells and 1.2x to 2.9x slower on long
+                // texts or texts with quotes.)
+                let (columns, values, row_count) = match read_packed(&rows, &analysis.names)? {
+                    Some(read) => read,
+                    None => read_by_value(&rows, &analysis.names)?,
                 };
                 Ok(QueryResult {
                     columns,
@@ -240,6 +234,20 @@ async fn raw_with_column_names(statement: &PreparedSys) -> Result<Array> {
         .map_err(|_| unexpected("D1 raw() did not resolve to an array"))
 }
 
+/// The columns, values and row count of `rows` (`raw({ columnNames: true })`'s output),
+/// read value by value: what `crate::pack` does not pack, and where its shape is wrong.
+fn read_by_value(rows: &Array, names: &KeptNames) -> Result<Read> {
+    // The length is read once: each read is a call into JavaScript.
+    let length = rows.length();
+    // No element at all (D1 sends no result set for some DDL): an empty result.
+    if length == 0 {
+        return Ok((Arc::default(), Vec::new(), 0));
+    }
+    let columns = names.get_or_read(&rows.get(0), column_names_of)?;
+    let (values, row_count) = decode_cells(&columns, (1..length).map(|i| raw_item(&rows.get(i))))?;
+    Ok((columns, values, row_count))
+}
+
 /// `{ columnNames: true }`.
 fn column_names_option() -> std::result::Result<JsValue, JsValue> {
     let options = Object::new();
@@ -252,21 +260,6 @@ fn column_names_option() -> std::result::Result<JsValue, JsValue> {
 /// in Node (V8), on short texts, integers and `NULL`s: value by value is ahead up to 8 (0.9 µs
 /// against 1.7 for 4), even at 12, the JSON array ahead from 16, by 36 % at 100.
 const JSON_FROM_PARAMS: usize = 16;
-
-/// An element of `raw()`'s output: an array (of column names, or of a row's cells) with its
-/// elements classified, or not an array.
-fn raw_item(item: &JsValue) -> RawItem {
-    if Array::is_array(item) {
-        RawItem::Array(
-            item.unchecked_ref::<Array>()
-                .iter()
-                .map(|cell| classify(&cell))
-                .collect(),
-        )
-    } else {
-        RawItem::NotAnArray
-    }
-}
 
 /// Columns, values and row count from a batch result, whose rows D1 turns into objects keyed
 /// by column name (see the crate docs for what that loses).
@@ -337,79 +330,4 @@ fn check_success(result: &JsValue) -> Result<()> {
         return Err(error_from_message(&message));
     }
     Ok(())
-}
-
-/// A JavaScript value of a result as a [`JsCell`] (what it means is [`cell_to_value`]'s
-/// business). D1 sends `null`, numbers, strings and BLOBs as arrays of numbers; booleans,
-/// `BigInt`s, `ArrayBuffer`s and typed arrays are classified too in case a runtime sends them.
-///
-/// Each test is a call into JavaScript, so the likeliest comes first: text (names, titles,
-/// relations' JSON, and INTEGERs beyond ±(2^53 − 1)), then numbers. A text cell costs one
-/// call, a number two, a `NULL` three.
-fn classify(cell: &JsValue) -> JsCell {
-    if let Some(s) = cell.as_string() {
-        return JsCell::String(s);
-    }
-    if let Some(n) = cell.as_f64() {
-        return JsCell::Number(n);
-    }
-    if cell.is_null_or_undefined() {
-        return JsCell::Null;
-    }
-    if let Some(b) = cell.as_bool() {
-        return JsCell::Bool(b);
-    }
-    if cell.is_bigint() {
-        return JsCell::BigInt(
-            cell.unchecked_ref::<BigInt>()
-                .to_string(10)
-                .ok()
-                .and_then(|s| s.as_string()),
-        );
-    }
-    if Array::is_array(cell) {
-        // One copy into wasm memory; non-numbers become NaN and are refused as bytes.
-        return JsCell::Numbers(Float64Array::new(cell).to_vec());
-    }
-    if let Some(bytes) = cell.dyn_ref::<Uint8Array>() {
-        return JsCell::Bytes(bytes.to_vec());
-    }
-    if let Some(buffer) = cell.dyn_ref::<ArrayBuffer>() {
-        return JsCell::Bytes(Uint8Array::new(buffer).to_vec());
-    }
-    JsCell::Other(cell.js_typeof().as_string().unwrap_or_default())
-}
-
-/// An exception thrown by the D1 binding as an [`Error`], classified by SQLite's message.
-pub(crate) fn js_error(error: JsValue) -> Error {
-    error_from_message(&js_message(&error))
-}
-
-/// The message of a thrown JavaScript value. D1 throws
-/// `Error("D1_ERROR: <msg>", { cause: Error("<msg>") })`; the outer message is used, its
-/// cause's when the outer one is empty. Properties are read with `Reflect`, so an odd thrown
-/// value (a string, an object with a throwing getter) cannot make this fail.
-fn js_message(error: &JsValue) -> String {
-    if let Some(text) = error.as_string() {
-        return text;
-    }
-    let message_of = |value: &JsValue| {
-        Reflect::get(value, &JsValue::from_str("message"))
-            .ok()
-            .and_then(|m| m.as_string())
-    };
-    if error.is_object() {
-        if let Some(message) = message_of(error).filter(|m| !m.trim().is_empty()) {
-            return message;
-        }
-        if let Some(message) = Reflect::get(error, &JsValue::from_str("cause"))
-            .ok()
-            .filter(JsValue::is_object)
-            .and_then(|cause| message_of(&cause))
-        {
-            return message;
-        }
-    }
-    let kind = error.js_typeof().as_string().unwrap_or_default();
-    format!("D1 failed with a JavaScript {kind} and no message")
 }

@@ -162,6 +162,8 @@ mod analysis;
 mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod calls;
+#[cfg(target_arch = "wasm32")]
+mod cells;
 // What D1's results mean, natively testable (the wasm32 side only classifies JS values).
 pub mod decode;
 #[cfg(target_arch = "wasm32")]
@@ -171,6 +173,8 @@ mod js;
 mod lexer;
 #[cfg(target_arch = "wasm32")]
 mod names;
+#[cfg(target_arch = "wasm32")]
+mod pack;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod params;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -179,6 +183,8 @@ mod rules;
 mod sent;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod shape;
+#[cfg(target_arch = "wasm32")]
+mod thrown;
 
 use std::fmt;
 
