@@ -19,7 +19,7 @@ use crate::calls::{Preparer, Statement as StatementJs};
 use crate::cells::{classify, column_names_of, raw_item};
 use crate::decode::{cell_to_value, decode_cells, unexpected};
 use crate::names::KeptNames;
-use crate::pack::{read_packed, Read};
+use crate::pack::{read_objects, read_rows, Read};
 use crate::params::{cast_integer_params, check_sent_len, integer_mask, sql_to_send};
 use crate::rules::{
     check_statement, error_from_message, exact_count, exact_integer, integer_binding, params_json,
@@ -108,7 +108,7 @@ impl D1Backend {
                 // apply. (One `JSON.stringify` text, tried before the packing, was up to 15 %
                 // faster than value by value on short cells and 1.2x to 2.9x slower on long
                 // texts or texts with quotes.)
-                let (columns, values, row_count) = match read_packed(&rows, &analysis.names)? {
+                let (columns, values, row_count) = match read_rows(&rows, &analysis.names)? {
                     Some(read) => read,
                     None => read_by_value(&rows, &analysis.names)?,
                 };
@@ -170,19 +170,19 @@ impl D1Backend {
                 let (changes, last_insert_rowid) = counters(&result)?;
                 Ok(match analysis.shape {
                     Shape::Rows => QueryResult {
-                        columns: columns.into(),
+                        columns,
                         values,
                         changes: 0,
                         last_insert_rowid: None,
                     },
                     Shape::Returning => QueryResult {
-                        columns: columns.into(),
+                        columns,
                         values,
                         changes: row_count as u64,
                         last_insert_rowid,
                     },
                     Shape::Write => QueryResult {
-                        columns: columns.into(),
+                        columns,
                         values,
                         changes,
                         last_insert_rowid,
@@ -262,29 +262,33 @@ fn column_names_option() -> std::result::Result<JsValue, JsValue> {
 const JSON_FROM_PARAMS: usize = 16;
 
 /// Columns, values and row count from a batch result, whose rows D1 turns into objects keyed
-/// by column name (see the crate docs for what that loses).
-fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> {
+/// by column name (see the crate docs for what that loses): packed (`crate::pack`), else value
+/// by value.
+fn decode_objects(result: &JsValue) -> Result<Read> {
     let rows = Reflect::get(result, &JsValue::from_str("results")).map_err(js_error)?;
     if rows.is_undefined() || rows.is_null() {
-        return Ok((Vec::new(), Vec::new(), 0));
+        return Ok((Arc::default(), Vec::new(), 0));
     }
     let rows: Array = rows
         .dyn_into()
         .map_err(|_| unexpected("D1 batch result rows are not an array"))?;
     let Some(first) = rows.iter().next() else {
-        return Ok((Vec::new(), Vec::new(), 0));
+        return Ok((Arc::default(), Vec::new(), 0));
     };
     let first: Object = first
         .dyn_into()
         .map_err(|_| unexpected("D1 batch result row 0 is not an object"))?;
     let keys = Object::keys(&first);
-    let columns = keys
+    let columns: Arc<[String]> = keys
         .iter()
         .map(|key| {
             key.as_string()
                 .ok_or_else(|| unexpected("D1 batch result column name is not a string"))
         })
-        .collect::<Result<Vec<String>>>()?;
+        .collect::<Result<_>>()?;
+    if let Some((values, row_count)) = read_objects(&rows, &keys, columns.clone())? {
+        return Ok((columns, values, row_count));
+    }
     let mut values = Vec::with_capacity(columns.len() * rows.length() as usize);
     let mut row_count = 0;
     for (index, row) in rows.iter().enumerate() {
@@ -293,7 +297,7 @@ fn decode_objects(result: &JsValue) -> Result<(Vec<String>, Vec<Value>, usize)> 
                 "D1 batch result row {index} is not an object"
             )));
         }
-        for (key, column) in keys.iter().zip(&columns) {
+        for (key, column) in keys.iter().zip(columns.iter()) {
             let cell = Reflect::get(&row, &key).map_err(js_error)?;
             values.push(cell_to_value(classify(&cell), column)?);
         }

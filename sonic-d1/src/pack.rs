@@ -1,4 +1,4 @@
-//! Reading a `raw()` result through `src/pack.js`: one call packs every cell into a buffer of
+//! Reading a D1 result through `src/pack.js`: one call packs every cell into a buffer of
 //! numbers and every text into a buffer of UTF-8, both in wasm's memory, so a result costs one
 //! call across the boundary instead of one to three per cell (issue #14 item 2). What the
 //! packed values mean is `decode_packed`'s business; what the packing does not cover (another
@@ -19,8 +19,7 @@ use crate::thrown::js_error;
 
 #[wasm_bindgen(module = "/src/pack.js")]
 extern "C" {
-    /// `packRows(rows, kept, cells, bytes)`: [`PACKED`], [`TOO_SMALL`] or anything else for a
-    /// shape it does not pack.
+    /// `packRows(rows, kept, cells, bytes)`: a `raw({ columnNames: true })` output.
     #[wasm_bindgen(js_name = packRows, catch)]
     fn pack_rows(
         rows: &Array,
@@ -28,11 +27,20 @@ extern "C" {
         cells: &mut [f64],
         bytes: &mut [u8],
     ) -> std::result::Result<f64, JsValue>;
+
+    /// `packObjects(rows, keys, cells, bytes)`: a batch result's rows, objects.
+    #[wasm_bindgen(js_name = packObjects, catch)]
+    fn pack_objects(
+        rows: &Array,
+        keys: &Array,
+        cells: &mut [f64],
+        bytes: &mut [u8],
+    ) -> std::result::Result<f64, JsValue>;
 }
 
-/// `packRows` packed the rows.
+/// The packing function packed the rows.
 const PACKED: f64 = 0.0;
-/// `packRows` needs larger buffers, whose lengths it wrote first in `cells`.
+/// The packing function needs larger buffers, whose lengths it wrote first in `cells`.
 const TOO_SMALL: f64 = 1.0;
 /// How many numbers `cells` starts with: whether the names are the kept ones, the width, the
 /// row count and the length of the texts in bytes.
@@ -41,7 +49,7 @@ const HEAD: usize = 4;
 /// itself.
 const KEPT: (usize, usize) = (4096, 16384);
 
-/// The buffers `packRows` writes into, kept per isolate.
+/// The buffers the packing functions write into, kept per isolate.
 struct Buffers {
     cells: Vec<f64>,
     bytes: Vec<u8>,
@@ -57,47 +65,100 @@ thread_local! {
 /// A result: its columns, its values row after row, and how many rows.
 pub(crate) type Read = (Arc<[String]>, Vec<Value>, usize);
 
+/// What a packing function wrote: its head, the cells and the texts.
+struct Packed<'b> {
+    same_names: bool,
+    width: usize,
+    count: usize,
+    cells: &'b [f64],
+    texts: &'b str,
+}
+
 /// The columns, values and row count of `rows` (`raw({ columnNames: true })`'s output),
 /// packed; `Ok(None)` when they are to be read value by value.
-pub(crate) fn read_packed(rows: &Array, names: &KeptNames) -> Result<Option<Read>> {
+pub(crate) fn read_rows(rows: &Array, names: &KeptNames) -> Result<Option<Read>> {
+    let kept = names.header();
+    with_packed(
+        |cells, bytes| pack_rows(rows, &kept, cells, bytes),
+        |packed| {
+            let columns = match names.kept().filter(|_| packed.same_names) {
+                Some(kept) => kept,
+                None => names.get_or_read(&rows.get(0), column_names_of)?,
+            };
+            let width = packed.width;
+            decode(columns, &packed, |index| {
+                let row = rows.get(u32_index(index / width + 1));
+                Reflect::get_u32(&row, u32_index(index % width))
+            })
+        },
+    )
+}
+
+/// The values and row count of a batch result's `rows`, objects read by `keys` (whose names
+/// are `columns`), packed; `Ok(None)` when they are to be read value by value.
+pub(crate) fn read_objects(
+    rows: &Array,
+    keys: &Array,
+    columns: Arc<[String]>,
+) -> Result<Option<(Vec<Value>, usize)>> {
+    with_packed(
+        |cells, bytes| pack_objects(rows, keys, cells, bytes),
+        |packed| {
+            let width = packed.width;
+            let read = decode(columns, &packed, |index| {
+                let row = rows.get(u32_index(index / width));
+                Reflect::get(&row, &keys.get(u32_index(index % width)))
+            })?;
+            Ok(read.map(|(_, values, count)| (values, count)))
+        },
+    )
+}
+
+/// Runs `pack` on the isolate's buffers (grown once if it asks), then `read` on what it wrote.
+fn with_packed<R>(
+    pack: impl Fn(&mut [f64], &mut [u8]) -> std::result::Result<f64, JsValue>,
+    read: impl FnOnce(Packed<'_>) -> Result<Option<R>>,
+) -> Result<Option<R>> {
     BUFFERS.with(|buffers| {
         // Never borrowed twice (nothing here awaits); value by value if it were.
         let Ok(mut buffers) = buffers.try_borrow_mut() else {
             return Ok(None);
         };
-        let read = read_with(&mut buffers, rows, names);
+        let buffers = &mut *buffers;
+        let mut status = pack(&mut buffers.cells, &mut buffers.bytes).map_err(js_error)?;
+        if status == TOO_SMALL {
+            let needed = |i: usize| buffers.cells.get(i).copied().and_then(whole);
+            let (Some(cells), Some(bytes)) = (needed(0), needed(1)) else {
+                return Err(unexpected("D1 rows were packed without their sizes"));
+            };
+            buffers.cells.resize(cells.max(buffers.cells.len()), 0.0);
+            buffers.bytes.resize(bytes.max(buffers.bytes.len()), 0);
+            status = pack(&mut buffers.cells, &mut buffers.bytes).map_err(js_error)?;
+        }
+        let result = if status == PACKED {
+            unpack(buffers).and_then(read)
+        } else {
+            Ok(None)
+        };
         let (cells, bytes) = KEPT;
         if buffers.cells.len() > cells || buffers.bytes.len() > bytes {
-            buffers.cells = vec![0.0; cells];
-            buffers.bytes = vec![0; bytes];
+            *buffers = Buffers {
+                cells: vec![0.0; cells],
+                bytes: vec![0; bytes],
+            };
         }
-        read
+        result
     })
 }
 
-fn read_with(buffers: &mut Buffers, rows: &Array, names: &KeptNames) -> Result<Option<Read>> {
-    let kept = names.header();
-    let mut status =
-        pack_rows(rows, &kept, &mut buffers.cells, &mut buffers.bytes).map_err(js_error)?;
-    if status == TOO_SMALL {
-        let needed = |i: usize| buffers.cells.get(i).copied().and_then(whole);
-        let (Some(cells), Some(bytes)) = (needed(0), needed(1)) else {
-            return Err(unexpected("D1 raw() rows were packed without their sizes"));
-        };
-        buffers.cells.resize(cells.max(buffers.cells.len()), 0.0);
-        buffers.bytes.resize(bytes.max(buffers.bytes.len()), 0);
-        status =
-            pack_rows(rows, &kept, &mut buffers.cells, &mut buffers.bytes).map_err(js_error)?;
-    }
-    if status != PACKED {
-        return Ok(None);
-    }
+/// The head, cells and texts a packing function wrote.
+fn unpack(buffers: &Buffers) -> Result<Packed<'_>> {
     let head = match buffers.cells.get(..HEAD) {
         Some(&[same, width, count, written]) => [same, width, count, written].map(whole),
         _ => [None; HEAD],
     };
     let [Some(same), Some(width), Some(count), Some(written)] = head else {
-        return Err(unexpected("D1 raw() rows were packed without their counts"));
+        return Err(unexpected("D1 rows were packed without their counts"));
     };
     let cells = width
         .checked_mul(count)
@@ -105,25 +166,36 @@ fn read_with(buffers: &mut Buffers, rows: &Array, names: &KeptNames) -> Result<O
         .and_then(|n| buffers.cells.get(HEAD..HEAD.checked_add(n)?));
     let texts = buffers.bytes.get(..written).map(std::str::from_utf8);
     let (Some(cells), Some(Ok(texts))) = (cells, texts) else {
-        return Err(unexpected("D1 raw() rows were packed unevenly"));
+        return Err(unexpected("D1 rows were packed unevenly"));
     };
-    let columns = match names.kept().filter(|_| same == 1) {
-        Some(kept) => kept,
-        None => names.get_or_read(&rows.get(0), column_names_of)?,
-    };
-    if columns.len() != width {
-        return Err(unexpected("D1 raw() rows were packed unevenly"));
+    Ok(Packed {
+        same_names: same == 1,
+        width,
+        count,
+        cells,
+        texts,
+    })
+}
+
+/// The values of `packed` under `columns`, those it could not pack read by `cell` (by index).
+fn decode(
+    columns: Arc<[String]>,
+    packed: &Packed<'_>,
+    cell: impl Fn(usize) -> std::result::Result<JsValue, JsValue>,
+) -> Result<Option<Read>> {
+    if columns.len() != packed.width {
+        return Err(unexpected("D1 rows were packed unevenly"));
     }
-    let values = decode_packed(&columns, cells, texts, |index| {
-        match cell_at(rows, index / width + 1, index % width) {
+    let values = decode_packed(&columns, packed.cells, packed.texts, |index| {
+        match cell(index) {
             Ok(cell) => classify(&cell),
             Err(_) => JsCell::Other("value that could not be read".into()),
         }
     })?;
-    Ok(values.map(|values| (columns, values, count)))
+    Ok(values.map(|values| (columns, values, packed.count)))
 }
 
-/// `n` as a count: a whole number from 0 to 2^32 (what `packRows` writes as counts).
+/// `n` as a count: a whole number from 0 to 2^32 (what the packing functions write as counts).
 fn whole(n: f64) -> Option<usize> {
     if n.fract() == 0.0 && (0.0..=4_294_967_296.0).contains(&n) {
         Some(n as usize)
@@ -132,8 +204,7 @@ fn whole(n: f64) -> Option<usize> {
     }
 }
 
-/// The value in row `row` of `rows` (the names are row 0), column `column`.
-fn cell_at(rows: &Array, row: usize, column: usize) -> std::result::Result<JsValue, JsValue> {
-    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-    Reflect::get_u32(&rows.get(index(row)), index(column))
+/// An index into a JavaScript array (whose lengths are below 2^32).
+fn u32_index(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
