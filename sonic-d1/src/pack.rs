@@ -79,14 +79,14 @@ struct Packed<'b> {
 pub(crate) fn read_rows(rows: &Array, names: &KeptNames) -> Result<Option<Read>> {
     let kept = names.header();
     with_packed(
-        |cells, bytes| pack_rows(rows, &kept, cells, bytes),
-        |packed| {
+        &|cells, bytes| pack_rows(rows, &kept, cells, bytes),
+        &mut |packed| {
             let columns = match names.kept().filter(|_| packed.same_names) {
                 Some(kept) => kept,
                 None => names.get_or_read(&rows.get(0), column_names_of)?,
             };
             let width = packed.width;
-            decode(columns, &packed, |index| {
+            decode(columns, &packed, &|index| {
                 let row = rows.get(u32_index(index / width + 1));
                 Reflect::get_u32(&row, u32_index(index % width))
             })
@@ -101,24 +101,28 @@ pub(crate) fn read_objects(
     keys: &Array,
     columns: Arc<[String]>,
 ) -> Result<Option<(Vec<Value>, usize)>> {
-    with_packed(
-        |cells, bytes| pack_objects(rows, keys, cells, bytes),
-        |packed| {
+    let read = with_packed(
+        &|cells, bytes| pack_objects(rows, keys, cells, bytes),
+        &mut |packed| {
             let width = packed.width;
-            let read = decode(columns, &packed, |index| {
+            decode(columns.clone(), &packed, &|index| {
                 let row = rows.get(u32_index(index / width));
                 Reflect::get(&row, &keys.get(u32_index(index % width)))
-            })?;
-            Ok(read.map(|(_, values, count)| (values, count)))
+            })
         },
-    )
+    )?;
+    Ok(read.map(|(_, values, count)| (values, count)))
 }
 
+/// A packing function on the buffers: `packRows` or `packObjects` with their other arguments.
+type Pack<'a> = dyn Fn(&mut [f64], &mut [u8]) -> std::result::Result<f64, JsValue> + 'a;
+
 /// Runs `pack` on the isolate's buffers (grown once if it asks), then `read` on what it wrote.
-fn with_packed<R>(
-    pack: impl Fn(&mut [f64], &mut [u8]) -> std::result::Result<f64, JsValue>,
-    read: impl FnOnce(Packed<'_>) -> Result<Option<R>>,
-) -> Result<Option<R>> {
+/// Not generic: one copy for both kinds of results (Worker size, issue #14 item 5).
+fn with_packed(
+    pack: &Pack<'_>,
+    read: &mut dyn FnMut(Packed<'_>) -> Result<Option<Read>>,
+) -> Result<Option<Read>> {
     BUFFERS.with(|buffers| {
         // Never borrowed twice (nothing here awaits); value by value if it were.
         let Ok(mut buffers) = buffers.try_borrow_mut() else {
@@ -181,7 +185,7 @@ fn unpack(buffers: &Buffers) -> Result<Packed<'_>> {
 fn decode(
     columns: Arc<[String]>,
     packed: &Packed<'_>,
-    cell: impl Fn(usize) -> std::result::Result<JsValue, JsValue>,
+    cell: &dyn Fn(usize) -> std::result::Result<JsValue, JsValue>,
 ) -> Result<Option<Read>> {
     if columns.len() != packed.width {
         return Err(unexpected("D1 rows were packed unevenly"));
