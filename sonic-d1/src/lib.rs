@@ -83,8 +83,14 @@
 //! one's result, so the last statement decides. (The SQLite backend refuses such text: keep
 //! one statement per [`Statement`] and use [`SqlBackend::batch`] for more.)
 //!
-//! `worker-sys` 0.8.7 binds `raw()` without its options argument, so it is called through
-//! `js_sys::Reflect`.
+//! `worker-sys` 0.8.7 binds `raw()` without its options argument, so this crate binds
+//! `raw(options)` itself.
+//!
+//! A result is read into wasm in one call rather than one to three per cell: a small
+//! JavaScript module of this crate (`src/pack.js`, a wasm-bindgen snippet, which worker-build
+//! bundles with the Worker) packs every cell and text into buffers in wasm's memory; values it
+//! does not pack (BLOBs, `BigInt`s) are read one by one. The meaning of each value is the same
+//! either way.
 //!
 //! # Batches
 //!
