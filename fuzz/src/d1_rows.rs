@@ -12,10 +12,7 @@ use std::time::Instant;
 
 use proptest::prelude::*;
 use sonic_db_core::{Table, Value};
-use sonic_db_d1::decode::{
-    decode_packed, decode_raw, JsCell, RawItem, PACKED_BOOL, PACKED_NULL, PACKED_NUMBER,
-    PACKED_OTHER, PACKED_TEXT,
-};
+use sonic_db_d1::decode::{decode_packed, decode_raw, pack_cells, JsCell, RawItem};
 
 use crate::envelope::{same, Cells};
 use crate::{run_property, Report};
@@ -229,14 +226,8 @@ fn packed(items: &[RawItem]) -> Option<Packed> {
     let (RawItem::Array(names), rows) = items.split_first()? else {
         return None;
     };
-    let columns = names
-        .iter()
-        .map(|n| match n {
-            JsCell::String(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let (mut cells, mut texts, mut all) = (Vec::new(), String::new(), Vec::new());
+    let columns = string_names(names)?;
+    let mut all = Vec::new();
     for row in rows {
         let RawItem::Array(row) = row else {
             return None;
@@ -244,22 +235,21 @@ fn packed(items: &[RawItem]) -> Option<Packed> {
         if row.len() != columns.len() {
             return None;
         }
-        for cell in row {
-            let (kind, number) = match cell {
-                JsCell::Null => (PACKED_NULL, 0.0),
-                JsCell::Number(n) => (PACKED_NUMBER, *n),
-                JsCell::String(s) => {
-                    texts.push_str(s);
-                    (PACKED_TEXT, s.encode_utf16().count() as f64)
-                }
-                JsCell::Bool(b) => (PACKED_BOOL, f64::from(u8::from(*b))),
-                _ => (PACKED_OTHER, 0.0),
-            };
-            cells.extend([kind, number]);
-            all.push(cell.clone());
-        }
+        all.extend(row.iter().cloned());
     }
+    let (cells, texts) = pack_cells(&all);
     Some((columns, cells, texts, all))
+}
+
+/// The names, if every one is a string.
+fn string_names(names: &[JsCell]) -> Option<Vec<String>> {
+    names
+        .iter()
+        .map(|n| match n {
+            JsCell::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 type Decoded = (Vec<String>, Vec<Value>, usize);
@@ -271,13 +261,7 @@ fn oracle(items: &[RawItem]) -> Option<Decoded> {
     let RawItem::Array(names) = header else {
         return None;
     };
-    let columns = names
-        .iter()
-        .map(|n| match n {
-            JsCell::String(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let columns = string_names(names)?;
     let mut values = Vec::new();
     for row in rows {
         let RawItem::Array(cells) = row else {

@@ -232,6 +232,35 @@ pub fn decode_packed(
     Ok(rest.is_empty().then_some(values))
 }
 
+/// What `src/pack.js` writes for `cells` (without its head), modelled in Rust for tests and
+/// fuzzing: per cell a kind and a number, and the texts one after another. The JavaScript is
+/// what runs in a Worker.
+///
+/// ```
+/// use sonic_db_d1::decode::{pack_cells, JsCell, PACKED_NULL, PACKED_TEXT};
+/// let (cells, texts) = pack_cells(&[JsCell::String("é".into()), JsCell::Null]);
+/// assert_eq!(cells, [PACKED_TEXT, 1.0, PACKED_NULL, 0.0]);
+/// assert_eq!(texts, "é");
+/// ```
+pub fn pack_cells<'c>(cells: impl IntoIterator<Item = &'c JsCell>) -> (Vec<f64>, String) {
+    let mut packed = Vec::new();
+    let mut texts = String::new();
+    for cell in cells {
+        let (kind, number) = match cell {
+            JsCell::Null => (PACKED_NULL, 0.0),
+            JsCell::Number(n) => (PACKED_NUMBER, *n),
+            JsCell::String(s) => {
+                texts.push_str(s);
+                (PACKED_TEXT, s.encode_utf16().count() as f64)
+            }
+            JsCell::Bool(b) => (PACKED_BOOL, f64::from(u8::from(*b))),
+            _ => (PACKED_OTHER, 0.0),
+        };
+        packed.extend([kind, number]);
+    }
+    (packed, texts)
+}
+
 /// `text` cut after its first `units` UTF-16 units, if a character ends there (`ascii`:
 /// `text` is ASCII, where units are bytes).
 fn cut_utf16(text: &str, units: f64, ascii: bool) -> Option<(&str, &str)> {
@@ -297,25 +326,15 @@ mod tests {
                 JsCell::Bytes(vec![0, 7]),
             ],
         ];
-        let mut cells = Vec::new();
-        let mut texts = String::new();
-        let mut others = Vec::new();
-        for cell in rows.iter().flatten() {
-            let (kind, number) = match cell {
-                JsCell::Null => (PACKED_NULL, 0.0),
-                JsCell::Number(n) => (PACKED_NUMBER, *n),
-                JsCell::String(s) => {
-                    texts.push_str(s);
-                    (PACKED_TEXT, s.encode_utf16().count() as f64)
-                }
-                JsCell::Bool(b) => (PACKED_BOOL, f64::from(u8::from(*b))),
-                _ => {
-                    others.push(cells.len() / 2);
-                    (PACKED_OTHER, 0.0)
-                }
-            };
-            cells.extend([kind, number]);
-        }
+        let (cells, texts) = pack_cells(rows.iter().flatten());
+        let others: Vec<usize> = (0..cells.len() / 2)
+            .filter(|i| cells[2 * i] == PACKED_OTHER)
+            .collect();
+        assert_eq!(
+            others,
+            [5, 11],
+            "the BLOBs are left to be read by themselves"
+        );
         let mut asked = Vec::new();
         let all: Vec<JsCell> = rows.iter().flatten().cloned().collect();
         let packed = decode_packed(&columns, &cells, &texts, |index| {
