@@ -1,18 +1,20 @@
 //! Single-statement loading: the relations came as JSON columns of the parents' rows, or
 //! (`one` relations that `joins_one`) as the joined table's columns.
 
-use super::json::{self, Json};
+use std::borrow::Cow;
+
+use super::json::{self, PayloadError};
 use super::{Eager, Include};
 use crate::backend::QueryResult;
 use crate::error::{Error, Result};
 use crate::query::rows::check_shape;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::Row;
-use crate::schema::{ColumnDef, RelationKind, Table, TableDef};
+use crate::schema::{RelationKind, Table};
 use crate::sql::eager::{joins_one, EagerSql};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::value::Cell;
-use crate::value::{ConvertError, SqlType, Value};
+use crate::value::Value;
 
 /// The records of a single-statement select's result: each row's own columns, then per
 /// include one JSON value, or a joined record's columns (`joins_one`).
@@ -57,9 +59,9 @@ pub(crate) fn joined_width(include: &dyn EagerSql) -> Option<usize> {
 /// Decodes a relation column of a single-statement select (JSON text, or `NULL` for a `one`
 /// relation without a match).
 fn attach_column<P: 'static>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
-    let payload = match value {
-        Value::Null => Json::Null,
-        Value::Text(text) => Json::Text(text),
+    let payload = match &value {
+        Value::Null => "null",
+        Value::Text(text) => text.as_str(),
         other => {
             return Err(Error::Database {
                 message: format!(
@@ -70,32 +72,28 @@ fn attach_column<P: 'static>(include: &Include<P>, parent: &mut P, value: Value)
             })
         }
     };
-    include.loader().attach_json(parent, payload)
+    include.loader().attach_text(parent, payload)
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
-    /// Decodes this relation's JSON and stores the records into `parent`.
-    pub(super) fn attach_payload(&self, parent: &mut P, payload: Json) -> Result<()> {
-        let records = match payload {
-            Json::Null => Vec::new(),
-            // SQLite before 3.45 loses the JSON subtype of a subquery's result, so a nested
-            // payload may arrive as a string holding the JSON.
-            Json::Text(text) => {
-                let inner = json::parse(&text).map_err(|e| self.shape_error("JSON", e))?;
-                if matches!(inner, Json::Text(_)) {
-                    return Err(self.shape_error("a JSON array", "a JSON string"));
-                }
-                return self.attach_payload(parent, inner);
+    /// Decodes this relation's JSON payload (`crate::query::eager::json`) and stores the
+    /// records into `parent`; each record's nested relations are decoded from their own
+    /// payloads in it.
+    pub(super) fn attach_payload(&self, parent: &mut P, text: &str) -> Result<()> {
+        let mut records = Vec::new();
+        let mut record = |values: &mut Vec<Value>, payloads: &[Cow<'_, str>]| -> Result<()> {
+            let mut child = C::decode(values)?;
+            for (nested, payload) in self.nested.iter().zip(payloads) {
+                nested.loader().attach_text(&mut child, payload)?;
             }
-            Json::Array(items) => match self.relation.def().kind {
-                RelationKind::Many => items
-                    .into_iter()
-                    .map(|row| self.decode_child(row))
-                    .collect::<Result<_>>()?,
-                RelationKind::One => vec![self.decode_child(Json::Array(items))?],
-            },
-            other => return Err(self.shape_error("a JSON array", describe(&other))),
+            records.push(child);
+            Ok(())
         };
+        let many = self.relation.def().kind == RelationKind::Many;
+        json::read(text, many, C::DEF, self.nested.len(), &mut record).map_err(|e| match e {
+            PayloadError::Shape(expected, found) => self.shape_error(expected, found),
+            PayloadError::Decode(e) => e,
+        })?;
         self.relation.attach(parent, records);
         Ok(())
     }
@@ -138,67 +136,4 @@ impl<P: Table, C: Table + Clone> Eager<P, C> {
         self.relation.attach(parent, records);
         Ok(())
     }
-
-    /// One child from its JSON array: the columns, then one payload per nested relation.
-    fn decode_child(&self, row: Json) -> Result<C> {
-        let Json::Array(items) = row else {
-            return Err(self.shape_error("a JSON array per related row", describe(&row)));
-        };
-        let width = C::DEF.columns.len();
-        if items.len() != width + self.nested.len() {
-            return Err(self.shape_error(
-                "one JSON value per column and nested relation",
-                format!("an array of {} values", items.len()),
-            ));
-        }
-        let mut items = items.into_iter();
-        let mut values = Vec::with_capacity(width);
-        for (column, item) in C::DEF.columns.iter().zip(items.by_ref()) {
-            values.push(json_value(C::DEF, column, item)?);
-        }
-        let mut child = C::decode(&mut values)?;
-        for (nested, payload) in self.nested.iter().zip(items) {
-            nested.loader().attach_json(&mut child, payload)?;
-        }
-        Ok(child)
-    }
-}
-
-/// A JSON value of a column, back to the storage class SQLite had, guided by the declared
-/// type: BLOB columns were sent as hex.
-fn json_value(table: &TableDef, column: &ColumnDef, item: Json) -> Result<Value> {
-    Ok(match item {
-        Json::Null => Value::Null,
-        Json::Integer(i) => Value::Integer(i),
-        Json::Real(r) => Value::Real(r),
-        Json::Bool(b) => Value::Integer(i64::from(b)),
-        Json::Text(text) if column.sql_type == SqlType::Blob => {
-            Value::Blob(hex::decode(&text).map_err(|_| {
-                Error::decode(
-                    table.name,
-                    column.name,
-                    ConvertError::new("hex digits (a BLOB in JSON)", format!("{text:?}")),
-                )
-            })?)
-        }
-        Json::Text(text) => Value::Text(text),
-        Json::Array(_) => {
-            return Err(Error::decode(
-                table.name,
-                column.name,
-                ConvertError::new("a column value", "a JSON array"),
-            ))
-        }
-    })
-}
-
-fn describe(json: &Json) -> String {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "a JSON boolean",
-        Json::Integer(_) | Json::Real(_) => "a JSON number",
-        Json::Text(_) => "a JSON string",
-        Json::Array(_) => "a JSON array",
-    }
-    .to_string()
 }

@@ -1,109 +1,497 @@
-//! The payloads of single-statement eager loading, read with serde_json.
+//! The payloads of single-statement eager loading, read with serde_json straight into the
+//! values of each related row: no tree of JSON values in between (issue #14 item 2: the
+//! nested route of the Workers benchmark spent as long building and walking that tree as
+//! parsing).
 //!
-//! Those payloads are arrays of arrays of column values that SQLite's `json_array` wrote.
-//! They are deserialized straight into [`Json`], without `serde_json::Value`'s maps in
-//! between. What matters stays exact: integers are 64-bit, and floats are correctly rounded
-//! (serde_json's `float_roundtrip` feature, which sonic-db-core enables), so a REAL written with
-//! 17 significant digits comes back bit for bit. serde_json also bounds the nesting depth
-//! (128), so hostile input is an error rather than a stack overflow.
+//! A payload is `null` (no related row), an array of rows (`many`) or one row (`one`); a row
+//! is an array of column values that SQLite's `json_array` wrote, then one payload per nested
+//! relation, which is handed on as its JSON text to be read the same way. SQLite before 3.45
+//! loses the JSON subtype of a subquery's result, so a nested payload may arrive as a string
+//! holding the JSON. What matters stays exact: integers are 64-bit, and floats are correctly
+//! rounded (serde_json's `float_roundtrip` feature, which sonic-db-core enables), so a REAL
+//! written with 17 significant digits comes back bit for bit. serde_json also bounds the
+//! nesting depth (128), so hostile input is an error rather than a stack overflow.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
-/// A parsed JSON value. Objects never occur in the payloads and are rejected.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
-    Null,
-    Bool(bool),
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Array(Vec<Json>),
+use crate::error::Error;
+use crate::schema::{ColumnDef, TableDef};
+use crate::value::{ConvertError, SqlType, Value};
+
+/// Why a payload could not be read.
+#[derive(Debug)]
+pub(crate) enum PayloadError {
+    /// Not the shape expected there: what was expected, what was found.
+    Shape(&'static str, String),
+    /// A value or a record that does not decode.
+    Decode(Error),
 }
 
-/// Parses one JSON document.
-pub(crate) fn parse(text: &str) -> Result<Json, String> {
-    serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
-}
+/// Builds one related record from its column values and its nested payloads' texts.
+pub(crate) type Record<'r> = dyn FnMut(&mut Vec<Value>, &[Cow<'_, str>]) -> Result<(), Error> + 'r;
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+/// Reads the payload `text`, handing each related row to `record`: a `many` relation's
+/// payload is an array of rows, a `one` relation's the row itself; `null` has none.
+pub(crate) fn read(
+    text: &str,
+    many: bool,
+    table: &'static TableDef,
+    nested: usize,
+    record: &mut Record<'_>,
+) -> Result<(), PayloadError> {
+    let mut reader = Reader {
+        many,
+        table,
+        nested,
+        record,
+        failure: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = Payload(&mut reader)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    match (read, reader.failure) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(failure)) => Err(failure),
+        (Err(e), None) => Err(PayloadError::Shape("JSON", format!("invalid JSON: {e}"))),
     }
 }
 
-struct JsonVisitor;
+/// One payload's reading: its relation's shape, and the first failure that is not
+/// serde_json's own (a serde error only carries text).
+struct Reader<'a, 'r> {
+    many: bool,
+    table: &'static TableDef,
+    nested: usize,
+    record: &'a mut Record<'r>,
+    failure: Option<PayloadError>,
+}
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+impl Reader<'_, '_> {
+    /// Keeps `failure` and stops the parse.
+    fn fail<E: de::Error>(&mut self, failure: PayloadError) -> E {
+        self.failure = Some(failure);
+        E::custom("payload refused")
+    }
+
+    fn shape<E: de::Error>(&mut self, expected: &'static str, found: Found) -> E {
+        self.fail(PayloadError::Shape(expected, found.to_string()))
+    }
+}
+
+/// What a value was, for messages.
+#[derive(Clone, Copy)]
+enum Found {
+    Null,
+    Boolean,
+    Number,
+    Text,
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Found::Null => "null",
+            Found::Boolean => "a JSON boolean",
+            Found::Number => "a JSON number",
+            Found::Text => "a JSON string",
+        })
+    }
+}
+
+/// What every visitor here expects (objects never occur in payloads, and are refused).
+const EXPECTING: &str = "null, a boolean, a number, a string or an array";
+
+/// A whole payload.
+struct Payload<'p, 'a, 'r>(&'p mut Reader<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Payload<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Payload<'_, '_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("null, a boolean, a number, a string or an array")
+        f.write_str(EXPECTING)
     }
 
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
-        Ok(Json::Bool(b))
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(self.0.shape("a JSON array", Found::Boolean))
     }
 
-    fn visit_i64<E>(self, i: i64) -> Result<Json, E> {
-        Ok(Json::Integer(i))
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(self.0.shape("a JSON array", Found::Number))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(self.0.shape("a JSON array", Found::Number))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(self.0.shape("a JSON array", Found::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(self.0.shape("a JSON array", Found::Text))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.0.many {
+            return Row(self.0).visit_seq(seq);
+        }
+        while seq.next_element_seed(Row(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// A related row: its column values, then one payload per nested relation.
+struct Row<'p, 'a, 'r>(&'p mut Reader<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Row<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// What a row must be.
+const ROW: &str = "a JSON array per related row";
+/// What a row must hold.
+const ROW_WIDTH: &str = "one JSON value per column and nested relation";
+
+impl<'de> Visitor<'de> for Row<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(EXPECTING)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Null))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Boolean))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Number))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Number))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(self.0.shape(ROW, Found::Text))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let reader = self.0;
+        let table = reader.table;
+        let mut values = Vec::with_capacity(table.columns.len());
+        for column in table.columns {
+            match seq.next_element_seed(Column { table, column })? {
+                Some(Ok(value)) => values.push(value),
+                Some(Err(e)) => return Err(reader.fail(PayloadError::Decode(e))),
+                None => return Err(reader.short_row(values.len())),
+            }
+        }
+        let mut payloads = Vec::with_capacity(reader.nested);
+        for _ in 0..reader.nested {
+            let Some(raw) = seq.next_element::<&RawValue>()? else {
+                return Err(reader.short_row(values.len() + payloads.len()));
+            };
+            payloads.push(payload_text(raw).map_err(de::Error::custom)?);
+        }
+        let mut more = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            more += 1;
+        }
+        if more > 0 {
+            let found = format!(
+                "an array of {} values",
+                values.len() + payloads.len() + more
+            );
+            return Err(reader.fail(PayloadError::Shape(ROW_WIDTH, found)));
+        }
+        (reader.record)(&mut values, &payloads).map_err(|e| reader.fail(PayloadError::Decode(e)))
+    }
+}
+
+impl Reader<'_, '_> {
+    fn short_row<E: de::Error>(&mut self, values: usize) -> E {
+        self.fail(PayloadError::Shape(
+            ROW_WIDTH,
+            format!("an array of {values} values"),
+        ))
+    }
+}
+
+/// A nested payload's JSON text: as it is, or the JSON a string holds.
+fn payload_text(raw: &RawValue) -> serde_json::Result<Cow<'_, str>> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        serde_json::from_str::<String>(text).map(Cow::Owned)
+    } else {
+        Ok(Cow::Borrowed(text))
+    }
+}
+
+/// One column value, back to the storage class SQLite had, guided by the declared type: BLOB
+/// columns were sent as hex. A value that does not decode is the inner `Err`.
+struct Column {
+    table: &'static TableDef,
+    column: &'static ColumnDef,
+}
+
+impl Column {
+    fn refused(&self, expected: &'static str, found: String) -> Error {
+        Error::decode(
+            self.table.name,
+            self.column.name,
+            ConvertError::new(expected, found),
+        )
+    }
+
+    fn text(&self, text: Cow<'_, str>) -> Result<Value, Error> {
+        if self.column.sql_type != SqlType::Blob {
+            return Ok(Value::Text(text.into_owned()));
+        }
+        hex::decode(text.as_ref())
+            .map(Value::Blob)
+            .map_err(|_| self.refused("hex digits (a BLOB in JSON)", format!("{text:?}")))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Column {
+    type Value = Result<Value, Error>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Column {
+    type Value = Result<Value, Error>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(EXPECTING)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Null))
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Integer(i64::from(b))))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Integer(i)))
     }
 
     /// Integers beyond `i64` become the nearest float, as SQLite reads them.
-    fn visit_u64<E>(self, u: u64) -> Result<Json, E> {
-        Ok(i64::try_from(u).map_or(Json::Real(u as f64), Json::Integer))
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(Ok(
+            i64::try_from(u).map_or(Value::Real(u as f64), Value::Integer)
+        ))
     }
 
-    fn visit_f64<E>(self, r: f64) -> Result<Json, E> {
-        Ok(Json::Real(r))
+    fn visit_f64<E>(self, r: f64) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Real(r)))
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
-        Ok(Json::Text(s.to_owned()))
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(self.text(Cow::Borrowed(s)))
     }
 
-    fn visit_string<E>(self, s: String) -> Result<Json, E> {
-        Ok(Json::Text(s))
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(self.text(Cow::Owned(s)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
+    /// Refused, once read to its end (so that the refusal, not the parser, reports it).
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(
+            self.refused("a column value", "a JSON array".to_string())
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::EMPTY_NOTES;
+
+    static TABLE: TableDef = TableDef {
+        name: "t",
+        columns: &[
+            ColumnDef::new("i", "i", SqlType::Integer),
+            ColumnDef::new("j", "j", SqlType::Integer),
+            ColumnDef::new("r", "r", SqlType::Real),
+            ColumnDef::new("s", "s", SqlType::Real),
+            ColumnDef::new("t", "t", SqlType::Text),
+            ColumnDef::new("b", "b", SqlType::Blob),
+        ],
+        ..EMPTY_NOTES
+    };
+
+    static ONE_REAL: TableDef = TableDef {
+        name: "one_real",
+        columns: &[ColumnDef::new("r", "r", SqlType::Real)],
+        ..EMPTY_NOTES
+    };
+
+    type Rows = Vec<(Vec<Value>, Vec<String>)>;
+
+    /// The rows `text` hands over, with their nested payloads' texts.
+    fn rows(
+        text: &str,
+        many: bool,
+        table: &'static TableDef,
+        nested: usize,
+    ) -> Result<Rows, PayloadError> {
+        let mut rows = Vec::new();
+        read(text, many, table, nested, &mut |values, payloads| {
+            let payloads = payloads.iter().map(|p| p.to_string()).collect();
+            rows.push((std::mem::take(values), payloads));
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    fn shape(result: Result<Rows, PayloadError>) -> (&'static str, String) {
+        match result {
+            Err(PayloadError::Shape(expected, found)) => (expected, found),
+            other => panic!("not a shape error: {other:?}"),
+        }
+    }
 
     #[test]
-    fn parses_what_sqlite_writes() {
-        let parsed = parse(
-            r#"[[1,-9223372036854775808,0.30000000000000004,1.0e+300,"a\"\\\u0000\ud83d\ude00é",null],[]]"#,
-        )
-        .unwrap();
+    fn reads_what_sqlite_writes() {
+        let text = r#"[[1,-9223372036854775808,0.30000000000000004,1.0e+300,"a\"\\\u0000\ud83d\ude00é","00ff"],[true,false,null,2,null,null]]"#;
         assert_eq!(
-            parsed,
-            Json::Array(vec![
-                Json::Array(vec![
-                    Json::Integer(1),
-                    Json::Integer(i64::MIN),
-                    Json::Real(0.30000000000000004),
-                    Json::Real(1e300),
-                    Json::Text("a\"\\\0😀é".into()),
-                    Json::Null,
-                ]),
-                Json::Array(vec![]),
-            ])
+            rows(text, true, &TABLE, 0).unwrap(),
+            vec![
+                (
+                    vec![
+                        Value::Integer(1),
+                        Value::Integer(i64::MIN),
+                        Value::Real(0.30000000000000004),
+                        Value::Real(1e300),
+                        Value::Text("a\"\\\0😀é".into()),
+                        Value::Blob(vec![0, 255]),
+                    ],
+                    vec![]
+                ),
+                (
+                    vec![
+                        Value::Integer(1),
+                        Value::Integer(0),
+                        Value::Null,
+                        Value::Integer(2),
+                        Value::Null,
+                        Value::Null,
+                    ],
+                    vec![]
+                ),
+            ]
         );
+        // `null` has no rows; a `one` relation's payload is the row itself.
+        assert_eq!(rows("null", true, &ONE_REAL, 0).unwrap(), vec![]);
+        assert_eq!(
+            rows("[2.5]", false, &ONE_REAL, 0).unwrap(),
+            vec![(vec![Value::Real(2.5)], vec![])]
+        );
+    }
+
+    #[test]
+    fn nested_payloads_are_handed_on_as_json_text() {
+        // As it is, or the JSON a string holds (SQLite before 3.45).
+        let text = r#"[[1.5,[[1],[2]],null],[2.5,"[[3]]","null"]]"#;
+        assert_eq!(
+            rows(text, true, &ONE_REAL, 2).unwrap(),
+            vec![
+                (
+                    vec![Value::Real(1.5)],
+                    vec!["[[1],[2]]".into(), "null".into()]
+                ),
+                (vec![Value::Real(2.5)], vec!["[[3]]".into(), "null".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn payloads_of_another_shape_say_what_they_are() {
+        assert_eq!(
+            shape(rows(r#""[[1]]""#, true, &ONE_REAL, 0)),
+            ("a JSON array", "a JSON string".into())
+        );
+        assert_eq!(
+            shape(rows("7", true, &ONE_REAL, 0)),
+            ("a JSON array", "a JSON number".into())
+        );
+        assert_eq!(
+            shape(rows("[1]", true, &ONE_REAL, 0)),
+            (ROW, "a JSON number".into())
+        );
+        assert_eq!(
+            shape(rows("[[]]", true, &ONE_REAL, 0)),
+            (ROW_WIDTH, "an array of 0 values".into())
+        );
+        assert_eq!(
+            shape(rows("[[1,2,3]]", true, &ONE_REAL, 1)),
+            (ROW_WIDTH, "an array of 3 values".into())
+        );
+        assert_eq!(
+            shape(rows("[[1]]", true, &ONE_REAL, 1)),
+            (ROW_WIDTH, "an array of 1 values".into())
+        );
+        let (expected, found) = shape(rows("[[1]]x", true, &ONE_REAL, 0));
+        assert_eq!(expected, "JSON");
+        assert!(found.starts_with("invalid JSON: "), "{found}");
+    }
+
+    #[test]
+    fn values_that_do_not_decode_name_their_column() {
+        for text in [r#"[[1,2,3,4,"t",[5,6]]]"#, r#"[[1,2,3,4,"t","0g"]]"#] {
+            match rows(text, true, &TABLE, 0) {
+                Err(PayloadError::Decode(e)) => {
+                    let message = e.to_string();
+                    assert!(message.contains('t') && message.contains('b'), "{message}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // And what the record refuses is handed back as it is.
+        let refused = read("[[1]]", true, &ONE_REAL, 0, &mut |_, _| {
+            Err(Error::Database {
+                message: "refused".into(),
+            })
+        });
+        assert!(matches!(
+            refused,
+            Err(PayloadError::Decode(Error::Database { .. }))
+        ));
     }
 
     #[test]
@@ -111,23 +499,24 @@ mod tests {
         for bad in [
             "",
             "[",
-            "[1,",
-            "[1 2]",
+            "[[1],",
+            "[[1 2]]",
             "\"abc",
-            "\"\\u12",
-            "\"\\ud800\"",
+            "[[\"\\u12\"]]",
+            "[[\"\\ud800\"]]",
             "{}",
+            "[{}]",
+            "[[{}]]",
             "tru",
-            "-",
-            "1.",
-            "1e",
-            "[1]x",
-            "\"\\q\"",
+            "[[-]]",
+            "[[1.]]",
+            "[[1e]]",
+            "[[\"\\q\"]]",
         ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
+            assert!(rows(bad, true, &ONE_REAL, 0).is_err(), "{bad:?}");
         }
-        let deep = "[".repeat(1000);
-        assert!(parse(&deep).is_err());
+        let deep = format!("[[{}", "[".repeat(1000));
+        assert!(rows(&deep, true, &ONE_REAL, 1).is_err());
     }
 
     #[test]
@@ -150,9 +539,10 @@ mod tests {
         ];
         for r in awkward.into_iter().chain(spread).filter(|r| r.is_finite()) {
             for text in [format!("{r:?}"), format!("{r:.16e}")] {
-                match parse(&format!("[{text}]")).unwrap() {
-                    Json::Array(items) => match items.as_slice() {
-                        [Json::Real(back)] => assert_eq!(back.to_bits(), r.to_bits(), "{text}"),
+                let read = rows(&format!("[[{text}]]"), true, &ONE_REAL, 0).unwrap();
+                match read.as_slice() {
+                    [(values, _)] => match values.as_slice() {
+                        [Value::Real(back)] => assert_eq!(back.to_bits(), r.to_bits(), "{text}"),
                         other => panic!("{text}: {other:?}"),
                     },
                     other => panic!("{text}: {other:?}"),
@@ -163,13 +553,15 @@ mod tests {
 
     #[test]
     fn integers_beyond_i64_become_reals() {
+        let text = "[[9223372036854775807,9223372036854775808,-9223372036854775809,1,\"\",null]]";
+        let read = rows(text, true, &TABLE, 0).unwrap();
         assert_eq!(
-            parse("[9223372036854775807,9223372036854775808,-9223372036854775809]").unwrap(),
-            Json::Array(vec![
-                Json::Integer(i64::MAX),
-                Json::Real(9_223_372_036_854_775_808.0),
-                Json::Real(-9_223_372_036_854_775_809.0),
-            ])
+            read[0].0[..3],
+            [
+                Value::Integer(i64::MAX),
+                Value::Real(9_223_372_036_854_775_808.0),
+                Value::Real(-9_223_372_036_854_775_809.0),
+            ]
         );
     }
 }

@@ -64,7 +64,6 @@ pub(crate) use joined::JoinedRows;
 pub(crate) use joined::{group_joined, Grouped};
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use joined_stream::{load_joined_now, load_joined_streamed};
-use json::Json;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use ones_stream::load_joined_ones_now;
 pub use relation::Relation;
@@ -311,8 +310,9 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// [`Include::limit_each`].
     fn cap_each(&mut self, n: u64);
 
-    /// Decodes this relation's JSON (single statement) and stores the records into `parent`.
-    fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()>;
+    /// Decodes this relation's JSON payload (single statement) and stores the records into
+    /// `parent`.
+    fn attach_text(&self, parent: &mut P, text: &str) -> Result<()>;
 
     /// Decodes this `one` relation's record from its columns in a single-statement select's
     /// row (`crate::sql::eager::joins_one`) and stores it into `parent`; none when its
@@ -405,8 +405,8 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
         self.cap_levels(n);
     }
 
-    fn attach_json(&self, parent: &mut P, payload: Json) -> Result<()> {
-        self.attach_payload(parent, payload)
+    fn attach_text(&self, parent: &mut P, text: &str) -> Result<()> {
+        self.attach_payload(parent, text)
     }
 
     fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
