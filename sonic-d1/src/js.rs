@@ -16,7 +16,7 @@ use worker_sys::types::{
 
 use crate::analysis::Analysis;
 use crate::calls::{Preparer, Statement as StatementJs};
-use crate::cells::{classify, column_names_of, raw_item};
+use crate::cells::{classify, raw_item};
 use crate::decode::{cell_to_value, decode_cells, unexpected};
 use crate::names::KeptNames;
 use crate::pack::{read_objects, read_rows, Read};
@@ -243,7 +243,7 @@ fn read_by_value(rows: &Array, names: &KeptNames) -> Result<Read> {
     if length == 0 {
         return Ok((Arc::default(), Vec::new(), 0));
     }
-    let columns = names.get_or_read(&rows.get(0), column_names_of)?;
+    let columns = names.get_or_read(&rows.get(0))?;
     let (values, row_count) = decode_cells(&columns, (1..length).map(|i| raw_item(&rows.get(i))))?;
     Ok((columns, values, row_count))
 }
@@ -286,8 +286,8 @@ fn decode_objects(result: &JsValue) -> Result<Read> {
                 .ok_or_else(|| unexpected("D1 batch result column name is not a string"))
         })
         .collect::<Result<_>>()?;
-    if let Some((values, row_count)) = read_objects(&rows, &keys, columns.clone())? {
-        return Ok((columns, values, row_count));
+    if let Some(read) = read_objects(&rows, &keys, &columns)? {
+        return Ok(read);
     }
     let mut values = Vec::with_capacity(columns.len() * rows.length() as usize);
     let mut row_count = 0;

@@ -15,6 +15,8 @@ use sonic_db_core::Result;
 use worker::js_sys::Array;
 use worker::wasm_bindgen::{JsCast, JsValue};
 
+use crate::cells::column_names_of;
+
 /// The names last read for one statement text, if any.
 #[derive(Debug, Default)]
 pub(crate) struct KeptNames(RefCell<Option<Kept>>);
@@ -41,16 +43,17 @@ impl KeptNames {
     }
 
     /// The names in `header` (`raw()`'s first element): the kept list when `header` holds
-    /// exactly the kept strings, else what `read` makes of it, then kept.
-    pub(crate) fn get_or_read(
-        &self,
-        header: &JsValue,
-        read: impl FnOnce(&JsValue) -> Result<Vec<String>>,
-    ) -> Result<Arc<[String]>> {
-        if let Some(names) = self.kept_if_same(header) {
-            return Ok(names);
+    /// exactly the kept strings, else read from it, then kept.
+    pub(crate) fn get_or_read(&self, header: &JsValue) -> Result<Arc<[String]>> {
+        match self.kept_if_same(header) {
+            Some(names) => Ok(names),
+            None => self.read(header),
         }
-        let names: Arc<[String]> = read(header)?.into();
+    }
+
+    /// The names in `header`, read from it (they are not the kept ones), then kept.
+    pub(crate) fn read(&self, header: &JsValue) -> Result<Arc<[String]>> {
+        let names: Arc<[String]> = column_names_of(header)?.into();
         if Array::is_array(header) {
             // A copy: the names are compared with what D1 returned then, even if it reused
             // and changed its array.

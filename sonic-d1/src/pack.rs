@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use worker::js_sys::{Array, Reflect};
 
-use crate::cells::{classify, column_names_of};
+use crate::cells::classify;
 use crate::decode::{decode_packed, unexpected, JsCell};
 use crate::names::KeptNames;
 use crate::thrown::js_error;
@@ -81,9 +81,10 @@ pub(crate) fn read_rows(rows: &Array, names: &KeptNames) -> Result<Option<Read>>
     with_packed(
         &|cells, bytes| pack_rows(rows, &kept, cells, bytes),
         &mut |packed| {
+            // `packRows` compared the names already.
             let columns = match names.kept().filter(|_| packed.same_names) {
                 Some(kept) => kept,
-                None => names.get_or_read(&rows.get(0), column_names_of)?,
+                None => names.read(&rows.get(0))?,
             };
             let width = packed.width;
             decode(columns, &packed, &|index| {
@@ -94,14 +95,14 @@ pub(crate) fn read_rows(rows: &Array, names: &KeptNames) -> Result<Option<Read>>
     )
 }
 
-/// The values and row count of a batch result's `rows`, objects read by `keys` (whose names
-/// are `columns`), packed; `Ok(None)` when they are to be read value by value.
+/// The columns, values and row count of a batch result's `rows`, objects read by `keys`
+/// (whose names are `columns`), packed; `Ok(None)` when they are to be read value by value.
 pub(crate) fn read_objects(
     rows: &Array,
     keys: &Array,
-    columns: Arc<[String]>,
-) -> Result<Option<(Vec<Value>, usize)>> {
-    let read = with_packed(
+    columns: &Arc<[String]>,
+) -> Result<Option<Read>> {
+    with_packed(
         &|cells, bytes| pack_objects(rows, keys, cells, bytes),
         &mut |packed| {
             let width = packed.width;
@@ -110,8 +111,7 @@ pub(crate) fn read_objects(
                 Reflect::get(&row, &keys.get(u32_index(index % width)))
             })
         },
-    )?;
-    Ok(read.map(|(_, values, count)| (values, count)))
+    )
 }
 
 /// A packing function on the buffers: `packRows` or `packObjects` with their other arguments.

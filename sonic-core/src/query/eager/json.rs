@@ -50,7 +50,11 @@ pub(crate) fn read(
         failure: None,
     };
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let read = Payload(&mut reader)
+    let payload = Shaped {
+        reader: &mut reader,
+        at: At::Payload,
+    };
+    let read = payload
         .deserialize(&mut deserializer)
         .and_then(|()| deserializer.end());
     match (read, reader.failure) {
@@ -80,6 +84,14 @@ impl Reader<'_, '_> {
     fn shape<E: de::Error>(&mut self, expected: &'static str, found: Found) -> E {
         self.fail(PayloadError::Shape(expected, found.to_string()))
     }
+
+    /// Refuses a row of `values` values (too few or too many).
+    fn wrong_width<E: de::Error>(&mut self, values: usize) -> E {
+        self.fail(PayloadError::Shape(
+            ROW_WIDTH,
+            format!("an array of {values} values"),
+        ))
+    }
 }
 
 /// What a value was, for messages.
@@ -105,66 +117,13 @@ impl fmt::Display for Found {
 /// What every visitor here expects (objects never occur in payloads, and are refused).
 const EXPECTING: &str = "null, a boolean, a number, a string or an array";
 
-/// A whole payload.
-struct Payload<'p, 'a, 'r>(&'p mut Reader<'a, 'r>);
-
-impl<'de> DeserializeSeed<'de> for Payload<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Payload<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(EXPECTING)
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(self.0.shape("a JSON array", Found::Boolean))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(self.0.shape("a JSON array", Found::Number))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(self.0.shape("a JSON array", Found::Number))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(self.0.shape("a JSON array", Found::Number))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.0.shape("a JSON array", Found::Text))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if !self.0.many {
-            return Row(self.0).visit_seq(seq);
-        }
-        while seq.next_element_seed(Row(&mut *self.0))?.is_some() {}
-        Ok(())
-    }
-}
-
-/// A related row: its column values, then one payload per nested relation.
-struct Row<'p, 'a, 'r>(&'p mut Reader<'a, 'r>);
-
-impl<'de> DeserializeSeed<'de> for Row<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
+/// Where a value stands, which says what it must be.
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+    /// A whole payload: `null`, or an array of rows (`many`) or one row (`one`).
+    Payload,
+    /// A related row: its column values, then one payload per nested relation.
+    Row,
 }
 
 /// What a row must be.
@@ -172,77 +131,111 @@ const ROW: &str = "a JSON array per related row";
 /// What a row must hold.
 const ROW_WIDTH: &str = "one JSON value per column and nested relation";
 
-impl<'de> Visitor<'de> for Row<'_, '_, '_> {
+/// A payload or a row, read into its reader.
+struct Shaped<'p, 'a, 'r> {
+    reader: &'p mut Reader<'a, 'r>,
+    at: At,
+}
+
+impl Shaped<'_, '_, '_> {
+    /// Refuses a value that is not an array where one must be.
+    fn refuse<E: de::Error>(self, found: Found) -> E {
+        let expected = match self.at {
+            At::Payload => "a JSON array",
+            At::Row => ROW,
+        };
+        self.reader.shape(expected, found)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Shaped<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Shaped<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(EXPECTING)
     }
 
+    /// No related row, where a payload stands.
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Null))
+        match self.at {
+            At::Payload => Ok(()),
+            At::Row => Err(self.refuse(Found::Null)),
+        }
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Boolean))
+        Err(self.refuse(Found::Boolean))
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Number))
+        Err(self.refuse(Found::Number))
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Number))
+        Err(self.refuse(Found::Number))
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Number))
+        Err(self.refuse(Found::Number))
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.0.shape(ROW, Found::Text))
+        Err(self.refuse(Found::Text))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let reader = self.0;
-        let table = reader.table;
-        let mut values = Vec::with_capacity(table.columns.len());
-        for column in table.columns {
-            match seq.next_element_seed(Column { table, column })? {
-                Some(Ok(value)) => values.push(value),
-                Some(Err(e)) => return Err(reader.fail(PayloadError::Decode(e))),
-                None => return Err(reader.short_row(values.len())),
-            }
+        let reader = self.reader;
+        if self.at == At::Row || !reader.many {
+            return read_row(reader, seq);
         }
-        let mut payloads = Vec::with_capacity(reader.nested);
-        for _ in 0..reader.nested {
-            let Some(raw) = seq.next_element::<&RawValue>()? else {
-                return Err(reader.short_row(values.len() + payloads.len()));
-            };
-            payloads.push(payload_text(raw).map_err(de::Error::custom)?);
-        }
-        let mut more = 0;
-        while seq.next_element::<IgnoredAny>()?.is_some() {
-            more += 1;
-        }
-        if more > 0 {
-            let found = format!(
-                "an array of {} values",
-                values.len() + payloads.len() + more
-            );
-            return Err(reader.fail(PayloadError::Shape(ROW_WIDTH, found)));
-        }
-        (reader.record)(&mut values, &payloads).map_err(|e| reader.fail(PayloadError::Decode(e)))
+        while seq
+            .next_element_seed(Shaped {
+                reader: &mut *reader,
+                at: At::Row,
+            })?
+            .is_some()
+        {}
+        Ok(())
     }
 }
 
-impl Reader<'_, '_> {
-    fn short_row<E: de::Error>(&mut self, values: usize) -> E {
-        self.fail(PayloadError::Shape(
-            ROW_WIDTH,
-            format!("an array of {values} values"),
-        ))
+/// A related row's column values and nested payloads, handed to the reader's `record`.
+fn read_row<'de, A: SeqAccess<'de>>(
+    reader: &mut Reader<'_, '_>,
+    mut seq: A,
+) -> Result<(), A::Error> {
+    let table = reader.table;
+    let mut values = Vec::with_capacity(table.columns.len());
+    for column in table.columns {
+        match seq.next_element_seed(Column { table, column })? {
+            Some(Ok(value)) => values.push(value),
+            Some(Err(e)) => return Err(reader.fail(PayloadError::Decode(e))),
+            None => return Err(reader.wrong_width(values.len())),
+        }
     }
+    let mut payloads = Vec::with_capacity(reader.nested);
+    for _ in 0..reader.nested {
+        let Some(raw) = seq.next_element::<&RawValue>()? else {
+            return Err(reader.wrong_width(values.len() + payloads.len()));
+        };
+        payloads.push(payload_text(raw).map_err(de::Error::custom)?);
+    }
+    let mut more = 0;
+    while seq.next_element::<IgnoredAny>()?.is_some() {
+        more += 1;
+    }
+    if more > 0 {
+        return Err(reader.wrong_width(values.len() + payloads.len() + more));
+    }
+    (reader.record)(&mut values, &payloads).map_err(|e| reader.fail(PayloadError::Decode(e)))
 }
 
 /// A nested payload's JSON text: as it is, or the JSON a string holds.
