@@ -1,16 +1,14 @@
 //! Single-statement loading: the relations came as JSON columns of the parents' rows, or
 //! (`one` relations that `joins_one`) as the joined table's columns.
 
-use std::borrow::Cow;
-
-use super::json::{self, PayloadError};
+use super::json;
 use super::{Eager, Include};
 use crate::backend::QueryResult;
 use crate::error::{Error, Result};
 use crate::query::rows::check_shape;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::row::Row;
-use crate::schema::{RelationKind, Table};
+use crate::schema::{RelationKind, Table, TableDef};
 use crate::sql::eager::{joins_one, EagerSql};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::value::Cell;
@@ -26,22 +24,28 @@ pub(crate) fn decode_embedded<P: Table>(
     let widths: Vec<Option<usize>> = includes.iter().map(|i| joined_width(i.sql())).collect();
     let width = columns + widths.iter().map(|w| w.unwrap_or(1)).sum::<usize>();
     check_shape(&result, width, P::DEF)?;
+    // One sink per JSON include, for every row.
+    let mut sinks: Vec<Option<Box<dyn PayloadSink<P> + '_>>> = includes
+        .iter()
+        .zip(&widths)
+        .map(|(include, joined)| joined.is_none().then(|| include.loader().payload_sink()))
+        .collect();
     let mut values = result.values;
     let mut records = Vec::with_capacity(values.len() / width.max(1));
     for row in values.chunks_exact_mut(width) {
         let (own, mut relations) = row.split_at_mut(columns);
         let mut record = P::decode(own)?;
-        for (include, joined) in includes.iter().zip(&widths) {
+        for ((include, joined), sink) in includes.iter().zip(&widths).zip(&mut sinks) {
             // Within the row: its width is the sum of these.
             let Some((cells, rest)) = relations.split_at_mut_checked(joined.unwrap_or(1)) else {
                 break;
             };
             relations = rest;
-            match joined {
-                Some(_) => include.loader().attach_columns(&mut record, cells)?,
-                None => {
+            match sink {
+                None => include.loader().attach_columns(&mut record, cells)?,
+                Some(sink) => {
                     for value in cells {
-                        attach_column(include, &mut record, std::mem::take(value))?;
+                        attach_column(include.name(), sink.as_mut(), &mut record, value)?;
                     }
                 }
             }
@@ -57,45 +61,96 @@ pub(crate) fn joined_width(include: &dyn EagerSql) -> Option<usize> {
 }
 
 /// Decodes a relation column of a single-statement select (JSON text, or `NULL` for a `one`
-/// relation without a match).
-fn attach_column<P: 'static>(include: &Include<P>, parent: &mut P, value: Value) -> Result<()> {
-    let payload = match &value {
+/// relation without a match) into `sink`, and moves its records into `parent`.
+fn attach_column<P>(
+    name: &str,
+    sink: &mut dyn PayloadSink<P>,
+    parent: &mut P,
+    value: &Value,
+) -> Result<()> {
+    let payload = match value {
         Value::Null => "null",
         Value::Text(text) => text.as_str(),
         other => {
             return Err(Error::Database {
                 message: format!(
-                    "relation `{}` came back as {}, expected JSON text",
-                    include.name(),
+                    "relation `{name}` came back as {}, expected JSON text",
                     other.describe()
                 ),
             })
         }
     };
-    include.loader().attach_text(parent, payload)
+    json::read(payload, sink)?;
+    sink.attach(parent);
+    Ok(())
+}
+
+/// One relation's records read from its payloads ([`json::RowSink`]), handed to their
+/// parent when its row is complete.
+pub(crate) trait PayloadSink<P>: json::RowSink {
+    /// Moves the records read since the last call into `parent`.
+    fn attach(&mut self, parent: &mut P);
+}
+
+/// The records of an [`Eager`]'s payloads, with a sink per nested relation.
+pub(super) struct Related<'l, P: 'static, C: 'static> {
+    eager: &'l Eager<P, C>,
+    nested: Vec<Box<dyn PayloadSink<C> + 'l>>,
+    records: Vec<C>,
+}
+
+impl<P: Table, C: Table + Clone> json::RowSink for Related<'_, P, C> {
+    fn table(&self) -> &'static TableDef {
+        C::DEF
+    }
+
+    fn many(&self) -> bool {
+        self.eager.relation.def().kind == RelationKind::Many
+    }
+
+    fn nested_len(&self) -> usize {
+        self.nested.len()
+    }
+
+    fn nested(&mut self, index: usize) -> Option<&mut dyn json::RowSink> {
+        let nested = self.nested.get_mut(index)?;
+        Some(nested.as_mut())
+    }
+
+    fn row(&mut self, values: &mut Vec<Value>) -> Result<()> {
+        let mut child = C::decode(values)?;
+        for nested in &mut self.nested {
+            nested.attach(&mut child);
+        }
+        self.records.push(child);
+        Ok(())
+    }
+
+    fn shape_error(&self, expected: &'static str, found: String) -> Error {
+        self.eager.shape_error(expected, found)
+    }
+}
+
+impl<P: Table, C: Table + Clone> PayloadSink<P> for Related<'_, P, C> {
+    fn attach(&mut self, parent: &mut P) {
+        self.eager
+            .relation
+            .attach(parent, std::mem::take(&mut self.records));
+    }
 }
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
-    /// Decodes this relation's JSON payload (`crate::query::eager::json`) and stores the
-    /// records into `parent`; each record's nested relations are decoded from their own
-    /// payloads in it.
-    pub(super) fn attach_payload(&self, parent: &mut P, text: &str) -> Result<()> {
-        let mut records = Vec::new();
-        let mut record = |values: &mut Vec<Value>, payloads: &[Cow<'_, str>]| -> Result<()> {
-            let mut child = C::decode(values)?;
-            for (nested, payload) in self.nested.iter().zip(payloads) {
-                nested.loader().attach_text(&mut child, payload)?;
-            }
-            records.push(child);
-            Ok(())
-        };
-        let many = self.relation.def().kind == RelationKind::Many;
-        json::read(text, many, C::DEF, self.nested.len(), &mut record).map_err(|e| match e {
-            PayloadError::Shape(expected, found) => self.shape_error(expected, found),
-            PayloadError::Decode(e) => e,
-        })?;
-        self.relation.attach(parent, records);
-        Ok(())
+    /// See [`Loader::payload_sink`](super::Loader::payload_sink).
+    pub(super) fn payload_sink(&self) -> Related<'_, P, C> {
+        Related {
+            eager: self,
+            nested: self
+                .nested
+                .iter()
+                .map(|nested| nested.loader().payload_sink())
+                .collect(),
+            records: Vec::new(),
+        }
     }
 
     /// See [`Loader::attach_columns`](super::Loader::attach_columns).

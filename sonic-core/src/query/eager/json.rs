@@ -4,94 +4,78 @@
 //!
 //! A payload is `null` (no related row), an array of rows (`many`) or one row (`one`); a row
 //! is an array of column values that SQLite's `json_array` wrote, then one payload per nested
-//! relation, which is handed on as its JSON text to be read the same way. SQLite before 3.45
-//! loses the JSON subtype of a subquery's result, so a nested payload may arrive as a string
-//! holding the JSON. What matters stays exact: integers are 64-bit, and floats are correctly
-//! rounded (serde_json's `float_roundtrip` feature, which sonic-db-core enables), so a REAL
-//! written with 17 significant digits comes back bit for bit. serde_json also bounds the
-//! nesting depth (128), so hostile input is an error rather than a stack overflow.
+//! relation. The whole tree is read in one pass: a nested payload goes to its relation's
+//! [`RowSink`] while the parent row is read (skipping it and reading it again cost 8 % of the
+//! Workers' nested route). SQLite before 3.45 loses the JSON subtype of a subquery's result,
+//! so a nested payload may arrive as a string holding the JSON. What matters stays exact:
+//! integers are 64-bit, and floats are correctly rounded (serde_json's `float_roundtrip`
+//! feature, which sonic-db-core enables), so a REAL written with 17 significant digits comes
+//! back bit for bit. serde_json also bounds the nesting depth (128), so hostile input is an
+//! error rather than a stack overflow.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::schema::{ColumnDef, TableDef};
 use crate::value::{ConvertError, SqlType, Value};
 
-/// Why a payload could not be read.
-#[derive(Debug)]
-pub(crate) enum PayloadError {
-    /// Not the shape expected there: what was expected, what was found.
-    Shape(&'static str, String),
-    /// A value or a record that does not decode.
-    Decode(Error),
+/// Where one relation's payloads go: the records being built, with a sink per nested
+/// relation. Not generic, so that one reader serves every level and every table.
+pub(crate) trait RowSink {
+    /// The related table, whose columns a row holds first.
+    fn table(&self) -> &'static TableDef;
+
+    /// Whether a payload is an array of rows (`many`) or one row.
+    fn many(&self) -> bool;
+
+    /// How many nested payloads follow a row's columns.
+    fn nested_len(&self) -> usize;
+
+    /// The sink of the nested relation `index`, which the row's nested payload goes to.
+    fn nested(&mut self, index: usize) -> Option<&mut dyn RowSink>;
+
+    /// A whole row was read: its column `values`, its nested payloads into the nested sinks.
+    fn row(&mut self, values: &mut Vec<Value>) -> Result<(), Error>;
+
+    /// A payload of this relation that is not of its shape: what was expected, what was found.
+    fn shape_error(&self, expected: &'static str, found: String) -> Error;
 }
 
-/// Builds one related record from its column values and its nested payloads' texts.
-pub(crate) type Record<'r> = dyn FnMut(&mut Vec<Value>, &[Cow<'_, str>]) -> Result<(), Error> + 'r;
+/// Reads the payload `text` into `sink`.
+pub(crate) fn read(text: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+    read_payload(text, sink, &mut None)
+}
 
-/// Reads the payload `text`, handing each related row to `record`: a `many` relation's
-/// payload is an array of rows, a `one` relation's the row itself; `null` has none.
-pub(crate) fn read(
+/// [`read`], keeping in `failure` the first refusal that is not serde_json's own (a serde
+/// error only carries text).
+fn read_payload(
     text: &str,
-    many: bool,
-    table: &'static TableDef,
-    nested: usize,
-    record: &mut Record<'_>,
-) -> Result<(), PayloadError> {
-    let mut reader = Reader {
-        many,
-        table,
-        nested,
-        record,
-        failure: None,
-    };
+    sink: &mut dyn RowSink,
+    failure: &mut Option<Error>,
+) -> Result<(), Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let payload = Shaped {
-        reader: &mut reader,
+        sink: &mut *sink,
+        failure: &mut *failure,
         at: At::Payload,
     };
     let read = payload
         .deserialize(&mut deserializer)
         .and_then(|()| deserializer.end());
-    match (read, reader.failure) {
+    match (read, failure.take()) {
         (Ok(()), _) => Ok(()),
         (Err(_), Some(failure)) => Err(failure),
-        (Err(e), None) => Err(PayloadError::Shape("JSON", format!("invalid JSON: {e}"))),
+        (Err(e), None) => Err(sink.shape_error("JSON", format!("invalid JSON: {e}"))),
     }
 }
 
-/// One payload's reading: its relation's shape, and the first failure that is not
-/// serde_json's own (a serde error only carries text).
-struct Reader<'a, 'r> {
-    many: bool,
-    table: &'static TableDef,
-    nested: usize,
-    record: &'a mut Record<'r>,
-    failure: Option<PayloadError>,
-}
-
-impl Reader<'_, '_> {
-    /// Keeps `failure` and stops the parse.
-    fn fail<E: de::Error>(&mut self, failure: PayloadError) -> E {
-        self.failure = Some(failure);
-        E::custom("payload refused")
-    }
-
-    fn shape<E: de::Error>(&mut self, expected: &'static str, found: Found) -> E {
-        self.fail(PayloadError::Shape(expected, found.to_string()))
-    }
-
-    /// Refuses a row of `values` values (too few or too many).
-    fn wrong_width<E: de::Error>(&mut self, values: usize) -> E {
-        self.fail(PayloadError::Shape(
-            ROW_WIDTH,
-            format!("an array of {values} values"),
-        ))
-    }
+/// Keeps `refusal` and stops the parse.
+fn fail<E: de::Error>(failure: &mut Option<Error>, refusal: Error) -> E {
+    *failure = Some(refusal);
+    E::custom("payload refused")
 }
 
 /// What a value was, for messages.
@@ -122,6 +106,8 @@ const EXPECTING: &str = "null, a boolean, a number, a string or an array";
 enum At {
     /// A whole payload: `null`, or an array of rows (`many`) or one row (`one`).
     Payload,
+    /// A payload nested in a row, which may also be a string holding the JSON.
+    Nested,
     /// A related row: its column values, then one payload per nested relation.
     Row,
 }
@@ -131,24 +117,26 @@ const ROW: &str = "a JSON array per related row";
 /// What a row must hold.
 const ROW_WIDTH: &str = "one JSON value per column and nested relation";
 
-/// A payload or a row, read into its reader.
-struct Shaped<'p, 'a, 'r> {
-    reader: &'p mut Reader<'a, 'r>,
+/// A payload or a row, read into its sink.
+struct Shaped<'p> {
+    sink: &'p mut dyn RowSink,
+    failure: &'p mut Option<Error>,
     at: At,
 }
 
-impl Shaped<'_, '_, '_> {
+impl Shaped<'_> {
     /// Refuses a value that is not an array where one must be.
     fn refuse<E: de::Error>(self, found: Found) -> E {
         let expected = match self.at {
-            At::Payload => "a JSON array",
+            At::Payload | At::Nested => "a JSON array",
             At::Row => ROW,
         };
-        self.reader.shape(expected, found)
+        let refusal = self.sink.shape_error(expected, found.to_string());
+        fail(self.failure, refusal)
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Shaped<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Shaped<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -156,7 +144,7 @@ impl<'de> DeserializeSeed<'de> for Shaped<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Shaped<'_, '_, '_> {
+impl<'de> Visitor<'de> for Shaped<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,7 +154,7 @@ impl<'de> Visitor<'de> for Shaped<'_, '_, '_> {
     /// No related row, where a payload stands.
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         match self.at {
-            At::Payload => Ok(()),
+            At::Payload | At::Nested => Ok(()),
             At::Row => Err(self.refuse(Found::Null)),
         }
     }
@@ -187,18 +175,23 @@ impl<'de> Visitor<'de> for Shaped<'_, '_, '_> {
         Err(self.refuse(Found::Number))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.refuse(Found::Text))
+    /// A nested payload that SQLite before 3.45 wrote as a string holding its JSON.
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        if self.at != At::Nested {
+            return Err(self.refuse(Found::Text));
+        }
+        read_payload(text, self.sink, self.failure).map_err(|refusal| fail(self.failure, refusal))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let reader = self.reader;
-        if self.at == At::Row || !reader.many {
-            return read_row(reader, seq);
+        let (sink, failure) = (self.sink, self.failure);
+        if self.at == At::Row || !sink.many() {
+            return read_row(sink, failure, seq);
         }
         while seq
             .next_element_seed(Shaped {
-                reader: &mut *reader,
+                sink: &mut *sink,
+                failure: &mut *failure,
                 at: At::Row,
             })?
             .is_some()
@@ -207,45 +200,50 @@ impl<'de> Visitor<'de> for Shaped<'_, '_, '_> {
     }
 }
 
-/// A related row's column values and nested payloads, handed to the reader's `record`.
+/// A related row: its column values, then its nested payloads into the nested sinks; the
+/// whole row handed to `sink`.
 fn read_row<'de, A: SeqAccess<'de>>(
-    reader: &mut Reader<'_, '_>,
+    sink: &mut dyn RowSink,
+    failure: &mut Option<Error>,
     mut seq: A,
 ) -> Result<(), A::Error> {
-    let table = reader.table;
+    let table = sink.table();
     let mut values = Vec::with_capacity(table.columns.len());
     for column in table.columns {
         match seq.next_element_seed(Column { table, column })? {
             Some(Ok(value)) => values.push(value),
-            Some(Err(e)) => return Err(reader.fail(PayloadError::Decode(e))),
-            None => return Err(reader.wrong_width(values.len())),
+            Some(Err(e)) => return Err(fail(failure, e)),
+            None => return Err(fail(failure, wrong_width(sink, values.len()))),
         }
     }
-    let mut payloads = Vec::with_capacity(reader.nested);
-    for _ in 0..reader.nested {
-        let Some(raw) = seq.next_element::<&RawValue>()? else {
-            return Err(reader.wrong_width(values.len() + payloads.len()));
+    let nested = sink.nested_len();
+    for index in 0..nested {
+        let read = match sink.nested(index) {
+            Some(nested) => seq.next_element_seed(Shaped {
+                sink: nested,
+                failure: &mut *failure,
+                at: At::Nested,
+            })?,
+            None => None,
         };
-        payloads.push(payload_text(raw).map_err(de::Error::custom)?);
+        if read.is_none() {
+            return Err(fail(failure, wrong_width(sink, values.len() + index)));
+        }
     }
     let mut more = 0;
     while seq.next_element::<IgnoredAny>()?.is_some() {
         more += 1;
     }
     if more > 0 {
-        return Err(reader.wrong_width(values.len() + payloads.len() + more));
+        let refusal = wrong_width(sink, values.len() + nested + more);
+        return Err(fail(failure, refusal));
     }
-    (reader.record)(&mut values, &payloads).map_err(|e| reader.fail(PayloadError::Decode(e)))
+    sink.row(&mut values).map_err(|e| fail(failure, e))
 }
 
-/// A nested payload's JSON text: as it is, or the JSON a string holds.
-fn payload_text(raw: &RawValue) -> serde_json::Result<Cow<'_, str>> {
-    let text = raw.get();
-    if text.starts_with('"') {
-        serde_json::from_str::<String>(text).map(Cow::Owned)
-    } else {
-        Ok(Cow::Borrowed(text))
-    }
+/// Refuses a row of `read` values (too few or too many).
+fn wrong_width(sink: &dyn RowSink, read: usize) -> Error {
+    sink.shape_error(ROW_WIDTH, format!("an array of {read} values"))
 }
 
 /// One column value, back to the storage class SQLite had, guided by the declared type: BLOB
@@ -353,28 +351,107 @@ mod tests {
         ..EMPTY_NOTES
     };
 
-    type Rows = Vec<(Vec<Value>, Vec<String>)>;
+    /// A table named apart, to tell which level a refusal came from.
+    static NESTED: TableDef = TableDef {
+        name: "nested",
+        columns: &[ColumnDef::new("r", "r", SqlType::Real)],
+        ..EMPTY_NOTES
+    };
 
-    /// The rows `text` hands over, with their nested payloads' texts.
+    /// A row as [`Collect`] keeps it: its values, then each nested sink's rows.
+    #[derive(Debug, PartialEq)]
+    struct Read {
+        values: Vec<Value>,
+        nested: Vec<Vec<Read>>,
+    }
+
+    /// A sink that keeps what it reads.
+    struct Collect {
+        table: &'static TableDef,
+        many: bool,
+        nested: Vec<Collect>,
+        rows: Vec<Read>,
+    }
+
+    impl Collect {
+        fn new(table: &'static TableDef, many: bool, nested: Vec<Collect>) -> Self {
+            Collect {
+                table,
+                many,
+                nested,
+                rows: Vec::new(),
+            }
+        }
+    }
+
+    impl RowSink for Collect {
+        fn table(&self) -> &'static TableDef {
+            self.table
+        }
+
+        fn many(&self) -> bool {
+            self.many
+        }
+
+        fn nested_len(&self) -> usize {
+            self.nested.len()
+        }
+
+        fn nested(&mut self, index: usize) -> Option<&mut dyn RowSink> {
+            self.nested.get_mut(index).map(|n| n as &mut dyn RowSink)
+        }
+
+        fn row(&mut self, values: &mut Vec<Value>) -> Result<(), Error> {
+            let nested = self
+                .nested
+                .iter_mut()
+                .map(|n| std::mem::take(&mut n.rows))
+                .collect();
+            let values = std::mem::take(values);
+            self.rows.push(Read { values, nested });
+            Ok(())
+        }
+
+        fn shape_error(&self, expected: &'static str, found: String) -> Error {
+            Error::decode(
+                self.table.name,
+                "(payload)",
+                ConvertError::new(expected, found),
+            )
+        }
+    }
+
+    /// The rows `text` holds for a sink of `table` with `nested` nested sinks of [`NESTED`].
     fn rows(
         text: &str,
         many: bool,
         table: &'static TableDef,
         nested: usize,
-    ) -> Result<Rows, PayloadError> {
-        let mut rows = Vec::new();
-        read(text, many, table, nested, &mut |values, payloads| {
-            let payloads = payloads.iter().map(|p| p.to_string()).collect();
-            rows.push((std::mem::take(values), payloads));
-            Ok(())
-        })?;
-        Ok(rows)
+    ) -> Result<Vec<Read>, Error> {
+        let nested = (0..nested)
+            .map(|_| Collect::new(&NESTED, true, vec![]))
+            .collect();
+        let mut sink = Collect::new(table, many, nested);
+        read(text, &mut sink)?;
+        Ok(sink.rows)
     }
 
-    fn shape(result: Result<Rows, PayloadError>) -> (&'static str, String) {
+    fn plain(values: Vec<Value>) -> Read {
+        Read {
+            values,
+            nested: vec![],
+        }
+    }
+
+    /// The message of a shape refusal by the sink of `table`.
+    fn refusal(table: &str, expected: &'static str, found: &str) -> String {
+        Error::decode(table, "(payload)", ConvertError::new(expected, found)).to_string()
+    }
+
+    fn shape(result: Result<Vec<Read>, Error>) -> String {
         match result {
-            Err(PayloadError::Shape(expected, found)) => (expected, found),
-            other => panic!("not a shape error: {other:?}"),
+            Err(e) => e.to_string(),
+            Ok(rows) => panic!("read: {rows:?}"),
         }
     }
 
@@ -384,106 +461,158 @@ mod tests {
         assert_eq!(
             rows(text, true, &TABLE, 0).unwrap(),
             vec![
-                (
-                    vec![
-                        Value::Integer(1),
-                        Value::Integer(i64::MIN),
-                        Value::Real(0.30000000000000004),
-                        Value::Real(1e300),
-                        Value::Text("a\"\\\0😀é".into()),
-                        Value::Blob(vec![0, 255]),
-                    ],
-                    vec![]
-                ),
-                (
-                    vec![
-                        Value::Integer(1),
-                        Value::Integer(0),
-                        Value::Null,
-                        Value::Integer(2),
-                        Value::Null,
-                        Value::Null,
-                    ],
-                    vec![]
-                ),
+                plain(vec![
+                    Value::Integer(1),
+                    Value::Integer(i64::MIN),
+                    Value::Real(0.30000000000000004),
+                    Value::Real(1e300),
+                    Value::Text("a\"\\\0😀é".into()),
+                    Value::Blob(vec![0, 255]),
+                ]),
+                plain(vec![
+                    Value::Integer(1),
+                    Value::Integer(0),
+                    Value::Null,
+                    Value::Integer(2),
+                    Value::Null,
+                    Value::Null,
+                ]),
             ]
         );
         // `null` has no rows; a `one` relation's payload is the row itself.
         assert_eq!(rows("null", true, &ONE_REAL, 0).unwrap(), vec![]);
         assert_eq!(
             rows("[2.5]", false, &ONE_REAL, 0).unwrap(),
-            vec![(vec![Value::Real(2.5)], vec![])]
+            vec![plain(vec![Value::Real(2.5)])]
         );
     }
 
     #[test]
-    fn nested_payloads_are_handed_on_as_json_text() {
-        // As it is, or the JSON a string holds (SQLite before 3.45).
-        let text = r#"[[1.5,[[1],[2]],null],[2.5,"[[3]]","null"]]"#;
+    fn nested_payloads_are_read_with_their_row() {
+        // As they are, or the JSON a string holds (SQLite before 3.45); each row gets its own.
+        let text = r#"[[1.5,[[1],[2]],null],[2.5,"[[3]]","null"],[3.5,[],[[4.5]]]]"#;
+        let one = |r: i64| plain(vec![Value::Integer(r)]);
         assert_eq!(
             rows(text, true, &ONE_REAL, 2).unwrap(),
             vec![
-                (
-                    vec![Value::Real(1.5)],
-                    vec!["[[1],[2]]".into(), "null".into()]
-                ),
-                (vec![Value::Real(2.5)], vec!["[[3]]".into(), "null".into()]),
+                Read {
+                    values: vec![Value::Real(1.5)],
+                    nested: vec![vec![one(1), one(2)], vec![]],
+                },
+                Read {
+                    values: vec![Value::Real(2.5)],
+                    nested: vec![vec![one(3)], vec![]],
+                },
+                Read {
+                    values: vec![Value::Real(3.5)],
+                    nested: vec![vec![], vec![plain(vec![Value::Real(4.5)])]],
+                },
             ]
+        );
+        // Two levels down.
+        let deepest = Collect::new(&NESTED, false, vec![]);
+        let middle = Collect::new(&NESTED, true, vec![deepest]);
+        let mut top = Collect::new(&ONE_REAL, true, vec![middle]);
+        read(r#"[[1,[[2,[3]],[4,null]]]]"#, &mut top).unwrap();
+        let leaf = |r: i64, below: Vec<Read>| Read {
+            values: vec![Value::Integer(r)],
+            nested: vec![below],
+        };
+        assert_eq!(
+            top.rows,
+            vec![leaf(1, vec![leaf(2, vec![one(3)]), leaf(4, vec![])])]
         );
     }
 
     #[test]
     fn payloads_of_another_shape_say_what_they_are() {
+        let top = |expected, found| refusal("one_real", expected, found);
         assert_eq!(
             shape(rows(r#""[[1]]""#, true, &ONE_REAL, 0)),
-            ("a JSON array", "a JSON string".into())
+            top("a JSON array", "a JSON string")
         );
         assert_eq!(
             shape(rows("7", true, &ONE_REAL, 0)),
-            ("a JSON array", "a JSON number".into())
+            top("a JSON array", "a JSON number")
         );
         assert_eq!(
             shape(rows("[1]", true, &ONE_REAL, 0)),
-            (ROW, "a JSON number".into())
+            top(ROW, "a JSON number")
         );
         assert_eq!(
             shape(rows("[[]]", true, &ONE_REAL, 0)),
-            (ROW_WIDTH, "an array of 0 values".into())
+            top(ROW_WIDTH, "an array of 0 values")
         );
         assert_eq!(
-            shape(rows("[[1,2,3]]", true, &ONE_REAL, 1)),
-            (ROW_WIDTH, "an array of 3 values".into())
+            shape(rows("[[1,null,3]]", true, &ONE_REAL, 1)),
+            top(ROW_WIDTH, "an array of 3 values")
         );
         assert_eq!(
             shape(rows("[[1]]", true, &ONE_REAL, 1)),
-            (ROW_WIDTH, "an array of 1 values".into())
+            top(ROW_WIDTH, "an array of 1 values")
         );
-        let (expected, found) = shape(rows("[[1]]x", true, &ONE_REAL, 0));
-        assert_eq!(expected, "JSON");
-        assert!(found.starts_with("invalid JSON: "), "{found}");
+        let invalid = shape(rows("[[1]]x", true, &ONE_REAL, 0));
+        assert!(
+            invalid.starts_with(&top("JSON", "invalid JSON: ")),
+            "{invalid}"
+        );
+        // A nested payload's refusal is its own relation's.
+        let nested = |expected, found| refusal("nested", expected, found);
+        assert_eq!(
+            shape(rows("[[1,[7]]]", true, &ONE_REAL, 1)),
+            nested(ROW, "a JSON number")
+        );
+        assert_eq!(
+            shape(rows("[[1,[[1,2]]]]", true, &ONE_REAL, 1)),
+            nested(ROW_WIDTH, "an array of 2 values")
+        );
+        assert_eq!(
+            shape(rows("[[1,true]]", true, &ONE_REAL, 1)),
+            nested("a JSON array", "a JSON boolean")
+        );
+        let held = shape(rows(r#"[[1,"[["]]"#, true, &ONE_REAL, 1));
+        assert!(
+            held.starts_with(&nested("JSON", "invalid JSON: ")),
+            "{held}"
+        );
     }
 
     #[test]
     fn values_that_do_not_decode_name_their_column() {
         for text in [r#"[[1,2,3,4,"t",[5,6]]]"#, r#"[[1,2,3,4,"t","0g"]]"#] {
-            match rows(text, true, &TABLE, 0) {
-                Err(PayloadError::Decode(e)) => {
-                    let message = e.to_string();
-                    assert!(message.contains('t') && message.contains('b'), "{message}");
+            let message = shape(rows(text, true, &TABLE, 0));
+            assert!(message.contains("`t`.`b`"), "{message}");
+        }
+        // And what the sink refuses is handed back as it is.
+        struct Refuse;
+        impl RowSink for Refuse {
+            fn table(&self) -> &'static TableDef {
+                &ONE_REAL
+            }
+            fn many(&self) -> bool {
+                true
+            }
+            fn nested_len(&self) -> usize {
+                0
+            }
+            fn nested(&mut self, _: usize) -> Option<&mut dyn RowSink> {
+                None
+            }
+            fn row(&mut self, _: &mut Vec<Value>) -> Result<(), Error> {
+                Err(Error::Database {
+                    message: "refused".into(),
+                })
+            }
+            fn shape_error(&self, _: &'static str, _: String) -> Error {
+                Error::Database {
+                    message: "shape".into(),
                 }
-                other => panic!("{text}: {other:?}"),
             }
         }
-        // And what the record refuses is handed back as it is.
-        let refused = read("[[1]]", true, &ONE_REAL, 0, &mut |_, _| {
-            Err(Error::Database {
-                message: "refused".into(),
-            })
-        });
-        assert!(matches!(
-            refused,
-            Err(PayloadError::Decode(Error::Database { .. }))
-        ));
+        match read("[[1]]", &mut Refuse) {
+            Err(Error::Database { message }) => assert_eq!(message, "refused"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -533,7 +662,7 @@ mod tests {
             for text in [format!("{r:?}"), format!("{r:.16e}")] {
                 let read = rows(&format!("[[{text}]]"), true, &ONE_REAL, 0).unwrap();
                 match read.as_slice() {
-                    [(values, _)] => match values.as_slice() {
+                    [row] => match row.values.as_slice() {
                         [Value::Real(back)] => assert_eq!(back.to_bits(), r.to_bits(), "{text}"),
                         other => panic!("{text}: {other:?}"),
                     },
@@ -548,7 +677,7 @@ mod tests {
         let text = "[[9223372036854775807,9223372036854775808,-9223372036854775809,1,\"\",null]]";
         let read = rows(text, true, &TABLE, 0).unwrap();
         assert_eq!(
-            read[0].0[..3],
+            read[0].values[..3],
             [
                 Value::Integer(i64::MAX),
                 Value::Real(9_223_372_036_854_775_808.0),

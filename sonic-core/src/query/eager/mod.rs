@@ -56,7 +56,7 @@ use crate::schema::{RelationDef, Table, TableDef};
 use crate::sql::eager::{EagerSql, LevelSql};
 use crate::value::{ConvertError, Value};
 
-pub(crate) use embedded::decode_embedded;
+pub(crate) use embedded::{decode_embedded, PayloadSink};
 #[cfg(target_arch = "wasm32")]
 pub(crate) use joined::load_joined;
 pub(crate) use joined::JoinedRows;
@@ -310,9 +310,9 @@ pub(crate) trait Loader<P>: Send + Sync {
     /// [`Include::limit_each`].
     fn cap_each(&mut self, n: u64);
 
-    /// Decodes this relation's JSON payload (single statement) and stores the records into
-    /// `parent`.
-    fn attach_text(&self, parent: &mut P, text: &str) -> Result<()>;
+    /// Where this relation's JSON payloads (single statement) are read into, nested
+    /// relations included, for their parents.
+    fn payload_sink(&self) -> Box<dyn PayloadSink<P> + '_>;
 
     /// Decodes this `one` relation's record from its columns in a single-statement select's
     /// row (`crate::sql::eager::joins_one`) and stores it into `parent`; none when its
@@ -405,8 +405,8 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
         self.cap_levels(n);
     }
 
-    fn attach_text(&self, parent: &mut P, text: &str) -> Result<()> {
-        self.attach_payload(parent, text)
+    fn payload_sink(&self) -> Box<dyn PayloadSink<P> + '_> {
+        Box::new(Eager::payload_sink(self))
     }
 
     fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
