@@ -685,4 +685,127 @@ mod tests {
             ]
         );
     }
+
+    /// A row of [`MIXED`] and what SQLite nests in it: a `many` relation whose rows nest a
+    /// `many` relation of their own, then a `one` relation.
+    #[derive(Debug, Clone)]
+    struct Tree {
+        values: Vec<Value>,
+        posts: Vec<(Vec<Value>, Vec<Vec<Value>>)>,
+        author: Option<Vec<Value>>,
+    }
+
+    static MIXED: TableDef = TableDef {
+        name: "mixed",
+        columns: &[
+            ColumnDef::new("i", "i", SqlType::Integer),
+            ColumnDef::new("r", "r", SqlType::Real),
+            ColumnDef::new("t", "t", SqlType::Text),
+        ],
+        ..EMPTY_NOTES
+    };
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::Integer),
+            any::<f64>()
+                .prop_filter("finite", |r| r.is_finite())
+                .prop_map(Value::Real),
+            any::<String>().prop_map(Value::Text),
+        ]
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Tree> {
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+        let row = || vec(value(), 3);
+        (
+            row(),
+            vec((row(), vec(row(), 0..3)), 0..3),
+            proptest::option::of(row()),
+        )
+            .prop_map(|(values, posts, author)| Tree {
+                values,
+                posts,
+                author,
+            })
+    }
+
+    /// A payload as SQLite writes it: an empty `many` as `[]` or `null`, a nested payload
+    /// as JSON or, with `held`, as a string holding it (before 3.45).
+    fn payload(rows: Vec<serde_json::Value>, many: bool, held: bool) -> serde_json::Value {
+        let json = match (many, rows.len()) {
+            (true, 0) if held => serde_json::Value::Null,
+            (true, _) => serde_json::Value::Array(rows),
+            (false, _) => rows.into_iter().next().unwrap_or(serde_json::Value::Null),
+        };
+        if held {
+            serde_json::Value::String(json.to_string())
+        } else {
+            json
+        }
+    }
+
+    fn row(values: &[Value], nested: Vec<serde_json::Value>) -> serde_json::Value {
+        let values = values.iter().map(|v| match v {
+            Value::Null => serde_json::Value::Null,
+            Value::Integer(i) => (*i).into(),
+            Value::Real(r) => (*r).into(),
+            Value::Text(t) => t.clone().into(),
+            Value::Blob(b) => hex::encode(b).into(),
+        });
+        serde_json::Value::Array(values.chain(nested).collect())
+    }
+
+    proptest::proptest! {
+        /// Whatever SQLite nests, the one pass hands every row its own nested rows.
+        #[test]
+        fn nested_trees_read_as_written(
+            trees in proptest::collection::vec(tree(), 0..4),
+            held in proptest::prelude::any::<bool>(),
+        ) {
+            let json: Vec<_> = trees
+                .iter()
+                .map(|t| {
+                    let posts = t
+                        .posts
+                        .iter()
+                        .map(|(values, comments)| {
+                            let comments = comments.iter().map(|c| row(c, vec![])).collect();
+                            row(values, vec![payload(comments, true, held)])
+                        })
+                        .collect();
+                    let author = t.author.iter().map(|a| row(a, vec![])).collect();
+                    row(&t.values, vec![payload(posts, true, held), payload(author, false, held)])
+                })
+                .collect();
+            let text = serde_json::Value::Array(json).to_string();
+
+            let comments = Collect::new(&MIXED, true, vec![]);
+            let posts = Collect::new(&MIXED, true, vec![comments]);
+            let author = Collect::new(&MIXED, false, vec![]);
+            let mut top = Collect::new(&MIXED, true, vec![posts, author]);
+            read(&text, &mut top).unwrap();
+
+            let expected: Vec<Read> = trees
+                .into_iter()
+                .map(|t| Read {
+                    values: t.values,
+                    nested: vec![
+                        t.posts
+                            .into_iter()
+                            .map(|(values, comments)| Read {
+                                values,
+                                nested: vec![comments.into_iter().map(plain).collect()],
+                            })
+                            .collect(),
+                        t.author.into_iter().map(plain).collect(),
+                    ],
+                })
+                .collect();
+            proptest::prop_assert_eq!(top.rows, expected);
+        }
+    }
 }
