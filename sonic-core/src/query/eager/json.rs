@@ -5,9 +5,10 @@
 //! A payload is `null` (no related row), an array of rows (`many`) or one row (`one`); a row
 //! is an array of column values that SQLite's `json_array` wrote, then one payload per nested
 //! relation. The whole tree is read in one pass: a nested payload goes to its relation's
-//! [`RowSink`] while the parent row is read (skipping it and reading it again cost 8 % of the
-//! Workers' nested route). SQLite before 3.45 loses the JSON subtype of a subquery's result,
-//! so a nested payload may arrive as a string holding the JSON. What matters stays exact:
+//! [`RowSink`] while the parent row is read (skipping it, then reading it again, took a fifth
+//! of a 9 × 10 × 10 load, BENCHMARKS.md). SQLite before 3.45 loses the JSON subtype of a
+//! subquery's result, so a nested payload may arrive as a string holding the JSON; strings
+//! are read as payloads only where a nested one stands, so their depth is the query's. What matters stays exact:
 //! integers are 64-bit, and floats are correctly rounded (serde_json's `float_roundtrip`
 //! feature, which sonic-db-core enables), so a REAL written with 17 significant digits comes
 //! back bit for bit. serde_json also bounds the nesting depth (128), so hostile input is an
