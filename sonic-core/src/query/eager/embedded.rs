@@ -141,7 +141,7 @@ impl<P: Table, C: Table + Clone> PayloadSink<P> for Related<'_, P, C> {
 
 impl<P: Table, C: Table + Clone> Eager<P, C> {
     /// See [`Loader::payload_sink`](super::Loader::payload_sink).
-    pub(super) fn payload_sink(&self) -> Related<'_, P, C> {
+    pub(super) fn related(&self) -> Related<'_, P, C> {
         Related {
             eager: self,
             nested: self

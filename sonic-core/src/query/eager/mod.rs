@@ -406,7 +406,7 @@ impl<P: Table, C: Table + Clone> Loader<P> for Eager<P, C> {
     }
 
     fn payload_sink(&self) -> Box<dyn PayloadSink<P> + '_> {
-        Box::new(Eager::payload_sink(self))
+        Box::new(self.related())
     }
 
     fn attach_columns(&self, parent: &mut P, cells: &mut [Value]) -> Result<()> {
