@@ -80,7 +80,7 @@ fn attach_column<P>(
             })
         }
     };
-    json::read(payload, sink)?;
+    json::read(payload, sink.rows())?;
     sink.attach(parent);
     Ok(())
 }
@@ -90,6 +90,10 @@ fn attach_column<P>(
 pub(crate) trait PayloadSink<P>: json::RowSink {
     /// Moves the records read since the last call into `parent`.
     fn attach(&mut self, parent: &mut P);
+
+    /// This sink for the reader (by hand: coercing to a supertrait object needs Rust 1.86,
+    /// and sonic-db-core supports 1.85).
+    fn rows(&mut self) -> &mut dyn json::RowSink;
 }
 
 /// The records of an [`Eager`]'s payloads, with a sink per nested relation.
@@ -113,8 +117,7 @@ impl<P: Table, C: Table + Clone> json::RowSink for Related<'_, P, C> {
     }
 
     fn nested(&mut self, index: usize) -> Option<&mut dyn json::RowSink> {
-        let nested = self.nested.get_mut(index)?;
-        Some(nested.as_mut())
+        Some(self.nested.get_mut(index)?.rows())
     }
 
     fn row(&mut self, values: &mut Vec<Value>) -> Result<()> {
@@ -136,6 +139,10 @@ impl<P: Table, C: Table + Clone> PayloadSink<P> for Related<'_, P, C> {
         self.eager
             .relation
             .attach(parent, std::mem::take(&mut self.records));
+    }
+
+    fn rows(&mut self) -> &mut dyn json::RowSink {
+        self
     }
 }
 
