@@ -23,7 +23,7 @@
 // workerd process's on-CPU time (schedstat, as above): a figure without sampling, V8's helper
 // threads (GC, compilers) included.
 //
-// Usage: node bench.mjs [--n 300] [--reps 3] [--check-only] [--profile] [--json out.json]
+// Usage: node bench.mjs [--n 300] [--reps 3] [--warmup 1] [--check-only] [--profile] [--json out.json]
 //        node bench.mjs --replay 2000 [--reps 3] [--interval 50] [--top 12]
 import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -48,6 +48,10 @@ const opt = (name, dflt) => {
 };
 const N = Number(opt("n", 300));
 const REPS = Number(opt("reps", 3));
+// Over HTTP: unmeasured repetitions before the REPS measured ones, and how many slices each
+// route's N requests are sent in, the Workers taking turns slice by slice.
+const WARMUP = Number(opt("warmup", 1));
+const HTTP_SLICES = 6;
 const CHECK_ONLY = args.includes("--check-only");
 const REPLAY = Number(opt("replay", 0));
 const PROFILE = args.includes("--profile") || REPLAY > 0;
@@ -67,6 +71,8 @@ const user = (id) => ({
   hair_color: id % 3 === 0 ? null : "black",
 });
 const BULK = 500;
+/** Users in benches/workers/migrations/0002_seed.sql. */
+const SEEDED_USERS = 2000;
 // The seed has users 1..2000; the checks use users 1..20, the warm read user 7, cold reads
 // 101.. (one id per request, never read before), creates ids from 100,000 and 1,000,000.
 const ROUTES = [
@@ -424,43 +430,64 @@ try {
   } else if (REPLAY > 0) {
     await replayRuns();
   } else {
-    // 2. Measurements.
+    // 2. Measurements. WARMUP unmeasured repetitions first (every route, as measured: V8 tiers
+    // the hot code up, the simulators' caches fill), then REPS measured ones. Within a route
+    // the Workers take turns in slices of the N requests, the first changing from slice to
+    // slice, so that a slow spell of the machine reaches the three alike.
     const profilers = PROFILE
       ? await Promise.all(handles.map((h) => inspectorSession(h.inspectorPort, `bench-${h.impl}`)))
       : [];
     for (const h of handles) await h.fetch("/users/7"); // the warm route's record, filled
     await sleep(200);
+    // Each cold read reads an id never read before: ids 101 + k of the seed's 2,000 users.
+    if (101 + (WARMUP + REPS) * N > SEEDED_USERS + 1) {
+      throw new Error(`--n ${N} with ${WARMUP} warm-up and ${REPS} measured repetitions needs more than the seed's ${SEEDED_USERS} users for cold reads`);
+    }
     const results = {}; // route → impl → { cpu: [], isolate: [], lat: [], counts }
-    for (let rep = 0; rep < REPS; rep++) {
+    for (let pass = 0; pass < WARMUP + REPS; pass++) {
+      const measured = pass >= WARMUP;
       for (const route of ROUTES) {
         const n = Math.max(1, Math.round(N * (route.share ?? 1)));
+        const slice = Math.max(1, Math.round(n / HTTP_SLICES));
+        const spent = handles.map(() => ({ cpu: 0, isolate: 0, lat: [] }));
+        for (const h of handles) await h.fetch("/__bench/counts"); // reset
+        for (let done = 0, turn = 0; done < n; done += slice, turn++) {
+          // Who goes first changes from slice to slice.
+          for (let t = 0; t < handles.length; t++) {
+            const i = (t + turn) % handles.length;
+            const h = handles[i];
+            const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [], functions: new Map() });
+            if (PROFILE && measured) await profilers[i].start();
+            const cpu0 = await cpuNs(h.pid);
+            for (let j = done; j < Math.min(n, done + slice); j++) {
+              const k = pass * n + j;
+              const init = requestInit(route, k);
+              const t0 = process.hrtime.bigint();
+              const res = await fetch(new URL(route.path(k), h.url), init);
+              await res.arrayBuffer();
+              spent[i].lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+              if (res.status >= 300) throw new Error(`${h.impl} ${route.path(k)}: ${res.status}`);
+            }
+            await sleep(30); // deferred work (KV fills) finishes inside the window
+            spent[i].cpu += (await cpuNs(h.pid)) - cpu0;
+            if (PROFILE && measured) {
+              const { ns, byFunction } = await profilers[i].stop();
+              spent[i].isolate += ns;
+              for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
+            }
+          }
+        }
+        if (!measured) continue;
         for (const [i, h] of handles.entries()) {
-          const r = ((results[route.name] ??= {})[h.impl] ??= { cpu: [], isolate: [], lat: [], counts: [], functions: new Map() });
-          await h.fetch("/__bench/counts"); // reset
-          if (PROFILE) await profilers[i].start();
-          const cpu0 = await cpuNs(h.pid);
-          for (let j = 0; j < n; j++) {
-            const k = rep * n + j;
-            const init = requestInit(route, k);
-            const t0 = process.hrtime.bigint();
-            const res = await fetch(new URL(route.path(k), h.url), init);
-            await res.arrayBuffer();
-            r.lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            if (res.status >= 300) throw new Error(`${h.impl} ${route.path(k)}: ${res.status}`);
-          }
-          await sleep(30); // deferred work (KV fills) finishes inside the window
-          const cpu1 = await cpuNs(h.pid);
-          if (PROFILE) {
-            const { ns, byFunction } = await profilers[i].stop();
-            r.isolate.push(ns / n / 1e6);
-            for (const [name, us] of byFunction) r.functions.set(name, (r.functions.get(name) ?? 0) + us / n);
-          }
-          r.cpu.push((cpu1 - cpu0) / n / 1e6);
+          const r = results[route.name][h.impl];
+          r.cpu.push(spent[i].cpu / n / 1e6);
+          if (PROFILE) r.isolate.push(spent[i].isolate / n / 1e6);
+          r.lat.push(...spent[i].lat);
           const c = JSON.parse((await h.fetch("/__bench/counts")).text);
           r.counts.push({ d1: c.d1 / n, kv: (c.kvGet + c.kvPut + c.kvDelete + c.kvList) / n, kvGet: c.kvGet / n, kvPut: c.kvPut / n });
         }
       }
-      console.log(`repetition ${rep + 1} of ${REPS} done`);
+      console.log(measured ? `repetition ${pass - WARMUP + 1} of ${REPS} done` : `warm-up ${pass + 1} of ${WARMUP} done`);
     }
     for (const p of profilers) p.close();
 
@@ -468,7 +495,7 @@ try {
     const fmt = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(3));
     const ratio = (a, b) => (a / b).toFixed(2);
     const lines = [];
-    lines.push(`N = ${N} requests per route and Worker (bulk create: ${Math.round(N * 0.1)}), ${REPS} repetitions; CPU = median over repetitions of per-request CPU (ms)`);
+    lines.push(`N = ${N} requests per route and Worker (bulk create: ${Math.round(N * 0.1)}), ${REPS} repetitions after ${WARMUP} unmeasured, the Workers taking turns in ${HTTP_SLICES} slices per route; CPU = median over repetitions of per-request CPU (ms)`);
     lines.push("");
     lines.push("| route | workerd CPU ms: Sonic / hand / Drizzle | Sonic ÷ hand | Sonic ÷ Drizzle |" + (PROFILE ? " isolate CPU ms: Sonic / hand / Drizzle | Sonic ÷ hand (isolate) | Sonic ÷ Drizzle (isolate) |" : "") + " p50 ms S / h / D | p99 ms S / h / D | D1 round trips S / h / D | KV ops (get+put) S / h / D |");
     lines.push("|---|---|---|---|" + (PROFILE ? "---|---|---|" : "") + "---|---|---|---|");

@@ -6,7 +6,7 @@
 # the three under workerd on 127.0.0.1, answers compared, CPU / latency / D1 round trips / KV
 # operations per request per route, the ratio table (BENCHMARKS.md, "Workers CPU").
 #
-# Usage: benches/workers/run.sh [--n 300] [--reps 3] [--profile] [--json FILE]
+# Usage: benches/workers/run.sh [--n 300] [--reps 3] [--warmup 1] [--profile] [--json FILE]
 #        benches/workers/run.sh --check-only       build, then only compare the answers
 #        BENCH_SKIP_BUILD=1 benches/workers/run.sh  reuse the builds in benches/workers/*/build
 #        BENCH_KEEP_NAMES=1 benches/workers/run.sh --profile --top 12   the busiest functions
