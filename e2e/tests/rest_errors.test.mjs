@@ -125,6 +125,10 @@ const CASES = [
   ["PUT", "/v1/users", "{}", 405, /allowed: GET, POST/],
   ["POST", "/v1/users/u1", "{}", 405, /allowed: GET, PUT, PATCH, DELETE/],
   ["OPTIONS", "/v1/users/u1", undefined, 405, /allowed: GET, PUT, PATCH, DELETE/],
+  // A method the API does not know is not a GET (the `worker` crate's `Method` maps every
+  // unknown name to `Get`; the API reads the name as sent).
+  ["PROPFIND", "/v1/users/u1", undefined, 405, /allowed: GET, PUT, PATCH, DELETE/],
+  ["PROPFIND", "/v1/users", undefined, 405, /allowed: GET, POST/],
   ["GET", "/admin/login", undefined, 404, /no route `\/admin\/login`/],
   ["GET", "/v1/users/u1/posts", undefined, 404, /no route/],
 ];

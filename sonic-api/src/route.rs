@@ -93,12 +93,19 @@ pub(crate) enum Verb {
 impl Verb {
     /// The verb of an `http` crate method.
     pub(crate) fn of(method: &http::Method) -> Verb {
-        match *method {
-            http::Method::GET => Verb::Get,
-            http::Method::POST => Verb::Post,
-            http::Method::PUT => Verb::Put,
-            http::Method::PATCH => Verb::Patch,
-            http::Method::DELETE => Verb::Delete,
+        Verb::named(method.as_str())
+    }
+
+    /// The verb of a method name as sent. Case-sensitive, as methods are (RFC 9110) and as
+    /// `http` compares them: a Worker's runtime already upper-cases the standard names but
+    /// `PATCH`, so `patch` is another method here, on every adapter.
+    pub(crate) fn named(method: &str) -> Verb {
+        match method {
+            "GET" => Verb::Get,
+            "POST" => Verb::Post,
+            "PUT" => Verb::Put,
+            "PATCH" => Verb::Patch,
+            "DELETE" => Verb::Delete,
             _ => Verb::Other,
         }
     }
@@ -165,4 +172,30 @@ pub(crate) fn decode_segment(segment: &str) -> Result<String, ApiError> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| ApiError::bad_request("the id in the path is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verb;
+
+    #[test]
+    fn verbs_are_read_by_their_exact_names() {
+        for (name, verb) in [
+            ("GET", Verb::Get),
+            ("POST", Verb::Post),
+            ("PUT", Verb::Put),
+            ("PATCH", Verb::Patch),
+            ("DELETE", Verb::Delete),
+            ("HEAD", Verb::Other),
+            ("OPTIONS", Verb::Other),
+            ("PROPFIND", Verb::Other),
+            ("patch", Verb::Other),
+            ("", Verb::Other),
+        ] {
+            assert_eq!(Verb::named(name), verb, "{name}");
+            if let Ok(method) = http::Method::from_bytes(name.as_bytes()) {
+                assert_eq!(Verb::of(&method), verb, "http's {name}");
+            }
+        }
+    }
 }

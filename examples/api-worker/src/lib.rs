@@ -18,7 +18,7 @@ use sonic_db::{CacheConfig, D1Backend, Db, WorkersKv};
 use sonic_db_api::{Access, Api, Check, Ctx, FieldAccess, Operation, Scope, TableApi};
 use sonic_example_blog::migrations::schema;
 use sonic_example_blog::schema::{Comment, Post, User};
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Response, Result};
 
 /// Who calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +104,7 @@ thread_local! {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
     let Some(who) = who(&req, &env)? else {
         let body = r#"{"error":"unknown token","status":401}"#;
         return Ok(Response::ok(body)?.with_status(401));
@@ -120,7 +120,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 /// The caller from `Authorization: Bearer <token>`; `None` for a token nobody holds.
-fn who(req: &Request, env: &Env) -> Result<Option<Who>> {
+fn who(req: &web_sys::Request, env: &Env) -> Result<Option<Who>> {
     let Some(header) = req.headers().get("authorization")? else {
         return Ok(Some(Who::Anonymous));
     };

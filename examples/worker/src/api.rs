@@ -131,7 +131,7 @@ thread_local! {
 
 /// Serves a request with the API: the caller from its bearer token, the request's database.
 pub async fn serve(
-    req: worker::Request,
+    req: worker::web_sys::Request,
     env: &worker::Env,
     fills: &crate::Fills,
 ) -> worker::Result<worker::Response> {
@@ -168,7 +168,7 @@ pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
 
 /// The caller from `Authorization: Bearer <token>`; `None` for a token that is not the admin's.
 /// Compared as SHA-256 digests: equal lengths, so no early exit on a common prefix.
-fn who(req: &worker::Request, env: &worker::Env) -> worker::Result<Option<Who>> {
+fn who(req: &worker::web_sys::Request, env: &worker::Env) -> worker::Result<Option<Who>> {
     use sha2::{Digest, Sha256};
     let Some(header) = req.headers().get("authorization")? else {
         return Ok(Some(Who::Anonymous));

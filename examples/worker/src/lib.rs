@@ -42,17 +42,20 @@ pub mod logging;
 #[cfg(feature = "test-routes")]
 mod probe;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Response, Result};
 
 /// What every route gets: the request's `wait_until`, on which the cache runs its fills after
 /// the response.
 pub type Fills = sonic_db_kv::WaitUntil;
 
+/// The runtime's request as it comes (`web_sys::Request`), not `worker::Request`, whose
+/// construction reads `request.cf` for every request (see `sonic_db_api::worker::serve`).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
     logging::init(&env);
     let fills = Fills::new(ctx);
-    let path = req.path();
+    let url = req.url();
+    let (path, _) = sonic_db_api::worker::path_and_query(&url);
     if path == "/health" {
         return Response::from_json(&serde_json::json!({ "ok": true }));
     }
@@ -64,7 +67,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     {
         let router = worker::Router::with_data(fills);
         let router = conformance::register(backend_routes::register(probe::register(router)));
-        return router.run(req, env).await;
+        return router.run(worker::Request::from(req), env).await;
     }
     api::serve(req, &env, &fills).await
 }
